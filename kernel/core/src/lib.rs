@@ -1,0 +1,16 @@
+//! Arch-neutral kernel types and pure logic, tested on the host.
+//!
+//! Everything here is plain data and arithmetic: the boot information an arch crate hands the
+//! kernel, the memory types and page permissions every page table speaks, and range
+//! arithmetic. It has no `unsafe` and no knowledge of any CPU, so `cargo test` exercises it on
+//! the build machine (the role Hubris gives `kerncore`).
+#![no_std]
+#![forbid(unsafe_code)]
+
+pub mod boot;
+pub mod cache;
+pub mod flags;
+
+pub use boot::{BootInfo, MemoryRegion, PhysicalRange, RegionKind};
+pub use cache::CacheType;
+pub use flags::PageFlags;

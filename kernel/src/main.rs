@@ -1,0 +1,8 @@
+//! The coherent microkernel.
+#![no_std]
+#![no_main]
+
+#[panic_handler]
+fn panic(_info: &core::panic::PanicInfo) -> ! {
+    loop {}
+}

@@ -1,0 +1,3 @@
+//! Per-device coherent DMA pool logic for dmad (filled by the dma-pool work).
+#![no_std]
+#![forbid(unsafe_code)]

@@ -1,0 +1,2 @@
+//! `cargo xtask build / run / test / bench` for coherent.
+fn main() {}
