@@ -1,2 +1,29 @@
 //! Everything in coherent that is specific to the x86_64 CPU.
+//!
+//! Boot through PVH (QEMU `q35`), the 16550 console, GDT/TSS, IDT and exception reports,
+//! I/O ports and the isa-debug-exit power-off. The crate presents [`X86_64`], an
+//! implementation of [`kernel_core::Arch`], under the same names the aarch64 crate uses.
+//! The bare-metal parts only build for `target_os = "none"`; the pure parts (descriptor
+//! encoding) also build on the host so `cargo test` reaches them.
 #![cfg_attr(not(test), no_std)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+#[cfg(target_os = "none")]
+mod boot;
+#[cfg(target_os = "none")]
+mod entry;
+#[cfg(target_os = "none")]
+pub mod gdt;
+#[cfg(target_os = "none")]
+pub mod port;
+#[cfg(target_os = "none")]
+mod pvh;
+#[cfg(target_os = "none")]
+mod serial;
+#[cfg(target_os = "none")]
+pub mod trap;
+
+#[cfg(target_os = "none")]
+mod platform;
+#[cfg(target_os = "none")]
+pub use platform::*;

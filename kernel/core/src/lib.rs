@@ -7,10 +7,14 @@
 #![no_std]
 #![forbid(unsafe_code)]
 
+pub mod arch;
 pub mod boot;
 pub mod cache;
+pub mod command_line;
 pub mod flags;
 
+pub use arch::{Arch, ExitStatus};
 pub use boot::{BootInfo, MemoryRegion, PhysicalRange, RegionKind};
 pub use cache::CacheType;
+pub use command_line::CommandLine;
 pub use flags::PageFlags;

@@ -1,2 +1,126 @@
 //! `cargo xtask build / run / test / bench` for coherent.
-fn main() {}
+//!
+//! - `build [--arch A] [--release]`: build the kernel and the default image.
+//! - `run [--arch A] [--release]`: boot the default image with the console on the terminal
+//!   (x86_64 by default; KVM when usable, TCG otherwise). Ctrl-A X quits QEMU.
+//! - `test [--arch A] [--release]`: host tests of every crate, the harness's own test against
+//!   a deliberately failing guest, then every guest suite on both CPUs; a summary at the end
+//!   and a non-zero exit on any failure.
+//!
+//! Every command first makes sure the bare-metal Rust targets and QEMU are installed.
+
+mod guest;
+mod test;
+mod toolchain;
+
+use guest::Profile;
+use harness::{Arch, Machine};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Errors are messages for the person at the terminal.
+pub type Result<T> = std::result::Result<T, String>;
+
+/// Returns an error with `message`.
+pub fn fail<T>(message: impl Into<String>) -> Result<T> {
+    Err(message.into())
+}
+
+/// The workspace root (this crate lives in `tools/xtask`).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("..")
+}
+
+struct Options {
+    command: String,
+    arches: Vec<Arch>,
+    profile: Profile,
+}
+
+const USAGE: &str = "usage: cargo xtask build|run|test [--arch x86_64|aarch64] [--release]";
+
+fn parse(arguments: &[String]) -> Result<Options> {
+    let mut options = Options { command: String::new(), arches: Vec::new(), profile: Profile::Debug };
+    let mut arguments = arguments.iter();
+    while let Some(argument) = arguments.next() {
+        match argument.as_str() {
+            "--arch" => {
+                let name = arguments.next().ok_or("--arch needs x86_64 or aarch64")?;
+                let arch = Arch::parse(name).ok_or_else(|| format!("unknown arch `{name}`; use x86_64 or aarch64"))?;
+                options.arches.push(arch);
+            }
+            "--release" => options.profile = Profile::Release,
+            "-h" | "--help" => return fail(USAGE),
+            command if options.command.is_empty() && !command.starts_with('-') => {
+                options.command = command.to_string();
+            }
+            other => return fail(format!("unexpected argument `{other}`\n{USAGE}")),
+        }
+    }
+    Ok(options)
+}
+
+fn main() -> ExitCode {
+    let arguments: Vec<String> = std::env::args().skip(1).collect();
+    match parse(&arguments).and_then(dispatch) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn dispatch(options: Options) -> Result<()> {
+    toolchain::ensure_rust_targets()?;
+    match options.command.as_str() {
+        "build" => {
+            for arch in arches_or(&options.arches, &Arch::ALL) {
+                let (kernel, initrd) = build_default_image(arch, options.profile)?;
+                println!("{}: kernel {} initfs {}", arch.name(), kernel.display(), initrd.display());
+            }
+            Ok(())
+        }
+        "run" => {
+            toolchain::ensure_qemu()?;
+            let arch = arches_or(&options.arches, &[Arch::X86_64])[0];
+            run(arch, options.profile)
+        }
+        "test" => {
+            toolchain::ensure_qemu()?;
+            test::run(&arches_or(&options.arches, &Arch::ALL), options.profile)
+        }
+        "" => fail(USAGE),
+        other => fail(format!("unknown command `{other}`\n{USAGE}")),
+    }
+}
+
+fn arches_or(chosen: &[Arch], default: &[Arch]) -> Vec<Arch> {
+    if chosen.is_empty() { default.to_vec() } else { chosen.to_vec() }
+}
+
+fn build_default_image(arch: Arch, profile: Profile) -> Result<(PathBuf, PathBuf)> {
+    let kernel = guest::build_kernel(arch, profile)?;
+    let initrd = guest::guest_target_directory().join("images").join(format!("default-{}.cpio", arch.name()));
+    guest::build_initfs(&guest::default_manifest()?, &initrd)?;
+    Ok((kernel, initrd))
+}
+
+fn run(arch: Arch, profile: Profile) -> Result<()> {
+    let (kernel, initrd) = build_default_image(arch, profile)?;
+    let mut machine = Machine::new(arch, kernel, initrd);
+    machine.interactive = true;
+    eprintln!(
+        "xtask: booting the default image on {} ({}); Ctrl-A X quits QEMU",
+        arch.name(),
+        machine.accelerator.name()
+    );
+    let status = machine
+        .command()
+        .status()
+        .map_err(|error| format!("cannot start {}: {error}", arch.qemu_binary()))?;
+    match status.code() {
+        Some(code) if code == arch.success_status() => Ok(()),
+        _ => fail(format!("the guest stopped with QEMU status {status}")),
+    }
+}

@@ -1,0 +1,107 @@
+//! [`Aarch64`]: this CPU's implementation of the kernel's [`Arch`] contract.
+
+use crate::{serial, trap};
+use core::arch::asm;
+use core::fmt;
+use core::sync::atomic::{AtomicBool, Ordering};
+use kernel_core::{Arch, ExitStatus};
+
+/// Describes the CPU and boot protocol in the boot log.
+pub const NAME: &str = "aarch64 (Linux Image boot, virt)";
+
+/// Where the kernel image is mapped: virtual = physical + this.
+pub const KERNEL_VIRTUAL_OFFSET: u64 = 0xFFFF_FFFF_8000_0000;
+
+/// Semihosting `SYS_EXIT` operation number.
+const SEMIHOSTING_EXIT: u32 = 0x18;
+/// `ADP_Stopped_ApplicationExit`: the exit reason that carries a status code.
+const APPLICATION_EXIT: u64 = 0x20026;
+/// PSCI `SYSTEM_OFF` function id.
+const PSCI_SYSTEM_OFF: u64 = 0x8400_0008;
+
+/// The aarch64 port of coherent.
+pub struct Aarch64;
+
+impl Arch for Aarch64 {
+    const NAME: &'static str = NAME;
+    const TARGET: &'static str = "aarch64";
+
+    fn console_write(bytes: &[u8]) {
+        serial::write_bytes(bytes);
+    }
+
+    fn power_off(status: ExitStatus) -> ! {
+        power_off(status)
+    }
+
+    fn halt() -> ! {
+        halt()
+    }
+
+    fn breakpoint() {
+        // SAFETY: `brk` traps to our handler, which counts it and resumes after it.
+        unsafe { asm!("brk #0", options(nomem, nostack)) };
+    }
+
+    fn breakpoints_caught() -> u64 {
+        trap::breakpoints_caught()
+    }
+
+    fn physical_to_virtual(physical: u64) -> usize {
+        physical_to_virtual(physical)
+    }
+}
+
+/// Where physical memory is readable: the early tables identity-map the first 4 GiB.
+pub fn physical_to_virtual(physical: u64) -> usize {
+    physical as usize
+}
+
+static POWERING_OFF: AtomicBool = AtomicBool::new(false);
+
+/// Exits QEMU with `status` through semihosting (which carries a status), falling back to
+/// PSCI `SYSTEM_OFF` (which does not) when semihosting is unavailable.
+pub fn power_off(status: ExitStatus) -> ! {
+    // Without `-semihosting`, `hlt` is an undefined instruction and the trap handler calls
+    // us again: the second time, go straight to PSCI.
+    if !POWERING_OFF.swap(true, Ordering::SeqCst) {
+        let code = match status {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure => 1,
+        };
+        let block: [u64; 2] = [APPLICATION_EXIT, code];
+        // SAFETY: semihosting reads the two-word block and exits QEMU; it does not return
+        // on success.
+        unsafe {
+            asm!("hlt #0xf000", in("w0") SEMIHOSTING_EXIT, in("x1") block.as_ptr(), options(nostack))
+        };
+    }
+    // SAFETY: PSCI SYSTEM_OFF does not return; the conduit is `smc` when we own EL2's
+    // place (entered at EL2), `hvc` otherwise.
+    unsafe {
+        if crate::boot::ENTERED_AT_EL2 != 0 {
+            asm!("smc #0", in("x0") PSCI_SYSTEM_OFF, options(nomem, nostack));
+        } else {
+            asm!("hvc #0", in("x0") PSCI_SYSTEM_OFF, options(nomem, nostack));
+        }
+    }
+    halt()
+}
+
+/// Masks interrupts and waits forever.
+pub fn halt() -> ! {
+    loop {
+        // SAFETY: masking interrupts and waiting touch no memory.
+        unsafe { asm!("msr daifset, #0xf", "wfi", options(nomem, nostack)) };
+    }
+}
+
+/// A `fmt::Write` onto the serial console, for reports that must not depend on the kernel.
+pub struct Console;
+
+impl fmt::Write for Console {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        serial::write_bytes(text.as_bytes());
+        Ok(())
+    }
+}

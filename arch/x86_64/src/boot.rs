@@ -1,0 +1,152 @@
+//! PVH entry: the 32-bit trampoline into long mode and the higher half.
+//!
+//! QEMU (like Xen and Firecracker) finds the `XEN_ELFNOTE_PHYS32_ENTRY` note and enters
+//! `pvh_entry32` in 32-bit protected mode, paging off, with `%ebx` holding the physical
+//! address of `hvm_start_info`. The trampoline builds early page tables that map the first
+//! 4 GiB twice — identity (so it can keep running and read boot data) and at
+//! `KERNEL_VIRTUAL_BASE` (where the kernel is linked) — turns on PAE, long mode and NX, and
+//! jumps to `pvh_entry64` in the higher half, which clears `.bss`, switches to the boot stack
+//! and calls [`crate::entry::x86_64_entry`].
+//!
+//! The early tables use 2 MiB write-back pages. The kernel replaces them with its own
+//! address space once it has a frame allocator.
+
+use core::arch::global_asm;
+
+/// Size of the boot stack the kernel runs on until it has its own.
+pub const BOOT_STACK_SIZE: usize = 64 * 1024;
+
+/// The stack `pvh_entry64` switches to.
+#[repr(C, align(16))]
+pub struct BootStack(pub [u8; BOOT_STACK_SIZE]);
+
+/// The boot stack (in `.bss`, so zeroed before use).
+#[no_mangle]
+pub static mut BOOT_STACK: BootStack = BootStack([0; BOOT_STACK_SIZE]);
+
+global_asm!(
+    r#"
+    /* The PVH note: type 18 = XEN_ELFNOTE_PHYS32_ENTRY, name "Xen", a 32-bit physical entry. */
+    .section .note.Xen, "a", @note
+    .p2align 2
+    .long 4
+    .long 4
+    .long 18
+    .asciz "Xen"
+    .p2align 2
+    .long pvh_entry32
+
+    .section .boot.page_tables, "aw"
+    .p2align 12
+    early_pml4:      .fill 4096, 1, 0
+    early_pdpt_low:  .fill 4096, 1, 0
+    early_pdpt_high: .fill 4096, 1, 0
+    early_pd:        .fill 4 * 4096, 1, 0
+
+    .section .boot.data, "aw"
+    .p2align 3
+    early_gdt:
+        .quad 0
+        .quad 0x00af9a000000ffff   /* 0x08: 64-bit kernel code */
+        .quad 0x00cf92000000ffff   /* 0x10: kernel data */
+    early_gdt_end:
+    early_gdt_pointer:
+        .word early_gdt_end - early_gdt - 1
+        .long early_gdt
+    start_info_physical:
+        .long 0
+
+    .section .boot.text, "ax"
+    .code32
+    .global pvh_entry32
+    pvh_entry32:
+        cli
+        cld
+        movl %ebx, start_info_physical
+
+        /* Identity and higher-half tables over 4 GiB of 2 MiB pages: P | RW | PS. */
+        movl $early_pd, %edi
+        xorl %ecx, %ecx
+    1:  movl %ecx, %eax
+        shll $21, %eax
+        orl $0x83, %eax
+        movl %eax, (%edi, %ecx, 8)
+        movl %ecx, %eax
+        shrl $11, %eax
+        movl %eax, 4(%edi, %ecx, 8)
+        incl %ecx
+        cmpl $2048, %ecx
+        jne 1b
+
+        /* Four PDPT entries for the identity map, two (-2 GiB, -1 GiB) for the kernel. */
+        movl $early_pd + 0x0003, %eax
+        movl %eax, early_pdpt_low
+        addl $4096, %eax
+        movl %eax, early_pdpt_low + 8
+        addl $4096, %eax
+        movl %eax, early_pdpt_low + 16
+        addl $4096, %eax
+        movl %eax, early_pdpt_low + 24
+        movl $early_pd + 0x0003, %eax
+        movl %eax, early_pdpt_high + 510 * 8
+        addl $4096, %eax
+        movl %eax, early_pdpt_high + 511 * 8
+        movl $early_pdpt_low + 0x0003, %eax
+        movl %eax, early_pml4
+        movl $early_pdpt_high + 0x0003, %eax
+        movl %eax, early_pml4 + 511 * 8
+
+        /* CR4: PAE (5), PGE (7), OSFXSR (9), OSXMMEXCPT (10). */
+        movl %cr4, %eax
+        orl $0x6a0, %eax
+        movl %eax, %cr4
+        movl $early_pml4, %eax
+        movl %eax, %cr3
+        /* EFER: LME (8), NXE (11); SCE (0) for syscall later. */
+        movl $0xC0000080, %ecx
+        rdmsr
+        orl $0x901, %eax
+        wrmsr
+        /* CR0: PG (31), WP (16), MP (1), PE (0); EM (2) clear. */
+        movl %cr0, %eax
+        orl $0x80010003, %eax
+        andl $~0x4, %eax
+        movl %eax, %cr0
+
+        lgdt early_gdt_pointer
+        ljmp $0x08, $pvh_long_mode
+
+    .code64
+    pvh_long_mode:
+        movw $0x10, %ax
+        movw %ax, %ds
+        movw %ax, %es
+        movw %ax, %ss
+        xorw %ax, %ax
+        movw %ax, %fs
+        movw %ax, %gs
+        movabsq $pvh_entry64, %rax
+        jmpq *%rax
+
+    .text
+    .global pvh_entry64
+    pvh_entry64:
+        /* Clear .bss (the boot stack lives there, so do it before using a stack). */
+        movabsq $__bss_start, %rdi
+        movabsq $__bss_end, %rcx
+        subq %rdi, %rcx
+        shrq $3, %rcx
+        xorl %eax, %eax
+        rep stosq
+        movabsq $BOOT_STACK, %rsp
+        addq ${stack_size}, %rsp
+        xorl %ebp, %ebp
+        movl start_info_physical, %edi
+        call {entry}
+    2:  hlt
+        jmp 2b
+    "#,
+    stack_size = const BOOT_STACK_SIZE,
+    entry = sym crate::entry::x86_64_entry,
+    options(att_syntax)
+);

@@ -1,0 +1,83 @@
+//! [`X86_64`]: this CPU's implementation of the kernel's [`Arch`] contract.
+
+use crate::{port, serial, trap};
+use core::arch::asm;
+use core::fmt;
+use kernel_core::{Arch, ExitStatus};
+
+/// Describes the CPU and boot protocol in the boot log.
+pub const NAME: &str = "x86_64 (PVH boot, q35)";
+
+/// QEMU's `isa-debug-exit` port: writing `v` exits QEMU with status `(v << 1) | 1`.
+const DEBUG_EXIT_PORT: u16 = 0xf4;
+/// Written for success: QEMU exits with 33.
+pub const DEBUG_EXIT_SUCCESS: u32 = 0x10;
+/// Written for failure: QEMU exits with 35.
+pub const DEBUG_EXIT_FAILURE: u32 = 0x11;
+
+/// The x86_64 port of coherent.
+pub struct X86_64;
+
+impl Arch for X86_64 {
+    const NAME: &'static str = NAME;
+    const TARGET: &'static str = "x86_64";
+
+    fn console_write(bytes: &[u8]) {
+        serial::write_bytes(bytes);
+    }
+
+    fn power_off(status: ExitStatus) -> ! {
+        power_off(status)
+    }
+
+    fn halt() -> ! {
+        halt()
+    }
+
+    fn breakpoint() {
+        // SAFETY: `int3` traps to our handler, which counts it and resumes after it.
+        unsafe { asm!("int3", options(nomem, nostack)) };
+    }
+
+    fn breakpoints_caught() -> u64 {
+        trap::breakpoints_caught()
+    }
+
+    fn physical_to_virtual(physical: u64) -> usize {
+        physical_to_virtual(physical)
+    }
+}
+
+/// Where physical memory is readable: the early tables identity-map the first 4 GiB.
+pub fn physical_to_virtual(physical: u64) -> usize {
+    physical as usize
+}
+
+/// Exits QEMU through `isa-debug-exit` with `status`; halts if that device is absent.
+pub fn power_off(status: ExitStatus) -> ! {
+    let value = match status {
+        ExitStatus::Success => DEBUG_EXIT_SUCCESS,
+        ExitStatus::Failure => DEBUG_EXIT_FAILURE,
+    };
+    // SAFETY: the debug-exit port is ours; on real hardware the write is ignored.
+    unsafe { port::write_u32(DEBUG_EXIT_PORT, value) };
+    halt()
+}
+
+/// Disables interrupts and halts forever.
+pub fn halt() -> ! {
+    loop {
+        // SAFETY: stopping the CPU touches no memory.
+        unsafe { asm!("cli; hlt", options(nomem, nostack)) };
+    }
+}
+
+/// A `fmt::Write` onto the serial console, for reports that must not depend on the kernel.
+pub struct Console;
+
+impl fmt::Write for Console {
+    fn write_str(&mut self, text: &str) -> fmt::Result {
+        serial::write_bytes(text.as_bytes());
+        Ok(())
+    }
+}

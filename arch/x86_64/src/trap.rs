@@ -1,0 +1,281 @@
+//! Exceptions: the IDT, one assembly stub per vector, and the report-and-stop handler.
+//!
+//! Every vector enters `trap_common` with the same frame shape (the CPU's error code, or a
+//! zero pushed by the stub, then the vector number), which saves all general registers and
+//! calls [`x86_64_trap`] with a pointer to the [`TrapFrame`]. A breakpoint (`int3`) is
+//! counted and resumed; every other exception prints its name, error code, faulting address
+//! (for page faults) and all registers, then powers the machine off with a failure status,
+//! so nothing ends in a silent triple fault.
+
+use crate::gdt;
+use core::arch::{asm, global_asm};
+use core::fmt::Write;
+use core::mem::size_of;
+use core::ptr::addr_of;
+use core::sync::atomic::{AtomicU64, Ordering};
+use kernel_core::ExitStatus;
+
+/// Registers saved on every trap, lowest address first.
+#[repr(C)]
+#[derive(Debug)]
+#[allow(missing_docs, reason = "register names are their own documentation")]
+pub struct TrapFrame {
+    pub r15: u64,
+    pub r14: u64,
+    pub r13: u64,
+    pub r12: u64,
+    pub r11: u64,
+    pub r10: u64,
+    pub r9: u64,
+    pub r8: u64,
+    pub rbp: u64,
+    pub rdi: u64,
+    pub rsi: u64,
+    pub rdx: u64,
+    pub rcx: u64,
+    pub rbx: u64,
+    pub rax: u64,
+    pub vector: u64,
+    pub error_code: u64,
+    pub rip: u64,
+    pub cs: u64,
+    pub rflags: u64,
+    pub rsp: u64,
+    pub ss: u64,
+}
+
+const _: () = assert!(size_of::<TrapFrame>() == 22 * 8);
+
+const BREAKPOINT: u64 = 3;
+const DOUBLE_FAULT: u64 = 8;
+const PAGE_FAULT: u64 = 14;
+
+static BREAKPOINTS_CAUGHT: AtomicU64 = AtomicU64::new(0);
+
+/// How many `int3` traps were caught and resumed.
+pub fn breakpoints_caught() -> u64 {
+    BREAKPOINTS_CAUGHT.load(Ordering::Relaxed)
+}
+
+/// The architectural name of an exception vector.
+pub fn exception_name(vector: u64) -> &'static str {
+    const NAMES: [&str; 32] = [
+        "divide error",
+        "debug",
+        "non-maskable interrupt",
+        "breakpoint",
+        "overflow",
+        "bound range exceeded",
+        "invalid opcode",
+        "device not available",
+        "double fault",
+        "coprocessor segment overrun",
+        "invalid TSS",
+        "segment not present",
+        "stack-segment fault",
+        "general protection fault",
+        "page fault",
+        "reserved",
+        "x87 floating-point error",
+        "alignment check",
+        "machine check",
+        "SIMD floating-point error",
+        "virtualization exception",
+        "control protection exception",
+        "reserved",
+        "reserved",
+        "reserved",
+        "reserved",
+        "reserved",
+        "reserved",
+        "hypervisor injection exception",
+        "VMM communication exception",
+        "security exception",
+        "reserved",
+    ];
+    NAMES.get(vector as usize).copied().unwrap_or("external interrupt")
+}
+
+/// Called by `trap_common` for every vector.
+extern "C" fn x86_64_trap(frame: &mut TrapFrame) {
+    if frame.vector == BREAKPOINT {
+        BREAKPOINTS_CAUGHT.fetch_add(1, Ordering::Relaxed);
+        return;
+    }
+    report(frame);
+    crate::power_off(ExitStatus::Failure);
+}
+
+fn report(frame: &TrapFrame) {
+    let mut out = crate::Console;
+    let _ = writeln!(
+        out,
+        "\nFATAL: unexpected exception {} ({}) in {} mode, error code {:#x}",
+        frame.vector,
+        exception_name(frame.vector),
+        if frame.cs & 3 == 3 { "user" } else { "kernel" },
+        frame.error_code
+    );
+    if frame.vector == PAGE_FAULT {
+        let address: u64;
+        // SAFETY: reading CR2 has no side effects.
+        unsafe { asm!("mov {}, cr2", out(reg) address, options(nomem, nostack, preserves_flags)) };
+        let _ = writeln!(out, "  faulting address {address:#018x}");
+    }
+    let _ = writeln!(
+        out,
+        "  rip {:#018x} cs {:#06x} rflags {:#010x} rsp {:#018x} ss {:#06x}",
+        frame.rip, frame.cs, frame.rflags, frame.rsp, frame.ss
+    );
+    let registers = [
+        ("rax", frame.rax),
+        ("rbx", frame.rbx),
+        ("rcx", frame.rcx),
+        ("rdx", frame.rdx),
+        ("rsi", frame.rsi),
+        ("rdi", frame.rdi),
+        ("rbp", frame.rbp),
+        ("r8", frame.r8),
+        ("r9", frame.r9),
+        ("r10", frame.r10),
+        ("r11", frame.r11),
+        ("r12", frame.r12),
+        ("r13", frame.r13),
+        ("r14", frame.r14),
+        ("r15", frame.r15),
+    ];
+    for row in registers.chunks(4) {
+        let _ = write!(out, " ");
+        for (name, value) in row {
+            let _ = write!(out, " {name:>3} {value:#018x}");
+        }
+        let _ = writeln!(out);
+    }
+}
+
+/// One IDT gate (interrupt gate, so interrupts stay off in handlers).
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Gate {
+    offset_low: u16,
+    selector: u16,
+    interrupt_stack: u8,
+    attributes: u8,
+    offset_middle: u16,
+    offset_high: u32,
+    reserved: u32,
+}
+
+const GATE_ABSENT: Gate = Gate {
+    offset_low: 0,
+    selector: 0,
+    interrupt_stack: 0,
+    attributes: 0,
+    offset_middle: 0,
+    offset_high: 0,
+    reserved: 0,
+};
+/// Present, ring 0, 64-bit interrupt gate.
+const INTERRUPT_GATE: u8 = 0x8e;
+/// Each stub is padded to this many bytes so stub `n` is at `trap_stubs + n * STUB_SIZE`.
+const STUB_SIZE: u64 = 16;
+
+static mut IDT: [Gate; 256] = [GATE_ABSENT; 256];
+
+#[repr(C, packed)]
+struct DescriptorTablePointer {
+    limit: u16,
+    base: u64,
+}
+
+extern "C" {
+    static trap_stubs: u8;
+}
+
+/// Fills and loads the IDT.
+///
+/// # Safety
+/// Call once, early, on the boot CPU, with interrupts disabled, after [`gdt::init`].
+pub unsafe fn init() {
+    // `trap_stubs` is defined below; only its address is taken.
+    let stubs = addr_of!(trap_stubs) as u64;
+    // SAFETY: single-threaded early boot (see `# Safety`).
+    unsafe {
+        for vector in 0..256 {
+            let handler = stubs + vector as u64 * STUB_SIZE;
+            IDT[vector] = Gate {
+                offset_low: handler as u16,
+                selector: gdt::KERNEL_CODE,
+                interrupt_stack: if vector as u64 == DOUBLE_FAULT { gdt::DOUBLE_FAULT_IST } else { 0 },
+                attributes: INTERRUPT_GATE,
+                offset_middle: (handler >> 16) as u16,
+                offset_high: (handler >> 32) as u32,
+                reserved: 0,
+            };
+        }
+        let pointer = DescriptorTablePointer {
+            limit: (size_of::<[Gate; 256]>() - 1) as u16,
+            base: addr_of!(IDT) as u64,
+        };
+        asm!("lidt [{}]", in(reg) &pointer, options(readonly, nostack, preserves_flags));
+    }
+}
+
+global_asm!(
+    r#"
+    .text
+    .p2align 4
+    .global trap_stubs
+    trap_stubs:
+    .set vector, 0
+    .rept 256
+        .p2align 4
+        .if vector == 8 || vector == 10 || vector == 11 || vector == 12 || vector == 13 || vector == 14 || vector == 17 || vector == 21 || vector == 29 || vector == 30
+        .else
+            pushq $0
+        .endif
+        pushq $vector
+        jmp trap_common
+        .set vector, vector + 1
+    .endr
+
+    trap_common:
+        pushq %rax
+        pushq %rbx
+        pushq %rcx
+        pushq %rdx
+        pushq %rsi
+        pushq %rdi
+        pushq %rbp
+        pushq %r8
+        pushq %r9
+        pushq %r10
+        pushq %r11
+        pushq %r12
+        pushq %r13
+        pushq %r14
+        pushq %r15
+        movq %rsp, %rdi
+        cld
+        call {handler}
+        popq %r15
+        popq %r14
+        popq %r13
+        popq %r12
+        popq %r11
+        popq %r10
+        popq %r9
+        popq %r8
+        popq %rbp
+        popq %rdi
+        popq %rsi
+        popq %rdx
+        popq %rcx
+        popq %rbx
+        popq %rax
+        addq $16, %rsp
+        iretq
+    "#,
+    handler = sym x86_64_trap,
+    options(att_syntax)
+);

@@ -1,0 +1,144 @@
+//! Building guest artifacts: the kernel for each CPU and the initfs images.
+//!
+//! The kernel is built with its own target directory (`target/guest`) and flags: a static
+//! relocation model (it runs where it is linked), and on x86_64 the `kernel` code model (it
+//! is linked in the top 2 GiB). aarch64 boots a raw Image, cut from the ELF's load segments.
+
+use crate::{fail, workspace_root, Result};
+use harness::Arch;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Which cargo profile to build the guest with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    /// `dev`: debug assertions and overflow checks on.
+    Debug,
+    /// `release`: optimised.
+    Release,
+}
+
+impl Profile {
+    fn directory(self) -> &'static str {
+        match self {
+            Profile::Debug => "debug",
+            Profile::Release => "release",
+        }
+    }
+}
+
+/// Where guest build products go.
+pub fn guest_target_directory() -> PathBuf {
+    workspace_root().join("target").join("guest")
+}
+
+/// Builds the kernel for `arch` and returns the file QEMU boots (`-kernel`).
+pub fn build_kernel(arch: Arch, profile: Profile) -> Result<PathBuf> {
+    let mut flags = vec!["-C", "relocation-model=static", "-C", "force-frame-pointers=yes"];
+    if arch == Arch::X86_64 {
+        flags.extend(["-C", "code-model=kernel"]);
+    }
+    let mut command = Command::new(env!("CARGO"));
+    command
+        .current_dir(workspace_root())
+        .args(["build", "--package", "kernel", "--target", arch.rust_target()])
+        .env("CARGO_TARGET_DIR", guest_target_directory())
+        .env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"))
+        .env_remove("RUSTFLAGS");
+    if profile == Profile::Release {
+        command.arg("--release");
+    }
+    run(&mut command)?;
+    let elf = guest_target_directory().join(arch.rust_target()).join(profile.directory()).join("kernel");
+    match arch {
+        Arch::X86_64 => Ok(elf),
+        Arch::Aarch64 => {
+            let image = elf.with_extension("bin");
+            write_raw_image(&elf, &image)?;
+            Ok(image)
+        }
+    }
+}
+
+/// Writes the load segments of an ELF64 file as one flat image starting at the lowest
+/// physical address (what `objcopy -O binary` does).
+pub fn write_raw_image(elf: &Path, image: &Path) -> Result<()> {
+    let bytes = std::fs::read(elf).map_err(|error| format!("cannot read {}: {error}", elf.display()))?;
+    let flat = flatten_elf(&bytes).map_err(|reason| format!("{}: {reason}", elf.display()))?;
+    std::fs::write(image, flat).map_err(|error| format!("cannot write {}: {error}", image.display()))?;
+    Ok(())
+}
+
+/// The file contents of every `PT_LOAD` segment, placed by physical address.
+pub fn flatten_elf(bytes: &[u8]) -> std::result::Result<Vec<u8>, &'static str> {
+    let read = |offset: usize, size: usize| -> std::result::Result<u64, &'static str> {
+        let field = bytes.get(offset..offset + size).ok_or("truncated ELF")?;
+        let mut value = [0u8; 8];
+        value[..size].copy_from_slice(field);
+        Ok(u64::from_le_bytes(value))
+    };
+    if bytes.get(..4) != Some(b"\x7fELF") || bytes.get(4) != Some(&2) {
+        return Err("not an ELF64 file");
+    }
+    let header_offset = read(0x20, 8)? as usize;
+    let header_size = read(0x36, 2)? as usize;
+    let header_count = read(0x38, 2)? as usize;
+    let mut segments = Vec::new();
+    for index in 0..header_count {
+        let header = header_offset + index * header_size;
+        const PT_LOAD: u64 = 1;
+        if read(header, 4)? != PT_LOAD {
+            continue;
+        }
+        let (offset, physical, file_size) =
+            (read(header + 8, 8)?, read(header + 24, 8)?, read(header + 32, 8)?);
+        if file_size > 0 {
+            segments.push((physical, offset as usize, file_size as usize));
+        }
+    }
+    let base = segments.iter().map(|segment| segment.0).min().ok_or("no loadable segment")?;
+    let mut flat = Vec::new();
+    for (physical, offset, size) in segments {
+        let start = usize::try_from(physical - base).map_err(|_| "segments too far apart")?;
+        if start > 64 << 20 {
+            return Err("segments more than 64 MiB apart");
+        }
+        let data = bytes.get(offset..offset + size).ok_or("segment beyond end of file")?;
+        if flat.len() < start + size {
+            flat.resize(start + size, 0);
+        }
+        flat[start..start + size].copy_from_slice(data);
+    }
+    Ok(flat)
+}
+
+/// Builds an initfs holding `manifest` as `manifest.toml`, written to `path`.
+pub fn build_initfs(manifest: &str, path: &Path) -> Result<()> {
+    let mut builder = image::initfs::Builder::new();
+    builder.add_file("manifest.toml", manifest.as_bytes(), 0o644);
+    if let Some(directory) = path.parent() {
+        std::fs::create_dir_all(directory).map_err(|error| format!("cannot create {}: {error}", directory.display()))?;
+    }
+    std::fs::write(path, builder.finish()).map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+    Ok(())
+}
+
+/// The default image's manifest text.
+pub fn default_manifest() -> Result<String> {
+    let path = workspace_root().join("image/manifests/default.toml");
+    std::fs::read_to_string(&path).map_err(|error| format!("cannot read {}: {error}", path.display()))
+}
+
+/// The manifest of the test image for guest suite `suite`.
+pub fn test_manifest(suite: &str) -> String {
+    format!("# Test image for guest suite `{suite}`, made by cargo xtask test.\n[image]\nname = \"test-{suite}\"\ntest-suite = \"{suite}\"\n")
+}
+
+fn run(command: &mut Command) -> Result<()> {
+    let status = command.status().map_err(|error| format!("cannot run {command:?}: {error}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        fail(format!("{command:?} failed ({status})"))
+    }
+}

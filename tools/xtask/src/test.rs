@@ -1,0 +1,126 @@
+//! `cargo xtask test`: host tests, the harness's self-test, then the guest suites.
+
+use crate::guest::{self, Profile};
+use crate::{fail, workspace_root, Result};
+use harness::protocol::Ending;
+use harness::{judge, Arch, Machine};
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+/// A guest suite: its name and how long it may take under TCG.
+struct GuestSuite {
+    name: &'static str,
+    deadline: Duration,
+}
+
+/// Every guest suite, in the order they run.
+const SUITES: [GuestSuite; 1] = [GuestSuite { name: "boot", deadline: Duration::from_secs(60) }];
+
+/// One line of the final summary.
+struct Outcome {
+    label: String,
+    passed: bool,
+    detail: String,
+}
+
+/// Runs everything for `arches` and fails if anything failed.
+pub fn run(arches: &[Arch], profile: Profile) -> Result<()> {
+    let mut outcomes = Vec::new();
+
+    banner("host tests (cargo test)");
+    let host = Command::new(env!("CARGO"))
+        .current_dir(workspace_root())
+        .args(["test", "--workspace", "--exclude", "kernel"])
+        .status()
+        .map_err(|error| format!("cannot run cargo test: {error}"))?;
+    outcomes.push(Outcome {
+        label: "host tests".into(),
+        passed: host.success(),
+        detail: if host.success() { "ok".into() } else { format!("cargo test failed ({host})") },
+    });
+
+    let mut images = Vec::new();
+    for &arch in arches {
+        banner(&format!("building the {} kernel", arch.name()));
+        let kernel = guest::build_kernel(arch, profile)?;
+        images.push((arch, kernel));
+    }
+
+    banner("harness self-test against deliberately failing guests");
+    let mut self_test = Command::new(env!("CARGO"));
+    self_test
+        .current_dir(workspace_root())
+        .args(["test", "--package", "harness", "--test", "failing_guest", "--", "--ignored", "--nocapture"]);
+    for (arch, kernel) in &images {
+        self_test.arg(format!("{}_", arch.name()));
+        let initrd = suite_initfs(*arch, "boot")?;
+        let variable = arch.name().to_uppercase();
+        self_test.env(format!("COHERENT_KERNEL_{variable}"), kernel);
+        self_test.env(format!("COHERENT_INITFS_{variable}"), initrd);
+    }
+    let status = self_test.status().map_err(|error| format!("cannot run the harness self-test: {error}"))?;
+    outcomes.push(Outcome {
+        label: "harness self-test".into(),
+        passed: status.success(),
+        detail: if status.success() { "failing guests are caught".into() } else { format!("failed ({status})") },
+    });
+
+    for (arch, kernel) in &images {
+        for suite in &SUITES {
+            outcomes.push(run_suite(*arch, kernel, suite)?);
+        }
+    }
+
+    banner("summary");
+    let failed = outcomes.iter().filter(|outcome| !outcome.passed).count();
+    for outcome in &outcomes {
+        let mark = if outcome.passed { "ok    " } else { "FAILED" };
+        println!("  {mark} {:<22} {}", outcome.label, outcome.detail);
+    }
+    println!("total: {} passed, {} failed", outcomes.len() - failed, failed);
+    if failed == 0 {
+        Ok(())
+    } else {
+        fail(format!("{failed} of {} checks failed", outcomes.len()))
+    }
+}
+
+fn run_suite(arch: Arch, kernel: &PathBuf, suite: &GuestSuite) -> Result<Outcome> {
+    let initrd = suite_initfs(arch, suite.name)?;
+    let mut machine = Machine::new(arch, kernel.clone(), initrd);
+    machine.command_line = format!("coherent.expect-ram-mib={}", machine.memory_mib);
+    banner(&format!("guest suite {}-{} ({})", suite.name, arch.name(), machine.accelerator.name()));
+    let run = harness::run(&machine, suite.deadline, |line| println!("{line}"))
+        .map_err(|error| format!("cannot start {}: {error}", arch.qemu_binary()))?;
+    let verdict = judge(suite.name, arch, &run.output, &run.ending);
+    for problem in &verdict.problems {
+        println!("xtask: {}: {problem}", verdict.label);
+    }
+    let ending = match run.ending {
+        Ending::Exited(code) => format!("exit {code}"),
+        Ending::Killed => "killed".into(),
+        Ending::TimedOut => "timed out".into(),
+    };
+    Ok(Outcome {
+        label: verdict.label.clone(),
+        passed: verdict.is_pass(),
+        detail: format!(
+            "{} passed, {} failed ({}, {ending}, {:.1} s)",
+            verdict.passed,
+            verdict.failed,
+            machine.accelerator.name(),
+            run.elapsed.as_secs_f64()
+        ),
+    })
+}
+
+fn suite_initfs(arch: Arch, suite: &str) -> Result<PathBuf> {
+    let path = guest::guest_target_directory().join("images").join(format!("test-{suite}-{}.cpio", arch.name()));
+    guest::build_initfs(&guest::test_manifest(suite), &path)?;
+    Ok(path)
+}
+
+fn banner(title: &str) {
+    println!("\n=== {title}");
+}
