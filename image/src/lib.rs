@@ -7,3 +7,5 @@
 #![forbid(unsafe_code)]
 
 pub mod initfs;
+pub mod manifest;
+pub mod pool;
