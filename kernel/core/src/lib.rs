@@ -10,6 +10,7 @@
 pub mod boot;
 pub mod cache;
 pub mod flags;
+pub mod ranges;
 
 pub use boot::{BootInfo, MemoryRegion, PhysicalRange, RegionKind};
 pub use cache::CacheType;
