@@ -8,6 +8,8 @@
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod paging;
+
 #[cfg(target_os = "none")]
 mod boot;
 #[cfg(target_os = "none")]
