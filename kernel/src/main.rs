@@ -44,7 +44,8 @@ pub fn kernel_main(boot: &BootInfo) -> ! {
         Some("fault") => suites::deliberate_fault(),
         _ => {}
     }
-    let status = match platform.command_line.get("coherent.suite") {
+    let manifest_suite = platform.manifest().and_then(|m| m.image().ok()).and_then(|i| i.test_suite);
+    let status = match platform.command_line.get("coherent.suite").or(manifest_suite) {
         Some(name) => suites::run(name, &platform),
         None => {
             info!("boot complete; this image has nothing more to run, powering off");

@@ -115,7 +115,9 @@ pub fn flatten_elf(bytes: &[u8]) -> std::result::Result<Vec<u8>, &'static str> {
 /// Builds an initfs holding `manifest` as `manifest.toml`, written to `path`.
 pub fn build_initfs(manifest: &str, path: &Path) -> Result<()> {
     let mut builder = image::initfs::Builder::new();
-    builder.add_file("manifest.toml", manifest.as_bytes(), 0o644);
+    builder
+        .add_file("manifest.toml", manifest.as_bytes(), 0o644)
+        .map_err(|error| format!("cannot add manifest.toml to the initfs: {error:?}"))?;
     if let Some(directory) = path.parent() {
         std::fs::create_dir_all(directory).map_err(|error| format!("cannot create {}: {error}", directory.display()))?;
     }
