@@ -6,7 +6,11 @@ fn main() {
         return;
     }
     let manifest = std::path::PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
-    let script = manifest.join("..").join("arch").join(&arch).join("linker.ld");
+    let script = manifest
+        .join("..")
+        .join("arch")
+        .join(&arch)
+        .join("linker.ld");
     println!("cargo:rerun-if-changed={}", script.display());
     println!("cargo:rustc-link-arg-bins=-T{}", script.display());
     println!("cargo:rustc-link-arg-bins=--no-dynamic-linker");

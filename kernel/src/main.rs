@@ -32,7 +32,11 @@ pub fn kernel_main(boot: &BootInfo) -> ! {
     info!("coherent {} starting", env!("CARGO_PKG_VERSION"));
     info!("cpu: {}", Cpu::NAME);
     let platform = platform::Platform::discover(boot);
-    if let Some(level) = platform.command_line.get("log").and_then(|v| v.parse().ok()) {
+    if let Some(level) = platform
+        .command_line
+        .get("log")
+        .and_then(|v| v.parse().ok())
+    {
         log::set_max_level(level);
     }
     info!("command line: \"{}\"", platform.command_line.as_str());
@@ -44,8 +48,15 @@ pub fn kernel_main(boot: &BootInfo) -> ! {
         Some("fault") => suites::deliberate_fault(),
         _ => {}
     }
-    let manifest_suite = platform.manifest().and_then(|m| m.image().ok()).and_then(|i| i.test_suite);
-    let status = match platform.command_line.get("coherent.suite").or(manifest_suite) {
+    let manifest_suite = platform
+        .manifest()
+        .and_then(|m| m.image().ok())
+        .and_then(|i| i.test_suite);
+    let status = match platform
+        .command_line
+        .get("coherent.suite")
+        .or(manifest_suite)
+    {
         Some(name) => suites::run(name, &platform),
         None => {
             info!("boot complete; this image has nothing more to run, powering off");

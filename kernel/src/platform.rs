@@ -66,14 +66,25 @@ impl Platform {
         };
         let mut info = self.boot;
         for (base, size) in tree.memory_regions() {
-            info.push_region(MemoryRegion { base, size, kind: RegionKind::Ram });
+            info.push_region(MemoryRegion {
+                base,
+                size,
+                kind: RegionKind::Ram,
+            });
         }
         for (base, size) in tree.memory_reservations() {
-            info.push_region(MemoryRegion { base, size, kind: RegionKind::Reserved });
+            info.push_region(MemoryRegion {
+                base,
+                size,
+                kind: RegionKind::Reserved,
+            });
         }
         self.regions = info.regions;
         if let Some((start, end)) = tree.initrd() {
-            self.initrd_range = Some(PhysicalRange { base: start, size: end.saturating_sub(start) });
+            self.initrd_range = Some(PhysicalRange {
+                base: start,
+                size: end.saturating_sub(start),
+            });
         }
         if let Some(arguments) = tree.bootargs() {
             self.command_line = CommandLine::new(arguments);
@@ -87,7 +98,10 @@ impl Platform {
 
     /// Bytes of usable RAM.
     pub fn ram_bytes(&self) -> u64 {
-        self.regions().filter(|r| r.kind == RegionKind::Ram).map(|r| r.size).sum()
+        self.regions()
+            .filter(|r| r.kind == RegionKind::Ram)
+            .map(|r| r.size)
+            .sum()
     }
 
     /// Prints the memory map as a table.
@@ -102,9 +116,17 @@ impl Platform {
                 region.kind
             );
         }
-        info!("  usable RAM: {} MiB ({} bytes)", self.ram_bytes() >> 20, self.ram_bytes());
+        info!(
+            "  usable RAM: {} MiB ({} bytes)",
+            self.ram_bytes() >> 20,
+            self.ram_bytes()
+        );
         let image = self.boot.kernel_image;
-        info!("kernel image at {:#x}, {} KiB", image.base, image.size / 1024);
+        info!(
+            "kernel image at {:#x}, {} KiB",
+            image.base,
+            image.size / 1024
+        );
         if let Some(tree) = self.boot.device_tree {
             info!("device tree at {:#x}, {} bytes", tree.base, tree.size);
         }

@@ -36,7 +36,11 @@ fn boot_reached(platform: &Platform) -> TestResult {
     let image = platform.boot.kernel_image;
     ensure!(!Cpu::NAME.is_empty(), "the arch crate gave no CPU name");
     ensure!(image.size > 0, "kernel image has size 0");
-    ensure!(image.base % 4096 == 0, "kernel image at {:#x} is not page-aligned", image.base);
+    ensure!(
+        image.base.is_multiple_of(4096),
+        "kernel image at {:#x} is not page-aligned",
+        image.base
+    );
     Ok(())
 }
 
@@ -48,7 +52,10 @@ fn memory_map_matches(platform: &Platform) -> TestResult {
     };
     let expected = expected_mib << 20;
     let ram = platform.ram_bytes();
-    ensure!(ram <= expected, "memory map reports {ram} bytes of RAM, more than -m {expected}");
+    ensure!(
+        ram <= expected,
+        "memory map reports {ram} bytes of RAM, more than -m {expected}"
+    );
     ensure!(
         expected - ram <= FIRMWARE_HOLES_BYTES,
         "memory map reports {ram} bytes of RAM; -m gave {expected} ({} KiB missing)",
@@ -64,20 +71,34 @@ fn kernel_image_in_ram(platform: &Platform) -> TestResult {
             && region.base <= image.base
             && image.base + image.size <= region.end()
     });
-    ensure!(inside, "kernel image {:#x}+{:#x} is not inside one RAM region", image.base, image.size);
+    ensure!(
+        inside,
+        "kernel image {:#x}+{:#x} is not inside one RAM region",
+        image.base,
+        image.size
+    );
     Ok(())
 }
 
 fn manifest_read(platform: &Platform) -> TestResult {
     ensure!(platform.initrd.is_some(), "the boot loader gave no initrd");
     let archive = platform.initfs();
-    ensure!(archive.is_some(), "the initrd is not a valid initfs archive");
+    ensure!(
+        archive.is_some(),
+        "the initrd is not a valid initfs archive"
+    );
     let manifest = platform.manifest();
-    ensure!(manifest.is_some(), "the initfs has no well-formed manifest.toml");
+    ensure!(
+        manifest.is_some(),
+        "the initfs has no well-formed manifest.toml"
+    );
     let image = manifest.and_then(|manifest| manifest.image().ok());
     ensure!(image.is_some(), "the manifest has no valid [image] section");
     let suite = image.and_then(|image| image.test_suite);
-    ensure!(suite == Some("boot"), "the manifest names test suite {suite:?}, expected boot");
+    ensure!(
+        suite == Some("boot"),
+        "the manifest names test suite {suite:?}, expected boot"
+    );
     Ok(())
 }
 
@@ -85,7 +106,10 @@ fn breakpoint_resumes() -> TestResult {
     let before = Cpu::breakpoints_caught();
     Cpu::breakpoint();
     let after = Cpu::breakpoints_caught();
-    ensure!(after == before + 1, "breakpoint count went {before} -> {after}, expected +1");
+    ensure!(
+        after == before + 1,
+        "breakpoint count went {before} -> {after}, expected +1"
+    );
     Ok(())
 }
 

@@ -7,37 +7,18 @@
 
 use crate::arch::{Arch, Cpu, ExitStatus};
 use crate::println;
-use core::fmt::{self, Write};
+use core::fmt;
 
-/// Why a test failed, formatted into a fixed buffer (tests run before the heap exists).
-pub struct Failure {
-    text: [u8; 256],
-    length: usize,
-}
+/// A failed test. The reason was already printed when the failure was raised, so it sits
+/// on the lines before `test NAME ... FAILED` as the protocol asks.
+#[derive(Debug)]
+pub struct Failure;
 
 impl Failure {
-    /// Formats a failure reason, truncating it at 256 bytes.
-    pub fn new(arguments: fmt::Arguments) -> Self {
-        let mut failure = Failure { text: [0; 256], length: 0 };
-        let _ = failure.write_fmt(arguments);
-        failure
-    }
-
-    fn as_str(&self) -> &str {
-        core::str::from_utf8(&self.text[..self.length]).unwrap_or("(reason not UTF-8)")
-    }
-}
-
-impl Write for Failure {
-    fn write_str(&mut self, text: &str) -> fmt::Result {
-        let room = self.text.len() - self.length;
-        let mut take = text.len().min(room);
-        while !text.is_char_boundary(take) {
-            take -= 1;
-        }
-        self.text[self.length..self.length + take].copy_from_slice(&text.as_bytes()[..take]);
-        self.length += take;
-        Ok(())
+    /// Prints `reason` and returns the failure.
+    pub fn new(reason: fmt::Arguments) -> Self {
+        println!("{reason}");
+        Failure
     }
 }
 
@@ -65,7 +46,11 @@ impl Suite {
     /// Starts the suite `name`.
     pub fn new(name: &'static str) -> Self {
         log::info!("running guest suite `{name}` on {}", Cpu::TARGET);
-        Suite { name, passed: 0, failed: 0 }
+        Suite {
+            name,
+            passed: 0,
+            failed: 0,
+        }
     }
 
     /// Runs one test and prints its line.
@@ -75,9 +60,8 @@ impl Suite {
                 self.passed += 1;
                 println!("test {name} ... ok");
             }
-            Err(failure) => {
+            Err(Failure) => {
                 self.failed += 1;
-                println!("{}", failure.as_str());
                 println!("test {name} ... FAILED");
             }
         }
@@ -85,7 +69,13 @@ impl Suite {
 
     /// Prints the closing line and returns the exit status the run should report.
     pub fn finish(self) -> ExitStatus {
-        println!("{}-{}: {} passed, {} failed", self.name, Cpu::TARGET, self.passed, self.failed);
+        println!(
+            "{}-{}: {} passed, {} failed",
+            self.name,
+            Cpu::TARGET,
+            self.passed,
+            self.failed
+        );
         if self.failed == 0 && self.passed > 0 {
             ExitStatus::Success
         } else {

@@ -61,7 +61,10 @@ fn vector_name(index: u64) -> &'static str {
         "FIQ (EL0, AArch32)",
         "SError (EL0, AArch32)",
     ];
-    NAMES.get(index as usize).copied().unwrap_or("unknown vector")
+    NAMES
+        .get(index as usize)
+        .copied()
+        .unwrap_or("unknown vector")
 }
 
 /// A readable name for ESR_EL1.EC.
@@ -88,7 +91,7 @@ pub fn exception_class_name(class: u64) -> &'static str {
 /// Called by `trap_common` with the vector index and the saved frame.
 extern "C" fn aarch64_trap(vector: u64, frame: &mut TrapFrame) {
     let class = frame.esr >> 26;
-    if vector % 4 == 0 && class == EXCEPTION_CLASS_BRK {
+    if vector.is_multiple_of(4) && class == EXCEPTION_CLASS_BRK {
         BREAKPOINTS_CAUGHT.fetch_add(1, Ordering::Relaxed);
         frame.elr += 4;
         return;

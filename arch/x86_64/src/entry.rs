@@ -26,7 +26,10 @@ pub extern "C" fn x86_64_entry(start_info: u32) -> ! {
     // The linker script defines both symbols; only their addresses are used.
     let start = core::ptr::addr_of!(__kernel_physical_start) as u64;
     let end = core::ptr::addr_of!(__kernel_physical_end) as u64;
-    let image = PhysicalRange { base: start, size: end - start };
+    let image = PhysicalRange {
+        base: start,
+        size: end - start,
+    };
     let mut info = BootInfo::new(crate::NAME, image);
     // SAFETY: `start_info` came from the PVH loader in %ebx, and the early page tables
     // identity-map the first 4 GiB where QEMU places it and everything it points to.

@@ -42,7 +42,10 @@ struct MemoryMapEntry {
 
 /// Why the start info could not be read.
 #[derive(Debug)]
-#[allow(dead_code, reason = "fields are read through Debug in the boot failure report")]
+#[allow(
+    dead_code,
+    reason = "fields are read through Debug in the boot failure report"
+)]
 pub enum PvhError {
     /// The magic number did not match: not booted through PVH.
     BadMagic(u32),
@@ -73,17 +76,27 @@ pub unsafe fn read(start_info: u64, info: &mut BootInfo) -> Result<(), PvhError>
             3 => RegionKind::AcpiReclaimable,
             _ => RegionKind::Reserved,
         };
-        info.push_region(MemoryRegion { base: entry.address, size: entry.size, kind });
+        info.push_region(MemoryRegion {
+            base: entry.address,
+            size: entry.size,
+            kind,
+        });
     }
     if start.module_count > 0 && start.module_list != 0 {
         // SAFETY: the first module entry exists when `module_count > 0`.
         let module: ModuleEntry = unsafe { read_physical(start.module_list) };
-        info.initrd = Some(PhysicalRange { base: module.physical, size: module.size });
+        info.initrd = Some(PhysicalRange {
+            base: module.physical,
+            size: module.size,
+        });
     }
     if start.command_line != 0 {
         // SAFETY: the loader wrote a NUL-terminated string there.
         let length = unsafe { c_string_length(start.command_line, 4096) };
-        info.command_line = Some(PhysicalRange { base: start.command_line, size: length });
+        info.command_line = Some(PhysicalRange {
+            base: start.command_line,
+            size: length,
+        });
     }
     Ok(())
 }

@@ -11,7 +11,7 @@ use crate::gdt;
 use core::arch::{asm, global_asm};
 use core::fmt::Write;
 use core::mem::size_of;
-use core::ptr::addr_of;
+use core::ptr::{addr_of, addr_of_mut};
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel_core::ExitStatus;
 
@@ -93,7 +93,10 @@ pub fn exception_name(vector: u64) -> &'static str {
         "security exception",
         "reserved",
     ];
-    NAMES.get(vector as usize).copied().unwrap_or("external interrupt")
+    NAMES
+        .get(vector as usize)
+        .copied()
+        .unwrap_or("external interrupt")
 }
 
 /// Called by `trap_common` for every vector.
@@ -201,12 +204,18 @@ pub unsafe fn init() {
     let stubs = addr_of!(trap_stubs) as u64;
     // SAFETY: single-threaded early boot (see `# Safety`).
     unsafe {
-        for vector in 0..256 {
+        let table = &mut *addr_of_mut!(IDT);
+        for (vector, gate) in table.iter_mut().enumerate() {
             let handler = stubs + vector as u64 * STUB_SIZE;
-            IDT[vector] = Gate {
+            let double_fault = vector as u64 == DOUBLE_FAULT;
+            *gate = Gate {
                 offset_low: handler as u16,
                 selector: gdt::KERNEL_CODE,
-                interrupt_stack: if vector as u64 == DOUBLE_FAULT { gdt::DOUBLE_FAULT_IST } else { 0 },
+                interrupt_stack: if double_fault {
+                    gdt::DOUBLE_FAULT_IST
+                } else {
+                    0
+                },
                 attributes: INTERRUPT_GATE,
                 offset_middle: (handler >> 16) as u16,
                 offset_high: (handler >> 32) as u32,

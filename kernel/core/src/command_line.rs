@@ -26,12 +26,12 @@ impl<'a> CommandLine<'a> {
     pub fn get(&self, key: &str) -> Option<&'a str> {
         self.text
             .split_ascii_whitespace()
-            .filter_map(|word| match word.split_once('=') {
+            .rev()
+            .find_map(|word| match word.split_once('=') {
                 Some((name, value)) if name == key => Some(value),
                 None if word == key => Some(""),
                 _ => None,
             })
-            .last()
     }
 
     /// The value for `key` as a decimal number; `None` if absent or not a number.

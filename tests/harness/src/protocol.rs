@@ -31,7 +31,10 @@ pub fn parse_test_line(line: &str) -> Option<TestLine> {
         "FAILED" => false,
         _ => return None,
     };
-    Some(TestLine { name: name.to_string(), passed })
+    Some(TestLine {
+        name: name.to_string(),
+        passed,
+    })
 }
 
 /// Parses a `LABEL: N passed, N failed` line.
@@ -43,7 +46,11 @@ pub fn parse_closing_line(line: &str) -> Option<ClosingLine> {
     let (passed, failed) = counts.split_once(", ")?;
     let passed = passed.strip_suffix(" passed")?.parse().ok()?;
     let failed = failed.strip_suffix(" failed")?.parse().ok()?;
-    Some(ClosingLine { label: label.to_string(), passed, failed })
+    Some(ClosingLine {
+        label: label.to_string(),
+        passed,
+        failed,
+    })
 }
 
 /// How a guest run ended, as the runner saw it.
@@ -102,8 +109,11 @@ pub fn judge(suite: &str, arch: Arch, output: &str, ending: &Ending) -> Verdict 
             problems.push(format!("guest reported `{marker}`: {}", line.trim()));
         }
     }
-    let failed_tests: Vec<&str> =
-        tests.iter().filter(|test| !test.passed).map(|test| test.name.as_str()).collect();
+    let failed_tests: Vec<&str> = tests
+        .iter()
+        .filter(|test| !test.passed)
+        .map(|test| test.name.as_str())
+        .collect();
     if !failed_tests.is_empty() {
         problems.push(format!("failed tests: {}", failed_tests.join(", ")));
     }
@@ -140,7 +150,12 @@ pub fn judge(suite: &str, arch: Arch, output: &str, ending: &Ending) -> Verdict 
         Ending::Killed => problems.push("QEMU was killed by a signal".to_string()),
         Ending::TimedOut => problems.push("timed out: the guest hung".to_string()),
     }
-    Verdict { label, passed, failed, problems }
+    Verdict {
+        label,
+        passed,
+        failed,
+        problems,
+    }
 }
 
 #[cfg(test)]
@@ -156,17 +171,27 @@ mod tests {
     fn parses_test_and_closing_lines() {
         assert_eq!(
             parse_test_line("test boot_reached ... ok"),
-            Some(TestLine { name: "boot_reached".into(), passed: true })
+            Some(TestLine {
+                name: "boot_reached".into(),
+                passed: true
+            })
         );
         assert_eq!(
             parse_test_line("test a b ... FAILED\r"),
-            Some(TestLine { name: "a b".into(), passed: false })
+            Some(TestLine {
+                name: "a b".into(),
+                passed: false
+            })
         );
         assert_eq!(parse_test_line("test x ... maybe"), None);
         assert_eq!(parse_test_line("testing x ... ok"), None);
         assert_eq!(
             parse_closing_line("dma-aarch64: 14 passed, 0 failed"),
-            Some(ClosingLine { label: "dma-aarch64".into(), passed: 14, failed: 0 })
+            Some(ClosingLine {
+                label: "dma-aarch64".into(),
+                passed: 14,
+                failed: 0
+            })
         );
         assert_eq!(parse_closing_line("dma aarch64: 14 passed, 0 failed"), None);
         assert_eq!(parse_closing_line("x: 1 passed"), None);
@@ -190,7 +215,10 @@ mod tests {
     fn missing_closing_line_fails() {
         let output = "test one ... ok\n";
         let verdict = judge("boot", Arch::Aarch64, output, &Ending::Exited(0));
-        assert!(verdict.problems.iter().any(|p| p.contains("no closing line")));
+        assert!(verdict
+            .problems
+            .iter()
+            .any(|p| p.contains("no closing line")));
     }
 
     #[test]
@@ -203,7 +231,10 @@ mod tests {
     fn failed_test_fails_even_if_counts_are_consistent() {
         let output = "reason\ntest one ... FAILED\nboot-aarch64: 0 passed, 1 failed\n";
         let verdict = judge("boot", Arch::Aarch64, output, &Ending::Exited(0));
-        assert!(verdict.problems.iter().any(|p| p.contains("failed tests: one")));
+        assert!(verdict
+            .problems
+            .iter()
+            .any(|p| p.contains("failed tests: one")));
         assert!(verdict.problems.iter().any(|p| p.contains("ran no test")));
     }
 
@@ -211,7 +242,10 @@ mod tests {
     fn counts_that_disagree_fail() {
         let output = "test one ... ok\nboot-aarch64: 3 passed, 0 failed\n";
         let verdict = judge("boot", Arch::Aarch64, output, &Ending::Exited(0));
-        assert!(verdict.problems.iter().any(|p| p.contains("test lines say 1")));
+        assert!(verdict
+            .problems
+            .iter()
+            .any(|p| p.contains("test lines say 1")));
     }
 
     #[test]

@@ -76,8 +76,11 @@ impl Accelerator {
             return Accelerator::Tcg;
         }
         let host_matches = cfg!(target_arch = "x86_64") && arch == Arch::X86_64;
-        let kvm_opens =
-            std::fs::OpenOptions::new().read(true).write(true).open("/dev/kvm").is_ok();
+        let kvm_opens = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/kvm")
+            .is_ok();
         if host_matches && kvm_opens {
             Accelerator::Kvm
         } else {
@@ -138,9 +141,15 @@ impl Machine {
         let mut arguments: Vec<String> = Vec::new();
         let mut push = |items: &[&str]| arguments.extend(items.iter().map(|s| s.to_string()));
         match (self.arch, self.accelerator) {
-            (Arch::X86_64, Accelerator::Kvm) => push(&["-machine", "q35", "-accel", "kvm", "-cpu", "host"]),
-            (Arch::X86_64, Accelerator::Tcg) => push(&["-machine", "q35", "-accel", "tcg", "-cpu", "max"]),
-            (Arch::Aarch64, _) => push(&["-machine", "virt", "-accel", "tcg", "-cpu", "cortex-a72"]),
+            (Arch::X86_64, Accelerator::Kvm) => {
+                push(&["-machine", "q35", "-accel", "kvm", "-cpu", "host"])
+            }
+            (Arch::X86_64, Accelerator::Tcg) => {
+                push(&["-machine", "q35", "-accel", "tcg", "-cpu", "max"])
+            }
+            (Arch::Aarch64, _) => {
+                push(&["-machine", "virt", "-accel", "tcg", "-cpu", "cortex-a72"])
+            }
         }
         push(&["-smp", "1", "-nodefaults", "-no-reboot", "-display", "none"]);
         if self.interactive {
@@ -197,10 +206,16 @@ mod tests {
         let mut machine = machine(Arch::Aarch64);
         machine.accelerator = Accelerator::Kvm;
         let arguments = machine.arguments();
-        assert!(arguments.join(" ").contains("-semihosting-config enable=on,target=native"));
+        assert!(arguments
+            .join(" ")
+            .contains("-semihosting-config enable=on,target=native"));
         assert!(arguments.join(" ").contains("-accel tcg"));
         let append = arguments.iter().position(|a| a == "-append").unwrap();
-        assert_eq!(arguments[append + 1], "a=1 b", "the command line stays one argument");
+        assert_eq!(
+            arguments[append + 1],
+            "a=1 b",
+            "the command line stays one argument"
+        );
     }
 
     #[test]

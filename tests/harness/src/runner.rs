@@ -23,7 +23,11 @@ pub struct RunOutput {
 ///
 /// # Errors
 /// Fails only when QEMU cannot be started at all (not installed, not executable).
-pub fn run(machine: &Machine, deadline: Duration, echo: impl FnMut(&str)) -> std::io::Result<RunOutput> {
+pub fn run(
+    machine: &Machine,
+    deadline: Duration,
+    echo: impl FnMut(&str),
+) -> std::io::Result<RunOutput> {
     run_command(machine.command(), deadline, echo)
 }
 
@@ -48,7 +52,9 @@ pub fn run_command(
     let reader = thread::spawn(move || {
         for line in BufReader::new(stdout).split(b'\n') {
             let Ok(line) = line else { break };
-            let text = String::from_utf8_lossy(&line).trim_end_matches('\r').to_string();
+            let text = String::from_utf8_lossy(&line)
+                .trim_end_matches('\r')
+                .to_string();
             if lines_sender.send(text).is_err() {
                 break;
             }
@@ -86,7 +92,11 @@ pub fn run_command(
     if ending == Ending::TimedOut {
         // A grandchild may still hold the pipes open; keep what was read and do not wait
         // for the reader threads.
-        return Ok(RunOutput { output, ending, elapsed: started.elapsed() });
+        return Ok(RunOutput {
+            output,
+            ending,
+            elapsed: started.elapsed(),
+        });
     }
     let _ = reader.join();
     while let Ok(line) = lines.try_recv() {
@@ -101,7 +111,11 @@ pub fn run_command(
         }
         output.push_str(&errors);
     }
-    Ok(RunOutput { output, ending, elapsed: started.elapsed() })
+    Ok(RunOutput {
+        output,
+        ending,
+        elapsed: started.elapsed(),
+    })
 }
 
 #[cfg(test)]
@@ -117,9 +131,11 @@ mod tests {
     #[test]
     fn captures_lines_and_exit_status() {
         let mut seen = Vec::new();
-        let run = run_command(shell("printf 'a\\r\\nb\\n'; exit 33"), Duration::from_secs(10), |l| {
-            seen.push(l.to_string())
-        })
+        let run = run_command(
+            shell("printf 'a\\r\\nb\\n'; exit 33"),
+            Duration::from_secs(10),
+            |l| seen.push(l.to_string()),
+        )
         .unwrap();
         assert_eq!(run.ending, Ending::Exited(33));
         assert_eq!(run.output, "a\nb\n");
@@ -128,7 +144,12 @@ mod tests {
 
     #[test]
     fn kills_a_hung_guest_at_the_deadline() {
-        let run = run_command(shell("echo started; sleep 30"), Duration::from_millis(300), |_| {}).unwrap();
+        let run = run_command(
+            shell("echo started; sleep 30"),
+            Duration::from_millis(300),
+            |_| {},
+        )
+        .unwrap();
         assert_eq!(run.ending, Ending::TimedOut);
         assert!(run.elapsed < Duration::from_secs(10));
         assert!(run.output.contains("started"));

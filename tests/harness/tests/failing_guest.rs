@@ -10,16 +10,27 @@ use std::time::Duration;
 
 fn boot(arch: Arch, command_line: &str) -> (String, harness::Verdict) {
     let variable = arch.name().to_uppercase();
-    let kernel = std::env::var(format!("COHERENT_KERNEL_{variable}"))
-        .unwrap_or_else(|_| panic!("COHERENT_KERNEL_{variable} is not set: run through `cargo xtask test`"));
-    let initrd = std::env::var(format!("COHERENT_INITFS_{variable}"))
-        .unwrap_or_else(|_| panic!("COHERENT_INITFS_{variable} is not set: run through `cargo xtask test`"));
+    let kernel = std::env::var(format!("COHERENT_KERNEL_{variable}")).unwrap_or_else(|_| {
+        panic!("COHERENT_KERNEL_{variable} is not set: run through `cargo xtask test`")
+    });
+    let initrd = std::env::var(format!("COHERENT_INITFS_{variable}")).unwrap_or_else(|_| {
+        panic!("COHERENT_INITFS_{variable} is not set: run through `cargo xtask test`")
+    });
     let mut machine = Machine::new(arch, kernel.into(), initrd.into());
     machine.command_line = format!("coherent.expect-ram-mib=512 {command_line}");
-    let run = harness::run(&machine, Duration::from_secs(60), |line| println!("[{}] {line}", arch.name()))
-        .expect("QEMU starts");
-    assert_ne!(run.ending, Ending::TimedOut, "the failing guest must stop by itself, not hang");
-    (run.output.clone(), judge("boot", arch, &run.output, &run.ending))
+    let run = harness::run(&machine, Duration::from_secs(60), |line| {
+        println!("[{}] {line}", arch.name())
+    })
+    .expect("QEMU starts");
+    assert_ne!(
+        run.ending,
+        Ending::TimedOut,
+        "the failing guest must stop by itself, not hang"
+    );
+    (
+        run.output.clone(),
+        judge("boot", arch, &run.output, &run.ending),
+    )
 }
 
 fn panic_is_caught(arch: Arch) {
@@ -29,14 +40,23 @@ fn panic_is_caught(arch: Arch) {
         output.contains("deliberate panic requested by coherent.selftest=panic"),
         "the panic message must reach the output"
     );
-    assert!(verdict.problems.iter().any(|problem| problem.contains("KERNEL PANIC")));
+    assert!(verdict
+        .problems
+        .iter()
+        .any(|problem| problem.contains("KERNEL PANIC")));
 }
 
 fn exception_is_caught(arch: Arch) {
     let (output, verdict) = boot(arch, "coherent.selftest=fault");
     assert!(!verdict.is_pass(), "a faulting guest must fail");
-    assert!(output.contains("FATAL: unexpected exception"), "the exception report must reach the output");
-    assert!(output.contains("0x00007000dead0000"), "the report names the faulting address");
+    assert!(
+        output.contains("FATAL: unexpected exception"),
+        "the exception report must reach the output"
+    );
+    assert!(
+        output.contains("0x00007000dead0000"),
+        "the report names the faulting address"
+    );
 }
 
 #[test]

@@ -34,14 +34,25 @@ pub fn guest_target_directory() -> PathBuf {
 
 /// Builds the kernel for `arch` and returns the file QEMU boots (`-kernel`).
 pub fn build_kernel(arch: Arch, profile: Profile) -> Result<PathBuf> {
-    let mut flags = vec!["-C", "relocation-model=static", "-C", "force-frame-pointers=yes"];
+    let mut flags = vec![
+        "-C",
+        "relocation-model=static",
+        "-C",
+        "force-frame-pointers=yes",
+    ];
     if arch == Arch::X86_64 {
         flags.extend(["-C", "code-model=kernel"]);
     }
     let mut command = Command::new(env!("CARGO"));
     command
         .current_dir(workspace_root())
-        .args(["build", "--package", "kernel", "--target", arch.rust_target()])
+        .args([
+            "build",
+            "--package",
+            "kernel",
+            "--target",
+            arch.rust_target(),
+        ])
         .env("CARGO_TARGET_DIR", guest_target_directory())
         .env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"))
         .env_remove("RUSTFLAGS");
@@ -49,7 +60,10 @@ pub fn build_kernel(arch: Arch, profile: Profile) -> Result<PathBuf> {
         command.arg("--release");
     }
     run(&mut command)?;
-    let elf = guest_target_directory().join(arch.rust_target()).join(profile.directory()).join("kernel");
+    let elf = guest_target_directory()
+        .join(arch.rust_target())
+        .join(profile.directory())
+        .join("kernel");
     match arch {
         Arch::X86_64 => Ok(elf),
         Arch::Aarch64 => {
@@ -63,9 +77,11 @@ pub fn build_kernel(arch: Arch, profile: Profile) -> Result<PathBuf> {
 /// Writes the load segments of an ELF64 file as one flat image starting at the lowest
 /// physical address (what `objcopy -O binary` does).
 pub fn write_raw_image(elf: &Path, image: &Path) -> Result<()> {
-    let bytes = std::fs::read(elf).map_err(|error| format!("cannot read {}: {error}", elf.display()))?;
+    let bytes =
+        std::fs::read(elf).map_err(|error| format!("cannot read {}: {error}", elf.display()))?;
     let flat = flatten_elf(&bytes).map_err(|reason| format!("{}: {reason}", elf.display()))?;
-    std::fs::write(image, flat).map_err(|error| format!("cannot write {}: {error}", image.display()))?;
+    std::fs::write(image, flat)
+        .map_err(|error| format!("cannot write {}: {error}", image.display()))?;
     Ok(())
 }
 
@@ -90,20 +106,29 @@ pub fn flatten_elf(bytes: &[u8]) -> std::result::Result<Vec<u8>, &'static str> {
         if read(header, 4)? != PT_LOAD {
             continue;
         }
-        let (offset, physical, file_size) =
-            (read(header + 8, 8)?, read(header + 24, 8)?, read(header + 32, 8)?);
+        let (offset, physical, file_size) = (
+            read(header + 8, 8)?,
+            read(header + 24, 8)?,
+            read(header + 32, 8)?,
+        );
         if file_size > 0 {
             segments.push((physical, offset as usize, file_size as usize));
         }
     }
-    let base = segments.iter().map(|segment| segment.0).min().ok_or("no loadable segment")?;
+    let base = segments
+        .iter()
+        .map(|segment| segment.0)
+        .min()
+        .ok_or("no loadable segment")?;
     let mut flat = Vec::new();
     for (physical, offset, size) in segments {
         let start = usize::try_from(physical - base).map_err(|_| "segments too far apart")?;
         if start > 64 << 20 {
             return Err("segments more than 64 MiB apart");
         }
-        let data = bytes.get(offset..offset + size).ok_or("segment beyond end of file")?;
+        let data = bytes
+            .get(offset..offset + size)
+            .ok_or("segment beyond end of file")?;
         if flat.len() < start + size {
             flat.resize(start + size, 0);
         }
@@ -119,16 +144,19 @@ pub fn build_initfs(manifest: &str, path: &Path) -> Result<()> {
         .add_file("manifest.toml", manifest.as_bytes(), 0o644)
         .map_err(|error| format!("cannot add manifest.toml to the initfs: {error:?}"))?;
     if let Some(directory) = path.parent() {
-        std::fs::create_dir_all(directory).map_err(|error| format!("cannot create {}: {error}", directory.display()))?;
+        std::fs::create_dir_all(directory)
+            .map_err(|error| format!("cannot create {}: {error}", directory.display()))?;
     }
-    std::fs::write(path, builder.finish()).map_err(|error| format!("cannot write {}: {error}", path.display()))?;
+    std::fs::write(path, builder.finish())
+        .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
     Ok(())
 }
 
 /// The default image's manifest text.
 pub fn default_manifest() -> Result<String> {
     let path = workspace_root().join("image/manifests/default.toml");
-    std::fs::read_to_string(&path).map_err(|error| format!("cannot read {}: {error}", path.display()))
+    std::fs::read_to_string(&path)
+        .map_err(|error| format!("cannot read {}: {error}", path.display()))
 }
 
 /// The manifest of the test image for guest suite `suite`.
@@ -137,7 +165,9 @@ pub fn test_manifest(suite: &str) -> String {
 }
 
 fn run(command: &mut Command) -> Result<()> {
-    let status = command.status().map_err(|error| format!("cannot run {command:?}: {error}"))?;
+    let status = command
+        .status()
+        .map_err(|error| format!("cannot run {command:?}: {error}"))?;
     if status.success() {
         Ok(())
     } else {

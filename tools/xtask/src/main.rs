@@ -28,7 +28,9 @@ pub fn fail<T>(message: impl Into<String>) -> Result<T> {
 
 /// The workspace root (this crate lives in `tools/xtask`).
 pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("..")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("..")
 }
 
 struct Options {
@@ -40,13 +42,18 @@ struct Options {
 const USAGE: &str = "usage: cargo xtask build|run|test [--arch x86_64|aarch64] [--release]";
 
 fn parse(arguments: &[String]) -> Result<Options> {
-    let mut options = Options { command: String::new(), arches: Vec::new(), profile: Profile::Debug };
+    let mut options = Options {
+        command: String::new(),
+        arches: Vec::new(),
+        profile: Profile::Debug,
+    };
     let mut arguments = arguments.iter();
     while let Some(argument) = arguments.next() {
         match argument.as_str() {
             "--arch" => {
                 let name = arguments.next().ok_or("--arch needs x86_64 or aarch64")?;
-                let arch = Arch::parse(name).ok_or_else(|| format!("unknown arch `{name}`; use x86_64 or aarch64"))?;
+                let arch = Arch::parse(name)
+                    .ok_or_else(|| format!("unknown arch `{name}`; use x86_64 or aarch64"))?;
                 options.arches.push(arch);
             }
             "--release" => options.profile = Profile::Release,
@@ -77,7 +84,12 @@ fn dispatch(options: Options) -> Result<()> {
         "build" => {
             for arch in arches_or(&options.arches, &Arch::ALL) {
                 let (kernel, initrd) = build_default_image(arch, options.profile)?;
-                println!("{}: kernel {} initfs {}", arch.name(), kernel.display(), initrd.display());
+                println!(
+                    "{}: kernel {} initfs {}",
+                    arch.name(),
+                    kernel.display(),
+                    initrd.display()
+                );
             }
             Ok(())
         }
@@ -96,12 +108,18 @@ fn dispatch(options: Options) -> Result<()> {
 }
 
 fn arches_or(chosen: &[Arch], default: &[Arch]) -> Vec<Arch> {
-    if chosen.is_empty() { default.to_vec() } else { chosen.to_vec() }
+    if chosen.is_empty() {
+        default.to_vec()
+    } else {
+        chosen.to_vec()
+    }
 }
 
 fn build_default_image(arch: Arch, profile: Profile) -> Result<(PathBuf, PathBuf)> {
     let kernel = guest::build_kernel(arch, profile)?;
-    let initrd = guest::guest_target_directory().join("images").join(format!("default-{}.cpio", arch.name()));
+    let initrd = guest::guest_target_directory()
+        .join("images")
+        .join(format!("default-{}.cpio", arch.name()));
     guest::build_initfs(&guest::default_manifest()?, &initrd)?;
     Ok((kernel, initrd))
 }

@@ -4,7 +4,7 @@ use crate::guest::{self, Profile};
 use crate::{fail, workspace_root, Result};
 use harness::protocol::Ending;
 use harness::{judge, Arch, Machine};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -15,7 +15,10 @@ struct GuestSuite {
 }
 
 /// Every guest suite, in the order they run.
-const SUITES: [GuestSuite; 1] = [GuestSuite { name: "boot", deadline: Duration::from_secs(60) }];
+const SUITES: [GuestSuite; 1] = [GuestSuite {
+    name: "boot",
+    deadline: Duration::from_secs(60),
+}];
 
 /// One line of the final summary.
 struct Outcome {
@@ -37,7 +40,11 @@ pub fn run(arches: &[Arch], profile: Profile) -> Result<()> {
     outcomes.push(Outcome {
         label: "host tests".into(),
         passed: host.success(),
-        detail: if host.success() { "ok".into() } else { format!("cargo test failed ({host})") },
+        detail: if host.success() {
+            "ok".into()
+        } else {
+            format!("cargo test failed ({host})")
+        },
     });
 
     let mut images = Vec::new();
@@ -49,9 +56,16 @@ pub fn run(arches: &[Arch], profile: Profile) -> Result<()> {
 
     banner("harness self-test against deliberately failing guests");
     let mut self_test = Command::new(env!("CARGO"));
-    self_test
-        .current_dir(workspace_root())
-        .args(["test", "--package", "harness", "--test", "failing_guest", "--", "--ignored", "--nocapture"]);
+    self_test.current_dir(workspace_root()).args([
+        "test",
+        "--package",
+        "harness",
+        "--test",
+        "failing_guest",
+        "--",
+        "--ignored",
+        "--nocapture",
+    ]);
     for (arch, kernel) in &images {
         self_test.arg(format!("{}_", arch.name()));
         let initrd = suite_initfs(*arch, "boot")?;
@@ -59,11 +73,17 @@ pub fn run(arches: &[Arch], profile: Profile) -> Result<()> {
         self_test.env(format!("COHERENT_KERNEL_{variable}"), kernel);
         self_test.env(format!("COHERENT_INITFS_{variable}"), initrd);
     }
-    let status = self_test.status().map_err(|error| format!("cannot run the harness self-test: {error}"))?;
+    let status = self_test
+        .status()
+        .map_err(|error| format!("cannot run the harness self-test: {error}"))?;
     outcomes.push(Outcome {
         label: "harness self-test".into(),
         passed: status.success(),
-        detail: if status.success() { "failing guests are caught".into() } else { format!("failed ({status})") },
+        detail: if status.success() {
+            "failing guests are caught".into()
+        } else {
+            format!("failed ({status})")
+        },
     });
 
     for (arch, kernel) in &images {
@@ -78,7 +98,11 @@ pub fn run(arches: &[Arch], profile: Profile) -> Result<()> {
         let mark = if outcome.passed { "ok    " } else { "FAILED" };
         println!("  {mark} {:<22} {}", outcome.label, outcome.detail);
     }
-    println!("total: {} passed, {} failed", outcomes.len() - failed, failed);
+    println!(
+        "total: {} passed, {} failed",
+        outcomes.len() - failed,
+        failed
+    );
     if failed == 0 {
         Ok(())
     } else {
@@ -86,11 +110,16 @@ pub fn run(arches: &[Arch], profile: Profile) -> Result<()> {
     }
 }
 
-fn run_suite(arch: Arch, kernel: &PathBuf, suite: &GuestSuite) -> Result<Outcome> {
+fn run_suite(arch: Arch, kernel: &Path, suite: &GuestSuite) -> Result<Outcome> {
     let initrd = suite_initfs(arch, suite.name)?;
-    let mut machine = Machine::new(arch, kernel.clone(), initrd);
+    let mut machine = Machine::new(arch, kernel.to_path_buf(), initrd);
     machine.command_line = format!("coherent.expect-ram-mib={}", machine.memory_mib);
-    banner(&format!("guest suite {}-{} ({})", suite.name, arch.name(), machine.accelerator.name()));
+    banner(&format!(
+        "guest suite {}-{} ({})",
+        suite.name,
+        arch.name(),
+        machine.accelerator.name()
+    ));
     let run = harness::run(&machine, suite.deadline, |line| println!("{line}"))
         .map_err(|error| format!("cannot start {}: {error}", arch.qemu_binary()))?;
     let verdict = judge(suite.name, arch, &run.output, &run.ending);
@@ -116,7 +145,9 @@ fn run_suite(arch: Arch, kernel: &PathBuf, suite: &GuestSuite) -> Result<Outcome
 }
 
 fn suite_initfs(arch: Arch, suite: &str) -> Result<PathBuf> {
-    let path = guest::guest_target_directory().join("images").join(format!("test-{suite}-{}.cpio", arch.name()));
+    let path = guest::guest_target_directory()
+        .join("images")
+        .join(format!("test-{suite}-{}.cpio", arch.name()));
     guest::build_initfs(&guest::test_manifest(suite), &path)?;
     Ok(path)
 }

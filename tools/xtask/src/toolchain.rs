@@ -18,16 +18,32 @@ pub fn ensure_rust_targets() -> Result<()> {
     let sysroot = output(Command::new("rustc").args(["--print", "sysroot"]))?;
     let missing: Vec<&str> = ["x86_64-unknown-none", "aarch64-unknown-none"]
         .into_iter()
-        .filter(|target| !Path::new(sysroot.trim()).join("lib/rustlib").join(target).exists())
+        .filter(|target| {
+            !Path::new(sysroot.trim())
+                .join("lib/rustlib")
+                .join(target)
+                .exists()
+        })
         .collect();
     if missing.is_empty() {
         return Ok(());
     }
-    eprintln!("xtask: installing Rust targets {} with rustup", missing.join(", "));
-    let status = Command::new("rustup").arg("target").arg("add").args(&missing).status();
+    eprintln!(
+        "xtask: installing Rust targets {} with rustup",
+        missing.join(", ")
+    );
+    let status = Command::new("rustup")
+        .arg("target")
+        .arg("add")
+        .args(&missing)
+        .status();
     match status {
         Ok(status) if status.success() => Ok(()),
-        _ => fail(format!("could not install Rust targets {}: run `rustup target add {}`", missing.join(" "), missing.join(" "))),
+        _ => fail(format!(
+            "could not install Rust targets {}: run `rustup target add {}`",
+            missing.join(" "),
+            missing.join(" ")
+        )),
     }
 }
 
@@ -44,7 +60,10 @@ pub fn ensure_qemu() -> Result<()> {
             QEMU_PACKAGES.join(" ")
         ));
     }
-    eprintln!("xtask: installing QEMU from Debian packages: {}", QEMU_PACKAGES.join(" "));
+    eprintln!(
+        "xtask: installing QEMU from Debian packages: {}",
+        QEMU_PACKAGES.join(" ")
+    );
     apt(&["update", "-q"])?;
     // Plain install works on a stock bookworm. When qemu-utils came from bookworm-backports
     // the plain install conflicts with it, so install the emulators from backports as well.
@@ -53,8 +72,11 @@ pub fn ensure_qemu() -> Result<()> {
         eprintln!("xtask: plain install failed; installing QEMU from bookworm-backports");
         let sources = Path::new("/etc/apt/sources.list.d/coherent-backports.list");
         if !sources.exists() {
-            std::fs::write(sources, "deb http://deb.debian.org/debian bookworm-backports main\n")
-                .map_err(|error| format!("cannot add bookworm-backports to apt sources: {error}"))?;
+            std::fs::write(
+                sources,
+                "deb http://deb.debian.org/debian bookworm-backports main\n",
+            )
+            .map_err(|error| format!("cannot add bookworm-backports to apt sources: {error}"))?;
         }
         apt(&["update", "-q"])?;
         apt_install(&["-t", "bookworm-backports"])?;
@@ -62,22 +84,29 @@ pub fn ensure_qemu() -> Result<()> {
     if qemu_present() {
         Ok(())
     } else {
-        fail(format!("installed {} but QEMU still does not run", QEMU_PACKAGES.join(" ")))
+        fail(format!(
+            "installed {} but QEMU still does not run",
+            QEMU_PACKAGES.join(" ")
+        ))
     }
 }
 
 fn qemu_present() -> bool {
-    ["qemu-system-x86_64", "qemu-system-aarch64"].iter().all(|binary| {
-        Command::new(binary)
-            .arg("--version")
-            .output()
-            .map(|output| output.status.success())
-            .unwrap_or(false)
-    })
+    ["qemu-system-x86_64", "qemu-system-aarch64"]
+        .iter()
+        .all(|binary| {
+            Command::new(binary)
+                .arg("--version")
+                .output()
+                .map(|output| output.status.success())
+                .unwrap_or(false)
+        })
 }
 
 fn is_root() -> bool {
-    output(Command::new("id").arg("-u")).map(|id| id.trim() == "0").unwrap_or(false)
+    output(Command::new("id").arg("-u"))
+        .map(|id| id.trim() == "0")
+        .unwrap_or(false)
 }
 
 fn apt(arguments: &[&str]) -> Result<()> {
@@ -89,7 +118,10 @@ fn apt(arguments: &[&str]) -> Result<()> {
     if status.success() {
         Ok(())
     } else {
-        fail(format!("`apt-get {}` failed ({status})", arguments.join(" ")))
+        fail(format!(
+            "`apt-get {}` failed ({status})",
+            arguments.join(" ")
+        ))
     }
 }
 
@@ -101,7 +133,9 @@ fn apt_install(extra: &[&str]) -> Result<()> {
 }
 
 fn output(command: &mut Command) -> Result<String> {
-    let output = command.output().map_err(|error| format!("cannot run {command:?}: {error}"))?;
+    let output = command
+        .output()
+        .map_err(|error| format!("cannot run {command:?}: {error}"))?;
     if !output.status.success() {
         return fail(format!("{command:?} failed ({})", output.status));
     }
