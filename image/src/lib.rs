@@ -8,4 +8,5 @@
 
 pub mod initfs;
 pub mod manifest;
+pub mod platform;
 pub mod pool;

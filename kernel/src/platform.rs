@@ -52,11 +52,6 @@ impl Platform {
     }
 
     fn read_device_tree(&mut self, bytes: &'static [u8]) {
-        let _ = bytes;
-    }
-
-    #[cfg(any())]
-    fn read_device_tree_pending(&mut self, bytes: &'static [u8]) {
         let tree = match image::platform::DeviceTree::new(bytes) {
             Ok(tree) => tree,
             Err(reason) => {

@@ -1,0 +1,29 @@
+//! The platform description: reading the flattened device tree (aarch64's `virt` machine
+//! passes one in x0) and, on the host, adding coherent's DMA pools to QEMU's own tree.
+//!
+//! Reading uses the `fdt` crate after [`DeviceTree::new`] has checked the whole blob (the
+//! crate panics on malformed input, the kernel must not). Everything here is `no_std` and
+//! allocation-free: lookups return iterators borrowing the blob.
+//!
+//! Pools come from `/reserved-memory` children compatible with `shared-dma-pool`; see
+//! [`DeviceTree::reserved_memory_pools`] and the decisions listed in `reserved.rs`. Dynamic
+//! pools are placed by [`place_dynamic`] (highest fit), and [`check_overlaps`] vets a layout.
+//!
+//! All ranges are `(base, size)` pairs in bytes, except [`DeviceTree::initrd`], which is
+//! `(start, end)` as `/chosen` states it.
+
+mod cells;
+mod error;
+mod node;
+mod placement;
+mod reserved;
+mod structure;
+mod tree;
+
+pub use error::{PlatformError, PoolNodeError};
+pub use node::{InterruptSpecifier, Node};
+pub use placement::{check_overlaps, place_dynamic, place_pool, LayoutProblem};
+pub use reserved::{ReservedRegion, DEVICE_NAME_PROPERTY, SHARED_DMA_POOL};
+pub use tree::DeviceTree;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,7 @@
+//! Host tests for the device-tree reader, on fixture blobs written with `vm-fdt`.
+
+mod fixture;
+mod placement;
+mod pools;
+mod robustness;
+mod tree;
