@@ -5,8 +5,13 @@
 //! Image and exits through semihosting (status 0 for success, 1 for failure). KVM is used
 //! for x86_64 when `/dev/kvm` opens read-write on an x86_64 host; TCG otherwise.
 
-use std::path::PathBuf;
-use std::process::Command;
+use crate::protocol::Ending;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// The CPU a guest runs on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -69,22 +74,16 @@ pub enum Accelerator {
 }
 
 impl Accelerator {
-    /// The best accelerator for `arch` on this host: KVM for x86_64 guests on an x86_64 host
-    /// whose `/dev/kvm` opens read-write, unless `COHERENT_ACCEL=tcg`; TCG otherwise.
-    pub fn detect(arch: Arch) -> Accelerator {
-        if std::env::var("COHERENT_ACCEL").as_deref() == Ok("tcg") {
-            return Accelerator::Tcg;
-        }
+    /// The best accelerator for `arch` on this host and the CPU model to use with it: KVM
+    /// for x86_64 guests on an x86_64 host where a probe shows KVM really works (see
+    /// [`kvm_cpu_model`]), unless `COHERENT_ACCEL=tcg`; TCG otherwise.
+    pub fn detect(arch: Arch) -> (Accelerator, &'static str) {
+        let forced_tcg = std::env::var("COHERENT_ACCEL").as_deref() == Ok("tcg")
+            || KVM_REFUSED.load(Ordering::Relaxed);
         let host_matches = cfg!(target_arch = "x86_64") && arch == Arch::X86_64;
-        let kvm_opens = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/kvm")
-            .is_ok();
-        if host_matches && kvm_opens {
-            Accelerator::Kvm
-        } else {
-            Accelerator::Tcg
+        match kvm_cpu_model() {
+            Some(cpu) if host_matches && !forced_tcg => (Accelerator::Kvm, cpu),
+            _ => (Accelerator::Tcg, default_tcg_cpu(arch)),
         }
     }
 
@@ -95,6 +94,108 @@ impl Accelerator {
             Accelerator::Tcg => "tcg",
         }
     }
+}
+
+fn default_tcg_cpu(arch: Arch) -> &'static str {
+    match arch {
+        Arch::X86_64 => "max",
+        Arch::Aarch64 => "cortex-a72",
+    }
+}
+
+/// The CPU model under which x86_64 KVM works on this host, probed once per process.
+///
+/// `/dev/kvm` opening is not enough: nested hypervisors may refuse MSRs that `-cpu host`
+/// passes through (seen: IA32_ARCH_CAPABILITIES), and QEMU then aborts as soon as the vCPU
+/// first runs. Each candidate boots its firmware (no disk, so it idles) for a moment and is
+/// then told to quit on its monitor; the first that is still alive and exits cleanly wins.
+pub fn kvm_cpu_model() -> Option<&'static str> {
+    static PROBED: OnceLock<Option<&'static str>> = OnceLock::new();
+    *PROBED.get_or_init(|| {
+        let opens = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/kvm")
+            .is_ok();
+        if !opens {
+            return None;
+        }
+        ["host", "host,-arch-capabilities"]
+            .into_iter()
+            .find(|cpu| kvm_probe(cpu))
+    })
+}
+
+fn kvm_probe(cpu: &str) -> bool {
+    let child = Command::new(Arch::X86_64.qemu_binary())
+        .args([
+            "-machine",
+            "q35",
+            "-accel",
+            "kvm",
+            "-cpu",
+            cpu,
+            "-nodefaults",
+            "-display",
+            "none",
+        ])
+        .args(["-monitor", "stdio"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    let Ok(mut child) = child else { return false };
+    std::thread::sleep(Duration::from_millis(1500));
+    if let Ok(Some(_)) = child.try_wait() {
+        return false;
+    }
+    if let Some(mut input) = child.stdin.take() {
+        let _ = input.write_all(b"quit\n");
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match child.try_wait() {
+            Ok(Some(status)) => return status.success(),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return false;
+            }
+        }
+    }
+}
+
+static KVM_REFUSED: AtomicBool = AtomicBool::new(false);
+
+/// Boots `kernel` once under KVM with `coherent.selftest=probe` (take a breakpoint, power
+/// off). If that does not end in the success status within 5 s, KVM is not usable for
+/// coherent on this host and every later [`Machine`] of this process uses TCG. Returns why
+/// KVM was refused, or `None` when it works (or was not going to be used anyway).
+pub fn confirm_kvm(kernel: &Path, initrd: &Path) -> Option<String> {
+    let mut machine = Machine::new(Arch::X86_64, kernel.to_path_buf(), initrd.to_path_buf());
+    if machine.accelerator != Accelerator::Kvm {
+        return None;
+    }
+    machine.command_line = "coherent.selftest=probe".to_string();
+    let refusal = match crate::runner::run(&machine, Duration::from_secs(5), |_| {}) {
+        Ok(run) if run.ending == Ending::Exited(Arch::X86_64.success_status()) => return None,
+        Ok(run) => {
+            let last = run
+                .output
+                .lines()
+                .rev()
+                .find(|line| !line.trim().is_empty())
+                .unwrap_or("");
+            format!(
+                "the probe guest ended with {:?} (last line: {last})",
+                run.ending
+            )
+        }
+        Err(error) => format!("cannot start QEMU: {error}"),
+    };
+    KVM_REFUSED.store(true, Ordering::Relaxed);
+    Some(refusal)
 }
 
 /// One guest machine to start.
@@ -112,6 +213,8 @@ pub struct Machine {
     pub command_line: String,
     /// How guest code runs.
     pub accelerator: Accelerator,
+    /// QEMU's `-cpu` model.
+    pub cpu: String,
     /// A device tree to boot with instead of QEMU's own (`-dtb`, aarch64 only).
     pub device_tree: Option<PathBuf>,
     /// Extra QEMU arguments (devices, drives).
@@ -123,13 +226,15 @@ pub struct Machine {
 impl Machine {
     /// A machine with coherent's defaults: 512 MiB, the best accelerator, no extras.
     pub fn new(arch: Arch, kernel: PathBuf, initrd: PathBuf) -> Machine {
+        let (accelerator, cpu) = Accelerator::detect(arch);
         Machine {
             arch,
             kernel,
             initrd,
             memory_mib: 512,
             command_line: String::new(),
-            accelerator: Accelerator::detect(arch),
+            accelerator,
+            cpu: cpu.to_string(),
             device_tree: None,
             extra: Vec::new(),
             interactive: false,
@@ -140,17 +245,22 @@ impl Machine {
     pub fn arguments(&self) -> Vec<String> {
         let mut arguments: Vec<String> = Vec::new();
         let mut push = |items: &[&str]| arguments.extend(items.iter().map(|s| s.to_string()));
-        match (self.arch, self.accelerator) {
-            (Arch::X86_64, Accelerator::Kvm) => {
-                push(&["-machine", "q35", "-accel", "kvm", "-cpu", "host"])
-            }
-            (Arch::X86_64, Accelerator::Tcg) => {
-                push(&["-machine", "q35", "-accel", "tcg", "-cpu", "max"])
-            }
-            (Arch::Aarch64, _) => {
-                push(&["-machine", "virt", "-accel", "tcg", "-cpu", "cortex-a72"])
-            }
-        }
+        let machine = match self.arch {
+            Arch::X86_64 => "q35",
+            Arch::Aarch64 => "virt",
+        };
+        let accelerator = match (self.arch, self.accelerator) {
+            (Arch::X86_64, Accelerator::Kvm) => "kvm",
+            _ => "tcg",
+        };
+        push(&[
+            "-machine",
+            machine,
+            "-accel",
+            accelerator,
+            "-cpu",
+            &self.cpu,
+        ]);
         push(&["-smp", "1", "-nodefaults", "-no-reboot", "-display", "none"]);
         if self.interactive {
             push(&["-serial", "mon:stdio"]);
@@ -188,6 +298,7 @@ mod tests {
     fn machine(arch: Arch) -> Machine {
         let mut machine = Machine::new(arch, "k".into(), "i".into());
         machine.accelerator = Accelerator::Tcg;
+        machine.cpu = default_tcg_cpu(arch).to_string();
         machine.command_line = "a=1 b".into();
         machine
     }

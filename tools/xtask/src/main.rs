@@ -126,6 +126,13 @@ fn build_default_image(arch: Arch, profile: Profile) -> Result<(PathBuf, PathBuf
 
 fn run(arch: Arch, profile: Profile) -> Result<()> {
     let (kernel, initrd) = build_default_image(arch, profile)?;
+    if arch == Arch::X86_64 {
+        if let Some(reason) = harness::qemu::confirm_kvm(&kernel, &initrd) {
+            eprintln!(
+                "xtask: /dev/kvm is present but cannot run coherent here ({reason}); using TCG"
+            );
+        }
+    }
     let mut machine = Machine::new(arch, kernel, initrd);
     machine.interactive = true;
     eprintln!(

@@ -54,6 +54,15 @@ pub fn run(arches: &[Arch], profile: Profile) -> Result<()> {
         images.push((arch, kernel));
     }
 
+    if let Some((_, kernel)) = images.iter().find(|(arch, _)| *arch == Arch::X86_64) {
+        let initrd = suite_initfs(Arch::X86_64, "boot")?;
+        if let Some(reason) = harness::qemu::confirm_kvm(kernel, &initrd) {
+            println!(
+                "xtask: /dev/kvm is present but cannot run coherent here ({reason}); using TCG"
+            );
+        }
+    }
+
     banner("harness self-test against deliberately failing guests");
     let mut self_test = Command::new(env!("CARGO"));
     self_test.current_dir(workspace_root()).args([
@@ -70,6 +79,9 @@ pub fn run(arches: &[Arch], profile: Profile) -> Result<()> {
         self_test.arg(format!("{}_", arch.name()));
         let initrd = suite_initfs(*arch, "boot")?;
         let variable = arch.name().to_uppercase();
+        if harness::Accelerator::detect(*arch).0 == harness::Accelerator::Tcg {
+            self_test.env("COHERENT_ACCEL", "tcg");
+        }
         self_test.env(format!("COHERENT_KERNEL_{variable}"), kernel);
         self_test.env(format!("COHERENT_INITFS_{variable}"), initrd);
     }
