@@ -84,7 +84,7 @@ pub(crate) fn check(bytes: &[u8]) -> Result<Header, PlatformError> {
         structure_size,
         "structure block outside blob",
     )?;
-    if structure_offset % CELL_BYTES != 0 {
+    if !structure_offset.is_multiple_of(CELL_BYTES) {
         return Err(PlatformError::new(8, "structure block not 4-byte aligned"));
     }
     check_reservations(blob, reservations_offset)?;
