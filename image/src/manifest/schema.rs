@@ -158,7 +158,7 @@ fn read_pool<'a>(
         ));
     }
     let size = required_u64(section, "size", "pool lacks 'size'")?;
-    if size == 0 || size % PAGE_SIZE != 0 {
+    if size == 0 || !size.is_multiple_of(PAGE_SIZE) {
         return Err(ManifestError::new(
             line_of("size"),
             "pool size must be a non-zero multiple of 4096",

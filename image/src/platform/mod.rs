@@ -12,6 +12,8 @@
 //! All ranges are `(base, size)` pairs in bytes, except [`DeviceTree::initrd`], which is
 //! `(start, end)` as `/chosen` states it.
 
+#[cfg(any(test, feature = "std"))]
+mod augment;
 mod cells;
 mod error;
 mod node;
@@ -20,6 +22,8 @@ mod reserved;
 mod structure;
 mod tree;
 
+#[cfg(any(test, feature = "std"))]
+pub use augment::{augment, PoolSpec};
 pub use error::{PlatformError, PoolNodeError};
 pub use node::{InterruptSpecifier, Node};
 pub use placement::{check_overlaps, place_dynamic, place_pool, LayoutProblem};

@@ -90,7 +90,7 @@ impl<'t, 'a> Node<'t, 'a> {
         let cells = self.interrupt_cells().filter(|cells| *cells > 0)? as usize;
         let value = self.property("interrupts")?;
         let chunk = cells * CELL_BYTES;
-        (value.len() % chunk == 0).then(|| {
+        (value.len().is_multiple_of(chunk)).then(|| {
             value
                 .chunks_exact(chunk)
                 .map(|bytes| InterruptSpecifier { bytes })

@@ -80,7 +80,7 @@ impl<'a> DeviceTree<'a> {
                     reason,
                 })
             };
-            if value.is_empty() || value.len() % CELL_BYTES != 0 {
+            if value.is_empty() || !value.len().is_multiple_of(CELL_BYTES) {
                 return error("memory-region is not a list of phandles");
             }
             let dangling = value
@@ -178,7 +178,7 @@ fn is_pool(node: &FdtNode<'_, '_>) -> bool {
 
 fn references(device: &FdtNode<'_, '_>, phandle: u32) -> bool {
     device.property("memory-region").is_some_and(|property| {
-        property.value.len() % CELL_BYTES == 0
+        property.value.len().is_multiple_of(CELL_BYTES)
             && property
                 .value
                 .chunks_exact(CELL_BYTES)
@@ -209,7 +209,7 @@ fn read_static_reg(node: &FdtNode<'_, '_>, context: Context) -> Result<(u64, u64
     }
     let (base, size) = pairs.next().ok_or("reg is empty")?;
     check_range(base, size)?;
-    if base % PAGE_SIZE != 0 || size % PAGE_SIZE != 0 {
+    if !base.is_multiple_of(PAGE_SIZE) || !size.is_multiple_of(PAGE_SIZE) {
         return Err("reg base and size must be multiples of 4096");
     }
     Ok((base, size))
@@ -237,7 +237,7 @@ fn read_dynamic(node: &FdtNode<'_, '_>, context: Context) -> Result<Placement, &
         Ok(read_number(property.value, context.size_cells))
     };
     let size = cells_value("size")?.ok_or("pool has neither reg nor size")?;
-    if size == 0 || size % PAGE_SIZE != 0 {
+    if size == 0 || !size.is_multiple_of(PAGE_SIZE) {
         return Err("size must be a non-zero multiple of 4096");
     }
     let align = cells_value("alignment")?.unwrap_or(PAGE_SIZE);

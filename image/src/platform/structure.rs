@@ -46,8 +46,8 @@ fn block<'a>(
         .ok_or(PlatformError::new(offset, reason))
 }
 
-/// Checks the whole blob; returns its header.
-pub(crate) fn check(bytes: &[u8]) -> Result<Header, PlatformError> {
+/// The total size field, after checking length and magic.
+pub(crate) fn size_from_header(bytes: &[u8]) -> Result<usize, PlatformError> {
     if bytes.len() < HEADER_BYTES {
         return Err(PlatformError::new(
             0,
@@ -57,7 +57,12 @@ pub(crate) fn check(bytes: &[u8]) -> Result<Header, PlatformError> {
     if header_field(bytes, 0)? != MAGIC as usize {
         return Err(PlatformError::new(0, "bad magic (not a device tree blob)"));
     }
-    let total_size = header_field(bytes, 1)?;
+    header_field(bytes, 1)
+}
+
+/// Checks the whole blob; returns its header.
+pub(crate) fn check(bytes: &[u8]) -> Result<Header, PlatformError> {
+    let total_size = size_from_header(bytes)?;
     if total_size > bytes.len() || total_size < HEADER_BYTES {
         return Err(PlatformError::new(4, "total size exceeds the blob"));
     }
@@ -84,7 +89,7 @@ pub(crate) fn check(bytes: &[u8]) -> Result<Header, PlatformError> {
         structure_size,
         "structure block outside blob",
     )?;
-    if structure_offset % CELL_BYTES != 0 {
+    if !structure_offset.is_multiple_of(CELL_BYTES) {
         return Err(PlatformError::new(8, "structure block not 4-byte aligned"));
     }
     check_reservations(blob, reservations_offset)?;

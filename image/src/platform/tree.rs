@@ -43,6 +43,16 @@ impl<'a> DeviceTree<'a> {
         })
     }
 
+    /// The blob's total size read from its first 40 bytes, so that a boot path holding only a
+    /// pointer (aarch64 x0) knows how long a slice to make before calling [`DeviceTree::new`].
+    ///
+    /// # Errors
+    ///
+    /// Fewer than 40 bytes, or a bad magic number.
+    pub fn size_from_header(header: &[u8]) -> Result<usize, PlatformError> {
+        structure::size_from_header(header)
+    }
+
     /// The blob's length from its header.
     pub fn total_size(&self) -> usize {
         self.bytes.len()

@@ -1,5 +1,6 @@
 //! Host tests for the device-tree reader, on fixture blobs written with `vm-fdt`.
 
+mod augment;
 mod fixture;
 mod placement;
 mod pools;

@@ -53,6 +53,12 @@ fn header_errors() {
     bad_version[23] = 16;
     assert_eq!(DeviceTree::new(&bad_version).unwrap_err().offset, 20);
     assert!(DeviceTree::new(&good).is_ok());
+    assert_eq!(DeviceTree::size_from_header(&good[..40]), Ok(good.len()));
+    assert!(DeviceTree::size_from_header(&good[..39]).is_err());
+    // A blob followed by other bytes is cut to its own size.
+    let mut padded = good.clone();
+    padded.extend_from_slice(&[0xAA; 64]);
+    assert_eq!(DeviceTree::new(&padded).unwrap().total_size(), good.len());
 }
 
 #[test]
