@@ -14,8 +14,11 @@
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+extern crate alloc;
+
 mod arch;
 mod console;
+mod memory;
 mod panic;
 mod platform;
 mod suites;
@@ -42,6 +45,7 @@ pub fn kernel_main(boot: &BootInfo) -> ! {
     info!("command line: \"{}\"", platform.command_line.as_str());
     platform.log_memory_map();
     platform.log_initfs();
+    let _layout = memory::init(&platform);
 
     match platform.command_line.get("coherent.selftest") {
         Some("panic") => panic!("deliberate panic requested by coherent.selftest=panic"),

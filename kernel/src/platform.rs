@@ -43,7 +43,7 @@ impl Platform {
             platform.command_line = CommandLine::new(text);
         }
         if let Some(range) = boot.device_tree {
-            let bytes = physical_bytes(range);
+            let bytes = readable_device_tree(physical_bytes(range));
             platform.device_tree = Some(bytes);
             platform.read_device_tree(bytes);
         }
@@ -84,6 +84,11 @@ impl Platform {
         if let Some(arguments) = tree.bootargs() {
             self.command_line = CommandLine::new(arguments);
         }
+    }
+
+    /// The device tree, if the machine has one and it parses.
+    pub fn device_tree(&self) -> Option<image::platform::DeviceTree<'static>> {
+        image::platform::DeviceTree::new(self.device_tree?).ok()
     }
 
     /// Memory-map entries in order.
@@ -159,6 +164,27 @@ impl Platform {
                 Err(reason) => error!("manifest: {reason:?}"),
             },
             None => warn!("initfs has no readable manifest.toml"),
+        }
+    }
+}
+
+/// Room for a compacted device tree (QEMU's `virt` tree is about 10 KiB of content).
+const DEVICE_TREE_BUFFER: usize = 256 * 1024;
+
+/// The device tree as the reader accepts it: the blob itself, or a copy without the NOP
+/// tokens libfdt leaves when QEMU edits a `-dtb` blob.
+fn readable_device_tree(blob: &'static [u8]) -> &'static [u8] {
+    if image::platform::DeviceTree::new(blob).is_ok() {
+        return blob;
+    }
+    static mut BUFFER: [u8; DEVICE_TREE_BUFFER] = [0; DEVICE_TREE_BUFFER];
+    // SAFETY: `Platform::discover` runs once, at boot, on one CPU; nothing else names BUFFER.
+    let buffer = unsafe { &mut *core::ptr::addr_of_mut!(BUFFER) };
+    match image::platform::without_nops(blob, buffer) {
+        Ok(compact) => compact,
+        Err(reason) => {
+            error!("device tree cannot be compacted: {reason:?}");
+            blob
         }
     }
 }

@@ -5,8 +5,10 @@
 //! The code here runs at that physical address using PC-relative addressing only. It drops
 //! from EL2 to EL1 when entered at EL2, enables FP/SIMD (CPACR_EL1.FPEN) before any Rust
 //! runs, clears `.bss`, builds two tiny translation tables — TTBR0 identity-maps the first
-//! 4 GiB (1 GiB blocks: device memory below 1 GiB, normal write-back RAM above) and TTBR1
-//! maps the kernel at `KERNEL_VIRTUAL_OFFSET + physical` — programs MAIR/TCR/SCTLR, and
+//! 4 GiB (1 GiB blocks: device memory below 1 GiB, normal write-back RAM above); TTBR1 maps
+//! the same 4 GiB at `LINEAR_MAP_BASE` (where the kernel reads physical memory from its first
+//! Rust instruction on, and which its own tables keep) and the kernel at
+//! `KERNEL_VIRTUAL_OFFSET + physical` — programs MAIR/TCR/SCTLR, and
 //! jumps to the higher half, where it calls [`crate::entry::aarch64_entry`].
 //!
 //! The early tables are replaced by the kernel's own once it has a frame allocator.
@@ -118,6 +120,8 @@ global_asm!(
         cmp x5, #4
         b.ne 3b
 
+        orr x4, x1, #3                      /* the linear map at LINEAR_MAP_BASE */
+        str x4, [x2, #256 * 8]
         orr x4, x3, #3
         str x4, [x2, #511 * 8]
         ldr x4, ={normal_block}             /* -1 GiB .. top: RAM from 0x40000000 */

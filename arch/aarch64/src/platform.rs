@@ -26,6 +26,8 @@ impl Arch for Aarch64 {
     const NAME: &'static str = NAME;
     const TARGET: &'static str = "aarch64";
 
+    const RESERVED_LOW_MEMORY: u64 = 0;
+
     fn console_write(bytes: &[u8]) {
         serial::write_bytes(bytes);
     }
@@ -52,9 +54,10 @@ impl Arch for Aarch64 {
     }
 }
 
-/// Where physical memory is readable: the early tables identity-map the first 4 GiB.
+/// Where physical memory is readable: the linear map, which the early tables already
+/// provide for the first 4 GiB and the kernel's own tables keep for all RAM.
 pub fn physical_to_virtual(physical: u64) -> usize {
-    physical as usize
+    (kernel_core::layout::LINEAR_MAP_BASE + physical) as usize
 }
 
 static POWERING_OFF: AtomicBool = AtomicBool::new(false);

@@ -3,8 +3,10 @@
 //! QEMU (like Xen and Firecracker) finds the `XEN_ELFNOTE_PHYS32_ENTRY` note and enters
 //! `pvh_entry32` in 32-bit protected mode, paging off, with `%ebx` holding the physical
 //! address of `hvm_start_info`. The trampoline builds early page tables that map the first
-//! 4 GiB twice — identity (so it can keep running and read boot data) and at
-//! `KERNEL_VIRTUAL_BASE` (where the kernel is linked) — turns on PAE, long mode and NX, and
+//! 4 GiB three times — identity (so the trampoline keeps running), at `LINEAR_MAP_BASE` (where
+//! the kernel reads physical memory from its first Rust instruction on, and which its own
+//! tables keep) and at `KERNEL_VIRTUAL_BASE` (where the kernel is linked) — turns on PAE, long
+//! mode and NX, and
 //! jumps to `pvh_entry64` in the higher half, which clears `.bss`, switches to the boot stack
 //! and calls [`crate::entry::x86_64_entry`].
 //!
@@ -93,6 +95,7 @@ global_asm!(
         movl %eax, early_pdpt_high + 511 * 8
         movl $early_pdpt_low + 0x0003, %eax
         movl %eax, early_pml4
+        movl %eax, early_pml4 + 256 * 8     /* the linear map at LINEAR_MAP_BASE */
         movl $early_pdpt_high + 0x0003, %eax
         movl %eax, early_pml4 + 511 * 8
 

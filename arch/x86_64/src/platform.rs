@@ -22,6 +22,8 @@ impl Arch for X86_64 {
     const NAME: &'static str = NAME;
     const TARGET: &'static str = "x86_64";
 
+    const RESERVED_LOW_MEMORY: u64 = 1 << 20;
+
     fn console_write(bytes: &[u8]) {
         serial::write_bytes(bytes);
     }
@@ -48,9 +50,10 @@ impl Arch for X86_64 {
     }
 }
 
-/// Where physical memory is readable: the early tables identity-map the first 4 GiB.
+/// Where physical memory is readable: the linear map, which the early tables already
+/// provide for the first 4 GiB and the kernel's own tables keep for all RAM.
 pub fn physical_to_virtual(physical: u64) -> usize {
-    physical as usize
+    (kernel_core::layout::LINEAR_MAP_BASE + physical) as usize
 }
 
 /// Exits QEMU through `isa-debug-exit` with `status`; halts if that device is absent.

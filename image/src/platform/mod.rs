@@ -15,6 +15,7 @@
 #[cfg(any(test, feature = "std"))]
 mod augment;
 mod cells;
+mod compact;
 mod error;
 mod node;
 mod placement;
@@ -24,6 +25,7 @@ mod tree;
 
 #[cfg(any(test, feature = "std"))]
 pub use augment::{augment, PoolSpec};
+pub use compact::without_nops;
 pub use error::{PlatformError, PoolNodeError};
 pub use node::{InterruptSpecifier, Node};
 pub use placement::{check_overlaps, place_dynamic, place_pool, LayoutProblem};

@@ -21,6 +21,10 @@ pub trait Arch {
     /// The architecture's short name as used in suite closing lines (`x86_64`, `aarch64`).
     const TARGET: &'static str;
 
+    /// Bytes at the bottom of physical memory the kernel never uses (x86: the real-mode
+    /// interrupt table, BIOS data and option ROMs below 1 MiB).
+    const RESERVED_LOW_MEMORY: u64;
+
     /// Writes raw bytes to the boot console (the serial port). Never fails, never blocks
     /// for long; safe to call from an exception handler.
     fn console_write(bytes: &[u8]);

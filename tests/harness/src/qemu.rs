@@ -283,6 +283,36 @@ impl Machine {
         arguments
     }
 
+    /// Asks QEMU to write the device tree it would give this machine to `path` and exit
+    /// (`-machine virt,dumpdtb=PATH`), so the image tool can add nodes to it.
+    ///
+    /// # Errors
+    /// When QEMU cannot run or writes no device tree.
+    pub fn dump_device_tree(&self, path: &Path) -> std::io::Result<()> {
+        let mut arguments = self.arguments();
+        let machine = arguments
+            .iter()
+            .position(|argument| argument == "-machine")
+            .map(|i| i + 1);
+        if let Some(index) = machine {
+            arguments[index] = format!("{},dumpdtb={}", arguments[index], path.display());
+        }
+        if let Some(index) = arguments.iter().position(|argument| argument == "-dtb") {
+            arguments.drain(index..index + 2);
+        }
+        let output = Command::new(self.arch.qemu_binary())
+            .args(&arguments)
+            .output()?;
+        if path.exists() {
+            Ok(())
+        } else {
+            Err(std::io::Error::other(format!(
+                "QEMU wrote no device tree: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            )))
+        }
+    }
+
     /// The full command.
     pub fn command(&self) -> Command {
         let mut command = Command::new(self.arch.qemu_binary());

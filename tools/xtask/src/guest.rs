@@ -160,8 +160,19 @@ pub fn default_manifest() -> Result<String> {
 }
 
 /// The manifest of the test image for guest suite `suite`.
-pub fn test_manifest(suite: &str) -> String {
-    format!("# Test image for guest suite `{suite}`, made by cargo xtask test.\n[image]\nname = \"test-{suite}\"\ntest-suite = \"{suite}\"\n")
+/// It is the default manifest with the `[image]` section replaced, so tests boot the same
+/// pools and processes a user does.
+pub fn test_manifest(suite: &str) -> Result<String> {
+    let default = default_manifest()?;
+    let rest = default
+        .split_once("\n[image]")
+        .map_or("", |(_, after)| after);
+    let rest = rest
+        .split_once("\n[")
+        .map_or(String::new(), |(_, after)| format!("\n[{after}"));
+    Ok(format!(
+        "# Test image for guest suite `{suite}`, made by cargo xtask test.\n[image]\nname = \"test-{suite}\"\ntest-suite = \"{suite}\"\n{rest}"
+    ))
 }
 
 fn run(command: &mut Command) -> Result<()> {

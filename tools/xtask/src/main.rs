@@ -10,6 +10,7 @@
 //! Every command first makes sure the bare-metal Rust targets and QEMU are installed.
 
 mod guest;
+mod platform;
 mod test;
 mod toolchain;
 
@@ -107,6 +108,17 @@ fn dispatch(options: Options) -> Result<()> {
     }
 }
 
+/// A machine for `arch` booting `kernel` with `initrd`; on aarch64 with coherent's device
+/// tree (QEMU's own plus the DMA pools), written under the name `stem`.
+pub fn machine(arch: Arch, kernel: PathBuf, initrd: PathBuf, stem: &str) -> Result<Machine> {
+    let mut machine = Machine::new(arch, kernel, initrd);
+    if arch == Arch::Aarch64 {
+        let directory = guest::guest_target_directory().join("images");
+        machine.device_tree = Some(platform::device_tree_for(&machine, &directory, stem)?);
+    }
+    Ok(machine)
+}
+
 fn arches_or(chosen: &[Arch], default: &[Arch]) -> Vec<Arch> {
     if chosen.is_empty() {
         default.to_vec()
@@ -133,7 +145,7 @@ fn run(arch: Arch, profile: Profile) -> Result<()> {
             );
         }
     }
-    let mut machine = Machine::new(arch, kernel, initrd);
+    let mut machine = machine(arch, kernel, initrd, "default")?;
     machine.interactive = true;
     eprintln!(
         "xtask: booting the default image on {} ({}); Ctrl-A X quits QEMU",

@@ -3,7 +3,7 @@
 use crate::guest::{self, Profile};
 use crate::{fail, workspace_root, Result};
 use harness::protocol::Ending;
-use harness::{judge, Arch, Machine};
+use harness::{judge, Arch};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -124,7 +124,8 @@ pub fn run(arches: &[Arch], profile: Profile) -> Result<()> {
 
 fn run_suite(arch: Arch, kernel: &Path, suite: &GuestSuite) -> Result<Outcome> {
     let initrd = suite_initfs(arch, suite.name)?;
-    let mut machine = Machine::new(arch, kernel.to_path_buf(), initrd);
+    let stem = format!("test-{}-{}", suite.name, arch.name());
+    let mut machine = crate::machine(arch, kernel.to_path_buf(), initrd, &stem)?;
     machine.command_line = format!("coherent.expect-ram-mib={}", machine.memory_mib);
     banner(&format!(
         "guest suite {}-{} ({})",
@@ -160,7 +161,7 @@ fn suite_initfs(arch: Arch, suite: &str) -> Result<PathBuf> {
     let path = guest::guest_target_directory()
         .join("images")
         .join(format!("test-{suite}-{}.cpio", arch.name()));
-    guest::build_initfs(&guest::test_manifest(suite), &path)?;
+    guest::build_initfs(&guest::test_manifest(suite)?, &path)?;
     Ok(path)
 }
 

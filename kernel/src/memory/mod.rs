@@ -1,0 +1,38 @@
+//! Physical memory, the kernel heap and declared DMA pools.
+//!
+//! Boot order ([`init`]): start the heap on its bootstrap arena; work out the physical layout
+//! (RAM, reservations, DMA pools — [`physical`], [`pools`]); log it as one table; hand usable
+//! RAM to the frame allocator ([`frames`]).
+//!
+//! Physical memory is always read through the linear map (`LINEAR_MAP_BASE + physical`),
+//! which the arch crate's early tables provide from the first Rust instruction and the
+//! kernel's own tables keep, so boot data borrowed early stays valid.
+
+pub mod frames;
+pub mod heap;
+pub mod physical;
+pub mod pools;
+
+use crate::platform::Platform;
+use kernel_core::layout::LINEAR_MAP_BASE;
+use physical::PhysicalLayout;
+
+/// The kernel virtual address of physical address `physical` (RAM only).
+pub fn physical_to_virtual(physical: u64) -> usize {
+    (LINEAR_MAP_BASE + physical) as usize
+}
+
+/// Brings up the heap, the physical layout and the frame allocator.
+pub fn init(platform: &Platform) -> PhysicalLayout {
+    // SAFETY: called once, from `kernel_main`, before anything allocates.
+    unsafe { heap::init() };
+    let layout = PhysicalLayout::discover(platform);
+    layout.log_table();
+    frames::init(&layout.usable);
+    log::info!(
+        "frame allocator: {} free pages ({} MiB)",
+        frames::free_pages(),
+        frames::free_pages() * 4096 >> 20
+    );
+    layout
+}

@@ -1,0 +1,181 @@
+//! Declared DMA pools: read from the device tree and the manifest, placed, checked, kept.
+//!
+//! Pools come from two sources, merged before the frame allocator hands out one page
+//! (ARCHITECTURE.md, "Declared DMA memory"): `/reserved-memory` children with `compatible =
+//! "shared-dma-pool"` (static `reg` or dynamic `size` / `alignment` / `alloc-ranges`, with the
+//! devices that name them through `memory-region`), and the manifest's `[pool.NAME]` sections
+//! (x86_64 has no device tree; manifest pools are always dynamic). Dynamic pools are placed at
+//! the highest fitting RAM address, as Linux does. A malformed node, an overlap, a pool outside
+//! RAM or a pool that does not fit is logged as an error and skipped; boot goes on.
+//!
+//! The device tree is read first; a manifest pool for a device the device tree already
+//! serves is skipped (the platform description wins).
+//!
+//! Decision: no pool page is ever in the kernel's linear map, `no-map` or not. Pool memory is
+//! only mapped write-combining by dmad, so no cacheable alias of it can exist.
+
+use image::pool::{Placement, PoolDeclaration, MAX_POOL_DEVICES};
+use kernel_core::ranges::RangeSet;
+use log::{error, warn};
+
+/// The most pools the kernel keeps.
+pub const MAX_POOLS: usize = 16;
+
+/// Where a pool was declared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PoolSource {
+    /// A `/reserved-memory` node of the device tree.
+    DeviceTree,
+    /// A `[pool.NAME]` section of the image manifest.
+    Manifest,
+}
+
+/// A placed, validated DMA pool: physical pages reserved for devices.
+#[derive(Clone, Copy, Debug)]
+pub struct DeclaredPool {
+    /// The node or section name.
+    pub name: &'static str,
+    /// The devices the pool serves.
+    pub devices: [Option<&'static str>; MAX_POOL_DEVICES],
+    /// First physical byte.
+    pub physical_base: u64,
+    /// The device (DMA) address of the first byte.
+    pub device_base: u64,
+    /// Length in bytes (a multiple of the page size).
+    pub size: u64,
+    /// Declared `no-map` (it is kept out of the linear map either way).
+    pub no_map: bool,
+    /// Where it was declared.
+    pub source: PoolSource,
+}
+
+impl DeclaredPool {
+    /// One past the last physical byte.
+    pub fn end(&self) -> u64 {
+        self.physical_base + self.size
+    }
+
+    /// The devices, in declaration order.
+    pub fn devices(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.devices.iter().flatten().copied()
+    }
+}
+
+/// The pool table the kernel keeps for dmad.
+#[derive(Clone, Copy, Debug)]
+pub struct PoolTable {
+    pools: [Option<DeclaredPool>; MAX_POOLS],
+}
+
+impl PoolTable {
+    /// An empty table.
+    pub const fn new() -> Self {
+        PoolTable {
+            pools: [None; MAX_POOLS],
+        }
+    }
+
+    /// The pools in declaration order.
+    pub fn iter(&self) -> impl Iterator<Item = &DeclaredPool> {
+        self.pools.iter().flatten()
+    }
+
+    /// Whether `[base, base + size)` overlaps any pool.
+    pub fn overlaps(&self, base: u64, size: u64) -> bool {
+        let end = base.saturating_add(size);
+        self.iter()
+            .any(|pool| base < pool.end() && pool.physical_base < end)
+    }
+
+    /// Places (if dynamic), checks and records `declaration`; logs and skips it on any
+    /// problem. `ram` is usable RAM, `taken` what no pool may overlap (kernel, initrd, device
+    /// tree, firmware reservations).
+    pub fn declare(
+        &mut self,
+        declaration: &PoolDeclaration<'static>,
+        source: PoolSource,
+        ram: &RangeSet<64>,
+        taken: &RangeSet<64>,
+    ) {
+        let name = declaration.name;
+        let Some(slot) = self.pools.iter().position(Option::is_none) else {
+            error!("DMA pool `{name}` skipped: more than {MAX_POOLS} pools");
+            return;
+        };
+        if let Some(device) = declaration
+            .devices()
+            .find(|device| self.iter().any(|pool| pool.devices().any(|d| d == *device)))
+        {
+            log::info!("DMA pool `{name}` ({source:?}) skipped: device {device} already has a pool from the device tree");
+            return;
+        }
+        if declaration.devices().next().is_none() {
+            warn!("DMA pool `{name}` serves no device; dmad will not hand it out");
+        }
+        let ram_list = to_list(ram);
+        let mut taken_list = to_list(taken);
+        for pool in self.iter() {
+            push(&mut taken_list, (pool.physical_base, pool.size));
+        }
+        let ram_ranges = &ram_list.1[..ram_list.0];
+        let taken_ranges = &taken_list.1[..taken_list.0];
+        let (base, size) = match declaration.placement {
+            Placement::Static { base, size } => (base, size),
+            Placement::Dynamic { size, .. } => {
+                match image::platform::place_pool(declaration, ram_ranges, taken_ranges) {
+                    Some(base) => (base, size),
+                    None => {
+                        error!("DMA pool `{name}` skipped: no free RAM fits {size:#x} bytes with its alignment and limits");
+                        return;
+                    }
+                }
+            }
+        };
+        let Some(end) = base.checked_add(size) else {
+            error!("DMA pool `{name}` skipped: {base:#x} + {size:#x} overflows");
+            return;
+        };
+        if !ram.contains_range(base, size) {
+            error!("DMA pool `{name}` skipped: {base:#x}..{end:#x} is not inside RAM");
+            return;
+        }
+        if taken.overlaps(base, size) || self.overlaps(base, size) {
+            error!("DMA pool `{name}` skipped: {base:#x}..{end:#x} overlaps the kernel, boot data or another pool");
+            return;
+        }
+        let Some(device_base) = declaration.device_address(base) else {
+            error!("DMA pool `{name}` skipped: device offset makes its device addresses overflow");
+            return;
+        };
+        let mut devices = [None; MAX_POOL_DEVICES];
+        for (slot, device) in devices.iter_mut().zip(declaration.devices()) {
+            *slot = Some(device);
+        }
+        self.pools[slot] = Some(DeclaredPool {
+            name,
+            devices,
+            physical_base: base,
+            device_base,
+            size,
+            no_map: declaration.no_map,
+            source,
+        });
+    }
+}
+
+type RangeList = (usize, [(u64, u64); 64]);
+
+fn to_list(set: &RangeSet<64>) -> RangeList {
+    let mut list = (0, [(0, 0); 64]);
+    for range in set.iter() {
+        push(&mut list, (range.start, range.end - range.start));
+    }
+    list
+}
+
+fn push(list: &mut RangeList, range: (u64, u64)) {
+    if list.0 < list.1.len() {
+        list.1[list.0] = range;
+        list.0 += 1;
+    }
+}
