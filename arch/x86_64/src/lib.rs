@@ -13,6 +13,8 @@ pub mod paging;
 #[cfg(target_os = "none")]
 mod boot;
 #[cfg(target_os = "none")]
+pub mod cpu;
+#[cfg(target_os = "none")]
 mod entry;
 #[cfg(target_os = "none")]
 pub mod gdt;

@@ -28,4 +28,4 @@ pub use encode::{
     NOT_GLOBAL, PAGE_OR_TABLE, PRIVILEGED_EXECUTE_NEVER, READ_ONLY, SHAREABILITY_MASK,
     UNPRIVILEGED_EXECUTE_NEVER, VALID,
 };
-pub use registers::{physical_address_bits, tcr_value, SCTLR_VALUE};
+pub use registers::{physical_address_bits, tcr_value, SCTLR_RESERVED_ONES, SCTLR_VALUE};

@@ -77,7 +77,8 @@ const STACK_ALIGNMENT_CHECK: u64 = 1 << 3;
 const INSTRUCTION_CACHE_ENABLE: u64 = 1 << 12;
 /// Bits that are RES1 on ARMv8.0 (EOS 11, TSCXT 20, EIS 22, SPAN 23, nTLSMD 28, LSMAOE 29).
 /// Where a later feature gives them a name, 1 keeps the ARMv8.0 behaviour.
-const RESERVED_ONES: u64 = (1 << 11) | (1 << 20) | (1 << 22) | (1 << 23) | (1 << 28) | (1 << 29);
+pub const SCTLR_RESERVED_ONES: u64 =
+    (1 << 11) | (1 << 20) | (1 << 22) | (1 << 23) | (1 << 28) | (1 << 29);
 
 /// The SCTLR_EL1 value the kernel loads to turn the MMU and caches on.
 ///
@@ -91,7 +92,7 @@ pub const SCTLR_VALUE: u64 = MMU_ENABLE
     | DATA_CACHE_ENABLE
     | STACK_ALIGNMENT_CHECK
     | INSTRUCTION_CACHE_ENABLE
-    | RESERVED_ONES;
+    | SCTLR_RESERVED_ONES;
 
 const _: () = assert!(SCTLR_VALUE == 0x30D0_180D);
 const _: () = assert!(tcr_value(PHYSICAL_ADDRESS_RANGE_48_BITS) == 0x5_B510_3510);
