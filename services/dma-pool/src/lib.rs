@@ -1,3 +1,8 @@
-//! Per-device coherent DMA pool logic for dmad (filled by the dma-pool work).
-#![no_std]
+//! Per-device coherent DMA pool logic for dmad.
+#![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
+
+extern crate alloc;
+
+mod space;
+mod summary;
