@@ -140,7 +140,8 @@ impl SummaryBitmap {
             if word_index >= self.layer_words[layer] {
                 return None;
             }
-            let word = self.words[self.layer_start[layer] + word_index] & (!0u64 << (position % 64));
+            let word =
+                self.words[self.layer_start[layer] + word_index] & (!0u64 << (position % 64));
             if word != 0 {
                 position = word_index * 64 + word.trailing_zeros() as usize;
                 break;

@@ -27,7 +27,11 @@ impl ChunkBuddy {
     /// largest aligned blocks that fit.
     pub(crate) fn new(interior: Range<u64>) -> Self {
         let blocks = greedy_blocks(interior.clone());
-        let level_count = blocks.iter().map(|&(_, order)| order + 1).max().unwrap_or(0);
+        let level_count = blocks
+            .iter()
+            .map(|&(_, order)| order + 1)
+            .max()
+            .unwrap_or(0);
         let mut levels = Vec::with_capacity(level_count as usize);
         for order in 0..level_count {
             let first = interior.start >> order;
@@ -36,7 +40,9 @@ impl ChunkBuddy {
         }
         let mut buddy = ChunkBuddy { interior, levels };
         for (block, order) in blocks {
-            let index = buddy.index(order, block).expect("greedy block inside the interior");
+            let index = buddy
+                .index(order, block)
+                .expect("greedy block inside the interior");
             buddy.levels[order as usize].set(index);
         }
         buddy
@@ -54,13 +60,16 @@ impl ChunkBuddy {
 
     /// The highest order with a free block, if any block is free.
     pub(crate) fn largest_free_order(&self) -> Option<u32> {
-        (0..self.level_count()).rev().find(|&order| !self.levels[order as usize].is_empty())
+        (0..self.level_count())
+            .rev()
+            .find(|&order| !self.levels[order as usize].is_empty())
     }
 
     /// Takes the lowest free block of the smallest order at least `order`, splits it down to
     /// `order` and returns the absolute number of its first chunk.
     pub(crate) fn allocate(&mut self, order: u32) -> Option<u64> {
-        let found = (order..self.level_count()).find(|&level| !self.levels[level as usize].is_empty())?;
+        let found =
+            (order..self.level_count()).find(|&level| !self.levels[level as usize].is_empty())?;
         let index = self.levels[found as usize].first()?;
         Some(self.take(found, index, order))
     }
@@ -70,7 +79,9 @@ impl ChunkBuddy {
     /// aligned already and are found in O(log n); otherwise smaller free blocks at aligned
     /// positions are searched, skipping unaligned ones.
     pub(crate) fn allocate_aligned(&mut self, order: u32, align_order: u32) -> Option<u64> {
-        if let Some(found) = (align_order..self.level_count()).find(|&level| !self.levels[level as usize].is_empty()) {
+        if let Some(found) =
+            (align_order..self.level_count()).find(|&level| !self.levels[level as usize].is_empty())
+        {
             let index = self.levels[found as usize].first()?;
             return Some(self.take(found, index, order));
         }
@@ -99,8 +110,13 @@ impl ChunkBuddy {
                 _ => break,
             }
         }
-        let index = self.index(level, block).expect("released block inside the interior");
-        debug_assert!(!self.levels[level as usize].test(index), "chunk block released twice");
+        let index = self
+            .index(level, block)
+            .expect("released block inside the interior");
+        debug_assert!(
+            !self.levels[level as usize].test(index),
+            "chunk block released twice"
+        );
         self.levels[level as usize].set(index);
     }
 
@@ -127,11 +143,18 @@ impl ChunkBuddy {
                 if first < self.interior.start || first + (1 << order) > self.interior.end {
                     return Err("free chunk block outside the interior");
                 }
-                if order < top && self.index(order, block ^ 1).is_some_and(|buddy| level.test(buddy)) {
+                if order < top
+                    && self
+                        .index(order, block ^ 1)
+                        .is_some_and(|buddy| level.test(buddy))
+                {
                     return Err("two free buddies left unmerged");
                 }
                 for higher in order + 1..self.level_count() {
-                    if self.index(higher, block >> (higher - order)).is_some_and(|i| self.levels[higher as usize].test(i)) {
+                    if self
+                        .index(higher, block >> (higher - order))
+                        .is_some_and(|i| self.levels[higher as usize].test(i))
+                    {
                         return Err("free chunk blocks overlap");
                     }
                 }
@@ -149,7 +172,9 @@ impl ChunkBuddy {
         while current > order {
             current -= 1;
             block <<= 1;
-            let upper = self.index(current, block + 1).expect("split half inside the interior");
+            let upper = self
+                .index(current, block + 1)
+                .expect("split half inside the interior");
             self.levels[current as usize].set(upper);
         }
         block << order
@@ -168,7 +193,11 @@ fn greedy_blocks(range: Range<u64>) -> Vec<(u64, u32)> {
     let mut blocks = Vec::new();
     let mut chunk = range.start;
     while chunk < range.end {
-        let mut order = if chunk == 0 { 63 } else { chunk.trailing_zeros().min(63) };
+        let mut order = if chunk == 0 {
+            63
+        } else {
+            chunk.trailing_zeros().min(63)
+        };
         while order > 0 && (range.end - chunk) < (1u64 << order) {
             order -= 1;
         }
@@ -177,4 +206,3 @@ fn greedy_blocks(range: Range<u64>) -> Vec<(u64, u32)> {
     }
     blocks
 }
-

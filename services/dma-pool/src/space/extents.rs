@@ -11,7 +11,9 @@ impl FreeSpace {
     pub(crate) fn for_each_free_extent(&self, mut emit: impl FnMut(u64, u64)) {
         let mut run: Option<(u64, u64)> = None;
         let mut extend = |start: u64, length: u64| match &mut run {
-            Some((run_start, run_length)) if *run_start + *run_length == start => *run_length += length,
+            Some((run_start, run_length)) if *run_start + *run_length == start => {
+                *run_length += length
+            }
             _ => {
                 if let Some((run_start, run_length)) = run.replace((start, length)) {
                     emit(run_start, run_length);
@@ -25,7 +27,10 @@ impl FreeSpace {
                 // Covered chunks are interior, so they start at or after the first frame.
                 let block_end = ((chunk >> order) + 1) << order;
                 let chunks = block_end - chunk;
-                extend((chunk << CHUNK_SHIFT) - self.first_frame, chunks * CHUNK_PAGES);
+                extend(
+                    (chunk << CHUNK_SHIFT) - self.first_frame,
+                    chunks * CHUNK_PAGES,
+                );
                 slot += chunks as usize;
                 continue;
             }
@@ -40,7 +45,6 @@ impl FreeSpace {
             }
             slot += 1;
         }
-        drop(extend);
         if let Some((start, length)) = run {
             emit(start, length);
         }

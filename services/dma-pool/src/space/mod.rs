@@ -31,7 +31,9 @@ use core::array;
 
 use crate::summary::SummaryBitmap;
 use buddy::ChunkBuddy;
-use words::{aligned_run_starts, has_run, run_mask, ALL_FREE, CHUNK_PAGES, CHUNK_SHIFT, SMALL_ORDER_LIMIT};
+use words::{
+    aligned_run_starts, has_run, run_mask, ALL_FREE, CHUNK_PAGES, CHUNK_SHIFT, SMALL_ORDER_LIMIT,
+};
 
 /// Number of small orders kept in `runs` (orders 0..=5).
 const SMALL_ORDERS: usize = SMALL_ORDER_LIMIT as usize + 1;
@@ -63,7 +65,9 @@ impl FreeSpace {
     /// Panics if `pages` is zero or the range overflows; the registry validates both first.
     pub(crate) fn new(first_frame: u64, pages: u64) -> Self {
         assert!(pages > 0, "empty pool");
-        let end_frame = first_frame.checked_add(pages).expect("pool range overflows");
+        let end_frame = first_frame
+            .checked_add(pages)
+            .expect("pool range overflows");
         let origin_chunk = first_frame >> CHUNK_SHIFT;
         let slots = (((end_frame - 1) >> CHUNK_SHIFT) - origin_chunk + 1) as usize;
         let interior_start = first_frame.div_ceil(CHUNK_PAGES);
@@ -106,7 +110,11 @@ impl FreeSpace {
     /// Bytes of free-space metadata (page words, run bitmaps, buddy levels, summaries).
     pub(crate) fn metadata_bytes(&self) -> usize {
         self.words.len() * 8
-            + self.runs.iter().map(SummaryBitmap::metadata_bytes).sum::<usize>()
+            + self
+                .runs
+                .iter()
+                .map(SummaryBitmap::metadata_bytes)
+                .sum::<usize>()
             + self.buddy.metadata_bytes()
     }
 
@@ -125,7 +133,9 @@ impl FreeSpace {
         if let Some(order) = self.buddy.largest_free_order() {
             return Some(order + CHUNK_SHIFT);
         }
-        (0..SMALL_ORDERS as u32).rev().find(|&order| !self.runs[order as usize].is_empty())
+        (0..SMALL_ORDERS as u32)
+            .rev()
+            .find(|&order| !self.runs[order as usize].is_empty())
     }
 
     /// Takes `2^order` free pages whose first device frame is a multiple of `2^align_order`
@@ -155,7 +165,8 @@ impl FreeSpace {
         let frame = self.first_frame + page;
         self.free_pages += 1 << order;
         if order > SMALL_ORDER_LIMIT {
-            self.buddy.release(frame >> CHUNK_SHIFT, order - CHUNK_SHIFT);
+            self.buddy
+                .release(frame >> CHUNK_SHIFT, order - CHUNK_SHIFT);
             return;
         }
         let slot = self.chunk_slot(page);
@@ -249,7 +260,11 @@ impl FreeSpace {
         let chunk_first = chunk << CHUNK_SHIFT;
         let start = self.first_frame.max(chunk_first) - chunk_first;
         let end = (self.first_frame + self.pages).min(chunk_first + CHUNK_PAGES) - chunk_first;
-        let below_end = if end == CHUNK_PAGES { ALL_FREE } else { (1u64 << end) - 1 };
+        let below_end = if end == CHUNK_PAGES {
+            ALL_FREE
+        } else {
+            (1u64 << end) - 1
+        };
         below_end & !((1u64 << start) - 1)
     }
 }

@@ -60,7 +60,11 @@ fn step() -> impl Strategy<Value = Step> {
 }
 
 fn pool_shape() -> impl Strategy<Value = (u64, u64)> {
-    let first_frame = prop_oneof![0u64..200, Just(1 << 30), (0u64..64).prop_map(|low| (1 << 40) - low)];
+    let first_frame = prop_oneof![
+        0u64..200,
+        Just(1 << 30),
+        (0u64..64).prop_map(|low| (1 << 40) - low)
+    ];
     (first_frame, prop_oneof![1u64..80, 80u64..900])
 }
 

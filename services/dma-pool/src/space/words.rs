@@ -68,7 +68,10 @@ mod tests {
         // Pages 3..=9 free: the aligned 4-run at 4 and the 2-runs at 4, 6, 8.
         let word = 0b11_1111_1000;
         assert_eq!(aligned_run_starts(word, 2, 2), 1 << 4);
-        assert_eq!(aligned_run_starts(word, 1, 1), (1 << 4) | (1 << 6) | (1 << 8));
+        assert_eq!(
+            aligned_run_starts(word, 1, 1),
+            (1 << 4) | (1 << 6) | (1 << 8)
+        );
         assert_eq!(aligned_run_starts(word, 1, 2), (1 << 4) | (1 << 8));
         assert!(!has_run(word, 3));
         // The top page alone cannot start a two-page run.
