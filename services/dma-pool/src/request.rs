@@ -13,9 +13,10 @@ pub(crate) struct BufferRequest {
 }
 
 impl BufferRequest {
-    /// Rounds `size_bytes` up to a power-of-two page count, like Linux's `get_order`, and
-    /// checks it against a pool of `pool_pages` pages. `align_bytes` of `None` means aligned
-    /// to the buffer's size; an explicit alignment smaller than that changes nothing.
+    /// Rounds `size_bytes` up to a power-of-two page count, like Linux's `get_order` (the
+    /// rounded byte count must fit in a `u64`), and checks it against a pool of `pool_pages`
+    /// pages. `align_bytes` of `None` means aligned to the buffer's size; an explicit
+    /// alignment smaller than that changes nothing.
     pub(crate) fn new(
         size_bytes: u64,
         align_bytes: Option<u64>,
@@ -24,10 +25,12 @@ impl BufferRequest {
         if size_bytes == 0 {
             return Err(PoolError::InvalidRequest("size is zero"));
         }
-        let pages = size_bytes.div_ceil(PAGE_SIZE);
-        let rounded = pages
-            .checked_next_power_of_two()
-            .ok_or(PoolError::InvalidRequest("size overflows"))?;
+        let rounded = size_bytes
+            .div_ceil(PAGE_SIZE)
+            .next_power_of_two()
+            .checked_mul(PAGE_SIZE)
+            .ok_or(PoolError::InvalidRequest("size overflows"))?
+            / PAGE_SIZE;
         if rounded > pool_pages {
             return Err(PoolError::InvalidRequest("size exceeds the pool"));
         }
