@@ -120,6 +120,22 @@ impl ChunkBuddy {
         self.levels[level as usize].set(index);
     }
 
+    /// The order of the block chunk `chunk` (not free in the buddy) would form if it were
+    /// released now, merging with its free buddies; read-only.
+    pub(crate) fn merged_order(&self, chunk: u64) -> u32 {
+        let mut block = chunk;
+        let mut level = 0;
+        while level + 1 < self.level_count()
+            && self
+                .index(level, block ^ 1)
+                .is_some_and(|buddy| self.levels[level as usize].test(buddy))
+        {
+            block >>= 1;
+            level += 1;
+        }
+        level
+    }
+
     /// The order of the free block covering absolute chunk `chunk`, if it is free.
     pub(crate) fn covering_order(&self, chunk: u64) -> Option<u32> {
         if !self.interior.contains(&chunk) {

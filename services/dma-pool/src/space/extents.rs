@@ -71,8 +71,11 @@ impl FreeSpace {
                 }
                 continue;
             }
-            if word == ALL_FREE {
-                return Err("an entirely free chunk was not returned to the buddy");
+            if word == ALL_FREE && self.spare != Some(slot) {
+                return Err("an entirely free chunk is neither the spare nor in the buddy");
+            }
+            if self.spare == Some(slot) && word != ALL_FREE {
+                return Err("the spare chunk is not entirely free");
             }
             if word & !self.in_pool_mask(chunk) != 0 {
                 return Err("a page outside the pool is marked free");

@@ -6,8 +6,10 @@
 //! - part of a free block of the [chunk buddy](buddy::ChunkBuddy) (free, its word is zero);
 //! - part of an allocated buffer of 64 pages or more (its word is zero);
 //! - *split*: handed to the small-buffer allocator, which tracks its pages one bit each in the
-//!   chunk's word. A split chunk is never entirely free: when its last small buffer goes, the
-//!   chunk returns to the buddy. The pool's partial chunks at either end (when the pool does
+//!   chunk's word. At most one split chunk, the *spare*, is entirely free: when a chunk's
+//!   last small buffer goes, it becomes the spare, or returns to the buddy if a spare exists.
+//!   A chunk-buddy allocation that fails merges the spare back and retries, so the search
+//!   stays exact while a pool cycling small buffers never splits a buddy branch. The pool's partial chunks at either end (when the pool does
 //!   not start or end on a 64-page boundary) are split forever; pages outside the pool read as
 //!   allocated.
 //!
@@ -55,6 +57,9 @@ pub(crate) struct FreeSpace {
     buddy: ChunkBuddy,
     /// Free pages, kept up to date.
     free_pages: u64,
+    /// One entirely free split chunk kept back from the buddy, so that a pool cycling small
+    /// buffers does not split and re-merge a whole buddy branch each time.
+    spare: Option<usize>,
 }
 
 impl FreeSpace {
@@ -85,6 +90,7 @@ impl FreeSpace {
             runs: array::from_fn(|_| SummaryBitmap::new(slots)),
             buddy: ChunkBuddy::new(interior.clone()),
             free_pages: pages,
+            spare: None,
         };
         // The partial chunks at either end are split for good: their in-pool pages are free.
         for slot in [0, slots - 1] {
@@ -130,7 +136,11 @@ impl FreeSpace {
 
     /// The largest order a size-aligned allocation could get right now, if any page is free.
     pub(crate) fn largest_free_order(&self) -> Option<u32> {
-        if let Some(order) = self.buddy.largest_free_order() {
+        let buddy = self.buddy.largest_free_order();
+        let spare = self
+            .spare
+            .map(|slot| self.buddy.merged_order(self.origin_chunk + slot as u64));
+        if let Some(order) = buddy.max(spare) {
             return Some(order + CHUNK_SHIFT);
         }
         (0..SMALL_ORDERS as u32)
@@ -148,10 +158,14 @@ impl FreeSpace {
         } else {
             let chunk_order = order - CHUNK_SHIFT;
             let chunk_align = align_order - CHUNK_SHIFT;
-            let chunk = if chunk_align == chunk_order {
-                self.buddy.allocate(chunk_order)?
-            } else {
-                self.buddy.allocate_aligned(chunk_order, chunk_align)?
+            let chunk = match self.allocate_chunks(chunk_order, chunk_align) {
+                Some(chunk) => chunk,
+                None => {
+                    // The spare chunk may be what completes the block: merge it and retry.
+                    let spare = self.spare.take()?;
+                    self.return_chunk(spare);
+                    self.allocate_chunks(chunk_order, chunk_align)?
+                }
             };
             chunk << CHUNK_SHIFT
         };
@@ -173,15 +187,14 @@ impl FreeSpace {
         let mask = run_mask((frame % CHUNK_PAGES) as u32, order);
         debug_assert_eq!(self.words[slot] & mask, 0, "pages released twice");
         self.words[slot] |= mask;
+        self.update_runs(slot);
         if self.words[slot] == ALL_FREE {
-            // The chunk's last small buffer is gone: it rejoins the buddy.
-            self.words[slot] = 0;
-            for runs in &mut self.runs {
-                runs.clear(slot);
+            // The chunk's last small buffer is gone: it becomes the spare, or rejoins the
+            // buddy if there is a spare already.
+            match self.spare {
+                None => self.spare = Some(slot),
+                Some(_) => self.return_chunk(slot),
             }
-            self.buddy.release(self.origin_chunk + slot as u64, 0);
-        } else {
-            self.update_runs(slot);
         }
     }
 
@@ -201,6 +214,9 @@ impl FreeSpace {
         };
         self.words[slot] &= !run_mask(start, order);
         self.update_runs(slot);
+        if self.spare == Some(slot) {
+            self.spare = None;
+        }
         Some(((self.origin_chunk + slot as u64) << CHUNK_SHIFT) + u64::from(start))
     }
 
@@ -245,6 +261,24 @@ impl FreeSpace {
         let slot = (chunk - self.origin_chunk) as usize;
         self.words[slot] = ALL_FREE;
         Some(slot)
+    }
+
+    /// A block of `2^order` chunks aligned to `2^align_order` chunks from the buddy.
+    fn allocate_chunks(&mut self, order: u32, align_order: u32) -> Option<u64> {
+        if align_order == order {
+            self.buddy.allocate(order)
+        } else {
+            self.buddy.allocate_aligned(order, align_order)
+        }
+    }
+
+    /// Hands the entirely free split chunk `slot` back to the buddy.
+    fn return_chunk(&mut self, slot: usize) {
+        self.words[slot] = 0;
+        for runs in &mut self.runs {
+            runs.clear(slot);
+        }
+        self.buddy.release(self.origin_chunk + slot as u64, 0);
     }
 
     /// Recomputes the run bits of chunk `slot` from its word.
