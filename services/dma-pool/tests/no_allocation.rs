@@ -75,7 +75,7 @@ fn allocate_release_map_and_reclaim_do_not_allocate() {
                 }
             }
             None => {
-                let size = PAGE_SIZE << (seed >> 40) % 9;
+                let size = PAGE_SIZE << ((seed >> 40) % 9);
                 if let Ok(allocation) = registry.alloc("blk0", size, None, owner, &mut zeroer) {
                     handles[slot] = Some((allocation.handle, owner));
                 }

@@ -51,7 +51,7 @@ pub fn fragmented_plan(pages: u64) -> (Vec<(u64, u32)>, Vec<bool>) {
         blocks.push((page, order));
         page += 1 << order;
     }
-    let kept = blocks.iter().map(|_| random.next() % 2 == 0).collect();
+    let kept = blocks.iter().map(|_| random.next() & 1 == 0).collect();
     (blocks, kept)
 }
 

@@ -89,7 +89,7 @@ impl ModelPool {
             .find(|&page| {
                 let frame = self.first_frame() + page as u64;
                 (align_order >= 64 && frame == 0
-                    || align_order < 64 && frame % (1u64 << align_order) == 0)
+                    || align_order < 64 && frame.is_multiple_of(1u64 << align_order))
                     && page + length <= self.free.len()
                     && self.free[page..page + length].iter().all(|&free| free)
             })
