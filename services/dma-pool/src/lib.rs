@@ -34,6 +34,11 @@
 //! is full). Property tests check this against an exhaustive page-map model, including pools
 //! whose base is not aligned and explicit alignments beyond the buffer's size.
 //!
+//! Where a buffer lands differs from Linux's first fit: a small buffer goes to the lowest
+//! partly used chunk with room, a large one to the lowest of the smallest free buddy blocks,
+//! which keeps large blocks whole for longer. Given the same free pages, whether a request
+//! succeeds never differs (the benchmark checks this on every state it measures).
+//!
 //! # Free-space structure and complexity
 //!
 //! Pages are grouped into 64-page chunks aligned in the device address space.
@@ -44,25 +49,30 @@
 //! - A buffer of 1..32 pages lives in a **split chunk**, whose 64 pages are one word of
 //!   free bits; six "has an aligned free run of 2^k pages" bitmaps (k = 0..5), summarised the
 //!   same way, find the lowest chunk that fits, and word bit tricks find the run inside it.
-//!   A split chunk that becomes entirely free rejoins the buddy, which is what keeps the
-//!   search exact.
+//!   A split chunk that becomes entirely free rejoins the buddy, except that one such
+//!   *spare* chunk is kept back so a pool cycling small buffers does not split and re-merge
+//!   a buddy branch each time; a chunk allocation that fails merges the spare and retries,
+//!   which is what keeps the search exact.
 //!
 //! A size-aligned allocation or a release costs O(log n) bitmap updates, each touching at
 //! most ⌈log64 n⌉ summary words (3 for a 4 GiB pool): O(log n · log64 n) word operations,
 //! nearly flat from 16 MiB to 4 GiB. An explicit alignment larger than the buffer can make
 //! the search skip candidates that are free but misaligned; that path is exact but may cost
-//! more. Nothing on the allocate and release paths allocates heap memory: every table is
-//! sized when its pool is declared (a test counts allocations to prove it).
+//! more. Nothing on the allocate, release, map and release-all paths allocates heap memory:
+//! every table is sized when its pool (or the registry) is built, and a test counts the
+//! global allocator's calls to prove it.
 //!
 //! # Metadata budget
 //!
 //! Counted against the 2-bits-per-page budget is everything sized by the page count: per
 //! 64-page chunk, 64 page bits, 6 run bits, under 2 buddy bits, about 1.2 summary bits, and
-//! a 32-bit head of the chunk's buffer list (for release by address): under 105 bits per
-//! chunk, **1.64 bits per page** (1.14 for free space alone). A 4 GiB pool takes about
-//! 215 KiB. Not counted, because it is sized by the number of buffers rather than pages, is
-//! the buffer table: 28 bytes per entry, `buffer_capacity` entries per pool (default
-//! `min(pages, 4096)`; at most one buffer can start per page). See [`Pool::metadata`].
+//! a 32-bit head of the chunk's buffer list (for release by address). That is **1.63 bits
+//! per page** for a 4 GiB pool (208 KiB; 1.13 bits for the free space alone) and at most
+//! 1.71 for any pool of 16 MiB or more; tiny pools add a few words of constant overhead.
+//! Not counted, because it is sized by the number of buffers rather than pages, is the
+//! buffer table: 28 bytes per entry, `buffer_capacity` entries per pool (default
+//! `min(pages, 4096)`; at most one buffer can start per page), plus the registry's owner
+//! table. See [`Pool::metadata`].
 //!
 //! # Linux counterparts
 //!
@@ -82,6 +92,7 @@
 //! against this crate in the same process.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
+#![deny(missing_docs)]
 
 extern crate alloc;
 

@@ -29,31 +29,34 @@ fn with_buffer() -> (PoolRegistry, dma_pool::Allocation) {
 fn alloc_malformed_requests() {
     let (mut registry, _) = with_buffer();
     let mut zeroer = RecordingZeroer::default();
-    assert_refused(&mut registry, PoolError::UnknownDevice, 0, |r| {
-        r.alloc("net0", 1, None, ALICE, &mut zeroer)
+    assert_refused(&mut registry, PoolError::UnknownDevice, 0, |registry| {
+        registry.alloc("net0", 1, None, ALICE, &mut zeroer)
     });
-    assert_refused(&mut registry, invalid("size is zero"), 0, |r| {
-        r.alloc("blk0", 0, None, ALICE, &mut zeroer)
+    assert_refused(&mut registry, invalid("size is zero"), 0, |registry| {
+        registry.alloc("blk0", 0, None, ALICE, &mut zeroer)
     });
-    assert_refused(&mut registry, invalid("size overflows"), 0, |r| {
-        r.alloc("blk0", u64::MAX, None, ALICE, &mut zeroer)
+    assert_refused(&mut registry, invalid("size overflows"), 0, |registry| {
+        registry.alloc("blk0", u64::MAX, None, ALICE, &mut zeroer)
     });
     assert_refused(
         &mut registry,
         invalid("alignment is not a power of two"),
         0,
-        |r| r.alloc("blk0", 1, Some(3 * PAGE_SIZE), ALICE, &mut zeroer),
+        |registry| registry.alloc("blk0", 1, Some(3 * PAGE_SIZE), ALICE, &mut zeroer),
     );
     assert_refused(
         &mut registry,
         invalid("alignment is not a power of two"),
         0,
-        |r| r.alloc("blk0", 1, Some(0), ALICE, &mut zeroer),
+        |registry| registry.alloc("blk0", 1, Some(0), ALICE, &mut zeroer),
     );
     // 17 pages round up to 32: more than the pool holds, ever.
-    assert_refused(&mut registry, invalid("size exceeds the pool"), 0, |r| {
-        r.alloc("blk0", 17 * PAGE_SIZE, None, ALICE, &mut zeroer)
-    });
+    assert_refused(
+        &mut registry,
+        invalid("size exceeds the pool"),
+        0,
+        |registry| registry.alloc("blk0", 17 * PAGE_SIZE, None, ALICE, &mut zeroer),
+    );
     assert!(zeroer.calls.is_empty());
 }
 
@@ -63,8 +66,8 @@ fn alloc_out_of_memory() {
     let mut zeroer = RecordingZeroer::default();
     // Pages 0..4 are taken, so no 16-page run exists; once 4..9 are taken too, no aligned
     // 8-page run does either (8..16 starts with a taken page).
-    assert_refused(&mut registry, PoolError::OutOfMemory, 1, |r| {
-        r.alloc("blk0", 16 * PAGE_SIZE, None, ALICE, &mut zeroer)
+    assert_refused(&mut registry, PoolError::OutOfMemory, 1, |registry| {
+        registry.alloc("blk0", 16 * PAGE_SIZE, None, ALICE, &mut zeroer)
     });
     registry
         .alloc("blk0", 4 * PAGE_SIZE, None, BOB, &mut zeroer)
@@ -77,12 +80,12 @@ fn alloc_out_of_memory() {
         registry.pool_for_device("blk0").unwrap().device_base() + 8 * PAGE_SIZE
     );
     zeroer.calls.clear();
-    assert_refused(&mut registry, PoolError::OutOfMemory, 1, |r| {
-        r.alloc("blk0", 8 * PAGE_SIZE, None, ALICE, &mut zeroer)
+    assert_refused(&mut registry, PoolError::OutOfMemory, 1, |registry| {
+        registry.alloc("blk0", 8 * PAGE_SIZE, None, ALICE, &mut zeroer)
     });
     // An alignment no address in the pool meets.
-    assert_refused(&mut registry, PoolError::OutOfMemory, 1, |r| {
-        r.alloc("blk0", PAGE_SIZE, Some(1 << 40), ALICE, &mut zeroer)
+    assert_refused(&mut registry, PoolError::OutOfMemory, 1, |registry| {
+        registry.alloc("blk0", PAGE_SIZE, Some(1 << 40), ALICE, &mut zeroer)
     });
     assert!(zeroer.calls.is_empty());
 }
@@ -108,15 +111,15 @@ fn alloc_with_full_buffer_table_or_owner_table() {
         .alloc("blk0", PAGE_SIZE, None, ALICE, &mut zeroer)
         .unwrap();
     // BOB would be a second owner in a table for one.
-    assert_refused(&mut registry, PoolError::OutOfMemory, 1, |r| {
-        r.alloc("blk0", PAGE_SIZE, None, BOB, &mut zeroer)
+    assert_refused(&mut registry, PoolError::OutOfMemory, 1, |registry| {
+        registry.alloc("blk0", PAGE_SIZE, None, BOB, &mut zeroer)
     });
     registry
         .alloc("blk0", PAGE_SIZE, None, ALICE, &mut zeroer)
         .unwrap();
     // Two buffers fill a table of two, with 14 pages still free.
-    assert_refused(&mut registry, PoolError::OutOfMemory, 1, |r| {
-        r.alloc("blk0", PAGE_SIZE, None, ALICE, &mut zeroer)
+    assert_refused(&mut registry, PoolError::OutOfMemory, 1, |registry| {
+        registry.alloc("blk0", PAGE_SIZE, None, ALICE, &mut zeroer)
     });
     assert_eq!(zeroer.calls.len(), 2);
 }
@@ -126,15 +129,15 @@ fn alloc_over_owner_or_device_quota() {
     let (mut registry, _) = with_buffer();
     let mut zeroer = RecordingZeroer::default();
     registry.set_owner_quota(ALICE, Some(6)).unwrap();
-    assert_refused(&mut registry, PoolError::OverQuota, 1, |r| {
-        r.alloc("blk0", 4 * PAGE_SIZE, None, ALICE, &mut zeroer)
+    assert_refused(&mut registry, PoolError::OverQuota, 1, |registry| {
+        registry.alloc("blk0", 4 * PAGE_SIZE, None, ALICE, &mut zeroer)
     });
     registry
         .alloc("blk0", 2 * PAGE_SIZE, None, ALICE, &mut zeroer)
         .unwrap();
     registry.set_device_quota("blk0", Some(8)).unwrap();
-    assert_refused(&mut registry, PoolError::OverQuota, 1, |r| {
-        r.alloc("blk0", 4 * PAGE_SIZE, None, BOB, &mut zeroer)
+    assert_refused(&mut registry, PoolError::OverQuota, 1, |registry| {
+        registry.alloc("blk0", 4 * PAGE_SIZE, None, BOB, &mut zeroer)
     });
     assert_eq!(zeroer.calls.len(), 1);
 }
@@ -142,19 +145,19 @@ fn alloc_over_owner_or_device_quota() {
 #[test]
 fn release_foreign_stale_or_released() {
     let (mut registry, buffer) = with_buffer();
-    assert_refused(&mut registry, PoolError::BadHandle, 0, |r| {
-        r.release(buffer.handle, BOB)
+    assert_refused(&mut registry, PoolError::BadHandle, 0, |registry| {
+        registry.release(buffer.handle, BOB)
     });
     let token = registry.map_added(buffer.handle, ALICE).unwrap();
     registry.release(buffer.handle, ALICE).unwrap();
     // Released but still mapped: the handle is dead for its owner.
-    assert_refused(&mut registry, PoolError::BadHandle, 0, |r| {
-        r.release(buffer.handle, ALICE)
+    assert_refused(&mut registry, PoolError::BadHandle, 0, |registry| {
+        registry.release(buffer.handle, ALICE)
     });
     registry.map_removed(token).unwrap();
     // Freed: a double release.
-    assert_refused(&mut registry, PoolError::BadHandle, 0, |r| {
-        r.release(buffer.handle, ALICE)
+    assert_refused(&mut registry, PoolError::BadHandle, 0, |registry| {
+        registry.release(buffer.handle, ALICE)
     });
     // The slot is reused by a new buffer; the old handle's generation no longer matches.
     let mut zeroer = RecordingZeroer::default();
@@ -162,8 +165,8 @@ fn release_foreign_stale_or_released() {
         .alloc("blk0", PAGE_SIZE, None, ALICE, &mut zeroer)
         .unwrap();
     assert_eq!(reused.handle.slot(), buffer.handle.slot());
-    assert_refused(&mut registry, PoolError::BadHandle, 0, |r| {
-        r.release(buffer.handle, ALICE)
+    assert_refused(&mut registry, PoolError::BadHandle, 0, |registry| {
+        registry.release(buffer.handle, ALICE)
     });
 }
 
@@ -179,19 +182,19 @@ fn release_address_not_the_start_of_a_live_buffer() {
         start + (1 << 30),
         0,
     ] {
-        assert_refused(&mut registry, PoolError::BadHandle, 0, |r| {
-            r.release_address("blk0", address, ALICE)
+        assert_refused(&mut registry, PoolError::BadHandle, 0, |registry| {
+            registry.release_address("blk0", address, ALICE)
         });
     }
-    assert_refused(&mut registry, PoolError::BadHandle, 0, |r| {
-        r.release_address("blk0", start, BOB)
+    assert_refused(&mut registry, PoolError::BadHandle, 0, |registry| {
+        registry.release_address("blk0", start, BOB)
     });
-    assert_refused(&mut registry, PoolError::UnknownDevice, 0, |r| {
-        r.release_address("net0", start, ALICE)
+    assert_refused(&mut registry, PoolError::UnknownDevice, 0, |registry| {
+        registry.release_address("net0", start, ALICE)
     });
     registry.release_address("blk0", start, ALICE).unwrap();
-    assert_refused(&mut registry, PoolError::BadHandle, 0, |r| {
-        r.release_address("blk0", start, ALICE)
+    assert_refused(&mut registry, PoolError::BadHandle, 0, |registry| {
+        registry.release_address("blk0", start, ALICE)
     });
 }
 
@@ -226,12 +229,12 @@ fn check_map_refusals() {
         ),
     ];
     for (offset, len, expected) in cases {
-        assert_refused(&mut registry, expected, 0, |r| {
-            r.check_map(handle, ALICE, offset, len)
+        assert_refused(&mut registry, expected, 0, |registry| {
+            registry.check_map(handle, ALICE, offset, len)
         });
     }
-    assert_refused(&mut registry, PoolError::BadHandle, 0, |r| {
-        r.check_map(handle, BOB, 0, PAGE_SIZE)
+    assert_refused(&mut registry, PoolError::BadHandle, 0, |registry| {
+        registry.check_map(handle, BOB, 0, PAGE_SIZE)
     });
     let whole = registry.check_map(handle, ALICE, 0, size).unwrap();
     assert_eq!((whole.phys, whole.len), (buffer.phys, size));
@@ -240,25 +243,25 @@ fn check_map_refusals() {
 #[test]
 fn mapping_count_refusals() {
     let (mut registry, buffer) = with_buffer();
-    assert_refused(&mut registry, PoolError::BadHandle, 0, |r| {
-        r.map_added(buffer.handle, BOB)
+    assert_refused(&mut registry, PoolError::BadHandle, 0, |registry| {
+        registry.map_added(buffer.handle, BOB)
     });
     let token = registry.map_added(buffer.handle, ALICE).unwrap();
     registry.map_removed(token).unwrap();
     // No mapping left to remove.
-    assert_refused(&mut registry, PoolError::BadHandle, 0, |r| {
-        r.map_removed(token)
+    assert_refused(&mut registry, PoolError::BadHandle, 0, |registry| {
+        registry.map_removed(token)
     });
     registry.release(buffer.handle, ALICE).unwrap();
     // Freed buffer: stale handle and stale token.
-    assert_refused(&mut registry, PoolError::BadHandle, 0, |r| {
-        r.map_added(buffer.handle, ALICE)
+    assert_refused(&mut registry, PoolError::BadHandle, 0, |registry| {
+        registry.map_added(buffer.handle, ALICE)
     });
-    assert_refused(&mut registry, PoolError::BadHandle, 0, |r| {
-        r.map_removed(token)
+    assert_refused(&mut registry, PoolError::BadHandle, 0, |registry| {
+        registry.map_removed(token)
     });
-    assert_refused(&mut registry, PoolError::BadHandle, 0, |r| {
-        r.buffer(buffer.handle, ALICE)
+    assert_refused(&mut registry, PoolError::BadHandle, 0, |registry| {
+        registry.buffer(buffer.handle, ALICE)
     });
 }
 
@@ -271,8 +274,8 @@ fn owners_are_opaque() {
         let buffer = registry
             .alloc("blk0", PAGE_SIZE, None, owner, &mut zeroer)
             .unwrap();
-        assert_refused(&mut registry, PoolError::BadHandle, 0, |r| {
-            r.release(buffer.handle, ALICE)
+        assert_refused(&mut registry, PoolError::BadHandle, 0, |registry| {
+            registry.release(buffer.handle, ALICE)
         });
         registry.release(buffer.handle, owner).unwrap();
     }

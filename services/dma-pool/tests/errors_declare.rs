@@ -24,32 +24,34 @@ fn invalid(reason: &'static str) -> PoolError {
 #[test]
 fn reserved_region_refusals() {
     let (mut registry, _) = registry_with_pool(16);
-    assert_refused(&mut registry, invalid("size is zero"), 0, |r| {
-        r.add_reserved_region(0x1000, 0)
+    assert_refused(&mut registry, invalid("size is zero"), 0, |registry| {
+        registry.add_reserved_region(0x1000, 0)
     });
     assert_refused(
         &mut registry,
         invalid("base or size not page-aligned"),
         0,
-        |r| r.add_reserved_region(0x1001, PAGE_SIZE),
+        |registry| registry.add_reserved_region(0x1001, PAGE_SIZE),
     );
     assert_refused(
         &mut registry,
         invalid("base or size not page-aligned"),
         0,
-        |r| r.add_reserved_region(0x1000, 100),
+        |registry| registry.add_reserved_region(0x1000, 100),
     );
     assert_refused(
         &mut registry,
         invalid("range wraps around the address space"),
         0,
-        |r| r.add_reserved_region(u64::MAX - PAGE_SIZE + 1, 2 * PAGE_SIZE),
+        |registry| registry.add_reserved_region(u64::MAX - PAGE_SIZE + 1, 2 * PAGE_SIZE),
     );
     assert_refused(
         &mut registry,
         invalid("reserved region overlaps another"),
         0,
-        |r| r.add_reserved_region(REGION_BASE + REGION_SIZE - PAGE_SIZE, 4 * PAGE_SIZE),
+        |registry| {
+            registry.add_reserved_region(REGION_BASE + REGION_SIZE - PAGE_SIZE, 4 * PAGE_SIZE)
+        },
     );
 }
 
@@ -57,8 +59,8 @@ fn reserved_region_refusals() {
 fn declare_zero_size() {
     let (mut registry, _) = registry_with_pool(16);
     let base = REGION_BASE + (1 << 20);
-    assert_refused(&mut registry, invalid("size is zero"), 0, |r| {
-        r.declare(&declaration(base, base, 0))
+    assert_refused(&mut registry, invalid("size is zero"), 0, |registry| {
+        registry.declare(&declaration(base, base, 0))
     });
 }
 
@@ -67,17 +69,17 @@ fn declare_unaligned() {
     let (mut registry, _) = registry_with_pool(16);
     let base = REGION_BASE + (1 << 20);
     let misaligned = invalid("base or size not page-aligned");
-    assert_refused(&mut registry, misaligned, 0, |r| {
-        r.declare(&declaration(base + 8, base, PAGE_SIZE))
+    assert_refused(&mut registry, misaligned, 0, |registry| {
+        registry.declare(&declaration(base + 8, base, PAGE_SIZE))
     });
-    assert_refused(&mut registry, misaligned, 0, |r| {
-        r.declare(&declaration(base, base, PAGE_SIZE + 8))
+    assert_refused(&mut registry, misaligned, 0, |registry| {
+        registry.declare(&declaration(base, base, PAGE_SIZE + 8))
     });
     assert_refused(
         &mut registry,
         invalid("device base not page-aligned"),
         0,
-        |r| r.declare(&declaration(base, base + 8, PAGE_SIZE)),
+        |registry| registry.declare(&declaration(base, base + 8, PAGE_SIZE)),
     );
 }
 
@@ -90,13 +92,13 @@ fn declare_overflow_on_either_side() {
         &mut registry,
         invalid("range wraps around the address space"),
         0,
-        |r| r.declare(&declaration(top, base, 2 * PAGE_SIZE)),
+        |registry| registry.declare(&declaration(top, base, 2 * PAGE_SIZE)),
     );
     assert_refused(
         &mut registry,
         invalid("device range wraps around the address space"),
         0,
-        |r| r.declare(&declaration(base, top, 2 * PAGE_SIZE)),
+        |registry| registry.declare(&declaration(base, top, 2 * PAGE_SIZE)),
     );
 }
 
@@ -109,7 +111,7 @@ fn declare_overlapping_another_pool() {
         &mut registry,
         invalid("pool overlaps another pool"),
         0,
-        |r| r.declare(&declaration(start, start, 4 * PAGE_SIZE)),
+        |registry| registry.declare(&declaration(start, start, 4 * PAGE_SIZE)),
     );
 }
 
@@ -121,7 +123,7 @@ fn declare_outside_every_reserved_region() {
         &mut registry,
         invalid("pool outside every reserved region"),
         0,
-        |r| r.declare(&declaration(outside, outside, PAGE_SIZE)),
+        |registry| registry.declare(&declaration(outside, outside, PAGE_SIZE)),
     );
     // Straddling the region's end is outside too.
     let straddle = outside - PAGE_SIZE;
@@ -129,7 +131,7 @@ fn declare_outside_every_reserved_region() {
         &mut registry,
         invalid("pool outside every reserved region"),
         0,
-        |r| r.declare(&declaration(straddle, straddle, 2 * PAGE_SIZE)),
+        |registry| registry.declare(&declaration(straddle, straddle, 2 * PAGE_SIZE)),
     );
 }
 
@@ -143,7 +145,7 @@ fn declare_for_a_device_that_has_a_pool() {
         &mut registry,
         invalid("device already has a pool"),
         0,
-        |r| r.declare(&second),
+        |registry| registry.declare(&second),
     );
 }
 
@@ -157,56 +159,66 @@ fn declare_with_bad_names_or_capacity() {
         &mut registry,
         invalid("pool and device names must not be empty"),
         0,
-        |r| r.declare(&unnamed),
+        |registry| registry.declare(&unnamed),
     );
     let no_buffers = declaration(base, base, PAGE_SIZE).with_buffer_capacity(0);
-    assert_refused(&mut registry, invalid("buffer capacity is zero"), 0, |r| {
-        r.declare(&no_buffers)
-    });
+    assert_refused(
+        &mut registry,
+        invalid("buffer capacity is zero"),
+        0,
+        |registry| registry.declare(&no_buffers),
+    );
 }
 
 #[test]
 fn declare_larger_than_sixteen_tebibytes() {
     let mut registry = PoolRegistry::new();
     registry.add_reserved_region(0, 1 << 50).unwrap();
-    assert_refused(&mut registry, invalid("pool larger than 16 TiB"), 0, |r| {
-        r.declare(&declaration(0, 0, (1 << 44) + PAGE_SIZE))
-    });
+    assert_refused(
+        &mut registry,
+        invalid("pool larger than 16 TiB"),
+        0,
+        |registry| registry.declare(&declaration(0, 0, (1 << 44) + PAGE_SIZE)),
+    );
 }
 
 #[test]
 fn retire_unknown_or_busy() {
     let (mut registry, _) = registry_with_pool(16);
-    assert_refused(&mut registry, PoolError::UnknownDevice, 0, |r| {
-        r.retire("net0")
+    assert_refused(&mut registry, PoolError::UnknownDevice, 0, |registry| {
+        registry.retire("net0")
     });
     let mut zeroer = RecordingZeroer::default();
     let buffer = registry
         .alloc("blk0", PAGE_SIZE, None, ALICE, &mut zeroer)
         .unwrap();
-    assert_refused(&mut registry, PoolError::Busy, 0, |r| r.retire("blk0"));
+    assert_refused(&mut registry, PoolError::Busy, 0, |registry| {
+        registry.retire("blk0")
+    });
     // Released but still mapped: still busy.
     let token = registry.map_added(buffer.handle, ALICE).unwrap();
     registry.release(buffer.handle, ALICE).unwrap();
-    assert_refused(&mut registry, PoolError::Busy, 0, |r| r.retire("blk0"));
+    assert_refused(&mut registry, PoolError::Busy, 0, |registry| {
+        registry.retire("blk0")
+    });
     registry.map_removed(token).unwrap();
     registry.retire("blk0").unwrap();
     // The retired pool's handles are stale.
-    assert_refused(&mut registry, PoolError::BadHandle, 0, |r| {
-        r.release(buffer.handle, ALICE)
+    assert_refused(&mut registry, PoolError::BadHandle, 0, |registry| {
+        registry.release(buffer.handle, ALICE)
     });
 }
 
 #[test]
 fn quota_changes_for_unknown_device_or_full_owner_table() {
     let (mut registry, _) = registry_with_pool(16);
-    assert_refused(&mut registry, PoolError::UnknownDevice, 0, |r| {
-        r.set_device_quota("net0", Some(1))
+    assert_refused(&mut registry, PoolError::UnknownDevice, 0, |registry| {
+        registry.set_device_quota("net0", Some(1))
     });
     let mut small = PoolRegistry::with_owner_capacity(1);
     small.set_owner_quota(ALICE, Some(4)).unwrap();
-    assert_refused(&mut small, PoolError::OutOfMemory, 0, |r| {
-        r.set_owner_quota(BOB, Some(4))
+    assert_refused(&mut small, PoolError::OutOfMemory, 0, |registry| {
+        registry.set_owner_quota(BOB, Some(4))
     });
 }
 

@@ -1,6 +1,16 @@
 //! The reference model for the property tests: a flag per page, a list of buffers, and the
 //! predicted result of every step.
 
+/// Fails the test case with a message unless `condition` holds.
+macro_rules! ensure {
+    ($condition:expr, $($message:tt)+) => {
+        if !$condition {
+            return Err(format!($($message)+));
+        }
+    };
+}
+
+mod alloc;
 mod check;
 mod steps;
 
