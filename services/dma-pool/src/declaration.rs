@@ -72,6 +72,9 @@ impl ReservedRegion {
 
     /// Whether `[phys_base, phys_base + size_bytes)` lies entirely inside this region.
     pub const fn contains(&self, phys_base: u64, size_bytes: u64) -> bool {
-        phys_base >= self.phys_base && phys_base + size_bytes <= self.end()
+        match phys_base.checked_add(size_bytes) {
+            Some(end) => phys_base >= self.phys_base && end <= self.end(),
+            None => false,
+        }
     }
 }

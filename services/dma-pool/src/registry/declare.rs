@@ -46,6 +46,10 @@ impl PoolRegistry {
     /// by another pool; the physical range inside one reserved region and overlapping no
     /// other pool; a non-zero buffer capacity. Every refusal is
     /// [`PoolError::InvalidRequest`].
+    ///
+    /// Device address ranges are not compared between pools: each device sees its own
+    /// address space (an IOMMU domain or a bus offset), so two pools may share device
+    /// addresses.
     pub fn declare(&mut self, declaration: &PoolDeclaration<'_>) -> Result<PoolId, PoolError> {
         if declaration.name.is_empty() || declaration.device.is_empty() {
             return Err(PoolError::InvalidRequest(
