@@ -27,9 +27,10 @@ impl Pool {
             self.failed_allocations += 1;
             return Err(PoolError::OverQuota);
         }
-        let first_page = match self.buffers.is_full() {
-            true => None,
-            false => self.space.allocate(request.order, request.align_order),
+        let first_page = if self.buffers.is_full() {
+            None
+        } else {
+            self.space.allocate(request.order, request.align_order)
         };
         let Some(first_page) = first_page else {
             self.failed_allocations += 1;
