@@ -1,0 +1,247 @@
+//! A pool's buffer operations: allocate, look up, release, map checks and mapping counts.
+//!
+//! Each operation checks everything before changing anything, so a refused request leaves
+//! the pool as it was (apart from `failed_allocations` for resource refusals).
+
+use super::Pool;
+use crate::buffers::{BufferRecord, RecordState};
+use crate::request::BufferRequest;
+use crate::{
+    BufferHandle, BufferInfo, MapRange, OwnerId, PoolError, Release, Unmapped, PAGE_SHIFT,
+    PAGE_SIZE,
+};
+
+impl Pool {
+    /// Reserves pages for `request` and records the buffer; zeroing is the caller's.
+    /// Checks, in order: the device quota, room in the buffer table, free pages.
+    pub(crate) fn allocate(
+        &mut self,
+        request: BufferRequest,
+        owner: OwnerId,
+    ) -> Result<BufferHandle, PoolError> {
+        let pages = request.pages();
+        if self
+            .device_quota
+            .is_some_and(|quota| self.used_pages().saturating_add(pages) > quota)
+        {
+            self.failed_allocations += 1;
+            return Err(PoolError::OverQuota);
+        }
+        let first_page = if self.buffers.is_full() {
+            None
+        } else {
+            self.space.allocate(request.order, request.align_order)
+        };
+        let Some(first_page) = first_page else {
+            self.failed_allocations += 1;
+            return Err(PoolError::OutOfMemory);
+        };
+        let chunk_slot = self.space.chunk_slot(first_page);
+        let (slot, generation) =
+            self.buffers
+                .insert(first_page as u32, request.order as u8, owner, chunk_slot);
+        self.live_buffers += 1;
+        self.high_water_pages = self.high_water_pages.max(self.used_pages());
+        Ok(BufferHandle {
+            pool: self.id,
+            slot,
+            generation,
+        })
+    }
+
+    /// The live buffer `handle` names, if `owner` holds it.
+    pub(crate) fn live_record(
+        &self,
+        handle: BufferHandle,
+        owner: OwnerId,
+    ) -> Result<&BufferRecord, PoolError> {
+        match self.buffers.get(handle.slot, handle.generation) {
+            Some(record)
+                if handle.pool == self.id
+                    && record.state == RecordState::Live
+                    && record.owner == owner =>
+            {
+                Ok(record)
+            }
+            _ => Err(PoolError::BadHandle),
+        }
+    }
+
+    /// Describes the live buffer `handle` names.
+    pub(crate) fn buffer_info(
+        &self,
+        handle: BufferHandle,
+        owner: OwnerId,
+    ) -> Result<BufferInfo, PoolError> {
+        let record = self.live_record(handle, owner)?;
+        Ok(self.describe(handle, record))
+    }
+
+    /// The handle of `owner`'s live buffer starting at `device_address`.
+    pub(crate) fn handle_at(
+        &self,
+        device_address: u64,
+        owner: OwnerId,
+    ) -> Result<BufferHandle, PoolError> {
+        let offset = device_address
+            .checked_sub(self.device_base)
+            .ok_or(PoolError::BadHandle)?;
+        if !offset.is_multiple_of(PAGE_SIZE) || offset >> PAGE_SHIFT >= self.pages() {
+            return Err(PoolError::BadHandle);
+        }
+        let page = offset >> PAGE_SHIFT;
+        let slot = self
+            .buffers
+            .find_start(self.space.chunk_slot(page), page)
+            .ok_or(PoolError::BadHandle)?;
+        let generation = self.buffers.generation_of(slot);
+        let handle = BufferHandle {
+            pool: self.id,
+            slot,
+            generation,
+        };
+        self.live_record(handle, owner)?;
+        Ok(handle)
+    }
+
+    /// Releases `owner`'s buffer: frees its pages now, or marks it released when mapped.
+    pub(crate) fn release(
+        &mut self,
+        handle: BufferHandle,
+        owner: OwnerId,
+    ) -> Result<Release, PoolError> {
+        let record = *self.live_record(handle, owner)?;
+        let pages = record.pages();
+        self.live_buffers -= 1;
+        if record.mappings > 0 {
+            let stored = self
+                .buffers
+                .get_mut(handle.slot, handle.generation)
+                .expect("checked above");
+            stored.state = RecordState::Released;
+            self.deferred_buffers += 1;
+            self.deferred_pages += pages;
+            return Ok(Release::Deferred {
+                pages,
+                mappings: record.mappings,
+            });
+        }
+        self.free_record(handle.slot, &record);
+        Ok(Release::Freed { pages })
+    }
+
+    /// Checks that `[offset, offset + len)` is a page-aligned, non-empty part of the live
+    /// buffer, without overflow, and says what to map.
+    pub(crate) fn check_map(
+        &self,
+        handle: BufferHandle,
+        owner: OwnerId,
+        offset: u64,
+        len: u64,
+    ) -> Result<MapRange, PoolError> {
+        let record = self.live_record(handle, owner)?;
+        if !offset.is_multiple_of(PAGE_SIZE) || !len.is_multiple_of(PAGE_SIZE) {
+            return Err(PoolError::InvalidRequest("mapping not page-aligned"));
+        }
+        if len == 0 {
+            return Err(PoolError::InvalidRequest("empty mapping"));
+        }
+        let size = record.pages() << PAGE_SHIFT;
+        if offset.checked_add(len).is_none_or(|end| end > size) {
+            return Err(PoolError::InvalidRequest(
+                "mapping past the end of the buffer",
+            ));
+        }
+        let (phys, device_address) = self.addresses(u64::from(record.first_page));
+        Ok(MapRange {
+            phys: phys + offset,
+            device_address: device_address + offset,
+            len,
+            cache_type: self.cache_type,
+        })
+    }
+
+    /// Counts one more mapping of `owner`'s live buffer.
+    pub(crate) fn map_added(
+        &mut self,
+        handle: BufferHandle,
+        owner: OwnerId,
+    ) -> Result<(), PoolError> {
+        let mappings = self.live_record(handle, owner)?.mappings;
+        let mappings = mappings
+            .checked_add(1)
+            .ok_or(PoolError::InvalidRequest("too many mappings"))?;
+        self.buffers
+            .get_mut(handle.slot, handle.generation)
+            .expect("checked above")
+            .mappings = mappings;
+        Ok(())
+    }
+
+    /// Counts one mapping fewer of the buffer in `slot` (live or released); frees a released
+    /// buffer's pages with its last mapping. Returns the owner charged for the buffer too.
+    pub(crate) fn map_removed(
+        &mut self,
+        slot: u32,
+        generation: u32,
+    ) -> Result<(Unmapped, OwnerId, u64), PoolError> {
+        let record = *self
+            .buffers
+            .get(slot, generation)
+            .ok_or(PoolError::BadHandle)?;
+        if record.mappings == 0 {
+            return Err(PoolError::BadHandle);
+        }
+        let mappings = record.mappings - 1;
+        let pages = record.pages();
+        let outcome = match (mappings, record.state) {
+            (0, RecordState::Released) => {
+                self.deferred_buffers -= 1;
+                self.deferred_pages -= pages;
+                self.free_record(slot, &record);
+                return Ok((Unmapped::Freed { pages }, record.owner, pages));
+            }
+            (0, _) => Unmapped::Unmapped,
+            (mappings, _) => Unmapped::StillMapped { mappings },
+        };
+        self.buffers
+            .get_mut(slot, generation)
+            .expect("checked above")
+            .mappings = mappings;
+        Ok((outcome, record.owner, pages))
+    }
+
+    /// Handles of every live buffer `owner` holds in this pool, lowest slot first, visited
+    /// without allocating.
+    pub(crate) fn next_live_of(&self, owner: OwnerId, from_slot: u32) -> Option<BufferHandle> {
+        self.buffers
+            .iter_from(from_slot)
+            .find(|(_, record)| record.state == RecordState::Live && record.owner == owner)
+            .map(|(slot, record)| BufferHandle {
+                pool: self.id,
+                slot,
+                generation: record.generation,
+            })
+    }
+
+    /// Describes a buffer record.
+    pub(crate) fn describe(&self, handle: BufferHandle, record: &BufferRecord) -> BufferInfo {
+        let (phys, device_address) = self.addresses(u64::from(record.first_page));
+        BufferInfo {
+            handle,
+            owner: record.owner,
+            phys,
+            device_address,
+            size_bytes: record.pages() << PAGE_SHIFT,
+            mappings: record.mappings,
+            released: record.state == RecordState::Released,
+        }
+    }
+
+    /// Returns a record's pages to the free space and vacates it.
+    fn free_record(&mut self, slot: u32, record: &BufferRecord) {
+        let first_page = u64::from(record.first_page);
+        self.space.release(first_page, u32::from(record.order));
+        self.buffers.remove(slot, self.space.chunk_slot(first_page));
+    }
+}

@@ -1,0 +1,115 @@
+//! A pool's statistics, listings and self-check: read-only and off the allocation path.
+
+use alloc::vec::Vec;
+
+use super::Pool;
+use crate::buffers::RecordState;
+use crate::{BufferHandle, BufferInfo, FreeExtent, MetadataUsage, OwnerId, PoolStats};
+
+impl Pool {
+    /// The pool's figures now. Walks the free space for the largest free run: O(chunks).
+    pub fn stats(&self) -> PoolStats {
+        PoolStats {
+            total_pages: self.space.pages(),
+            free_pages: self.space.free_pages(),
+            largest_free_run_pages: self.space.largest_free_run(),
+            largest_free_block_pages: self
+                .space
+                .largest_free_order()
+                .map_or(0, |order| 1 << order),
+            live_buffers: self.live_buffers,
+            deferred_buffers: self.deferred_buffers,
+            deferred_pages: self.deferred_pages,
+            high_water_pages: self.high_water_pages,
+            failed_allocations: self.failed_allocations,
+        }
+    }
+
+    /// Pages `owner` holds in this pool, live or released-but-mapped. Scans the buffer
+    /// table: O(buffer capacity).
+    pub fn owner_pages(&self, owner: OwnerId) -> u64 {
+        self.buffers
+            .iter()
+            .filter(|(_, record)| record.owner == owner)
+            .map(|(_, record)| record.pages())
+            .sum()
+    }
+
+    /// Every owner with pages in this pool and how many, by owner id (for text tables).
+    pub fn owners(&self) -> impl Iterator<Item = (OwnerId, u64)> {
+        let mut owners: Vec<(OwnerId, u64)> = Vec::new();
+        for (_, record) in self.buffers.iter() {
+            match owners.binary_search_by_key(&record.owner, |&(owner, _)| owner) {
+                Ok(index) => owners[index].1 += record.pages(),
+                Err(index) => owners.insert(index, (record.owner, record.pages())),
+            }
+        }
+        owners.into_iter()
+    }
+
+    /// Every buffer, live or released-but-mapped, in buffer-table order.
+    pub fn buffers(&self) -> impl Iterator<Item = BufferInfo> + '_ {
+        self.buffers.iter().map(|(slot, record)| {
+            let handle = BufferHandle {
+                pool: self.id,
+                slot,
+                generation: record.generation,
+            };
+            self.describe(handle, record)
+        })
+    }
+
+    /// The maximal runs of free pages, lowest first.
+    pub fn free_extents(&self) -> Vec<FreeExtent> {
+        let mut extents = Vec::new();
+        self.space.for_each_free_extent(|first_page, pages| {
+            extents.push(FreeExtent { first_page, pages })
+        });
+        extents
+    }
+
+    /// How much memory the pool's bookkeeping takes.
+    pub fn metadata(&self) -> MetadataUsage {
+        MetadataUsage {
+            pages: self.space.pages(),
+            free_space_bytes: self.space.metadata_bytes() as u64,
+            chunk_index_bytes: self.buffers.chunk_index_bytes() as u64,
+            buffer_table_bytes: self.buffers.record_bytes() as u64,
+        }
+    }
+
+    /// Checks every internal invariant: free-space structure, buffer lists, counters, and
+    /// that live pages plus free pages make the whole pool. For tests; O(pages).
+    pub fn check_invariants(&self) -> Result<(), &'static str> {
+        self.space.check()?;
+        self.buffers.check(|page| self.space.chunk_slot(page))?;
+        let mut live = 0;
+        let mut deferred = 0;
+        let mut deferred_pages = 0;
+        let mut used = 0;
+        for (_, record) in self.buffers.iter() {
+            used += record.pages();
+            match record.state {
+                RecordState::Live => live += 1,
+                RecordState::Released => {
+                    deferred += 1;
+                    deferred_pages += record.pages();
+                    if record.mappings == 0 {
+                        return Err("a released buffer without mappings kept its pages");
+                    }
+                }
+                RecordState::Vacant => unreachable!("iter skips vacant records"),
+            }
+        }
+        if live != self.live_buffers
+            || deferred != self.deferred_buffers
+            || deferred_pages != self.deferred_pages
+        {
+            return Err("buffer counters disagree with the buffer table");
+        }
+        if used + self.space.free_pages() != self.space.pages() {
+            return Err("used plus free pages is not the pool size");
+        }
+        Ok(())
+    }
+}
