@@ -12,6 +12,7 @@ pub mod boot;
 pub mod cache;
 pub mod command_line;
 pub mod flags;
+pub mod paging;
 pub mod ranges;
 
 pub use arch::{Arch, ExitStatus};
