@@ -13,6 +13,7 @@ pub mod cache;
 pub mod command_line;
 pub mod flags;
 pub mod layout;
+pub mod paging;
 pub mod ranges;
 
 pub use arch::{Arch, ExitStatus};

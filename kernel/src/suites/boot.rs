@@ -1,0 +1,114 @@
+//! The `boot` suite: what the arch crate and boot protocol handed over; and the harness's
+//! deliberate failures.
+
+use crate::arch::{Arch, Cpu, ExitStatus};
+use crate::ensure;
+use crate::platform::Platform;
+use crate::testing::{Suite, TestResult};
+use kernel_core::RegionKind;
+
+/// How far below `-m` the firmware's holes may take the reported RAM (the x86 legacy hole
+/// at 640 KiB–1 MiB and a few reserved pages).
+const FIRMWARE_HOLES_BYTES: u64 = 1 << 20;
+
+/// The `boot` suite.
+pub fn run(platform: &Platform) -> ExitStatus {
+    let mut suite = Suite::new("boot");
+    suite.run("boot_reached_kernel_main", || boot_reached(platform));
+    suite.run("memory_map_matches_qemu", || memory_map_matches(platform));
+    suite.run("kernel_image_lies_in_ram", || kernel_image_in_ram(platform));
+    suite.run("initrd_found_and_manifest_read", || manifest_read(platform));
+    suite.run("breakpoint_caught_and_resumed", breakpoint_resumes);
+    suite.finish()
+}
+
+fn boot_reached(platform: &Platform) -> TestResult {
+    let image = platform.boot.kernel_image;
+    ensure!(!Cpu::NAME.is_empty(), "the arch crate gave no CPU name");
+    ensure!(image.size > 0, "kernel image has size 0");
+    ensure!(
+        image.base.is_multiple_of(4096),
+        "kernel image at {:#x} is not page-aligned",
+        image.base
+    );
+    Ok(())
+}
+
+fn memory_map_matches(platform: &Platform) -> TestResult {
+    let Some(expected_mib) = platform.command_line.number("coherent.expect-ram-mib") else {
+        return Err(crate::testing::Failure::new(format_args!(
+            "the command line lacks coherent.expect-ram-mib (the harness's -m)"
+        )));
+    };
+    let expected = expected_mib << 20;
+    let ram = platform.ram_bytes();
+    ensure!(
+        ram <= expected,
+        "memory map reports {ram} bytes of RAM, more than -m {expected}"
+    );
+    ensure!(
+        expected - ram <= FIRMWARE_HOLES_BYTES,
+        "memory map reports {ram} bytes of RAM; -m gave {expected} ({} KiB missing)",
+        (expected - ram) / 1024
+    );
+    Ok(())
+}
+
+fn kernel_image_in_ram(platform: &Platform) -> TestResult {
+    let image = platform.boot.kernel_image;
+    let inside = platform.regions().any(|region| {
+        region.kind == RegionKind::Ram
+            && region.base <= image.base
+            && image.base + image.size <= region.end()
+    });
+    ensure!(
+        inside,
+        "kernel image {:#x}+{:#x} is not inside one RAM region",
+        image.base,
+        image.size
+    );
+    Ok(())
+}
+
+fn manifest_read(platform: &Platform) -> TestResult {
+    ensure!(platform.initrd.is_some(), "the boot loader gave no initrd");
+    let archive = platform.initfs();
+    ensure!(
+        archive.is_some(),
+        "the initrd is not a valid initfs archive"
+    );
+    let manifest = platform.manifest();
+    ensure!(
+        manifest.is_some(),
+        "the initfs has no well-formed manifest.toml"
+    );
+    let image = manifest.and_then(|manifest| manifest.image().ok());
+    ensure!(image.is_some(), "the manifest has no valid [image] section");
+    let suite = image.and_then(|image| image.test_suite);
+    ensure!(
+        suite == Some("boot"),
+        "the manifest names test suite {suite:?}, expected boot"
+    );
+    Ok(())
+}
+
+fn breakpoint_resumes() -> TestResult {
+    let before = Cpu::breakpoints_caught();
+    Cpu::breakpoint();
+    let after = Cpu::breakpoints_caught();
+    ensure!(
+        after == before + 1,
+        "breakpoint count went {before} -> {after}, expected +1"
+    );
+    Ok(())
+}
+
+/// Touches an address no page table maps, for the harness's own failure test.
+pub fn deliberate_fault() -> ! {
+    log::warn!("coherent.selftest=fault: reading an unmapped address on purpose");
+    let address = 0x0000_7000_dead_0000_u64 as *const u64;
+    // SAFETY: not safe at all, on purpose: the read must fault, and the exception handler
+    // reports it and powers off. Nothing after it runs.
+    let value = unsafe { address.read_volatile() };
+    panic!("read of an unmapped address returned {value:#x} instead of faulting");
+}

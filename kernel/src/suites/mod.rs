@@ -1,0 +1,27 @@
+//! The in-kernel guest suites and the harness's deliberate failures.
+//!
+//! `boot` checks what the arch crate and the boot protocol handed over; `memory` checks the
+//! frame allocator, the kernel's live page tables, the cache types on this CPU and the DMA
+//! pools. Later suites run as user programs.
+
+mod boot;
+mod memory;
+
+use crate::arch::ExitStatus;
+use crate::memory::physical::PhysicalLayout;
+use crate::platform::Platform;
+use log::error;
+
+pub use boot::deliberate_fault;
+
+/// Runs the suite `name` and returns the status to power off with.
+pub fn run(name: &str, platform: &Platform, layout: &PhysicalLayout) -> ExitStatus {
+    match name {
+        "boot" => boot::run(platform),
+        "memory" => memory::run(platform, layout),
+        unknown => {
+            error!("no guest suite named `{unknown}`");
+            ExitStatus::Failure
+        }
+    }
+}
