@@ -45,7 +45,7 @@ pub fn kernel_main(boot: &BootInfo) -> ! {
     info!("command line: \"{}\"", platform.command_line.as_str());
     platform.log_memory_map();
     platform.log_initfs();
-    let _layout = memory::init(&platform);
+    let layout = memory::init(&platform);
 
     match platform.command_line.get("coherent.selftest") {
         Some("panic") => panic!("deliberate panic requested by coherent.selftest=panic"),
@@ -67,7 +67,7 @@ pub fn kernel_main(boot: &BootInfo) -> ! {
         .get("coherent.suite")
         .or(manifest_suite)
     {
-        Some(name) => suites::run(name, &platform),
+        Some(name) => suites::run(name, &platform, &layout),
         None => {
             info!("boot complete; this image has nothing more to run, powering off");
             ExitStatus::Success

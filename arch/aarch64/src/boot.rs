@@ -18,13 +18,22 @@ use core::arch::global_asm;
 /// Size of the boot stack the kernel runs on until it has its own.
 pub const BOOT_STACK_SIZE: usize = 64 * 1024;
 
-/// The stack the boot code switches to.
-#[repr(C, align(16))]
-pub struct BootStack(pub [u8; BOOT_STACK_SIZE]);
+/// The stack the boot code switches to, with a page below it that the kernel's own tables
+/// leave unmapped, so running off the bottom faults instead of corrupting `.bss`.
+#[repr(C, align(4096))]
+pub struct BootStack {
+    /// Never mapped once the kernel's tables are active.
+    pub guard: [u8; 4096],
+    /// The stack itself; it grows down from the end.
+    pub stack: [u8; BOOT_STACK_SIZE],
+}
 
 /// The boot stack (in `.bss`).
 #[no_mangle]
-pub static mut BOOT_STACK: BootStack = BootStack([0; BOOT_STACK_SIZE]);
+pub static mut BOOT_STACK: BootStack = BootStack {
+    guard: [0; 4096],
+    stack: [0; BOOT_STACK_SIZE],
+};
 
 /// A 4 KiB translation table.
 #[repr(C, align(4096))]
@@ -151,7 +160,7 @@ global_asm!(
 
     .text
     higher_half:
-        ldr x4, =BOOT_STACK + {stack_size}
+        ldr x4, =BOOT_STACK + {stack_size} + 4096
         mov sp, x4
         mov x29, xzr
         mov x30, xzr

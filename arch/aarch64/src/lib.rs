@@ -17,6 +17,8 @@ mod early;
 #[cfg(target_os = "none")]
 mod entry;
 #[cfg(target_os = "none")]
+mod probe;
+#[cfg(target_os = "none")]
 mod serial;
 #[cfg(target_os = "none")]
 pub mod trap;

@@ -52,6 +52,81 @@ impl Arch for Aarch64 {
     fn physical_to_virtual(physical: u64) -> usize {
         physical_to_virtual(physical)
     }
+
+    type PageTableFormat = crate::paging::Aarch64PageTable;
+
+    const MEMORY_ATTRIBUTES: u64 = crate::paging::MAIR_VALUE;
+
+    fn memory_attributes() -> u64 {
+        let value: u64;
+        // SAFETY: reading MAIR_EL1 has no side effects.
+        unsafe {
+            asm!("mrs {}, mair_el1", out(reg) value, options(nomem, nostack, preserves_flags))
+        };
+        value
+    }
+
+    unsafe fn activate_kernel_root(root: u64) {
+        // SAFETY: the caller guarantees the new tables map everything the kernel uses. TTBR0
+        // gets the same root: its lower-half entries are empty until a process has its own.
+        unsafe {
+            asm!(
+                "dsb ishst",
+                "msr ttbr1_el1, {root}",
+                "msr ttbr0_el1, {root}",
+                "isb",
+                "tlbi vmalle1is",
+                "dsb ish",
+                "isb",
+                root = in(reg) root,
+                options(nostack, preserves_flags)
+            )
+        };
+    }
+
+    fn invalidate_page(virtual_address: u64) {
+        // SAFETY: TLB maintenance for one page, all address spaces; no memory is touched.
+        unsafe {
+            asm!(
+                "dsb ishst",
+                "tlbi vaae1is, {page}",
+                "dsb ish",
+                "isb",
+                page = in(reg) (virtual_address >> 12) & ((1 << 44) - 1),
+                options(nostack, preserves_flags)
+            )
+        };
+    }
+
+    fn invalidate_all() {
+        // SAFETY: TLB maintenance only.
+        unsafe {
+            asm!(
+                "dsb ishst",
+                "tlbi vmalle1is",
+                "dsb ish",
+                "isb",
+                options(nostack, preserves_flags)
+            )
+        };
+    }
+
+    fn console_device() -> Option<(u64, u64)> {
+        Some((serial::PL011_BASE, serial::PL011_SIZE))
+    }
+
+    unsafe fn set_console_address(virtual_address: usize) {
+        // SAFETY: the caller guarantees the mapping.
+        unsafe { serial::set_address(virtual_address) };
+    }
+
+    fn boot_stack_guard() -> u64 {
+        core::ptr::addr_of!(crate::boot::BOOT_STACK) as u64
+    }
+
+    fn probe_read(address: u64) -> Result<u64, kernel_core::Fault> {
+        crate::probe::read(address)
+    }
 }
 
 /// Where physical memory is readable: the linear map, which the early tables already

@@ -49,7 +49,10 @@ pub fn read(address: u64) -> Result<u64, Fault> {
     if result.faulted == 0 {
         Ok(result.value)
     } else {
-        Err(LAST_FAULT.lock().take().unwrap_or(Fault { address, cause: "fault" }))
+        Err(LAST_FAULT.lock().take().unwrap_or(Fault {
+            address,
+            cause: "fault",
+        }))
     }
 }
 
@@ -60,7 +63,10 @@ pub fn recover(frame: &mut TrapFrame, cause: &'static str) -> bool {
     if frame.elr != addr_of!(probe_read_load) as u64 {
         return false;
     }
-    *LAST_FAULT.lock() = Some(Fault { address: frame.far, cause });
+    *LAST_FAULT.lock() = Some(Fault {
+        address: frame.far,
+        cause,
+    });
     frame.registers[0] = 0;
     frame.registers[1] = 1;
     frame.elr = addr_of!(probe_read_done) as u64;

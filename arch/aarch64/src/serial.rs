@@ -1,7 +1,23 @@
 //! The PL011 UART of QEMU `virt`: the boot console.
 
-/// PL011 base on QEMU `virt` (identity-mapped as device memory by the early tables).
-const PL011_BASE: usize = 0x0900_0000;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+/// PL011 physical base on QEMU `virt`.
+pub const PL011_BASE: u64 = 0x0900_0000;
+/// Size of the PL011 register block.
+pub const PL011_SIZE: u64 = 0x1000;
+
+/// Where the registers are mapped: first through the early tables' linear map (device
+/// memory below 1 GiB), later wherever the kernel's device window puts them.
+static REGISTERS: AtomicUsize = AtomicUsize::new(0);
+
+/// Points the driver at a new mapping of the registers.
+///
+/// # Safety
+/// `virtual_address` must map the PL011 as device memory.
+pub unsafe fn set_address(virtual_address: usize) {
+    REGISTERS.store(virtual_address, Ordering::SeqCst);
+}
 const DATA: usize = 0x00;
 const FLAG: usize = 0x18;
 /// Flag register: transmit FIFO full.
@@ -18,7 +34,10 @@ pub fn write_bytes(bytes: &[u8]) {
 }
 
 fn write_byte(byte: u8) {
-    let base = crate::physical_to_virtual(PL011_BASE as u64);
+    let mut base = REGISTERS.load(Ordering::Relaxed);
+    if base == 0 {
+        base = crate::physical_to_virtual(PL011_BASE);
+    }
     // SAFETY: the PL011 registers are mapped as device memory and belong to the console.
     unsafe {
         while ((base + FLAG) as *const u32).read_volatile() & TRANSMIT_FULL != 0 {

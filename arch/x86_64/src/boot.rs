@@ -18,13 +18,22 @@ use core::arch::global_asm;
 /// Size of the boot stack the kernel runs on until it has its own.
 pub const BOOT_STACK_SIZE: usize = 64 * 1024;
 
-/// The stack `pvh_entry64` switches to.
-#[repr(C, align(16))]
-pub struct BootStack(pub [u8; BOOT_STACK_SIZE]);
+/// The stack `pvh_entry64` switches to, with a page below it that the kernel's own tables
+/// leave unmapped, so running off the bottom faults instead of corrupting `.bss`.
+#[repr(C, align(4096))]
+pub struct BootStack {
+    /// Never mapped once the kernel's tables are active.
+    pub guard: [u8; 4096],
+    /// The stack itself; it grows down from the end.
+    pub stack: [u8; BOOT_STACK_SIZE],
+}
 
 /// The boot stack (in `.bss`, so zeroed before use).
 #[no_mangle]
-pub static mut BOOT_STACK: BootStack = BootStack([0; BOOT_STACK_SIZE]);
+pub static mut BOOT_STACK: BootStack = BootStack {
+    guard: [0; 4096],
+    stack: [0; BOOT_STACK_SIZE],
+};
 
 global_asm!(
     r#"
@@ -142,7 +151,7 @@ global_asm!(
         xorl %eax, %eax
         rep stosq
         movabsq $BOOT_STACK, %rsp
-        addq ${stack_size}, %rsp
+        addq ${stack_size} + 4096, %rsp
         xorl %ebp, %ebp
         movl start_info_physical, %edi
         call {entry}

@@ -21,6 +21,8 @@ pub mod gdt;
 #[cfg(target_os = "none")]
 pub mod port;
 #[cfg(target_os = "none")]
+mod probe;
+#[cfg(target_os = "none")]
 mod pvh;
 #[cfg(target_os = "none")]
 mod serial;

@@ -48,6 +48,46 @@ impl Arch for X86_64 {
     fn physical_to_virtual(physical: u64) -> usize {
         physical_to_virtual(physical)
     }
+
+    type PageTableFormat = crate::paging::X86_64PageTable;
+
+    const MEMORY_ATTRIBUTES: u64 = crate::paging::PAT_VALUE;
+
+    fn memory_attributes() -> u64 {
+        crate::cpu::pat()
+    }
+
+    unsafe fn activate_kernel_root(root: u64) {
+        // SAFETY: the caller guarantees the new tables map everything the kernel uses.
+        unsafe { asm!("mov cr3, {}", in(reg) root, options(nostack, preserves_flags)) };
+    }
+
+    fn invalidate_page(virtual_address: u64) {
+        // SAFETY: dropping a TLB entry is always safe.
+        unsafe { asm!("invlpg [{}]", in(reg) virtual_address, options(nostack, preserves_flags)) };
+    }
+
+    fn invalidate_all() {
+        // SAFETY: reloading CR3 with its own value only flushes non-global TLB entries, and
+        // coherent sets no global ones.
+        unsafe {
+            asm!("mov {scratch}, cr3", "mov cr3, {scratch}", scratch = out(reg) _, options(nostack, preserves_flags))
+        };
+    }
+
+    fn console_device() -> Option<(u64, u64)> {
+        None
+    }
+
+    unsafe fn set_console_address(_virtual_address: usize) {}
+
+    fn boot_stack_guard() -> u64 {
+        core::ptr::addr_of!(crate::boot::BOOT_STACK) as u64
+    }
+
+    fn probe_read(address: u64) -> Result<u64, kernel_core::Fault> {
+        crate::probe::read(address)
+    }
 }
 
 /// Where physical memory is readable: the linear map, which the early tables already

@@ -50,7 +50,10 @@ pub fn read(address: u64) -> Result<u64, Fault> {
     if result.faulted == 0 {
         Ok(result.value)
     } else {
-        Err(LAST_FAULT.lock().take().unwrap_or(Fault { address, cause: "fault" }))
+        Err(LAST_FAULT.lock().take().unwrap_or(Fault {
+            address,
+            cause: "fault",
+        }))
     }
 }
 

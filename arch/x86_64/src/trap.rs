@@ -48,7 +48,16 @@ const _: () = assert!(size_of::<TrapFrame>() == 22 * 8);
 
 const BREAKPOINT: u64 = 3;
 const DOUBLE_FAULT: u64 = 8;
+const GENERAL_PROTECTION: u64 = 13;
 const PAGE_FAULT: u64 = 14;
+
+/// CR2: the address of the last page fault.
+fn fault_address() -> u64 {
+    let address: u64;
+    // SAFETY: reading CR2 has no side effects.
+    unsafe { asm!("mov {}, cr2", out(reg) address, options(nomem, nostack, preserves_flags)) };
+    address
+}
 
 static BREAKPOINTS_CAUGHT: AtomicU64 = AtomicU64::new(0);
 
@@ -105,6 +114,16 @@ extern "C" fn x86_64_trap(frame: &mut TrapFrame) {
         BREAKPOINTS_CAUGHT.fetch_add(1, Ordering::Relaxed);
         return;
     }
+    if frame.vector == PAGE_FAULT || frame.vector == GENERAL_PROTECTION {
+        let address = if frame.vector == PAGE_FAULT {
+            fault_address()
+        } else {
+            0
+        };
+        if crate::probe::recover(frame, address, exception_name(frame.vector)) {
+            return;
+        }
+    }
     report(frame);
     crate::power_off(ExitStatus::Failure);
 }
@@ -120,10 +139,7 @@ fn report(frame: &TrapFrame) {
         frame.error_code
     );
     if frame.vector == PAGE_FAULT {
-        let address: u64;
-        // SAFETY: reading CR2 has no side effects.
-        unsafe { asm!("mov {}, cr2", out(reg) address, options(nomem, nostack, preserves_flags)) };
-        let _ = writeln!(out, "  faulting address {address:#018x}");
+        let _ = writeln!(out, "  faulting address {:#018x}", fault_address());
     }
     let _ = writeln!(
         out,

@@ -13,6 +13,15 @@ pub enum ExitStatus {
     Failure,
 }
 
+/// A fault taken by [`Arch::probe_read`]: the access did not complete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fault {
+    /// The address that faulted.
+    pub address: u64,
+    /// The CPU's description of the fault (exception name or class).
+    pub cause: &'static str,
+}
+
 /// What every CPU port provides to the arch-neutral kernel.
 pub trait Arch {
     /// A short description of the CPU and boot protocol for the boot log.
@@ -44,4 +53,43 @@ pub trait Arch {
 
     /// The kernel virtual address at which physical address `physical` can be read.
     fn physical_to_virtual(physical: u64) -> usize;
+
+    /// The descriptor format of this CPU's translation tables.
+    type PageTableFormat: crate::paging::PageTableFormat;
+
+    /// The memory-attribute register value the kernel programs (x86 IA32_PAT, aarch64
+    /// MAIR_EL1), documented in the arch crate's `paging` module.
+    const MEMORY_ATTRIBUTES: u64;
+
+    /// The memory-attribute register's live value.
+    fn memory_attributes() -> u64;
+
+    /// Switches to the kernel's translation tables rooted at `root`. The same root serves
+    /// the lower half until a process has its own (its lower-half entries are empty).
+    ///
+    /// # Safety
+    /// `root` must map the running code, the current stack and everything the kernel touches.
+    unsafe fn activate_kernel_root(root: u64);
+
+    /// Drops any cached translation of the page at `virtual_address`.
+    fn invalidate_page(virtual_address: u64);
+
+    /// Drops every cached translation.
+    fn invalidate_all();
+
+    /// The console's device registers (physical base, size), if the console is memory-mapped.
+    fn console_device() -> Option<(u64, u64)>;
+
+    /// Tells the console driver where its registers are now mapped.
+    ///
+    /// # Safety
+    /// `virtual_address` must map [`Arch::console_device`] as device memory.
+    unsafe fn set_console_address(virtual_address: usize);
+
+    /// The virtual address of the unmapped guard page below the boot stack.
+    fn boot_stack_guard() -> u64;
+
+    /// Reads 8 bytes at `address`, catching the fault if the access is not allowed (the
+    /// kernel's tests use it to prove unmapped memory really faults).
+    fn probe_read(address: u64) -> Result<u64, Fault>;
 }

@@ -98,7 +98,10 @@ const PROGRAM_HEADER_SIZE: usize = 56;
 
 fn read<const N: usize>(bytes: &[u8], offset: usize) -> Result<[u8; N], ElfError> {
     let end = offset.checked_add(N).ok_or(ElfError::Truncated)?;
-    bytes.get(offset..end).and_then(|slice| slice.try_into().ok()).ok_or(ElfError::Truncated)
+    bytes
+        .get(offset..end)
+        .and_then(|slice| slice.try_into().ok())
+        .ok_or(ElfError::Truncated)
 }
 
 fn u16_at(bytes: &[u8], offset: usize) -> Result<u16, ElfError> {
@@ -116,8 +119,17 @@ fn u64_at(bytes: &[u8], offset: usize) -> Result<u64, ElfError> {
 impl LoadPlan {
     /// Checks `file` and returns what to load, for `machine`, with every segment at or
     /// above `user_bottom` and below `user_top`.
-    pub fn parse(file: &[u8], machine: Machine, user_bottom: u64, user_top: u64) -> Result<Self, ElfError> {
-        if file.get(..4) != Some(b"\x7fELF") || file.get(4) != Some(&2) || file.get(5) != Some(&1) || file.get(6) != Some(&1) {
+    pub fn parse(
+        file: &[u8],
+        machine: Machine,
+        user_bottom: u64,
+        user_top: u64,
+    ) -> Result<Self, ElfError> {
+        if file.get(..4) != Some(b"\x7fELF")
+            || file.get(4) != Some(&2)
+            || file.get(5) != Some(&1)
+            || file.get(6) != Some(&1)
+        {
             return Err(ElfError::NotElf);
         }
         if file.len() < HEADER_SIZE {
@@ -136,11 +148,18 @@ impl LoadPlan {
         if entry_size != PROGRAM_HEADER_SIZE {
             return Err(ElfError::Truncated);
         }
-        let mut plan = LoadPlan { entry, segments: [None; MAX_SEGMENTS] };
+        let mut plan = LoadPlan {
+            entry,
+            segments: [None; MAX_SEGMENTS],
+        };
         let mut loaded = 0;
         for index in 0..count {
             let header = table
-                .checked_add(index.checked_mul(PROGRAM_HEADER_SIZE).ok_or(ElfError::Truncated)?)
+                .checked_add(
+                    index
+                        .checked_mul(PROGRAM_HEADER_SIZE)
+                        .ok_or(ElfError::Truncated)?,
+                )
                 .ok_or(ElfError::Truncated)?;
             if u32_at(file, header)? != PT_LOAD {
                 continue;
@@ -149,7 +168,10 @@ impl LoadPlan {
             if segment.memory_size == 0 {
                 continue;
             }
-            let slot = plan.segments.get_mut(loaded).ok_or(ElfError::SegmentCount)?;
+            let slot = plan
+                .segments
+                .get_mut(loaded)
+                .ok_or(ElfError::SegmentCount)?;
             *slot = Some(segment);
             loaded += 1;
         }
@@ -187,7 +209,12 @@ impl LoadPlan {
     }
 }
 
-fn read_segment(file: &[u8], header: usize, user_bottom: u64, user_top: u64) -> Result<Segment, ElfError> {
+fn read_segment(
+    file: &[u8],
+    header: usize,
+    user_bottom: u64,
+    user_top: u64,
+) -> Result<Segment, ElfError> {
     let flags = u32_at(file, header + 4)?;
     let file_offset = u64_at(file, header + 8)?;
     let virtual_start = u64_at(file, header + 16)?;
@@ -197,15 +224,24 @@ fn read_segment(file: &[u8], header: usize, user_bottom: u64, user_top: u64) -> 
     if file_size > memory_size {
         return Err(ElfError::BadSegment);
     }
-    let file_end = file_offset.checked_add(file_size).ok_or(ElfError::BadSegment)?;
+    let file_end = file_offset
+        .checked_add(file_size)
+        .ok_or(ElfError::BadSegment)?;
     if file_end > file.len() as u64 {
         return Err(ElfError::Truncated);
     }
-    if alignment > 1 && (!alignment.is_power_of_two() || virtual_start % alignment.min(PAGE_SIZE) != file_offset % alignment.min(PAGE_SIZE)) {
+    if alignment > 1
+        && (!alignment.is_power_of_two()
+            || virtual_start % alignment.min(PAGE_SIZE) != file_offset % alignment.min(PAGE_SIZE))
+    {
         return Err(ElfError::BadSegment);
     }
-    let end = virtual_start.checked_add(memory_size).ok_or(ElfError::BadSegment)?;
-    let page_end = end.checked_next_multiple_of(PAGE_SIZE).ok_or(ElfError::OutsideUserSpace)?;
+    let end = virtual_start
+        .checked_add(memory_size)
+        .ok_or(ElfError::BadSegment)?;
+    let page_end = end
+        .checked_next_multiple_of(PAGE_SIZE)
+        .ok_or(ElfError::OutsideUserSpace)?;
     if virtual_start < user_bottom || page_end > user_top {
         return Err(ElfError::OutsideUserSpace);
     }
@@ -219,7 +255,13 @@ fn read_segment(file: &[u8], header: usize, user_bottom: u64, user_top: u64) -> 
     if flags & PF_X != 0 {
         page_flags = page_flags.executable();
     }
-    Ok(Segment { virtual_start, memory_size, file_offset, file_size, flags: page_flags })
+    Ok(Segment {
+        virtual_start,
+        memory_size,
+        file_offset,
+        file_size,
+        flags: page_flags,
+    })
 }
 
 #[cfg(test)]

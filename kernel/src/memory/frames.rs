@@ -16,13 +16,11 @@ type Buddy = FrameAllocator<32>;
 struct State {
     buddy: Buddy,
     free_pages: u64,
-    total_pages: u64,
 }
 
 static FRAMES: Mutex<State> = Mutex::new(State {
     buddy: Buddy::new(),
     free_pages: 0,
-    total_pages: 0,
 });
 
 /// A run of physically contiguous frames.
@@ -49,7 +47,6 @@ pub fn init(usable: &RangeSet<64>) {
         let end = (range.end / PAGE_SIZE) as usize;
         state.buddy.add_frame(first, end);
         state.free_pages += (end - first) as u64;
-        state.total_pages += (end - first) as u64;
     }
 }
 
@@ -95,9 +92,4 @@ pub fn free(run: FrameRun) {
 /// Free frames right now.
 pub fn free_pages() -> u64 {
     FRAMES.lock().free_pages
-}
-
-/// Frames the allocator manages in all.
-pub fn total_pages() -> u64 {
-    FRAMES.lock().total_pages
 }

@@ -39,9 +39,3 @@ pub fn grow(pages: u64) -> bool {
     unsafe { HEAP.lock().add_to_heap(start, start + size) };
     true
 }
-
-/// Bytes of heap in use and in all.
-pub fn usage() -> (usize, usize) {
-    let heap = HEAP.lock();
-    (heap.stats_alloc_actual(), heap.stats_total_bytes())
-}

@@ -15,8 +15,12 @@
 use super::frames;
 use super::physical::PhysicalLayout;
 use crate::arch::{Arch, Cpu};
-use kernel_core::layout::{DEVICE_WINDOW_BASE, DEVICE_WINDOW_SIZE, KERNEL_IMAGE_BASE, LINEAR_MAP_BASE, PAGE_SIZE};
-use kernel_core::paging::{MapError, PageSizes, PageTable, PhysicalAccess, TableFrames, Translation};
+use kernel_core::layout::{
+    DEVICE_WINDOW_BASE, DEVICE_WINDOW_SIZE, KERNEL_IMAGE_BASE, LINEAR_MAP_BASE, PAGE_SIZE,
+};
+use kernel_core::paging::{
+    MapError, PageSizes, PageTable, PhysicalAccess, TableFrames, Translation,
+};
 use kernel_core::ranges::RangeSet;
 use kernel_core::{CacheType, PageFlags};
 use log::info;
@@ -77,7 +81,8 @@ extern "C" {
 /// # Panics
 /// If the tables cannot be built: boot has too little memory to go on.
 pub fn init(layout: &PhysicalLayout) {
-    let mut table = KernelTable::new(&mut AllocatorFrames).expect("no frame for the kernel's root table");
+    let mut table =
+        KernelTable::new(&mut AllocatorFrames).expect("no frame for the kernel's root table");
     let mut linear = layout.ram;
     for pool in layout.pools.iter() {
         let _ = linear.remove(pool.physical_base, pool.size);
@@ -85,13 +90,25 @@ pub fn init(layout: &PhysicalLayout) {
     linear.align_inward(PAGE_SIZE);
     let linear_flags = PageFlags::kernel().writable();
     for range in linear.iter() {
-        map_or_panic(&mut table, LINEAR_MAP_BASE + range.start, range.start, range.end - range.start, linear_flags, PageSizes::Any);
+        map_or_panic(
+            &mut table,
+            LINEAR_MAP_BASE + range.start,
+            range.start,
+            range.end - range.start,
+            linear_flags,
+            PageSizes::Any,
+        );
     }
     map_kernel_image(&mut table);
     let root = table.root();
-    let mut space = KernelSpace { table, next_device_address: DEVICE_WINDOW_BASE };
+    let mut space = KernelSpace {
+        table,
+        next_device_address: DEVICE_WINDOW_BASE,
+    };
     if let Some((physical, size)) = Cpu::console_device() {
-        let address = space.map_device(physical, size, CacheType::Device).expect("cannot map the console");
+        let address = space
+            .map_device(physical, size, CacheType::Device)
+            .expect("cannot map the console");
         // SAFETY: `address` maps the console's registers as device memory.
         unsafe { Cpu::set_console_address(address as usize) };
     }
@@ -106,20 +123,49 @@ pub fn init(layout: &PhysicalLayout) {
     );
 }
 
-fn map_or_panic(table: &mut KernelTable, virtual_start: u64, physical: u64, size: u64, flags: PageFlags, sizes: PageSizes) {
-    if let Err(error) = table.map(&mut LinearAccess, &mut AllocatorFrames, virtual_start, physical, size, flags, sizes) {
+fn map_or_panic(
+    table: &mut KernelTable,
+    virtual_start: u64,
+    physical: u64,
+    size: u64,
+    flags: PageFlags,
+    sizes: PageSizes,
+) {
+    if let Err(error) = table.map(
+        &mut LinearAccess,
+        &mut AllocatorFrames,
+        virtual_start,
+        physical,
+        size,
+        flags,
+        sizes,
+    ) {
         panic!("cannot map {virtual_start:#x}+{size:#x} for the kernel: {error:?}");
     }
 }
 
 fn map_kernel_image(table: &mut KernelTable) {
     let address = |symbol: *const u8| symbol as u64;
-    let text = (address(&raw const __text_start), address(&raw const __text_end));
-    let rodata = (address(&raw const __rodata_start), address(&raw const __rodata_end));
-    let data = (address(&raw const __data_start), address(&raw const __bss_end));
+    let text = (
+        address(&raw const __text_start),
+        address(&raw const __text_end),
+    );
+    let rodata = (
+        address(&raw const __rodata_start),
+        address(&raw const __rodata_end),
+    );
+    let data = (
+        address(&raw const __data_start),
+        address(&raw const __bss_end),
+    );
     let guard = Cpu::boot_stack_guard();
     let mut sections: RangeSet<8> = RangeSet::new();
-    let section = |(start, end): (u64, u64)| (start & !(PAGE_SIZE - 1), (end + PAGE_SIZE - 1) & !(PAGE_SIZE - 1));
+    let section = |(start, end): (u64, u64)| {
+        (
+            start & !(PAGE_SIZE - 1),
+            (end + PAGE_SIZE - 1) & !(PAGE_SIZE - 1),
+        )
+    };
     for (range, flags) in [
         (section(text), PageFlags::kernel().executable()),
         (section(rodata), PageFlags::kernel()),
@@ -131,7 +177,14 @@ fn map_kernel_image(table: &mut KernelTable) {
         let _ = pieces.remove(guard, PAGE_SIZE);
         for piece in pieces.iter() {
             let size = piece.end - piece.start;
-            map_or_panic(table, piece.start, piece.start - KERNEL_IMAGE_BASE, size, flags, PageSizes::Small);
+            map_or_panic(
+                table,
+                piece.start,
+                piece.start - KERNEL_IMAGE_BASE,
+                size,
+                flags,
+                PageSizes::Small,
+            );
         }
     }
 }
@@ -145,7 +198,15 @@ impl KernelSpace {
             return Err(MapError::OutOfFrames);
         }
         let flags = PageFlags::kernel().writable().cache(cache);
-        self.table.map(&mut LinearAccess, &mut AllocatorFrames, address, physical - offset, pages, flags, PageSizes::Small)?;
+        self.table.map(
+            &mut LinearAccess,
+            &mut AllocatorFrames,
+            address,
+            physical - offset,
+            pages,
+            flags,
+            PageSizes::Small,
+        )?;
         // Leave an unmapped page between device mappings.
         self.next_device_address += pages + PAGE_SIZE;
         Ok(address + offset)
@@ -156,7 +217,15 @@ impl KernelSpace {
 pub fn map(virtual_start: u64, physical: u64, size: u64, flags: PageFlags) -> Result<(), MapError> {
     let mut guard = KERNEL_SPACE.lock();
     let space = guard.as_mut().ok_or(MapError::NotMapped)?;
-    space.table.map(&mut LinearAccess, &mut AllocatorFrames, virtual_start, physical, size, flags, PageSizes::Small)
+    space.table.map(
+        &mut LinearAccess,
+        &mut AllocatorFrames,
+        virtual_start,
+        physical,
+        size,
+        flags,
+        PageSizes::Small,
+    )
 }
 
 /// Unmaps `size` bytes at `virtual_start` from the kernel's tables and drops the stale TLB
@@ -164,21 +233,35 @@ pub fn map(virtual_start: u64, physical: u64, size: u64, flags: PageFlags) -> Re
 pub fn unmap(virtual_start: u64, size: u64) -> Result<(), MapError> {
     let mut guard = KERNEL_SPACE.lock();
     let space = guard.as_mut().ok_or(MapError::NotMapped)?;
-    space.table.unmap(&mut LinearAccess, &mut AllocatorFrames, virtual_start, size, |virtual_address, _, _| {
-        Cpu::invalidate_page(virtual_address)
-    })
+    space.table.unmap(
+        &mut LinearAccess,
+        &mut AllocatorFrames,
+        virtual_start,
+        size,
+        |virtual_address, _, _| Cpu::invalidate_page(virtual_address),
+    )
 }
 
 /// Maps device registers into the device window; returns their virtual address.
+#[allow(
+    dead_code,
+    reason = "used by the timer and drivers of the process work; kept with its siblings"
+)]
 pub fn map_device(physical: u64, size: u64, cache: CacheType) -> Result<u64, MapError> {
     let mut guard = KERNEL_SPACE.lock();
-    guard.as_mut().ok_or(MapError::NotMapped)?.map_device(physical, size, cache)
+    guard
+        .as_mut()
+        .ok_or(MapError::NotMapped)?
+        .map_device(physical, size, cache)
 }
 
 /// What the kernel's tables map at `virtual_address`.
 pub fn translate(virtual_address: u64) -> Option<Translation> {
     let guard = KERNEL_SPACE.lock();
-    guard.as_ref()?.table.translate(&LinearAccess, virtual_address)
+    guard
+        .as_ref()?
+        .table
+        .translate(&LinearAccess, virtual_address)
 }
 
 /// Runs `visit` over every present leaf of the kernel's tables.
@@ -190,5 +273,8 @@ pub fn for_each_leaf(visit: impl FnMut(kernel_core::paging::Leaf)) {
 
 /// How many tables the kernel's tree has now.
 pub fn table_count() -> usize {
-    KERNEL_SPACE.lock().as_ref().map_or(0, |space| space.table.count_tables(&LinearAccess))
+    KERNEL_SPACE
+        .lock()
+        .as_ref()
+        .map_or(0, |space| space.table.count_tables(&LinearAccess))
 }

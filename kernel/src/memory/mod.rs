@@ -2,7 +2,8 @@
 //!
 //! Boot order ([`init`]): start the heap on its bootstrap arena; work out the physical layout
 //! (RAM, reservations, DMA pools — [`physical`], [`pools`]); log it as one table; hand usable
-//! RAM to the frame allocator ([`frames`]).
+//! RAM to the frame allocator ([`frames`]); build and activate the kernel's own tables
+//! ([`kernel_space`]); grow the heap onto frames.
 //!
 //! Physical memory is always read through the linear map (`LINEAR_MAP_BASE + physical`),
 //! which the arch crate's early tables provide from the first Rust instruction and the
@@ -10,6 +11,7 @@
 
 pub mod frames;
 pub mod heap;
+pub mod kernel_space;
 pub mod physical;
 pub mod pools;
 
@@ -29,6 +31,10 @@ pub fn init(platform: &Platform) -> PhysicalLayout {
     let layout = PhysicalLayout::discover(platform);
     layout.log_table();
     frames::init(&layout.usable);
+    kernel_space::init(&layout);
+    if !heap::grow(2048) {
+        log::warn!("kernel heap stays on its 2 MiB bootstrap arena: no 8 MiB run of frames");
+    }
     log::info!(
         "frame allocator: {} free pages ({} MiB)",
         frames::free_pages(),

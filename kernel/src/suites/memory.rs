@@ -23,23 +23,48 @@ type Format = <Cpu as Arch>::PageTableFormat;
 /// The `memory` suite.
 pub fn run(platform: &Platform, layout: &PhysicalLayout) -> ExitStatus {
     let mut suite = Suite::new("memory");
-    suite.run("memory_attributes_hold_documented_value", attributes_programmed);
-    suite.run("every_cache_type_encodes_in_live_tables", || cache_types_encode(layout));
-    suite.run("write_combining_mapping_reads_back", || write_combining_round_trip(layout));
+    suite.run(
+        "memory_attributes_hold_documented_value",
+        attributes_programmed,
+    );
+    suite.run("every_cache_type_encodes_in_live_tables", || {
+        cache_types_encode(layout)
+    });
+    suite.run("write_combining_mapping_reads_back", || {
+        write_combining_round_trip(layout)
+    });
     suite.run("kernel_image_is_write_xor_execute", kernel_image_w_xor_x);
-    suite.run("linear_map_covers_usable_ram_write_back", || linear_map_covers_ram(layout));
-    suite.run("dma_pools_absent_from_linear_map", || pools_absent_from_linear_map(layout));
-    suite.run("access_after_unmap_faults_and_is_caught", access_after_unmap_faults);
-    suite.run("boot_stack_guard_page_is_unmapped", boot_stack_guard_unmapped);
-    suite.run("frame_allocator_avoids_reserved_memory", || allocator_avoids_reserved(platform, layout));
+    suite.run("linear_map_covers_usable_ram_write_back", || {
+        linear_map_covers_ram(layout)
+    });
+    suite.run("dma_pools_absent_from_linear_map", || {
+        pools_absent_from_linear_map(layout)
+    });
+    suite.run(
+        "access_after_unmap_faults_and_is_caught",
+        access_after_unmap_faults,
+    );
+    suite.run(
+        "boot_stack_guard_page_is_unmapped",
+        boot_stack_guard_unmapped,
+    );
+    suite.run("frame_allocator_avoids_reserved_memory", || {
+        allocator_avoids_reserved(platform, layout)
+    });
     suite.run("map_unmap_2000_cycles_leak_nothing", map_unmap_cycles);
-    suite.run("no_pool_page_mapped_cacheable_anywhere", || no_cacheable_pool_alias(layout));
+    suite.run("no_pool_page_mapped_cacheable_anywhere", || {
+        no_cacheable_pool_alias(layout)
+    });
     suite.finish()
 }
 
 fn attributes_programmed() -> TestResult {
     let live = Cpu::memory_attributes();
-    ensure!(live == Cpu::MEMORY_ATTRIBUTES, "live register {live:#018x}, documented {:#018x}", Cpu::MEMORY_ATTRIBUTES);
+    ensure!(
+        live == Cpu::MEMORY_ATTRIBUTES,
+        "live register {live:#018x}, documented {:#018x}",
+        Cpu::MEMORY_ATTRIBUTES
+    );
     Ok(())
 }
 
@@ -60,7 +85,9 @@ fn cache_types_encode(layout: &PhysicalLayout) -> TestResult {
         let translation = kernel_space::translate(SCRATCH);
         let _ = kernel_space::unmap(SCRATCH, PAGE_SIZE);
         let Some(translation) = translation else {
-            return Err(Failure::new(format_args!("{cache:?} mapping not found in the live tables")));
+            return Err(Failure::new(format_args!(
+                "{cache:?} mapping not found in the live tables"
+            )));
         };
         let expected = Format::encode_leaf(page, flags, 3)
             .map_err(|error| Failure::new(format_args!("{cache:?} does not encode: {error:?}")))?;
@@ -75,14 +102,20 @@ fn cache_types_encode(layout: &PhysicalLayout) -> TestResult {
             "{cache:?}: live entry decodes as {:?}",
             translation.flags.cache_type()
         );
-        ensure!(translation.physical == page, "{cache:?} maps {:#x}, not {page:#x}", translation.physical);
+        ensure!(
+            translation.physical == page,
+            "{cache:?} maps {:#x}, not {page:#x}",
+            translation.physical
+        );
     }
     Ok(())
 }
 
 fn write_combining_round_trip(layout: &PhysicalLayout) -> TestResult {
     let page = pool_page(layout)?;
-    let flags = PageFlags::kernel().writable().cache(CacheType::WriteCombining);
+    let flags = PageFlags::kernel()
+        .writable()
+        .cache(CacheType::WriteCombining);
     kernel_space::map(SCRATCH, page, PAGE_SIZE, flags)
         .map_err(|error| Failure::new(format_args!("mapping failed: {error:?}")))?;
     let words = SCRATCH as *mut u64;
@@ -104,7 +137,9 @@ fn write_combining_round_trip(layout: &PhysicalLayout) -> TestResult {
     }
     let _ = kernel_space::unmap(SCRATCH, PAGE_SIZE);
     if let Some((index, read, pattern)) = mismatch {
-        return Err(Failure::new(format_args!("word {index}: wrote {pattern:#x}, read {read:#x}")));
+        return Err(Failure::new(format_args!(
+            "word {index}: wrote {pattern:#x}, read {read:#x}"
+        )));
     }
     Ok(())
 }
@@ -113,18 +148,24 @@ static WRITABLE_STATIC: u64 = 0;
 static mut MUTABLE_STATIC: u64 = 0;
 
 fn kernel_image_w_xor_x() -> TestResult {
-    let code = kernel_image_w_xor_x as usize as u64;
+    let code = kernel_image_w_xor_x as *const () as u64;
     let read_only = &raw const WRITABLE_STATIC as u64;
     let data = &raw const MUTABLE_STATIC as u64;
-    for (what, address, writable, executable) in
-        [("code", code, false, true), ("read-only data", read_only, false, false), ("data", data, true, false)]
-    {
+    for (what, address, writable, executable) in [
+        ("code", code, false, true),
+        ("read-only data", read_only, false, false),
+        ("data", data, true, false),
+    ] {
         let Some(translation) = kernel_space::translate(address) else {
-            return Err(Failure::new(format_args!("kernel {what} at {address:#x} is not mapped")));
+            return Err(Failure::new(format_args!(
+                "kernel {what} at {address:#x} is not mapped"
+            )));
         };
         let flags = translation.flags;
         ensure!(
-            flags.is_writable() == writable && flags.is_executable() == executable && !flags.is_user(),
+            flags.is_writable() == writable
+                && flags.is_executable() == executable
+                && !flags.is_user(),
             "kernel {what} at {address:#x}: writable {} executable {} user {}",
             flags.is_writable(),
             flags.is_executable(),
@@ -141,12 +182,27 @@ fn linear_map_covers_ram(layout: &PhysicalLayout) -> TestResult {
     let translation = kernel_space::translate(LINEAR_MAP_BASE + run.physical);
     frames::free(run);
     let Some(translation) = translation else {
-        return Err(Failure::new(format_args!("frame {:#x} is not in the linear map", run.physical)));
+        return Err(Failure::new(format_args!(
+            "frame {:#x} is not in the linear map",
+            run.physical
+        )));
     };
-    ensure!(translation.physical == run.physical, "linear map sends {:#x} to {:#x}", run.physical, translation.physical);
+    ensure!(
+        translation.physical == run.physical,
+        "linear map sends {:#x} to {:#x}",
+        run.physical,
+        translation.physical
+    );
     let flags = translation.flags;
-    ensure!(flags.cache_type() == CacheType::WriteBack, "linear map is {:?}", flags.cache_type());
-    ensure!(flags.is_writable() && !flags.is_executable() && !flags.is_user(), "linear map flags {flags:?}");
+    ensure!(
+        flags.cache_type() == CacheType::WriteBack,
+        "linear map is {:?}",
+        flags.cache_type()
+    );
+    ensure!(
+        flags.is_writable() && !flags.is_executable() && !flags.is_user(),
+        "linear map flags {flags:?}"
+    );
     for range in layout.usable.iter() {
         for address in [range.start, range.end - PAGE_SIZE] {
             ensure!(
@@ -172,26 +228,49 @@ fn pools_absent_from_linear_map(layout: &PhysicalLayout) -> TestResult {
         }
     }
     ensure!(checked > 0, "the image declares no DMA pool");
-    ensure!(layout.pools.iter().any(|pool| pool.no_map) || Cpu::TARGET == "x86_64", "aarch64's device tree pool should be no-map");
+    ensure!(
+        layout.pools.iter().any(|pool| pool.no_map) || Cpu::TARGET == "x86_64",
+        "aarch64's device tree pool should be no-map"
+    );
     Ok(())
 }
 
 fn access_after_unmap_faults() -> TestResult {
-    let run = frames::allocate_zeroed(1).ok_or_else(|| Failure::new(format_args!("no free frame")))?;
+    let run =
+        frames::allocate_zeroed(1).ok_or_else(|| Failure::new(format_args!("no free frame")))?;
     let address = SCRATCH + 16 * PAGE_SIZE;
     let result = (|| {
-        kernel_space::map(address, run.physical, PAGE_SIZE, PageFlags::kernel().writable())
-            .map_err(|error| Failure::new(format_args!("mapping failed: {error:?}")))?;
+        kernel_space::map(
+            address,
+            run.physical,
+            PAGE_SIZE,
+            PageFlags::kernel().writable(),
+        )
+        .map_err(|error| Failure::new(format_args!("mapping failed: {error:?}")))?;
         // SAFETY: `address` maps the frame just allocated for this test.
         unsafe { (address as *mut u64).write_volatile(0xfee1_900d) };
         let before = Cpu::probe_read(address);
-        ensure!(before == Ok(0xfee1_900d), "read through the mapping gave {before:?}");
-        kernel_space::unmap(address, PAGE_SIZE).map_err(|error| Failure::new(format_args!("unmap failed: {error:?}")))?;
+        ensure!(
+            before == Ok(0xfee1_900d),
+            "read through the mapping gave {before:?}"
+        );
+        kernel_space::unmap(address, PAGE_SIZE)
+            .map_err(|error| Failure::new(format_args!("unmap failed: {error:?}")))?;
         match Cpu::probe_read(address) {
-            Ok(value) => Err(Failure::new(format_args!("read after unmap returned {value:#x} instead of faulting"))),
+            Ok(value) => Err(Failure::new(format_args!(
+                "read after unmap returned {value:#x} instead of faulting"
+            ))),
             Err(fault) => {
-                log::info!("caught the expected fault: {} at {:#x}", fault.cause, fault.address);
-                ensure!(fault.address == address, "fault reported at {:#x}, expected {address:#x}", fault.address);
+                log::info!(
+                    "caught the expected fault: {} at {:#x}",
+                    fault.cause,
+                    fault.address
+                );
+                ensure!(
+                    fault.address == address,
+                    "fault reported at {:#x}, expected {address:#x}",
+                    fault.address
+                );
                 Ok(())
             }
         }
@@ -202,10 +281,19 @@ fn access_after_unmap_faults() -> TestResult {
 
 fn boot_stack_guard_unmapped() -> TestResult {
     let guard = Cpu::boot_stack_guard();
-    ensure!(kernel_space::translate(guard).is_none(), "the guard page at {guard:#x} is mapped");
-    ensure!(Cpu::probe_read(guard).is_err(), "reading the guard page at {guard:#x} did not fault");
+    ensure!(
+        kernel_space::translate(guard).is_none(),
+        "the guard page at {guard:#x} is mapped"
+    );
+    ensure!(
+        Cpu::probe_read(guard).is_err(),
+        "reading the guard page at {guard:#x} did not fault"
+    );
     let stack_byte = guard + PAGE_SIZE;
-    ensure!(kernel_space::translate(stack_byte).is_some(), "the boot stack above its guard is not mapped");
+    ensure!(
+        kernel_space::translate(stack_byte).is_some(),
+        "the boot stack above its guard is not mapped"
+    );
     Ok(())
 }
 
@@ -245,12 +333,27 @@ fn allocator_avoids_reserved(platform: &Platform, layout: &PhysicalLayout) -> Te
     for run in runs {
         frames::free(run);
     }
-    ensure!(all_taken, "the allocator still had {} free pages after draining", frames::free_pages());
-    ensure!(handed_out == before, "drained {handed_out} pages but {before} were free");
+    ensure!(
+        all_taken,
+        "the allocator still had {} free pages after draining",
+        frames::free_pages()
+    );
+    ensure!(
+        handed_out == before,
+        "drained {handed_out} pages but {before} were free"
+    );
     if let Some((run, what)) = clash {
-        return Err(Failure::new(format_args!("frames {:#x}..{:#x} overlap {what}", run.physical, run.end())));
+        return Err(Failure::new(format_args!(
+            "frames {:#x}..{:#x} overlap {what}",
+            run.physical,
+            run.end()
+        )));
     }
-    ensure!(frames::free_pages() == before, "free pages {} after returning all, {before} before", frames::free_pages());
+    ensure!(
+        frames::free_pages() == before,
+        "free pages {} after returning all, {before} before",
+        frames::free_pages()
+    );
     Ok(())
 }
 
@@ -258,23 +361,39 @@ fn map_unmap_cycles() -> TestResult {
     let free_before = frames::free_pages();
     let tables_before = kernel_space::table_count();
     for cycle in 0..2000u64 {
-        let run = frames::allocate(1).ok_or_else(|| Failure::new(format_args!("cycle {cycle}: no frame")))?;
+        let run = frames::allocate(1)
+            .ok_or_else(|| Failure::new(format_args!("cycle {cycle}: no frame")))?;
         let address = SCRATCH + (cycle % 97) * (2 << 20) + (cycle % 7) * PAGE_SIZE;
-        let mapped = kernel_space::map(address, run.physical, PAGE_SIZE, PageFlags::kernel().writable());
+        let mapped = kernel_space::map(
+            address,
+            run.physical,
+            PAGE_SIZE,
+            PageFlags::kernel().writable(),
+        );
         if let Err(error) = mapped {
             frames::free(run);
-            return Err(Failure::new(format_args!("cycle {cycle}: map failed: {error:?}")));
+            return Err(Failure::new(format_args!(
+                "cycle {cycle}: map failed: {error:?}"
+            )));
         }
         // SAFETY: `address` maps the frame just allocated for this cycle.
         unsafe { (address as *mut u64).write_volatile(cycle) };
         let unmapped = kernel_space::unmap(address, PAGE_SIZE);
         frames::free(run);
-        unmapped.map_err(|error| Failure::new(format_args!("cycle {cycle}: unmap failed: {error:?}")))?;
+        unmapped.map_err(|error| {
+            Failure::new(format_args!("cycle {cycle}: unmap failed: {error:?}"))
+        })?;
     }
     let free_after = frames::free_pages();
     let tables_after = kernel_space::table_count();
-    ensure!(free_after == free_before, "free frames {free_before} before, {free_after} after");
-    ensure!(tables_after == tables_before, "page tables {tables_before} before, {tables_after} after");
+    ensure!(
+        free_after == free_before,
+        "free frames {free_before} before, {free_after} after"
+    );
+    ensure!(
+        tables_after == tables_before,
+        "page tables {tables_before} before, {tables_after} after"
+    );
     Ok(())
 }
 
@@ -284,7 +403,10 @@ fn no_cacheable_pool_alias(layout: &PhysicalLayout) -> TestResult {
     kernel_space::for_each_leaf(|leaf| {
         leaves += 1;
         let end = leaf.physical + leaf.page_size;
-        let in_pool = layout.pools.iter().any(|pool| leaf.physical < pool.end() && pool.physical_base < end);
+        let in_pool = layout
+            .pools
+            .iter()
+            .any(|pool| leaf.physical < pool.end() && pool.physical_base < end);
         if in_pool && leaf.flags.cache_type() == CacheType::WriteBack && offender.is_none() {
             offender = Some(leaf);
         }

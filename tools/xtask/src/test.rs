@@ -15,10 +15,16 @@ struct GuestSuite {
 }
 
 /// Every guest suite, in the order they run.
-const SUITES: [GuestSuite; 1] = [GuestSuite {
-    name: "boot",
-    deadline: Duration::from_secs(60),
-}];
+const SUITES: [GuestSuite; 2] = [
+    GuestSuite {
+        name: "boot",
+        deadline: Duration::from_secs(60),
+    },
+    GuestSuite {
+        name: "memory",
+        deadline: Duration::from_secs(180),
+    },
+];
 
 /// One line of the final summary.
 struct Outcome {

@@ -24,7 +24,9 @@ fn elf(machine: u16, kind: u16, entry: u64, segments: &[SegmentSpec], length: us
     file[32..40].copy_from_slice(&64u64.to_le_bytes());
     file[54..56].copy_from_slice(&56u16.to_le_bytes());
     file[56..58].copy_from_slice(&(segments.len() as u16).to_le_bytes());
-    for (index, (flags, virtual_start, offset, file_size, memory_size, align)) in segments.iter().enumerate() {
+    for (index, (flags, virtual_start, offset, file_size, memory_size, align)) in
+        segments.iter().enumerate()
+    {
         let header = 64 + index * 56;
         file[header..header + 4].copy_from_slice(&1u32.to_le_bytes());
         file[header + 4..header + 8].copy_from_slice(&flags.to_le_bytes());
@@ -42,7 +44,10 @@ fn good() -> Vec<u8> {
         62,
         2,
         0x40_1000,
-        &[(5, 0x40_1000, 0x1000, 0x200, 0x200, 0x1000), (6, 0x40_3000, 0x2000, 0x10, 0x3000, 0x1000)],
+        &[
+            (5, 0x40_1000, 0x1000, 0x200, 0x200, 0x1000),
+            (6, 0x40_3000, 0x2000, 0x10, 0x3000, 0x1000),
+        ],
         0x3000,
     )
 }
@@ -57,7 +62,11 @@ fn a_good_program_loads_with_its_permissions() {
     assert_eq!(plan.entry, 0x40_1000);
     let segments: Vec<_> = plan.segments().copied().collect();
     assert_eq!(segments.len(), 2);
-    assert!(segments[0].flags.is_executable() && !segments[0].flags.is_writable() && segments[0].flags.is_user());
+    assert!(
+        segments[0].flags.is_executable()
+            && !segments[0].flags.is_writable()
+            && segments[0].flags.is_user()
+    );
     assert!(segments[1].flags.is_writable() && !segments[1].flags.is_executable());
     assert_eq!(segments[1].pages(), (0x40_3000, 0x40_6000));
 }
@@ -69,7 +78,10 @@ fn header_errors() {
     let mut shared_object = good();
     shared_object[16] = 3;
     assert_eq!(parse(&shared_object), Err(ElfError::NotExecutable));
-    assert_eq!(LoadPlan::parse(&good(), Machine::Aarch64, BOTTOM, TOP), Err(ElfError::WrongMachine));
+    assert_eq!(
+        LoadPlan::parse(&good(), Machine::Aarch64, BOTTOM, TOP),
+        Err(ElfError::WrongMachine)
+    );
     let mut big_endian = good();
     big_endian[5] = 2;
     assert_eq!(parse(&big_endian), Err(ElfError::NotElf));
@@ -78,18 +90,42 @@ fn header_errors() {
 #[test]
 fn segment_errors() {
     let cases: [(SegmentSpec, ElfError); 6] = [
-        ((5, 0x40_1000, 0x1000, 0x300, 0x200, 0x1000), ElfError::BadSegment),
-        ((5, 0x40_1000, 0x2f00, 0x200, 0x200, 0x1000), ElfError::Truncated),
-        ((5, 0x1000, 0x1000, 0x200, 0x200, 0x1000), ElfError::OutsideUserSpace),
-        ((5, TOP - 0x100, 0x1000, 0x200, 0x200, 0x1000), ElfError::OutsideUserSpace),
-        ((7, 0x40_1000, 0x1000, 0x200, 0x200, 0x1000), ElfError::WritableAndExecutable),
-        ((5, 0x40_1000, 0x1000, 0x200, u64::MAX, 0x1000), ElfError::BadSegment),
+        (
+            (5, 0x40_1000, 0x1000, 0x300, 0x200, 0x1000),
+            ElfError::BadSegment,
+        ),
+        (
+            (5, 0x40_1000, 0x2f00, 0x200, 0x200, 0x1000),
+            ElfError::Truncated,
+        ),
+        (
+            (5, 0x1000, 0x1000, 0x200, 0x200, 0x1000),
+            ElfError::OutsideUserSpace,
+        ),
+        (
+            (5, TOP - 0x100, 0x1f00, 0x200, 0x200, 0x1000),
+            ElfError::OutsideUserSpace,
+        ),
+        (
+            (7, 0x40_1000, 0x1000, 0x200, 0x200, 0x1000),
+            ElfError::WritableAndExecutable,
+        ),
+        (
+            (5, 0x40_1000, 0x1000, 0x200, u64::MAX, 0x1000),
+            ElfError::BadSegment,
+        ),
     ];
     for (segment, error) in cases {
         let file = elf(62, 2, 0x40_1000, &[segment], 0x3000);
         assert_eq!(parse(&file), Err(error), "{segment:?}");
     }
-    let misaligned = elf(62, 2, 0x40_1000, &[(5, 0x40_1010, 0x1000, 0x200, 0x200, 0x1000)], 0x3000);
+    let misaligned = elf(
+        62,
+        2,
+        0x40_1000,
+        &[(5, 0x40_1010, 0x1000, 0x200, 0x200, 0x1000)],
+        0x3000,
+    );
     assert_eq!(parse(&misaligned), Err(ElfError::BadSegment));
 }
 
@@ -99,16 +135,33 @@ fn overlaps_entry_and_count_errors() {
         62,
         2,
         0x40_1000,
-        &[(5, 0x40_1000, 0x1000, 0x200, 0x200, 0x1000), (6, 0x40_1800, 0x1800, 0x10, 0x10, 0x1000)],
+        &[
+            (5, 0x40_1000, 0x1000, 0x200, 0x200, 0x1000),
+            (6, 0x40_1800, 0x1800, 0x10, 0x10, 0x1000),
+        ],
         0x3000,
     );
     assert_eq!(parse(&overlap), Err(ElfError::Overlapping));
-    let data_entry = elf(62, 2, 0x40_3000, &[(5, 0x40_1000, 0x1000, 0x200, 0x200, 0x1000), (6, 0x40_3000, 0x2000, 0x10, 0x10, 0x1000)], 0x3000);
+    let data_entry = elf(
+        62,
+        2,
+        0x40_3000,
+        &[
+            (5, 0x40_1000, 0x1000, 0x200, 0x200, 0x1000),
+            (6, 0x40_3000, 0x2000, 0x10, 0x10, 0x1000),
+        ],
+        0x3000,
+    );
     assert_eq!(parse(&data_entry), Err(ElfError::BadEntry));
     let nothing = elf(62, 2, 0x40_1000, &[], 0x100);
     assert_eq!(parse(&nothing), Err(ElfError::SegmentCount));
-    let many: Vec<SegmentSpec> = (0..9).map(|i| (5, 0x40_0000 + i * 0x1000, 0x1000, 0x10, 0x10, 0x1000)).collect();
-    assert_eq!(parse(&elf(62, 2, 0x40_0000, &many, 0x3000)), Err(ElfError::SegmentCount));
+    let many: Vec<SegmentSpec> = (0..9)
+        .map(|i| (5, 0x40_0000 + i * 0x1000, 0x1000, 0x10, 0x10, 0x1000))
+        .collect();
+    assert_eq!(
+        parse(&elf(62, 2, 0x40_0000, &many, 0x3000)),
+        Err(ElfError::SegmentCount)
+    );
 }
 
 #[test]
