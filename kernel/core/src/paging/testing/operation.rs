@@ -3,6 +3,8 @@
 
 use super::every_flags;
 use super::std::vec::Vec;
+#[cfg(doc)]
+use crate::paging::PageTable;
 use crate::paging::{PageSizes, PAGE_SIZE};
 use crate::PageFlags;
 
