@@ -1,6 +1,7 @@
 //! Block, page and table descriptors for the 4 KiB granule, built from [`PageFlags`].
 
 use super::attributes::{attribute_index, cache_type_of_attribute_index};
+pub use kernel_core::paging::EncodeError;
 use kernel_core::{CacheType, PageFlags};
 
 /// Bit 0: the descriptor is valid.
@@ -77,18 +78,6 @@ impl Level {
             Level::L1Block1G | Level::L2Block2M => VALID,
         }
     }
-}
-
-/// Why a mapping cannot be encoded. Nothing is written when encoding fails.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum EncodeError {
-    /// The physical address is not a multiple of the level's block size.
-    Misaligned,
-    /// The physical address does not fit in 48 bits.
-    AddressTooWide,
-    /// Executable flags with [`CacheType::Uncached`] or [`CacheType::Device`]: both are Device
-    /// memory here, which the CPU may fetch from speculatively unless it is execute-never.
-    ExecutableDeviceMemory,
 }
 
 /// The block or page descriptor mapping `physical` with `flags` at `level`.

@@ -13,6 +13,7 @@
 
 mod attributes;
 mod encode;
+mod format;
 mod registers;
 #[cfg(test)]
 mod tests;
@@ -28,4 +29,5 @@ pub use encode::{
     NOT_GLOBAL, PAGE_OR_TABLE, PRIVILEGED_EXECUTE_NEVER, READ_ONLY, SHAREABILITY_MASK,
     UNPRIVILEGED_EXECUTE_NEVER, VALID,
 };
+pub use format::*;
 pub use registers::{physical_address_bits, tcr_value, SCTLR_RESERVED_ONES, SCTLR_VALUE};

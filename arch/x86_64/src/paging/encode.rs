@@ -1,6 +1,7 @@
 //! Leaf and table entries for 4-level x86_64 paging, built from [`PageFlags`].
 
 use super::pat::{cache_type_of_pat_index, pat_index};
+pub use kernel_core::paging::EncodeError;
 use kernel_core::{CacheType, PageFlags};
 
 /// Bit 0, P: the entry is present.
@@ -76,18 +77,6 @@ impl Level {
     const fn address_mask(self) -> u64 {
         ADDRESS_MASK & !(self.page_size() - 1)
     }
-}
-
-/// Why a mapping cannot be encoded. Nothing is written when encoding fails.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum EncodeError {
-    /// The physical address is not a multiple of the level's page size.
-    Misaligned,
-    /// The physical address does not fit in 52 bits.
-    AddressTooWide,
-    /// Executable flags with [`CacheType::Uncached`] or [`CacheType::Device`]: instructions are
-    /// only fetched from normal memory. Refused on both CPUs so the arch seam agrees.
-    ExecutableDeviceMemory,
 }
 
 /// The leaf entry mapping `physical` with `flags` at `level`.

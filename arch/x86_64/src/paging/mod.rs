@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 mod encode;
+mod format;
 mod pat;
 #[cfg(test)]
 mod tests;
@@ -24,6 +25,7 @@ pub use encode::{
     ADDRESS_MASK, CACHE_DISABLE, GLOBAL, LARGE_PAGE, NO_EXECUTE, PAT_LARGE, PAT_SMALL, PRESENT,
     USER, WRITABLE, WRITE_THROUGH,
 };
+pub use format::*;
 pub use pat::{
     cache_type_of_pat_index, pat_entry, pat_index, MEMORY_TYPE_UNCACHEABLE,
     MEMORY_TYPE_UNCACHED_MINUS, MEMORY_TYPE_WRITE_BACK, MEMORY_TYPE_WRITE_COMBINING,

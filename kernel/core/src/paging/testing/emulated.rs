@@ -2,7 +2,7 @@
 
 use super::std::boxed::Box;
 use super::std::cell::RefCell;
-use super::std::collections::{BTreeMap, HashMap};
+use super::std::collections::BTreeMap;
 use super::std::rc::Rc;
 use crate::paging::{PhysicalAccess, TableFrames, ENTRIES_PER_TABLE, PAGE_SIZE};
 
@@ -11,7 +11,7 @@ const FIRST_FRAME: u64 = 0x10_0000;
 
 /// What the memory and the frame source share.
 struct Machine {
-    tables: HashMap<u64, Box<[u64; ENTRIES_PER_TABLE]>>,
+    tables: BTreeMap<u64, Box<[u64; ENTRIES_PER_TABLE]>>,
     next_frame: u64,
     allocations_left: Option<usize>,
 }
@@ -33,7 +33,7 @@ pub struct EmulatedFrames {
 /// A new, empty emulated machine: its memory and its frame source.
 pub fn emulated_machine() -> (EmulatedMemory, EmulatedFrames) {
     let machine = Rc::new(RefCell::new(Machine {
-        tables: HashMap::new(),
+        tables: BTreeMap::new(),
         next_frame: FIRST_FRAME,
         allocations_left: None,
     }));

@@ -9,6 +9,7 @@ extern crate std;
 
 mod emulated;
 pub mod model;
+mod operation;
 pub mod scenarios;
 
 pub use emulated::{emulated_machine, EmulatedFrames, EmulatedMemory};

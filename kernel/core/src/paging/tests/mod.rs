@@ -16,6 +16,8 @@ use tiny_format::TinyFormat;
 crate::page_table_scenarios!(TinyFormat);
 
 proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
     #[test]
     fn random_sequences_agree_with_the_model(
         random in vec(any::<(u32, u32, u32, u8)>(), 1..40)

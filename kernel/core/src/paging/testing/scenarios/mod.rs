@@ -4,6 +4,7 @@
 
 mod lifecycle;
 mod mapping;
+mod out_of_frames;
 mod refusals;
 
 pub use lifecycle::{
@@ -14,7 +15,8 @@ pub use mapping::{
     every_flags_round_trip, large_pages_only_with_any, protect_changes_flags_in_place,
     upper_half_ranges_work,
 };
-pub use refusals::{out_of_frames_midway_changes_nothing, requests_refused_change_nothing};
+pub use out_of_frames::out_of_frames_midway_changes_nothing;
+pub use refusals::requests_refused_change_nothing;
 
 use super::std::vec::Vec;
 use super::{emulated_machine, EmulatedFrames, EmulatedMemory};
