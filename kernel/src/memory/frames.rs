@@ -79,7 +79,7 @@ pub fn allocate_zeroed(pages: u64) -> Option<FrameRun> {
 /// If `run` is not page-aligned: only runs handed out by [`allocate`] may come back.
 pub fn free(run: FrameRun) {
     assert!(
-        run.physical % PAGE_SIZE == 0,
+        run.physical.is_multiple_of(PAGE_SIZE),
         "freeing an unaligned frame run {run:?}"
     );
     let mut state = FRAMES.lock();

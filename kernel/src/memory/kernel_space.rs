@@ -242,6 +242,24 @@ pub fn unmap(virtual_start: u64, size: u64) -> Result<(), MapError> {
     )
 }
 
+/// Changes the permissions or memory type of mapped kernel pages and drops the stale TLB
+/// entries.
+#[allow(
+    dead_code,
+    reason = "kernel API completed with its siblings; the process work uses it"
+)]
+pub fn protect(virtual_start: u64, size: u64, flags: PageFlags) -> Result<(), MapError> {
+    let mut guard = KERNEL_SPACE.lock();
+    let space = guard.as_mut().ok_or(MapError::NotMapped)?;
+    space.table.protect(
+        &mut LinearAccess,
+        virtual_start,
+        size,
+        flags,
+        Cpu::invalidate_page,
+    )
+}
+
 /// Maps device registers into the device window; returns their virtual address.
 #[allow(
     dead_code,

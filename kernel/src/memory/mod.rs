@@ -38,7 +38,7 @@ pub fn init(platform: &Platform) -> PhysicalLayout {
     log::info!(
         "frame allocator: {} free pages ({} MiB)",
         frames::free_pages(),
-        frames::free_pages() * 4096 >> 20
+        (frames::free_pages() * 4096) >> 20
     );
     layout
 }

@@ -32,8 +32,9 @@ pub fn guest_target_directory() -> PathBuf {
     workspace_root().join("target").join("guest")
 }
 
-/// Builds the kernel for `arch` and returns the file QEMU boots (`-kernel`).
-pub fn build_kernel(arch: Arch, profile: Profile) -> Result<PathBuf> {
+/// A cargo command for the kernel on `arch` (`build`, `clippy`...) with the kernel's target
+/// directory and flags.
+pub fn kernel_cargo(arch: Arch, subcommand: &str) -> Command {
     let mut flags = vec![
         "-C",
         "relocation-model=static",
@@ -47,7 +48,7 @@ pub fn build_kernel(arch: Arch, profile: Profile) -> Result<PathBuf> {
     command
         .current_dir(workspace_root())
         .args([
-            "build",
+            subcommand,
             "--package",
             "kernel",
             "--target",
@@ -56,6 +57,32 @@ pub fn build_kernel(arch: Arch, profile: Profile) -> Result<PathBuf> {
         .env("CARGO_TARGET_DIR", guest_target_directory())
         .env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"))
         .env_remove("RUSTFLAGS");
+    command
+}
+
+/// Runs clippy with warnings denied over the host crates and the kernel on both CPUs.
+pub fn lint() -> Result<()> {
+    let mut host = Command::new(env!("CARGO"));
+    host.current_dir(workspace_root()).args([
+        "clippy",
+        "--workspace",
+        "--exclude",
+        "kernel",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]);
+    run(&mut host)?;
+    for arch in Arch::ALL {
+        run(kernel_cargo(arch, "clippy").args(["--", "-D", "warnings"]))?;
+    }
+    Ok(())
+}
+
+/// Builds the kernel for `arch` and returns the file QEMU boots (`-kernel`).
+pub fn build_kernel(arch: Arch, profile: Profile) -> Result<PathBuf> {
+    let mut command = kernel_cargo(arch, "build");
     if profile == Profile::Release {
         command.arg("--release");
     }

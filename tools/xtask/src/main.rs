@@ -7,6 +7,9 @@
 //!   a deliberately failing guest, then every guest suite on both CPUs; a summary at the end
 //!   and a non-zero exit on any failure.
 //!
+//! - `lint`: clippy with warnings denied over the host crates and the kernel on both CPUs
+//!   (also part of `test`).
+//!
 //! Every command first makes sure the bare-metal Rust targets and QEMU are installed.
 
 mod guest;
@@ -40,7 +43,7 @@ struct Options {
     profile: Profile,
 }
 
-const USAGE: &str = "usage: cargo xtask build|run|test [--arch x86_64|aarch64] [--release]";
+const USAGE: &str = "usage: cargo xtask build|run|test|lint [--arch x86_64|aarch64] [--release]";
 
 fn parse(arguments: &[String]) -> Result<Options> {
     let mut options = Options {
@@ -94,6 +97,7 @@ fn dispatch(options: Options) -> Result<()> {
             }
             Ok(())
         }
+        "lint" => guest::lint(),
         "run" => {
             toolchain::ensure_qemu()?;
             let arch = arches_or(&options.arches, &[Arch::X86_64])[0];

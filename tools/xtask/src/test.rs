@@ -53,6 +53,14 @@ pub fn run(arches: &[Arch], profile: Profile) -> Result<()> {
         },
     });
 
+    banner("lint (clippy, warnings denied, host crates and the kernel on both CPUs)");
+    let lint = guest::lint();
+    outcomes.push(Outcome {
+        label: "lint".into(),
+        passed: lint.is_ok(),
+        detail: lint.err().unwrap_or_else(|| "clippy clean".into()),
+    });
+
     let mut images = Vec::new();
     for &arch in arches {
         banner(&format!("building the {} kernel", arch.name()));
