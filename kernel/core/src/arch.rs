@@ -13,6 +13,15 @@ pub enum ExitStatus {
     Failure,
 }
 
+/// A fault taken by a probe or by user mode: the access did not complete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fault {
+    /// The address that faulted.
+    pub address: u64,
+    /// The CPU's description of the fault (exception name or class).
+    pub cause: &'static str,
+}
+
 /// What every CPU port provides to the arch-neutral kernel.
 pub trait Arch {
     /// A short description of the CPU and boot protocol for the boot log.

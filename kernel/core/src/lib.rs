@@ -5,8 +5,9 @@
 //! arithmetic. It has no `unsafe` and no knowledge of any CPU, so `cargo test` exercises it on
 //! the build machine (the role Hubris gives `kerncore`).
 #![no_std]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
+#[allow(unsafe_code, reason = "declares the CPU contract's unsafe operations; implements none")]
 pub mod arch;
 pub mod boot;
 pub mod cache;
@@ -14,8 +15,10 @@ pub mod command_line;
 pub mod flags;
 pub mod layout;
 pub mod ranges;
+#[allow(unsafe_code, reason = "declares the CPU contract's unsafe operations; implements none")]
+pub mod user_mode;
 
-pub use arch::{Arch, ExitStatus};
+pub use arch::{Arch, ExitStatus, Fault};
 pub use boot::{BootInfo, MemoryRegion, PhysicalRange, RegionKind};
 pub use cache::CacheType;
 pub use command_line::CommandLine;
