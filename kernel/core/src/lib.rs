@@ -9,6 +9,7 @@
 
 #[allow(unsafe_code, reason = "declares the CPU contract's unsafe operations; implements none")]
 pub mod arch;
+pub mod abi;
 pub mod boot;
 pub mod cache;
 pub mod command_line;
