@@ -13,7 +13,7 @@ pub enum ExitStatus {
     Failure,
 }
 
-/// A fault taken by [`Arch::probe_read`]: the access did not complete.
+/// A fault taken by a probe or by user mode: the access did not complete.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fault {
     /// The address that faulted.

@@ -8,6 +8,7 @@
 #![no_std]
 #![deny(unsafe_code)]
 
+pub mod abi;
 #[allow(
     unsafe_code,
     reason = "declares the CPU contract's unsafe operations; implements none"
@@ -21,6 +22,11 @@ pub mod flags;
 pub mod layout;
 pub mod paging;
 pub mod ranges;
+#[allow(
+    unsafe_code,
+    reason = "declares the CPU contract's unsafe operations; implements none"
+)]
+pub mod user_mode;
 
 pub use arch::{Arch, ExitStatus, Fault};
 pub use boot::{BootInfo, MemoryRegion, PhysicalRange, RegionKind};
