@@ -7,16 +7,22 @@
 #![no_std]
 #![deny(unsafe_code)]
 
-#[allow(unsafe_code, reason = "declares the CPU contract's unsafe operations; implements none")]
-pub mod arch;
 pub mod abi;
+#[allow(
+    unsafe_code,
+    reason = "declares the CPU contract's unsafe operations; implements none"
+)]
+pub mod arch;
 pub mod boot;
 pub mod cache;
 pub mod command_line;
 pub mod flags;
 pub mod layout;
 pub mod ranges;
-#[allow(unsafe_code, reason = "declares the CPU contract's unsafe operations; implements none")]
+#[allow(
+    unsafe_code,
+    reason = "declares the CPU contract's unsafe operations; implements none"
+)]
 pub mod user_mode;
 
 pub use arch::{Arch, ExitStatus, Fault};

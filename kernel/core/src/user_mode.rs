@@ -53,7 +53,12 @@ pub trait UserMode {
 
     /// Prepares `context` so that switching to it runs `entry(argument)` on the kernel stack
     /// whose top is `stack_top`, with interrupts disabled.
-    fn initialize_context(context: &mut Self::Context, stack_top: u64, entry: extern "C" fn(usize) -> !, argument: usize);
+    fn initialize_context(
+        context: &mut Self::Context,
+        stack_top: u64,
+        entry: extern "C" fn(usize) -> !,
+        argument: usize,
+    );
 
     /// Saves the running thread's kernel registers into `from` and resumes `to`. Returns
     /// when something switches back to `from`.
@@ -83,7 +88,12 @@ pub trait UserMode {
     /// Fills what a new, zeroed user root needs before use: on x86_64 the kernel's
     /// upper-half entries (one root serves both halves); nothing on aarch64 (TTBR1 keeps the
     /// kernel). `read`/`write` access table entries by (table physical address, index).
-    fn prepare_user_root(user_root: u64, kernel_root: u64, read: &dyn Fn(u64, usize) -> u64, write: &mut dyn FnMut(u64, usize, u64));
+    fn prepare_user_root(
+        user_root: u64,
+        kernel_root: u64,
+        read: &dyn Fn(u64, usize) -> u64,
+        write: &mut dyn FnMut(u64, usize, u64),
+    );
 
     /// Starts a periodic timer interrupt at `hertz` (LAPIC timer on x86_64, the generic
     /// timer through the GIC on aarch64), mapping the registers it needs with `map_device`.

@@ -85,7 +85,11 @@ fn main(_args: Args) -> i32 {
 
 /// Spawns one declared process and records it.
 fn start(declaration: &ProcessDeclaration, children: &mut Children) {
-    let arguments: Vec<String> = declaration.args.clone().map(|text| text.to_string()).collect();
+    let arguments: Vec<String> = declaration
+        .args
+        .clone()
+        .map(|text| text.to_string())
+        .collect();
     let arguments: Vec<&str> = arguments.iter().map(String::as_str).collect();
     children.spawn(declaration.name, declaration.path, &arguments);
 }
