@@ -164,12 +164,24 @@ pub fn flatten_elf(bytes: &[u8]) -> std::result::Result<Vec<u8>, &'static str> {
     Ok(flat)
 }
 
-/// Builds an initfs holding `manifest` as `manifest.toml`, written to `path`.
-pub fn build_initfs(manifest: &str, path: &Path) -> Result<()> {
+/// Builds an initfs holding `manifest` as `manifest.toml` and `files` (`(path, contents)`,
+/// e.g. from `user::user_programs`), written to `path`.
+pub fn build_initfs(manifest: &str, path: &Path, files: &[(String, Vec<u8>)]) -> Result<()> {
     let mut builder = image::initfs::Builder::new();
     builder
         .add_file("manifest.toml", manifest.as_bytes(), 0o644)
         .map_err(|error| format!("cannot add manifest.toml to the initfs: {error:?}"))?;
+    // User programs and their data files (see user.rs).
+    for (name, contents) in files {
+        let mode = if contents.starts_with(b"\x7fELF") {
+            0o755
+        } else {
+            0o644
+        };
+        builder
+            .add_file(name, contents, mode)
+            .map_err(|error| format!("cannot add {name} to the initfs: {error}"))?;
+    }
     if let Some(directory) = path.parent() {
         std::fs::create_dir_all(directory)
             .map_err(|error| format!("cannot create {}: {error}", directory.display()))?;

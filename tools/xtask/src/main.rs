@@ -16,6 +16,7 @@ mod guest;
 mod platform;
 mod test;
 mod toolchain;
+mod user;
 
 use guest::Profile;
 use harness::{Arch, Machine};
@@ -136,7 +137,8 @@ fn build_default_image(arch: Arch, profile: Profile) -> Result<(PathBuf, PathBuf
     let initrd = guest::guest_target_directory()
         .join("images")
         .join(format!("default-{}.cpio", arch.name()));
-    guest::build_initfs(&guest::default_manifest()?, &initrd)?;
+    let programs = user::user_programs(arch, profile)?;
+    guest::build_initfs(&guest::default_manifest()?, &initrd, &programs)?;
     Ok((kernel, initrd))
 }
 

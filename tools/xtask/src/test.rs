@@ -175,7 +175,7 @@ fn suite_initfs(arch: Arch, suite: &str) -> Result<PathBuf> {
     let path = guest::guest_target_directory()
         .join("images")
         .join(format!("test-{suite}-{}.cpio", arch.name()));
-    guest::build_initfs(&guest::test_manifest(suite)?, &path)?;
+    guest::build_initfs(&guest::test_manifest(suite)?, &path, &[])?;
     Ok(path)
 }
 

@@ -1,0 +1,95 @@
+//! coherent's first process: starts the programs the image manifest declares, then reaps them.
+//!
+//! init reads `initfs:manifest.toml`, and for each `[process.NAME]` section, in file order,
+//! spawns `path` with `args`, logging `starting NAME (PATH)`. Then it waits for its children
+//! and logs how each ended (`NAME exited with status S` or `NAME was killed`).
+//!
+//! - In a **test image** (`[image] test-suite` is set) init waits until every child has
+//!   ended and then powers the machine off with status 0 when every process started and
+//!   exited with status 0, and 1 otherwise. The test programs' own lines carry the verdict
+//!   per test; init's status is the verdict on the run.
+//! - In a **normal image** init keeps reaping forever. Children are not restarted: a service
+//!   that dies stays dead and its exit is in the log.
+//!
+//! A manifest init cannot read or parse is fatal: init logs why and exits with status 1,
+//! which the kernel treats as the end of the run. A single bad `[process]` section is logged
+//! and skipped (and in a test image makes the run fail).
+//!
+//! Not done here yet: handing each process the schemes, devices and DMA quota its section
+//! grants (the kernel has no call for that yet).
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod children;
+
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use children::Children;
+use image::manifest::{Manifest, ProcessDeclaration};
+use log::error;
+use userlib::{sys, Args};
+
+userlib::entry!(main);
+
+/// Where the image manifest is.
+const MANIFEST_PATH: &str = "initfs:manifest.toml";
+
+fn main(_args: Args) -> i32 {
+    let bytes = match sys::read_file(MANIFEST_PATH) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            error!("cannot read {MANIFEST_PATH}: {error}");
+            return 1;
+        }
+    };
+    let Ok(text) = core::str::from_utf8(&bytes) else {
+        error!("{MANIFEST_PATH} is not UTF-8");
+        return 1;
+    };
+    let manifest = match Manifest::parse(text) {
+        Ok(manifest) => manifest,
+        Err(error) => {
+            error!("{MANIFEST_PATH}: {error}");
+            return 1;
+        }
+    };
+    let image = match manifest.image() {
+        Ok(image) => image,
+        Err(error) => {
+            error!("{MANIFEST_PATH}: {error}");
+            return 1;
+        }
+    };
+
+    let mut children = Children::default();
+    for declaration in manifest.processes() {
+        match declaration {
+            Ok(declaration) => start(&declaration, &mut children),
+            Err(error) => {
+                error!("{MANIFEST_PATH}: {error}; process skipped");
+                children.note_failure();
+            }
+        }
+    }
+
+    match image.test_suite {
+        Some(_) => {
+            children.reap_all();
+            sys::power_off(if children.all_succeeded() { 0 } else { 1 })
+        }
+        None => children.reap_forever(),
+    }
+}
+
+/// Spawns one declared process and records it.
+fn start(declaration: &ProcessDeclaration, children: &mut Children) {
+    let arguments: Vec<String> = declaration
+        .args
+        .clone()
+        .map(|text| text.to_string())
+        .collect();
+    let arguments: Vec<&str> = arguments.iter().map(String::as_str).collect();
+    children.spawn(declaration.name, declaration.path, &arguments);
+}

@@ -1,0 +1,21 @@
+//! System calls: Redox's wrappers re-exported, and coherent's own calls.
+//!
+//! The Redox wrappers (`read`, `write`, `fmap`, `funmap`, `mprotect`, `fstat`, `sched_yield`,
+//! `clock_gettime`, `nanosleep`) come unchanged from `redox_syscall`, whose numbers, flags and
+//! structures the kernel follows. The calls that crate lacks or that coherent numbers itself
+//! (`kernel_core::abi`) are here, built on the same `syscallN` instruction sequences, so every
+//! result is decoded the Redox way: `-errno` becomes `Err(Error { errno })`.
+
+mod file;
+mod process;
+
+pub use file::{close, dup, open, read_file, read_to_end};
+pub use process::{exit, getpid, pack_arguments, power_off, spawn, waitpid, Ending};
+
+pub use kernel_core::abi;
+pub use syscall::error::{self, Error, Result};
+pub use syscall::flag;
+pub use syscall::{
+    clock_gettime, fmap, fstat, funmap, mprotect, nanosleep, read, sched_yield, write,
+};
+pub use syscall::{Map, MapFlags, Stat, TimeSpec};

@@ -1,0 +1,153 @@
+//! Process calls: exit, spawn, waitpid, getpid and power-off.
+
+use alloc::vec::Vec;
+use kernel_core::abi::{
+    EXIT_KILLED, SYS_EXIT, SYS_GETPID, SYS_POWER_OFF, SYS_SPAWN, SYS_WAITPID, WAIT_NO_HANG,
+};
+use syscall::error::EINVAL;
+use syscall::{syscall0, syscall1, syscall3, syscall4, Error, Result};
+
+/// Ends the calling process with `status` (its low 32 bits are what `waitpid` reports). The
+/// kernel closes every descriptor the process holds.
+pub fn exit(status: i32) -> ! {
+    loop {
+        // SAFETY: no memory is passed; the call does not return.
+        let _ = unsafe { syscall1(SYS_EXIT, status as u32 as usize) };
+    }
+}
+
+/// Ends the whole run with `status` (0 = success). Only init may, and only in a test image;
+/// anyone else gets an error, and then this exits the process with status 1 instead.
+pub fn power_off(status: i32) -> ! {
+    // SAFETY: no memory is passed; on success the call does not return.
+    let _ = unsafe { syscall1(SYS_POWER_OFF, status as u32 as usize) };
+    exit(1)
+}
+
+/// The calling process's id.
+///
+/// # Errors
+///
+/// None expected; the result is a `Result` like every other call.
+pub fn getpid() -> Result<usize> {
+    // SAFETY: no memory is passed.
+    unsafe { syscall0(SYS_GETPID) }
+}
+
+/// Starts the initfs program at `path` with `args` (which do not include the program name:
+/// the kernel makes `argv[0]` the path itself). Returns the child's process id.
+///
+/// # Errors
+///
+/// `EINVAL` when an argument holds a NUL; from the kernel `ENOENT` for a missing program,
+/// `ENOEXEC` when it is not a valid ELF for this CPU, `ENOMEM`, `EFAULT`.
+pub fn spawn(path: &str, args: &[&str]) -> Result<usize> {
+    let packed = pack_arguments(args)?;
+    // SAFETY: the kernel only reads the two buffers, which live across the call.
+    unsafe {
+        syscall4(
+            SYS_SPAWN,
+            path.as_ptr() as usize,
+            path.len(),
+            packed.as_ptr() as usize,
+            packed.len(),
+        )
+    }
+}
+
+/// Packs `args` into the one buffer `SYS_SPAWN` takes: each string followed by a NUL.
+///
+/// # Errors
+///
+/// `EINVAL` when a string already holds a NUL (it would split into two arguments).
+pub fn pack_arguments(args: &[&str]) -> Result<Vec<u8>> {
+    let mut packed = Vec::with_capacity(args.iter().map(|arg| arg.len() + 1).sum());
+    for arg in args {
+        if arg.as_bytes().contains(&0) {
+            return Err(Error::new(EINVAL));
+        }
+        packed.extend_from_slice(arg.as_bytes());
+        packed.push(0);
+    }
+    Ok(packed)
+}
+
+/// Waits for child `pid` (0 = any child) to end and returns its id and raw status (see
+/// [`Ending::from_status`]). With `no_hang`, returns `(0, 0)` at once when no child has
+/// ended yet.
+///
+/// # Errors
+///
+/// `ECHILD` when `pid` is not a child of this process (or, for 0, there is none).
+pub fn waitpid(pid: usize, no_hang: bool) -> Result<(usize, u64)> {
+    let mut status: u64 = 0;
+    let flags = if no_hang { WAIT_NO_HANG } else { 0 };
+    // SAFETY: the kernel writes one `u64` at `&mut status`, a live local.
+    let child = unsafe { syscall3(SYS_WAITPID, pid, &mut status as *mut u64 as usize, flags) }?;
+    Ok((child, status))
+}
+
+/// How a child process ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// It called `exit` (or returned from `main`) with this status.
+    Exited(i32),
+    /// The kernel killed it (a fault).
+    Killed,
+}
+
+impl Ending {
+    /// Decodes a `waitpid` status: bit 32 ([`EXIT_KILLED`]) means killed, otherwise the low
+    /// 32 bits are the exit status.
+    pub fn from_status(status: u64) -> Self {
+        if status & EXIT_KILLED != 0 {
+            Self::Killed
+        } else {
+            Self::Exited(status as u32 as i32)
+        }
+    }
+
+    /// Whether the process exited with status 0.
+    pub fn is_success(self) -> bool {
+        self == Self::Exited(0)
+    }
+}
+
+impl core::fmt::Display for Ending {
+    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Exited(status) => write!(formatter, "exited with status {status}"),
+            Self::Killed => formatter.write_str("was killed"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packs_each_argument_with_a_nul() {
+        assert_eq!(pack_arguments(&[]).unwrap(), b"");
+        assert_eq!(pack_arguments(&["300"]).unwrap(), b"300\0");
+        assert_eq!(pack_arguments(&["a", "", "b c"]).unwrap(), b"a\0\0b c\0");
+    }
+
+    #[test]
+    fn refuses_an_argument_holding_a_nul() {
+        assert_eq!(pack_arguments(&["a\0b"]), Err(Error::new(EINVAL)));
+    }
+
+    #[test]
+    fn decodes_exit_statuses() {
+        assert_eq!(Ending::from_status(0), Ending::Exited(0));
+        assert_eq!(Ending::from_status(101), Ending::Exited(101));
+        assert_eq!(Ending::from_status(0xFFFF_FFFF), Ending::Exited(-1));
+        assert_eq!(Ending::from_status(EXIT_KILLED), Ending::Killed);
+        assert_eq!(Ending::from_status(EXIT_KILLED | 14), Ending::Killed);
+        assert!(Ending::Exited(0).is_success());
+        assert!(!Ending::Killed.is_success());
+        assert_eq!(Ending::Killed.to_string(), "was killed");
+        assert_eq!(Ending::Exited(3).to_string(), "exited with status 3");
+    }
+}

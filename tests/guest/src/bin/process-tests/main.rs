@@ -1,0 +1,64 @@
+//! `process-tests`: the `process` suite's driver, started by the test image's manifest.
+//!
+//! It checks, from user space, what the kernel promises processes: isolation (kernel memory,
+//! other processes' memory, W^X images), that bad system-call arguments get the errno the
+//! ABI names and change nothing, preemption and sleeping, exit statuses and arguments,
+//! spawning errors, and that process churn leaks no frames. It prints the guest test
+//! protocol (see `process_tests::runner`) and exits 0 only when every test passed.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod errors;
+mod isolation;
+mod lifecycle;
+mod scheduling;
+
+use process_tests::runner::Suite;
+use userlib::Args;
+
+userlib::entry!(main);
+
+fn main(_args: Args) -> i32 {
+    let mut suite = Suite::new("process");
+    suite.run(
+        "kernel_memory_is_not_readable",
+        isolation::kernel_memory_is_not_readable,
+    );
+    suite.run(
+        "other_process_memory_is_not_reachable",
+        isolation::other_process_memory_is_not_reachable,
+    );
+    suite.run(
+        "program_images_are_write_xor_execute",
+        isolation::program_images_are_write_xor_execute,
+    );
+    suite.run("bad_pointers_give_efault", errors::bad_pointers_give_efault);
+    suite.run(
+        "bad_descriptors_give_ebadf",
+        errors::bad_descriptors_give_ebadf,
+    );
+    suite.run(
+        "unknown_syscall_gives_enosys",
+        errors::unknown_syscall_gives_enosys,
+    );
+    suite.run(
+        "bad_arguments_give_einval",
+        errors::bad_arguments_give_einval,
+    );
+    suite.run(
+        "exit_status_and_arguments",
+        lifecycle::exit_status_and_arguments,
+    );
+    suite.run(
+        "bad_elf_is_a_spawn_error",
+        lifecycle::bad_elf_is_a_spawn_error,
+    );
+    suite.run("preemption_and_sleep", scheduling::preemption_and_sleep);
+    suite.run(
+        "two_hundred_processes_leak_no_frames",
+        lifecycle::two_hundred_processes_leak_no_frames,
+    );
+    suite.finish()
+}

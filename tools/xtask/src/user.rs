@@ -1,0 +1,279 @@
+//! Building user programs (init and the guest test programs) as initfs files.
+//!
+//! User programs are built for the bare-metal targets with their own target directory
+//! (`target/user`; the kernel's `target/guest` uses other flags) and these flags:
+//! - `-C relocation-model=static`: programs run where they are linked, at
+//!   `USER_IMAGE_BASE`, so nothing is relocated at load time;
+//! - `-T services/userlib/user.ld`: text, read-only data and data in separate page-aligned
+//!   `PT_LOAD` segments, none both writable and executable;
+//! - `--no-dynamic-linker`: no `PT_INTERP`;
+//! - `-z max-page-size=4096`: segments aligned to the 4 KiB pages the kernel maps (lld's
+//!   aarch64 default of 64 KiB would only pad the files);
+//! - `--strip-debug`: DWARF would make each program megabytes in the initfs; the symbol
+//!   table stays, so addresses in a fault report can still be named.
+//!
+//! Every ELF is checked ([`check_user_elf`]) before it goes into an image, so a layout
+//! mistake fails the build instead of a boot.
+
+use crate::guest::Profile;
+use crate::{fail, workspace_root, Result};
+use harness::Arch;
+use kernel_core::abi::{USER_IMAGE_BASE, USER_STACK_SIZE, USER_STACK_TOP};
+use std::path::PathBuf;
+use std::process::Command;
+
+/// Each user package and the programs (cargo `[[bin]]`s) it installs as `/bin/NAME`.
+const PACKAGES: [(&str, &[&str]); 2] = [
+    ("init", &["init"]),
+    (
+        "process-tests",
+        &[
+            "process-tests",
+            "spin",
+            "sleeper",
+            "bad-access",
+            "short-lived",
+        ],
+    ),
+];
+
+/// A file in `/bin` that is not a program: spawning it must fail with `ENOEXEC`.
+const NOT_AN_ELF: (&str, &str) = (
+    "/bin/not-an-elf",
+    "This file is not an ELF program; spawning it must fail with ENOEXEC.\n",
+);
+
+/// The `[process]` section that makes a test image run the `process` suite; append it to
+/// the suite's manifest.
+#[allow(
+    dead_code,
+    reason = "the process suite is not in xtask's suite list until the kernel runs processes"
+)]
+pub fn process_test_manifest() -> &'static str {
+    "\n[process.process-tests]\npath = \"/bin/process-tests\"\n"
+}
+
+/// Where user-program build products go.
+pub fn user_target_directory() -> PathBuf {
+    workspace_root().join("target").join("user")
+}
+
+/// Builds every user program for `arch` and returns the initfs files: `(path, contents)`
+/// for `/bin/init`, the `process` suite's programs and `/bin/not-an-elf`.
+pub fn user_programs(arch: Arch, profile: Profile) -> Result<Vec<(String, Vec<u8>)>> {
+    build(arch, profile)?;
+    let directory = user_target_directory()
+        .join(arch.rust_target())
+        .join(match profile {
+            Profile::Debug => "debug",
+            Profile::Release => "release",
+        });
+    let mut files = Vec::new();
+    for program in PACKAGES.iter().flat_map(|(_, programs)| programs.iter()) {
+        let path = directory.join(program);
+        let bytes = std::fs::read(&path)
+            .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+        check_user_elf(&bytes).map_err(|reason| format!("{}: {reason}", path.display()))?;
+        files.push((format!("/bin/{program}"), bytes));
+    }
+    files.push((NOT_AN_ELF.0.to_string(), NOT_AN_ELF.1.as_bytes().to_vec()));
+    Ok(files)
+}
+
+/// Runs cargo for every user package at once.
+fn build(arch: Arch, profile: Profile) -> Result<()> {
+    let script = workspace_root().join("services/userlib/user.ld");
+    let script = script
+        .canonicalize()
+        .map_err(|error| format!("cannot find {}: {error}", script.display()))?;
+    let flags = [
+        "-C".to_string(),
+        "relocation-model=static".to_string(),
+        "-C".to_string(),
+        format!("link-arg=-T{}", script.display()),
+        "-C".to_string(),
+        "link-arg=--no-dynamic-linker".to_string(),
+        "-C".to_string(),
+        "link-arg=-zmax-page-size=4096".to_string(),
+        "-C".to_string(),
+        "link-arg=--strip-debug".to_string(),
+    ];
+    let mut command = Command::new(env!("CARGO"));
+    command
+        .current_dir(workspace_root())
+        .args(["build", "--target", arch.rust_target()])
+        .env("CARGO_TARGET_DIR", user_target_directory())
+        .env("CARGO_ENCODED_RUSTFLAGS", flags.join("\x1f"))
+        .env_remove("RUSTFLAGS");
+    for (package, _) in PACKAGES {
+        command.args(["--package", package]);
+    }
+    if profile == Profile::Release {
+        command.arg("--release");
+    }
+    let status = command
+        .status()
+        .map_err(|error| format!("cannot run {command:?}: {error}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        fail(format!("{command:?} failed ({status})"))
+    }
+}
+
+/// Checks that `bytes` is a user program the kernel can load: a 64-bit little-endian
+/// executable whose `PT_LOAD` segments are page-aligned, lie between `USER_IMAGE_BASE` and
+/// the stack's guard page, are never both writable and executable, and whose entry point is
+/// in an executable segment.
+pub fn check_user_elf(bytes: &[u8]) -> std::result::Result<(), String> {
+    const PT_LOAD: u64 = 1;
+    const PF_X: u64 = 1;
+    const PF_W: u64 = 2;
+    const ET_EXEC: u64 = 2;
+    const PAGE: u64 = 4096;
+    let read = |offset: usize, size: usize| -> std::result::Result<u64, String> {
+        let field = offset
+            .checked_add(size)
+            .and_then(|end| bytes.get(offset..end))
+            .ok_or("truncated ELF")?;
+        let mut value = [0u8; 8];
+        value[..size].copy_from_slice(field);
+        Ok(u64::from_le_bytes(value))
+    };
+    if bytes.get(..4) != Some(b"\x7fELF") || bytes.get(4) != Some(&2) || bytes.get(5) != Some(&1) {
+        return Err("not a 64-bit little-endian ELF file".into());
+    }
+    if read(0x10, 2)? != ET_EXEC {
+        return Err("not a static executable (e_type is not ET_EXEC)".into());
+    }
+    let entry = read(0x18, 8)?;
+    let header_offset = read(0x20, 8)? as usize;
+    let header_size = read(0x36, 2)? as usize;
+    let header_count = read(0x38, 2)? as usize;
+    let user_end = USER_STACK_TOP - USER_STACK_SIZE - PAGE;
+    let mut entry_is_executable = false;
+    let mut loads = 0;
+    for index in 0..header_count {
+        let header = header_offset + index * header_size;
+        if read(header, 4)? != PT_LOAD {
+            continue;
+        }
+        loads += 1;
+        let flags = read(header + 4, 4)?;
+        let (address, memory_size) = (read(header + 16, 8)?, read(header + 40, 8)?);
+        let end = address
+            .checked_add(memory_size)
+            .ok_or(format!("segment {index} wraps"))?;
+        if flags & PF_W != 0 && flags & PF_X != 0 {
+            return Err(format!(
+                "segment {index} at {address:#x} is writable and executable"
+            ));
+        }
+        if address % PAGE != 0 {
+            return Err(format!(
+                "segment {index} at {address:#x} is not page-aligned"
+            ));
+        }
+        if address < USER_IMAGE_BASE || end > user_end {
+            return Err(format!(
+                "segment {index} ({address:#x}..{end:#x}) is outside {USER_IMAGE_BASE:#x}..{user_end:#x}"
+            ));
+        }
+        if flags & PF_X != 0 && (address..end).contains(&entry) {
+            entry_is_executable = true;
+        }
+    }
+    if loads == 0 {
+        return Err("no loadable segment".into());
+    }
+    if !entry_is_executable {
+        return Err(format!(
+            "entry point {entry:#x} is not in an executable segment"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A minimal ELF64 header with the given program headers `(flags, address, size)`.
+    fn elf(entry: u64, segments: &[(u32, u64, u64)]) -> Vec<u8> {
+        let mut bytes = vec![0u8; 64];
+        bytes[..6].copy_from_slice(b"\x7fELF\x02\x01");
+        bytes[0x10..0x12].copy_from_slice(&2u16.to_le_bytes());
+        bytes[0x18..0x20].copy_from_slice(&entry.to_le_bytes());
+        bytes[0x20..0x28].copy_from_slice(&64u64.to_le_bytes());
+        bytes[0x36..0x38].copy_from_slice(&56u16.to_le_bytes());
+        bytes[0x38..0x3A].copy_from_slice(&(segments.len() as u16).to_le_bytes());
+        for &(flags, address, size) in segments {
+            let mut header = vec![0u8; 56];
+            header[..4].copy_from_slice(&1u32.to_le_bytes());
+            header[4..8].copy_from_slice(&flags.to_le_bytes());
+            header[16..24].copy_from_slice(&address.to_le_bytes());
+            header[40..48].copy_from_slice(&size.to_le_bytes());
+            bytes.extend(header);
+        }
+        bytes
+    }
+
+    #[test]
+    fn accepts_a_w_xor_x_program_at_the_image_base() {
+        let program = elf(
+            0x400000,
+            &[
+                (5, 0x400000, 0x2000),
+                (4, 0x402000, 0x1000),
+                (6, 0x403000, 0x100000),
+            ],
+        );
+        assert_eq!(check_user_elf(&program), Ok(()));
+    }
+
+    #[test]
+    fn refuses_bad_layouts() {
+        let writable_code = elf(0x400000, &[(7, 0x400000, 0x1000)]);
+        assert!(check_user_elf(&writable_code)
+            .unwrap_err()
+            .contains("writable and executable"));
+        let too_low = elf(0x1000, &[(5, 0x1000, 0x1000)]);
+        assert!(check_user_elf(&too_low).unwrap_err().contains("outside"));
+        let unaligned = elf(0x400010, &[(5, 0x400010, 0x1000)]);
+        assert!(check_user_elf(&unaligned)
+            .unwrap_err()
+            .contains("page-aligned"));
+        let entry_in_data = elf(0x401000, &[(5, 0x400000, 0x1000), (6, 0x401000, 0x1000)]);
+        assert!(check_user_elf(&entry_in_data)
+            .unwrap_err()
+            .contains("entry point"));
+        assert!(check_user_elf(b"not an elf").is_err());
+    }
+
+    #[test]
+    fn the_process_suite_manifest_is_valid() {
+        let text = format!(
+            "[image]\nname = \"test-process\"\ntest-suite = \"process\"\n{}",
+            process_test_manifest()
+        );
+        let manifest = image::manifest::Manifest::parse(&text).unwrap();
+        manifest.validate().unwrap();
+        let process = manifest.processes().next().unwrap().unwrap();
+        assert_eq!(
+            (process.name, process.path),
+            ("process-tests", "/bin/process-tests")
+        );
+    }
+
+    /// Builds the real programs for both CPUs and checks each (slow: runs cargo twice).
+    #[test]
+    #[ignore = "builds every user program for both CPUs"]
+    fn real_programs_build_and_pass_the_check() {
+        for arch in Arch::ALL {
+            let files = user_programs(arch, Profile::Debug).unwrap();
+            assert!(files.iter().any(|(path, _)| path == "/bin/init"));
+            assert!(files.iter().any(|(path, _)| path == "/bin/process-tests"));
+            assert!(files.iter().any(|(path, _)| path == "/bin/not-an-elf"));
+        }
+    }
+}
