@@ -1,6 +1,6 @@
 //! The first Rust code: from `pvh_entry64` to the kernel's `kernel_main`.
 
-use crate::{cpu, gdt, pvh, serial, trap};
+use crate::{cpu, gdt, pvh, serial, syscall, trap};
 use core::fmt::Write;
 use kernel_core::boot::{BootInfo, PhysicalRange};
 use kernel_core::ExitStatus;
@@ -22,6 +22,7 @@ pub extern "C" fn x86_64_entry(start_info: u32) -> ! {
     unsafe {
         gdt::init();
         trap::init();
+        syscall::init();
     }
     // SAFETY: at boot, before any mapping selects PAT entries 4-7.
     if !unsafe { cpu::program_pat() } {

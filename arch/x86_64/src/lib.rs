@@ -1,8 +1,10 @@
 //! Everything in coherent that is specific to the x86_64 CPU.
 //!
 //! Boot through PVH (QEMU `q35`), the 16550 console, GDT/TSS, IDT and exception reports,
-//! I/O ports and the isa-debug-exit power-off. The crate presents [`X86_64`], an
-//! implementation of [`kernel_core::Arch`], under the same names the aarch64 crate uses.
+//! I/O ports and the isa-debug-exit power-off; for user processes, `syscall`/`sysretq`,
+//! kernel-thread contexts, the local APIC timer and the TSC clock. The crate presents
+//! [`X86_64`], an implementation of [`kernel_core::Arch`] and
+//! [`kernel_core::user_mode::UserMode`], under the same names the aarch64 crate uses.
 //! The bare-metal parts only build for `target_os = "none"`; the pure parts (descriptor
 //! encoding) also build on the host so `cargo test` reaches them.
 #![cfg_attr(not(test), no_std)]
@@ -11,7 +13,11 @@
 pub mod paging;
 
 #[cfg(target_os = "none")]
+mod apic;
+#[cfg(target_os = "none")]
 mod boot;
+#[cfg(target_os = "none")]
+mod context;
 #[cfg(target_os = "none")]
 pub mod cpu;
 #[cfg(target_os = "none")]
@@ -27,9 +33,20 @@ mod pvh;
 #[cfg(target_os = "none")]
 mod serial;
 #[cfg(target_os = "none")]
+mod syscall;
+#[cfg(target_os = "none")]
+pub mod timer;
+#[cfg(target_os = "none")]
 pub mod trap;
+
+#[cfg(target_os = "none")]
+mod user;
 
 #[cfg(target_os = "none")]
 mod platform;
 #[cfg(target_os = "none")]
+pub use context::Context;
+#[cfg(target_os = "none")]
 pub use platform::*;
+#[cfg(target_os = "none")]
+pub use user::UserFrame;

@@ -1,13 +1,18 @@
-//! Exceptions: the IDT, one assembly stub per vector, and the report-and-stop handler.
+//! Exceptions and interrupts: the IDT, one assembly stub per vector, and the dispatcher.
 //!
 //! Every vector enters `trap_common` with the same frame shape (the CPU's error code, or a
-//! zero pushed by the stub, then the vector number), which saves all general registers and
-//! calls [`x86_64_trap`] with a pointer to the [`TrapFrame`]. A breakpoint (`int3`) is
-//! counted and resumed; every other exception prints its name, error code, faulting address
-//! (for page faults) and all registers, then powers the machine off with a failure status,
-//! so nothing ends in a silent triple fault.
+//! zero pushed by the stub, then the vector number), which `swapgs`es if it came from user
+//! mode (see [`crate::syscall`] for the GS convention), saves all general registers and
+//! calls [`x86_64_trap`] with a pointer to the [`TrapFrame`]; `trap_return` undoes that.
+//!
+//! Dispatch: the LAPIC timer (from user mode or the idle loop) is acknowledged and handed to
+//! the kernel's tick hook; the spurious vector is ignored; an exception from user mode goes
+//! to the kernel's user-fault hook. In the kernel, a breakpoint (`int3`) is counted and
+//! resumed, a probe's fault is recovered, and everything else prints its name, error code,
+//! faulting address (for page faults) and all registers, then powers the machine off with a
+//! failure status, so nothing ends in a silent triple fault.
 
-use crate::gdt;
+use crate::{apic, gdt};
 use core::arch::{asm, global_asm};
 use core::fmt::Write;
 use core::mem::size_of;
@@ -46,8 +51,10 @@ pub struct TrapFrame {
 
 const _: () = assert!(size_of::<TrapFrame>() == 22 * 8);
 
+const NON_MASKABLE_INTERRUPT: u64 = 2;
 const BREAKPOINT: u64 = 3;
 const DOUBLE_FAULT: u64 = 8;
+const MACHINE_CHECK: u64 = 18;
 const GENERAL_PROTECTION: u64 = 13;
 const PAGE_FAULT: u64 = 14;
 
@@ -110,20 +117,52 @@ pub fn exception_name(vector: u64) -> &'static str {
 
 /// Called by `trap_common` for every vector.
 extern "C" fn x86_64_trap(frame: &mut TrapFrame) {
-    if frame.vector == BREAKPOINT {
-        BREAKPOINTS_CAUGHT.fetch_add(1, Ordering::Relaxed);
-        return;
-    }
-    if frame.vector == PAGE_FAULT || frame.vector == GENERAL_PROTECTION {
-        let address = if frame.vector == PAGE_FAULT {
-            fault_address()
-        } else {
-            0
-        };
-        if crate::probe::recover(frame, address, exception_name(frame.vector)) {
-            return;
+    let from_user = frame.cs & 3 == 3;
+    match frame.vector {
+        apic::TIMER_VECTOR => {
+            apic::end_of_interrupt();
+            crate::user::timer_tick();
         }
+        apic::SPURIOUS_VECTOR => {}
+        vector if from_user && is_user_fault(vector) => {
+            let address = if vector == PAGE_FAULT {
+                fault_address()
+            } else {
+                frame.rip
+            };
+            crate::user::fault(frame, address, exception_name(vector));
+        }
+        BREAKPOINT => {
+            BREAKPOINTS_CAUGHT.fetch_add(1, Ordering::Relaxed);
+        }
+        PAGE_FAULT | GENERAL_PROTECTION if !from_user => {
+            let address = if frame.vector == PAGE_FAULT {
+                fault_address()
+            } else {
+                0
+            };
+            if !crate::probe::recover(frame, address, exception_name(frame.vector)) {
+                fatal(frame);
+            }
+        }
+        _ => fatal(frame),
     }
+    if from_user {
+        crate::user::prepare_return(frame);
+    }
+}
+
+/// Whether an exception from user mode is the process's own doing (the kernel kills it)
+/// rather than the machine's (NMI, double fault, machine check: reported, fatal).
+fn is_user_fault(vector: u64) -> bool {
+    vector < 32
+        && !matches!(
+            vector,
+            NON_MASKABLE_INTERRUPT | DOUBLE_FAULT | MACHINE_CHECK
+        )
+}
+
+fn fatal(frame: &TrapFrame) -> ! {
     report(frame);
     crate::power_off(ExitStatus::Failure);
 }
@@ -265,7 +304,11 @@ global_asm!(
     .endr
 
     trap_common:
-        pushq %rax
+        /* From user mode (RPL 3 in the saved CS): switch to the kernel's GS base. */
+        testb $3, 24(%rsp)
+        jz 1f
+        swapgs
+    1:  pushq %rax
         pushq %rbx
         pushq %rcx
         pushq %rdx
@@ -283,6 +326,8 @@ global_asm!(
         movq %rsp, %rdi
         cld
         call {handler}
+    .global trap_return
+    trap_return:
         popq %r15
         popq %r14
         popq %r13
@@ -298,7 +343,10 @@ global_asm!(
         popq %rcx
         popq %rbx
         popq %rax
-        addq $16, %rsp
+        testb $3, 24(%rsp)
+        jz 2f
+        swapgs
+    2:  addq $16, %rsp
         iretq
     "#,
     handler = sym x86_64_trap,

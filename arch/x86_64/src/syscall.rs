@@ -1,0 +1,154 @@
+//! The `syscall` instruction's entry and the `sysretq`/`iretq` return, with the per-CPU block.
+//!
+//! `syscall` jumps to `x86_64_syscall_entry` (LSTAR) in ring 0 with interrupts, direction,
+//! trap, nested-task and alignment-check flags cleared (SFMASK), but still on the user stack
+//! and with the user's GS base. The stub `swapgs`es to reach the [`PerCpu`] block, parks the
+//! user stack pointer there, loads the thread's kernel stack top from it and builds a
+//! [`TrapFrame`] exactly as an interrupt from user mode would (rip = rcx, rflags = r11, the
+//! user selectors, vector [`SYSTEM_CALL_VECTOR`]). After the kernel's hook it returns with
+//! `sysretq` when the frame still allows it (user-half rip, rcx = rip, r11 = rflags), else
+//! through the trap path's `iretq`, so a non-canonical rip never reaches `sysretq` (which
+//! would fault in ring 0 on Intel CPUs).
+//!
+//! GS convention: in the kernel, GS base is the [`PerCpu`] block and KERNEL_GS_BASE holds the
+//! user's GS base; every way into user mode `swapgs`es, and every way back from it (this
+//! entry, and `trap_common` when the saved CS has RPL 3) `swapgs`es again.
+
+use crate::cpu::write_msr;
+use crate::gdt::{KERNEL_CODE, KERNEL_DATA, USER_CODE, USER_DATA};
+use crate::trap::TrapFrame;
+use core::arch::global_asm;
+use core::mem::offset_of;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+/// The `vector` a system call's frame carries (not a real vector: above 255).
+pub const SYSTEM_CALL_VECTOR: u64 = 0x100;
+
+const IA32_STAR: u32 = 0xC000_0081;
+const IA32_LSTAR: u32 = 0xC000_0082;
+const IA32_FMASK: u32 = 0xC000_0084;
+const IA32_GS_BASE: u32 = 0xC000_0101;
+const IA32_KERNEL_GS_BASE: u32 = 0xC000_0102;
+
+/// RFLAGS bits `syscall` clears: TF, IF, DF, NT and AC.
+const SYSTEM_CALL_FLAG_MASK: u64 = (1 << 8) | (1 << 9) | (1 << 10) | (1 << 14) | (1 << 18);
+
+/// What the entry stubs reach through GS: one per CPU (coherent runs one).
+#[repr(C)]
+pub struct PerCpu {
+    /// Top of the running thread's kernel stack, where a system call's frame is built.
+    kernel_stack_top: AtomicU64,
+    /// The user stack pointer, parked here by the entry stub while it changes stacks.
+    user_stack: AtomicU64,
+}
+
+static PER_CPU: PerCpu = PerCpu {
+    kernel_stack_top: AtomicU64::new(0),
+    user_stack: AtomicU64::new(0),
+};
+
+/// Programs the `syscall` MSRs and the GS bases. EFER.SCE is already set by the trampoline.
+///
+/// # Safety
+/// Call once, early, on the boot CPU, with interrupts disabled, after [`crate::gdt::init`].
+pub unsafe fn init() {
+    // STAR[47:32]: `syscall` loads CS = 0x08 and SS = 0x10. STAR[63:48]: `sysretq` loads
+    // SS = 0x10 + 8 = 0x18 | 3 and CS = 0x10 + 16 = 0x20 | 3.
+    let star = (u64::from(KERNEL_DATA) << 48) | (u64::from(KERNEL_CODE) << 32);
+    const _: () = assert!(KERNEL_DATA + 8 == (USER_DATA & !3));
+    const _: () = assert!(KERNEL_DATA + 16 == (USER_CODE & !3));
+    let entry = x86_64_syscall_entry as *const () as u64;
+    // SAFETY: these MSRs exist on every x86_64 CPU; the values match the GDT and the stub
+    // below, and nothing enters user mode before this runs (see `# Safety`).
+    unsafe {
+        write_msr(IA32_STAR, star);
+        write_msr(IA32_LSTAR, entry);
+        write_msr(IA32_FMASK, SYSTEM_CALL_FLAG_MASK);
+        write_msr(IA32_GS_BASE, &PER_CPU as *const PerCpu as u64);
+        write_msr(IA32_KERNEL_GS_BASE, 0);
+    }
+}
+
+/// Sets the kernel stack a system call's frame is built on.
+pub fn set_kernel_stack(top: u64) {
+    PER_CPU.kernel_stack_top.store(top, Ordering::Relaxed);
+}
+
+extern "C" {
+    fn x86_64_syscall_entry();
+}
+
+/// Called by the entry stub with the frame; returns whether `sysretq` may resume it.
+extern "C" fn x86_64_system_call(frame: &mut TrapFrame) -> u64 {
+    crate::user::system_call(frame);
+    crate::user::prepare_return(frame);
+    u64::from(sysret_can_resume(frame))
+}
+
+/// `sysretq` resumes at rcx with rflags from r11 and cannot reach the upper half.
+fn sysret_can_resume(frame: &TrapFrame) -> bool {
+    frame.rip < kernel_core::layout::USER_TOP && frame.rcx == frame.rip && frame.r11 == frame.rflags
+}
+
+global_asm!(
+    r#"
+    .text
+    .global x86_64_syscall_entry
+    x86_64_syscall_entry:
+        swapgs
+        movq %rsp, %gs:{user_stack}
+        movq %gs:{kernel_stack}, %rsp
+        pushq ${user_data}
+        pushq %gs:{user_stack}
+        pushq %r11
+        pushq ${user_code}
+        pushq %rcx
+        pushq $0
+        pushq ${vector}
+        pushq %rax
+        pushq %rbx
+        pushq %rcx
+        pushq %rdx
+        pushq %rsi
+        pushq %rdi
+        pushq %rbp
+        pushq %r8
+        pushq %r9
+        pushq %r10
+        pushq %r11
+        pushq %r12
+        pushq %r13
+        pushq %r14
+        pushq %r15
+        movq %rsp, %rdi
+        call {handler}
+        testq %rax, %rax
+        jz trap_return
+        popq %r15
+        popq %r14
+        popq %r13
+        popq %r12
+        popq %r11
+        popq %r10
+        popq %r9
+        popq %r8
+        popq %rbp
+        popq %rdi
+        popq %rsi
+        popq %rdx
+        popq %rcx
+        popq %rbx
+        popq %rax
+        /* Skip vector and error code, rip, cs and rflags: rcx and r11 already hold them. */
+        movq 40(%rsp), %rsp
+        swapgs
+        sysretq
+    "#,
+    user_stack = const offset_of!(PerCpu, user_stack),
+    kernel_stack = const offset_of!(PerCpu, kernel_stack_top),
+    user_data = const USER_DATA as u64,
+    user_code = const USER_CODE as u64,
+    vector = const SYSTEM_CALL_VECTOR,
+    handler = sym x86_64_system_call,
+    options(att_syntax)
+);
