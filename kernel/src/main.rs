@@ -23,6 +23,7 @@ mod panic;
 mod platform;
 mod suites;
 mod testing;
+mod user_hooks_stub;
 
 use arch::{Arch, Cpu, ExitStatus};
 use kernel_core::BootInfo;
