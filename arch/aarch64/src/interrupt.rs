@@ -1,0 +1,53 @@
+//! IRQs: masking them, idling until one comes, and handling one.
+//!
+//! The kernel runs with PSTATE.I set (IRQs masked) except inside [`wait_for_interrupt`];
+//! user mode runs with it clear. So an IRQ arrives either from EL0 (vector 9) or while the
+//! kernel idles (vector 5), and both come to [`handle`].
+
+use core::arch::asm;
+
+extern "Rust" {
+    /// The kernel's timer hook (`kernel_core::user_mode`): may switch threads.
+    fn kernel_timer_tick();
+}
+
+/// Unmasks IRQs on this CPU. A pending one is taken at once.
+pub fn enable() {
+    // SAFETY: unmasking IRQs; the handler saves and restores every register. No `nomem`:
+    // the handler may change memory, so this is also a compiler barrier.
+    unsafe { asm!("msr daifclr, #2", options(nostack)) };
+}
+
+/// Masks IRQs on this CPU.
+pub fn disable() {
+    // SAFETY: masking IRQs touches no memory; no `nomem` so it orders memory accesses too.
+    unsafe { asm!("msr daifset, #2", options(nostack)) };
+}
+
+/// Waits for an interrupt with IRQs unmasked, then masks them again. The pending IRQ is
+/// taken (and handled) between `wfi` and the mask.
+pub fn wait_for_interrupt() {
+    // SAFETY: as for `enable`: the handler preserves every register, and the timer hook it
+    // calls may switch threads and come back; the mask is restored before returning.
+    unsafe { asm!("msr daifclr, #2", "wfi", "msr daifset, #2") };
+}
+
+/// Called by the trap dispatcher for every IRQ, with IRQs masked.
+///
+/// The interrupt is ended (GICC_EOIR) before the kernel's timer hook runs, because the hook
+/// may switch to another thread and not come back for a long time: an interrupt still
+/// active at the GIC would block every later one of its priority.
+pub fn handle() {
+    let Some((acknowledged, id)) = crate::gic::acknowledge() else {
+        return;
+    };
+    if id == crate::timer::INTERRUPT_ID {
+        crate::timer::rearm();
+        crate::gic::end_of_interrupt(acknowledged);
+        // SAFETY: the kernel defines `kernel_timer_tick` with this signature, as the
+        // user-mode contract requires.
+        unsafe { kernel_timer_tick() };
+    } else {
+        crate::gic::end_of_interrupt(acknowledged);
+    }
+}

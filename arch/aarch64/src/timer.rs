@@ -1,0 +1,76 @@
+//! The generic timer: the EL1 virtual timer as the periodic tick, the virtual counter as
+//! the clock.
+//!
+//! The tick is CNTV_TVAL_EL0 loaded with `CNTFRQ_EL0 / hertz` counts and re-loaded on every
+//! interrupt, so a tick handled late delays the following ones (no catch-up storm after a
+//! long stretch with interrupts masked). It reaches the CPU as private peripheral interrupt
+//! 27 through the GIC. User mode gets no direct access to counters or timers (CNTKCTL_EL1 =
+//! 0): it asks the kernel for the time.
+
+use core::arch::asm;
+use core::sync::atomic::{AtomicU64, Ordering};
+use kernel_core::user_mode::MapDevice;
+
+/// The virtual timer's interrupt: PPI 11, interrupt id 16 + 11 = 27.
+pub const INTERRUPT_ID: u32 = 27;
+/// The timer's GIC priority: middling, well below the priority mask.
+const PRIORITY: u8 = 0xa0;
+/// CNTV_CTL_EL0.ENABLE with IMASK clear: the timer runs and raises its interrupt.
+const CONTROL_ENABLE: u64 = 1;
+const NANOSECONDS_PER_SECOND: u128 = 1_000_000_000;
+
+/// Counter ticks between timer interrupts; 0 until [`start`].
+static INTERVAL: AtomicU64 = AtomicU64::new(0);
+
+/// The counter frequency in hertz (CNTFRQ_EL0, set by firmware or QEMU).
+pub fn counter_frequency() -> u64 {
+    let frequency: u64;
+    // SAFETY: reading CNTFRQ_EL0 has no side effects.
+    unsafe { asm!("mrs {}, cntfrq_el0", out(reg) frequency, options(nomem, nostack)) };
+    frequency
+}
+
+/// Sets up the GIC and starts the virtual timer at `hertz` interrupts per second (at least
+/// one counter tick apart).
+pub fn start(hertz: u32, map_device: MapDevice) {
+    crate::gic::init(map_device);
+    crate::gic::enable(INTERRUPT_ID, PRIORITY);
+    let interval = (counter_frequency() / u64::from(hertz.max(1))).max(1);
+    INTERVAL.store(interval, Ordering::Relaxed);
+    // SAFETY: programs only the EL1 virtual timer and EL0's access to the timers; the
+    // interrupt it raises is handled by `crate::interrupt` once interrupts are unmasked.
+    unsafe {
+        asm!(
+            "msr cntkctl_el1, xzr",
+            "msr cntv_tval_el0, {interval}",
+            "msr cntv_ctl_el0, {enable}",
+            "isb",
+            interval = in(reg) interval,
+            enable = in(reg) CONTROL_ENABLE,
+            options(nomem, nostack)
+        )
+    };
+}
+
+/// Loads the next interval, which also clears the pending timer condition.
+pub fn rearm() {
+    let interval = INTERVAL.load(Ordering::Relaxed);
+    // SAFETY: writing CNTV_TVAL_EL0 only reprograms the virtual timer.
+    unsafe { asm!("msr cntv_tval_el0, {}", "isb", in(reg) interval, options(nomem, nostack)) };
+}
+
+/// Nanoseconds counted by the virtual counter since it started (machine reset; the boot
+/// code sets no virtual offset).
+pub fn monotonic_nanoseconds() -> u64 {
+    let count: u64;
+    // SAFETY: reading CNTVCT_EL0 has no side effects; the `isb` keeps the read from being
+    // taken early.
+    unsafe { asm!("isb", "mrs {}, cntvct_el0", out(reg) count, options(nomem, nostack)) };
+    nanoseconds(count, counter_frequency())
+}
+
+/// `count` counter ticks at `frequency` hertz, in nanoseconds, without overflow.
+fn nanoseconds(count: u64, frequency: u64) -> u64 {
+    let value = u128::from(count) * NANOSECONDS_PER_SECOND / u128::from(frequency.max(1));
+    u64::try_from(value).unwrap_or(u64::MAX)
+}
