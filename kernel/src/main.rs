@@ -8,8 +8,9 @@
 //!
 //! Boot order: the arch crate enters [`kernel_main`] with [`BootInfo`]; the kernel starts
 //! logging, reads the platform (memory map, initrd, command line), reads the initfs and its
-//! manifest, and then either runs the test suite the command line names or reports that
-//! the image has nothing more to run.
+//! manifest, brings up memory (frames, heap, its own page tables), and then either runs an
+//! in-kernel test suite (`boot`, `memory`) or starts the timer and init, the first process,
+//! and becomes the idle thread.
 #![no_std]
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -21,9 +22,12 @@ mod console;
 mod memory;
 mod panic;
 mod platform;
+mod process;
+mod schemes;
 mod suites;
+mod syscall;
 mod testing;
-mod user_hooks_stub;
+mod user_hooks;
 
 use arch::{Arch, Cpu, ExitStatus};
 use kernel_core::BootInfo;
@@ -63,16 +67,27 @@ pub fn kernel_main(boot: &BootInfo) -> ! {
         .manifest()
         .and_then(|m| m.image().ok())
         .and_then(|i| i.test_suite);
-    let status = match platform
+    let suite = platform
         .command_line
         .get("coherent.suite")
-        .or(manifest_suite)
-    {
-        Some(name) => suites::run(name, &platform, &layout),
-        None => {
-            info!("boot complete; this image has nothing more to run, powering off");
-            ExitStatus::Success
+        .or(manifest_suite);
+    if let Some(name) = suite.filter(|name| suites::is_in_kernel(name)) {
+        Cpu::power_off(suites::run(name, &platform, &layout));
+    }
+    start_init(&platform, suite.is_some())
+}
+
+/// Starts the timer and init, then becomes the idle thread.
+fn start_init(platform: &platform::Platform, test_image: bool) -> ! {
+    schemes::init(platform.initfs());
+    process::init(test_image);
+    user_hooks::start_timer();
+    match process::spawn("bin/init", &[b"/bin/init"], None) {
+        Ok(id) => info!("started init as process {id}"),
+        Err(error) => {
+            log::error!("cannot start init (/bin/init in the initfs): {error:?}");
+            Cpu::power_off(ExitStatus::Failure);
         }
-    };
-    Cpu::power_off(status)
+    }
+    process::run_idle()
 }

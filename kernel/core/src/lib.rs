@@ -21,6 +21,7 @@ pub mod elf;
 pub mod flags;
 pub mod layout;
 pub mod paging;
+pub mod path;
 pub mod ranges;
 #[allow(
     unsafe_code,

@@ -8,7 +8,9 @@
 //! - the kernel image at `KERNEL_IMAGE_BASE + physical`: text read-execute, read-only data
 //!   read-only, data and `.bss` read-write no-execute (W^X), with the page below the boot stack
 //!   left unmapped as its guard;
-//! - device registers mapped on demand into the device window (the aarch64 console first).
+//! - device registers mapped on demand into the device window (the aarch64 console first);
+//! - one pinned page in the kernel-stacks window and one in the device window, so their
+//!   top-level entries exist before any process root copies them.
 //!
 //! The lower half stays empty: it belongs to processes.
 
@@ -16,7 +18,8 @@ use super::frames;
 use super::physical::PhysicalLayout;
 use crate::arch::{Arch, Cpu};
 use kernel_core::layout::{
-    DEVICE_WINDOW_BASE, DEVICE_WINDOW_SIZE, KERNEL_IMAGE_BASE, LINEAR_MAP_BASE, PAGE_SIZE,
+    DEVICE_WINDOW_BASE, DEVICE_WINDOW_SIZE, KERNEL_IMAGE_BASE, KERNEL_STACKS_BASE, LINEAR_MAP_BASE,
+    PAGE_SIZE,
 };
 use kernel_core::paging::{
     MapError, PageSizes, PageTable, PhysicalAccess, TableFrames, Translation,
@@ -100,6 +103,7 @@ pub fn init(layout: &PhysicalLayout) {
         );
     }
     map_kernel_image(&mut table);
+    pin_shared_regions(&mut table);
     let root = table.root();
     let mut space = KernelSpace {
         table,
@@ -121,6 +125,27 @@ pub fn init(layout: &PhysicalLayout) {
         "kernel address space active: root {root:#x}, {} MiB linear map, {tables} tables",
         linear.total() >> 20
     );
+}
+
+/// Maps one read-only zero page at the start of the kernel-stacks window and at the end of
+/// the device window, never unmapped. Their top-level entries then exist before any process
+/// root is made and never go away: x86_64 copies the kernel's top-level entries into each
+/// process root once, so a top-level table created or freed later would not be seen there.
+fn pin_shared_regions(table: &mut KernelTable) {
+    for address in [
+        KERNEL_STACKS_BASE,
+        DEVICE_WINDOW_BASE + DEVICE_WINDOW_SIZE - PAGE_SIZE,
+    ] {
+        let frame = frames::allocate_zeroed(1).expect("no frame to pin a kernel region");
+        map_or_panic(
+            table,
+            address,
+            frame.physical,
+            PAGE_SIZE,
+            PageFlags::kernel(),
+            PageSizes::Small,
+        );
+    }
 }
 
 fn map_or_panic(
@@ -287,6 +312,14 @@ pub fn for_each_leaf(visit: impl FnMut(kernel_core::paging::Leaf)) {
     if let Some(space) = KERNEL_SPACE.lock().as_ref() {
         space.table.for_each_leaf(&LinearAccess, visit);
     }
+}
+
+/// The physical address of the kernel's root table.
+pub fn root() -> u64 {
+    KERNEL_SPACE
+        .lock()
+        .as_ref()
+        .map_or(0, |space| space.table.root())
 }
 
 /// How many tables the kernel's tree has now.

@@ -14,6 +14,11 @@ use log::error;
 
 pub use boot::deliberate_fault;
 
+/// Whether suite `name` runs inside the kernel (the others are user programs under init).
+pub fn is_in_kernel(name: &str) -> bool {
+    matches!(name, "boot" | "memory")
+}
+
 /// Runs the suite `name` and returns the status to power off with.
 pub fn run(name: &str, platform: &Platform, layout: &PhysicalLayout) -> ExitStatus {
     match name {

@@ -22,9 +22,22 @@ pub struct ClosingLine {
     pub failed: u32,
 }
 
-/// Parses a `test NAME ... ok|FAILED` line.
+/// `line` without the `[process-name] ` tag the kernel's `debug:` scheme puts before each
+/// line a user program writes (a tag holds no white space, unlike the kernel's own
+/// `[LEVEL target]` log prefix, which is left alone).
+pub fn untagged(line: &str) -> &str {
+    let Some(rest) = line.strip_prefix('[') else {
+        return line;
+    };
+    match rest.split_once("] ") {
+        Some((tag, text)) if !tag.is_empty() && !tag.contains(char::is_whitespace) => text,
+        _ => line,
+    }
+}
+
+/// Parses a `test NAME ... ok|FAILED` line, tagged by a process or not.
 pub fn parse_test_line(line: &str) -> Option<TestLine> {
-    let rest = line.trim_end().strip_prefix("test ")?;
+    let rest = untagged(line).trim_end().strip_prefix("test ")?;
     let (name, result) = rest.rsplit_once(" ... ")?;
     let passed = match result {
         "ok" => true,
@@ -37,9 +50,9 @@ pub fn parse_test_line(line: &str) -> Option<TestLine> {
     })
 }
 
-/// Parses a `LABEL: N passed, N failed` line.
+/// Parses a `LABEL: N passed, N failed` line, tagged by a process or not.
 pub fn parse_closing_line(line: &str) -> Option<ClosingLine> {
-    let (label, counts) = line.trim_end().split_once(": ")?;
+    let (label, counts) = untagged(line).trim_end().split_once(": ")?;
     if label.is_empty() || label.contains(char::is_whitespace) {
         return None;
     }
@@ -195,6 +208,32 @@ mod tests {
         );
         assert_eq!(parse_closing_line("dma aarch64: 14 passed, 0 failed"), None);
         assert_eq!(parse_closing_line("x: 1 passed"), None);
+    }
+
+    #[test]
+    fn process_tags_are_stripped_but_log_prefixes_are_not() {
+        assert_eq!(untagged("[process-tests] test a ... ok"), "test a ... ok");
+        assert_eq!(
+            untagged("[INFO  kernel] test a ... ok"),
+            "[INFO  kernel] test a ... ok"
+        );
+        assert_eq!(untagged("[] x"), "[] x");
+        assert_eq!(
+            parse_test_line("[process-tests] test spawn ... FAILED"),
+            Some(TestLine {
+                name: "spawn".into(),
+                passed: false
+            })
+        );
+        assert_eq!(
+            parse_closing_line("[process-tests] process-x86_64: 11 passed, 0 failed"),
+            Some(ClosingLine {
+                label: "process-x86_64".into(),
+                passed: 11,
+                failed: 0
+            })
+        );
+        assert_eq!(parse_test_line("[INFO  kernel] test a ... ok"), None);
     }
 
     #[test]

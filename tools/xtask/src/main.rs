@@ -10,6 +10,9 @@
 //! - `lint`: clippy with warnings denied over the host crates and the kernel on both CPUs
 //!   (also part of `test`).
 //!
+//! - `bench`: the host benchmarks (the DMA pool against Linux's bitmap allocator); tables on
+//!   the terminal, machine-readable results under `target/bench/`.
+//!
 //! Every command first makes sure the bare-metal Rust targets and QEMU are installed.
 
 mod guest;
@@ -44,7 +47,8 @@ struct Options {
     profile: Profile,
 }
 
-const USAGE: &str = "usage: cargo xtask build|run|test|lint [--arch x86_64|aarch64] [--release]";
+const USAGE: &str =
+    "usage: cargo xtask build|run|test|lint|bench [--arch x86_64|aarch64] [--release]";
 
 fn parse(arguments: &[String]) -> Result<Options> {
     let mut options = Options {
@@ -99,6 +103,7 @@ fn dispatch(options: Options) -> Result<()> {
             Ok(())
         }
         "lint" => guest::lint(),
+        "bench" => bench(),
         "run" => {
             toolchain::ensure_qemu()?;
             let arch = arches_or(&options.arches, &[Arch::X86_64])[0];
@@ -122,6 +127,25 @@ pub fn machine(arch: Arch, kernel: PathBuf, initrd: PathBuf, stem: &str) -> Resu
         machine.device_tree = Some(platform::device_tree_for(&machine, &directory, stem)?);
     }
     Ok(machine)
+}
+
+fn bench() -> Result<()> {
+    let status = std::process::Command::new(env!("CARGO"))
+        .current_dir(workspace_root())
+        .args(["bench", "--package", "dma-pool"])
+        .status()
+        .map_err(|error| format!("cannot run cargo bench: {error}"))?;
+    if status.success() {
+        println!(
+            "results: {}",
+            workspace_root()
+                .join("target/bench/dma-pool.json")
+                .display()
+        );
+        Ok(())
+    } else {
+        fail(format!("cargo bench failed ({status})"))
+    }
 }
 
 fn arches_or(chosen: &[Arch], default: &[Arch]) -> Vec<Arch> {

@@ -8,21 +8,30 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-/// A guest suite: its name and how long it may take under TCG.
+/// A guest suite: its name, how long it may take under TCG, and the processes its image's
+/// manifest starts (none for the suites that run inside the kernel).
 struct GuestSuite {
     name: &'static str,
     deadline: Duration,
+    processes: &'static str,
 }
 
 /// Every guest suite, in the order they run.
-const SUITES: [GuestSuite; 2] = [
+const SUITES: [GuestSuite; 3] = [
     GuestSuite {
         name: "boot",
         deadline: Duration::from_secs(60),
+        processes: "",
     },
     GuestSuite {
         name: "memory",
         deadline: Duration::from_secs(180),
+        processes: "",
+    },
+    GuestSuite {
+        name: "process",
+        deadline: Duration::from_secs(240),
+        processes: crate::user::PROCESS_TEST_MANIFEST,
     },
 ];
 
@@ -65,11 +74,12 @@ pub fn run(arches: &[Arch], profile: Profile) -> Result<()> {
     for &arch in arches {
         banner(&format!("building the {} kernel", arch.name()));
         let kernel = guest::build_kernel(arch, profile)?;
-        images.push((arch, kernel));
+        let programs = crate::user::user_programs(arch, profile)?;
+        images.push((arch, kernel, programs));
     }
 
-    if let Some((_, kernel)) = images.iter().find(|(arch, _)| *arch == Arch::X86_64) {
-        let initrd = suite_initfs(Arch::X86_64, "boot")?;
+    if let Some((_, kernel, _)) = images.iter().find(|(arch, _, _)| *arch == Arch::X86_64) {
+        let initrd = suite_initfs(Arch::X86_64, &SUITES[0], &[])?;
         if let Some(reason) = harness::qemu::confirm_kvm(kernel, &initrd) {
             println!(
                 "xtask: /dev/kvm is present but cannot run coherent here ({reason}); using TCG"
@@ -89,9 +99,9 @@ pub fn run(arches: &[Arch], profile: Profile) -> Result<()> {
         "--ignored",
         "--nocapture",
     ]);
-    for (arch, kernel) in &images {
+    for (arch, kernel, _) in &images {
         self_test.arg(format!("{}_", arch.name()));
-        let initrd = suite_initfs(*arch, "boot")?;
+        let initrd = suite_initfs(*arch, &SUITES[0], &[])?;
         let variable = arch.name().to_uppercase();
         if harness::Accelerator::detect(*arch).0 == harness::Accelerator::Tcg {
             self_test.env("COHERENT_ACCEL", "tcg");
@@ -112,9 +122,9 @@ pub fn run(arches: &[Arch], profile: Profile) -> Result<()> {
         },
     });
 
-    for (arch, kernel) in &images {
+    for (arch, kernel, programs) in &images {
         for suite in &SUITES {
-            outcomes.push(run_suite(*arch, kernel, suite)?);
+            outcomes.push(run_suite(*arch, kernel, programs, suite)?);
         }
     }
 
@@ -136,8 +146,13 @@ pub fn run(arches: &[Arch], profile: Profile) -> Result<()> {
     }
 }
 
-fn run_suite(arch: Arch, kernel: &Path, suite: &GuestSuite) -> Result<Outcome> {
-    let initrd = suite_initfs(arch, suite.name)?;
+fn run_suite(
+    arch: Arch,
+    kernel: &Path,
+    programs: &[(String, Vec<u8>)],
+    suite: &GuestSuite,
+) -> Result<Outcome> {
+    let initrd = suite_initfs(arch, suite, programs)?;
     let stem = format!("test-{}-{}", suite.name, arch.name());
     let mut machine = crate::machine(arch, kernel.to_path_buf(), initrd, &stem)?;
     machine.command_line = format!("coherent.expect-ram-mib={}", machine.memory_mib);
@@ -171,11 +186,14 @@ fn run_suite(arch: Arch, kernel: &Path, suite: &GuestSuite) -> Result<Outcome> {
     })
 }
 
-fn suite_initfs(arch: Arch, suite: &str) -> Result<PathBuf> {
-    let path = guest::guest_target_directory()
-        .join("images")
-        .join(format!("test-{suite}-{}.cpio", arch.name()));
-    guest::build_initfs(&guest::test_manifest(suite)?, &path, &[])?;
+fn suite_initfs(arch: Arch, suite: &GuestSuite, programs: &[(String, Vec<u8>)]) -> Result<PathBuf> {
+    let path = guest::guest_target_directory().join("images").join(format!(
+        "test-{}-{}.cpio",
+        suite.name,
+        arch.name()
+    ));
+    let manifest = format!("{}{}", guest::test_manifest(suite.name)?, suite.processes);
+    guest::build_initfs(&manifest, &path, programs)?;
     Ok(path)
 }
 

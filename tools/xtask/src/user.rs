@@ -43,15 +43,10 @@ const NOT_AN_ELF: (&str, &str) = (
     "This file is not an ELF program; spawning it must fail with ENOEXEC.\n",
 );
 
-/// The `[process]` section that makes a test image run the `process` suite; append it to
-/// the suite's manifest.
-#[allow(
-    dead_code,
-    reason = "the process suite is not in xtask's suite list until the kernel runs processes"
-)]
-pub fn process_test_manifest() -> &'static str {
-    "\n[process.process-tests]\npath = \"/bin/process-tests\"\n"
-}
+/// The `[process]` section that makes a test image run the `process` suite; appended to the
+/// suite's manifest by `cargo xtask test`.
+pub const PROCESS_TEST_MANIFEST: &str =
+    "\n[process.process-tests]\npath = \"/bin/process-tests\"\n";
 
 /// Where user-program build products go.
 pub fn user_target_directory() -> PathBuf {
@@ -254,7 +249,7 @@ mod tests {
     fn the_process_suite_manifest_is_valid() {
         let text = format!(
             "[image]\nname = \"test-process\"\ntest-suite = \"process\"\n{}",
-            process_test_manifest()
+            PROCESS_TEST_MANIFEST
         );
         let manifest = image::manifest::Manifest::parse(&text).unwrap();
         manifest.validate().unwrap();

@@ -1,0 +1,78 @@
+//! Open files and the per-process descriptor table.
+
+use alloc::sync::Arc;
+use alloc::vec::Vec;
+use spin::Mutex;
+
+/// The most descriptors a process may hold.
+pub const MAX_DESCRIPTORS: usize = 256;
+
+/// What an open descriptor refers to: a kernel scheme's open file.
+pub enum OpenFile {
+    /// `debug:`: console output, one log line per `\n`, tagged with the writer's name.
+    Debug {
+        /// The process name that opened it.
+        name: alloc::string::String,
+        /// Bytes of the current, unfinished line.
+        line: Vec<u8>,
+    },
+    /// A read-only byte buffer: an initfs file or a `sys:` text.
+    Bytes {
+        /// The contents.
+        data: Bytes,
+        /// The read position.
+        offset: usize,
+    },
+}
+
+/// Read-only contents: borrowed from the initfs or made at open time.
+pub enum Bytes {
+    /// An initfs file.
+    Static(&'static [u8]),
+    /// Text generated when the file was opened.
+    Owned(Vec<u8>),
+}
+
+impl Bytes {
+    /// The bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        match self {
+            Bytes::Static(bytes) => bytes,
+            Bytes::Owned(bytes) => bytes,
+        }
+    }
+}
+
+/// A shared open file (descriptors made by `dup` share one, and its position).
+pub type File = Arc<Mutex<OpenFile>>;
+
+/// A process's descriptors: index = descriptor number.
+#[derive(Default)]
+pub struct FileTable {
+    slots: Vec<Option<File>>,
+}
+
+impl FileTable {
+    /// Installs `file` at the lowest free number; `None` when the table is full.
+    pub fn insert(&mut self, file: File) -> Option<usize> {
+        if let Some(index) = self.slots.iter().position(Option::is_none) {
+            self.slots[index] = Some(file);
+            return Some(index);
+        }
+        if self.slots.len() >= MAX_DESCRIPTORS {
+            return None;
+        }
+        self.slots.push(Some(file));
+        Some(self.slots.len() - 1)
+    }
+
+    /// The file behind descriptor `number`.
+    pub fn get(&self, number: usize) -> Option<File> {
+        self.slots.get(number)?.clone()
+    }
+
+    /// Removes descriptor `number`; `None` if it was not open.
+    pub fn remove(&mut self, number: usize) -> Option<File> {
+        self.slots.get_mut(number)?.take()
+    }
+}

@@ -1,0 +1,386 @@
+//! Processes: address space, kernel stack, descriptors, and their lifecycle.
+//!
+//! A process has one thread. It runs in user mode until a system call, a fault or the timer
+//! brings it into the kernel on its own kernel stack (see `kernel_core::user_mode`). The
+//! kernel is never preempted (interrupts stay masked in it); it switches threads only in
+//! [`reschedule`], called when a process blocks, yields, exits or is preempted by the tick.
+//!
+//! Lifecycle: [`spawn`] loads an initfs program into a new address space and queues it;
+//! [`exit_current`] frees the address space and descriptors at once, wakes the parent and
+//! leaves a zombie holding only its kernel stack until the parent reaps it with [`wait`].
+//! Orphans go to init (process 1). When init ends, the machine powers off with its status.
+
+mod files;
+pub mod loader;
+mod scheduler;
+pub mod space;
+mod stack;
+
+pub use files::{Bytes, File, FileTable, OpenFile};
+pub use scheduler::{reschedule, run_idle, sleep_until, tick};
+
+use crate::arch::{Arch, Cpu, ExitStatus};
+use crate::memory::kernel_space;
+use alloc::boxed::Box;
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::string::String;
+use alloc::vec::Vec;
+use kernel_core::abi::EXIT_KILLED;
+use kernel_core::elf::Machine;
+use kernel_core::user_mode::UserMode;
+use log::{info, warn};
+use space::UserSpace;
+use spin::Mutex;
+use stack::KernelStack;
+
+/// A process number. 0 is the idle thread, 1 is init.
+pub type ProcessId = u32;
+
+/// The idle thread: the boot thread after it started init.
+pub const IDLE: ProcessId = 0;
+/// The first user process.
+pub const INIT: ProcessId = 1;
+
+/// What a process is doing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Waiting in the run queue.
+    Ready,
+    /// On the CPU.
+    Running,
+    /// Asleep until the monotonic clock reaches this many nanoseconds.
+    Sleeping(u64),
+    /// Waiting for a child to exit.
+    WaitingForChild,
+    /// Ended with this status (see `kernel_core::abi::EXIT_KILLED`), not yet reaped.
+    Exited(u64),
+}
+
+/// Where a new process starts in user mode.
+#[derive(Clone, Copy, Debug)]
+struct Start {
+    entry: u64,
+    stack_pointer: u64,
+    arguments: u64,
+}
+
+/// One process.
+pub struct Process {
+    /// Its number.
+    pub id: ProcessId,
+    /// A short name (the program's file name) for logs.
+    pub name: String,
+    /// Who waits for it.
+    pub parent: Option<ProcessId>,
+    /// What it is doing.
+    pub state: State,
+    /// Its address space (`None` for the idle thread and after exit).
+    pub space: Option<UserSpace>,
+    /// Its open files.
+    pub files: FileTable,
+    stack: Option<KernelStack>,
+    context: Box<<Cpu as UserMode>::Context>,
+    start: Option<Start>,
+}
+
+/// Every process, the run queue and who is running.
+pub struct Processes {
+    /// By number.
+    pub map: BTreeMap<ProcessId, Process>,
+    ready: VecDeque<ProcessId>,
+    /// The running process.
+    pub current: ProcessId,
+    next_id: ProcessId,
+    /// Whether the image is a test image (init may power off).
+    pub test_image: bool,
+}
+
+/// The process table.
+pub static PROCESSES: Mutex<Option<Processes>> = Mutex::new(None);
+
+/// The CPU programs must be built for.
+pub fn machine() -> Machine {
+    if Cpu::TARGET == "x86_64" {
+        Machine::X86_64
+    } else {
+        Machine::Aarch64
+    }
+}
+
+/// Sets up the table with the boot thread as the idle thread.
+pub fn init(test_image: bool) {
+    let idle = Process {
+        id: IDLE,
+        name: "idle".into(),
+        parent: None,
+        state: State::Running,
+        space: None,
+        files: FileTable::default(),
+        stack: None,
+        context: Box::default(),
+        start: None,
+    };
+    let mut map = BTreeMap::new();
+    map.insert(IDLE, idle);
+    *PROCESSES.lock() = Some(Processes {
+        map,
+        ready: VecDeque::new(),
+        current: IDLE,
+        next_id: INIT,
+        test_image,
+    });
+}
+
+/// Runs `body` with the process table.
+///
+/// # Panics
+/// If [`init`] has not run: a broken boot order.
+pub fn with<R>(body: impl FnOnce(&mut Processes) -> R) -> R {
+    body(
+        PROCESSES
+            .lock()
+            .as_mut()
+            .expect("process table used before process::init"),
+    )
+}
+
+/// The running process's number.
+pub fn current() -> ProcessId {
+    with(|table| table.current)
+}
+
+/// Why a spawn failed.
+#[derive(Debug)]
+pub enum SpawnError {
+    /// No such file in the initfs (ENOENT).
+    NotFound,
+    /// Not a loadable program (ENOEXEC).
+    NotExecutable,
+    /// Out of memory (ENOMEM).
+    OutOfMemory,
+    /// Arguments too large (EINVAL).
+    BadArguments,
+}
+
+/// Loads the initfs program at `path` as a new child of `parent` and queues it.
+pub fn spawn(
+    path: &str,
+    arguments: &[&[u8]],
+    parent: Option<ProcessId>,
+) -> Result<ProcessId, SpawnError> {
+    let file = crate::schemes::initfs_file(path).ok_or(SpawnError::NotFound)?;
+    let loaded = loader::load(file, machine(), arguments).map_err(|error| match error {
+        loader::LoadError::Elf(_) => SpawnError::NotExecutable,
+        loader::LoadError::Memory(_) => SpawnError::OutOfMemory,
+        loader::LoadError::ArgumentsTooLarge => SpawnError::BadArguments,
+    })?;
+    let Some(stack) = KernelStack::new() else {
+        loaded.space.destroy();
+        return Err(SpawnError::OutOfMemory);
+    };
+    let name: String = path.rsplit('/').next().unwrap_or(path).into();
+    let mut context: Box<<Cpu as UserMode>::Context> = Box::default();
+    let id = with(|table| {
+        let id = table.next_id;
+        table.next_id += 1;
+        id
+    });
+    Cpu::initialize_context(&mut context, stack.top(), process_start, id as usize);
+    let process = Process {
+        id,
+        name,
+        parent,
+        state: State::Ready,
+        space: Some(loaded.space),
+        files: FileTable::default(),
+        stack: Some(stack),
+        context,
+        start: Some(Start {
+            entry: loaded.entry,
+            stack_pointer: loaded.stack_pointer,
+            arguments: loaded.arguments,
+        }),
+    };
+    with(|table| {
+        table.map.insert(id, process);
+        table.ready.push_back(id);
+    });
+    Ok(id)
+}
+
+/// The first code a new process runs, on its kernel stack: into user mode.
+extern "C" fn process_start(id: usize) -> ! {
+    let (start, top) = with(|table| {
+        let process = table
+            .map
+            .get_mut(&(id as ProcessId))
+            .expect("a starting process exists");
+        let start = process.start.take().expect("a process starts once");
+        (
+            start,
+            process
+                .stack
+                .as_ref()
+                .expect("user processes have a kernel stack")
+                .top(),
+        )
+    });
+    // SAFETY: `reschedule` activated this process's root, which maps the entry point and the
+    // stack for user mode (the loader made both).
+    unsafe { Cpu::enter_user(start.entry, start.stack_pointer, start.arguments, top) }
+}
+
+/// Ends the running process with `status` and switches away for good.
+pub fn exit_current(status: u64) -> ! {
+    let (space, files, id, name) = with(|table| {
+        let id = table.current;
+        let init_waiting = table
+            .map
+            .get(&INIT)
+            .is_some_and(|init| init.state == State::WaitingForChild);
+        let mut orphans = false;
+        for child in table
+            .map
+            .values_mut()
+            .filter(|process| process.parent == Some(id))
+        {
+            child.parent = Some(INIT);
+            orphans |= matches!(child.state, State::Exited(_));
+        }
+        let process = table.map.get_mut(&id).expect("the running process exists");
+        process.state = State::Exited(status);
+        let parent = process.parent;
+        let taken = (
+            process.space.take(),
+            core::mem::take(&mut process.files),
+            id,
+            process.name.clone(),
+        );
+        if let Some(parent) = parent {
+            table.wake_if(parent, |state| state == State::WaitingForChild);
+        }
+        if orphans && init_waiting {
+            table.wake_if(INIT, |state| state == State::WaitingForChild);
+        }
+        taken
+    });
+    drop(files);
+    if let Some(space) = space {
+        // SAFETY: the kernel's root maps everything the kernel uses; we leave the dying
+        // space's root before freeing its tables.
+        unsafe { Cpu::activate_user_root(kernel_space::root()) };
+        space.destroy();
+    }
+    if id == INIT {
+        let ok = status == 0;
+        if ok {
+            info!("init exited with status 0; powering off");
+        } else {
+            warn!("init exited with status {status:#x}; powering off");
+        }
+        Cpu::power_off(if ok {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Failure
+        });
+    }
+    let _ = name;
+    reschedule(false);
+    unreachable!("an exited process was scheduled again");
+}
+
+/// Kills the running process after a fault in user mode.
+pub fn kill_current(fault: kernel_core::Fault, instruction: u64) -> ! {
+    let (id, name) = with(|table| {
+        let process = &table.map[&table.current];
+        (process.id, process.name.clone())
+    });
+    warn!(
+        "process {name} ({id}) killed: {} at {:#x} (pc {instruction:#x})",
+        fault.cause, fault.address
+    );
+    exit_current(EXIT_KILLED)
+}
+
+/// Why `wait` returned nothing.
+#[derive(Debug, PartialEq, Eq)]
+pub enum WaitError {
+    /// No child matches (ECHILD).
+    NoChild,
+}
+
+/// Waits for a child (`pid` 0 = any) to exit and reaps it; `Ok(None)` with `no_hang` when
+/// none has exited yet.
+pub fn wait(pid: ProcessId, no_hang: bool) -> Result<Option<(ProcessId, u64)>, WaitError> {
+    loop {
+        let outcome = with(|table| {
+            let me = table.current;
+            let matches =
+                |process: &Process| process.parent == Some(me) && (pid == 0 || process.id == pid);
+            if !table.map.values().any(matches) {
+                return Err(WaitError::NoChild);
+            }
+            let exited = table
+                .map
+                .values()
+                .find(|process| matches(process) && matches!(process.state, State::Exited(_)))
+                .map(|process| process.id);
+            if let Some(child) = exited {
+                let process = table.map.remove(&child).expect("found above");
+                let State::Exited(status) = process.state else {
+                    unreachable!()
+                };
+                return Ok(Some((child, status)));
+            }
+            if no_hang {
+                return Ok(None);
+            }
+            table.map.get_mut(&me).expect("running").state = State::WaitingForChild;
+            Ok(Some((0, 0)))
+        })?;
+        match outcome {
+            Some((0, _)) => reschedule(false),
+            other => return Ok(other),
+        }
+    }
+}
+
+impl Processes {
+    /// Queues `id` if its state satisfies `condition`.
+    pub fn wake_if(&mut self, id: ProcessId, condition: impl Fn(State) -> bool) {
+        if let Some(process) = self.map.get_mut(&id) {
+            if condition(process.state) {
+                process.state = State::Ready;
+                self.ready.push_back(id);
+            }
+        }
+    }
+
+    /// The running process.
+    pub fn running(&mut self) -> &mut Process {
+        let current = self.current;
+        self.map
+            .get_mut(&current)
+            .expect("the running process exists")
+    }
+}
+
+/// A snapshot for `sys:processes`: (id, parent, name, state, pages owned).
+pub fn list() -> Vec<(ProcessId, Option<ProcessId>, String, State, u64)> {
+    with(|table| {
+        table
+            .map
+            .values()
+            .map(|process| {
+                let pages = process.space.as_ref().map_or(0, UserSpace::owned_pages);
+                (
+                    process.id,
+                    process.parent,
+                    process.name.clone(),
+                    process.state,
+                    pages,
+                )
+            })
+            .collect()
+    })
+}

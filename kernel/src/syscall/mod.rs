@@ -1,0 +1,53 @@
+//! System calls: the Redox ABI plus coherent's own numbers (`kernel_core::abi`).
+//!
+//! Every call checks its arguments — descriptor, flags, lengths, and each pointer against the
+//! caller's address space — before it changes anything; a bad request gets an errno and
+//! leaves the system as it was. Errors return as `-errno`.
+
+mod files;
+mod memory;
+mod processes;
+mod time;
+pub mod user_memory;
+
+use kernel_core::abi;
+use kernel_core::user_mode::UserRegisters;
+use redox_syscall::error::ENOSYS;
+use redox_syscall::number as redox;
+
+/// A system call's outcome: a value or an errno.
+pub type Outcome = Result<usize, i32>;
+
+/// Runs the system call in `frame` and stores its result there.
+pub fn dispatch(frame: &mut impl UserRegisters) {
+    let argument = |index| frame.system_call_argument(index);
+    let [a, b, c, d] = [argument(0), argument(1), argument(2), argument(3)];
+    let outcome = match frame.system_call_number() {
+        redox::SYS_WRITE => files::write(a, b, c),
+        redox::SYS_READ => files::read(a, b, c),
+        redox::SYS_CLOSE => files::close(a),
+        redox::SYS_LSEEK => files::seek(a, b as isize, c),
+        redox::SYS_FSTAT => files::status(a, b, c),
+        abi::SYS_OPEN => files::open(a, b, c),
+        abi::SYS_DUP => files::duplicate(a),
+        redox::SYS_FMAP => memory::map(a, b, c),
+        redox::SYS_FUNMAP => memory::unmap(a, b),
+        redox::SYS_MPROTECT => memory::protect(a, b, c),
+        redox::SYS_YIELD => {
+            crate::process::reschedule(true);
+            Ok(0)
+        }
+        redox::SYS_CLOCK_GETTIME => time::clock_get_time(a, b),
+        redox::SYS_NANOSLEEP => time::sleep(a, b),
+        abi::SYS_EXIT => crate::process::exit_current(u64::from(a as u32)),
+        abi::SYS_SPAWN => processes::spawn(a, b, c, d),
+        abi::SYS_WAITPID => processes::wait(a, b, c),
+        abi::SYS_GETPID => Ok(crate::process::current() as usize),
+        abi::SYS_POWER_OFF => processes::power_off(a),
+        _ => Err(ENOSYS),
+    };
+    frame.set_system_call_result(match outcome {
+        Ok(value) => value,
+        Err(errno) => (-(errno as isize)) as usize,
+    });
+}

@@ -1,0 +1,40 @@
+//! The kernel's side of the user-mode contract: the hooks the arch crate calls on a system
+//! call, a timer tick and a user fault (see `kernel_core::user_mode`).
+
+use crate::arch::Cpu;
+use crate::memory::kernel_space;
+use kernel_core::user_mode::{UserMode, UserRegisters};
+use kernel_core::{CacheType, Fault};
+
+/// Timer ticks per second: the scheduling quantum is 10 ms.
+pub const TICK_HERTZ: u32 = 100;
+
+/// A system call from user mode.
+#[no_mangle]
+pub fn kernel_system_call(frame: &mut <Cpu as UserMode>::UserFrame) {
+    crate::syscall::dispatch(frame);
+}
+
+/// A timer tick.
+#[no_mangle]
+pub fn kernel_timer_tick() {
+    crate::process::tick();
+}
+
+/// A fault in user mode: the process dies, the kernel goes on.
+#[no_mangle]
+pub fn kernel_user_fault(frame: &mut <Cpu as UserMode>::UserFrame, fault: Fault) {
+    crate::process::kill_current(fault, frame.instruction_pointer());
+}
+
+/// Starts the scheduling tick, mapping the timer's registers into the device window.
+///
+/// # Panics
+/// If the registers cannot be mapped: the kernel cannot schedule without a timer.
+pub fn start_timer() {
+    let mut map = |physical: u64, size: u64| {
+        kernel_space::map_device(physical, size, CacheType::Device)
+            .expect("cannot map the timer's registers")
+    };
+    Cpu::start_timer(TICK_HERTZ, &mut map);
+}
