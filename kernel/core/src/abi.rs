@@ -41,3 +41,36 @@ pub const USER_STACK_TOP: u64 = 0x0000_7fff_ffff_0000;
 pub const USER_STACK_SIZE: u64 = 256 * 1024;
 /// Where user programs are linked (the ELF's lowest segment may not start below).
 pub const USER_IMAGE_BASE: u64 = 0x0000_0000_0040_0000;
+
+/// User schemes: how a server process talks to the kernel (coherent's wire convention around
+/// `redox_syscall::schemev2::{Sqe, Cqe}`).
+///
+/// Registering: a process whose manifest entry lists `NAME` in `schemes` opens `:NAME`
+/// (`SYS_OPEN`), getting the scheme socket. Others get `EACCES`; a taken name `EEXIST`.
+///
+/// Serving: `read(socket, buffer)` blocks until a request arrives and returns one message:
+/// an `Sqe` (`tag` = request id, `caller` = client pid) immediately followed by its payload
+/// bytes (the client's path, write data or call input), `args[1]` bytes long. The buffer must
+/// hold at least `size_of::<Sqe>() + SCHEME_MAX_PAYLOAD` bytes. `write(socket, message)`
+/// answers: a `Cqe` (same `tag`, `result` = value or `-errno` as `u64`) followed by payload
+/// bytes for `Read`/`Call` (copied into the client's buffer, at most what it asked for).
+///
+/// | opcode | args | the client sees |
+/// | --- | --- | --- |
+/// | `OpenAt` | `[0, path_len, flags]`, payload = path inside the scheme | a descriptor bound to the handle number the server returns |
+/// | `Read` | `[handle, 0, capacity]` | the reply payload; result = its length |
+/// | `Write` | `[handle, len]`, payload = the bytes | result |
+/// | `Call` | `[handle, len, capacity]`, payload = input | reply payload copied over its buffer; result = its length |
+/// | `MmapPrep` | `[handle, offset, size, prot]` | the server replies with a page-aligned address of `size` bytes in its own space; the kernel maps those frames into the client with the server mapping's memory type and no wider rights |
+/// | `Munmap` | `[handle, offset, size]` | sent when the client unmaps (or exits); reply ignored |
+/// | `Close` | `[handle]` | sent one-way when the client closes or exits; never answered |
+///
+/// A server that exits fails its pending requests with `EIO` and unregisters its name.
+pub const SCHEME_MAX_PAYLOAD: usize = 4096;
+
+/// `memory:` (kernel scheme, for the process granted the `memory` scheme in the manifest,
+/// i.e. dmad): `read` of `memory:pools` gives one text line per declared DMA pool,
+/// `pool NAME PHYSICAL DEVICE_BASE SIZE MAP|no-map DEVICE[,DEVICE...]` with hexadecimal
+/// numbers (`0x...`); `fmap` of a descriptor for `memory:pool/NAME` maps `[offset, offset +
+/// size)` of that pool into the caller, write-combining, read-write, never executable.
+pub const MEMORY_SCHEME: &str = "memory";
