@@ -19,6 +19,7 @@ extern crate alloc;
 
 mod arch;
 mod console;
+mod ipc;
 mod memory;
 mod panic;
 mod platform;
@@ -80,6 +81,7 @@ pub fn kernel_main(boot: &BootInfo) -> ! {
 /// Starts the timer and init, then becomes the idle thread.
 fn start_init(platform: &platform::Platform, test_image: bool) -> ! {
     schemes::init(platform.initfs());
+    ipc::load_grants(platform.manifest().as_ref());
     process::init(test_image);
     user_hooks::start_timer();
     match process::spawn("bin/init", &[b"/bin/init"], None) {

@@ -30,6 +30,7 @@ pub fn init(platform: &Platform) -> PhysicalLayout {
     unsafe { heap::init() };
     let layout = PhysicalLayout::discover(platform);
     layout.log_table();
+    pools::publish(&layout.pools);
     frames::init(&layout.usable);
     kernel_space::init(&layout);
     if !heap::grow(2048) {

@@ -61,6 +61,19 @@ impl DeclaredPool {
     }
 }
 
+/// The pools as declared at boot, for the `memory:` facility.
+static PUBLISHED: spin::Mutex<PoolTable> = spin::Mutex::new(PoolTable::new());
+
+/// Makes `table` the pool table `memory:` serves.
+pub fn publish(table: &PoolTable) {
+    *PUBLISHED.lock() = *table;
+}
+
+/// The pool table `memory:` serves.
+pub fn published() -> PoolTable {
+    *PUBLISHED.lock()
+}
+
 /// The pool table the kernel keeps for dmad.
 #[derive(Clone, Copy, Debug)]
 pub struct PoolTable {

@@ -16,6 +16,20 @@ pub enum OpenFile {
         /// Bytes of the current, unfinished line.
         line: Vec<u8>,
     },
+    /// The socket of a scheme this process serves.
+    SchemeSocket {
+        /// The scheme's name.
+        name: alloc::string::String,
+    },
+    /// A handle on a user scheme's object.
+    User(UserHandle),
+    /// A declared DMA pool (`memory:pool/NAME`), which only `fmap` uses.
+    Pool {
+        /// First physical byte.
+        physical: u64,
+        /// Bytes.
+        size: u64,
+    },
     /// A read-only byte buffer: an initfs file or a `sys:` text.
     Bytes {
         /// The contents.
@@ -23,6 +37,20 @@ pub enum OpenFile {
         /// The read position.
         offset: usize,
     },
+}
+
+/// An open object of a user scheme: closing the last descriptor tells the server.
+pub struct UserHandle {
+    /// The scheme's name.
+    pub scheme: alloc::string::String,
+    /// The server's handle number.
+    pub handle: u64,
+}
+
+impl Drop for UserHandle {
+    fn drop(&mut self) {
+        crate::ipc::notify_close(&self.scheme, self.handle);
+    }
 }
 
 /// Read-only contents: borrowed from the initfs or made at open time.

@@ -74,13 +74,15 @@ fn fill(
 ) -> Result<(u64, u64), LoadError> {
     for segment in plan.segments() {
         let (start, end) = segment.pages();
-        let region = *space
+        let region = space
             .map_new(start, end - start, segment.flags)
-            .map_err(LoadError::Memory)?;
+            .map_err(LoadError::Memory)?
+            .clone();
         let offset = (segment.virtual_start - start) as usize;
         let source =
             &file[segment.file_offset as usize..(segment.file_offset + segment.file_size) as usize];
-        let destination = physical_to_virtual(region.frames.physical) as *mut u8;
+        let frames = region.frames.expect("map_new owns its frames");
+        let destination = physical_to_virtual(frames.physical) as *mut u8;
         // SAFETY: the region's frames were just allocated and zeroed for this segment and are
         // reachable through the linear map; `offset + file_size <= end - start` by the plan.
         unsafe {
@@ -88,12 +90,14 @@ fn fill(
         };
     }
     let stack_bottom = USER_STACK_TOP - USER_STACK_SIZE;
-    let stack = *space
+    let stack = space
         .map_new(stack_bottom, USER_STACK_SIZE, PageFlags::user().writable())
-        .map_err(LoadError::Memory)?;
+        .map_err(LoadError::Memory)?
+        .frames
+        .expect("map_new owns its frames");
     let block = argument_block(arguments, USER_STACK_TOP)?;
     let block_start = USER_STACK_TOP - block.len() as u64;
-    let stack_base = physical_to_virtual(stack.frames.physical) as *mut u8;
+    let stack_base = physical_to_virtual(stack.physical) as *mut u8;
     // SAFETY: the block lies in the top of the stack region just mapped (checked by
     // `argument_block`'s size limit), reachable through the linear map.
     unsafe {

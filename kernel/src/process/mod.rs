@@ -16,7 +16,7 @@ mod scheduler;
 pub mod space;
 mod stack;
 
-pub use files::{Bytes, File, FileTable, OpenFile};
+pub use files::{Bytes, File, FileTable, OpenFile, UserHandle};
 pub use scheduler::{reschedule, run_idle, sleep_until, tick};
 
 use crate::arch::{Arch, Cpu, ExitStatus};
@@ -52,6 +52,10 @@ pub enum State {
     Sleeping(u64),
     /// Waiting for a child to exit.
     WaitingForChild,
+    /// A scheme server waiting for a request.
+    WaitingForRequest,
+    /// A client waiting for a scheme server's reply.
+    WaitingForReply,
     /// Ended with this status (see `kernel_core::abi::EXIT_KILLED`), not yet reaped.
     Exited(u64),
 }
@@ -264,13 +268,17 @@ pub fn exit_current(status: u64) -> ! {
         }
         taken
     });
-    drop(files);
     if let Some(space) = space {
         // SAFETY: the kernel's root maps everything the kernel uses; we leave the dying
         // space's root before freeing its tables.
         unsafe { Cpu::activate_user_root(kernel_space::root()) };
-        space.destroy();
+        for (origin, size) in space.destroy() {
+            crate::ipc::notify_unmap(&origin, size);
+        }
     }
+    // Closing sends `Close` to the servers of user-scheme descriptors (after their unmaps).
+    drop(files);
+    crate::ipc::server_exited(id);
     if id == INIT {
         let ok = status == 0;
         if ok {

@@ -22,17 +22,31 @@ pub type UserTable = PageTable<<Cpu as Arch>::PageTableFormat>;
 /// Where anonymous memory (`fmap` with no file) is placed, growing upwards.
 const ANONYMOUS_BASE: u64 = 0x0000_2000_0000_0000;
 
-/// One mapped run of frames the space owns.
-#[derive(Clone, Copy, Debug)]
+/// One mapped range of the space.
+#[derive(Clone, Debug)]
 pub struct Region {
     /// First virtual address.
     pub start: u64,
     /// Mapped bytes (a multiple of the page size).
     pub size: u64,
-    /// The frames behind it (possibly more pages than mapped: runs are powers of two).
-    pub frames: FrameRun,
+    /// The frames behind it when the space owns them (possibly more pages than mapped: runs
+    /// are powers of two); `None` for borrowed memory (a server's buffer, a DMA pool).
+    pub frames: Option<FrameRun>,
+    /// Who to tell when a borrowed region goes away (a scheme server's `Munmap`).
+    pub origin: Option<MappingOrigin>,
     /// The current permissions.
     pub flags: PageFlags,
+}
+
+/// Where a borrowed mapping came from: a user scheme's buffer.
+#[derive(Clone, Debug)]
+pub struct MappingOrigin {
+    /// The serving scheme's name.
+    pub scheme: alloc::string::String,
+    /// The server's handle number.
+    pub handle: u64,
+    /// Offset of the mapping inside the handle's object.
+    pub offset: u64,
 }
 
 /// A process's address space.
@@ -98,10 +112,66 @@ impl UserSpace {
         self.regions.push(Region {
             start,
             size,
-            frames,
+            frames: Some(frames),
+            origin: None,
             flags,
         });
         Ok(self.regions.last().expect("just pushed"))
+    }
+
+    /// Maps memory the space does not own: `pages` (physical address of each 4 KiB page, in
+    /// order) at a free address with `flags`; returns the address. Nothing is mapped if any
+    /// page fails.
+    pub fn map_borrowed(
+        &mut self,
+        pages: &[u64],
+        flags: PageFlags,
+        origin: Option<MappingOrigin>,
+    ) -> Result<u64, MapError> {
+        let start = self.next_anonymous;
+        for (index, physical) in pages.iter().enumerate() {
+            let address = start + index as u64 * PAGE_SIZE;
+            let mapped = self.table.map(
+                &mut LinearAccess,
+                &mut AllocatorFrames,
+                address,
+                *physical,
+                PAGE_SIZE,
+                flags,
+                PageSizes::Small,
+            );
+            if let Err(error) = mapped {
+                if index > 0 {
+                    let _ = self.table.unmap(
+                        &mut LinearAccess,
+                        &mut AllocatorFrames,
+                        start,
+                        index as u64 * PAGE_SIZE,
+                        |_, _, _| {},
+                    );
+                }
+                return Err(error);
+            }
+        }
+        let size = pages.len() as u64 * PAGE_SIZE;
+        self.regions.push(Region {
+            start,
+            size,
+            frames: None,
+            origin,
+            flags,
+        });
+        self.next_anonymous = start + size + PAGE_SIZE;
+        Ok(start)
+    }
+
+    /// The physical page and flags behind user address `address`, if mapped for user mode.
+    pub fn translate(&self, address: u64) -> Option<(u64, PageFlags)> {
+        let translation = self.table.translate(&LinearAccess, address)?;
+        translation
+            .flags
+            .is_user()
+            .then_some((translation.physical, translation.flags))
     }
 
     /// Maps fresh zeroed anonymous memory somewhere free; returns its address.
@@ -114,8 +184,13 @@ impl UserSpace {
         Ok(start)
     }
 
-    /// Unmaps and frees the region starting exactly at `start` with exactly `size` bytes.
-    pub fn unmap_region(&mut self, start: u64, size: u64) -> Result<(), MapError> {
+    /// Unmaps the region starting exactly at `start` with exactly `size` bytes, freeing its
+    /// frames if the space owns them; returns where a borrowed region came from.
+    pub fn unmap_region(
+        &mut self,
+        start: u64,
+        size: u64,
+    ) -> Result<Option<MappingOrigin>, MapError> {
         let index = self
             .regions
             .iter()
@@ -131,21 +206,35 @@ impl UserSpace {
             region.size,
             |address, _, _| Cpu::invalidate_page(address),
         )?;
-        frames::free(region.frames);
-        Ok(())
+        if let Some(frames) = region.frames {
+            frames::free(frames);
+        }
+        Ok(region.origin)
     }
 
     /// Changes the permissions of `[start, start + size)`, which must lie in one region.
-    pub fn protect(&mut self, start: u64, size: u64, flags: PageFlags) -> Result<(), MapError> {
-        let end = start.checked_add(size).ok_or(MapError::Overflow)?;
+    /// The memory type never changes (a pool page must not gain a cacheable mapping), and a
+    /// borrowed region never gains rights its lender did not give: `Err(None)` then.
+    pub fn protect(
+        &mut self,
+        start: u64,
+        size: u64,
+        flags: PageFlags,
+    ) -> Result<(), Option<MapError>> {
+        let end = start.checked_add(size).ok_or(Some(MapError::Overflow))?;
         let region = self
             .regions
             .iter_mut()
             .find(|region| region.start <= start && end <= region.start + region.size)
-            .ok_or(MapError::NotMapped)?;
+            .ok_or(Some(MapError::NotMapped))?;
+        let flags = flags.cache(region.flags.cache_type());
+        if region.frames.is_none() && !flags.is_within(region.flags) {
+            return Err(None);
+        }
         self.table
-            .protect(&mut LinearAccess, start, size, flags, Cpu::invalidate_page)?;
-        if start == region.start && size == region.size {
+            .protect(&mut LinearAccess, start, size, flags, Cpu::invalidate_page)
+            .map_err(Some)?;
+        if start == region.start && size == region.size && region.frames.is_some() {
             region.flags = flags;
         }
         Ok(())
@@ -172,13 +261,19 @@ impl UserSpace {
 
     /// Frames this space owns (for `sys:` and tests).
     pub fn owned_pages(&self) -> u64 {
-        self.regions.iter().map(|region| region.frames.pages).sum()
+        self.regions
+            .iter()
+            .filter_map(|region| region.frames)
+            .map(|frames| frames.pages)
+            .sum()
     }
 
-    /// Unmaps and frees everything, then the tables.
+    /// Unmaps and frees everything, then the tables; returns the origins of borrowed
+    /// regions, whose servers must be told.
     ///
     /// The caller must have switched away from this space's root first.
-    pub fn destroy(mut self) {
+    pub fn destroy(mut self) -> Vec<(MappingOrigin, u64)> {
+        let mut origins = Vec::new();
         for region in core::mem::take(&mut self.regions) {
             let _ = self.table.unmap(
                 &mut LinearAccess,
@@ -187,7 +282,12 @@ impl UserSpace {
                 region.size,
                 |_, _, _| {},
             );
-            frames::free(region.frames);
+            if let Some(frames) = region.frames {
+                frames::free(frames);
+            }
+            if let Some(origin) = region.origin {
+                origins.push((origin, region.size));
+            }
         }
         Cpu::invalidate_all();
         // The upper half of a process root holds copies of the kernel's top-level entries
@@ -197,5 +297,6 @@ impl UserSpace {
             access.write_entry(self.table.root(), index, 0);
         }
         self.table.destroy(&LinearAccess, &mut AllocatorFrames);
+        origins
     }
 }

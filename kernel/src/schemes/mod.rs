@@ -1,145 +1,108 @@
-//! The kernel's own schemes: `debug:` (console), `initfs:` (boot files), `sys:` (state as
-//! text). User schemes (served by processes) come with the IPC work.
+//! Opening by path: the kernel's own schemes (`debug:`, `initfs:`, `sys:`, `memory:`),
+//! registering a user scheme (`:NAME`), and opening on a user scheme (any other name).
 
-use crate::process::{self, Bytes, File, OpenFile};
-use alloc::format;
-use alloc::string::String;
+mod kernel_schemes;
+mod system;
+
+pub use kernel_schemes::{init, initfs_file, read, seek, status, write};
+
+use crate::ipc;
+use crate::process::{File, OpenFile, UserHandle};
 use alloc::sync::Arc;
-use core::fmt::Write;
-use redox_syscall::error::{EINVAL, ENOENT};
+use alloc::vec::Vec;
+use redox_syscall::error::{EACCES, EINVAL, ENOENT};
+use redox_syscall::schemev2::Opcode;
 use spin::Mutex;
 
-/// The initfs the `initfs:` scheme serves.
-static INITFS: Mutex<Option<image::initfs::Archive<'static>>> = Mutex::new(None);
+/// Names the kernel serves itself; no process may register them.
+const KERNEL_SCHEMES: [&str; 4] = ["debug", "initfs", "sys", "memory"];
 
-/// Sets the archive `initfs:` serves.
-pub fn init(initfs: Option<image::initfs::Archive<'static>>) {
-    *INITFS.lock() = initfs;
-}
-
-/// The initfs file at `path` (`bin/init` or `/bin/init`).
-pub fn initfs_file(path: &str) -> Option<&'static [u8]> {
-    let archive = INITFS.lock();
-    let entry = archive.as_ref()?.find(path)?;
-    entry.is_file().then_some(entry.data)
-}
-
-/// Opens `path` (`scheme:rest` or `/scheme/NAME/rest`) for process `name`.
-pub fn open(path: &str, name: &str) -> Result<File, i32> {
+/// Opens `path` for the running process called `name`.
+pub fn open(path: &str, name: &str, flags: usize) -> Result<File, i32> {
+    if let Some(scheme) = path.strip_prefix(':') {
+        return register(scheme, name);
+    }
     let (scheme, rest) = kernel_core::path::parse(path).map_err(|_| EINVAL)?;
     let file = match scheme {
-        "debug" => OpenFile::Debug {
-            name: name.into(),
-            line: alloc::vec::Vec::new(),
-        },
-        "initfs" => OpenFile::Bytes {
-            data: Bytes::Static(initfs_file(rest).ok_or(ENOENT)?),
-            offset: 0,
-        },
-        "sys" => OpenFile::Bytes {
-            data: Bytes::Owned(system_text(rest)?.into_bytes()),
-            offset: 0,
-        },
-        _ => return Err(ENOENT),
+        "debug" | "initfs" | "sys" => kernel_schemes::open(scheme, rest, name)?,
+        "memory" => memory(rest, name)?,
+        _ => {
+            if !ipc::exists(scheme) {
+                return Err(ENOENT);
+            }
+            let payload: Vec<u8> = rest.as_bytes().to_vec();
+            let args = [0, payload.len() as u64, flags as u64, 0, 0, 0];
+            let reply = ipc::request(scheme, Opcode::OpenAt, args, payload, false)?;
+            let handle = ipc::result(&reply)? as u64;
+            OpenFile::User(UserHandle {
+                scheme: scheme.into(),
+                handle,
+            })
+        }
     };
     Ok(Arc::new(Mutex::new(file)))
 }
 
-/// The text of `sys:NAME`.
-fn system_text(name: &str) -> Result<String, i32> {
-    use crate::arch::Cpu;
-    use kernel_core::user_mode::UserMode;
-    let mut text = String::new();
-    match name {
-        "uptime" => {
-            let now = Cpu::monotonic_nanoseconds();
-            let _ = writeln!(text, "uptime-ns {now}");
-        }
-        "memory" => {
-            let _ = writeln!(text, "free-pages {}", crate::memory::frames::free_pages());
-            let _ = writeln!(text, "page-size 4096");
-        }
-        "processes" => {
-            let _ = writeln!(
-                text,
-                "{:>5} {:>6} {:<20} {:<18} {:>6}",
-                "pid", "parent", "name", "state", "pages"
-            );
-            for (id, parent, name, state, pages) in process::list() {
-                let parent = parent.map_or(String::from("-"), |parent| format!("{parent}"));
-                let _ = writeln!(
-                    text,
-                    "{id:>5} {parent:>6} {name:<20} {:<18} {pages:>6}",
-                    format!("{state:?}")
-                );
-            }
-        }
-        _ => return Err(ENOENT),
+fn register(scheme: &str, name: &str) -> Result<File, i32> {
+    let valid = !scheme.is_empty()
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+    if !valid {
+        return Err(EINVAL);
     }
-    Ok(text)
+    if KERNEL_SCHEMES.contains(&scheme) || !ipc::may_use_scheme(name, scheme) {
+        log::warn!("process {name} may not serve scheme {scheme}");
+        return Err(EACCES);
+    }
+    ipc::register(scheme)?;
+    Ok(Arc::new(Mutex::new(OpenFile::SchemeSocket {
+        name: scheme.into(),
+    })))
 }
 
-/// Writes `bytes` to `file`; returns how many were taken.
-pub fn write(file: &File, bytes: &[u8]) -> Result<usize, i32> {
-    match &mut *file.lock() {
-        OpenFile::Debug { name, line } => {
-            for &byte in bytes {
-                if byte == b'\n' {
-                    crate::println!("[{name}] {}", String::from_utf8_lossy(line));
-                    line.clear();
-                } else if line.len() < 4096 {
-                    line.push(byte);
-                }
-            }
-            Ok(bytes.len())
-        }
-        OpenFile::Bytes { .. } => Err(redox_syscall::error::EBADF),
+/// `memory:pools` (the pool table as text) and `memory:pool/NAME` (for `fmap`), only for a
+/// process granted `memory`.
+fn memory(rest: &str, name: &str) -> Result<OpenFile, i32> {
+    if !ipc::may_use_scheme(name, "memory") {
+        return Err(EACCES);
     }
+    let pools = crate::memory::pools::published();
+    if rest == "pools" {
+        return Ok(OpenFile::Bytes {
+            data: crate::process::Bytes::Owned(system::pool_table(&pools).into_bytes()),
+            offset: 0,
+        });
+    }
+    let pool_name = rest.strip_prefix("pool/").ok_or(ENOENT)?;
+    let pool = pools
+        .iter()
+        .find(|pool| pool.name == pool_name)
+        .ok_or(ENOENT)?;
+    Ok(OpenFile::Pool {
+        physical: pool.physical_base,
+        size: pool.size,
+    })
 }
 
-/// Reads from `file` into `buffer`; 0 at the end.
-pub fn read(file: &File, buffer: &mut [u8]) -> Result<usize, i32> {
-    match &mut *file.lock() {
-        OpenFile::Debug { .. } => Ok(0),
-        OpenFile::Bytes { data, offset } => {
-            let data = data.as_slice();
-            let start = (*offset).min(data.len());
-            let count = buffer.len().min(data.len() - start);
-            buffer[..count].copy_from_slice(&data[start..start + count]);
-            *offset = start + count;
-            Ok(count)
-        }
-    }
+/// What a descriptor refers to, for system calls that treat kinds differently.
+pub enum Target {
+    /// A kernel scheme's file.
+    Kernel,
+    /// The socket of a scheme the caller serves.
+    Socket(alloc::string::String),
+    /// A user scheme's handle.
+    User(alloc::string::String, u64),
+    /// A DMA pool: physical base and size.
+    Pool(u64, u64),
 }
 
-/// Moves the position of `file` (Redox `SEEK_SET` 0, `SEEK_CUR` 1, `SEEK_END` 2).
-pub fn seek(file: &File, offset: isize, whence: usize) -> Result<usize, i32> {
-    match &mut *file.lock() {
-        OpenFile::Debug { .. } => Err(redox_syscall::error::ESPIPE),
-        OpenFile::Bytes {
-            data,
-            offset: position,
-        } => {
-            let base = match whence {
-                0 => 0isize,
-                1 => *position as isize,
-                2 => data.as_slice().len() as isize,
-                _ => return Err(EINVAL),
-            };
-            let target = base
-                .checked_add(offset)
-                .filter(|target| *target >= 0)
-                .ok_or(EINVAL)?;
-            *position = target as usize;
-            Ok(*position)
-        }
-    }
-}
-
-/// Size and mode of `file` for `fstat`: (size, mode).
-pub fn status(file: &File) -> (u64, u16) {
+/// The kind of `file`, read without holding its lock afterwards.
+pub fn target(file: &File) -> Target {
     match &*file.lock() {
-        OpenFile::Debug { .. } => (0, 0o020_620),
-        OpenFile::Bytes { data, .. } => (data.as_slice().len() as u64, 0o100_444),
+        OpenFile::SchemeSocket { name } => Target::Socket(name.clone()),
+        OpenFile::User(handle) => Target::User(handle.scheme.clone(), handle.handle),
+        OpenFile::Pool { physical, size } => Target::Pool(*physical, *size),
+        _ => Target::Kernel,
     }
 }

@@ -1,20 +1,24 @@
 //! Descriptor system calls: open, read, write, close, dup, lseek, fstat.
 
 use super::{user_memory, Outcome};
+use crate::ipc;
 use crate::process;
-use crate::schemes;
+use crate::schemes::{self, Target};
+use alloc::vec::Vec;
+use kernel_core::abi::SCHEME_MAX_PAYLOAD;
 use redox_syscall::data::Stat;
 use redox_syscall::error::{EBADF, EINVAL, EMFILE};
+use redox_syscall::schemev2::Opcode;
 
 fn file(descriptor: usize) -> Result<process::File, i32> {
     process::with(|table| table.running().files.get(descriptor)).ok_or(EBADF)
 }
 
 /// `open(path, length, flags)`.
-pub fn open(path: usize, length: usize, _flags: usize) -> Outcome {
+pub fn open(path: usize, length: usize, flags: usize) -> Outcome {
     let path = user_memory::string(path, length, kernel_core::path::MAX_PATH)?;
     let name = process::with(|table| table.running().name.clone());
-    let file = schemes::open(path, &name)?;
+    let file = schemes::open(path, &name, flags)?;
     process::with(|table| table.running().files.insert(file)).ok_or(EMFILE)
 }
 
@@ -22,14 +26,56 @@ pub fn open(path: usize, length: usize, _flags: usize) -> Outcome {
 pub fn write(descriptor: usize, buffer: usize, length: usize) -> Outcome {
     let file = file(descriptor)?;
     let bytes = user_memory::bytes(buffer, length)?;
-    schemes::write(&file, bytes)
+    match schemes::target(&file) {
+        Target::Socket(name) => ipc::answer(&name, bytes),
+        Target::User(scheme, handle) => {
+            let payload = bytes[..bytes.len().min(SCHEME_MAX_PAYLOAD)].to_vec();
+            let args = [handle, payload.len() as u64, 0, 0, 0, 0];
+            ipc::result(&ipc::request(&scheme, Opcode::Write, args, payload, false)?)
+        }
+        Target::Pool(..) => Err(EBADF),
+        Target::Kernel => schemes::write(&file, bytes),
+    }
 }
 
 /// `read(fd, buffer, length)`.
 pub fn read(descriptor: usize, buffer: usize, length: usize) -> Outcome {
     let file = file(descriptor)?;
     let bytes = user_memory::bytes_mut(buffer, length)?;
-    schemes::read(&file, bytes)
+    match schemes::target(&file) {
+        Target::Socket(name) => ipc::receive(&name, length, |message| {
+            user_memory::bytes_mut(buffer, message.len())?.copy_from_slice(message);
+            Ok(())
+        }),
+        Target::User(scheme, handle) => {
+            let args = [handle, 0, length as u64, 0, 0, 0];
+            let reply = ipc::request(&scheme, Opcode::Read, args, Vec::new(), false)?;
+            let count = ipc::result(&reply)?.min(reply.payload.len()).min(length);
+            user_memory::bytes_mut(buffer, length)?[..count]
+                .copy_from_slice(&reply.payload[..count]);
+            Ok(count)
+        }
+        Target::Pool(..) => Err(EBADF),
+        Target::Kernel => schemes::read(&file, bytes),
+    }
+}
+
+/// `call(fd, payload, length, flags, metadata, metadata_length)`: the payload goes to the
+/// server and the reply comes back over it. Only user schemes answer calls.
+pub fn call(descriptor: usize, buffer: usize, length: usize) -> Outcome {
+    let file = file(descriptor)?;
+    let Target::User(scheme, handle) = schemes::target(&file) else {
+        return Err(EBADF);
+    };
+    if length > SCHEME_MAX_PAYLOAD {
+        return Err(EINVAL);
+    }
+    let input = user_memory::bytes_mut(buffer, length)?.to_vec();
+    let args = [handle, input.len() as u64, length as u64, 0, 0, 0];
+    let reply = ipc::request(&scheme, Opcode::Call, args, input, false)?;
+    let count = ipc::result(&reply)?.min(reply.payload.len()).min(length);
+    user_memory::bytes_mut(buffer, length)?[..count].copy_from_slice(&reply.payload[..count]);
+    Ok(count)
 }
 
 /// `close(fd)`.

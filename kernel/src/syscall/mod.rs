@@ -29,6 +29,7 @@ pub fn dispatch(frame: &mut impl UserRegisters) {
         redox::SYS_LSEEK => files::seek(a, b as isize, c),
         redox::SYS_FSTAT => files::status(a, b, c),
         abi::SYS_OPEN => files::open(a, b, c),
+        redox::SYS_CALL => files::call(a, b, c),
         abi::SYS_DUP => files::duplicate(a),
         redox::SYS_FMAP => memory::map(a, b, c),
         redox::SYS_FUNMAP => memory::unmap(a, b),

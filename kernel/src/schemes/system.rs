@@ -1,0 +1,111 @@
+//! `sys:` texts: uptime, memory, processes, one process; and, in test images only, the
+//! translation of a process's address (so tests can check a mapping from the kernel side).
+
+use crate::arch::Cpu;
+use crate::memory::pools::PoolTable;
+use crate::process::{self, ProcessId};
+use alloc::format;
+use alloc::string::String;
+use core::fmt::Write;
+use kernel_core::user_mode::UserMode;
+use redox_syscall::error::{EINVAL, ENOENT};
+
+/// The text of `sys:NAME`.
+pub fn text(name: &str) -> Result<String, i32> {
+    let mut text = String::new();
+    match name {
+        "uptime" => {
+            let _ = writeln!(text, "uptime-ns {}", Cpu::monotonic_nanoseconds());
+        }
+        "memory" => {
+            let _ = writeln!(text, "free-pages {}", crate::memory::frames::free_pages());
+            let _ = writeln!(text, "page-size 4096");
+        }
+        "processes" => {
+            let _ = writeln!(
+                text,
+                "{:>5} {:>6} {:<20} {:<18} {:>6}",
+                "pid", "parent", "name", "state", "pages"
+            );
+            for (id, parent, name, state, pages) in process::list() {
+                let parent = parent.map_or(String::from("-"), |parent| format!("{parent}"));
+                let _ = writeln!(
+                    text,
+                    "{id:>5} {parent:>6} {name:<20} {:<18} {pages:>6}",
+                    format!("{state:?}")
+                );
+            }
+        }
+        _ => {
+            if let Some(id) = name.strip_prefix("process/") {
+                return one_process(id.parse().map_err(|_| EINVAL)?);
+            }
+            if let Some(rest) = name.strip_prefix("translate/") {
+                return translate(rest);
+            }
+            return Err(ENOENT);
+        }
+    }
+    Ok(text)
+}
+
+fn one_process(id: ProcessId) -> Result<String, i32> {
+    let (_, parent, name, state, pages) = process::list()
+        .into_iter()
+        .find(|entry| entry.0 == id)
+        .ok_or(ENOENT)?;
+    let parent = parent.map_or(String::from("-"), |parent| format!("{parent}"));
+    Ok(format!(
+        "pid {id}\nname {name}\nparent {parent}\nstate {state:?}\npages {pages}\n"
+    ))
+}
+
+/// `translate/PID/ADDRESS` (decimal pid, hexadecimal address), test images only.
+fn translate(rest: &str) -> Result<String, i32> {
+    let (id, address) = rest.split_once('/').ok_or(EINVAL)?;
+    let id: ProcessId = id.parse().map_err(|_| EINVAL)?;
+    let address = u64::from_str_radix(address.trim_start_matches("0x"), 16).map_err(|_| EINVAL)?;
+    process::with(|table| {
+        if !table.test_image {
+            return Err(ENOENT);
+        }
+        let space = table
+            .map
+            .get(&id)
+            .and_then(|process| process.space.as_ref())
+            .ok_or(ENOENT)?;
+        Ok(match space.translate(address) {
+            Some((physical, flags)) => format!(
+                "physical {physical:#x} cache {} {}{}{}\n",
+                flags.cache_type().name(),
+                if flags.is_user() { "user" } else { "kernel" },
+                if flags.is_writable() { " writable" } else { "" },
+                if flags.is_executable() {
+                    " executable"
+                } else {
+                    ""
+                }
+            ),
+            None => String::from("unmapped\n"),
+        })
+    })
+}
+
+/// `memory:pools`: one line per declared pool.
+pub fn pool_table(pools: &PoolTable) -> String {
+    let mut text = String::new();
+    for pool in pools.iter() {
+        let devices: alloc::vec::Vec<&str> = pool.devices().collect();
+        let _ = writeln!(
+            text,
+            "pool {} {:#x} {:#x} {:#x} {} {}",
+            pool.name,
+            pool.physical_base,
+            pool.device_base,
+            pool.size,
+            if pool.no_map { "no-map" } else { "map" },
+            devices.join(",")
+        );
+    }
+    text
+}
