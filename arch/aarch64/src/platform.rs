@@ -111,6 +111,26 @@ impl Arch for Aarch64 {
         };
     }
 
+    fn synchronize_code(address: usize, length: usize) {
+        // Cache lines are at least 64 bytes on every ARMv8 core QEMU models; CTR_EL0 would give
+        // the exact minimum, but a smaller step only repeats work.
+        const LINE: usize = 64;
+        let start = address & !(LINE - 1);
+        let end = address + length;
+        for line in (start..end).step_by(LINE) {
+            // SAFETY: cleaning a data-cache line by address touches no memory's contents.
+            unsafe { asm!("dc cvau, {}", in(reg) line, options(nostack, preserves_flags)) };
+        }
+        // SAFETY: barrier only.
+        unsafe { asm!("dsb ish", options(nostack, preserves_flags)) };
+        for line in (start..end).step_by(LINE) {
+            // SAFETY: invalidating instruction-cache lines touches no memory's contents.
+            unsafe { asm!("ic ivau, {}", in(reg) line, options(nostack, preserves_flags)) };
+        }
+        // SAFETY: barriers only.
+        unsafe { asm!("dsb ish", "isb", options(nostack, preserves_flags)) };
+    }
+
     fn console_device() -> Option<(u64, u64)> {
         Some((serial::PL011_BASE, serial::PL011_SIZE))
     }

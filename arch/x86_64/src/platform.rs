@@ -75,6 +75,8 @@ impl Arch for X86_64 {
         };
     }
 
+    fn synchronize_code(_address: usize, _length: usize) {}
+
     fn console_device() -> Option<(u64, u64)> {
         None
     }

@@ -77,6 +77,11 @@ pub trait Arch {
     /// Drops every cached translation.
     fn invalidate_all();
 
+    /// Makes instructions just written at kernel address `[address, address + length)`
+    /// visible to instruction fetch (aarch64: clean the data cache to the point of
+    /// unification, invalidate the instruction cache; x86_64 keeps them coherent).
+    fn synchronize_code(address: usize, length: usize);
+
     /// The console's device registers (physical base, size), if the console is memory-mapped.
     fn console_device() -> Option<(u64, u64)>;
 

@@ -8,6 +8,7 @@
 //! the NUL-terminated strings, its address passed in the first argument register.
 
 use super::space::UserSpace;
+use crate::arch::{Arch, Cpu};
 use crate::memory::physical_to_virtual;
 use alloc::vec::Vec;
 use kernel_core::abi::{USER_IMAGE_BASE, USER_STACK_SIZE, USER_STACK_TOP};
@@ -88,6 +89,9 @@ fn fill(
         unsafe {
             core::ptr::copy_nonoverlapping(source.as_ptr(), destination.add(offset), source.len())
         };
+        if segment.flags.is_executable() {
+            Cpu::synchronize_code(destination as usize, (end - start) as usize);
+        }
     }
     let stack_bottom = USER_STACK_TOP - USER_STACK_SIZE;
     let stack = space
