@@ -4,7 +4,8 @@ use alloc::format;
 use alloc::string::String;
 use core::fmt::Debug;
 use userlib::sys::error::{
-    Error, EACCES, EBADF, ECHILD, EFAULT, EINVAL, ENOENT, ENOEXEC, ENOMEM, ENOSYS, EPERM,
+    Error, EACCES, EBADF, EBUSY, ECHILD, EDQUOT, EFAULT, EINVAL, EIO, ENOENT, ENOEXEC, ENOMEM,
+    ENOSYS, EPERM,
 };
 use userlib::sys::Ending;
 
@@ -34,6 +35,9 @@ pub fn errno_name(errno: i32) -> String {
         EFAULT => "EFAULT",
         EINVAL => "EINVAL",
         ENOSYS => "ENOSYS",
+        EIO => "EIO",
+        EBUSY => "EBUSY",
+        EDQUOT => "EDQUOT",
         other => return format!("errno {other}"),
     };
     String::from(name)

@@ -17,7 +17,7 @@ struct GuestSuite {
 }
 
 /// Every guest suite, in the order they run.
-const SUITES: [GuestSuite; 3] = [
+const SUITES: [GuestSuite; 4] = [
     GuestSuite {
         name: "boot",
         deadline: Duration::from_secs(60),
@@ -32,6 +32,11 @@ const SUITES: [GuestSuite; 3] = [
         name: "process",
         deadline: Duration::from_secs(240),
         processes: crate::user::PROCESS_TEST_MANIFEST,
+    },
+    GuestSuite {
+        name: "dma",
+        deadline: Duration::from_secs(300),
+        processes: crate::user::DMA_TEST_MANIFEST,
     },
 ];
 

@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// Each user package and the programs (cargo `[[bin]]`s) it installs as `/bin/NAME`.
-const PACKAGES: [(&str, &[&str]); 2] = [
+const PACKAGES: [(&str, &[&str]); 3] = [
     ("init", &["init"]),
     (
         "process-tests",
@@ -33,6 +33,16 @@ const PACKAGES: [(&str, &[&str]); 2] = [
             "sleeper",
             "bad-access",
             "short-lived",
+        ],
+    ),
+    (
+        "dma-tests",
+        &[
+            "dma-tests",
+            "dma-stranger",
+            "dma-holder",
+            "dma-worker",
+            "dma-hog",
         ],
     ),
 ];
@@ -48,13 +58,41 @@ const NOT_AN_ELF: (&str, &str) = (
 pub const PROCESS_TEST_MANIFEST: &str =
     "\n[process.process-tests]\npath = \"/bin/process-tests\"\n";
 
+/// The `[process]` sections that make a test image run the `dma` suite; appended to the
+/// suite's manifest (the default one, which already starts dmad) by `cargo xtask test`.
+///
+/// The driver is granted the pool's device with a quota; the clients it spawns are granted
+/// the device without a quota but not started by init (`autostart = false`); `dma-stranger`
+/// has no section, so it has no grant.
+pub const DMA_TEST_MANIFEST: &str = r#"
+[process.dma-tests]
+path = "/bin/dma-tests"
+devices = ["virtio-blk0"]
+quota-pages = 1024
+
+[process.dma-holder]
+path = "/bin/dma-holder"
+devices = ["virtio-blk0"]
+autostart = false
+
+[process.dma-worker]
+path = "/bin/dma-worker"
+devices = ["virtio-blk0"]
+autostart = false
+
+[process.dma-hog]
+path = "/bin/dma-hog"
+devices = ["virtio-blk0"]
+autostart = false
+"#;
+
 /// Where user-program build products go.
 pub fn user_target_directory() -> PathBuf {
     workspace_root().join("target").join("user")
 }
 
 /// Builds every user program for `arch` and returns the initfs files: `(path, contents)`
-/// for `/bin/init`, the `process` suite's programs and `/bin/not-an-elf`.
+/// for `/bin/init`, the `process` and `dma` suites' programs and `/bin/not-an-elf`.
 pub fn user_programs(arch: Arch, profile: Profile) -> Result<Vec<(String, Vec<u8>)>> {
     build(arch, profile)?;
     let directory = user_target_directory()
@@ -260,6 +298,36 @@ mod tests {
         );
     }
 
+    #[test]
+    #[ignore = "needs the manifest's `autostart` key (branch dmad) and dmad in default.toml"]
+    fn the_dma_suite_manifest_is_valid() {
+        let text = format!(
+            "{}{}",
+            crate::guest::test_manifest("dma").unwrap(),
+            DMA_TEST_MANIFEST
+        );
+        let manifest = image::manifest::Manifest::parse(&text).unwrap();
+        manifest.validate().unwrap();
+        let names: Vec<&str> = manifest
+            .processes()
+            .map(|process| process.unwrap().name)
+            .collect();
+        let dmad = names.iter().position(|name| *name == "dmad");
+        let driver = names.iter().position(|name| *name == "dma-tests");
+        assert!(
+            dmad.is_some() && dmad < driver,
+            "dmad must start before the driver: {names:?}"
+        );
+        for name in &names {
+            assert_eq!(
+                names.iter().filter(|other| *other == name).count(),
+                1,
+                "{name} twice"
+            );
+        }
+        assert!(!names.contains(&"dma-stranger"));
+    }
+
     /// Builds the real programs for both CPUs and checks each (slow: runs cargo twice).
     #[test]
     #[ignore = "builds every user program for both CPUs"]
@@ -268,6 +336,7 @@ mod tests {
             let files = user_programs(arch, Profile::Debug).unwrap();
             assert!(files.iter().any(|(path, _)| path == "/bin/init"));
             assert!(files.iter().any(|(path, _)| path == "/bin/process-tests"));
+            assert!(files.iter().any(|(path, _)| path == "/bin/dma-tests"));
             assert!(files.iter().any(|(path, _)| path == "/bin/not-an-elf"));
         }
     }
