@@ -42,3 +42,6 @@ pub use memory::{MemoryPoolLine, PoolMemory, Region, Regions};
 pub use refusal::Refusal;
 pub use request::{Reply, Request};
 pub use server::Server;
+
+#[cfg(test)]
+mod tests;

@@ -1,8 +1,9 @@
 //! `MmapPrep` and `Munmap`: checked ranges of a buffer, counted mappings.
 //!
 //! Each `MmapPrep` that succeeds records one mapping (caller, handle, offset, size) and its
-//! [`MappingToken`](dma_pool::MappingToken). A `Munmap` takes bytes off the recorded
-//! mappings of that handle it overlaps — the one with exactly its range first — and a
+//! [`MappingToken`](dma_pool::MappingToken). A `Munmap` names no address, so it takes bytes
+//! off one recorded mapping of that handle: the one with exactly its range, else the
+//! smallest holding the whole range, else the first it overlaps. A
 //! mapping whose bytes are all gone is removed from the pool's count, which frees a
 //! released buffer's pages with its last mapping. Records outlive the handle, so unmapping
 //! after close works.
@@ -64,7 +65,18 @@ impl Server {
                 && mapping.size == size
                 && mapping.remaining == size
         });
+        // Otherwise the smallest mapping holding the whole range, else any it overlaps.
+        let containing = self
+            .mappings
+            .iter()
+            .enumerate()
+            .filter(|(_, mapping)| {
+                ours(mapping) && mapping.offset <= offset && end <= mapping.offset + mapping.size
+            })
+            .min_by_key(|(_, mapping)| mapping.size)
+            .map(|(index, _)| index);
         let index = exact
+            .or(containing)
             .or_else(|| {
                 self.mappings
                     .iter()
