@@ -23,8 +23,10 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// Each user package and the programs (cargo `[[bin]]`s) it installs as `/bin/NAME`.
-const PACKAGES: [(&str, &[&str]); 2] = [
+const PACKAGES: [(&str, &[&str]); 4] = [
     ("init", &["init"]),
+    ("dmad", &["dmad"]),
+    ("dmastat", &["dmastat"]),
     (
         "process-tests",
         &[
@@ -54,7 +56,8 @@ pub fn user_target_directory() -> PathBuf {
 }
 
 /// Builds every user program for `arch` and returns the initfs files: `(path, contents)`
-/// for `/bin/init`, the `process` suite's programs and `/bin/not-an-elf`.
+/// for `/bin/init`, `/bin/dmad`, `/bin/dmastat`, the `process` suite's programs and
+/// `/bin/not-an-elf`.
 pub fn user_programs(arch: Arch, profile: Profile) -> Result<Vec<(String, Vec<u8>)>> {
     build(arch, profile)?;
     let directory = user_target_directory()

@@ -33,6 +33,9 @@ const MANIFEST: &str = "[image]\nname = \"t\"\n\
     [process.other]\npath = \"/bin/other\"\n\
     [process.greedy]\npath = \"/bin/greedy\"\nautostart = false\ndevices = [\"blk0\"]\n";
 
+/// Everything observable about the pools and owners, but the failure counters.
+pub type Fingerprint = (Vec<(PoolStats, Vec<BufferInfo>)>, Vec<(u32, OwnerUsage)>);
+
 /// Names by pid, like `sys:process/PID`.
 struct Names;
 
@@ -164,7 +167,7 @@ impl Fixture {
     }
 
     /// Everything observable about the pools and owners, but the failure counters.
-    pub fn fingerprint(&self) -> (Vec<(PoolStats, Vec<BufferInfo>)>, Vec<(u32, OwnerUsage)>) {
+    pub fn fingerprint(&self) -> Fingerprint {
         let registry = self.server.registry();
         let pools = registry
             .pools()
