@@ -39,6 +39,10 @@ pub struct ProcessDeclaration<'a> {
     pub devices: Names<'a>,
     /// How many pool pages the process may hold at once, if limited.
     pub quota_pages: Option<u64>,
+    /// Whether init starts it (`autostart`, default `true`). A process declared with
+    /// `autostart = false` still has its grants (devices, quota) but is started by someone
+    /// else, e.g. a test program spawning a DMA client.
+    pub autostart: bool,
     /// The line of the section header.
     pub line: usize,
 }
@@ -52,7 +56,14 @@ const POOL_KEYS: &[&str] = &[
     "device-offset",
     "no-map",
 ];
-const PROCESS_KEYS: &[&str] = &["path", "args", "schemes", "devices", "quota-pages"];
+const PROCESS_KEYS: &[&str] = &[
+    "path",
+    "args",
+    "schemes",
+    "devices",
+    "quota-pages",
+    "autostart",
+];
 
 impl<'a> Manifest<'a> {
     /// The `[image]` section.
@@ -225,6 +236,7 @@ fn read_process<'a>(
             "device names must be non-empty without '/', ':', '?', '&' or '='",
         )?,
         quota_pages: optional_u64(section, "quota-pages")?,
+        autostart: optional_bool(section, "autostart")?.unwrap_or(true),
         line: section.line(),
     })
 }

@@ -1,7 +1,9 @@
 //! coherent's first process: starts the programs the image manifest declares, then reaps them.
 //!
 //! init reads `initfs:manifest.toml`, and for each `[process.NAME]` section, in file order,
-//! spawns `path` with `args`, logging `starting NAME (PATH)`. Then it waits for its children
+//! spawns `path` with `args`, logging `starting NAME (PATH)`; a section with
+//! `autostart = false` is skipped (it only declares grants for dmad, for a process someone
+//! else starts). Then it waits for its children
 //! and logs how each ended (`NAME exited with status S` or `NAME was killed`).
 //!
 //! - In a **test image** (`[image] test-suite` is set) init waits until every child has
@@ -28,7 +30,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use children::Children;
 use image::manifest::{Manifest, ProcessDeclaration};
-use log::error;
+use log::{error, info};
 use userlib::{sys, Args};
 
 userlib::entry!(main);
@@ -66,6 +68,9 @@ fn main(_args: Args) -> i32 {
     let mut children = Children::default();
     for declaration in manifest.processes() {
         match declaration {
+            Ok(declaration) if !declaration.autostart => {
+                info!("not starting {} (autostart = false)", declaration.name);
+            }
             Ok(declaration) => start(&declaration, &mut children),
             Err(error) => {
                 error!("{MANIFEST_PATH}: {error}; process skipped");

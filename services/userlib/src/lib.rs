@@ -31,6 +31,8 @@
 //!
 //! When `main` returns its value becomes the exit status.
 //!
+//! DMA buffers: [`dma::Dma`] allocates zeroed, mapped buffers from dmad (`dma:`).
+//!
 //! System calls: [`sys`] re-exports the Redox wrappers from `redox_syscall` and adds
 //! coherent's own calls (`open`, `dup`, `close`, `exit`, `spawn`, `waitpid`, `getpid`,
 //! `power_off`), numbered in `kernel_core::abi`.
@@ -45,6 +47,7 @@ extern crate alloc;
 
 mod args;
 pub mod console;
+pub mod dma;
 pub mod heap;
 pub mod logger;
 #[cfg(all(target_os = "none", feature = "panic-handler"))]

@@ -23,8 +23,10 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// Each user package and the programs (cargo `[[bin]]`s) it installs as `/bin/NAME`.
-const PACKAGES: [(&str, &[&str]); 3] = [
+const PACKAGES: [(&str, &[&str]); 5] = [
     ("init", &["init"]),
+    ("dmad", &["dmad"]),
+    ("dmastat", &["dmastat"]),
     (
         "process-tests",
         &[
@@ -92,7 +94,8 @@ pub fn user_target_directory() -> PathBuf {
 }
 
 /// Builds every user program for `arch` and returns the initfs files: `(path, contents)`
-/// for `/bin/init`, the `process` and `dma` suites' programs and `/bin/not-an-elf`.
+/// for `/bin/init`, `/bin/dmad`, `/bin/dmastat`, the `process` and `dma` suites' programs
+/// and `/bin/not-an-elf`.
 pub fn user_programs(arch: Arch, profile: Profile) -> Result<Vec<(String, Vec<u8>)>> {
     build(arch, profile)?;
     let directory = user_target_directory()

@@ -1,0 +1,47 @@
+//! dmad's request handling: the `dma:` scheme as a pure state machine over `dma-pool`.
+//!
+//! The program (`main.rs`) only moves bytes: it reads a request from the scheme socket,
+//! hands it to [`Server::handle`] and writes the [`Reply`] back. Everything with a decision
+//! in it lives here and is tested on the host:
+//!
+//! - [`Request`]/[`Reply`]: an `Sqe` plus payload in, a result plus payload out;
+//! - [`Server`]: handles per (caller, handle number), grants and quotas from the image
+//!   manifest ([`Grants`]), the pool registry, mappings, and the text tables;
+//! - [`MemoryPoolLine`] and [`Regions`]: the kernel's `memory:pools` lines and where dmad
+//!   mapped each region, so a physical address becomes an address in dmad's own space;
+//! - [`ProcessNames`]: who a caller is, from the kernel's `sys:` texts
+//!   ([`name_from_process_text`], [`name_from_process_table`]).
+//!
+//! # Decisions
+//!
+//! - Checks run syntax first (`EINVAL`), then the device (`ENOENT`), then the grant
+//!   (`EACCES`), then the pool (`EINVAL` for a size beyond the pool, `EDQUOT`, `ENOMEM`).
+//! - A `memory:pools` region serving several devices is split into equal page-aligned
+//!   parts, one pool per device (a `dma-pool` pool serves exactly one device).
+//! - `dma:/declare` and `dma:/DEV/release-pool` do their work at open; the descriptor they
+//!   return reads as empty. Only the process named `init` may open them.
+//! - A buffer descriptor reads as its [`DmaBufferInfo`](dma_api::DmaBufferInfo) on every
+//!   read; text descriptors (`dma:/`, `DEV/stats`) are a snapshot taken at open, read in
+//!   order until a read returns 0.
+//! - Writes are refused with `EINVAL`; opcodes the scheme does not serve with `ENOSYS`.
+#![cfg_attr(not(test), no_std)]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+extern crate alloc;
+
+mod grants;
+mod memory;
+mod refusal;
+mod request;
+mod server;
+mod tables;
+
+pub use grants::{name_from_process_table, name_from_process_text, Grant, Grants, ProcessNames};
+pub use memory::{MemoryPoolLine, PoolMemory, Region, Regions};
+pub use refusal::Refusal;
+pub use request::{Reply, Request};
+pub use server::Server;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,53 @@
+//! `Read`/`Call` and `Close` on open handles.
+
+use super::{Handle, Server};
+use crate::{Refusal, Reply};
+use alloc::vec::Vec;
+use dma_pool::OwnerId;
+use log::info;
+
+impl Server {
+    /// A read (or call) of at most `capacity` bytes: a buffer's descriptor, or the next part
+    /// of a text table (empty at its end).
+    pub(super) fn read(
+        &mut self,
+        caller: u32,
+        number: u64,
+        capacity: u64,
+    ) -> Result<Reply, Refusal> {
+        self.owned(caller, number)?;
+        let capacity = usize::try_from(capacity).unwrap_or(usize::MAX);
+        let open = self.handles.get_mut(&number).expect("owned handle exists");
+        let bytes: Vec<u8> = match &mut open.handle {
+            Handle::Text { bytes, offset } => {
+                let start = (*offset).min(bytes.len());
+                let end = start + capacity.min(bytes.len() - start);
+                *offset = end;
+                bytes[start..end].to_vec()
+            }
+            Handle::Buffer { info, .. } => {
+                let bytes = info.to_bytes();
+                bytes[..capacity.min(bytes.len())].to_vec()
+            }
+            Handle::Done => Vec::new(),
+        };
+        Ok(Reply::bytes(bytes))
+    }
+
+    /// Closes a handle: a buffer is released (its pages return once nothing maps it). When
+    /// it was the caller's last handle, dmad forgets the caller.
+    pub(super) fn close(&mut self, caller: u32, number: u64) -> Result<Reply, Refusal> {
+        self.owned(caller, number)?;
+        let open = self.handles.remove(&number).expect("owned handle exists");
+        if let Handle::Buffer { handle, .. } = open.handle {
+            let released = self.registry.release(handle, OwnerId(caller));
+            if let Err(error) = released {
+                info!("handle {number} of pid {caller}: buffer already gone ({error})");
+            }
+        }
+        if !self.handles.values().any(|open| open.owner == caller) {
+            self.forget_client(caller);
+        }
+        Ok(Reply::value(0))
+    }
+}

@@ -1,0 +1,225 @@
+//! The server's state and the dispatch of one request.
+//!
+//! State: the pool registry; the mapped regions; the grants; per caller pid, what dmad knows
+//! of it (its name and grant, looked up once and forgotten with its last handle); the open
+//! handles, each owned by one caller; and the live mappings, each remembered by its
+//! [`MappingToken`] so an unmap after close still finds its buffer.
+
+mod handles;
+mod mappings;
+mod open;
+mod pools;
+
+use crate::{Grant, Grants, PoolMemory, ProcessNames, Refusal, Regions, Reply, Request};
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+use dma_api::{DmaBufferInfo, DmaError};
+use dma_pool::{BufferHandle, MappingToken, OwnerId, PoolRegistry};
+use log::warn;
+use syscall::schemev2::Opcode;
+
+/// The process allowed to declare and retire pools.
+const PRIVILEGED_PROCESS: &str = "init";
+
+/// What an open handle is.
+#[derive(Clone, Debug)]
+enum Handle {
+    /// A text table snapshot and how far the client has read.
+    Text { bytes: Vec<u8>, offset: usize },
+    /// A buffer.
+    Buffer {
+        handle: BufferHandle,
+        info: DmaBufferInfo,
+    },
+    /// The result of a `declare` or `release-pool`: nothing to read.
+    Done,
+}
+
+/// One open handle and its owner.
+#[derive(Clone, Debug)]
+struct OpenHandle {
+    owner: u32,
+    handle: Handle,
+}
+
+/// A caller as dmad knows it.
+#[derive(Clone, Debug)]
+struct Client {
+    /// Its name, if the kernel told.
+    name: Option<String>,
+    /// Its grant (empty for a process the manifest does not list).
+    grant: Grant,
+}
+
+/// One mapping of a buffer into a client.
+#[derive(Clone, Copy, Debug)]
+struct Mapping {
+    owner: u32,
+    handle: u64,
+    offset: u64,
+    size: u64,
+    /// Bytes of it still mapped.
+    remaining: u64,
+    token: MappingToken,
+}
+
+/// The `dma:` scheme's state machine.
+pub struct Server {
+    registry: PoolRegistry,
+    regions: Regions,
+    grants: Grants,
+    names: Box<dyn ProcessNames>,
+    clients: BTreeMap<u32, Client>,
+    handles: BTreeMap<u64, OpenHandle>,
+    next_handle: u64,
+    mappings: Vec<Mapping>,
+}
+
+impl Server {
+    /// A server with no pools, granting what `grants` says, learning names from `names`.
+    pub fn new(grants: Grants, names: Box<dyn ProcessNames>) -> Self {
+        Server {
+            registry: PoolRegistry::new(),
+            regions: Regions::default(),
+            grants,
+            names,
+            clients: BTreeMap::new(),
+            handles: BTreeMap::new(),
+            next_handle: 1,
+            mappings: Vec::new(),
+        }
+    }
+
+    /// The pool registry (for tables and tests).
+    pub fn registry(&self) -> &PoolRegistry {
+        &self.registry
+    }
+
+    /// Handles one request. `memory` zeroes new buffers through dmad's mappings. A `Close`
+    /// gets a reply too, which the program does not send.
+    pub fn handle(&mut self, request: Request<'_>, memory: &mut dyn PoolMemory) -> Reply {
+        let Ok(caller) = u32::try_from(request.caller) else {
+            return Reply::error(DmaError::Invalid.errno());
+        };
+        let outcome = self.dispatch(caller, &request, memory);
+        match outcome {
+            Ok(reply) => reply,
+            Err(refusal) => {
+                let name = self
+                    .clients
+                    .get(&caller)
+                    .and_then(|client| client.name.as_deref())
+                    .unwrap_or("?");
+                let what = describe(&request);
+                warn!(
+                    "refused {what} from {name} (pid {caller}): {} ({})",
+                    refusal.name, refusal.reason
+                );
+                Reply::error(refusal.errno)
+            }
+        }
+    }
+
+    /// Forgets everything `pid` held (its exit): releases its buffers (mapped ones return
+    /// with their last unmap), closes its handles and drops what dmad knew of it.
+    pub fn reap(&mut self, pid: u32) {
+        self.registry.release_all(OwnerId(pid));
+        self.handles.retain(|_, open| open.owner != pid);
+        self.forget_client(pid);
+    }
+
+    fn dispatch(
+        &mut self,
+        caller: u32,
+        request: &Request<'_>,
+        memory: &mut dyn PoolMemory,
+    ) -> Result<Reply, Refusal> {
+        let opcode = Opcode::try_from_raw(request.opcode);
+        let handle = request.handle();
+        match opcode {
+            Some(Opcode::OpenAt) => self.open(caller, request.payload, memory),
+            Some(Opcode::Read) => self.read(caller, handle, request.args[2]),
+            Some(Opcode::Call) => self.read(caller, handle, request.args[2]),
+            Some(Opcode::Write) => {
+                self.owned(caller, handle)?;
+                Err(Refusal::new(
+                    DmaError::Invalid,
+                    "dma: descriptors are not written",
+                ))
+            }
+            Some(Opcode::MmapPrep) => self.map(caller, handle, request.args[1], request.args[2]),
+            Some(Opcode::Munmap) => self.unmap(caller, handle, request.args[1], request.args[2]),
+            Some(Opcode::Close) => self.close(caller, handle),
+            _ => Err(Refusal::unsupported()),
+        }
+    }
+
+    /// The client `pid`, looked up (name, grant, quota) on its first request.
+    fn client(&mut self, pid: u32) -> Result<&Client, Refusal> {
+        if !self.clients.contains_key(&pid) {
+            let name = self.names.name(pid);
+            let grant = name
+                .as_deref()
+                .and_then(|name| self.grants.for_process(name))
+                .cloned()
+                .unwrap_or_default();
+            if let Some(quota) = grant.quota_pages {
+                self.registry.set_owner_quota(OwnerId(pid), Some(quota))?;
+            }
+            self.clients.insert(pid, Client { name, grant });
+        }
+        Ok(&self.clients[&pid])
+    }
+
+    /// Drops what dmad knew of `pid` (it has no handle left). Its quota entry goes too
+    /// unless pages are still charged to it (released buffers still mapped); the last
+    /// unmap of those calls this again.
+    fn forget_client(&mut self, pid: u32) {
+        self.clients.remove(&pid);
+        if self.registry.owner_usage(OwnerId(pid)).charged_pages() == 0 {
+            // Clearing a quota cannot fail for lack of room.
+            let _ = self.registry.set_owner_quota(OwnerId(pid), None);
+        }
+    }
+
+    /// The handle `number` if `caller` owns it; `EBADF` otherwise.
+    fn owned(&self, caller: u32, number: u64) -> Result<&OpenHandle, Refusal> {
+        match self.handles.get(&number) {
+            Some(open) if open.owner == caller => Ok(open),
+            Some(_) => Err(Refusal::new(
+                DmaError::BadHandle,
+                "handle of another process",
+            )),
+            None => Err(Refusal::new(DmaError::BadHandle, "no such handle")),
+        }
+    }
+
+    /// Registers a new handle for `owner`.
+    fn insert_handle(&mut self, owner: u32, handle: Handle) -> u64 {
+        let number = self.next_handle;
+        self.next_handle += 1;
+        self.handles.insert(number, OpenHandle { owner, handle });
+        number
+    }
+}
+
+/// A few words naming a request, for the log.
+fn describe(request: &Request<'_>) -> String {
+    use core::fmt::Write;
+    let mut text = String::new();
+    match Opcode::try_from_raw(request.opcode) {
+        Some(Opcode::OpenAt) => {
+            let path = core::str::from_utf8(request.payload).unwrap_or("(not UTF-8)");
+            let _ = write!(text, "open dma:/{path}");
+        }
+        Some(opcode) => {
+            let _ = write!(text, "{opcode:?} on handle {}", request.handle());
+        }
+        None => {
+            let _ = write!(text, "opcode {}", request.opcode);
+        }
+    }
+    text
+}

@@ -1,0 +1,153 @@
+//! `OpenAt`: tables, allocations, and init's declare / release-pool.
+
+use super::{Handle, Server, PRIVILEGED_PROCESS};
+use crate::{tables, PoolMemory, Refusal, Reply};
+use dma_api::{DeclareRequest, DmaBufferInfo, DmaError, DmaPath};
+use dma_pool::{CacheType, OwnerId, PoolDeclaration};
+use log::info;
+
+impl Server {
+    /// Opens `payload` (the path inside `dma:`) for `caller`; the reply is the new handle.
+    pub(super) fn open(
+        &mut self,
+        caller: u32,
+        payload: &[u8],
+        memory: &mut dyn PoolMemory,
+    ) -> Result<Reply, Refusal> {
+        let opened = self.open_path(caller, payload, memory);
+        match opened {
+            Ok(handle) => Ok(Reply::value(self.insert_handle(caller, handle))),
+            Err(refusal) => {
+                if !self.handles.values().any(|open| open.owner == caller) {
+                    self.forget_client(caller);
+                }
+                Err(refusal)
+            }
+        }
+    }
+
+    fn open_path(
+        &mut self,
+        caller: u32,
+        payload: &[u8],
+        memory: &mut dyn PoolMemory,
+    ) -> Result<Handle, Refusal> {
+        let path = core::str::from_utf8(payload)
+            .map_err(|_| Refusal::new(DmaError::Invalid, "path is not UTF-8"))?;
+        let path = DmaPath::parse(path)?;
+        self.client(caller)?;
+        match path {
+            DmaPath::Root => Ok(self.text(tables::root(&self.registry))),
+            DmaPath::Stats { device } => {
+                let pool = self.registry.pool_for_device(device)?;
+                let text = tables::device(&self.registry, pool, |pid| {
+                    self.clients
+                        .get(&pid)
+                        .and_then(|client| client.name.as_deref())
+                });
+                Ok(self.text(text))
+            }
+            DmaPath::Alloc {
+                device,
+                size,
+                align,
+            } => self.alloc(caller, device, size, align, memory),
+            DmaPath::Declare(request) => {
+                self.require_privilege(caller)?;
+                self.declare(&request)?;
+                Ok(Handle::Done)
+            }
+            DmaPath::ReleasePool { device } => {
+                self.require_privilege(caller)?;
+                let pool = self.registry.pool_for_device(device)?;
+                let name = alloc::string::String::from(pool.name());
+                self.registry.retire(device)?;
+                info!("pool {name} for {device} retired");
+                Ok(Handle::Done)
+            }
+        }
+    }
+
+    fn text(&self, text: alloc::string::String) -> Handle {
+        Handle::Text {
+            bytes: text.into_bytes(),
+            offset: 0,
+        }
+    }
+
+    /// `EACCES` unless `caller` is init.
+    fn require_privilege(&mut self, caller: u32) -> Result<(), Refusal> {
+        let client = self.client(caller)?;
+        if client.name.as_deref() == Some(PRIVILEGED_PROCESS) {
+            Ok(())
+        } else {
+            Err(Refusal::new(DmaError::NotGranted, "only init may do this"))
+        }
+    }
+
+    fn alloc(
+        &mut self,
+        caller: u32,
+        device: &str,
+        size: u64,
+        align: Option<u64>,
+        memory: &mut dyn PoolMemory,
+    ) -> Result<Handle, Refusal> {
+        self.registry.pool_for_device(device)?;
+        let client = self.client(caller)?;
+        if !client.grant.devices.iter().any(|granted| granted == device) {
+            return Err(DmaError::NotGranted.into());
+        }
+        let Server {
+            registry, regions, ..
+        } = self;
+        let mut zeroer = |phys: u64, len: u64| {
+            let address = regions
+                .address_of(phys, len)
+                .expect("every pool lies in a region dmad mapped");
+            memory.zero(address, len);
+        };
+        let allocation = registry.alloc(device, size, align, OwnerId(caller), &mut zeroer)?;
+        Ok(Handle::Buffer {
+            handle: allocation.handle,
+            info: DmaBufferInfo {
+                device_address: allocation.device_address,
+                size: allocation.size_bytes,
+                cache_type: cache_type_code(allocation.cache_type),
+                _reserved: 0,
+            },
+        })
+    }
+
+    fn declare(&mut self, request: &DeclareRequest<'_>) -> Result<(), Refusal> {
+        let declaration = PoolDeclaration::new(
+            request.name,
+            request.device,
+            request.phys,
+            request.device_base,
+            request.size,
+            CacheType::WriteCombining,
+        );
+        self.registry.declare(&declaration)?;
+        info!(
+            "pool {}: {} KiB at {:#x} (device address {:#x}) for {} (declared by init)",
+            request.name,
+            request.size / 1024,
+            request.phys,
+            request.device_base,
+            request.device
+        );
+        Ok(())
+    }
+}
+
+/// The wire code of a memory type.
+pub(crate) fn cache_type_code(cache_type: CacheType) -> u32 {
+    use dma_api::cache_type;
+    match cache_type {
+        CacheType::WriteBack => cache_type::WRITE_BACK,
+        CacheType::WriteCombining => cache_type::WRITE_COMBINING,
+        CacheType::Uncached => cache_type::UNCACHED,
+        CacheType::Device => cache_type::DEVICE,
+    }
+}

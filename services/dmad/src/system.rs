@@ -1,0 +1,157 @@
+//! dmad's contact with the kernel: the manifest, the DMA regions, process names, the scheme
+//! socket and the request loop.
+
+use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec;
+use core::mem::size_of;
+use dmad::{
+    name_from_process_table, name_from_process_text, Grants, MemoryPoolLine, PoolMemory,
+    ProcessNames, Reply, Request, Server,
+};
+use log::{error, info, warn};
+use userlib::sys::abi::SCHEME_MAX_PAYLOAD;
+use userlib::sys::error::{Error, EINTR, EINVAL, ENOENT, ENOSYS};
+use userlib::sys::flag::O_RDWR;
+use userlib::sys::{self, Map, MapFlags};
+use userlib::syscall::schemev2::{Opcode, Sqe};
+
+/// Where the image manifest is.
+const MANIFEST_PATH: &str = "initfs:manifest.toml";
+
+/// Starts dmad and serves requests; returns only on a failure (the exit status).
+pub fn run() -> i32 {
+    let grants = read_grants();
+    let mut server = Server::new(grants, Box::new(SystemNames));
+    match sys::read_file("memory:pools") {
+        Ok(bytes) => add_pools(&mut server, &String::from_utf8_lossy(&bytes)),
+        Err(error) => return missing_feature("read memory:pools", error),
+    }
+    let socket = match sys::open(":dma", O_RDWR) {
+        Ok(socket) => socket,
+        Err(error) => return missing_feature("register dma:", error),
+    };
+    info!("serving dma:");
+    serve(&mut server, socket)
+}
+
+/// The exit status when a start-up step fails: 0 when the kernel lacks the feature, 1
+/// otherwise.
+fn missing_feature(step: &str, error: Error) -> i32 {
+    if [ENOENT, EINVAL, ENOSYS].contains(&error.errno) {
+        warn!("cannot {step} ({error}): this kernel does not offer it; dmad exits");
+        0
+    } else {
+        error!("cannot {step}: {error}");
+        1
+    }
+}
+
+/// The manifest's grants; none if it cannot be read (dmad still serves tables).
+fn read_grants() -> Grants {
+    let text = match sys::read_file(MANIFEST_PATH) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            error!("cannot read {MANIFEST_PATH}: {error}; no process is granted a device");
+            return Grants::default();
+        }
+    };
+    match Grants::from_manifest(&String::from_utf8_lossy(&text)) {
+        Ok(grants) => grants,
+        Err(error) => {
+            error!("{MANIFEST_PATH}: {error}; no process is granted a device");
+            Grants::default()
+        }
+    }
+}
+
+/// Maps every region `memory:pools` lists and declares its pools.
+fn add_pools(server: &mut Server, pools: &str) {
+    for text in pools.lines().filter(|line| !line.trim().is_empty()) {
+        let Some(line) = MemoryPoolLine::parse(text) else {
+            error!("memory:pools: cannot read {text:?}");
+            continue;
+        };
+        match map_region(&line) {
+            Ok(mapping) => {
+                if let Err(error) = server.add_memory_pool(&line, mapping) {
+                    error!("pool {}: {error}", line.name);
+                }
+            }
+            Err(error) => error!("cannot map memory:pool/{}: {error}", line.name),
+        }
+    }
+}
+
+/// Maps region `line` whole, read-write (the kernel makes it write-combining), and returns
+/// its address. The descriptor stays open for the life of dmad, like the mapping.
+fn map_region(line: &MemoryPoolLine<'_>) -> sys::Result<u64> {
+    let fd = sys::open(&format!("memory:pool/{}", line.name), O_RDWR)?;
+    let size = usize::try_from(line.size).map_err(|_| Error::new(EINVAL))?;
+    let map = Map {
+        offset: 0,
+        size,
+        flags: MapFlags::PROT_READ | MapFlags::PROT_WRITE | MapFlags::MAP_SHARED,
+        address: 0,
+    };
+    // SAFETY: dmad asks for a fresh mapping (address 0) of kernel-declared pool memory; the
+    // kernel picks where, so nothing dmad uses is replaced.
+    let address = unsafe { sys::fmap(fd, &map) }?;
+    Ok(address as u64)
+}
+
+/// The request loop.
+fn serve(server: &mut Server, socket: usize) -> i32 {
+    let mut buffer = vec![0u8; size_of::<Sqe>() + SCHEME_MAX_PAYLOAD];
+    let mut memory = WriteCombiningMemory;
+    loop {
+        let length = match sys::read(socket, &mut buffer) {
+            Ok(length) => length,
+            Err(error) if error.errno == EINTR => continue,
+            Err(error) => {
+                error!("reading dma: requests failed: {error}");
+                return 1;
+            }
+        };
+        let Some((tag, request)) = Request::from_message(&buffer[..length]) else {
+            warn!("short message ({length} bytes) on the dma: socket");
+            continue;
+        };
+        let reply: Reply = server.handle(request, &mut memory);
+        if request.opcode == Opcode::Close as u8 {
+            continue;
+        }
+        if let Err(error) = sys::write(socket, &reply.to_message(tag)) {
+            warn!("cannot answer pid {}: {error}", request.caller);
+        }
+    }
+}
+
+/// Pool memory, zeroed through dmad's write-combining mappings.
+struct WriteCombiningMemory;
+
+impl PoolMemory for WriteCombiningMemory {
+    fn zero(&mut self, address: u64, len: u64) {
+        // SAFETY: the server passes only ranges inside regions `map_region` mapped read-write
+        // for the life of the process, and dmad holds no reference into pool memory.
+        unsafe { core::ptr::write_bytes(address as usize as *mut u8, 0, len as usize) };
+        // Drain write-combining buffers before the client (or its device) can look.
+        core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+/// Process names from the kernel: `sys:process/PID`, else the `sys:processes` table.
+struct SystemNames;
+
+impl ProcessNames for SystemNames {
+    fn name(&mut self, pid: u32) -> Option<String> {
+        if let Ok(bytes) = sys::read_file(&format!("sys:process/{pid}")) {
+            if let Some(name) = name_from_process_text(&String::from_utf8_lossy(&bytes)) {
+                return Some(name.into());
+            }
+        }
+        let table = sys::read_file("sys:processes").ok()?;
+        name_from_process_table(&String::from_utf8_lossy(&table), pid).map(String::from)
+    }
+}

@@ -1,0 +1,80 @@
+//! The text tables `dma:/` and `dma:/DEV/stats` read as.
+//!
+//! `dma:/` has a header line and one line per pool:
+//! `pool device physical device-address size-KiB free-pages largest-free-run live-buffers`.
+//! `DEV/stats` has the same two lines for the device's pool, then `key value` lines for the
+//! pool's other counters, then a table of owners (`pid name pages quota-pages`).
+
+use alloc::string::String;
+use core::fmt::Write;
+use dma_pool::{OwnerId, Pool, PoolRegistry};
+
+const HEADER: &str = "pool                 device               physical           device-address     size-KiB   free-pages largest-free-run live-buffers";
+
+/// The table of every pool.
+pub(crate) fn root(registry: &PoolRegistry) -> String {
+    let mut text = String::from(HEADER);
+    text.push('\n');
+    for pool in registry.pools() {
+        pool_line(&mut text, pool);
+    }
+    text
+}
+
+/// One device's pool in detail; `name_of` names owners dmad knows.
+pub(crate) fn device<'a>(
+    registry: &PoolRegistry,
+    pool: &Pool,
+    name_of: impl Fn(u32) -> Option<&'a str>,
+) -> String {
+    let mut text = String::from(HEADER);
+    text.push('\n');
+    pool_line(&mut text, pool);
+    let stats = pool.stats();
+    let quota =
+        |quota: Option<u64>| quota.map_or(String::from("none"), |pages| alloc::format!("{pages}"));
+    let _ = writeln!(text);
+    let _ = writeln!(text, "pages {}", stats.total_pages);
+    let _ = writeln!(
+        text,
+        "largest-free-block {}",
+        stats.largest_free_block_pages
+    );
+    let _ = writeln!(text, "deferred-buffers {}", stats.deferred_buffers);
+    let _ = writeln!(text, "deferred-pages {}", stats.deferred_pages);
+    let _ = writeln!(text, "high-water-pages {}", stats.high_water_pages);
+    let _ = writeln!(text, "failed-allocations {}", stats.failed_allocations);
+    let _ = writeln!(text, "device-quota-pages {}", quota(pool.device_quota()));
+    let _ = writeln!(text);
+    let _ = writeln!(
+        text,
+        "{:>8} {:<20} {:>10} {:>12}",
+        "pid", "name", "pages", "quota-pages"
+    );
+    for (OwnerId(pid), pages) in pool.owners() {
+        let usage = registry.owner_usage(OwnerId(pid));
+        let _ = writeln!(
+            text,
+            "{pid:>8} {:<20} {pages:>10} {:>12}",
+            name_of(pid).unwrap_or("?"),
+            quota(usage.quota_pages)
+        );
+    }
+    text
+}
+
+fn pool_line(text: &mut String, pool: &Pool) {
+    let stats = pool.stats();
+    let _ = writeln!(
+        text,
+        "{:<20} {:<20} {:<18} {:<18} {:>8} {:>12} {:>16} {:>12}",
+        pool.name(),
+        pool.device(),
+        alloc::format!("{:#x}", pool.phys_base()),
+        alloc::format!("{:#x}", pool.device_base()),
+        pool.size_bytes() / 1024,
+        stats.free_pages,
+        stats.largest_free_run_pages,
+        stats.live_buffers,
+    );
+}

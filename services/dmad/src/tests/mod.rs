@@ -1,0 +1,9 @@
+//! Host tests of the server with the real `dma-pool`, a table of process names and a
+//! `Vec`-backed stand-in for dmad's mapping of pool memory.
+
+mod buffers;
+mod errors;
+mod fixture;
+mod privileged;
+mod tables;
+mod wire;

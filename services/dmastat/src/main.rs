@@ -1,0 +1,74 @@
+//! `dmastat`: prints dmad's tables — `dma:/` and then each device's `dma:/DEV/stats` — to the
+//! console.
+//!
+//! dmad may still be starting when dmastat runs (init starts them one after the other), so
+//! dmastat retries opening `dma:/` for a while. If no `dma:` scheme appears it says so and
+//! exits with status 0: there is nothing to show, and a system without dmad is not broken
+//! for it. Other failures exit with status 1.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::format;
+use core::time::Duration;
+use userlib::sys::{self, error::ENOENT};
+use userlib::{println, time, Args};
+
+userlib::entry!(main);
+
+/// How many times dmastat tries `dma:/`, and how long it waits between tries.
+const ATTEMPTS: u32 = 20;
+const PAUSE: Duration = Duration::from_millis(100);
+
+fn main(_args: Args) -> i32 {
+    let mut attempt = 0;
+    let root = loop {
+        match sys::read_file("dma:/") {
+            Ok(bytes) => break bytes,
+            Err(_) if attempt + 1 < ATTEMPTS => {
+                attempt += 1;
+                let _ = time::sleep(PAUSE);
+            }
+            Err(error) if error.errno == ENOENT => {
+                println!("dmastat: no dma: scheme (is dmad running?)");
+                return 0;
+            }
+            Err(error) => {
+                println!("dmastat: cannot read dma:/: {error}");
+                return 1;
+            }
+        }
+    };
+    let root = core::str::from_utf8(&root).unwrap_or("(not UTF-8)\n");
+    println!("dma:/");
+    for line in root.lines() {
+        println!("{line}");
+    }
+    let mut status = 0;
+    // The first line is the header; the second column of each other line is the device.
+    for device in root
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_whitespace().nth(1))
+    {
+        let path = format!("dma:/{device}/stats");
+        match sys::read_file(&path) {
+            Ok(bytes) => {
+                println!();
+                println!("{path}");
+                for line in core::str::from_utf8(&bytes)
+                    .unwrap_or("(not UTF-8)\n")
+                    .lines()
+                {
+                    println!("{line}");
+                }
+            }
+            Err(error) => {
+                println!("dmastat: cannot read {path}: {error}");
+                status = 1;
+            }
+        }
+    }
+    status
+}

@@ -1,0 +1,184 @@
+//! DMA buffers from dmad: `Dma<T>` and `Dma<[T]>`, zeroed, mapped, released on drop.
+//!
+//! [`Dma::zeroed`] opens `dma:/DEVICE/alloc?size=N` (dmad allocates a zeroed,
+//! power-of-two-page, size-aligned buffer from the device's pool), reads its
+//! [`DmaBufferInfo`], and maps the whole buffer (`fmap`, read-write, shared; the kernel uses
+//! the pool's write-combining memory type). [`Dma::dma_addr`] is the address to give the
+//! device. Dropping unmaps and closes, and dmad returns the pages once nothing maps them.
+//!
+//! Only types for which all-zero bytes are a valid value may live in a buffer
+//! ([`Zeroable`]); the buffer is shared with a device, so what the device may write must be
+//! read with care (volatile reads or fences) by the driver.
+
+use crate::sys;
+use core::marker::PhantomData;
+use core::mem::{align_of, size_of};
+use core::ops::{Deref, DerefMut};
+use core::ptr::NonNull;
+use dma_api::{AllocPath, DmaBufferInfo, PAGE_SIZE};
+use syscall::error::{Error, Result, EINVAL, EIO};
+use syscall::flag::O_RDWR;
+use syscall::{Map, MapFlags};
+
+/// Types whose all-zero bit pattern is a valid value, so a zeroed buffer holds one.
+///
+/// # Safety
+///
+/// Implement it only for types where every byte being zero is a valid value (no references,
+/// no `NonZero*`, no enums without a zero variant).
+pub unsafe trait Zeroable {}
+
+macro_rules! zeroable {
+    ($($type:ty),*) => { $(
+        // SAFETY: zero is a valid value of every primitive integer and float type.
+        unsafe impl Zeroable for $type {}
+    )* };
+}
+zeroable!(u8, u16, u32, u64, u128, usize, i8, i16, i32, i64, i128, isize, f32, f64);
+
+// SAFETY: an array of zero-valid elements is zero-valid.
+unsafe impl<T: Zeroable, const N: usize> Zeroable for [T; N] {}
+// SAFETY: `MaybeUninit` holds any bit pattern.
+unsafe impl<T> Zeroable for core::mem::MaybeUninit<T> {}
+
+/// A DMA buffer mapped into this process, holding a `T` (or, as `Dma<[T]>`, a slice).
+pub struct Dma<T: ?Sized> {
+    fd: usize,
+    pointer: NonNull<T>,
+    info: DmaBufferInfo,
+    _owns: PhantomData<T>,
+}
+
+impl<T: Zeroable> Dma<T> {
+    /// A zeroed `T` in a new buffer from `device`'s pool.
+    ///
+    /// # Errors
+    ///
+    /// dmad's refusal (`ENOENT` unknown device, `EACCES` not granted, `EDQUOT`, `ENOMEM`),
+    /// `EINVAL` if `T` needs more than page alignment, or the failing read or map.
+    pub fn zeroed(device: &str) -> Result<Self> {
+        if align_of::<T>() as u64 > PAGE_SIZE {
+            return Err(Error::new(EINVAL));
+        }
+        let (fd, address, info) = allocate(device, size_of::<T>().max(1))?;
+        Ok(Dma {
+            fd,
+            pointer: address.cast(),
+            info,
+            _owns: PhantomData,
+        })
+    }
+}
+
+impl<T: Zeroable> Dma<[T]> {
+    /// `count` zeroed `T`s in a new buffer from `device`'s pool.
+    ///
+    /// # Errors
+    ///
+    /// As [`Dma::zeroed`]; `EINVAL` if the slice's size overflows.
+    pub fn zeroed_slice(device: &str, count: usize) -> Result<Self> {
+        if align_of::<T>() as u64 > PAGE_SIZE {
+            return Err(Error::new(EINVAL));
+        }
+        let bytes = size_of::<T>()
+            .checked_mul(count)
+            .ok_or(Error::new(EINVAL))?;
+        let (fd, address, info) = allocate(device, bytes.max(1))?;
+        let slice = core::ptr::slice_from_raw_parts_mut(address.as_ptr().cast::<T>(), count);
+        Ok(Dma {
+            fd,
+            pointer: NonNull::new(slice).expect("a mapping is never at address 0"),
+            info,
+            _owns: PhantomData,
+        })
+    }
+}
+
+/// A `[T]` buffer; the name drivers use for `Dma<[T]>`.
+pub type DmaSlice<T> = Dma<[T]>;
+
+impl<T: ?Sized> Dma<T> {
+    /// The address the device uses for the buffer's first byte.
+    pub fn dma_addr(&self) -> u64 {
+        self.info.device_address
+    }
+
+    /// What dmad said of the buffer: device address, size (a power-of-two number of pages),
+    /// memory type.
+    pub fn info(&self) -> DmaBufferInfo {
+        self.info
+    }
+}
+
+impl<T: ?Sized> Deref for Dma<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        // SAFETY: the pointer is a live, exclusive mapping of at least `size_of_val` zeroed
+        // bytes (a valid `T` by `Zeroable`), page-aligned, unmapped only in `drop`.
+        unsafe { self.pointer.as_ref() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for Dma<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: as in `deref`; `&mut self` makes the borrow exclusive.
+        unsafe { self.pointer.as_mut() }
+    }
+}
+
+impl<T: ?Sized> Drop for Dma<T> {
+    fn drop(&mut self) {
+        // Failures leave nothing to do: the kernel unmaps and closes at exit anyway.
+        let _ = unmap(self.pointer.as_ptr().cast::<u8>() as usize, self.info.size);
+        let _ = sys::close(self.fd);
+    }
+}
+
+/// Allocates `bytes` from `device`, maps the whole buffer and returns (descriptor, address,
+/// descriptor info). On failure nothing stays open.
+fn allocate(device: &str, bytes: usize) -> Result<(usize, NonNull<u8>, DmaBufferInfo)> {
+    let path = alloc::format!(
+        "{}",
+        AllocPath {
+            device,
+            size: bytes as u64,
+            align: None,
+        }
+    );
+    let fd = sys::open(&path, O_RDWR)?;
+    let mapped = describe_and_map(fd, bytes);
+    if mapped.is_err() {
+        let _ = sys::close(fd);
+    }
+    mapped.map(|(address, info)| (fd, address, info))
+}
+
+fn describe_and_map(fd: usize, bytes: usize) -> Result<(NonNull<u8>, DmaBufferInfo)> {
+    let mut raw = [0u8; DmaBufferInfo::SIZE];
+    let count = sys::read(fd, &mut raw)?;
+    let info = DmaBufferInfo::from_bytes(&raw[..count]).ok_or(Error::new(EIO))?;
+    let size = usize::try_from(info.size).map_err(|_| Error::new(EIO))?;
+    if size < bytes {
+        return Err(Error::new(EIO));
+    }
+    let map = Map {
+        offset: 0,
+        size,
+        flags: MapFlags::PROT_READ | MapFlags::PROT_WRITE | MapFlags::MAP_SHARED,
+        address: 0,
+    };
+    // SAFETY: a fresh mapping (address 0) of the buffer; the kernel chooses where, so no
+    // memory this process uses is replaced.
+    let address = unsafe { syscall::fmap(fd, &map) }?;
+    match NonNull::new(address as *mut u8) {
+        Some(address) => Ok((address, info)),
+        None => Err(Error::new(EIO)),
+    }
+}
+
+fn unmap(address: usize, size: u64) -> Result<usize> {
+    // SAFETY: `address` is the start of this buffer's mapping of `size` bytes, which the
+    // `Dma` being dropped owns; no reference into it outlives the drop.
+    unsafe { syscall::funmap(address, size as usize) }
+}
