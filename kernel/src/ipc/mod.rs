@@ -65,6 +65,15 @@ pub fn register(name: &str) -> Result<(), i32> {
     Ok(())
 }
 
+/// Every registered scheme with its server: `(name, pid)`.
+pub fn list() -> Vec<(String, ProcessId)> {
+    SCHEMES
+        .lock()
+        .iter()
+        .map(|(name, server)| (name.clone(), server.owner))
+        .collect()
+}
+
 /// The process serving scheme `name`.
 pub fn owner(name: &str) -> Option<ProcessId> {
     SCHEMES.lock().get(name).map(|server| server.owner)

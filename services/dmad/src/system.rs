@@ -119,7 +119,8 @@ fn serve(server: &mut Server, socket: usize) -> i32 {
             continue;
         };
         let reply: Reply = server.handle(request, &mut memory);
-        if request.opcode == Opcode::Close as u8 {
+        // One-way messages (Close, Munmap) get no answer: nobody waits for one.
+        if request.opcode == Opcode::Close as u8 || request.opcode == Opcode::Munmap as u8 {
             continue;
         }
         if let Err(error) = sys::write(socket, &reply.to_message(tag)) {

@@ -35,6 +35,9 @@ pub(crate) fn device<'a>(
         |quota: Option<u64>| quota.map_or(String::from("none"), |pages| alloc::format!("{pages}"));
     let _ = writeln!(text);
     let _ = writeln!(text, "pages {}", stats.total_pages);
+    let _ = writeln!(text, "free-pages {}", stats.free_pages);
+    let _ = writeln!(text, "largest-free-run {}", stats.largest_free_run_pages);
+    let _ = writeln!(text, "live-buffers {}", stats.live_buffers);
     let _ = writeln!(
         text,
         "largest-free-block {}",

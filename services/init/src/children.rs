@@ -11,19 +11,21 @@ use userlib::time;
 /// How long init rests when it has no child to wait for.
 const IDLE: Duration = Duration::from_secs(1);
 
-/// The processes init started and have not been reaped, and a count of what went wrong.
+/// The processes init started and have not been reaped (pid, name, whether it is a service),
+/// and a count of what went wrong.
 #[derive(Default)]
 pub struct Children {
-    running: Vec<(usize, String)>,
+    running: Vec<(usize, String, bool)>,
     failures: usize,
 }
 
 impl Children {
-    /// Spawns `path` with `arguments` as process `name`, logging it.
-    pub fn spawn(&mut self, name: &str, path: &str, arguments: &[&str]) {
+    /// Spawns `path` with `arguments` as process `name`, logging it. A `service` (a process
+    /// that serves schemes) is not waited for at the end of a test run.
+    pub fn spawn(&mut self, name: &str, path: &str, arguments: &[&str], service: bool) {
         info!("starting {name} ({path})");
         match sys::spawn(path, arguments) {
-            Ok(pid) => self.running.push((pid, name.to_string())),
+            Ok(pid) => self.running.push((pid, name.to_string(), service)),
             Err(error) => {
                 error!("cannot start {name} ({path}): {error}");
                 self.failures += 1;
@@ -41,9 +43,10 @@ impl Children {
         self.failures == 0
     }
 
-    /// Waits until every child init started has ended.
+    /// Waits until every child init started has ended, services (which serve until the
+    /// machine stops) excepted.
     pub fn reap_all(&mut self) {
-        while !self.running.is_empty() {
+        while self.running.iter().any(|(_, _, service)| !service) {
             if let Err(error) = self.reap_one() {
                 error!(
                     "waitpid failed with {} children left: {error}",
@@ -74,7 +77,7 @@ impl Children {
     /// Waits for any child, logs how it ended and forgets it.
     fn reap_one(&mut self) -> sys::Result<()> {
         let (pid, status) = sys::waitpid(0, false)?;
-        let name = match self.running.iter().position(|(child, _)| *child == pid) {
+        let name = match self.running.iter().position(|(child, _, _)| *child == pid) {
             Some(index) => self.running.remove(index).1,
             None => format!("process {pid}"),
         };
@@ -89,4 +92,22 @@ impl Children {
         }
         Ok(())
     }
+}
+
+/// Waits until `sys:schemes` lists `scheme` (a service just started registers it), for at
+/// most five seconds.
+pub fn wait_for_scheme(scheme: &str) {
+    for _ in 0..500 {
+        if let Ok(text) = sys::read_file("sys:schemes") {
+            let listed = core::str::from_utf8(&text)
+                .unwrap_or("")
+                .lines()
+                .any(|line| line.split_whitespace().next() == Some(scheme));
+            if listed {
+                return;
+            }
+        }
+        let _ = time::sleep(Duration::from_millis(10));
+    }
+    error!("scheme {scheme} did not appear within 5 s; starting the next process anyway");
 }

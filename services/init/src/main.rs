@@ -6,12 +6,17 @@
 //! else starts). Then it waits for its children
 //! and logs how each ended (`NAME exited with status S` or `NAME was killed`).
 //!
-//! - In a **test image** (`[image] test-suite` is set) init waits until every child has
-//!   ended and then powers the machine off with status 0 when every process started and
-//!   exited with status 0, and 1 otherwise. The test programs' own lines carry the verdict
+//! - In a **test image** (`[image] test-suite` is set) init waits until every child that is
+//!   not a service (a process granted `schemes`, like dmad, serves until the machine stops)
+//!   has ended, and then powers the machine off with status 0 when every process started and
+//!   every reaped child exited with status 0, and 1 otherwise. The test programs' own lines carry the verdict
 //!   per test; init's status is the verdict on the run.
 //! - In a **normal image** init keeps reaping forever. Children are not restarted: a service
 //!   that dies stays dead and its exit is in the log.
+//!
+//! A service's schemes are registered before the next process starts: init waits (up to
+//! five seconds, then logs and goes on) until `sys:schemes` lists each scheme the service
+//! is granted, so later processes find them.
 //!
 //! A manifest init cannot read or parse is fatal: init logs why and exits with status 1,
 //! which the kernel treats as the end of the run. A single bad `[process]` section is logged
@@ -96,5 +101,13 @@ fn start(declaration: &ProcessDeclaration, children: &mut Children) {
         .map(|text| text.to_string())
         .collect();
     let arguments: Vec<&str> = arguments.iter().map(String::as_str).collect();
-    children.spawn(declaration.name, declaration.path, &arguments);
+    let service = declaration.schemes.clone().next().is_some();
+    children.spawn(declaration.name, declaration.path, &arguments, service);
+    for scheme in declaration
+        .schemes
+        .clone()
+        .filter(|scheme| *scheme != "memory")
+    {
+        children::wait_for_scheme(scheme);
+    }
 }

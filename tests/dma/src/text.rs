@@ -50,9 +50,18 @@ pub fn number(text: &str) -> Option<u64> {
     }
 }
 
-/// The number after `key` in `text` (see [`value_of`] and [`number`]).
+/// The number after the first `key` in `text` that is followed by a number (see
+/// [`value_of`] and [`number`]); a table header naming the key as a column is skipped.
 pub fn number_of(text: &str, key: &str) -> Option<u64> {
-    number(value_of(text, key)?)
+    let mut rest = text;
+    while let Some(value) = value_of(rest, key) {
+        if let Some(number) = number(value) {
+            return Some(number);
+        }
+        let position = rest.find(key)? + key.len();
+        rest = &rest[position..];
+    }
+    None
 }
 
 #[cfg(test)]
@@ -68,6 +77,14 @@ mod tests {
         assert_eq!(number_of("free-pages=17", "free-pages"), Some(17));
         assert_eq!(number_of("total 0x800", "total"), Some(2048));
         assert_eq!(value_of(text, "pool"), Some("virtio-blk0"));
+    }
+
+    #[test]
+    fn skips_a_header_naming_the_key() {
+        let text =
+            "pool free-pages live-buffers\nvirtio-blk0 2048 0\n\nfree-pages 2048\nlive-buffers 0\n";
+        assert_eq!(number_of(text, "free-pages"), Some(2048));
+        assert_eq!(number_of(text, "live-buffers"), Some(0));
     }
 
     #[test]

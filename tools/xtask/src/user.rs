@@ -302,7 +302,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs the manifest's `autostart` key (branch dmad) and dmad in default.toml"]
     fn the_dma_suite_manifest_is_valid() {
         let text = format!(
             "{}{}",

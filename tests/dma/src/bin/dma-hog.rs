@@ -1,6 +1,8 @@
 //! `dma-hog exhaust|closed-mapped`: takes every free page of the pool (it has no quota).
 //!
-//! - `exhaust`: a request larger than the whole pool is `ENOMEM`; then it allocates the
+//! - `exhaust`: a request larger than the whole pool is `EINVAL` (it can never be met: the
+//!   pool's rule for a size beyond the pool, unlike `ENOMEM` for a pool out of room); then it
+//!   allocates the
 //!   largest power of two of pages that still fits, halving on `ENOMEM`, until even one page
 //!   is refused. The buffers must be aligned to their sizes, pairwise apart, and add up to
 //!   every page the pool showed free; dmad must show no free page. One more request is
@@ -27,7 +29,10 @@ use dma_tests::check::expect_refused;
 use dma_tests::stats::{self, Stats};
 use dma_tests::{translate, DEVICE, FAILED_STATUS, PAGE_SIZE, POOL_PAGES, USAGE_STATUS};
 use process_tests::check::errno_name;
-use userlib::sys::{self, error::ENOMEM};
+use userlib::sys::{
+    self,
+    error::{EINVAL, ENOMEM},
+};
 use userlib::{println, Args};
 
 userlib::entry!(main);
@@ -117,7 +122,7 @@ fn exhaust(avoid: Option<Range<u64>>) -> Result<Vec<Buffer>, String> {
 fn exhaust_and_recover() -> Result<(), String> {
     let start = stats::read(DEVICE)?;
     let beyond = 2 * POOL_PAGES as usize * PAGE_SIZE;
-    expect_refused(&format!("alloc of {beyond} bytes"), ENOMEM, || {
+    expect_refused(&format!("alloc of {beyond} bytes"), EINVAL, || {
         Buffer::allocate(DEVICE, beyond)
     })?;
     let held = exhaust(None)?;

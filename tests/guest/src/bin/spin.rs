@@ -14,9 +14,10 @@ use userlib::{println, time, Args};
 
 userlib::entry!(main);
 
-/// Iterations that count as progress; each one is a `clock_gettime` call, so even a slow
-/// emulated CPU with a fair share does thousands in a few hundred milliseconds.
-const MINIMUM_ITERATIONS: u64 = 100;
+/// Iterations that count as progress: each one is a `clock_gettime` call. This proves the
+/// spinner ran, not how fast: an emulated CPU on a loaded two-core host managed only 92 in
+/// 200 ms once, so a rate would make the test flaky.
+const MINIMUM_ITERATIONS: u64 = 10;
 
 fn main(args: Args) -> i32 {
     let Some(milliseconds) = args.get(1).and_then(|text| text.parse().ok()) else {
