@@ -2,9 +2,10 @@
 //! console.
 //!
 //! dmad may still be starting when dmastat runs (init starts them one after the other), so
-//! dmastat retries opening `dma:/` for a while. If no `dma:` scheme appears it says so and
-//! exits with status 0: there is nothing to show, and a system without dmad is not broken
-//! for it. Other failures exit with status 1.
+//! dmastat retries opening `dma:/` for a while — but only while a process named `dmad` is
+//! alive (`sys:processes`), so it does not linger on a system where dmad is absent or gave
+//! up. If no `dma:` scheme appears it says so and exits with status 0: there is nothing to
+//! show, and a system without dmad is not broken for it. Other failures exit with status 1.
 #![no_std]
 #![no_main]
 
@@ -26,11 +27,11 @@ fn main(_args: Args) -> i32 {
     let root = loop {
         match sys::read_file("dma:/") {
             Ok(bytes) => break bytes,
-            Err(_) if attempt + 1 < ATTEMPTS => {
+            Err(_) if attempt + 1 < ATTEMPTS && dmad_is_alive() => {
                 attempt += 1;
                 let _ = time::sleep(PAUSE);
             }
-            Err(error) if error.errno == ENOENT => {
+            Err(error) if error.errno == ENOENT || !dmad_is_alive() => {
                 println!("dmastat: no dma: scheme (is dmad running?)");
                 return 0;
             }
@@ -71,4 +72,20 @@ fn main(_args: Args) -> i32 {
         }
     }
     status
+}
+
+/// Whether `sys:processes` lists a process named `dmad` that has not exited (columns
+/// `pid parent name state pages`).
+fn dmad_is_alive() -> bool {
+    let Ok(table) = sys::read_file("sys:processes") else {
+        return false;
+    };
+    let table = core::str::from_utf8(&table).unwrap_or("");
+    table.lines().any(|line| {
+        let mut columns = line.split_whitespace().skip(2);
+        columns.next() == Some("dmad")
+            && !columns
+                .next()
+                .is_some_and(|state| state.starts_with("Exited"))
+    })
 }
