@@ -74,3 +74,17 @@ pub const SCHEME_MAX_PAYLOAD: usize = 4096;
 /// numbers (`0x...`); `fmap` of a descriptor for `memory:pool/NAME` maps `[offset, offset +
 /// size)` of that pool into the caller, write-combining, read-write, never executable.
 pub const MEMORY_SCHEME: &str = "memory";
+
+/// `device:` (kernel scheme): a driver's window on its device's registers. Only a process
+/// whose manifest entry lists the device in `devices` may open `device:NAME` (`EACCES`
+/// otherwise; `ENOENT` for an unknown name). Device names: `virtio-blk0` is the first virtio
+/// block device (aarch64: the device-tree node whose `coherent,device-name` says so;
+/// x86_64: the first PCI function with vendor 0x1af4 and device 0x1001 or 0x1042).
+///
+/// `read` gives text, one fact per line: `kind virtio-mmio` or `kind virtio-pci`;
+/// `region PHYSICAL SIZE` for each register range (hexadecimal `0x...`); for PCI also
+/// `pci BUS DEVICE FUNCTION` and `config PHYSICAL` (the function's 4 KiB ECAM page);
+/// `interrupt N` where known. `fmap` with `Map { offset: PHYSICAL, size, .. }` maps that part
+/// of one of those ranges (or the config page) as device memory, read-write, never
+/// executable; any byte outside them is `EACCES`.
+pub const DEVICE_SCHEME: &str = "device";
