@@ -45,6 +45,7 @@ const PACKAGES: [(&str, &[&str]); 5] = [
             "dma-holder",
             "dma-worker",
             "dma-hog",
+            "stress-tests",
         ],
     ),
 ];
@@ -84,6 +85,19 @@ autostart = false
 
 [process.dma-hog]
 path = "/bin/dma-hog"
+devices = ["virtio-blk0"]
+autostart = false
+"#;
+
+/// The processes of the `stress` suite's image: its driver (granted the pool, no quota) and
+/// the workers it starts.
+pub const STRESS_TEST_MANIFEST: &str = r#"
+[process.stress-tests]
+path = "/bin/stress-tests"
+devices = ["virtio-blk0"]
+
+[process.dma-worker]
+path = "/bin/dma-worker"
 devices = ["virtio-blk0"]
 autostart = false
 "#;
