@@ -45,6 +45,9 @@ const SUITES: [GuestSuite; 5] = [
     },
 ];
 
+/// A CPU's kernel and its user programs: `(arch, kernel, [(initfs path, bytes)])`.
+type GuestImage = (Arch, PathBuf, Vec<(String, Vec<u8>)>);
+
 /// One line of the final summary.
 struct Outcome {
     label: String,
@@ -145,10 +148,7 @@ fn host_checks(outcomes: &mut Vec<Outcome>) -> Result<()> {
 }
 
 /// The harness's own test against deliberately failing guests.
-fn harness_self_test(
-    images: &[(Arch, PathBuf, Vec<(String, Vec<u8>)>)],
-    outcomes: &mut Vec<Outcome>,
-) -> Result<()> {
+fn harness_self_test(images: &[GuestImage], outcomes: &mut Vec<Outcome>) -> Result<()> {
     banner("harness self-test against deliberately failing guests");
     let mut self_test = Command::new(env!("CARGO"));
     self_test.current_dir(workspace_root()).args([
