@@ -4,8 +4,14 @@
 //! The tick is CNTV_TVAL_EL0 loaded with `CNTFRQ_EL0 / hertz` counts and re-loaded on every
 //! interrupt, so a tick handled late delays the following ones (no catch-up storm after a
 //! long stretch with interrupts masked). It reaches the CPU as private peripheral interrupt
-//! 27 through the GIC. User mode gets no direct access to counters or timers (CNTKCTL_EL1 =
-//! 0): it asks the kernel for the time.
+//! 27 through the GIC.
+//!
+//! User mode may read the virtual counter and its frequency (CNTVCT_EL0, CNTFRQ_EL0), so a
+//! program can time short stretches in counter ticks without a system call (what x86_64's
+//! `rdtsc` gives it); CNTKCTL_EL1 = EL0VCTEN alone. Everything else stays closed: the
+//! physical counter, and every timer's registers (the kernel's tick is the virtual timer, and
+//! a user write to it would stall the scheduler). Wall-clock time is still the kernel's
+//! `clock_gettime`.
 
 use core::arch::asm;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -17,6 +23,9 @@ pub const INTERRUPT_ID: u32 = 27;
 const PRIORITY: u8 = 0xa0;
 /// CNTV_CTL_EL0.ENABLE with IMASK clear: the timer runs and raises its interrupt.
 const CONTROL_ENABLE: u64 = 1;
+/// CNTKCTL_EL1.EL0VCTEN: EL0 may read CNTVCT_EL0 (and CNTFRQ_EL0); EL0PCTEN, EL0VTEN and
+/// EL0PTEN stay clear, so the physical counter and the timers are kernel-only.
+const USER_READS_VIRTUAL_COUNTER: u64 = 1 << 1;
 const NANOSECONDS_PER_SECOND: u128 = 1_000_000_000;
 
 /// Counter ticks between timer interrupts; 0 until [`start`].
@@ -37,14 +46,16 @@ pub fn start(hertz: u32, map_device: MapDevice) {
     crate::gic::enable(INTERRUPT_ID, PRIORITY);
     let interval = (counter_frequency() / u64::from(hertz.max(1))).max(1);
     INTERVAL.store(interval, Ordering::Relaxed);
-    // SAFETY: programs only the EL1 virtual timer and EL0's access to the timers; the
-    // interrupt it raises is handled by `crate::interrupt` once interrupts are unmasked.
+    // SAFETY: programs only the EL1 virtual timer and EL0's access to the counters (read the
+    // virtual count, nothing else); the interrupt it raises is handled by `crate::interrupt`
+    // once interrupts are unmasked.
     unsafe {
         asm!(
-            "msr cntkctl_el1, xzr",
+            "msr cntkctl_el1, {user_access}",
             "msr cntv_tval_el0, {interval}",
             "msr cntv_ctl_el0, {enable}",
             "isb",
+            user_access = in(reg) USER_READS_VIRTUAL_COUNTER,
             interval = in(reg) interval,
             enable = in(reg) CONTROL_ENABLE,
             options(nomem, nostack)

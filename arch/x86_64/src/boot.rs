@@ -108,9 +108,11 @@ global_asm!(
         movl $early_pdpt_high + 0x0003, %eax
         movl %eax, early_pml4 + 511 * 8
 
-        /* CR4: PAE (5), PGE (7), OSFXSR (9), OSXMMEXCPT (10). */
+        /* CR4: PAE (5), PGE (7), OSFXSR (9), OSXMMEXCPT (10); TSD (2) clear, so user mode
+           may read the time-stamp counter (rdtsc), as aarch64 lets it read CNTVCT_EL0. */
         movl %cr4, %eax
         orl $0x6a0, %eax
+        andl $~0x4, %eax
         movl %eax, %cr4
         movl $early_pml4, %eax
         movl %eax, %cr3

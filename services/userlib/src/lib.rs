@@ -33,6 +33,9 @@
 //!
 //! DMA buffers: [`dma::Dma`] allocates zeroed, mapped buffers from dmad (`dma:`).
 //!
+//! Timing: [`cycles`] reads the CPU's cycle counter (TSC, or CNTVCT_EL0 scaled to a stated
+//! CPU clock) without a system call.
+//!
 //! System calls: [`sys`] re-exports the Redox wrappers from `redox_syscall` and adds
 //! coherent's own calls (`open`, `dup`, `close`, `exit`, `spawn`, `waitpid`, `getpid`,
 //! `power_off`), numbered in `kernel_core::abi`.
@@ -47,6 +50,7 @@ extern crate alloc;
 
 mod args;
 pub mod console;
+pub mod cycles;
 pub mod dma;
 pub mod heap;
 pub mod logger;

@@ -13,9 +13,13 @@
 //!
 //! - `bench`: the host benchmarks (the DMA pool against Linux's bitmap allocator); tables on
 //!   the terminal, machine-readable results under `target/bench/`.
+//! - `bench --guest [--arch A]`: the in-guest benchmark (`dmabench`: cycles for a scheme call,
+//!   `dma:` allocation and release, zeroing, a disk read) on both CPUs, or `A`, always with
+//!   the release build; results in `target/bench/guest-ARCH.json`. Not part of `test`.
 //!
 //! Every command first makes sure the bare-metal Rust targets and QEMU are installed.
 
+mod bench;
 mod guest;
 mod platform;
 mod test;
@@ -47,10 +51,10 @@ struct Options {
     arches: Vec<Arch>,
     profile: Profile,
     suites: Vec<String>,
+    guest: bool,
 }
 
-const USAGE: &str =
-    "usage: cargo xtask build|run|test|lint|bench [--arch x86_64|aarch64] [--release]";
+const USAGE: &str = "usage: cargo xtask build|run|test|lint|bench [--arch x86_64|aarch64] [--release] [--suite NAME] [--guest]";
 
 fn parse(arguments: &[String]) -> Result<Options> {
     let mut options = Options {
@@ -58,6 +62,7 @@ fn parse(arguments: &[String]) -> Result<Options> {
         arches: Vec::new(),
         profile: Profile::Debug,
         suites: Vec::new(),
+        guest: false,
     };
     let mut arguments = arguments.iter();
     while let Some(argument) = arguments.next() {
@@ -69,6 +74,7 @@ fn parse(arguments: &[String]) -> Result<Options> {
                 options.arches.push(arch);
             }
             "--release" => options.profile = Profile::Release,
+            "--guest" => options.guest = true,
             "--suite" => options.suites.push(
                 arguments
                     .next()
@@ -112,7 +118,11 @@ fn dispatch(options: Options) -> Result<()> {
             Ok(())
         }
         "lint" => guest::lint(),
-        "bench" => bench(),
+        "bench" if options.guest => {
+            toolchain::ensure_qemu()?;
+            bench::guest_run(&arches_or(&options.arches, &Arch::ALL), Profile::Release)
+        }
+        "bench" => bench::host(),
         "run" => {
             toolchain::ensure_qemu()?;
             let arch = arches_or(&options.arches, &[Arch::X86_64])[0];
@@ -140,25 +150,6 @@ pub fn machine(arch: Arch, kernel: PathBuf, initrd: PathBuf, stem: &str) -> Resu
         machine.device_tree = Some(platform::device_tree_for(&machine, &directory, stem)?);
     }
     Ok(machine)
-}
-
-fn bench() -> Result<()> {
-    let status = std::process::Command::new(env!("CARGO"))
-        .current_dir(workspace_root())
-        .args(["bench", "--package", "dma-pool"])
-        .status()
-        .map_err(|error| format!("cannot run cargo bench: {error}"))?;
-    if status.success() {
-        println!(
-            "results: {}",
-            workspace_root()
-                .join("target/bench/dma-pool.json")
-                .display()
-        );
-        Ok(())
-    } else {
-        fail(format!("cargo bench failed ({status})"))
-    }
 }
 
 fn arches_or(chosen: &[Arch], default: &[Arch]) -> Vec<Arch> {

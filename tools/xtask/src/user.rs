@@ -23,10 +23,12 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// Each user package and the programs (cargo `[[bin]]`s) it installs as `/bin/NAME`.
-const PACKAGES: [(&str, &[&str]); 5] = [
+const PACKAGES: [(&str, &[&str]); 7] = [
     ("init", &["init"]),
     ("dmad", &["dmad"]),
     ("dmastat", &["dmastat"]),
+    ("bench-server", &["bench-server"]),
+    ("dmabench", &["dmabench"]),
     (
         "process-tests",
         &[
@@ -108,8 +110,8 @@ pub fn user_target_directory() -> PathBuf {
 }
 
 /// Builds every user program for `arch` and returns the initfs files: `(path, contents)`
-/// for `/bin/init`, `/bin/dmad`, `/bin/dmastat`, the `process` and `dma` suites' programs
-/// and `/bin/not-an-elf`.
+/// for `/bin/init`, `/bin/dmad`, `/bin/dmastat`, the guest benchmark's `bench-server` and
+/// `dmabench`, the `process` and `dma` suites' programs and `/bin/not-an-elf`.
 pub fn user_programs(arch: Arch, profile: Profile) -> Result<Vec<(String, Vec<u8>)>> {
     build(arch, profile)?;
     let directory = user_target_directory()

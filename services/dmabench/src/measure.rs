@@ -1,0 +1,236 @@
+//! The measurements: each returns its samples in counter ticks, or why it has none.
+
+use crate::{Problem, Samples, ITERATIONS, MINIMUM_ITERATIONS, TIME_BUDGET, WARM_UP};
+use alloc::format;
+use alloc::string::String;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::sync::atomic::{fence, Ordering};
+use core::time::Duration;
+use dma_api::{AllocPath, DmaBufferInfo};
+use userlib::cycles::now;
+use userlib::sys::error::{Error, ENOENT};
+use userlib::sys::flag::{O_RDONLY, O_RDWR};
+use userlib::sys::{self, Map, MapFlags};
+use userlib::syscall::number::SYS_CALL;
+use userlib::time;
+
+/// The device whose pool the buffers come from.
+const DEVICE: &str = "virtio-blk0";
+/// Bytes the null call sends and gets back room for.
+const CALL_BYTES: usize = 8;
+/// Bytes of one disk read, and how many distinct offsets the reads cycle through.
+const BLOCK: usize = 4096;
+const BLOCK_OFFSETS: usize = 256;
+
+/// A failure of `what`, as a [`Problem::Fail`].
+fn failed(what: &str, error: Error) -> Problem {
+    Problem::Fail(format!("{what}: {error}"))
+}
+
+/// Counts rounds and says when to stop: [`ITERATIONS`] rounds, or fewer (never below
+/// [`MINIMUM_ITERATIONS`]) once [`TIME_BUDGET`] has passed. The clock is asked only every
+/// 256 rounds, between samples.
+struct Rounds {
+    done: usize,
+    started: Duration,
+}
+
+impl Rounds {
+    fn new() -> Self {
+        Self {
+            done: 0,
+            started: time::monotonic().unwrap_or_default(),
+        }
+    }
+
+    fn another(&mut self) -> bool {
+        if self.done >= ITERATIONS {
+            return false;
+        }
+        if self.done >= MINIMUM_ITERATIONS && self.done.is_multiple_of(256) {
+            let elapsed = time::monotonic()
+                .unwrap_or_default()
+                .saturating_sub(self.started);
+            if elapsed >= TIME_BUDGET {
+                return false;
+            }
+        }
+        self.done += 1;
+        true
+    }
+}
+
+/// `SYS_CALL` on `fd` with `buffer` (in and out).
+fn call(fd: usize, buffer: &mut [u8]) -> sys::Result<usize> {
+    // SAFETY: the kernel reads and writes at most `buffer.len()` bytes at `buffer`, which the
+    // borrow keeps alive and exclusive for the call.
+    unsafe { userlib::syscall::syscall3(SYS_CALL, fd, buffer.as_mut_ptr() as usize, buffer.len()) }
+}
+
+/// `null_call`: the round trip through the kernel to bench-server and back.
+pub fn null_call() -> Result<Vec<Samples>, Problem> {
+    let path = format!("{}:", bench_server::SCHEME);
+    let fd = sys::open(&path, O_RDWR).map_err(|error| failed(&format!("open {path}"), error))?;
+    let mut buffer = [0u8; CALL_BYTES];
+    for _ in 0..WARM_UP {
+        call(fd, &mut buffer).map_err(|error| failed("call", error))?;
+    }
+    let mut samples = Vec::with_capacity(ITERATIONS);
+    let mut rounds = Rounds::new();
+    while rounds.another() {
+        let start = now();
+        let result = call(fd, &mut buffer);
+        let end = now();
+        result.map_err(|error| failed("call", error))?;
+        samples.push(end.wrapping_sub(start));
+    }
+    let _ = sys::close(fd);
+    Ok(vec![("null_call", samples)])
+}
+
+/// One allocated, mapped buffer: (descriptor, address).
+fn allocate(path: &str, size: usize) -> sys::Result<(usize, usize)> {
+    let fd = sys::open(path, O_RDWR)?;
+    let mut descriptor = [0u8; DmaBufferInfo::SIZE];
+    let mapped = sys::read(fd, &mut descriptor).and_then(|_| {
+        let map = Map {
+            offset: 0,
+            size,
+            flags: MapFlags::PROT_READ | MapFlags::PROT_WRITE | MapFlags::MAP_SHARED,
+            address: 0,
+        };
+        // SAFETY: a fresh mapping (address 0): the kernel picks where, so nothing this
+        // program uses is replaced.
+        unsafe { sys::fmap(fd, &map) }
+    });
+    match mapped {
+        Ok(address) => Ok((fd, address)),
+        Err(error) => {
+            let _ = sys::close(fd);
+            Err(error)
+        }
+    }
+}
+
+/// Unmaps and closes a buffer from [`allocate`].
+fn release(fd: usize, address: usize, size: usize) -> sys::Result<()> {
+    // SAFETY: `address` is this buffer's mapping of `size` bytes; nothing refers into it.
+    unsafe { sys::funmap(address, size) }?;
+    sys::close(fd)?;
+    Ok(())
+}
+
+/// Allocation (open + descriptor + fmap) and release (funmap + close) of `size` bytes,
+/// sampled separately in each round.
+fn alloc_free(size: usize, names: (&'static str, &'static str)) -> Result<Vec<Samples>, Problem> {
+    let path = format!(
+        "{}",
+        AllocPath {
+            device: DEVICE,
+            size: size as u64,
+            align: None,
+        }
+    );
+    for _ in 0..WARM_UP {
+        let (fd, address) = allocate(&path, size).map_err(|error| failed(&path, error))?;
+        release(fd, address, size).map_err(|error| failed("release", error))?;
+    }
+    let (mut allocations, mut releases) = (Vec::new(), Vec::new());
+    let mut rounds = Rounds::new();
+    while rounds.another() {
+        let start = now();
+        let allocated = allocate(&path, size);
+        let middle = now();
+        let (fd, address) = allocated.map_err(|error| failed(&path, error))?;
+        let released = release(fd, address, size);
+        let end = now();
+        released.map_err(|error| failed("release", error))?;
+        allocations.push(middle.wrapping_sub(start));
+        releases.push(end.wrapping_sub(middle));
+    }
+    Ok(vec![(names.0, allocations), (names.1, releases)])
+}
+
+/// `alloc_4k` and `free_4k`.
+pub fn alloc_free_4k() -> Result<Vec<Samples>, Problem> {
+    alloc_free(4096, ("alloc_4k", "free_4k"))
+}
+
+/// `alloc_1m` and `free_1m`.
+pub fn alloc_free_1m() -> Result<Vec<Samples>, Problem> {
+    alloc_free(1 << 20, ("alloc_1m", "free_1m"))
+}
+
+/// `zero_4k`: zeroing one mapped 4 KiB write-combining buffer, fence included.
+pub fn zero_4k() -> Result<Vec<Samples>, Problem> {
+    const SIZE: usize = 4096;
+    let path = format!(
+        "{}",
+        AllocPath {
+            device: DEVICE,
+            size: SIZE as u64,
+            align: None,
+        }
+    );
+    let (fd, address) = allocate(&path, SIZE).map_err(|error| failed(&path, error))?;
+    let zero = || {
+        // SAFETY: `address` is a live read-write mapping of `SIZE` bytes that only this
+        // program uses and nothing borrows.
+        unsafe { core::ptr::write_bytes(address as *mut u8, 0, SIZE) };
+        // Drain the write-combining buffers: the stores are done when this returns.
+        fence(Ordering::SeqCst);
+    };
+    for _ in 0..WARM_UP {
+        zero();
+    }
+    let mut samples = Vec::with_capacity(ITERATIONS);
+    let mut rounds = Rounds::new();
+    while rounds.another() {
+        let start = now();
+        zero();
+        samples.push(now().wrapping_sub(start));
+    }
+    release(fd, address, SIZE).map_err(|error| failed("release", error))?;
+    Ok(vec![("zero_4k", samples)])
+}
+
+/// `blk_read_4k`: one 4 KiB read from `disk:`, at offsets cycling through the first MiB.
+pub fn blk_read_4k() -> Result<Vec<Samples>, Problem> {
+    match sys::open("disk:/0", O_RDONLY) {
+        Ok(fd) => {
+            let _ = sys::close(fd);
+        }
+        Err(error) if error.errno == ENOENT => {
+            return Err(Problem::Skip(String::from(
+                "no disk: scheme in this image (no virtio-blk driver)",
+            )))
+        }
+        Err(error) => return Err(failed("open disk:/0", error)),
+    }
+    let mut block = vec![0u8; BLOCK];
+    let mut read_at = |round: usize| -> Result<u64, Problem> {
+        let path = format!("disk:/{}", (round % BLOCK_OFFSETS) * BLOCK);
+        let fd = sys::open(&path, O_RDONLY).map_err(|error| failed(&path, error))?;
+        let start = now();
+        let result = sys::read(fd, &mut block);
+        let end = now();
+        let _ = sys::close(fd);
+        match result {
+            Ok(BLOCK) => Ok(end.wrapping_sub(start)),
+            Ok(count) => Err(Problem::Fail(format!(
+                "{path}: read {count} bytes, not {BLOCK}"
+            ))),
+            Err(error) => Err(failed(&path, error)),
+        }
+    };
+    for round in 0..WARM_UP {
+        read_at(round)?;
+    }
+    let mut samples = Vec::with_capacity(ITERATIONS);
+    let mut rounds = Rounds::new();
+    while rounds.another() {
+        samples.push(read_at(rounds.done)?);
+    }
+    Ok(vec![("blk_read_4k", samples)])
+}

@@ -1,0 +1,114 @@
+//! The CPU's cycle counter, read from user mode without a system call, for timing short code.
+//!
+//! - **x86_64**: the time-stamp counter (`rdtsc`; the kernel keeps CR4.TSD clear). On the
+//!   CPUs QEMU runs on it ticks at a constant rate near the nominal clock, so one tick counts as
+//!   one cycle.
+//! - **aarch64**: the virtual counter CNTVCT_EL0 (the kernel sets CNTKCTL_EL1.EL0VCTEN). It
+//!   ticks at CNTFRQ_EL0 (62.5 MHz on QEMU `virt`), not at the CPU clock, so ticks are scaled
+//!   to cycles of a stated nominal CPU clock, [`NOMINAL_CPU_HERTZ`]: one tick is
+//!   `NOMINAL_CPU_HERTZ / CNTFRQ_EL0` cycles (32 on QEMU). The resolution is one tick.
+//!
+//! [`now`] is in counter ticks; [`Scale::cycles`] turns ticks into cycles.
+
+/// The CPU clock aarch64's counter ticks are scaled to: 2 GHz.
+pub const NOMINAL_CPU_HERTZ: u64 = 2_000_000_000;
+
+/// How counter ticks become cycles on this CPU.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Scale {
+    /// The counter's name: `tsc` or `cntvct`.
+    pub counter: &'static str,
+    /// The counter's frequency in hertz, when the CPU states it (CNTFRQ_EL0); `None` for the
+    /// TSC.
+    pub counter_hertz: Option<u64>,
+    /// Cycles per counter tick.
+    pub cycles_per_tick: f64,
+}
+
+impl Scale {
+    /// The scale for a counter ticking at `counter_hertz` read against a CPU clock of
+    /// [`NOMINAL_CPU_HERTZ`] (a frequency of 0 counts as 1 Hz).
+    pub fn for_frequency(counter: &'static str, counter_hertz: u64) -> Self {
+        Self {
+            counter,
+            counter_hertz: Some(counter_hertz),
+            cycles_per_tick: NOMINAL_CPU_HERTZ as f64 / counter_hertz.max(1) as f64,
+        }
+    }
+
+    /// A counter that counts cycles itself.
+    pub fn one_to_one(counter: &'static str) -> Self {
+        Self {
+            counter,
+            counter_hertz: None,
+            cycles_per_tick: 1.0,
+        }
+    }
+
+    /// `ticks` counter ticks in cycles.
+    pub fn cycles(&self, ticks: u64) -> f64 {
+        ticks as f64 * self.cycles_per_tick
+    }
+}
+
+/// The counter now, in ticks. Earlier instructions finish first (`lfence` / `isb`), and the
+/// compiler moves no memory access across the read, so the code between two readings is
+/// what they time.
+#[cfg(target_arch = "x86_64")]
+pub fn now() -> u64 {
+    let (low, high): (u32, u32);
+    // SAFETY: `lfence` waits for earlier instructions and `rdtsc` reads a counter the kernel
+    // lets user mode read (CR4.TSD clear); neither writes memory. The block is not marked
+    // `nomem`, so the compiler treats it as a barrier for memory accesses.
+    unsafe {
+        core::arch::asm!("lfence", "rdtsc", out("eax") low, out("edx") high, options(nostack));
+    }
+    (u64::from(high) << 32) | u64::from(low)
+}
+
+/// The counter now, in ticks. Earlier instructions finish first (`lfence` / `isb`), and the
+/// compiler moves no memory access across the read, so the code between two readings is
+/// what they time.
+#[cfg(target_arch = "aarch64")]
+pub fn now() -> u64 {
+    let count: u64;
+    // SAFETY: the kernel lets EL0 read CNTVCT_EL0 (CNTKCTL_EL1.EL0VCTEN); the read has no side
+    // effects. The block is not marked `nomem`, so the compiler treats it as a barrier for
+    // memory accesses.
+    unsafe { core::arch::asm!("isb", "mrs {}, cntvct_el0", out(reg) count, options(nostack)) };
+    count
+}
+
+/// How this CPU's counter ticks become cycles.
+#[cfg(target_arch = "x86_64")]
+pub fn scale() -> Scale {
+    Scale::one_to_one("tsc")
+}
+
+/// How this CPU's counter ticks become cycles (reads CNTFRQ_EL0, which EL0 may read while
+/// it may read the counter).
+#[cfg(target_arch = "aarch64")]
+pub fn scale() -> Scale {
+    let hertz: u64;
+    // SAFETY: reading CNTFRQ_EL0 has no side effects and touches no memory; EL0 may read it
+    // because CNTKCTL_EL1.EL0VCTEN is set.
+    unsafe { core::arch::asm!("mrs {}, cntfrq_el0", out(reg) hertz, options(nomem, nostack)) };
+    Scale::for_frequency("cntvct", hertz)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scales_ticks_to_nominal_cycles() {
+        let qemu = Scale::for_frequency("cntvct", 62_500_000);
+        assert_eq!(qemu.cycles_per_tick, 32.0);
+        assert_eq!(qemu.cycles(3), 96.0);
+        assert_eq!(Scale::one_to_one("tsc").cycles(1234), 1234.0);
+        assert_eq!(
+            Scale::for_frequency("cntvct", 0).cycles_per_tick,
+            NOMINAL_CPU_HERTZ as f64
+        );
+    }
+}
