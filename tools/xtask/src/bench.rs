@@ -13,7 +13,7 @@
 
 use crate::guest::{self, Profile};
 use crate::{fail, workspace_root, Result};
-use harness::protocol::Ending;
+use harness::protocol::{untagged, Ending};
 use harness::Arch;
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -87,10 +87,11 @@ pub struct Report {
     pub not_measured: Vec<(String, String, bool)>,
 }
 
-/// Reads dmabench's lines out of a run's console output.
+/// Reads dmabench's lines out of a run's console output (with or without the console's
+/// `[dmabench] ` tag).
 pub fn parse(output: &str) -> Report {
     let mut report = Report::default();
-    for line in output.lines().map(str::trim) {
+    for line in output.lines().map(|line| untagged(line.trim())) {
         if let Some(fields) = line.strip_prefix("bench-clock ") {
             report.clock = Some(fields.to_string());
         } else if let Some(rest) = line.strip_prefix("bench-skip ") {
@@ -225,7 +226,7 @@ pub fn guest_run(arches: &[Arch], profile: Profile) -> Result<()> {
         let accel = machine.accelerator.name();
         println!("\n=== guest benchmark on {} ({accel})", arch.name());
         let run = harness::run(&machine, DEADLINE, |line| {
-            if line.starts_with("bench") {
+            if untagged(line).starts_with("bench") {
                 println!("{line}");
             }
         })
@@ -288,7 +289,7 @@ mod tests {
     const OUTPUT: &str = "\
 [init] starting dmabench
 bench-clock counter=tsc cycles_per_tick=1
-bench null_call median_cycles=1234.5 p99_cycles=2000.0 iterations=10000
+[dmabench] bench null_call median_cycles=1234.5 p99_cycles=2000.0 iterations=10000
 bench alloc_4k median_cycles=9000.0 p99_cycles=12000.0 iterations=10000
 bench-skip blk_read_4k no disk: scheme in this image
 bench broken median_cycles=x
