@@ -23,10 +23,13 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// Each user package and the programs (cargo `[[bin]]`s) it installs as `/bin/NAME`.
-const PACKAGES: [(&str, &[&str]); 5] = [
+const PACKAGES: [(&str, &[&str]); 8] = [
     ("init", &["init"]),
     ("dmad", &["dmad"]),
     ("dmastat", &["dmastat"]),
+    ("virtio-blk", &["virtio-blk"]),
+    ("disk-demo", &["disk-demo"]),
+    ("blk-tests", &["blk-tests"]),
     (
         "process-tests",
         &[
