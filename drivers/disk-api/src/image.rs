@@ -12,6 +12,22 @@ pub const MAGIC: &str = "coherent-disk v1";
 /// Bytes in the image xtask makes: 16 MiB.
 pub const DEFAULT_SIZE: u64 = 16 << 20;
 
+/// The sectors the `virtio-blk` guest suite overwrites, which `cargo xtask test` checks in
+/// the image file afterwards: `WRITTEN_SECTORS` sectors from `WRITTEN_FIRST_SECTOR` (2 MiB).
+pub const WRITTEN_FIRST_SECTOR: u64 = 4096;
+
+/// How many sectors the suite overwrites there.
+pub const WRITTEN_SECTORS: u64 = 256;
+
+/// Byte `index` of sector `sector` as the suite writes it: another pattern than the
+/// image's, so the host sees the write landed.
+pub fn written_byte(sector: u64, index: usize) -> u8 {
+    (sector
+        .wrapping_mul(7)
+        .wrapping_add((index as u64).wrapping_mul(13))
+        ^ 0xA5) as u8
+}
+
 /// Byte `index` of sector `sector` in the pattern.
 pub fn pattern_byte(sector: u64, index: usize) -> u8 {
     (sector.wrapping_mul(31).wrapping_add(index as u64)) as u8
@@ -49,7 +65,10 @@ pub fn write_header(size: u64, sector: &mut [u8]) {
 
 /// The image size a header sector states, if it is one.
 pub fn read_header(sector: &[u8]) -> Option<u64> {
-    let end = sector.iter().position(|byte| *byte == 0).unwrap_or(sector.len());
+    let end = sector
+        .iter()
+        .position(|byte| *byte == 0)
+        .unwrap_or(sector.len());
     let text = core::str::from_utf8(&sector[..end]).ok()?;
     let size = text.strip_prefix(MAGIC)?.strip_prefix(' ')?;
     size.parse().ok()
@@ -100,5 +119,7 @@ mod tests {
         sector[5] ^= 1;
         assert_eq!(pattern_mismatch(7, &sector), Some(5));
         assert_eq!(sectors(DEFAULT_SIZE), 32768);
+        assert!((0..512).any(|index| written_byte(9, index) != pattern_byte(9, index)));
+        assert!(WRITTEN_FIRST_SECTOR + WRITTEN_SECTORS <= sectors(DEFAULT_SIZE));
     }
 }

@@ -34,7 +34,7 @@ impl DiskPath {
             return Err(DiskError::NotFound);
         }
         let offset: u64 = path.parse().map_err(|_| DiskError::Invalid)?;
-        if offset % SECTOR_SIZE != 0 {
+        if !offset.is_multiple_of(SECTOR_SIZE) {
             return Err(DiskError::Invalid);
         }
         Ok(DiskPath::Disk { offset })
@@ -89,7 +89,10 @@ mod tests {
     fn parses_disk_paths() {
         assert_eq!(DiskPath::parse(""), Ok(DiskPath::Disk { offset: 0 }));
         assert_eq!(DiskPath::parse("/"), Ok(DiskPath::Disk { offset: 0 }));
-        assert_eq!(DiskPath::parse("/1024"), Ok(DiskPath::Disk { offset: 1024 }));
+        assert_eq!(
+            DiskPath::parse("/1024"),
+            Ok(DiskPath::Disk { offset: 1024 })
+        );
         assert_eq!(DiskPath::parse("size"), Ok(DiskPath::Size));
         assert_eq!(DiskPath::parse("/100"), Err(DiskError::Invalid));
         assert_eq!(

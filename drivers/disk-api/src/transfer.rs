@@ -26,7 +26,8 @@ impl Transfer {
         capacity: u64,
         write: bool,
     ) -> Result<Transfer, DiskError> {
-        if position % SECTOR_SIZE != 0 || requested as u64 % SECTOR_SIZE != 0 {
+        if !position.is_multiple_of(SECTOR_SIZE) || !(requested as u64).is_multiple_of(SECTOR_SIZE)
+        {
             return Err(DiskError::Invalid);
         }
         if position > capacity {
@@ -75,7 +76,7 @@ impl Seek {
     pub fn from_bytes(bytes: &[u8], capacity: u64) -> Result<Seek, DiskError> {
         let bytes: [u8; Self::SIZE] = bytes.try_into().map_err(|_| DiskError::Invalid)?;
         let offset = u64::from_le_bytes(bytes);
-        if offset % SECTOR_SIZE != 0 || offset > capacity {
+        if !offset.is_multiple_of(SECTOR_SIZE) || offset > capacity {
             return Err(DiskError::Invalid);
         }
         Ok(Seek { offset })
@@ -98,8 +99,14 @@ mod tests {
             })
         );
         assert_eq!(Transfer::check(0, 65536, DISK, true).unwrap().length, 4096);
-        assert_eq!(Transfer::check(1, 512, DISK, false), Err(DiskError::Invalid));
-        assert_eq!(Transfer::check(0, 100, DISK, false), Err(DiskError::Invalid));
+        assert_eq!(
+            Transfer::check(1, 512, DISK, false),
+            Err(DiskError::Invalid)
+        );
+        assert_eq!(
+            Transfer::check(0, 100, DISK, false),
+            Err(DiskError::Invalid)
+        );
         assert_eq!(
             Transfer::check(DISK + 512, 512, DISK, false),
             Err(DiskError::Invalid)

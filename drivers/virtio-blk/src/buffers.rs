@@ -111,10 +111,7 @@ impl Buffers {
     }
 
     fn bounce_buffer(&mut self, length: usize) -> Result<Dma<[u8]>> {
-        let fits = self
-            .spare
-            .iter()
-            .position(|buffer| buffer.len() >= length);
+        let fits = self.spare.iter().position(|buffer| buffer.len() >= length);
         match fits {
             Some(index) => Ok(self.spare.swap_remove(index)),
             None => Dma::<[u8]>::zeroed_slice(&self.device, length.max(1)),

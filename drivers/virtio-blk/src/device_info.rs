@@ -30,7 +30,9 @@ pub struct PciAddress {
 impl PciAddress {
     /// The function's offset in an ECAM window: `bus << 20 | device << 15 | function << 12`.
     pub fn ecam_offset(&self) -> u64 {
-        (u64::from(self.bus) << 20) | (u64::from(self.device) << 15) | (u64::from(self.function) << 12)
+        (u64::from(self.bus) << 20)
+            | (u64::from(self.device) << 15)
+            | (u64::from(self.function) << 12)
     }
 }
 
@@ -90,10 +92,9 @@ impl DeviceInfo {
     /// The register range holding `[physical, physical + size)`, if any.
     pub fn region_holding(&self, physical: u64, size: u64) -> Option<(u64, u64)> {
         let end = physical.checked_add(size)?;
-        self.regions
-            .iter()
-            .copied()
-            .find(|&(base, length)| base <= physical && base.checked_add(length).is_some_and(|limit| end <= limit))
+        self.regions.iter().copied().find(|&(base, length)| {
+            base <= physical && base.checked_add(length).is_some_and(|limit| end <= limit)
+        })
     }
 }
 
@@ -111,11 +112,15 @@ mod tests {
 
     #[test]
     fn reads_an_mmio_device() {
-        let info = DeviceInfo::parse("kind virtio-mmio\nregion 0xa003e00 0x200\ninterrupt 79\n").unwrap();
+        let info =
+            DeviceInfo::parse("kind virtio-mmio\nregion 0xa003e00 0x200\ninterrupt 79\n").unwrap();
         assert_eq!(info.kind, TransportKind::Mmio);
         assert_eq!(info.regions, [(0xa003e00, 0x200)]);
         assert_eq!(info.interrupt, Some(79));
-        assert_eq!(info.region_holding(0xa003e00, 0x200), Some((0xa003e00, 0x200)));
+        assert_eq!(
+            info.region_holding(0xa003e00, 0x200),
+            Some((0xa003e00, 0x200))
+        );
         assert_eq!(info.region_holding(0xa003e00, 0x201), None);
     }
 
@@ -128,7 +133,10 @@ mod tests {
         assert_eq!((pci.bus, pci.device, pci.function), (0, 2, 0));
         assert_eq!(pci.ecam_offset(), 0x10000);
         assert_eq!(info.config, Some(0xb001_0000));
-        assert_eq!(info.region_holding(0xfe003000, 0x1000), Some((0xfe000000, 0x4000)));
+        assert_eq!(
+            info.region_holding(0xfe003000, 0x1000),
+            Some((0xfe000000, 0x4000))
+        );
     }
 
     #[test]
@@ -136,7 +144,10 @@ mod tests {
         assert_eq!(DeviceInfo::parse(""), None);
         assert_eq!(DeviceInfo::parse("kind virtio-mmio\n"), None);
         assert_eq!(DeviceInfo::parse("kind virtio-pci\npci 0 2 0\n"), None);
-        assert_eq!(DeviceInfo::parse("kind virtio-pci\npci 0 40 0\nconfig 0x1000\n"), None);
+        assert_eq!(
+            DeviceInfo::parse("kind virtio-pci\npci 0 40 0\nconfig 0x1000\n"),
+            None
+        );
         assert_eq!(DeviceInfo::parse("kind usb\nregion 0x1000 0x1000\n"), None);
     }
 }

@@ -44,7 +44,11 @@ pub fn install(devices: Devices) {
 /// If [`install`] has not run, or on re-entrance.
 pub fn with<R>(work: impl FnOnce(&mut Devices) -> R) -> R {
     let mut devices = DEVICES.0.borrow_mut();
-    work(devices.as_mut().expect("hal::install runs before the transport is built"))
+    work(
+        devices
+            .as_mut()
+            .expect("hal::install runs before the transport is built"),
+    )
 }
 
 /// The `Hal` of the driver.

@@ -10,9 +10,9 @@ use alloc::vec::Vec;
 use core::mem::size_of;
 use disk_api::{DiskError, Seek, Transfer, MAX_TRANSFER, SECTOR_SIZE};
 use log::{error, info, warn};
+use userlib::sys;
 use userlib::sys::abi::SCHEME_MAX_PAYLOAD;
 use userlib::sys::error::{EBADF, EINTR, ENODEV, ENOSYS};
-use userlib::sys;
 use userlib::syscall::schemev2::{Opcode, Sqe};
 use virtio_blk::wire::{reply, Request};
 use virtio_blk::{size_text_from, HandleKind, Handles};
@@ -152,7 +152,10 @@ impl Disk {
                 (Ok(transfer.length as u64), bytes.to_vec())
             }
             Err(error) => {
-                error!("reading {} bytes at {position:#x}: {error}", transfer.length);
+                error!(
+                    "reading {} bytes at {position:#x}: {error}",
+                    transfer.length
+                );
                 refuse(DiskError::Device)
             }
         }
@@ -183,7 +186,10 @@ impl Disk {
                 (Ok(transfer.length as u64), Vec::new())
             }
             Err(error) => {
-                error!("writing {} bytes at {position:#x}: {error}", transfer.length);
+                error!(
+                    "writing {} bytes at {position:#x}: {error}",
+                    transfer.length
+                );
                 refuse(DiskError::Device)
             }
         }

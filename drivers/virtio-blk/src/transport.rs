@@ -34,22 +34,28 @@ pub fn open() -> Result<Transport, String> {
                 .map_err(|error| format!("cannot map the registers at {base:#x}: {error}"))?;
             // SAFETY: `header` maps the device's whole virtio-mmio window (`size` bytes) as
             // device memory for the life of the process, and only this transport uses it.
-            let transport = unsafe { MmioTransport::new(header.cast::<VirtIOHeader>(), size as usize) }
-                .map_err(|error| format!("not a virtio-mmio device at {base:#x}: {error}"))?;
+            let transport =
+                unsafe { MmioTransport::new(header.cast::<VirtIOHeader>(), size as usize) }
+                    .map_err(|error| format!("not a virtio-mmio device at {base:#x}: {error}"))?;
             Ok(transport.into())
         }
         TransportKind::Pci => {
             let (Some(address), Some(config)) = (info.pci, info.config) else {
                 return Err("a PCI device without its function or configuration page".into());
             };
-            let page = hal::with(|devices| devices.registers.map(config, 4096))
-                .map_err(|error| format!("cannot map the configuration page at {config:#x}: {error}"))?;
+            let page =
+                hal::with(|devices| devices.registers.map(config, 4096)).map_err(|error| {
+                    format!("cannot map the configuration page at {config:#x}: {error}")
+                })?;
             // SAFETY: `page` maps the function's 4 KiB configuration space (the kernel's
             // `config` page) for the life of the process, and only this root uses it.
             let mut root = PciRoot::new(unsafe { ConfigPage::new(page, address) });
             let function = device_function(address);
             let (_, command) = root.get_status_command(function);
-            root.set_command(function, command | Command::MEMORY_SPACE | Command::BUS_MASTER);
+            root.set_command(
+                function,
+                command | Command::MEMORY_SPACE | Command::BUS_MASTER,
+            );
             let transport = PciTransport::new::<PoolHal, _>(&mut root, function)
                 .map_err(|error| format!("PCI function {function}: {error}"))?;
             Ok(transport.into())

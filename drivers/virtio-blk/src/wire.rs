@@ -94,12 +94,19 @@ mod tests {
     fn reads_requests_with_and_without_payloads() {
         let open = message(Opcode::OpenAt, [0, 4, 0, 0, 0, 0], b"size");
         let request = Request::parse(&open).unwrap();
-        assert_eq!((request.tag, request.caller, request.payload), (9, 4, &b"size"[..]));
+        assert_eq!(
+            (request.tag, request.caller, request.payload),
+            (9, 4, &b"size"[..])
+        );
         assert!(request.is(Opcode::OpenAt));
         let read = message(Opcode::Read, [3, 0, 512, 0, 0, 0], b"junk");
         assert_eq!(Request::parse(&read).unwrap().payload, b"");
         assert!(Request::parse(&[0; 4]).is_none());
-        assert!(Request::parse(&message(Opcode::Close, [3, 0, 0, 0, 0, 0], b"")).unwrap().is_one_way());
+        assert!(
+            Request::parse(&message(Opcode::Close, [3, 0, 0, 0, 0, 0], b""))
+                .unwrap()
+                .is_one_way()
+        );
     }
 
     #[test]
