@@ -8,9 +8,9 @@
 //!
 //! Boot order: the arch crate enters [`kernel_main`] with [`BootInfo`]; the kernel starts
 //! logging, reads the platform (memory map, initrd, command line), reads the initfs and its
-//! manifest, brings up memory (frames, heap, its own page tables), and then either runs an
-//! in-kernel test suite (`boot`, `memory`) or starts the timer and init, the first process,
-//! and becomes the idle thread.
+//! manifest, brings up memory (frames, heap, its own page tables), builds the device table
+//! (device tree and PCI), and then either runs an in-kernel test suite (`boot`, `memory`) or
+//! starts the timer and init, the first process, and becomes the idle thread.
 #![no_std]
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -19,6 +19,7 @@ extern crate alloc;
 
 mod arch;
 mod console;
+mod devices;
 mod ipc;
 mod memory;
 mod panic;
@@ -52,6 +53,7 @@ pub fn kernel_main(boot: &BootInfo) -> ! {
     platform.log_memory_map();
     platform.log_initfs();
     let layout = memory::init(&platform);
+    devices::discover(&platform);
 
     match platform.command_line.get("coherent.selftest") {
         Some("panic") => panic!("deliberate panic requested by coherent.selftest=panic"),

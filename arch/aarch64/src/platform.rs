@@ -135,6 +135,12 @@ impl Arch for Aarch64 {
         Some((serial::PL011_BASE, serial::PL011_SIZE))
     }
 
+    fn pci_ecam() -> Option<(u64, u64)> {
+        // QEMU `virt`'s PCI host bridge is described by the device tree; the kernel does not
+        // scan it (its block device uses virtio-mmio).
+        None
+    }
+
     unsafe fn set_console_address(virtual_address: usize) {
         // SAFETY: the caller guarantees the mapping.
         unsafe { serial::set_address(virtual_address) };

@@ -10,6 +10,14 @@ pub const NAME: &str = "x86_64 (PVH boot, q35)";
 
 /// QEMU's `isa-debug-exit` port: writing `v` exits QEMU with status `(v << 1) | 1`.
 const DEBUG_EXIT_PORT: u16 = 0xf4;
+
+/// Where QEMU q35's firmware (SeaBIOS) places the PCI Express configuration window
+/// (PCIEXBAR): 256 MiB at 3 GiB, buses 0..=255. The ACPI MCFG table says the same and the
+/// PVH memory map shows the range reserved; the kernel takes this constant instead of
+/// parsing ACPI, so a machine with another layout needs this changed.
+pub const Q35_ECAM_BASE: u64 = 0xb000_0000;
+/// Size of the q35 ECAM window.
+pub const Q35_ECAM_SIZE: u64 = 0x1000_0000;
 /// Written for success: QEMU exits with 33.
 pub const DEBUG_EXIT_SUCCESS: u32 = 0x10;
 /// Written for failure: QEMU exits with 35.
@@ -79,6 +87,10 @@ impl Arch for X86_64 {
 
     fn console_device() -> Option<(u64, u64)> {
         None
+    }
+
+    fn pci_ecam() -> Option<(u64, u64)> {
+        Some((Q35_ECAM_BASE, Q35_ECAM_SIZE))
     }
 
     unsafe fn set_console_address(_virtual_address: usize) {}

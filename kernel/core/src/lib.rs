@@ -17,11 +17,13 @@ pub mod arch;
 pub mod boot;
 pub mod cache;
 pub mod command_line;
+pub mod device_window;
 pub mod elf;
 pub mod flags;
 pub mod layout;
 pub mod paging;
 pub mod path;
+pub mod pci;
 pub mod ranges;
 #[allow(
     unsafe_code,

@@ -11,7 +11,7 @@
 
 mod grants;
 
-pub use grants::{load_grants, may_use_scheme};
+pub use grants::{load_grants, may_use_device, may_use_scheme};
 
 use crate::process::{self, ProcessId, State};
 use alloc::collections::{BTreeMap, VecDeque};

@@ -286,10 +286,6 @@ pub fn protect(virtual_start: u64, size: u64, flags: PageFlags) -> Result<(), Ma
 }
 
 /// Maps device registers into the device window; returns their virtual address.
-#[allow(
-    dead_code,
-    reason = "used by the timer and drivers of the process work; kept with its siblings"
-)]
 pub fn map_device(physical: u64, size: u64, cache: CacheType) -> Result<u64, MapError> {
     let mut guard = KERNEL_SPACE.lock();
     guard

@@ -30,6 +30,15 @@ pub enum OpenFile {
         /// Bytes.
         size: u64,
     },
+    /// `device:NAME`: the device's description to read and the ranges `fmap` may map.
+    Device {
+        /// The description, as text made at open time.
+        data: Bytes,
+        /// The read position.
+        offset: usize,
+        /// The physical ranges a mapping may lie in, as (base, size).
+        windows: Vec<(u64, u64)>,
+    },
     /// A read-only byte buffer: an initfs file or a `sys:` text.
     Bytes {
         /// The contents.

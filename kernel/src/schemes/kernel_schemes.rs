@@ -61,7 +61,7 @@ pub fn read(file: &File, buffer: &mut [u8]) -> Result<usize, i32> {
     match &mut *file.lock() {
         OpenFile::Debug { .. } => Ok(0),
         OpenFile::SchemeSocket { .. } | OpenFile::User(_) | OpenFile::Pool { .. } => Err(EBADF),
-        OpenFile::Bytes { data, offset } => {
+        OpenFile::Bytes { data, offset } | OpenFile::Device { data, offset, .. } => {
             let data = data.as_slice();
             let start = (*offset).min(data.len());
             let count = buffer.len().min(data.len() - start);
@@ -82,6 +82,11 @@ pub fn seek(file: &File, offset: isize, whence: usize) -> Result<usize, i32> {
         OpenFile::Bytes {
             data,
             offset: position,
+        }
+        | OpenFile::Device {
+            data,
+            offset: position,
+            ..
         } => {
             let base = match whence {
                 0 => 0isize,
@@ -106,6 +111,8 @@ pub fn status(file: &File) -> (u64, u16) {
             (0, 0o020_620)
         }
         OpenFile::Pool { size, .. } => (*size, 0o100_600),
-        OpenFile::Bytes { data, .. } => (data.as_slice().len() as u64, 0o100_444),
+        OpenFile::Bytes { data, .. } | OpenFile::Device { data, .. } => {
+            (data.as_slice().len() as u64, 0o100_444)
+        }
     }
 }

@@ -1,5 +1,5 @@
-//! Opening by path: the kernel's own schemes (`debug:`, `initfs:`, `sys:`, `memory:`),
-//! registering a user scheme (`:NAME`), and opening on a user scheme (any other name).
+//! Opening by path: the kernel's own schemes (`debug:`, `initfs:`, `sys:`, `memory:`,
+//! `device:`), registering a user scheme (`:NAME`), and opening on a user scheme (any other name).
 
 mod kernel_schemes;
 mod system;
@@ -15,7 +15,7 @@ use redox_syscall::schemev2::Opcode;
 use spin::Mutex;
 
 /// Names the kernel serves itself; no process may register them.
-const KERNEL_SCHEMES: [&str; 4] = ["debug", "initfs", "sys", "memory"];
+const KERNEL_SCHEMES: [&str; 5] = ["debug", "initfs", "sys", "memory", "device"];
 
 /// Opens `path` for the running process called `name`.
 pub fn open(path: &str, name: &str, flags: usize) -> Result<File, i32> {
@@ -26,6 +26,7 @@ pub fn open(path: &str, name: &str, flags: usize) -> Result<File, i32> {
     let file = match scheme {
         "debug" | "initfs" | "sys" => kernel_schemes::open(scheme, rest, name)?,
         "memory" => memory(rest, name)?,
+        "device" => device(rest, name)?,
         _ => {
             if !ipc::exists(scheme) {
                 return Err(ENOENT);
@@ -85,6 +86,21 @@ fn memory(rest: &str, name: &str) -> Result<OpenFile, i32> {
     })
 }
 
+/// `device:NAME`, only for a process granted device `NAME`: its description (read) and its
+/// register ranges (fmap), both as they were at open time.
+fn device(rest: &str, name: &str) -> Result<OpenFile, i32> {
+    let device = crate::devices::find(rest).ok_or(ENOENT)?;
+    if !ipc::may_use_device(name, rest) {
+        log::warn!("process {name} may not use device {rest}");
+        return Err(EACCES);
+    }
+    Ok(OpenFile::Device {
+        data: crate::process::Bytes::Owned(device.description().into_bytes()),
+        offset: 0,
+        windows: device.windows(),
+    })
+}
+
 /// What a descriptor refers to, for system calls that treat kinds differently.
 pub enum Target {
     /// A kernel scheme's file.
@@ -95,6 +111,8 @@ pub enum Target {
     User(alloc::string::String, u64),
     /// A DMA pool: physical base and size.
     Pool(u64, u64),
+    /// A device: the physical ranges its driver may map, as (base, size).
+    Device(Vec<(u64, u64)>),
 }
 
 /// The kind of `file`, read without holding its lock afterwards.
@@ -103,6 +121,7 @@ pub fn target(file: &File) -> Target {
         OpenFile::SchemeSocket { name } => Target::Socket(name.clone()),
         OpenFile::User(handle) => Target::User(handle.scheme.clone(), handle.handle),
         OpenFile::Pool { physical, size } => Target::Pool(*physical, *size),
+        OpenFile::Device { windows, .. } => Target::Device(windows.clone()),
         _ => Target::Kernel,
     }
 }

@@ -1,4 +1,4 @@
-//! `sys:` texts: uptime, memory, processes, one process, registered user schemes; and, in test images only, the
+//! `sys:` texts: uptime, memory, devices, processes, one process, registered user schemes; and, in test images only, the
 //! translation of a process's address (so tests can check a mapping from the kernel side).
 
 use crate::arch::Cpu;
@@ -21,6 +21,7 @@ pub fn text(name: &str) -> Result<String, i32> {
             let _ = writeln!(text, "free-pages {}", crate::memory::frames::free_pages());
             let _ = writeln!(text, "page-size 4096");
         }
+        "devices" => text.push_str(&crate::devices::table_text()),
         "schemes" => {
             for (name, owner) in crate::ipc::list() {
                 let _ = writeln!(text, "{name} {owner}");

@@ -33,7 +33,7 @@ pub fn write(descriptor: usize, buffer: usize, length: usize) -> Outcome {
             let args = [handle, payload.len() as u64, 0, 0, 0, 0];
             ipc::result(&ipc::request(&scheme, Opcode::Write, args, payload, false)?)
         }
-        Target::Pool(..) => Err(EBADF),
+        Target::Pool(..) | Target::Device(_) => Err(EBADF),
         Target::Kernel => schemes::write(&file, bytes),
     }
 }
@@ -56,7 +56,7 @@ pub fn read(descriptor: usize, buffer: usize, length: usize) -> Outcome {
             Ok(count)
         }
         Target::Pool(..) => Err(EBADF),
-        Target::Kernel => schemes::read(&file, bytes),
+        Target::Kernel | Target::Device(_) => schemes::read(&file, bytes),
     }
 }
 

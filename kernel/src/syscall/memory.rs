@@ -1,5 +1,5 @@
-//! Memory system calls: `fmap` (anonymous memory, a user scheme's buffer, or a DMA pool),
-//! `funmap`, `mprotect`.
+//! Memory system calls: `fmap` (anonymous memory, a user scheme's buffer, a DMA pool, or a
+//! device's registers), `funmap`, `mprotect`.
 
 use super::{user_memory, Outcome};
 use crate::ipc;
@@ -40,10 +40,7 @@ pub fn map(descriptor: usize, map: usize, size: usize) -> Outcome {
         return Err(EINVAL);
     }
     let request: Map = user_memory::read(map)?;
-    if request.size == 0
-        || request.flags.contains(MapFlags::MAP_FIXED)
-        || !request.size.is_multiple_of(PAGE_SIZE as usize) && descriptor != usize::MAX
-    {
+    if request.size == 0 || request.flags.contains(MapFlags::MAP_FIXED) {
         return Err(EINVAL);
     }
     if request.size > MAX_MAPPING {
@@ -60,7 +57,14 @@ pub fn map(descriptor: usize, map: usize, size: usize) -> Outcome {
         });
     }
     let file = process::with(|table| table.running().files.get(descriptor)).ok_or(EBADF)?;
-    match schemes::target(&file) {
+    let target = schemes::target(&file);
+    if let Target::Device(windows) = target {
+        return map_device(&windows, &request, flags);
+    }
+    if !request.size.is_multiple_of(PAGE_SIZE as usize) {
+        return Err(EINVAL);
+    }
+    match target {
         Target::Pool(physical, pool_size) => {
             let end = request.offset.checked_add(request.size).ok_or(EINVAL)?;
             if !request.offset.is_multiple_of(PAGE_SIZE as usize) || end as u64 > pool_size {
@@ -73,8 +77,29 @@ pub fn map(descriptor: usize, map: usize, size: usize) -> Outcome {
             map_borrowed(&pages, flags, None)
         }
         Target::User(scheme, handle) => map_from_server(&scheme, handle, &request, flags),
-        Target::Socket(_) | Target::Kernel => Err(EINVAL),
+        Target::Socket(_) | Target::Kernel | Target::Device(_) => Err(EINVAL),
     }
+}
+
+/// `device:`: `request.offset` is a physical address; every byte of the request must lie in
+/// one of the device's `windows`. The pages around it are mapped as device memory, never
+/// executable; the result is the address of byte `offset` (not page-aligned when `offset`
+/// is not).
+fn map_device(windows: &[(u64, u64)], request: &Map, asked: PageFlags) -> Outcome {
+    if asked.is_executable() {
+        return Err(EACCES);
+    }
+    let window = kernel_core::device_window::device_window(
+        windows.iter().copied(),
+        request.offset as u64,
+        request.size as u64,
+    )
+    .ok_or(EACCES)?;
+    let pages: Vec<u64> = (0..window.pages)
+        .map(|page| window.first_page + page * PAGE_SIZE)
+        .collect();
+    let address = map_borrowed(&pages, asked.cache(CacheType::Device), None)?;
+    Ok(address + window.offset_in_page as usize)
 }
 
 /// `MmapPrep`: the server answers with the address of the pages in its own space; map those
@@ -147,11 +172,14 @@ fn map_borrowed(pages: &[u64], flags: PageFlags, origin: Option<MappingOrigin>) 
     })
 }
 
-/// `funmap(address, length)`: exactly a mapping `fmap` made; a scheme's server is told.
+/// `funmap(address, length)`: exactly a mapping `fmap` made; a scheme's server is told. An
+/// address inside a page (as `fmap` of a device range returns) stands for its whole page.
 pub fn unmap(address: usize, length: usize) -> Outcome {
-    if !(address as u64).is_multiple_of(PAGE_SIZE) || length == 0 {
+    if length == 0 {
         return Err(EINVAL);
     }
+    let in_page = address % PAGE_SIZE as usize;
+    let (address, length) = (address - in_page, length.saturating_add(in_page));
     let origin = process::with(|table| {
         let space = table.running().space.as_mut().ok_or(EFAULT)?;
         space

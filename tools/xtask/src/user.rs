@@ -61,7 +61,7 @@ const NOT_AN_ELF: (&str, &str) = (
 /// The `[process]` section that makes a test image run the `process` suite; appended to the
 /// suite's manifest by `cargo xtask test`.
 pub const PROCESS_TEST_MANIFEST: &str =
-    "\n[process.process-tests]\npath = \"/bin/process-tests\"\n";
+    "\n[process.process-tests]\npath = \"/bin/process-tests\"\ndevices = [\"virtio-blk0\"]\n";
 
 /// The `[process]` sections that make a test image run the `dma` suite; appended to the
 /// suite's manifest (the default one, which already starts dmad) by `cargo xtask test`.

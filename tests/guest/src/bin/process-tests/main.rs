@@ -3,13 +3,15 @@
 //! It checks, from user space, what the kernel promises processes: isolation (kernel memory,
 //! other processes' memory, W^X images), that bad system-call arguments get the errno the
 //! ABI names and change nothing, preemption and sleeping, exit statuses and arguments,
-//! spawning errors, and that process churn leaks no frames. It prints the guest test
-//! protocol (see `process_tests::runner`) and exits 0 only when every test passed.
+//! spawning errors, the `device:` grants and mapping check, and that process churn leaks
+//! no frames. It prints the guest test protocol (see `process_tests::runner`) and exits 0
+//! only when every test passed.
 #![no_std]
 #![no_main]
 
 extern crate alloc;
 
+mod devices;
 mod errors;
 mod isolation;
 mod lifecycle;
@@ -56,6 +58,10 @@ fn main(_args: Args) -> i32 {
         lifecycle::bad_elf_is_a_spawn_error,
     );
     suite.run("preemption_and_sleep", scheduling::preemption_and_sleep);
+    suite.run(
+        "device_registers_map_only_when_granted",
+        devices::device_registers_map_only_when_granted,
+    );
     suite.run(
         "two_hundred_processes_leak_no_frames",
         lifecycle::two_hundred_processes_leak_no_frames,

@@ -1,0 +1,174 @@
+//! The device table: which devices the machine has, where their registers are, which
+//! interrupt they raise — found once at boot, then read by the `device:` scheme.
+//!
+//! The kernel only discovers and describes; drivers are processes that map what the table
+//! lists (through `device:NAME`, if the manifest grants them `NAME`). Two sources feed it: the
+//! device tree's `virtio,mmio` nodes ([`tree`]) and a scan of PCI configuration space where
+//! the CPU port names an ECAM window ([`pci`]).
+
+mod pci;
+mod tree;
+
+use crate::platform::Platform;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::Write;
+use spin::Mutex;
+
+/// How a device is attached, which is how its driver must talk to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A virtio-mmio transport (device tree).
+    VirtioMmio,
+    /// A virtio device on PCI.
+    VirtioPci,
+}
+
+impl Kind {
+    /// The name `device:` texts use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::VirtioMmio => "virtio-mmio",
+            Kind::VirtioPci => "virtio-pci",
+        }
+    }
+}
+
+/// Where a PCI function sits and where its configuration page is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PciFunction {
+    /// Bus, device and function numbers.
+    pub address: kernel_core::pci::Address,
+    /// Physical address of its 4 KiB ECAM page.
+    pub config: u64,
+}
+
+/// One device in the table.
+#[derive(Clone, Debug)]
+pub struct Device {
+    /// The name drivers open (`virtio-blk0`) or, if nobody named it, its node's name.
+    pub name: String,
+    /// How it is attached.
+    pub kind: Kind,
+    /// Its register ranges as (physical base, size).
+    pub regions: Vec<(u64, u64)>,
+    /// Its place on PCI, if it is a PCI function.
+    pub pci: Option<PciFunction>,
+    /// The interrupt it raises (GIC interrupt ID on aarch64, the firmware's legacy line on
+    /// x86), if known.
+    pub interrupt: Option<u32>,
+}
+
+impl Device {
+    /// Every range a driver may map: the register ranges and the configuration page.
+    pub fn windows(&self) -> Vec<(u64, u64)> {
+        let mut windows = self.regions.clone();
+        if let Some(function) = self.pci {
+            windows.push((function.config, kernel_core::pci::CONFIG_PAGE_SIZE));
+        }
+        windows
+    }
+
+    /// The `read` text of `device:NAME`, one fact per line.
+    pub fn description(&self) -> String {
+        let mut text = String::new();
+        let _ = writeln!(text, "kind {}", self.kind.name());
+        for (base, size) in &self.regions {
+            let _ = writeln!(text, "region {base:#x} {size:#x}");
+        }
+        if let Some(function) = self.pci {
+            let address = function.address;
+            let _ = writeln!(
+                text,
+                "pci {} {} {}",
+                address.bus, address.device, address.function
+            );
+            let _ = writeln!(text, "config {:#x}", function.config);
+        }
+        if let Some(interrupt) = self.interrupt {
+            let _ = writeln!(text, "interrupt {interrupt}");
+        }
+        text
+    }
+
+    /// One boot-log line: `virtio-mmio at 0x0a003e00 (0x200 bytes), interrupt 79`.
+    fn log(&self) {
+        let mut line = String::new();
+        let _ = write!(line, "device {}: {}", self.name, self.kind.name());
+        if let Some(function) = self.pci {
+            let address = function.address;
+            let _ = write!(
+                line,
+                " {:02x}:{:02x}.{}",
+                address.bus, address.device, address.function
+            );
+        }
+        for (index, (base, size)) in self.regions.iter().enumerate() {
+            let joint = if index == 0 { " at" } else { "," };
+            let _ = write!(line, "{joint} {base:#010x} ({size:#x} bytes)");
+        }
+        if let Some(interrupt) = self.interrupt {
+            let _ = write!(line, ", interrupt {interrupt}");
+        }
+        log::info!("{line}");
+    }
+}
+
+/// The table, filled once by [`discover`].
+static DEVICES: Mutex<Vec<Device>> = Mutex::new(Vec::new());
+
+/// Builds the device table from the device tree and PCI, and logs what it found. Needs the
+/// kernel's own address space (PCI configuration space is read through the device window).
+pub fn discover(platform: &Platform) {
+    let mut devices = Vec::new();
+    if let Some(device_tree) = platform.device_tree() {
+        tree::discover(&device_tree, &mut devices);
+    }
+    pci::discover(&mut devices);
+    let mut unnamed = 0;
+    for device in &devices {
+        if device.name.contains('@') {
+            unnamed += 1;
+        } else {
+            device.log();
+        }
+    }
+    if unnamed > 0 {
+        log::info!("devices: {unnamed} more virtio-mmio transports, unnamed (see sys:devices)");
+    }
+    *DEVICES.lock() = devices;
+}
+
+/// The device called `name`.
+pub fn find(name: &str) -> Option<Device> {
+    DEVICES
+        .lock()
+        .iter()
+        .find(|device| device.name == name)
+        .cloned()
+}
+
+/// `sys:devices`: one line per device, `NAME KIND BASE SIZE [BASE SIZE...] [pci B D F config
+/// PHYSICAL] [interrupt N]`.
+pub fn table_text() -> String {
+    let mut text = String::new();
+    for device in DEVICES.lock().iter() {
+        let _ = write!(text, "{} {}", device.name, device.kind.name());
+        for (base, size) in &device.regions {
+            let _ = write!(text, " {base:#x} {size:#x}");
+        }
+        if let Some(function) = device.pci {
+            let address = function.address;
+            let _ = write!(
+                text,
+                " pci {} {} {} config {:#x}",
+                address.bus, address.device, address.function, function.config
+            );
+        }
+        if let Some(interrupt) = device.interrupt {
+            let _ = write!(text, " interrupt {interrupt}");
+        }
+        text.push('\n');
+    }
+    text
+}

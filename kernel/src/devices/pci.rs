@@ -1,0 +1,186 @@
+//! Devices on PCI: a scan of configuration space through the ECAM window the CPU port names.
+//!
+//! The firmware has already assigned every BAR; the kernel reads them, names the first virtio
+//! block function `virtio-blk0`, and turns on its memory decoding and bus mastering (the
+//! kernel owns configuration-space policy; the driver only maps what the table lists). It
+//! scans bus 0 and the buses behind bridges found there, each bus mapped once (1 MiB).
+
+use super::{Device, Kind, PciFunction};
+use crate::arch::{Arch, Cpu};
+use crate::memory::kernel_space;
+use alloc::string::String;
+use alloc::vec::Vec;
+use kernel_core::pci::{self, Address, Bar};
+use kernel_core::CacheType;
+
+/// The most buses the scan visits (bus 0 and bridges' secondary buses).
+const MAX_BUSES: usize = 16;
+/// Base address registers in a type-0 header.
+const BARS: usize = 6;
+
+/// One function's configuration page, mapped in the kernel's device window.
+#[derive(Clone, Copy)]
+struct ConfigPage {
+    virtual_address: u64,
+}
+
+impl ConfigPage {
+    fn read32(self, offset: usize) -> u32 {
+        let pointer = (self.virtual_address + (offset & !3) as u64) as *const u32;
+        // SAFETY: `virtual_address` maps a whole 4 KiB configuration page as device memory
+        // (see `scan_bus`) and `offset & !3` is an aligned offset inside it.
+        unsafe { pointer.read_volatile() }
+    }
+
+    fn read16(self, offset: usize) -> u16 {
+        (self.read32(offset) >> ((offset & 2) * 8)) as u16
+    }
+
+    fn read8(self, offset: usize) -> u8 {
+        (self.read32(offset) >> ((offset & 3) * 8)) as u8
+    }
+
+    fn write32(self, offset: usize, value: u32) {
+        let pointer = (self.virtual_address + (offset & !3) as u64) as *mut u32;
+        // SAFETY: as in `read32`; writes to configuration space only change the function's
+        // own registers, which the kernel owns.
+        unsafe { pointer.write_volatile(value) }
+    }
+
+    fn write16(self, offset: usize, value: u16) {
+        let pointer = (self.virtual_address + (offset & !1) as u64) as *mut u16;
+        // SAFETY: as in `write32`, a 2-byte aligned register inside the page.
+        unsafe { pointer.write_volatile(value) }
+    }
+}
+
+/// Appends the PCI devices coherent drives to `devices`.
+pub fn discover(devices: &mut Vec<Device>) {
+    let Some((base, size)) = Cpu::pci_ecam() else {
+        return;
+    };
+    let bus_count = (size / pci::BUS_SIZE).min(256) as usize;
+    let mut buses: Vec<u8> = alloc::vec![0];
+    let mut next = 0;
+    while next < buses.len() && next < MAX_BUSES {
+        let bus = buses[next];
+        next += 1;
+        if usize::from(bus) >= bus_count {
+            continue;
+        }
+        let Ok(window) = kernel_space::map_device(
+            base + u64::from(bus) * pci::BUS_SIZE,
+            pci::BUS_SIZE,
+            CacheType::Device,
+        ) else {
+            log::warn!("pci: cannot map the configuration space of bus {bus}");
+            continue;
+        };
+        scan_bus(base, bus, window, devices, &mut buses);
+    }
+}
+
+/// Visits every function of `bus`, whose ECAM is mapped at `window`.
+fn scan_bus(base: u64, bus: u8, window: u64, devices: &mut Vec<Device>, buses: &mut Vec<u8>) {
+    for device in 0..pci::DEVICES_PER_BUS {
+        for function in 0..pci::FUNCTIONS_PER_DEVICE {
+            let address = Address {
+                bus,
+                device,
+                function,
+            };
+            let page = ConfigPage {
+                virtual_address: window + (address.ecam_offset() - (u64::from(bus) << 20)),
+            };
+            if page.read16(pci::VENDOR_ID) == 0xffff {
+                if function == 0 {
+                    break;
+                }
+                continue;
+            }
+            let header = page.read8(pci::HEADER_TYPE);
+            if header & 0x7f == 1 {
+                let secondary = page.read8(pci::SECONDARY_BUS);
+                if secondary != 0 && !buses.contains(&secondary) {
+                    buses.push(secondary);
+                }
+            } else if pci::is_virtio_block(page.read16(pci::VENDOR_ID), page.read16(pci::DEVICE_ID))
+            {
+                let taken = devices.iter().any(|known| known.name == "virtio-blk0");
+                let name = if taken {
+                    alloc::format!("virtio-blk@{bus:02x}:{device:02x}.{function}")
+                } else {
+                    String::from("virtio-blk0")
+                };
+                devices.push(describe(name, base, address, page));
+            }
+            if function == 0 && header & 0x80 == 0 {
+                break;
+            }
+        }
+    }
+}
+
+/// Reads a type-0 function's BARs and interrupt line, and enables memory decoding and bus
+/// mastering.
+fn describe(name: String, base: u64, address: Address, page: ConfigPage) -> Device {
+    let command = page.read16(pci::COMMAND);
+    // Decoding off while the BARs are sized, so no access lands on a half-written address.
+    page.write16(
+        pci::COMMAND,
+        command & !(pci::COMMAND_MEMORY_SPACE | pci::COMMAND_IO_SPACE),
+    );
+    let mut regions = Vec::new();
+    let mut index = 0;
+    while index < BARS {
+        let offset = pci::BAR0 + index * 4;
+        let low = page.read32(offset);
+        let high = if index + 1 < BARS {
+            page.read32(offset + 4)
+        } else {
+            0
+        };
+        let bar = pci::decode_bar(low, high);
+        if let Bar::Memory { base, wide, .. } = bar {
+            if let Some(size) = size_bar(page, offset, wide) {
+                regions.push((base, size));
+            }
+        }
+        index += if matches!(bar, Bar::Memory { wide: true, .. }) {
+            2
+        } else {
+            1
+        };
+    }
+    page.write16(
+        pci::COMMAND,
+        command | pci::COMMAND_MEMORY_SPACE | pci::COMMAND_BUS_MASTER,
+    );
+    let line = page.read8(pci::INTERRUPT_LINE);
+    Device {
+        name,
+        kind: Kind::VirtioPci,
+        regions,
+        pci: Some(PciFunction {
+            address,
+            config: base + address.ecam_offset(),
+        }),
+        interrupt: (line != 0xff).then_some(u32::from(line)),
+    }
+}
+
+/// A memory BAR's size: write all ones, read back, restore.
+fn size_bar(page: ConfigPage, offset: usize, wide: bool) -> Option<u64> {
+    let low = page.read32(offset);
+    page.write32(offset, u32::MAX);
+    let low_mask = page.read32(offset);
+    page.write32(offset, low);
+    let mut high_mask = 0;
+    if wide {
+        let high = page.read32(offset + 4);
+        page.write32(offset + 4, u32::MAX);
+        high_mask = page.read32(offset + 4);
+        page.write32(offset + 4, high);
+    }
+    pci::bar_size(low_mask, high_mask, wide)
+}
