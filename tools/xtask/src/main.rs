@@ -5,8 +5,7 @@
 //!   (x86_64 by default; KVM when usable, TCG otherwise). Ctrl-A X quits QEMU.
 //! - `test [--arch A] [--release]`: host tests of every crate, the harness's own test against
 //!   a deliberately failing guest, then every guest suite on both CPUs; a summary at the end
-//!   and a non-zero exit on any failure. `--suite NAME` (repeatable) runs only those guest
-//!   suites.
+//!   and a non-zero exit on any failure.
 //!
 //! - `lint`: clippy with warnings denied over the host crates and the kernel on both CPUs
 //!   (also part of `test`).
@@ -47,18 +46,16 @@ struct Options {
     command: String,
     arches: Vec<Arch>,
     profile: Profile,
-    suites: Vec<String>,
 }
 
 const USAGE: &str =
-    "usage: cargo xtask build|run|test|lint|bench [--arch x86_64|aarch64] [--release] [--suite NAME]";
+    "usage: cargo xtask build|run|test|lint|bench [--arch x86_64|aarch64] [--release]";
 
 fn parse(arguments: &[String]) -> Result<Options> {
     let mut options = Options {
         command: String::new(),
         arches: Vec::new(),
         profile: Profile::Debug,
-        suites: Vec::new(),
     };
     let mut arguments = arguments.iter();
     while let Some(argument) = arguments.next() {
@@ -70,10 +67,6 @@ fn parse(arguments: &[String]) -> Result<Options> {
                 options.arches.push(arch);
             }
             "--release" => options.profile = Profile::Release,
-            "--suite" => {
-                let name = arguments.next().ok_or("--suite needs a suite name")?;
-                options.suites.push(name.clone());
-            }
             "-h" | "--help" => return fail(USAGE),
             command if options.command.is_empty() && !command.starts_with('-') => {
                 options.command = command.to_string();
@@ -119,11 +112,7 @@ fn dispatch(options: Options) -> Result<()> {
         }
         "test" => {
             toolchain::ensure_qemu()?;
-            test::run(
-                &arches_or(&options.arches, &Arch::ALL),
-                options.profile,
-                &options.suites,
-            )
+            test::run(&arches_or(&options.arches, &Arch::ALL), options.profile)
         }
         "" => fail(USAGE),
         other => fail(format!("unknown command `{other}`\n{USAGE}")),

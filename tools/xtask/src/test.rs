@@ -70,30 +70,8 @@ struct Outcome {
     detail: String,
 }
 
-/// Runs everything for `arches` and fails if anything failed. With `only` naming suites,
-/// runs just those guest suites (no host tests, lint or harness self-test).
-pub fn run(arches: &[Arch], profile: Profile, only: &[String]) -> Result<()> {
-    if let Some(unknown) = only
-        .iter()
-        .find(|name| !SUITES.iter().any(|suite| suite.name == name.as_str()))
-    {
-        return fail(format!("unknown suite `{unknown}`"));
-    }
-    if !only.is_empty() {
-        let mut outcomes = Vec::new();
-        for &arch in arches {
-            banner(&format!("building the {} kernel", arch.name()));
-            let kernel = guest::build_kernel(arch, profile)?;
-            let programs = crate::user::user_programs(arch, profile)?;
-            for suite in SUITES
-                .iter()
-                .filter(|suite| only.iter().any(|name| name == suite.name))
-            {
-                outcomes.push(run_suite(arch, &kernel, &programs, suite)?);
-            }
-        }
-        return summarize(&outcomes);
-    }
+/// Runs everything for `arches` and fails if anything failed.
+pub fn run(arches: &[Arch], profile: Profile) -> Result<()> {
     let mut outcomes = Vec::new();
 
     banner("host tests (cargo test)");
@@ -178,14 +156,9 @@ pub fn run(arches: &[Arch], profile: Profile, only: &[String]) -> Result<()> {
         }
     }
 
-    summarize(&outcomes)
-}
-
-/// Prints the summary and fails if any outcome did.
-fn summarize(outcomes: &[Outcome]) -> Result<()> {
     banner("summary");
     let failed = outcomes.iter().filter(|outcome| !outcome.passed).count();
-    for outcome in outcomes {
+    for outcome in &outcomes {
         let mark = if outcome.passed { "ok    " } else { "FAILED" };
         println!("  {mark} {:<22} {}", outcome.label, outcome.detail);
     }
