@@ -86,5 +86,8 @@ pub const MEMORY_SCHEME: &str = "memory";
 /// `pci BUS DEVICE FUNCTION` and `config PHYSICAL` (the function's 4 KiB ECAM page);
 /// `interrupt N` where known. `fmap` with `Map { offset: PHYSICAL, size, .. }` maps that part
 /// of one of those ranges (or the config page) as device memory, read-write, never
-/// executable; any byte outside them is `EACCES`.
+/// executable; any byte outside them is `EACCES`. `offset` and `size` need not be
+/// page-aligned: the kernel maps the whole pages around the request and returns the address
+/// of byte `offset` (so a 0x200-byte virtio-mmio window comes back at its place in its page);
+/// `funmap(that address, size)` undoes it.
 pub const DEVICE_SCHEME: &str = "device";

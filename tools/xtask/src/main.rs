@@ -5,7 +5,8 @@
 //!   (x86_64 by default; KVM when usable, TCG otherwise). Ctrl-A X quits QEMU.
 //! - `test [--arch A] [--release]`: host tests of every crate, the harness's own test against
 //!   a deliberately failing guest, then every guest suite on both CPUs; a summary at the end
-//!   and a non-zero exit on any failure.
+//!   and a non-zero exit on any failure. `--suite NAME` (repeatable) runs only those guest
+//!   suites, skipping the host tests, lint and self-test: for working on one suite.
 //!
 //! - `lint`: clippy with warnings denied over the host crates and the kernel on both CPUs
 //!   (also part of `test`).
@@ -46,6 +47,7 @@ struct Options {
     command: String,
     arches: Vec<Arch>,
     profile: Profile,
+    suites: Vec<String>,
 }
 
 const USAGE: &str =
@@ -56,6 +58,7 @@ fn parse(arguments: &[String]) -> Result<Options> {
         command: String::new(),
         arches: Vec::new(),
         profile: Profile::Debug,
+        suites: Vec::new(),
     };
     let mut arguments = arguments.iter();
     while let Some(argument) = arguments.next() {
@@ -67,6 +70,12 @@ fn parse(arguments: &[String]) -> Result<Options> {
                 options.arches.push(arch);
             }
             "--release" => options.profile = Profile::Release,
+            "--suite" => options.suites.push(
+                arguments
+                    .next()
+                    .ok_or("--suite needs a suite name")?
+                    .clone(),
+            ),
             "-h" | "--help" => return fail(USAGE),
             command if options.command.is_empty() && !command.starts_with('-') => {
                 options.command = command.to_string();
@@ -112,7 +121,11 @@ fn dispatch(options: Options) -> Result<()> {
         }
         "test" => {
             toolchain::ensure_qemu()?;
-            test::run(&arches_or(&options.arches, &Arch::ALL), options.profile)
+            test::run(
+                &arches_or(&options.arches, &Arch::ALL),
+                options.profile,
+                &options.suites,
+            )
         }
         "" => fail(USAGE),
         other => fail(format!("unknown command `{other}`\n{USAGE}")),

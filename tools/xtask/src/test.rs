@@ -25,7 +25,7 @@ struct GuestSuite {
 const SERVICES: &[&str] = &["dmad", "dmastat"];
 
 /// Every guest suite, in the order they run.
-const SUITES: [GuestSuite; 5] = [
+const SUITES: [GuestSuite; 6] = [
     GuestSuite {
         name: "boot",
         deadline: Duration::from_secs(60),
@@ -61,7 +61,17 @@ const SUITES: [GuestSuite; 5] = [
         processes: crate::user::BLK_TEST_MANIFEST,
         check_disk: Some(crate::disk::check_after_suite),
     },
+    GuestSuite {
+        name: "stress",
+        deadline: Duration::from_secs(600),
+        keep: SERVICES,
+        processes: crate::user::STRESS_TEST_MANIFEST,
+        check_disk: None,
+    },
 ];
+
+/// A CPU's kernel and its user programs: `(arch, kernel, [(initfs path, bytes)])`.
+type GuestImage = (Arch, PathBuf, Vec<(String, Vec<u8>)>);
 
 /// One line of the final summary.
 struct Outcome {
@@ -71,9 +81,70 @@ struct Outcome {
 }
 
 /// Runs everything for `arches` and fails if anything failed.
-pub fn run(arches: &[Arch], profile: Profile) -> Result<()> {
+pub fn run(arches: &[Arch], profile: Profile, only: &[String]) -> Result<()> {
     let mut outcomes = Vec::new();
+    if let Some(unknown) = only
+        .iter()
+        .find(|name| !SUITES.iter().any(|suite| suite.name == name.as_str()))
+    {
+        return fail(format!("no guest suite named `{unknown}`"));
+    }
+    let everything = only.is_empty();
 
+    if everything {
+        host_checks(&mut outcomes)?;
+    }
+
+    let mut images = Vec::new();
+    for &arch in arches {
+        banner(&format!("building the {} kernel", arch.name()));
+        let kernel = guest::build_kernel(arch, profile)?;
+        let programs = crate::user::user_programs(arch, profile)?;
+        images.push((arch, kernel, programs));
+    }
+
+    if let Some((_, kernel, _)) = images.iter().find(|(arch, _, _)| *arch == Arch::X86_64) {
+        let initrd = suite_initfs(Arch::X86_64, &SUITES[0], &[])?;
+        if let Some(reason) = harness::qemu::confirm_kvm(kernel, &initrd) {
+            println!(
+                "xtask: /dev/kvm is present but cannot run coherent here ({reason}); using TCG"
+            );
+        }
+    }
+
+    if everything {
+        harness_self_test(&images, &mut outcomes)?;
+    }
+
+    for (arch, kernel, programs) in &images {
+        for suite in SUITES
+            .iter()
+            .filter(|suite| everything || only.iter().any(|name| name == suite.name))
+        {
+            outcomes.push(run_suite(*arch, kernel, programs, suite)?);
+        }
+    }
+
+    banner("summary");
+    let failed = outcomes.iter().filter(|outcome| !outcome.passed).count();
+    for outcome in &outcomes {
+        let mark = if outcome.passed { "ok    " } else { "FAILED" };
+        println!("  {mark} {:<22} {}", outcome.label, outcome.detail);
+    }
+    println!(
+        "total: {} passed, {} failed",
+        outcomes.len() - failed,
+        failed
+    );
+    if failed == 0 {
+        Ok(())
+    } else {
+        fail(format!("{failed} of {} checks failed", outcomes.len()))
+    }
+}
+
+/// Host tests and lint.
+fn host_checks(outcomes: &mut Vec<Outcome>) -> Result<()> {
     banner("host tests (cargo test)");
     let host = Command::new(env!("CARGO"))
         .current_dir(workspace_root())
@@ -98,23 +169,11 @@ pub fn run(arches: &[Arch], profile: Profile) -> Result<()> {
         detail: lint.err().unwrap_or_else(|| "clippy clean".into()),
     });
 
-    let mut images = Vec::new();
-    for &arch in arches {
-        banner(&format!("building the {} kernel", arch.name()));
-        let kernel = guest::build_kernel(arch, profile)?;
-        let programs = crate::user::user_programs(arch, profile)?;
-        images.push((arch, kernel, programs));
-    }
+    Ok(())
+}
 
-    if let Some((_, kernel, _)) = images.iter().find(|(arch, _, _)| *arch == Arch::X86_64) {
-        let initrd = suite_initfs(Arch::X86_64, &SUITES[0], &[])?;
-        if let Some(reason) = harness::qemu::confirm_kvm(kernel, &initrd) {
-            println!(
-                "xtask: /dev/kvm is present but cannot run coherent here ({reason}); using TCG"
-            );
-        }
-    }
-
+/// The harness's own test against deliberately failing guests.
+fn harness_self_test(images: &[GuestImage], outcomes: &mut Vec<Outcome>) -> Result<()> {
     banner("harness self-test against deliberately failing guests");
     let mut self_test = Command::new(env!("CARGO"));
     self_test.current_dir(workspace_root()).args([
@@ -127,7 +186,7 @@ pub fn run(arches: &[Arch], profile: Profile) -> Result<()> {
         "--ignored",
         "--nocapture",
     ]);
-    for (arch, kernel, _) in &images {
+    for (arch, kernel, _) in images {
         self_test.arg(format!("{}_", arch.name()));
         let initrd = suite_initfs(*arch, &SUITES[0], &[])?;
         let variable = arch.name().to_uppercase();
@@ -150,28 +209,7 @@ pub fn run(arches: &[Arch], profile: Profile) -> Result<()> {
         },
     });
 
-    for (arch, kernel, programs) in &images {
-        for suite in &SUITES {
-            outcomes.push(run_suite(*arch, kernel, programs, suite)?);
-        }
-    }
-
-    banner("summary");
-    let failed = outcomes.iter().filter(|outcome| !outcome.passed).count();
-    for outcome in &outcomes {
-        let mark = if outcome.passed { "ok    " } else { "FAILED" };
-        println!("  {mark} {:<22} {}", outcome.label, outcome.detail);
-    }
-    println!(
-        "total: {} passed, {} failed",
-        outcomes.len() - failed,
-        failed
-    );
-    if failed == 0 {
-        Ok(())
-    } else {
-        fail(format!("{failed} of {} checks failed", outcomes.len()))
-    }
+    Ok(())
 }
 
 fn run_suite(

@@ -48,6 +48,7 @@ const PACKAGES: [(&str, &[&str]); 8] = [
             "dma-holder",
             "dma-worker",
             "dma-hog",
+            "stress-tests",
         ],
     ),
 ];
@@ -104,6 +105,19 @@ path = "/bin/blk-tests"
 [process.virtio-blk]
 path = "/bin/virtio-blk"
 schemes = ["disk"]
+devices = ["virtio-blk0"]
+autostart = false
+"#;
+
+/// The processes of the `stress` suite's image: its driver (granted the pool, no quota) and
+/// the workers it starts.
+pub const STRESS_TEST_MANIFEST: &str = r#"
+[process.stress-tests]
+path = "/bin/stress-tests"
+devices = ["virtio-blk0"]
+
+[process.dma-worker]
+path = "/bin/dma-worker"
 devices = ["virtio-blk0"]
 autostart = false
 "#;

@@ -4,6 +4,7 @@
 mod buffers;
 mod errors;
 mod fixture;
+mod fuzz;
 mod privileged;
 mod tables;
 mod wire;

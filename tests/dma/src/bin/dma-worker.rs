@@ -1,4 +1,7 @@
-//! `dma-worker ID OPS`: allocates and frees buffers while other workers do the same.
+//! `dma-worker ID OPS [DIE]`: allocates and frees buffers while other workers do the same.
+//!
+//! With `DIE`, the worker crashes on purpose (a read of address 0) at operation `DIE`, holding
+//! whatever buffers and mappings it has then: the stress suite's "random kill".
 //!
 //! `OPS` operations, each an allocation or a release chosen by a generator seeded with
 //! `ID`, keeping at most [`MAX_LIVE`] buffers of 1, 2 or 3 (so 4) pages. Every new buffer
@@ -41,10 +44,10 @@ fn main(args: Args) -> i32 {
             .and_then(|text: &str| text.parse::<u64>().ok())
     };
     let (Some(id), Some(operations)) = (number(1), number(2)) else {
-        println!("usage: dma-worker ID OPS");
+        println!("usage: dma-worker ID OPS [DIE]");
         return USAGE_STATUS;
     };
-    match work(id, operations) {
+    match work(id, operations, number(3)) {
         Ok(()) => 0,
         Err(reason) => {
             println!("worker {id}: {reason}");
@@ -58,10 +61,15 @@ fn pattern(id: u64, serial: u64, index: usize) -> u64 {
     (id << 56) | ((serial & 0xFF_FFFF) << 32) | index as u64
 }
 
-fn work(id: u64, operations: u64) -> Result<(), String> {
+fn work(id: u64, operations: u64, die_at: Option<u64>) -> Result<(), String> {
     let mut random = XorShift(0x9E37_79B9_7F4A_7C15 ^ (id + 1).wrapping_mul(0x2545_F491));
     let mut held: Vec<Held> = Vec::with_capacity(MAX_LIVE);
     for serial in 0..operations {
+        if die_at == Some(serial) {
+            // SAFETY: not safe, on purpose: address 0 is never mapped, so this read faults
+            // and the kernel kills the worker with its buffers still held and mapped.
+            let _ = unsafe { core::ptr::read_volatile(core::ptr::null::<u64>()) };
+        }
         let allocate =
             held.is_empty() || (held.len() < MAX_LIVE && random.next().is_multiple_of(2));
         if allocate {
