@@ -3,7 +3,8 @@
 //! coherent reads `log=LEVEL`, `coherent.suite=NAME` (run an in-kernel test suite),
 //! `coherent.expect-ram-mib=N` (what the harness gave QEMU with `-m`) and
 //! `coherent.selftest=panic|fault` (a deliberately failing guest for the harness's own test)
-//! and `coherent.selftest=probe` (take a breakpoint and power off: can this accelerator run us?).
+//! and `coherent.selftest=probe` (take a breakpoint, start init, power off at its first system
+//! call: can this accelerator run us?).
 
 /// A parsed view of the command line; borrowing, no allocation.
 #[derive(Clone, Copy, Debug, Default)]

@@ -168,9 +168,9 @@ fn kvm_probe(cpu: &str) -> bool {
 
 static KVM_REFUSED: AtomicBool = AtomicBool::new(false);
 
-/// Boots `kernel` once under KVM with `coherent.selftest=probe` (take a breakpoint, power
-/// off). If that does not end in the success status within 5 s, KVM is not usable for
-/// coherent on this host and every later [`Machine`] of this process uses TCG. Returns why
+/// Boots `kernel` once under KVM with `coherent.selftest=probe` (take a breakpoint, start
+/// init from `initrd`, power off at its first system call). If that does not end in the
+/// success status within 5 s, KVM is not usable for coherent on this host and every later [`Machine`] of this process uses TCG. Returns why
 /// KVM was refused, or `None` when it works (or was not going to be used anyway).
 pub fn confirm_kvm(kernel: &Path, initrd: &Path) -> Option<String> {
     let mut machine = Machine::new(Arch::X86_64, kernel.to_path_buf(), initrd.to_path_buf());

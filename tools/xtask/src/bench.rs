@@ -158,50 +158,10 @@ pub fn to_json(results: &[GuestResult], accel: &str) -> String {
 /// `bench`, its pools, the services in [`KEPT_SERVICES`] it declares, and
 /// [`BENCH_PROCESSES`].
 pub fn bench_manifest() -> Result<String> {
-    let base = guest::test_manifest("bench")?;
     Ok(format!(
         "{}{BENCH_PROCESSES}",
-        keep_processes(&base, &KEPT_SERVICES)
+        guest::test_manifest("bench", &KEPT_SERVICES)?
     ))
-}
-
-/// `manifest` without the `[process.NAME]` sections whose name is not in `keep`; a section
-/// takes along the comment lines right above its header.
-pub fn keep_processes(manifest: &str, keep: &[&str]) -> String {
-    let lines: Vec<&str> = manifest.lines().collect();
-    let mut dropped = vec![false; lines.len()];
-    let mut index = 0;
-    while index < lines.len() {
-        let header = lines[index].trim();
-        let name = header
-            .strip_prefix("[process.")
-            .and_then(|rest| rest.strip_suffix(']'));
-        match name {
-            Some(name) if !keep.contains(&name) => {
-                let mut start = index;
-                while start > 0 && lines[start - 1].trim_start().starts_with('#') {
-                    start -= 1;
-                }
-                let mut end = index + 1;
-                while end < lines.len() && !lines[end].trim_start().starts_with('[') {
-                    end += 1;
-                }
-                // The next section's comments stay with it.
-                while end > index + 1 && lines[end - 1].trim_start().starts_with('#') {
-                    end -= 1;
-                }
-                dropped[start..end].iter_mut().for_each(|line| *line = true);
-                index = end;
-            }
-            _ => index += 1,
-        }
-    }
-    let mut kept = String::new();
-    for (line, _) in lines.iter().zip(&dropped).filter(|(_, dropped)| !**dropped) {
-        kept.push_str(line);
-        kept.push('\n');
-    }
-    kept
 }
 
 /// Boots the benchmark image on each of `arches`, prints the tables and writes the JSON.
@@ -222,7 +182,11 @@ pub fn guest_run(arches: &[Arch], profile: Profile) -> Result<()> {
                 );
             }
         }
-        let machine = crate::machine(arch, kernel, initrd, &stem)?;
+        let disk = guest::guest_target_directory()
+            .join("images")
+            .join(format!("{stem}.img"));
+        crate::disk::create(&disk)?;
+        let machine = crate::machine(arch, kernel, initrd, &disk, &stem)?;
         let accel = machine.accelerator.name();
         println!("\n=== guest benchmark on {} ({accel})", arch.name());
         let run = harness::run(&machine, DEADLINE, |line| {
@@ -343,14 +307,5 @@ bench broken median_cycles=x
         assert_eq!(&names[names.len() - 2..], ["bench-server", "dmabench"]);
         assert!(!names.contains(&"dmastat"));
         assert!(manifest.pools().count() >= 1);
-    }
-
-    #[test]
-    fn dropping_a_section_keeps_the_next_sections_comments() {
-        let text = "[image]\nname = \"x\"\n\n# a\n[process.a]\npath = \"/a\"\n\n# b\n[process.b]\npath = \"/b\"\n";
-        assert_eq!(
-            keep_processes(text, &["b"]),
-            "[image]\nname = \"x\"\n\n# b\n[process.b]\npath = \"/b\"\n"
-        );
     }
 }

@@ -198,20 +198,70 @@ pub fn default_manifest() -> Result<String> {
         .map_err(|error| format!("cannot read {}: {error}", path.display()))
 }
 
-/// The manifest of the test image for guest suite `suite`.
-/// It is the default manifest with the `[image]` section replaced, so tests boot the same
-/// pools and processes a user does.
-pub fn test_manifest(suite: &str) -> Result<String> {
+/// The manifest of the test image for guest suite `suite`: the default manifest's pools and
+/// those of its processes named in `keep` (the services the suite needs, e.g. dmad), under
+/// a new `[image]` section. Everything else the default image starts (the block driver,
+/// the demo) stays out unless the suite keeps it, so one suite's processes never disturb
+/// another's counts.
+pub fn test_manifest(suite: &str, keep: &[&str]) -> Result<String> {
     let default = default_manifest()?;
-    let rest = default
-        .split_once("\n[image]")
-        .map_or("", |(_, after)| after);
-    let rest = rest
-        .split_once("\n[")
-        .map_or(String::new(), |(_, after)| format!("\n[{after}"));
+    let mut rest = String::new();
+    for section in sections(&default) {
+        let header = section
+            .lines()
+            .find(|line| line.trim_start().starts_with('['))
+            .unwrap_or("")
+            .trim();
+        let kept = match header.strip_prefix("[process.") {
+            Some(name) => keep.contains(&name.trim_end_matches(']')),
+            None => header.starts_with("[pool."),
+        };
+        if kept {
+            rest.push('\n');
+            rest.push_str(section.trim_end());
+            rest.push('\n');
+        }
+    }
     Ok(format!(
         "# Test image for guest suite `{suite}`, made by cargo xtask test.\n[image]\nname = \"test-{suite}\"\ntest-suite = \"{suite}\"\n{rest}"
     ))
+}
+
+/// Splits a manifest into its sections, each with the comment lines just above its header;
+/// text before the first header is dropped.
+fn sections(manifest: &str) -> Vec<String> {
+    let mut sections = Vec::new();
+    let mut pending = String::new();
+    let mut current: Option<String> = None;
+    for line in manifest.lines() {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('[') {
+            if let Some(section) = current.take() {
+                sections.push(section);
+            }
+            current = Some(std::mem::take(&mut pending) + line + "\n");
+        } else if trimmed.starts_with('#') {
+            pending.push_str(line);
+            pending.push('\n');
+        } else if trimmed.is_empty() {
+            if let Some(section) = current.as_mut() {
+                section.push_str(&pending);
+                pending.clear();
+                section.push('\n');
+            } else {
+                pending.clear();
+            }
+        } else if let Some(section) = current.as_mut() {
+            section.push_str(&pending);
+            pending.clear();
+            section.push_str(line);
+            section.push('\n');
+        }
+    }
+    if let Some(section) = current {
+        sections.push(section);
+    }
+    sections
 }
 
 fn run(command: &mut Command) -> Result<()> {

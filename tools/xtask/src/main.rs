@@ -20,6 +20,7 @@
 //! Every command first makes sure the bare-metal Rust targets and QEMU are installed.
 
 mod bench;
+mod disk;
 mod guest;
 mod platform;
 mod test;
@@ -141,10 +142,18 @@ fn dispatch(options: Options) -> Result<()> {
     }
 }
 
-/// A machine for `arch` booting `kernel` with `initrd`; on aarch64 with coherent's device
-/// tree (QEMU's own plus the DMA pools), written under the name `stem`.
-pub fn machine(arch: Arch, kernel: PathBuf, initrd: PathBuf, stem: &str) -> Result<Machine> {
+/// A machine for `arch` booting `kernel` with `initrd` and the disk image `disk` as its
+/// virtio block device; on aarch64 with coherent's device tree (QEMU's own for exactly this
+/// machine, disk included, plus the DMA pools), written under the name `stem`.
+pub fn machine(
+    arch: Arch,
+    kernel: PathBuf,
+    initrd: PathBuf,
+    disk: &std::path::Path,
+    stem: &str,
+) -> Result<Machine> {
     let mut machine = Machine::new(arch, kernel, initrd);
+    disk::attach(&mut machine, disk);
     if arch == Arch::Aarch64 {
         let directory = guest::guest_target_directory().join("images");
         machine.device_tree = Some(platform::device_tree_for(&machine, &directory, stem)?);
@@ -179,7 +188,13 @@ fn run(arch: Arch, profile: Profile) -> Result<()> {
             );
         }
     }
-    let mut machine = machine(arch, kernel, initrd, "default")?;
+    let disk = guest::guest_target_directory()
+        .join("images")
+        .join(format!("default-{}.img", arch.name()));
+    if !disk.exists() {
+        disk::create(&disk)?;
+    }
+    let mut machine = machine(arch, kernel, initrd, &disk, "default")?;
     machine.interactive = true;
     eprintln!(
         "xtask: booting the default image on {} ({}); Ctrl-A X quits QEMU",

@@ -8,40 +8,65 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-/// A guest suite: its name, how long it may take under TCG, and the processes its image's
-/// manifest starts (none for the suites that run inside the kernel).
+/// A guest suite: its name, how long it may take under TCG, which of the default image's
+/// processes its image keeps (`guest::test_manifest`), the processes its own manifest adds
+/// (none for the suites that run inside the kernel), and a check of the disk image after
+/// the run (a failing check fails the suite).
 struct GuestSuite {
     name: &'static str,
     deadline: Duration,
+    keep: &'static [&'static str],
     processes: &'static str,
+    check_disk: Option<fn(&Path) -> Result<()>>,
 }
 
+/// The default image's processes most suites keep: the DMA server and its one-shot table
+/// printer, but not the block driver or its demo (they would hold pool buffers).
+const SERVICES: &[&str] = &["dmad", "dmastat"];
+
 /// Every guest suite, in the order they run.
-const SUITES: [GuestSuite; 5] = [
+const SUITES: [GuestSuite; 6] = [
     GuestSuite {
         name: "boot",
         deadline: Duration::from_secs(60),
+        keep: SERVICES,
         processes: "",
+        check_disk: None,
     },
     GuestSuite {
         name: "memory",
         deadline: Duration::from_secs(180),
+        keep: SERVICES,
         processes: "",
+        check_disk: None,
     },
     GuestSuite {
         name: "process",
         deadline: Duration::from_secs(240),
+        keep: SERVICES,
         processes: crate::user::PROCESS_TEST_MANIFEST,
+        check_disk: None,
     },
     GuestSuite {
         name: "dma",
         deadline: Duration::from_secs(300),
+        keep: SERVICES,
         processes: crate::user::DMA_TEST_MANIFEST,
+        check_disk: None,
+    },
+    GuestSuite {
+        name: "virtio-blk",
+        deadline: Duration::from_secs(180),
+        keep: &["dmad"],
+        processes: crate::user::BLK_TEST_MANIFEST,
+        check_disk: Some(crate::disk::check_after_suite),
     },
     GuestSuite {
         name: "stress",
         deadline: Duration::from_secs(600),
+        keep: SERVICES,
         processes: crate::user::STRESS_TEST_MANIFEST,
+        check_disk: None,
     },
 ];
 
@@ -78,8 +103,8 @@ pub fn run(arches: &[Arch], profile: Profile, only: &[String]) -> Result<()> {
         images.push((arch, kernel, programs));
     }
 
-    if let Some((_, kernel, _)) = images.iter().find(|(arch, _, _)| *arch == Arch::X86_64) {
-        let initrd = suite_initfs(Arch::X86_64, &SUITES[0], &[])?;
+    if let Some((_, kernel, programs)) = images.iter().find(|(arch, _, _)| *arch == Arch::X86_64) {
+        let initrd = suite_initfs(Arch::X86_64, &SUITES[0], programs)?;
         if let Some(reason) = harness::qemu::confirm_kvm(kernel, &initrd) {
             println!(
                 "xtask: /dev/kvm is present but cannot run coherent here ({reason}); using TCG"
@@ -195,7 +220,11 @@ fn run_suite(
 ) -> Result<Outcome> {
     let initrd = suite_initfs(arch, suite, programs)?;
     let stem = format!("test-{}-{}", suite.name, arch.name());
-    let mut machine = crate::machine(arch, kernel.to_path_buf(), initrd, &stem)?;
+    let disk = guest::guest_target_directory()
+        .join("images")
+        .join(format!("{stem}.img"));
+    crate::disk::create(&disk)?;
+    let mut machine = crate::machine(arch, kernel.to_path_buf(), initrd, &disk, &stem)?;
     machine.command_line = format!("coherent.expect-ram-mib={}", machine.memory_mib);
     banner(&format!(
         "guest suite {}-{} ({})",
@@ -209,6 +238,16 @@ fn run_suite(
     for problem in &verdict.problems {
         println!("xtask: {}: {problem}", verdict.label);
     }
+    let disk_check = match suite.check_disk {
+        Some(check) => check(&disk),
+        None => Ok(()),
+    };
+    if let Err(problem) = &disk_check {
+        println!(
+            "xtask: {}: disk image check failed: {problem}",
+            verdict.label
+        );
+    }
     let ending = match run.ending {
         Ending::Exited(code) => format!("exit {code}"),
         Ending::Killed => "killed".into(),
@@ -216,11 +255,16 @@ fn run_suite(
     };
     Ok(Outcome {
         label: verdict.label.clone(),
-        passed: verdict.is_pass(),
+        passed: verdict.is_pass() && disk_check.is_ok(),
         detail: format!(
-            "{} passed, {} failed ({}, {ending}, {:.1} s)",
+            "{} passed, {} failed{} ({}, {ending}, {:.1} s)",
             verdict.passed,
             verdict.failed,
+            if disk_check.is_ok() {
+                ""
+            } else {
+                ", disk image check FAILED"
+            },
             machine.accelerator.name(),
             run.elapsed.as_secs_f64()
         ),
@@ -233,7 +277,11 @@ fn suite_initfs(arch: Arch, suite: &GuestSuite, programs: &[(String, Vec<u8>)]) 
         suite.name,
         arch.name()
     ));
-    let manifest = format!("{}{}", guest::test_manifest(suite.name)?, suite.processes);
+    let manifest = format!(
+        "{}{}",
+        guest::test_manifest(suite.name, suite.keep)?,
+        suite.processes
+    );
     guest::build_initfs(&manifest, &path, programs)?;
     Ok(path)
 }

@@ -23,10 +23,13 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// Each user package and the programs (cargo `[[bin]]`s) it installs as `/bin/NAME`.
-const PACKAGES: [(&str, &[&str]); 7] = [
+const PACKAGES: [(&str, &[&str]); 10] = [
     ("init", &["init"]),
     ("dmad", &["dmad"]),
     ("dmastat", &["dmastat"]),
+    ("virtio-blk", &["virtio-blk"]),
+    ("disk-demo", &["disk-demo"]),
+    ("blk-tests", &["blk-tests"]),
     ("bench-server", &["bench-server"]),
     ("dmabench", &["dmabench"]),
     (
@@ -87,6 +90,23 @@ autostart = false
 
 [process.dma-hog]
 path = "/bin/dma-hog"
+devices = ["virtio-blk0"]
+autostart = false
+"#;
+
+/// The `[process]` sections that make a test image run the `virtio-blk` suite; appended to
+/// the suite's manifest (which keeps only dmad from the default one) by `cargo xtask test`.
+///
+/// The driver is declared with its grants but not started by init (`autostart = false`):
+/// `blk-tests` starts each driver instance itself (one that dies mid-I/O, then the one the
+/// other tests use), so it can see the pool before, during and after.
+pub const BLK_TEST_MANIFEST: &str = r#"
+[process.blk-tests]
+path = "/bin/blk-tests"
+
+[process.virtio-blk]
+path = "/bin/virtio-blk"
+schemes = ["disk"]
 devices = ["virtio-blk0"]
 autostart = false
 "#;
@@ -321,7 +341,7 @@ mod tests {
     fn the_dma_suite_manifest_is_valid() {
         let text = format!(
             "{}{}",
-            crate::guest::test_manifest("dma").unwrap(),
+            crate::guest::test_manifest("dma", &["dmad", "dmastat"]).unwrap(),
             DMA_TEST_MANIFEST
         );
         let manifest = image::manifest::Manifest::parse(&text).unwrap();
@@ -344,6 +364,34 @@ mod tests {
             );
         }
         assert!(!names.contains(&"dma-stranger"));
+    }
+
+    #[test]
+    fn the_virtio_blk_suite_manifest_is_valid() {
+        let text = format!(
+            "{}{}",
+            crate::guest::test_manifest("virtio-blk", &["dmad"]).unwrap(),
+            BLK_TEST_MANIFEST
+        );
+        let manifest = image::manifest::Manifest::parse(&text).unwrap();
+        manifest.validate().unwrap();
+        let processes: Vec<_> = manifest
+            .processes()
+            .map(|process| process.unwrap())
+            .collect();
+        let names: Vec<&str> = processes.iter().map(|process| process.name).collect();
+        assert_eq!(names, ["dmad", "blk-tests", "virtio-blk"]);
+        assert!(!processes[2].autostart);
+        assert!(manifest.pools().count() > 0, "the pool section is kept");
+    }
+
+    #[test]
+    fn other_suites_do_not_start_the_block_driver() {
+        let text = crate::guest::test_manifest("dma", &["dmad", "dmastat"]).unwrap();
+        assert!(text.contains("[process.dmad]") && text.contains("[pool.virtio-blk0]"));
+        assert!(!text.contains("[process.virtio-blk]"), "{text}");
+        assert!(!text.contains("disk-demo"), "{text}");
+        assert!(!text.contains("name = \"default\""), "{text}");
     }
 
     /// Builds the real programs for both CPUs and checks each (slow: runs cargo twice).

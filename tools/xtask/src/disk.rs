@@ -1,0 +1,143 @@
+//! The virtio block device's disk image: made, attached to the machine, checked afterwards.
+//!
+//! Every machine xtask boots gets a 16 MiB raw image (`disk_api::image`: a header sector
+//! `coherent-disk v1 SIZE`, then the known pattern) as its virtio block device:
+//! - aarch64 `virt`: `-device virtio-blk-device` (virtio-mmio; QEMU gives the first such
+//!   device the transport at the highest address, the node `platform::VIRTIO_BLOCK_NODE`
+//!   names);
+//! - x86_64 `q35`: `-device virtio-blk-pci,disable-legacy=on` (modern virtio only, which is
+//!   what `virtio-drivers`' PCI transport speaks).
+//!
+//! Test runs make a fresh image per suite; `cargo xtask run` keeps `default-ARCH.img`
+//! between runs (what the demo wrote stays) and makes it only when it is missing.
+
+use crate::Result;
+use disk_api::image::{
+    fill_pattern, pattern_mismatch, read_header, sectors, write_header, written_byte, DEFAULT_SIZE,
+    WRITTEN_FIRST_SECTOR, WRITTEN_SECTORS,
+};
+use disk_api::SECTOR_SIZE;
+use harness::{Arch, Machine};
+use std::path::Path;
+
+const SECTOR: usize = SECTOR_SIZE as usize;
+
+/// The image's bytes: header and pattern.
+pub fn image_bytes(size: u64) -> Vec<u8> {
+    let mut bytes = vec![0u8; size as usize];
+    for (sector, data) in bytes.chunks_mut(SECTOR).enumerate() {
+        if sector == 0 {
+            write_header(size, data);
+        } else {
+            fill_pattern(sector as u64, data);
+        }
+    }
+    bytes
+}
+
+/// Writes a fresh default-size image to `path`.
+pub fn create(path: &Path) -> Result<()> {
+    if let Some(directory) = path.parent() {
+        std::fs::create_dir_all(directory)
+            .map_err(|error| format!("cannot create {}: {error}", directory.display()))?;
+    }
+    std::fs::write(path, image_bytes(DEFAULT_SIZE))
+        .map_err(|error| format!("cannot write {}: {error}", path.display()))
+}
+
+/// The QEMU arguments that attach `image` as the machine's virtio block device.
+pub fn qemu_arguments(arch: Arch, image: &Path) -> Vec<String> {
+    let device = match arch {
+        Arch::X86_64 => "virtio-blk-pci,drive=disk0,disable-legacy=on",
+        Arch::Aarch64 => "virtio-blk-device,drive=disk0",
+    };
+    vec![
+        "-drive".into(),
+        format!("file={},if=none,format=raw,id=disk0", image.display()),
+        "-device".into(),
+        device.into(),
+    ]
+}
+
+/// Attaches `image` to `machine` (before its device tree is made, so the tree matches).
+pub fn attach(machine: &mut Machine, image: &Path) {
+    machine.extra.extend(qemu_arguments(machine.arch, image));
+}
+
+/// Checks the image after the `virtio-blk` suite: the header and the first half's pattern
+/// are intact, and the suite's range holds what it wrote. Returns the problems found.
+pub fn check_after_suite(path: &Path) -> Result<()> {
+    let bytes =
+        std::fs::read(path).map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    check_bytes(&bytes).map_err(|problem| format!("{}: {problem}", path.display()))
+}
+
+fn check_bytes(bytes: &[u8]) -> std::result::Result<(), String> {
+    if bytes.len() as u64 != DEFAULT_SIZE {
+        return Err(format!("{} bytes, expected {DEFAULT_SIZE}", bytes.len()));
+    }
+    if read_header(&bytes[..SECTOR]) != Some(DEFAULT_SIZE) {
+        return Err("sector 0 is no longer the header".into());
+    }
+    let written = WRITTEN_FIRST_SECTOR..WRITTEN_FIRST_SECTOR + WRITTEN_SECTORS;
+    for (sector, data) in bytes.chunks(SECTOR).enumerate().skip(1) {
+        let sector = sector as u64;
+        if sector >= sectors(DEFAULT_SIZE) / 2 {
+            break; // the scratch half, rewritten at random by `mixed_requests`
+        }
+        if written.contains(&sector) {
+            if let Some(index) =
+                (0..SECTOR).find(|&index| data[index] != written_byte(sector, index))
+            {
+                return Err(format!(
+                    "sector {sector} (written by the suite) has {:#x} at byte {index}, expected {:#x}",
+                    data[index],
+                    written_byte(sector, index)
+                ));
+            }
+        } else if let Some(index) = pattern_mismatch(sector, data) {
+            return Err(format!(
+                "sector {sector} breaks the pattern at byte {index}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fresh_image_has_the_header_and_pattern_but_not_the_suite_writes() {
+        let mut bytes = image_bytes(DEFAULT_SIZE);
+        assert_eq!(read_header(&bytes[..SECTOR]), Some(DEFAULT_SIZE));
+        assert_eq!(pattern_mismatch(1, &bytes[SECTOR..2 * SECTOR]), None);
+        assert!(check_bytes(&bytes)
+            .unwrap_err()
+            .contains("written by the suite"));
+        let first = WRITTEN_FIRST_SECTOR as usize * SECTOR;
+        for (index, byte) in bytes[first..first + WRITTEN_SECTORS as usize * SECTOR]
+            .iter_mut()
+            .enumerate()
+        {
+            *byte = written_byte(
+                WRITTEN_FIRST_SECTOR + (index / SECTOR) as u64,
+                index % SECTOR,
+            );
+        }
+        assert_eq!(check_bytes(&bytes), Ok(()));
+        bytes[SECTOR * 3] ^= 1;
+        assert!(check_bytes(&bytes).unwrap_err().contains("sector 3"));
+    }
+
+    #[test]
+    fn attaches_the_right_device_per_cpu() {
+        let image = Path::new("/tmp/disk.img");
+        let x86 = qemu_arguments(Arch::X86_64, image).join(" ");
+        assert!(x86.contains("virtio-blk-pci,drive=disk0,disable-legacy=on"));
+        assert!(x86.contains("file=/tmp/disk.img,if=none,format=raw,id=disk0"));
+        let arm = qemu_arguments(Arch::Aarch64, image).join(" ");
+        assert!(arm.contains("virtio-blk-device,drive=disk0"));
+    }
+}
