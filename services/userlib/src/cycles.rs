@@ -54,46 +54,13 @@ impl Scale {
 /// The counter now, in ticks. Earlier instructions finish first (`lfence` / `isb`), and the
 /// compiler moves no memory access across the read, so the code between two readings is
 /// what they time.
-#[cfg(target_arch = "x86_64")]
 pub fn now() -> u64 {
-    let (low, high): (u32, u32);
-    // SAFETY: `lfence` waits for earlier instructions and `rdtsc` reads a counter the kernel
-    // lets user mode read (CR4.TSD clear); neither writes memory. The block is not marked
-    // `nomem`, so the compiler treats it as a barrier for memory accesses.
-    unsafe {
-        core::arch::asm!("lfence", "rdtsc", out("eax") low, out("edx") high, options(nostack));
-    }
-    (u64::from(high) << 32) | u64::from(low)
-}
-
-/// The counter now, in ticks. Earlier instructions finish first (`lfence` / `isb`), and the
-/// compiler moves no memory access across the read, so the code between two readings is
-/// what they time.
-#[cfg(target_arch = "aarch64")]
-pub fn now() -> u64 {
-    let count: u64;
-    // SAFETY: the kernel lets EL0 read CNTVCT_EL0 (CNTKCTL_EL1.EL0VCTEN); the read has no side
-    // effects. The block is not marked `nomem`, so the compiler treats it as a barrier for
-    // memory accesses.
-    unsafe { core::arch::asm!("isb", "mrs {}, cntvct_el0", out(reg) count, options(nostack)) };
-    count
+    crate::arch::counter_now()
 }
 
 /// How this CPU's counter ticks become cycles.
-#[cfg(target_arch = "x86_64")]
 pub fn scale() -> Scale {
-    Scale::one_to_one("tsc")
-}
-
-/// How this CPU's counter ticks become cycles (reads CNTFRQ_EL0, which EL0 may read while
-/// it may read the counter).
-#[cfg(target_arch = "aarch64")]
-pub fn scale() -> Scale {
-    let hertz: u64;
-    // SAFETY: reading CNTFRQ_EL0 has no side effects and touches no memory; EL0 may read it
-    // because CNTKCTL_EL1.EL0VCTEN is set.
-    unsafe { core::arch::asm!("mrs {}, cntfrq_el0", out(reg) hertz, options(nomem, nostack)) };
-    Scale::for_frequency("cntvct", hertz)
+    crate::arch::counter_scale()
 }
 
 #[cfg(test)]

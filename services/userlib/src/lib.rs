@@ -48,6 +48,7 @@
 
 extern crate alloc;
 
+mod arch;
 mod args;
 pub mod console;
 pub mod cycles;

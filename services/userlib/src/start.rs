@@ -1,4 +1,5 @@
-//! Program entry: `_start` for each CPU, the start-up sequence, and the [`entry!`] macro.
+//! Program entry: the start-up sequence and the [`entry!`] macro (`_start`, which differs by
+//! CPU, is in [`crate::arch`]).
 //!
 //! The kernel enters `_start` with a 16-byte aligned stack and, in the first argument
 //! register (`rdi` / `x0`), the address of the argument block described in [`Args`]. `_start`
@@ -24,7 +25,7 @@ macro_rules! entry {
 }
 
 #[cfg(target_os = "none")]
-mod bare_metal {
+pub(crate) mod bare_metal {
     use crate::{heap, logger, sys, Args};
 
     extern "Rust" {
@@ -32,41 +33,8 @@ mod bare_metal {
         fn userlib_main(args: Args<'static>) -> i32;
     }
 
-    /// The process entry point (x86_64): `rdi` holds the argument block's address.
-    ///
-    /// # Safety
-    ///
-    /// Only the kernel enters it, once, as described in the module docs.
-    #[cfg(target_arch = "x86_64")]
-    #[unsafe(naked)]
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn _start() -> ! {
-        // The stack is 16-byte aligned here; `call` pushes 8 bytes, which is the alignment
-        // the System V ABI expects on a function's entry. `rdi` passes through untouched.
-        core::arch::naked_asm!("xor ebp, ebp", "call {start}", "ud2", start = sym start)
-    }
-
-    /// The process entry point (aarch64): `x0` holds the argument block's address.
-    ///
-    /// # Safety
-    ///
-    /// Only the kernel enters it, once, as described in the module docs.
-    #[cfg(target_arch = "aarch64")]
-    #[unsafe(naked)]
-    #[unsafe(no_mangle)]
-    pub unsafe extern "C" fn _start() -> ! {
-        // Zero frame pointer and link register end stack walks; `x0` passes through.
-        core::arch::naked_asm!(
-            "mov x29, xzr",
-            "mov x30, xzr",
-            "bl {start}",
-            "brk #1",
-            start = sym start
-        )
-    }
-
     /// Sets up the runtime, runs `main` and exits with its status.
-    extern "C" fn start(block: *const usize) -> ! {
+    pub(crate) extern "C" fn start(block: *const usize) -> ! {
         heap::initialize();
         logger::install();
         // SAFETY: the kernel built the block on this process's stack, which nothing below

@@ -1,0 +1,34 @@
+//! x86_64 user-mode specifics: `_start` and the TSC.
+
+use crate::cycles::Scale;
+
+/// The process entry point: `rdi` holds the argument block's address.
+///
+/// # Safety
+///
+/// Only the kernel enters it, once, as the `start` module describes.
+#[cfg(target_os = "none")]
+#[unsafe(naked)]
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn _start() -> ! {
+    // The stack is 16-byte aligned here; `call` pushes 8 bytes, which is the alignment the
+    // System V ABI expects on a function's entry. `rdi` passes through untouched.
+    core::arch::naked_asm!("xor ebp, ebp", "call {start}", "ud2", start = sym crate::start::bare_metal::start)
+}
+
+/// The time-stamp counter, after earlier instructions finish.
+pub fn counter_now() -> u64 {
+    let (low, high): (u32, u32);
+    // SAFETY: `lfence` waits for earlier instructions and `rdtsc` reads a counter the kernel
+    // lets user mode read (CR4.TSD clear); neither writes memory. The block is not marked
+    // `nomem`, so the compiler treats it as a barrier for memory accesses.
+    unsafe {
+        core::arch::asm!("lfence", "rdtsc", out("eax") low, out("edx") high, options(nostack));
+    }
+    (u64::from(high) << 32) | u64::from(low)
+}
+
+/// TSC ticks are cycles.
+pub fn counter_scale() -> Scale {
+    Scale::one_to_one("tsc")
+}
