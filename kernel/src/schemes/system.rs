@@ -1,4 +1,4 @@
-//! `sys:` texts: uptime, memory, devices, processes, one process, registered user schemes; and, in test images only, the
+//! `sys:` texts: uptime, memory, devices, platform (the machine description), processes, one process, registered user schemes; and, in test images only, the
 //! translation of a process's address (so tests can check a mapping from the kernel side).
 
 use crate::arch::Cpu;
@@ -22,6 +22,9 @@ pub fn text(name: &str) -> Result<String, i32> {
             let _ = writeln!(text, "page-size 4096");
         }
         "devices" => text.push_str(&crate::devices::table_text()),
+        "platform" => {
+            let _ = crate::platform::machine_description().write_text(&mut text);
+        }
         "schemes" => {
             for (name, owner) in crate::ipc::list() {
                 let _ = writeln!(text, "{name} {owner}");
