@@ -2,8 +2,10 @@
 //!
 //! This runs before the kernel heap exists, so nothing here allocates; the parsing itself
 //! lives in the host-tested `acpi-tables` crate. Physical memory is read through
-//! [`Arch::physical_to_virtual`], which at this point covers only the first 4 GiB (the early
-//! page tables); a table above that is reported as unreadable and its facts fall back.
+//! [`Arch::physical_to_virtual`], which at this point covers only the first 4 GiB (both ports'
+//! early page tables). The `acpi` crate maps every table the root table lists while it
+//! searches, so one listed table above 4 GiB makes the whole set unreadable: that is logged
+//! and every fallback applies (on q35 and virt all tables lie far below).
 
 use crate::arch::{Arch, Cpu};
 use acpi::{AcpiHandler, PhysicalMapping};
