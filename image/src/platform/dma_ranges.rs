@@ -52,41 +52,43 @@ pub struct DmaRange {
     pub size: u64,
 }
 
-/// How a device sees physical memory.
+/// How a device sees physical memory: either identity (no windows), or only through its
+/// windows, each with its own offset.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DmaMap {
-    /// Device address = physical address, everywhere.
-    Identity,
-    /// Only these windows are reachable, each with its own offset.
-    Ranges {
-        /// The windows, filled from the front.
-        ranges: [Option<DmaRange>; MAX_DMA_RANGES],
-    },
+pub struct DmaMap {
+    /// The windows, filled from the front; none means identity.
+    ranges: [Option<DmaRange>; MAX_DMA_RANGES],
 }
 
 impl DmaMap {
+    /// Device address = physical address, everywhere.
+    pub const IDENTITY: DmaMap = DmaMap {
+        ranges: [None; MAX_DMA_RANGES],
+    };
+
+    /// Whether the map is the identity.
+    pub fn is_identity(&self) -> bool {
+        self.ranges.iter().all(Option::is_none)
+    }
+
     /// The device address of `[phys, phys + size)`, or `None` if no single window holds all
     /// of it (or it wraps past 2^64). `size` 0 is treated as 1 byte.
     pub fn phys_to_dma(&self, phys: u64, size: u64) -> Option<u64> {
         let last = phys.checked_add(size.max(1) - 1)?;
-        match self {
-            DmaMap::Identity => Some(phys),
-            DmaMap::Ranges { ranges } => ranges.iter().flatten().find_map(|range| {
-                let window_last = range.cpu_start.checked_add(range.size.checked_sub(1)?)?;
-                (phys >= range.cpu_start && last <= window_last)
-                    .then(|| range.dma_start.checked_add(phys - range.cpu_start))
-                    .flatten()
-            }),
+        if self.is_identity() {
+            return Some(phys);
         }
+        self.ranges().find_map(|range| {
+            let window_last = range.cpu_start.checked_add(range.size.checked_sub(1)?)?;
+            (phys >= range.cpu_start && last <= window_last)
+                .then(|| range.dma_start.checked_add(phys - range.cpu_start))
+                .flatten()
+        })
     }
 
-    /// The windows (none for [`DmaMap::Identity`]).
+    /// The windows (none for the identity).
     pub fn ranges(&self) -> impl Iterator<Item = DmaRange> + '_ {
-        let ranges: &[Option<DmaRange>] = match self {
-            DmaMap::Identity => &[],
-            DmaMap::Ranges { ranges } => ranges,
-        };
-        ranges.iter().flatten().copied()
+        self.ranges.iter().flatten().copied()
     }
 }
 
@@ -217,12 +219,12 @@ impl<'a> DeviceTree<'a> {
         let mut level = device_level;
         let (value, level) = loop {
             if level == 0 {
-                return Ok(DmaMap::Identity);
+                return Ok(DmaMap::IDENTITY);
             }
             match lineage.get(level).property("dma-ranges") {
                 Some(property) if !property.value.is_empty() => break (property.value, level),
                 Some(_) => {}
-                None if level < device_level => return Ok(DmaMap::Identity),
+                None if level < device_level => return Ok(DmaMap::IDENTITY),
                 None => {}
             }
             level -= 1;
@@ -249,7 +251,7 @@ impl<'a> DeviceTree<'a> {
         if count == 0 {
             return Err(error("no dma-ranges entry translates to a CPU address"));
         }
-        Ok(DmaMap::Ranges { ranges })
+        Ok(DmaMap { ranges })
     }
 
     /// The device address of the pool node `pool` (a `/reserved-memory` child) placed at

@@ -79,7 +79,7 @@ fn no_bus_or_empty_dma_ranges_is_identity() {
     );
     for path in ["/plain", "/bus@0/inside", "/bare@1/under-bare"] {
         let map = map(&blob, path).unwrap();
-        assert_eq!(map, DmaMap::Identity, "{path}");
+        assert_eq!(map, DmaMap::IDENTITY, "{path}");
         assert_eq!(map.phys_to_dma(0x4c00_0000, 0x1000), Some(0x4c00_0000));
     }
 }
@@ -172,7 +172,7 @@ fn nested_buses_translate_up_through_each_level() {
     );
     assert_eq!(
         map(&blob, "/outer@0/bare@2/dev@2").unwrap(),
-        DmaMap::Identity
+        DmaMap::IDENTITY
     );
 }
 
