@@ -30,7 +30,7 @@ mod structure;
 mod tree;
 
 #[cfg(any(test, feature = "std"))]
-pub use augment::{augment, PoolSpec};
+pub use augment::{augment, augment_with, BusSpec, Extras, PoolSpec, TEST_DEVICE_COMPATIBLE};
 pub use compact::without_nops;
 pub use dma_ranges::{DmaMap, DmaRange, DmaReachError, MAX_DMA_RANGES};
 pub use error::{PlatformError, PoolNodeError};

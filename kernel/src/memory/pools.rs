@@ -19,7 +19,10 @@
 //!
 //! The global coherent pool (Linux `CONFIG_DMA_GLOBAL_POOL`) is the one pool marked default
 //! (`linux,dma-default`, manifest `default = true`); it may serve no device of its own, since
-//! dmad lends it to granted devices without a pool. A second default pool is refused.
+//! dmad lends it to granted devices without a pool. A second default pool is refused with
+//! an error, except a manifest one after the device tree's, which is skipped quietly (the
+//! platform description wins, as for device pools: the default manifest declares a small
+//! global pool for machines whose tree has none).
 //!
 //! Decision: no pool page is ever in the kernel's linear map, `no-map` or not. Pool memory is
 //! only mapped write-combining by dmad, so no cacheable alias of it can exist.
@@ -138,10 +141,18 @@ impl PoolTable {
             return;
         }
         if let Some(other) = self.iter().find(|pool| pool.default && declaration.default) {
-            error!(
-                "DMA pool `{name}` refused: `{}` is already the default pool",
-                other.name
-            );
+            if other.source == PoolSource::DeviceTree && source == PoolSource::Manifest {
+                // As for device pools, the platform description wins.
+                log::info!(
+                    "DMA pool `{name}` (Manifest) skipped: the device tree's `{}` is the default pool",
+                    other.name
+                );
+            } else {
+                error!(
+                    "DMA pool `{name}` refused: `{}` is already the default pool",
+                    other.name
+                );
+            }
             return;
         }
         if declaration.devices().next().is_none() && !declaration.default {
