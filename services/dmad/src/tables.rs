@@ -4,8 +4,9 @@
 //! size-KiB free-pages largest-free-run live-buffers kind`, kind being `default` for the
 //! global pool and `own` for a device's own pool.
 //! `DEV/stats` has the same two lines for the pool that serves the device, then `key value`
-//! lines: `served-by POOL own|default` (which pool serves DEV and whether it is DEV's own or
-//! the global pool it falls back to), the pool's other counters, then a table of owners
+//! lines: `served-by POOL own|default` (which pool serves DEV, and `default` when that is
+//! the global pool, whether DEV falls back to it or it is kept under DEV's name), the
+//! pool's other counters, then a table of owners
 //! (`pid name pages quota-pages`).
 
 use alloc::string::String;
@@ -24,10 +25,9 @@ pub(crate) fn root(registry: &PoolRegistry) -> String {
     text
 }
 
-/// The pool serving `device` in detail; `name_of` names owners dmad knows.
+/// The pool serving a device in detail; `name_of` names owners dmad knows.
 pub(crate) fn device<'a>(
     registry: &PoolRegistry,
-    device: &str,
     pool: &Pool,
     name_of: impl Fn(u32) -> Option<&'a str>,
 ) -> String {
@@ -36,12 +36,15 @@ pub(crate) fn device<'a>(
     pool_line(&mut text, registry, pool);
     let stats = pool.stats();
     let _ = writeln!(text);
-    let own = pool.device() == device;
     let _ = writeln!(
         text,
         "served-by {} {}",
         pool.name(),
-        if own { "own" } else { "default" }
+        if registry.is_global(pool) {
+            "default"
+        } else {
+            "own"
+        }
     );
     let quota =
         |quota: Option<u64>| quota.map_or(String::from("none"), |pages| alloc::format!("{pages}"));

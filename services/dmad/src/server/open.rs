@@ -40,7 +40,7 @@ impl Server {
             DmaPath::Root => Ok(self.text(tables::root(&self.registry))),
             DmaPath::Stats { device } => {
                 let pool = self.pool_serving(device)?;
-                let text = tables::device(&self.registry, device, pool, |pid| {
+                let text = tables::device(&self.registry, pool, |pid| {
                     self.clients
                         .get(&pid)
                         .and_then(|client| client.name.as_deref())
