@@ -38,7 +38,7 @@ use super::tree::{node_cells, phandle_of, DeviceTree};
 /// The most `dma-ranges` entries one device's map holds.
 pub const MAX_DMA_RANGES: usize = 8;
 /// The deepest node (root = depth 1) whose ancestors can be found.
-pub const MAX_DEPTH: usize = 16;
+pub(crate) const MAX_DEPTH: usize = 16;
 
 /// One window of a device's DMA map: `size` bytes at CPU address `cpu_start` appear to the
 /// device at `dma_start` (Linux's `struct bus_dma_region`).
@@ -170,9 +170,9 @@ fn entries<'a>(
     }))
 }
 
-/// Translates `address` on the bus of `lineage[level]`'s children... up to a CPU address:
-/// through the `dma-ranges` of `lineage[level]`, `lineage[level - 1]`, ... down to depth 1
-/// (the root's children). `None` if some level with entries has none containing it.
+/// Translates `address`, an address on the bus below `lineage[level]`, up to a CPU address:
+/// through the `dma-ranges` of `lineage[level]`, then `lineage[level - 1]`, and so on down to
+/// depth 1 (the root's children). `None` if some level with entries has none containing it.
 fn translate_up(lineage: &Lineage<'_, '_>, level: usize, address: u64) -> Option<u64> {
     let mut address = address;
     for index in (1..=level).rev() {
@@ -200,7 +200,7 @@ impl<'a> DeviceTree<'a> {
     ///
     /// # Errors
     ///
-    /// The node is deeper than [`MAX_DEPTH`] or not in this tree, or the `dma-ranges` that
+    /// The node is more than 16 levels deep or not in this tree, or the `dma-ranges` that
     /// applies is malformed or translates to no CPU address.
     pub fn dma_map(&self, device: &FdtNode<'_, 'a>) -> Result<DmaMap, DmaReachError<'a>> {
         let error = |reason| DmaReachError {
