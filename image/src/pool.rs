@@ -25,8 +25,13 @@ pub struct PoolDeclaration<'a> {
     /// device uses them). coherent notes it but never lends pool pages; always false for
     /// manifest pools.
     pub reusable: bool,
-    /// Device (DMA) address = physical address + this offset.
+    /// Device (DMA) address = physical address + this offset (manifest pools; device-tree
+    /// pools get their device address from bus `dma-ranges` once placed).
     pub device_offset: u64,
+    /// The global coherent pool (Linux `CONFIG_DMA_GLOBAL_POOL`): devices granted to a
+    /// process but without a pool of their own allocate from it. Device tree
+    /// `linux,dma-default`, manifest `default = true`.
+    pub default: bool,
 }
 
 /// Where a pool lies.
@@ -75,6 +80,7 @@ impl<'a> PoolDeclaration<'a> {
             no_map: false,
             reusable: false,
             device_offset: 0,
+            default: false,
         }
     }
 

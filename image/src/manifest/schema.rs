@@ -55,6 +55,7 @@ const POOL_KEYS: &[&str] = &[
     "limit",
     "device-offset",
     "no-map",
+    "default",
 ];
 const PROCESS_KEYS: &[&str] = &[
     "path",
@@ -161,8 +162,15 @@ fn read_pool<'a>(
             .entry(key)
             .map_or(section.line(), |entry| entry.line)
     };
-    let device = required_str(section, "device", "pool lacks 'device'")?;
-    if !is_device_name(device) {
+    let default = optional_bool(section, "default")?.unwrap_or(false);
+    // The global pool needs no device of its own: it serves every granted device that has
+    // no pool.
+    let device = if default {
+        optional_str(section, "device")?
+    } else {
+        Some(required_str(section, "device", "pool lacks 'device'")?)
+    };
+    if device.is_some_and(|device| !is_device_name(device)) {
         return Err(ManifestError::new(
             line_of("device"),
             "device name holds a reserved character",
@@ -208,7 +216,8 @@ fn read_pool<'a>(
             alloc_ranges: [None; MAX_ALLOC_RANGES],
         },
     );
-    pool.device_names[0] = Some(device);
+    pool.device_names[0] = device;
+    pool.default = default;
     pool.no_map = optional_bool(section, "no-map")?.unwrap_or(false);
     pool.device_offset = device_offset;
     Ok(pool)

@@ -9,12 +9,18 @@
 //!   cell counts;
 //! - the device node at [`PoolSpec::device_node_path`] gains `memory-region = <phandle>` and
 //!   `coherent,device-name = "..."`. A device that already has a `memory-region` is refused.
+//!   A pool with an empty device path serves no device of its own;
+//! - a [`PoolSpec::default`] pool gets `linux,dma-default` (the global coherent pool);
+//! - with [`augment_with`], [`Extras`] adds root-level `simple-bus` nodes with `dma-ranges`
+//!   and device nodes under them, and plain root-level device nodes (test devices that never
+//!   really DMA: QEMU translates nothing, so only their addresses are checked). Pools may
+//!   name these new nodes as their devices.
 
 use fdt::node::FdtNode;
 use vm_fdt::{FdtReserveEntry, FdtWriter};
 
 use super::cells::read_u32;
-use super::reserved::{DEVICE_NAME_PROPERTY, SHARED_DMA_POOL};
+use super::reserved::{DEVICE_NAME_PROPERTY, DMA_DEFAULT_PROPERTY, SHARED_DMA_POOL};
 use super::tree::{node_cells, phandle_of, DeviceTree};
 use crate::pool::PAGE_SIZE;
 
@@ -35,7 +41,33 @@ pub struct PoolSpec {
     pub device_node_path: String,
     /// The device name coherent uses for it, e.g. `virtio-blk0`.
     pub device_name: String,
+    /// The global coherent pool (`linux,dma-default`).
+    pub default: bool,
 }
+
+/// A bus to add at the root: `simple-bus`, 2 address and 2 size cells, empty `ranges`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BusSpec {
+    /// The node name, e.g. `dma-test-bus`.
+    pub name: String,
+    /// `dma-ranges` entries `(child-bus-address, parent-bus-address, length)`; none writes
+    /// an empty (identity) `dma-ranges`.
+    pub dma_ranges: Vec<(u64, u64, u64)>,
+    /// Device node names under it.
+    pub devices: Vec<String>,
+}
+
+/// Nodes to add besides the pools.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Extras {
+    /// Buses with their devices.
+    pub buses: Vec<BusSpec>,
+    /// Device node names at the root.
+    pub devices: Vec<String>,
+}
+
+/// The `compatible` of the device nodes [`Extras`] adds.
+pub const TEST_DEVICE_COMPATIBLE: &str = "coherent,dma-test";
 
 impl PoolSpec {
     fn check(&self) -> Result<(), String> {
@@ -53,7 +85,7 @@ impl PoolSpec {
             "base + size wraps past 2^64"
         } else if self.base.is_none() && !self.align.is_power_of_two() {
             "align must be a power of two"
-        } else if self.device_name.is_empty() {
+        } else if self.device_name.is_empty() && !self.device_node_path.is_empty() {
             "device name is empty"
         } else {
             return Ok(());
@@ -76,6 +108,19 @@ impl PoolSpec {
 /// A message naming the problem: an unreadable base tree, an invalid pool, a device path not
 /// in the tree, a device that already has a `memory-region`, or a `vm-fdt` refusal.
 pub fn augment(base_dtb: &[u8], pools: &[PoolSpec]) -> Result<Vec<u8>, String> {
+    augment_with(base_dtb, pools, &Extras::default())
+}
+
+/// [`augment`], also adding the buses and devices of `extras`.
+///
+/// # Errors
+///
+/// As [`augment`].
+pub fn augment_with(
+    base_dtb: &[u8],
+    pools: &[PoolSpec],
+    extras: &Extras,
+) -> Result<Vec<u8>, String> {
     let tree = DeviceTree::new(base_dtb).map_err(|error| format!("base device tree: {error}"))?;
     for pool in pools {
         pool.check()?;
@@ -104,8 +149,12 @@ pub fn augment(base_dtb: &[u8], pools: &[PoolSpec]) -> Result<Vec<u8>, String> {
     let mut emitter = Emitter {
         writer,
         pools,
+        extras,
         first_phandle,
-        linked: vec![false; pools.len()],
+        linked: pools
+            .iter()
+            .map(|pool| pool.device_node_path.is_empty())
+            .collect(),
         wrote_pools: false,
     };
     emitter.node(&root, "")?;
@@ -125,6 +174,7 @@ pub fn augment(base_dtb: &[u8], pools: &[PoolSpec]) -> Result<Vec<u8>, String> {
 struct Emitter<'p> {
     writer: FdtWriter,
     pools: &'p [PoolSpec],
+    extras: &'p Extras,
     first_phandle: u32,
     linked: Vec<bool>,
     wrote_pools: bool,
@@ -147,7 +197,9 @@ impl Emitter<'_> {
                 .property(property.name, property.value)
                 .map_err(failed)?;
         }
-        self.link_devices(node, path)?;
+        let taken = node.property("memory-region").is_some()
+            || node.property(DEVICE_NAME_PROPERTY).is_some();
+        self.link_devices(taken, path)?;
         let is_reserved_memory = path == "/reserved-memory";
         if is_reserved_memory && node_cells(node) != (2, 2) {
             return Err(
@@ -160,6 +212,9 @@ impl Emitter<'_> {
         }
         if is_reserved_memory {
             self.write_pools()?;
+        }
+        if path.is_empty() {
+            self.write_extras()?;
         }
         if path.is_empty() && !self.wrote_pools {
             let reserved = self.writer.begin_node("reserved-memory").map_err(failed)?;
@@ -174,12 +229,54 @@ impl Emitter<'_> {
         self.writer.end_node(handle).map_err(failed)
     }
 
-    fn link_devices(&mut self, node: &FdtNode<'_, '_>, path: &str) -> Result<(), String> {
+    fn write_extras(&mut self) -> Result<(), String> {
+        let extras = self.extras;
+        for bus in &extras.buses {
+            let failed = |error: vm_fdt::Error| format!("bus {}: {error}", bus.name);
+            let node = self.writer.begin_node(&bus.name).map_err(failed)?;
+            self.writer
+                .property_string("compatible", "simple-bus")
+                .map_err(failed)?;
+            self.writer
+                .property_u32("#address-cells", 2)
+                .map_err(failed)?;
+            self.writer.property_u32("#size-cells", 2).map_err(failed)?;
+            self.writer.property_null("ranges").map_err(failed)?;
+            let cells: Vec<u64> = bus
+                .dma_ranges
+                .iter()
+                .flat_map(|(child, parent, length)| [*child, *parent, *length])
+                .collect();
+            self.writer
+                .property_array_u64("dma-ranges", &cells)
+                .map_err(failed)?;
+            for device in &bus.devices {
+                self.test_device(&format!("/{}", bus.name), device)?;
+            }
+            self.writer.end_node(node).map_err(failed)?;
+        }
+        for device in &extras.devices {
+            self.test_device("", device)?;
+        }
+        Ok(())
+    }
+
+    fn test_device(&mut self, parent: &str, name: &str) -> Result<(), String> {
+        let failed = |error: vm_fdt::Error| format!("device {parent}/{name}: {error}");
+        let node = self.writer.begin_node(name).map_err(failed)?;
+        self.writer
+            .property_string("compatible", TEST_DEVICE_COMPATIBLE)
+            .map_err(failed)?;
+        self.link_devices(false, &format!("{parent}/{name}"))?;
+        self.writer.end_node(node).map_err(failed)
+    }
+
+    fn link_devices(&mut self, taken: bool, path: &str) -> Result<(), String> {
         let failed = |error: vm_fdt::Error| format!("device node {path}: {error}");
         let mut phandles = Vec::new();
         let mut names = Vec::new();
         for (index, pool) in self.pools.iter().enumerate() {
-            if pool.device_node_path == path {
+            if !pool.device_node_path.is_empty() && pool.device_node_path == path {
                 phandles.push(self.phandle(index));
                 if !names.contains(&pool.device_name.as_str()) {
                     names.push(pool.device_name.as_str());
@@ -190,8 +287,7 @@ impl Emitter<'_> {
         if phandles.is_empty() {
             return Ok(());
         }
-        if node.property("memory-region").is_some() || node.property(DEVICE_NAME_PROPERTY).is_some()
-        {
+        if taken {
             return Err(format!(
                 "device node {path} already has memory-region or {DEVICE_NAME_PROPERTY}"
             ));
@@ -235,6 +331,11 @@ impl Emitter<'_> {
             }
             if pool.no_map {
                 self.writer.property_null("no-map").map_err(failed)?;
+            }
+            if pool.default {
+                self.writer
+                    .property_null(DMA_DEFAULT_PROPERTY)
+                    .map_err(failed)?;
             }
             self.writer
                 .property_phandle(self.phandle(index))

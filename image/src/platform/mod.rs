@@ -9,6 +9,11 @@
 //! [`DeviceTree::reserved_memory_pools`] and the decisions listed in `reserved.rs`. Dynamic
 //! pools are placed by [`place_dynamic`] (highest fit), and [`check_overlaps`] vets a layout.
 //!
+//! A device's DMA address for a physical page follows its buses' `dma-ranges` as Linux's
+//! `of_dma_get_range` / `phys_to_dma` compute it: [`DeviceTree::dma_map`],
+//! [`DmaMap::phys_to_dma`] and [`DeviceTree::pool_device_base`] (decisions in
+//! `dma_ranges.rs`).
+//!
 //! All ranges are `(base, size)` pairs in bytes, except [`DeviceTree::initrd`], which is
 //! `(start, end)` as `/chosen` states it.
 
@@ -16,6 +21,7 @@
 mod augment;
 mod cells;
 mod compact;
+mod dma_ranges;
 mod error;
 mod node;
 mod placement;
@@ -24,12 +30,13 @@ mod structure;
 mod tree;
 
 #[cfg(any(test, feature = "std"))]
-pub use augment::{augment, PoolSpec};
+pub use augment::{augment, augment_with, BusSpec, Extras, PoolSpec, TEST_DEVICE_COMPATIBLE};
 pub use compact::without_nops;
+pub use dma_ranges::{DmaMap, DmaRange, DmaReachError, MAX_DMA_RANGES};
 pub use error::{PlatformError, PoolNodeError};
 pub use node::{InterruptSpecifier, Node};
 pub use placement::{check_overlaps, place_dynamic, place_pool, LayoutProblem};
-pub use reserved::{ReservedRegion, DEVICE_NAME_PROPERTY, SHARED_DMA_POOL};
+pub use reserved::{ReservedRegion, DEVICE_NAME_PROPERTY, DMA_DEFAULT_PROPERTY, SHARED_DMA_POOL};
 pub use tree::DeviceTree;
 #[cfg(test)]
 mod tests;

@@ -7,7 +7,9 @@
 //! - a static pool has exactly one `reg` range; a dynamic pool at most four `alloc-ranges`;
 //! - `/reserved-memory` must have an empty (identity) `ranges` or none; cell counts of 1 or 2;
 //! - `reusable` is recorded but coherent never lends pool pages out;
-//! - bus `dma-ranges` are not applied: a device-tree pool's device offset is 0;
+//! - bus `dma-ranges` are applied once a pool is placed ([`DeviceTree::pool_device_base`] in
+//!   `dma_ranges.rs`), so a declaration's `device_offset` stays 0;
+//! - `linux,dma-default` marks the global coherent pool ([`PoolDeclaration::default`]);
 //! - a device's name is its node name unless the node has `coherent,device-name`.
 
 use fdt::node::FdtNode;
@@ -19,6 +21,8 @@ use crate::pool::{Placement, PoolDeclaration, MAX_ALLOC_RANGES, PAGE_SIZE};
 
 /// The `compatible` string of a per-device coherent pool.
 pub const SHARED_DMA_POOL: &str = "shared-dma-pool";
+/// The property that makes a pool the global coherent pool (Linux `linux,dma-default`).
+pub const DMA_DEFAULT_PROPERTY: &str = "linux,dma-default";
 /// The property that overrides a device node's name as the pool's device name.
 pub const DEVICE_NAME_PROPERTY: &str = "coherent,device-name";
 
@@ -136,6 +140,7 @@ impl<'a> DeviceTree<'a> {
         let mut pool = PoolDeclaration::new(node.name, placement);
         pool.no_map = node.property("no-map").is_some();
         pool.reusable = node.property("reusable").is_some();
+        pool.default = node.property(DMA_DEFAULT_PROPERTY).is_some();
         if let Some(phandle) = phandle_of(node) {
             for device in self
                 .fdt

@@ -125,10 +125,13 @@ impl PhysicalLayout {
         if let Some(tree) = platform.device_tree() {
             for declaration in tree.reserved_memory_pools() {
                 match declaration {
-                    Ok(pool) => {
-                        self.pools
-                            .declare(&pool, PoolSource::DeviceTree, &self.ram, &taken)
-                    }
+                    Ok(pool) => self.pools.declare(
+                        &pool,
+                        PoolSource::DeviceTree,
+                        &self.ram,
+                        &taken,
+                        Some(&tree),
+                    ),
                     Err(problem) => error!(
                         "DMA pool /reserved-memory/{} skipped: {}",
                         problem.node, problem.reason
@@ -145,9 +148,10 @@ impl PhysicalLayout {
         if let Some(manifest) = platform.manifest() {
             for declaration in manifest.pools() {
                 match declaration {
-                    Ok(pool) => self
-                        .pools
-                        .declare(&pool, PoolSource::Manifest, &self.ram, &taken),
+                    Ok(pool) => {
+                        self.pools
+                            .declare(&pool, PoolSource::Manifest, &self.ram, &taken, None)
+                    }
                     Err(problem) => error!(
                         "manifest line {}: DMA pool skipped: {}",
                         problem.line, problem.reason
@@ -178,26 +182,54 @@ impl PhysicalLayout {
             );
         }
         for pool in self.pools.iter() {
-            let mut devices = [""; 4];
-            for (slot, device) in devices.iter_mut().zip(pool.devices()) {
-                *slot = device;
-            }
             info!(
-                "  {:#014x}..{:#014x} {:>10}  DMA pool `{}` for {} (device address {:#x}, {:?}{})",
+                "  {:#014x}..{:#014x} {:>10}  DMA pool `{}`",
                 pool.physical_base,
                 pool.end(),
                 pool.size / 1024,
                 pool.name,
-                DeviceList(&devices),
-                pool.device_base,
-                pool.source,
-                if pool.no_map { ", no-map" } else { "" }
             );
         }
         info!(
             "  usable RAM for the frame allocator: {} KiB",
             self.usable.total() / 1024
         );
+        self.log_pools();
+    }
+
+    /// Prints the DMA pools: where they lie for the CPU and for their devices.
+    fn log_pools(&self) {
+        info!("DMA pools:");
+        info!(
+            "  {:<20} {:>16} {:>16} {:>8}  {:<11} {:<15} devices",
+            "pool", "physical", "device-address", "KiB", "source", "flags"
+        );
+        for pool in self.pools.iter() {
+            let mut devices = [""; 4];
+            for (slot, device) in devices.iter_mut().zip(pool.devices()) {
+                *slot = device;
+            }
+            let flags = match (pool.default, pool.no_map) {
+                (true, true) => "default,no-map",
+                (true, false) => "default",
+                (false, true) => "no-map",
+                (false, false) => "-",
+            };
+            let source = match pool.source {
+                PoolSource::DeviceTree => "device-tree",
+                PoolSource::Manifest => "manifest",
+            };
+            info!(
+                "  {:<20} {:>#16x} {:>#16x} {:>8}  {:<11} {:<15} {}",
+                pool.name,
+                pool.physical_base,
+                pool.device_base,
+                pool.size / 1024,
+                source,
+                flags,
+                DeviceList(&devices),
+            );
+        }
     }
 }
 

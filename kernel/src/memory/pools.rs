@@ -11,9 +11,23 @@
 //! The device tree is read first; a manifest pool for a device the device tree already
 //! serves is skipped (the platform description wins).
 //!
+//! A pool's device base is what its devices see at its first byte: for a device-tree pool,
+//! the physical base translated by the `dma-ranges` of each device's buses
+//! ([`image::platform::DeviceTree::pool_device_base`], Linux's `phys_to_dma`); for a manifest
+//! pool, the physical base plus its `device-offset`. A pool some device cannot address, whole,
+//! through its buses is refused with an error naming pool and device.
+//!
+//! The global coherent pool (Linux `CONFIG_DMA_GLOBAL_POOL`) is the one pool marked default
+//! (`linux,dma-default`, manifest `default = true`); it may serve no device of its own, since
+//! dmad lends it to granted devices without a pool. A second default pool is refused with
+//! an error, except a manifest one after the device tree's, which is skipped quietly (the
+//! platform description wins, as for device pools: the default manifest declares a small
+//! global pool for machines whose tree has none).
+//!
 //! Decision: no pool page is ever in the kernel's linear map, `no-map` or not. Pool memory is
 //! only mapped write-combining by dmad, so no cacheable alias of it can exist.
 
+use image::platform::DeviceTree;
 use image::pool::{Placement, PoolDeclaration, MAX_POOL_DEVICES};
 use kernel_core::ranges::RangeSet;
 use log::{error, warn};
@@ -47,6 +61,8 @@ pub struct DeclaredPool {
     pub no_map: bool,
     /// Where it was declared.
     pub source: PoolSource,
+    /// The global coherent pool, for granted devices without a pool of their own.
+    pub default: bool,
 }
 
 impl DeclaredPool {
@@ -102,13 +118,15 @@ impl PoolTable {
 
     /// Places (if dynamic), checks and records `declaration`; logs and skips it on any
     /// problem. `ram` is usable RAM, `taken` what no pool may overlap (kernel, initrd, device
-    /// tree, firmware reservations).
+    /// tree, firmware reservations). `tree` is the device tree whose `dma-ranges` give a
+    /// device-tree pool its device base.
     pub fn declare(
         &mut self,
         declaration: &PoolDeclaration<'static>,
         source: PoolSource,
         ram: &RangeSet<64>,
         taken: &RangeSet<64>,
+        tree: Option<&DeviceTree<'static>>,
     ) {
         let name = declaration.name;
         let Some(slot) = self.pools.iter().position(Option::is_none) else {
@@ -122,7 +140,22 @@ impl PoolTable {
             log::info!("DMA pool `{name}` ({source:?}) skipped: device {device} already has a pool from the device tree");
             return;
         }
-        if declaration.devices().next().is_none() {
+        if let Some(other) = self.iter().find(|pool| pool.default && declaration.default) {
+            if other.source == PoolSource::DeviceTree && source == PoolSource::Manifest {
+                // As for device pools, the platform description wins.
+                log::info!(
+                    "DMA pool `{name}` (Manifest) skipped: the device tree's `{}` is the default pool",
+                    other.name
+                );
+            } else {
+                error!(
+                    "DMA pool `{name}` refused: `{}` is already the default pool",
+                    other.name
+                );
+            }
+            return;
+        }
+        if declaration.devices().next().is_none() && !declaration.default {
             warn!("DMA pool `{name}` serves no device; dmad will not hand it out");
         }
         let ram_list = to_list(ram);
@@ -156,9 +189,26 @@ impl PoolTable {
             error!("DMA pool `{name}` skipped: {base:#x}..{end:#x} overlaps the kernel, boot data or another pool");
             return;
         }
-        let Some(device_base) = declaration.device_address(base) else {
-            error!("DMA pool `{name}` skipped: device offset makes its device addresses overflow");
-            return;
+        let device_base = match (source, tree) {
+            (PoolSource::DeviceTree, Some(tree)) => match tree.pool_device_base(name, base, size) {
+                Ok(device_base) => device_base,
+                Err(problem) => {
+                    error!(
+                        "DMA pool `{name}` refused: device {} cannot address {base:#x}..{end:#x}: {}",
+                        problem.device, problem.reason
+                    );
+                    return;
+                }
+            },
+            _ => match declaration.device_address(base) {
+                Some(device_base) if device_base.checked_add(size).is_some() => device_base,
+                _ => {
+                    error!(
+                        "DMA pool `{name}` skipped: device offset makes its device addresses overflow"
+                    );
+                    return;
+                }
+            },
         };
         let mut devices = [None; MAX_POOL_DEVICES];
         for (slot, device) in devices.iter_mut().zip(declaration.devices()) {
@@ -172,6 +222,7 @@ impl PoolTable {
             size,
             no_map: declaration.no_map,
             source,
+            default: declaration.default,
         });
     }
 }

@@ -100,20 +100,28 @@ fn translate(rest: &str) -> Result<String, i32> {
     })
 }
 
-/// `memory:pools`: one line per declared pool.
+/// `memory:pools`: one line per declared pool,
+/// `pool NAME PHYSICAL DEVICE_BASE SIZE map|no-map DEVICES [default]`, DEVICES being `-` for
+/// a pool that serves no device of its own (the global pool may).
 pub fn pool_table(pools: &PoolTable) -> String {
     let mut text = String::new();
     for pool in pools.iter() {
         let devices: alloc::vec::Vec<&str> = pool.devices().collect();
+        let devices = if devices.is_empty() {
+            String::from("-")
+        } else {
+            devices.join(",")
+        };
         let _ = writeln!(
             text,
-            "pool {} {:#x} {:#x} {:#x} {} {}",
+            "pool {} {:#x} {:#x} {:#x} {} {}{}",
             pool.name,
             pool.physical_base,
             pool.device_base,
             pool.size,
             if pool.no_map { "no-map" } else { "map" },
-            devices.join(",")
+            devices,
+            if pool.default { " default" } else { "" }
         );
     }
     text

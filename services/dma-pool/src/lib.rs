@@ -22,6 +22,10 @@
 //!   at once but keeps its pages out of the free set until the last mapping goes; the
 //!   [`MappingToken`] dmad keeps per mapping stays valid until then.
 //! - [`release_all`](PoolRegistry::release_all) reclaims everything an exiting owner held.
+//! - At most one pool is the *global* pool (Linux `CONFIG_DMA_GLOBAL_POOL`,
+//!   [`set_global`](PoolRegistry::set_global)); [`pool_serving`](PoolRegistry::pool_serving)
+//!   falls back to it for a device with no pool of its own. Whether that device may use it
+//!   (known, granted) is dmad's check.
 //! - Quotas in pages per owner (across pools) and per device; released-but-mapped pages stay
 //!   charged until they really return, so unmapping late cannot dodge a quota.
 //! - Every refused request returns a [`PoolError`] — one variant per Redox errno — and

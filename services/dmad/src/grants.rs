@@ -68,6 +68,16 @@ impl Grants {
     }
 }
 
+impl Grants {
+    /// Whether any process is granted `device` (it is then a known device even without a
+    /// pool of its own, served by the global pool).
+    pub fn is_granted_to_anyone(&self, device: &str) -> bool {
+        self.entries
+            .iter()
+            .any(|(_, _, grant)| grant.devices.iter().any(|granted| granted == device))
+    }
+}
+
 /// Finds out process names (dmad asks the kernel; tests use a table).
 pub trait ProcessNames {
     /// The name of process `pid`, if it exists.

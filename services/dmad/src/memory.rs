@@ -10,7 +10,8 @@ use alloc::vec::Vec;
 use dma_api::parse_number;
 
 /// One line of `memory:pools`:
-/// `pool NAME PHYSICAL DEVICE_BASE SIZE MAP|no-map DEVICE[,DEVICE...]`.
+/// `pool NAME PHYSICAL DEVICE_BASE SIZE MAP|no-map DEVICE[,DEVICE...] [default]`, the device
+/// list being `-` for a pool serving no device of its own (the global pool may).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MemoryPoolLine<'a> {
     /// The region's name (`memory:pool/NAME`).
@@ -23,8 +24,10 @@ pub struct MemoryPoolLine<'a> {
     pub size: u64,
     /// Whether the kernel's linear map covers it (`MAP`) or not (`no-map`).
     pub kernel_mapped: bool,
-    /// The devices it serves, comma-separated.
+    /// The devices it serves, comma-separated (`-` for none).
     pub devices: &'a str,
+    /// The global coherent pool, for granted devices without a pool of their own.
+    pub default: bool,
 }
 
 impl<'a> MemoryPoolLine<'a> {
@@ -44,6 +47,11 @@ impl<'a> MemoryPoolLine<'a> {
             _ => return None,
         };
         let devices = words.next()?;
+        let default = match words.next() {
+            None => false,
+            Some("default") => true,
+            Some(_) => return None,
+        };
         if words.next().is_some() || devices.split(',').any(str::is_empty) {
             return None;
         }
@@ -54,12 +62,13 @@ impl<'a> MemoryPoolLine<'a> {
             size,
             kernel_mapped,
             devices,
+            default,
         })
     }
 
-    /// The devices it serves.
+    /// The devices it serves (none for `-`).
     pub fn devices(&self) -> impl Iterator<Item = &'a str> {
-        self.devices.split(',')
+        self.devices.split(',').filter(|device| *device != "-")
     }
 }
 
@@ -120,6 +129,10 @@ mod tests {
         );
         assert!(!line.kernel_mapped);
         assert_eq!(line.devices().collect::<Vec<_>>(), ["virtio-blk0", "net0"]);
+        assert!(!line.default);
+        let global = MemoryPoolLine::parse("pool global 0x0 0x0 0x1000 map - default").unwrap();
+        assert!(global.default);
+        assert_eq!(global.devices().count(), 0);
         assert!(
             MemoryPoolLine::parse("pool a 0x0 0x0 0x1000 MAP d")
                 .unwrap()
@@ -131,6 +144,7 @@ mod tests {
             "pool a 0 0 4096 map",
             "pool a 0 0 4096 maybe d",
             "pool a 0 0 4096 map d extra",
+            "pool a 0 0 4096 map d default extra",
             "pool a 0 0 4096 map d,",
             "pool a zero 0 4096 map d",
         ] {

@@ -1,27 +1,31 @@
 //! The text tables `dma:/` and `dma:/DEV/stats` read as.
 //!
-//! `dma:/` has a header line and one line per pool:
-//! `pool device physical device-address size-KiB free-pages largest-free-run live-buffers`.
-//! `DEV/stats` has the same two lines for the device's pool, then `key value` lines for the
-//! pool's other counters, then a table of owners (`pid name pages quota-pages`).
+//! `dma:/` has a header line and one line per pool: `pool device physical device-address
+//! size-KiB free-pages largest-free-run live-buffers kind`, kind being `default` for the
+//! global pool and `own` for a device's own pool.
+//! `DEV/stats` has the same two lines for the pool that serves the device, then `key value`
+//! lines: `served-by POOL own|default` (which pool serves DEV, and `default` when that is
+//! the global pool, whether DEV falls back to it or it is kept under DEV's name), the
+//! pool's other counters, then a table of owners
+//! (`pid name pages quota-pages`).
 
 use alloc::string::String;
 use core::fmt::Write;
 use dma_pool::{OwnerId, Pool, PoolRegistry};
 
-const HEADER: &str = "pool                 device               physical           device-address     size-KiB   free-pages largest-free-run live-buffers";
+const HEADER: &str = "pool                 device               physical           device-address     size-KiB   free-pages largest-free-run live-buffers kind";
 
 /// The table of every pool.
 pub(crate) fn root(registry: &PoolRegistry) -> String {
     let mut text = String::from(HEADER);
     text.push('\n');
     for pool in registry.pools() {
-        pool_line(&mut text, pool);
+        pool_line(&mut text, registry, pool);
     }
     text
 }
 
-/// One device's pool in detail; `name_of` names owners dmad knows.
+/// The pool serving a device in detail; `name_of` names owners dmad knows.
 pub(crate) fn device<'a>(
     registry: &PoolRegistry,
     pool: &Pool,
@@ -29,11 +33,21 @@ pub(crate) fn device<'a>(
 ) -> String {
     let mut text = String::from(HEADER);
     text.push('\n');
-    pool_line(&mut text, pool);
+    pool_line(&mut text, registry, pool);
     let stats = pool.stats();
+    let _ = writeln!(text);
+    let _ = writeln!(
+        text,
+        "served-by {} {}",
+        pool.name(),
+        if registry.is_global(pool) {
+            "default"
+        } else {
+            "own"
+        }
+    );
     let quota =
         |quota: Option<u64>| quota.map_or(String::from("none"), |pages| alloc::format!("{pages}"));
-    let _ = writeln!(text);
     let _ = writeln!(text, "pages {}", stats.total_pages);
     let _ = writeln!(text, "free-pages {}", stats.free_pages);
     let _ = writeln!(text, "largest-free-run {}", stats.largest_free_run_pages);
@@ -66,11 +80,11 @@ pub(crate) fn device<'a>(
     text
 }
 
-fn pool_line(text: &mut String, pool: &Pool) {
+fn pool_line(text: &mut String, registry: &PoolRegistry, pool: &Pool) {
     let stats = pool.stats();
     let _ = writeln!(
         text,
-        "{:<20} {:<20} {:<18} {:<18} {:>8} {:>12} {:>16} {:>12}",
+        "{:<20} {:<20} {:<18} {:<18} {:>8} {:>12} {:>16} {:>12} {}",
         pool.name(),
         pool.device(),
         alloc::format!("{:#x}", pool.phys_base()),
@@ -79,5 +93,10 @@ fn pool_line(text: &mut String, pool: &Pool) {
         stats.free_pages,
         stats.largest_free_run_pages,
         stats.live_buffers,
+        if registry.is_global(pool) {
+            "default"
+        } else {
+            "own"
+        },
     );
 }

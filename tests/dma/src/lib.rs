@@ -7,8 +7,10 @@
 //! installed in the initfs as `/bin/NAME`:
 //! - `dma-tests`: the driver the test image's manifest starts; runs every test and prints the
 //!   guest test protocol (granted `virtio-blk0` with a quota of [`DRIVER_QUOTA_PAGES`]);
-//! - `dma-stranger [borrow FD]`: a program the manifest grants nothing; it must get `EACCES`
-//!   from dmad, and `EBADF` for a descriptor number that is only open in its parent;
+//! - `dma-stranger [borrow FD | alloc DEVICE]`: a program the manifest grants nothing; it
+//!   must get `EACCES` from dmad (for `virtio-blk0`, or `DEVICE`), and `EBADF` for a
+//!   descriptor number that is only open in its parent;
+//! - `platform-tests`: the `platform` suite's driver (bus `dma-ranges`, the default pool);
 //! - `dma-holder COUNT exit|crash`: holds `COUNT` buffers, then exits or faults;
 //! - `dma-worker ID OPS`: allocates and frees concurrently with other workers, checking that
 //!   nobody else writes its buffers;
@@ -25,6 +27,7 @@ extern crate alloc;
 
 pub mod buffer;
 pub mod check;
+pub mod pools;
 pub mod stats;
 pub mod text;
 pub mod translate;

@@ -186,7 +186,14 @@ pub fn guest_run(arches: &[Arch], profile: Profile) -> Result<()> {
             .join("images")
             .join(format!("{stem}.img"));
         crate::disk::create(&disk)?;
-        let machine = crate::machine(arch, kernel, initrd, &disk, &stem)?;
+        let machine = crate::machine(
+            arch,
+            kernel,
+            initrd,
+            &disk,
+            &stem,
+            crate::platform::Platform::Default,
+        )?;
         let accel = machine.accelerator.name();
         println!("\n=== guest benchmark on {} ({accel})", arch.name());
         let run = harness::run(&machine, DEADLINE, |line| {

@@ -151,12 +151,15 @@ pub fn machine(
     initrd: PathBuf,
     disk: &std::path::Path,
     stem: &str,
+    variant: platform::Platform,
 ) -> Result<Machine> {
     let mut machine = Machine::new(arch, kernel, initrd);
     disk::attach(&mut machine, disk);
     if arch == Arch::Aarch64 {
         let directory = guest::guest_target_directory().join("images");
-        machine.device_tree = Some(platform::device_tree_for(&machine, &directory, stem)?);
+        machine.device_tree = Some(platform::device_tree_for(
+            &machine, &directory, stem, variant,
+        )?);
     }
     Ok(machine)
 }
@@ -194,7 +197,14 @@ fn run(arch: Arch, profile: Profile) -> Result<()> {
     if !disk.exists() {
         disk::create(&disk)?;
     }
-    let mut machine = machine(arch, kernel, initrd, &disk, "default")?;
+    let mut machine = machine(
+        arch,
+        kernel,
+        initrd,
+        &disk,
+        "default",
+        platform::Platform::Default,
+    )?;
     machine.interactive = true;
     eprintln!(
         "xtask: booting the default image on {} ({}); Ctrl-A X quits QEMU",

@@ -25,7 +25,7 @@ struct GuestSuite {
 const SERVICES: &[&str] = &["dmad", "dmastat"];
 
 /// Every guest suite, in the order they run.
-const SUITES: [GuestSuite; 6] = [
+const SUITES: [GuestSuite; 7] = [
     GuestSuite {
         name: "boot",
         deadline: Duration::from_secs(60),
@@ -52,6 +52,13 @@ const SUITES: [GuestSuite; 6] = [
         deadline: Duration::from_secs(300),
         keep: SERVICES,
         processes: crate::user::DMA_TEST_MANIFEST,
+        check_disk: None,
+    },
+    GuestSuite {
+        name: "platform",
+        deadline: Duration::from_secs(180),
+        keep: SERVICES,
+        processes: crate::user::PLATFORM_TEST_MANIFEST,
         check_disk: None,
     },
     GuestSuite {
@@ -224,7 +231,14 @@ fn run_suite(
         .join("images")
         .join(format!("{stem}.img"));
     crate::disk::create(&disk)?;
-    let mut machine = crate::machine(arch, kernel.to_path_buf(), initrd, &disk, &stem)?;
+    let mut machine = crate::machine(
+        arch,
+        kernel.to_path_buf(),
+        initrd,
+        &disk,
+        &stem,
+        crate::platform::Platform::Test,
+    )?;
     machine.command_line = format!("coherent.expect-ram-mib={}", machine.memory_mib);
     banner(&format!(
         "guest suite {}-{} ({})",

@@ -50,6 +50,7 @@ const PACKAGES: [(&str, &[&str]); 10] = [
             "dma-holder",
             "dma-worker",
             "dma-hog",
+            "platform-tests",
             "stress-tests",
         ],
     ),
@@ -92,6 +93,25 @@ autostart = false
 path = "/bin/dma-hog"
 devices = ["virtio-blk0"]
 autostart = false
+"#;
+
+/// What makes a test image run the `platform` suite: on x86_64 (no device tree) a pool for
+/// test device `dma-test0` whose device addresses are physical + 4 GiB (the aarch64 test
+/// machine's device tree declares the same through a bus's `dma-ranges`, and wins there;
+/// see `platform.rs`), and the driver, granted `dma-test0` and `dma-test1` (which has no
+/// pool and borrows the default one the default manifest declares). `dma-stranger` has no
+/// section, so it is granted nothing.
+pub const PLATFORM_TEST_MANIFEST: &str = r#"
+[pool.dma-test0]
+device = "dma-test0"
+size = 0x100000
+align = 0x100000
+limit = 0x100000000
+device-offset = 0x100000000
+
+[process.platform-tests]
+path = "/bin/platform-tests"
+devices = ["dma-test0", "dma-test1"]
 "#;
 
 /// The `[process]` sections that make a test image run the `virtio-blk` suite; appended to

@@ -84,6 +84,19 @@ fn device_offset_and_no_map_are_read() {
 }
 
 #[test]
+fn a_default_pool_needs_no_device() {
+    let text = "[image]\nname = \"x\"\n[pool.global]\nsize = 0x10000\ndefault = true\n\
+        [pool.own]\ndevice = \"d\"\nsize = 4096\n[pool.missing]\nsize = 4096\ndefault = false";
+    let manifest = Manifest::parse(text).unwrap();
+    let pools: Vec<_> = manifest.pools().collect();
+    let global = pools[0].unwrap();
+    assert!(global.default);
+    assert_eq!(global.devices().count(), 0);
+    assert!(!pools[1].unwrap().default);
+    assert_eq!(pools[2].unwrap_err().reason, "pool lacks 'device'");
+}
+
+#[test]
 fn schema_errors_name_their_line() {
     let image = "[image]\nname = \"x\"\n";
     let cases: &[(&str, usize, &str)] = &[

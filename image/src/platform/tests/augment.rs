@@ -8,7 +8,9 @@ use fdt::node::FdtNode;
 use fdt::Fdt;
 
 use super::fixture::{plain_tree, virt_tree, virtio_device};
-use crate::platform::{augment, DeviceTree, PoolSpec};
+use crate::platform::{
+    augment, augment_with, BusSpec, DeviceTree, Extras, PoolSpec, TEST_DEVICE_COMPATIBLE,
+};
 use crate::pool::Placement;
 
 /// Every property of every node, keyed by `(node path, property name)`.
@@ -39,6 +41,7 @@ fn static_spec(path: &str) -> PoolSpec {
         no_map: true,
         device_node_path: path.into(),
         device_name: "virtio-blk0".into(),
+        default: false,
     }
 }
 
@@ -51,6 +54,7 @@ fn dynamic_spec(path: &str, device: &str) -> PoolSpec {
         no_map: false,
         device_node_path: path.into(),
         device_name: device.into(),
+        default: false,
     }
 }
 
@@ -255,4 +259,43 @@ fn augments_qemu_virt_device_tree() {
     let uart = tree.compatible_nodes("arm,pl011").next().unwrap();
     assert_eq!(uart.first_reg(), Some((0x900_0000, 0x1000)));
     assert_eq!(uart.interrupts().unwrap().next().unwrap().cell(1), Some(1));
+}
+
+#[test]
+fn extras_add_a_bus_with_dma_ranges_test_devices_and_a_default_pool() {
+    let base = virt_tree(|_| {}, |_| {});
+    let specs = [
+        dynamic_spec("/dma-test-bus/dma-test0", "dma-test0"),
+        PoolSpec {
+            name: "global".into(),
+            default: true,
+            ..dynamic_spec("", "")
+        },
+    ];
+    let extras = Extras {
+        buses: vec![BusSpec {
+            name: "dma-test-bus".into(),
+            dma_ranges: vec![(0x1_4000_0000, 0x4000_0000, 0x1_0000_0000)],
+            devices: vec!["dma-test0".into()],
+        }],
+        devices: vec!["dma-test1".into()],
+    };
+    let output = augment_with(&base, &specs, &extras).unwrap();
+    let tree = DeviceTree::new(&output).unwrap();
+    let pools: Vec<_> = tree.reserved_memory_pools().map(Result::unwrap).collect();
+    assert_eq!(pools[0].devices().collect::<Vec<_>>(), ["dma-test0"]);
+    assert!(!pools[0].default);
+    assert_eq!(pools[1].devices().count(), 0);
+    assert!(pools[1].default);
+    let map = tree.dma_map_of("/dma-test-bus/dma-test0").unwrap();
+    assert_eq!(map.phys_to_dma(0x4800_0000, 0x1000), Some(0x1_4800_0000));
+    assert!(tree.dma_map_of("/dma-test1").unwrap().is_identity());
+    assert!(tree
+        .find_node("/dma-test1")
+        .unwrap()
+        .is_compatible(TEST_DEVICE_COMPATIBLE));
+    assert_eq!(
+        tree.pool_device_base("dma-test0-pool", 0x4800_0000, 0x20_0000),
+        Ok(0x1_4800_0000)
+    );
 }

@@ -1,6 +1,7 @@
 //! Host tests for the device-tree reader, on fixture blobs written with `vm-fdt`.
 
 mod augment;
+mod dma_ranges;
 mod fixture;
 mod placement;
 mod pools;

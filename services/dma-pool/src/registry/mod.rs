@@ -7,6 +7,7 @@
 
 mod buffers;
 mod declare;
+mod global;
 
 pub use declare::MAX_POOL_PAGES;
 
@@ -22,6 +23,8 @@ pub struct PoolRegistry {
     pools: Vec<Option<Pool>>,
     next_serial: u32,
     owners: OwnerTable,
+    /// The global coherent pool (see `global.rs`).
+    global: Option<PoolId>,
 }
 
 impl Default for PoolRegistry {
@@ -45,6 +48,7 @@ impl PoolRegistry {
             pools: Vec::new(),
             next_serial: 0,
             owners: OwnerTable::new(owners),
+            global: None,
         }
     }
 

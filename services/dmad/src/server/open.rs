@@ -39,7 +39,7 @@ impl Server {
         match path {
             DmaPath::Root => Ok(self.text(tables::root(&self.registry))),
             DmaPath::Stats { device } => {
-                let pool = self.registry.pool_for_device(device)?;
+                let pool = self.pool_serving(device)?;
                 let text = tables::device(&self.registry, pool, |pid| {
                     self.clients
                         .get(&pid)
@@ -93,7 +93,7 @@ impl Server {
         align: Option<u64>,
         memory: &mut dyn PoolMemory,
     ) -> Result<Handle, Refusal> {
-        self.registry.pool_for_device(device)?;
+        let key = alloc::string::String::from(self.pool_serving(device)?.device());
         let client = self.client(caller)?;
         if !client.grant.devices.iter().any(|granted| granted == device) {
             return Err(DmaError::NotGranted.into());
@@ -107,7 +107,7 @@ impl Server {
                 .expect("every pool lies in a region dmad mapped");
             memory.zero(address, len);
         };
-        let allocation = registry.alloc(device, size, align, OwnerId(caller), &mut zeroer)?;
+        let allocation = registry.alloc(&key, size, align, OwnerId(caller), &mut zeroer)?;
         Ok(Handle::Buffer {
             handle: allocation.handle,
             info: DmaBufferInfo {
@@ -117,6 +117,19 @@ impl Server {
                 _reserved: 0,
             },
         })
+    }
+
+    /// The pool that serves `device`: its own, else the global pool if the manifest grants
+    /// `device` to some process (a device neither with a pool nor granted is unknown,
+    /// `ENOENT`, whoever asks).
+    fn pool_serving(&self, device: &str) -> Result<&dma_pool::Pool, Refusal> {
+        if let Ok(pool) = self.registry.pool_for_device(device) {
+            return Ok(pool);
+        }
+        if !self.grants.is_granted_to_anyone(device) {
+            return Err(DmaError::UnknownDevice.into());
+        }
+        Ok(self.registry.pool_serving(device)?)
     }
 
     fn declare(&mut self, request: &DeclareRequest<'_>) -> Result<(), Refusal> {

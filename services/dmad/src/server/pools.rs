@@ -7,11 +7,19 @@ use alloc::string::String;
 use dma_pool::{CacheType, PoolDeclaration, PoolError, PAGE_SIZE};
 use log::{info, warn};
 
+/// The device name the global pool is kept under when it serves no device of its own: a
+/// name no real device has, which only a process granted it by that name could allocate
+/// from directly.
+pub const DEFAULT_POOL_DEVICE: &str = "(default)";
+
 impl Server {
     /// Takes in one `memory:pools` region that dmad mapped at `mapping`: records it as
     /// reserved DMA memory and declares a pool for each device it serves. A region serving
     /// several devices is split into equal page-aligned parts, in the order listed, pool
-    /// `NAME.DEVICE` each; a single-device region is pool `NAME`. Logs one line per pool.
+    /// `NAME.DEVICE` each; a single-device region is pool `NAME`. A `default` region is one
+    /// pool `NAME`, kept under its first device's name (or [`DEFAULT_POOL_DEVICE`] if it has
+    /// none), and becomes the global pool; its other devices are served as any device without
+    /// a pool is. Logs one line per pool.
     ///
     /// # Errors
     ///
@@ -28,7 +36,13 @@ impl Server {
             size: line.size,
             mapping,
         });
+        if line.default {
+            return self.add_default_pool(line);
+        }
         let count = line.devices().count() as u64;
+        if count == 0 {
+            return Err(PoolError::InvalidRequest("region serves no device"));
+        }
         let part = line.size / count / PAGE_SIZE * PAGE_SIZE;
         if part == 0 {
             return Err(PoolError::InvalidRequest(
@@ -69,6 +83,34 @@ impl Server {
                 line.phys + offset,
             );
         }
+        Ok(())
+    }
+
+    fn add_default_pool(&mut self, line: &MemoryPoolLine<'_>) -> Result<(), PoolError> {
+        let device = line.devices().next().unwrap_or(DEFAULT_POOL_DEVICE);
+        self.registry.declare(&PoolDeclaration::new(
+            line.name,
+            device,
+            line.phys,
+            line.device_base,
+            line.size,
+            CacheType::WriteCombining,
+        ))?;
+        if let Err(error) = self.registry.set_global(device) {
+            // Keep the pool for its own device, but it serves no one else.
+            warn!(
+                "pool {}: not the default pool: {error} (only one pool may be default)",
+                line.name
+            );
+            return Ok(());
+        }
+        info!(
+            "pool {}: {} KiB at {:#x} (device address {:#x}), default pool for granted devices without one",
+            line.name,
+            line.size / 1024,
+            line.phys,
+            line.device_base,
+        );
         Ok(())
     }
 }

@@ -31,7 +31,10 @@ pub const NAMELESS: u64 = 13;
 const MANIFEST: &str = "[image]\nname = \"t\"\n\
     [process.blk]\npath = \"/bin/virtio-blk\"\ndevices = [\"blk0\"]\nquota-pages = 8\n\
     [process.other]\npath = \"/bin/other\"\n\
-    [process.greedy]\npath = \"/bin/greedy\"\nautostart = false\ndevices = [\"blk0\"]\n";
+    [process.greedy]\npath = \"/bin/greedy\"\nautostart = false\ndevices = [\"blk0\", \"net0\"]\n";
+
+/// Where the global pool's region lies (right after the first) and where dmad mapped it.
+pub const DEFAULT_PHYS: u64 = PHYS + SIZE;
 
 /// Everything observable about the pools and owners, but the failure counters.
 pub type Fingerprint = (Vec<(PoolStats, Vec<BufferInfo>)>, Vec<(u32, OwnerUsage)>);
@@ -87,6 +90,23 @@ impl Fixture {
                 zeroed: Vec::new(),
             },
         }
+    }
+
+    /// [`Fixture::new`] plus a 1 MiB global pool `global` serving no device of its own, at
+    /// [`DEFAULT_PHYS`] (device address = physical), mapped right after the first region.
+    /// `net0` is granted to `greedy` but has no pool.
+    pub fn with_default_pool() -> Self {
+        let mut fixture = Fixture::new();
+        let text = alloc::format!(
+            "pool global {DEFAULT_PHYS:#x} {DEFAULT_PHYS:#x} {SIZE:#x} map - default"
+        );
+        let line = MemoryPoolLine::parse(&text).unwrap();
+        fixture
+            .server
+            .add_memory_pool(&line, MAPPING + SIZE)
+            .unwrap();
+        fixture.memory.bytes.resize(2 * SIZE as usize, GARBAGE);
+        fixture
     }
 
     pub fn request(

@@ -5,6 +5,7 @@ mod buffers;
 mod errors;
 mod fixture;
 mod fuzz;
+mod global;
 mod privileged;
 mod tables;
 mod wire;

@@ -20,7 +20,8 @@ fn root_table_lists_pools() {
             "size-KiB",
             "free-pages",
             "largest-free-run",
-            "live-buffers"
+            "live-buffers",
+            "kind"
         ]
     );
     let row: alloc::vec::Vec<&str> = lines[1].split_whitespace().collect();
@@ -34,7 +35,8 @@ fn root_table_lists_pools() {
             "1024",
             "256",
             "256",
-            "0"
+            "0",
+            "own"
         ]
     );
     // At its end a read returns nothing, again and again.
@@ -50,7 +52,7 @@ fn device_table_shows_use_per_owner() {
     let stats = fixture.open(OTHER, "blk0/stats").unwrap();
     let text = fixture.read_text(OTHER, stats, 4096);
     let row: alloc::vec::Vec<&str> = text.lines().nth(1).unwrap().split_whitespace().collect();
-    assert_eq!(row[5..], ["253", "253", "2"], "{text}");
+    assert_eq!(row[5..], ["253", "253", "2", "own"], "{text}");
     assert!(text.contains("\npages 256\n"), "{text}");
     assert!(text.contains("\nhigh-water-pages 3\n"), "{text}");
     let owner = |pid: u64| {

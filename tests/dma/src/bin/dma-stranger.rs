@@ -1,7 +1,8 @@
-//! `dma-stranger [borrow FD]`: a dmad client the image manifest grants nothing.
+//! `dma-stranger [borrow FD | alloc DEVICE]`: a dmad client the image manifest grants nothing.
 //!
 //! - no arguments: asks dmad for one page of `virtio-blk0`; exits 0 when refused with
 //!   `EACCES`, [`NOT_REFUSED_STATUS`] otherwise (closing whatever it got);
+//! - `alloc DEVICE`: the same for `DEVICE`;
 //! - `borrow FD`: uses descriptor number `FD`, which is a buffer in its parent and was never
 //!   opened here: `read`, `fmap` and `close` must each fail with `EBADF`. Exits 0 when they
 //!   did, [`NOT_REFUSED_STATUS`] otherwise.
@@ -23,29 +24,38 @@ use userlib::{println, Args};
 userlib::entry!(main);
 
 fn main(args: Args) -> i32 {
-    match (args.get(1), args.get(2).and_then(|text| text.parse().ok())) {
-        (None, _) => allocate(),
-        (Some("borrow"), Some(fd)) => borrow(fd),
-        _ => {
-            println!("usage: dma-stranger [borrow FD]");
-            USAGE_STATUS
-        }
+    match (args.get(1), args.get(2)) {
+        (None, _) => allocate(DEVICE),
+        (Some("borrow"), Some(fd)) => match fd.parse() {
+            Ok(fd) => borrow(fd),
+            Err(_) => usage(),
+        },
+        (Some("alloc"), Some(device)) => allocate(device),
+        _ => usage(),
     }
 }
 
-/// Asks for a buffer without a grant.
-fn allocate() -> i32 {
-    match Buffer::allocate(DEVICE, PAGE_SIZE) {
+fn usage() -> i32 {
+    println!("usage: dma-stranger [borrow FD | alloc DEVICE]");
+    USAGE_STATUS
+}
+
+/// Asks for a buffer of `device` without a grant.
+fn allocate(device: &str) -> i32 {
+    match Buffer::allocate(device, PAGE_SIZE) {
         Err(error) if error.errno == EACCES => 0,
         Err(error) => {
             println!(
-                "alloc without a grant: expected EACCES, got {}",
+                "alloc of {device} without a grant: expected EACCES, got {}",
                 errno_name(error.errno)
             );
             NOT_REFUSED_STATUS
         }
         Ok(buffer) => {
-            println!("alloc without a grant succeeded: {:?}", buffer.info());
+            println!(
+                "alloc of {device} without a grant succeeded: {:?}",
+                buffer.info()
+            );
             NOT_REFUSED_STATUS
         }
     }
