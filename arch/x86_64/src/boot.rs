@@ -10,8 +10,18 @@
 //! jumps to `pvh_entry64` in the higher half, which clears `.bss`, switches to the boot stack
 //! and calls [`crate::entry::x86_64_entry`].
 //!
-//! The early tables use 2 MiB write-back pages. The kernel replaces them with its own
-//! address space once it has a frame allocator.
+//! The early tables use 2 MiB write-back pages, except for the first 2 MiB, which get 4 KiB
+//! pages: that range holds RAM, the legacy VGA window and the BIOS ROMs, which the firmware's
+//! MTRRs give different memory types, and the SDM leaves a large page spanning more than one
+//! memory type undefined. With 4 KiB pages each page takes its own range's type. The kernel
+//! replaces these tables with its own address space once it has a frame allocator.
+//!
+//! Also set here, before any Rust runs: CR0.NE (x87 errors are reported as #MF exceptions,
+//! not through the legacy FERR#/IGNNE# pins, which emulators ignore but real chipsets
+//! honour), CR0.WP, EFER.NXE and EFER.SCE.
+//!
+//! Hand-written assembly, because no crate covers it: this runs in 32-bit mode with paging
+//! off, before there is a stack.
 
 use core::arch::global_asm;
 
@@ -35,6 +45,7 @@ pub static mut BOOT_STACK: BootStack = BootStack {
     stack: [0; BOOT_STACK_SIZE],
 };
 
+// Hand-written because no crate covers it (see the module doc): 32-bit entry, paging off.
 global_asm!(
     r#"
     /* The PVH note: type 18 = XEN_ELFNOTE_PHYS32_ENTRY, name "Xen", a 32-bit physical entry. */
@@ -53,6 +64,7 @@ global_asm!(
     early_pdpt_low:  .fill 4096, 1, 0
     early_pdpt_high: .fill 4096, 1, 0
     early_pd:        .fill 4 * 4096, 1, 0
+    early_pt_low:    .fill 4096, 1, 0
 
     .section .boot.data, "aw"
     .p2align 3
@@ -89,6 +101,19 @@ global_asm!(
         cmpl $2048, %ecx
         jne 1b
 
+        /* The first 2 MiB as 512 pages of 4 KiB, P | RW (see the module doc). */
+        movl $early_pt_low, %edi
+        xorl %ecx, %ecx
+    3:  movl %ecx, %eax
+        shll $12, %eax
+        orl $0x3, %eax
+        movl %eax, (%edi, %ecx, 8)
+        incl %ecx
+        cmpl $512, %ecx
+        jne 3b
+        movl $early_pt_low + 0x0003, %eax
+        movl %eax, early_pd
+
         /* Four PDPT entries for the identity map, two (-2 GiB, -1 GiB) for the kernel. */
         movl $early_pd + 0x0003, %eax
         movl %eax, early_pdpt_low
@@ -121,9 +146,9 @@ global_asm!(
         rdmsr
         orl $0x901, %eax
         wrmsr
-        /* CR0: PG (31), WP (16), MP (1), PE (0); EM (2) clear. */
+        /* CR0: PG (31), WP (16), NE (5), MP (1), PE (0); EM (2) clear. */
         movl %cr0, %eax
-        orl $0x80010003, %eax
+        orl $0x80010023, %eax
         andl $~0x4, %eax
         movl %eax, %cr0
 
