@@ -2,35 +2,16 @@
 
 use crate::paging::PAT_VALUE;
 use core::arch::asm;
+use x86_64::instructions::tlb;
+use x86_64::registers::control::{Cr3, Cr3Flags};
+use x86_64::registers::model_specific::Msr;
+use x86_64::structures::paging::{PhysFrame, Size4KiB};
+use x86_64::PhysAddr;
 
 /// IA32_PAT, the page-attribute table.
-pub const IA32_PAT: u32 = 0x277;
+const IA32_PAT: u32 = 0x277;
 /// CPUID.01H:EDX.PAT: the CPU has a page-attribute table.
 const CPUID_PAT: u32 = 1 << 16;
-
-/// Reads a model-specific register.
-///
-/// # Safety
-/// `register` must exist on this CPU (reading an absent MSR raises #GP).
-pub unsafe fn read_msr(register: u32) -> u64 {
-    let (low, high): (u32, u32);
-    // SAFETY: the caller guarantees the MSR exists; `rdmsr` touches no memory.
-    unsafe {
-        asm!("rdmsr", in("ecx") register, out("eax") low, out("edx") high, options(nomem, nostack, preserves_flags))
-    };
-    (u64::from(high) << 32) | u64::from(low)
-}
-
-/// Writes a model-specific register.
-///
-/// # Safety
-/// `register` must exist, and `value` must keep the machine in a state the kernel expects.
-pub unsafe fn write_msr(register: u32, value: u64) {
-    // SAFETY: guaranteed by the caller; `wrmsr` touches no memory.
-    unsafe {
-        asm!("wrmsr", in("ecx") register, in("eax") value as u32, in("edx") (value >> 32) as u32, options(nomem, nostack, preserves_flags))
-    };
-}
 
 /// Whether CPUID reports a page-attribute table.
 pub fn has_pat() -> bool {
@@ -49,17 +30,31 @@ pub unsafe fn program_pat() -> bool {
     if !has_pat() {
         return false;
     }
-    // SAFETY: the PAT MSR exists (checked above). The SDM (11.12.4) asks for caches and TLBs
-    // to be flushed after a change; no mapping uses the changed entries yet, but do it anyway.
-    unsafe {
-        write_msr(IA32_PAT, PAT_VALUE);
-        asm!("wbinvd", "mov {scratch}, cr3", "mov cr3, {scratch}", scratch = out(reg) _, options(nostack));
-    }
+    // SAFETY: the PAT MSR exists (checked above); no mapping selects the changed entries yet.
+    unsafe { Msr::new(IA32_PAT).write(PAT_VALUE) };
+    // The SDM (11.12.4) asks for caches and TLBs to be flushed after a change; no mapping uses
+    // the changed entries yet, but do it anyway. `wbinvd` is hand-written because the `x86_64`
+    // crate has no wrapper for it.
+    // SAFETY: writing back and invalidating caches loses no data and touches no Rust memory.
+    unsafe { asm!("wbinvd", options(nostack, preserves_flags)) };
+    tlb::flush_all();
     true
 }
 
 /// The value IA32_PAT holds now.
 pub fn pat() -> u64 {
     // SAFETY: only called after `program_pat` found the MSR present.
-    unsafe { read_msr(IA32_PAT) }
+    unsafe { Msr::new(IA32_PAT).read() }
+}
+
+/// Makes the translation tables rooted at physical address `root` the active ones (CR3),
+/// which also drops every non-global cached translation.
+///
+/// # Safety
+/// `root` must be a page-aligned table that maps the running code, the current stack and
+/// everything the kernel touches afterwards.
+pub unsafe fn load_root(root: u64) {
+    let frame = PhysFrame::<Size4KiB>::containing_address(PhysAddr::new(root));
+    // SAFETY: guaranteed by the caller.
+    unsafe { Cr3::write(frame, Cr3Flags::empty()) };
 }

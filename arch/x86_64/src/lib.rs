@@ -17,6 +17,8 @@ mod apic;
 #[cfg(target_os = "none")]
 mod boot;
 #[cfg(target_os = "none")]
+mod clock;
+#[cfg(target_os = "none")]
 mod context;
 #[cfg(target_os = "none")]
 pub mod cpu;
@@ -24,6 +26,8 @@ pub mod cpu;
 mod entry;
 #[cfg(target_os = "none")]
 pub mod gdt;
+#[cfg(target_os = "none")]
+mod interrupt_stacks;
 #[cfg(target_os = "none")]
 pub mod port;
 #[cfg(target_os = "none")]

@@ -1,7 +1,8 @@
-//! `sys:` texts: uptime, memory, devices, processes, one process, registered user schemes; and, in test images only, the
+//! `sys:` texts: uptime, memory, devices, processes, one process, registered user schemes,
+//! platform facts; and, in test images only, the
 //! translation of a process's address (so tests can check a mapping from the kernel side).
 
-use crate::arch::Cpu;
+use crate::arch::{Arch, Cpu};
 use crate::memory::pools::PoolTable;
 use crate::process::{self, ProcessId};
 use alloc::format;
@@ -22,6 +23,7 @@ pub fn text(name: &str) -> Result<String, i32> {
             let _ = writeln!(text, "page-size 4096");
         }
         "devices" => text.push_str(&crate::devices::table_text()),
+        "platform" => text.push_str(&platform_text()),
         "schemes" => {
             for (name, owner) in crate::ipc::list() {
                 let _ = writeln!(text, "{name} {owner}");
@@ -53,6 +55,26 @@ pub fn text(name: &str) -> Result<String, i32> {
         }
     }
     Ok(text)
+}
+
+/// `sys:platform`: what the kernel knows about the machine, one fact per line. Now: each
+/// interrupt stack as `ist NAME BOTTOM TOP GUARD GUARD_STATE`, the guard's state (`unmapped`
+/// or `mapped`) looked up in the kernel's live tables.
+fn platform_text() -> String {
+    let mut text = String::new();
+    for stack in Cpu::interrupt_stacks() {
+        let state = if crate::memory::kernel_space::translate(stack.guard).is_some() {
+            "mapped"
+        } else {
+            "unmapped"
+        };
+        let _ = writeln!(
+            text,
+            "ist {} {:#x} {:#x} {:#x} {state}",
+            stack.name, stack.bottom, stack.top, stack.guard
+        );
+    }
+    text
 }
 
 fn one_process(id: ProcessId) -> Result<String, i32> {
