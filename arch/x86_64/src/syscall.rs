@@ -37,14 +37,18 @@ const SYSTEM_CALL_FLAG_MASK: RFlags = RFlags::TRAP_FLAG
 #[repr(C)]
 pub struct PerCpu {
     /// Top of the running thread's kernel stack, where a system call's frame is built.
-    kernel_stack_top: AtomicU64,
+    pub(crate) kernel_stack_top: AtomicU64,
     /// The user stack pointer, parked here by the entry stub while it changes stacks.
     user_stack: AtomicU64,
+    /// A register parked here by `trap_common` while it moves a trap frame from an
+    /// interrupt stack to the kernel stack.
+    pub(crate) trap_scratch: AtomicU64,
 }
 
 static PER_CPU: PerCpu = PerCpu {
     kernel_stack_top: AtomicU64::new(0),
     user_stack: AtomicU64::new(0),
+    trap_scratch: AtomicU64::new(0),
 };
 
 /// Programs the `syscall` MSRs and the GS bases. EFER.SCE is already set by the trampoline.

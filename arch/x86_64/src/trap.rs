@@ -4,6 +4,10 @@
 //! zero pushed by the stub, then the vector number), which `swapgs`es if it came from user
 //! mode (see [`crate::syscall`] for the GS convention), saves all general registers and
 //! calls [`x86_64_trap`] with a pointer to the [`TrapFrame`]; `trap_return` undoes that.
+//! Debug, NMI, machine check and double fault arrive on their own interrupt stacks
+//! ([`crate::interrupt_stacks`]); when one of them comes from user mode, `trap_common` first
+//! moves the frame to the thread's kernel stack, where every other trap from user mode is, so
+//! a user-mode exception is handled the same way whichever stack the CPU chose.
 //!
 //! Dispatch: the LAPIC timer (from user mode or the idle loop) is acknowledged and handed to
 //! the kernel's tick hook; the spurious vector is ignored; an exception from user mode goes
@@ -12,10 +16,11 @@
 //! faulting address (for page faults) and all registers, then powers the machine off with a
 //! failure status, so nothing ends in a silent triple fault.
 
+use crate::syscall::PerCpu;
 use crate::{apic, interrupt_stacks};
 use core::arch::global_asm;
 use core::fmt::Write;
-use core::mem::size_of;
+use core::mem::{offset_of, size_of};
 use core::ptr::{addr_of, addr_of_mut};
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel_core::ExitStatus;
@@ -181,6 +186,13 @@ fn report(frame: &TrapFrame) {
     if frame.vector == PAGE_FAULT {
         let _ = writeln!(out, "  faulting address {:#018x}", fault_address());
     }
+    let frame_address = frame as *const TrapFrame as u64;
+    if let Some(stack) = interrupt_stacks::all()
+        .iter()
+        .find(|stack| (stack.bottom..stack.top).contains(&frame_address))
+    {
+        let _ = writeln!(out, "  reported on its own stack ({})", stack.name);
+    }
     let _ = writeln!(
         out,
         "  rip {:#018x} cs {:#06x} rflags {:#010x} rsp {:#018x} ss {:#06x}",
@@ -305,6 +317,33 @@ global_asm!(
         testb $3, 24(%rsp)
         jz 1f
         swapgs
+        /* Also from user mode: the frame (vector, error code and the CPU's five words) must
+           be on the thread's kernel stack, where the CPU puts it for every vector except
+           those with their own interrupt stack (debug, NMI, machine check, double fault).
+           Move it there, so a user-mode #DB is handled like any other user fault, and the
+           kernel may switch threads from it, instead of on the shared debug stack. */
+        movq %rax, %gs:{scratch}
+        movq %gs:{kernel_stack}, %rax
+        andq $-16, %rax
+        subq $56, %rax
+        cmpq %rsp, %rax
+        je 3f
+        pushq 48(%rsp)
+        popq 48(%rax)
+        pushq 40(%rsp)
+        popq 40(%rax)
+        pushq 32(%rsp)
+        popq 32(%rax)
+        pushq 24(%rsp)
+        popq 24(%rax)
+        pushq 16(%rsp)
+        popq 16(%rax)
+        pushq 8(%rsp)
+        popq 8(%rax)
+        pushq (%rsp)
+        popq (%rax)
+        movq %rax, %rsp
+    3:  movq %gs:{scratch}, %rax
     1:  pushq %rax
         pushq %rbx
         pushq %rcx
@@ -347,5 +386,7 @@ global_asm!(
         iretq
     "#,
     handler = sym x86_64_trap,
+    scratch = const offset_of!(PerCpu, trap_scratch),
+    kernel_stack = const offset_of!(PerCpu, kernel_stack_top),
     options(att_syntax)
 );
