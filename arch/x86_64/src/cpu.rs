@@ -1,4 +1,4 @@
-//! CPU identification, model-specific registers and cache-attribute setup.
+//! CPU identification, the page-attribute table (IA32_PAT) and the translation root (CR3).
 
 use crate::paging::PAT_VALUE;
 use core::arch::asm;
