@@ -41,7 +41,7 @@ pub struct PerCpu {
     /// The user stack pointer, parked here by the entry stub while it changes stacks.
     user_stack: AtomicU64,
     /// A register parked here by `trap_common` while it moves a trap frame from an
-    /// interrupt stack to the kernel stack.
+    /// interrupt stack to the kernel stack (a debug exception from user mode).
     pub(crate) trap_scratch: AtomicU64,
 }
 

@@ -5,9 +5,10 @@
 //! mode (see [`crate::syscall`] for the GS convention), saves all general registers and
 //! calls [`x86_64_trap`] with a pointer to the [`TrapFrame`]; `trap_return` undoes that.
 //! Debug, NMI, machine check and double fault arrive on their own interrupt stacks
-//! ([`crate::interrupt_stacks`]); when one of them comes from user mode, `trap_common` first
-//! moves the frame to the thread's kernel stack, where every other trap from user mode is, so
-//! a user-mode exception is handled the same way whichever stack the CPU chose.
+//! ([`crate::interrupt_stacks`]), even from user mode. The last three are fatal wherever they
+//! come from; a debug exception from user mode is the process's own doing, so `trap_common`
+//! first moves its frame to the thread's kernel stack, where every other trap from user mode
+//! is, and it is handled (the process killed) like any other user fault.
 //!
 //! Dispatch: the LAPIC timer (from user mode or the idle loop) is acknowledged and handed to
 //! the kernel's tick hook; the spurious vector is ignored; an exception from user mode goes
@@ -317,17 +318,18 @@ global_asm!(
         testb $3, 24(%rsp)
         jz 1f
         swapgs
-        /* Also from user mode: the frame (vector, error code and the CPU's five words) must
-           be on the thread's kernel stack, where the CPU puts it for every vector except
-           those with their own interrupt stack (debug, NMI, machine check, double fault).
-           Move it there, so a user-mode #DB is handled like any other user fault, and the
-           kernel may switch threads from it, instead of on the shared debug stack. */
+        /* A debug exception from user mode (a process that set RFLAGS.TF) arrives on the
+           debug interrupt stack; move its frame (vector, error code and the CPU's five words)
+           to the thread's kernel stack, where the CPU puts every other trap from user mode,
+           so the kernel may kill the process and switch threads from it. NMI, machine check
+           and double fault stay where they are: they are fatal, and a double fault may mean
+           the kernel stack itself is unusable. */
+        cmpq $1, (%rsp)
+        jne 1f
         movq %rax, %gs:{scratch}
         movq %gs:{kernel_stack}, %rax
         andq $-16, %rax
         subq $56, %rax
-        cmpq %rsp, %rax
-        je 3f
         pushq 48(%rsp)
         popq 48(%rax)
         pushq 40(%rsp)
@@ -343,7 +345,7 @@ global_asm!(
         pushq (%rsp)
         popq (%rax)
         movq %rax, %rsp
-    3:  movq %gs:{scratch}, %rax
+        movq %gs:{scratch}, %rax
     1:  pushq %rax
         pushq %rbx
         pushq %rcx
