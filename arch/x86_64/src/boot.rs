@@ -16,9 +16,8 @@
 //! memory type undefined. With 4 KiB pages each page takes its own range's type. The kernel
 //! replaces these tables with its own address space once it has a frame allocator.
 //!
-//! Also set here, before any Rust runs: CR0.NE (x87 errors are reported as #MF exceptions,
-//! not through the legacy FERR#/IGNNE# pins, which emulators ignore but real chipsets
-//! honour), CR0.WP, EFER.NXE and EFER.SCE.
+//! The trampoline sets only what long mode needs (CR4.PAE and PGE, EFER.LME and NXE, CR0.PG
+//! and PE); the rest of the CPU's configuration is typed Rust in [`crate::cpu::configure`].
 //!
 //! Hand-written assembly, because no crate covers it: this runs in 32-bit mode with paging
 //! off, before there is a stack.
@@ -133,23 +132,19 @@ global_asm!(
         movl $early_pdpt_high + 0x0003, %eax
         movl %eax, early_pml4 + 511 * 8
 
-        /* CR4: PAE (5), PGE (7), OSFXSR (9), OSXMMEXCPT (10); TSD (2) clear, so user mode
-           may read the time-stamp counter (rdtsc), as aarch64 lets it read CNTVCT_EL0. */
+        /* Only what long mode needs: CR4.PAE (5) and PGE (7), EFER.LME (8) and NXE (11),
+           CR0.PG (31) and PE (0). The rest is set by `cpu::configure` in Rust. */
         movl %cr4, %eax
-        orl $0x6a0, %eax
-        andl $~0x4, %eax
+        orl $0xa0, %eax
         movl %eax, %cr4
         movl $early_pml4, %eax
         movl %eax, %cr3
-        /* EFER: LME (8), NXE (11); SCE (0) for syscall later. */
         movl $0xC0000080, %ecx
         rdmsr
-        orl $0x901, %eax
+        orl $0x900, %eax
         wrmsr
-        /* CR0: PG (31), WP (16), NE (5), MP (1), PE (0); EM (2) clear. */
         movl %cr0, %eax
-        orl $0x80010023, %eax
-        andl $~0x4, %eax
+        orl $0x80000001, %eax
         movl %eax, %cr0
 
         lgdt early_gdt_pointer

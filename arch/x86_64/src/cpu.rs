@@ -3,8 +3,8 @@
 use crate::paging::PAT_VALUE;
 use core::arch::asm;
 use x86_64::instructions::tlb;
-use x86_64::registers::control::{Cr3, Cr3Flags};
-use x86_64::registers::model_specific::Msr;
+use x86_64::registers::control::{Cr0, Cr0Flags, Cr3, Cr3Flags, Cr4, Cr4Flags};
+use x86_64::registers::model_specific::{Efer, EferFlags, Msr};
 use x86_64::structures::paging::{PhysFrame, Size4KiB};
 use x86_64::PhysAddr;
 
@@ -12,6 +12,42 @@ use x86_64::PhysAddr;
 const IA32_PAT: u32 = 0x277;
 /// CPUID.01H:EDX.PAT: the CPU has a page-attribute table.
 const CPUID_PAT: u32 = 1 << 16;
+/// CPUID.01H:EDX.MCE: the CPU has the machine-check exception.
+const CPUID_MACHINE_CHECK: u32 = 1 << 7;
+
+/// Sets the control-register and EFER bits the kernel relies on, beyond the few the PVH
+/// trampoline needed to reach long mode:
+/// - CR0.NE: x87 errors raise #MF instead of going through the legacy FERR#/IGNNE# pins
+///   (emulators ignore those; real chipsets honour them); CR0.MP with EM clear, so the FPU
+///   and SSE run natively; CR0.WP, so the kernel cannot write read-only pages either.
+/// - CR4.OSFXSR and OSXMMEXCPT, so user code may use SSE; CR4.MCE when CPUID offers it, so a
+///   machine check raises #MC (reported on its own stack) instead of shutting the CPU down;
+///   CR4.TSD clear, so user mode may read the TSC, as aarch64 lets it read CNTVCT_EL0.
+/// - EFER.SCE for `syscall`, and NXE (already on) for no-execute pages.
+///
+/// # Safety
+/// Call once, first thing on the boot CPU, with interrupts disabled.
+pub unsafe fn configure() {
+    let machine_check = core::arch::x86_64::__cpuid(1).edx & CPUID_MACHINE_CHECK != 0;
+    // SAFETY: each bit is described above; none changes how memory the kernel already uses
+    // is translated (PG, PE, PAE, LME stay as the trampoline set them).
+    unsafe {
+        Cr0::update(|flags| {
+            flags.insert(
+                Cr0Flags::NUMERIC_ERROR | Cr0Flags::MONITOR_COPROCESSOR | Cr0Flags::WRITE_PROTECT,
+            );
+            flags.remove(Cr0Flags::EMULATE_COPROCESSOR);
+        });
+        Cr4::update(|flags| {
+            flags.insert(Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE);
+            flags.set(Cr4Flags::MACHINE_CHECK_EXCEPTION, machine_check);
+            flags.remove(Cr4Flags::TIMESTAMP_DISABLE);
+        });
+        Efer::update(|flags| {
+            flags.insert(EferFlags::SYSTEM_CALL_EXTENSIONS | EferFlags::NO_EXECUTE_ENABLE);
+        });
+    }
+}
 
 /// Whether CPUID reports a page-attribute table.
 pub fn has_pat() -> bool {

@@ -51,7 +51,7 @@ static PER_CPU: PerCpu = PerCpu {
     trap_scratch: AtomicU64::new(0),
 };
 
-/// Programs the `syscall` MSRs and the GS bases. EFER.SCE is already set by the trampoline.
+/// Programs the `syscall` MSRs and the GS bases. EFER.SCE is set by [`crate::cpu::configure`].
 ///
 /// # Panics
 /// If the GDT's selectors do not have the layout `sysret` needs (the crate checks it; the
