@@ -13,8 +13,11 @@
 //! The early tables use 2 MiB write-back pages, except for the first 2 MiB, which get 4 KiB
 //! pages: that range holds RAM, the legacy VGA window and the BIOS ROMs, which the firmware's
 //! MTRRs give different memory types, and the SDM leaves a large page spanning more than one
-//! memory type undefined. With 4 KiB pages each page takes its own range's type. The kernel
-//! replaces these tables with its own address space once it has a frame allocator.
+//! memory type undefined. With 4 KiB pages each page takes its own range's type. Above 2 MiB
+//! the early map still assumes MTRR boundaries fall on 2 MiB (true of QEMU, and of the usual
+//! firmware layout of RAM, the PCI hole and the APIC range); it only lives until the kernel
+//! replaces these tables with its own address space, which maps RAM alone, once it has a
+//! frame allocator.
 //!
 //! The trampoline sets only what long mode needs (CR4.PAE and PGE, EFER.LME and NXE, CR0.PG
 //! and PE); the rest of the CPU's configuration is typed Rust in [`crate::cpu::configure`].
