@@ -98,6 +98,9 @@ pub unsafe fn read(start_info: u64, info: &mut BootInfo) -> Result<(), PvhError>
             size: length,
         });
     }
+    if start.rsdp != 0 {
+        info.acpi_rsdp = Some(start.rsdp);
+    }
     Ok(())
 }
 

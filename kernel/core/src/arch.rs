@@ -101,8 +101,9 @@ pub trait Arch {
     /// The console's device registers (physical base, size), if the console is memory-mapped.
     fn console_device() -> Option<(u64, u64)>;
 
-    /// The PCI Express configuration window (ECAM) as (physical base, size) covering buses
-    /// `0 .. size >> 20`, on machines whose PCI the kernel scans without a device tree.
+    /// The machine type's documented default PCI Express configuration window (ECAM) as
+    /// (physical base, size) covering buses `0 .. size >> 20`: the fallback used only when no
+    /// firmware table (ACPI MCFG, device tree) names one.
     fn pci_ecam() -> Option<(u64, u64)>;
 
     /// Tells the console driver where its registers are now mapped.

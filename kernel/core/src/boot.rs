@@ -61,6 +61,8 @@ pub struct BootInfo {
     pub command_line: Option<PhysicalRange>,
     /// Physical range occupied by the kernel image itself.
     pub kernel_image: PhysicalRange,
+    /// Physical address of the ACPI RSDP, when the boot protocol gives one (PVH does).
+    pub acpi_rsdp: Option<u64>,
 }
 
 impl BootInfo {
@@ -73,6 +75,7 @@ impl BootInfo {
             device_tree: None,
             command_line: None,
             kernel_image,
+            acpi_rsdp: None,
         }
     }
 

@@ -21,6 +21,7 @@ pub mod device_window;
 pub mod elf;
 pub mod flags;
 pub mod layout;
+pub mod machine;
 pub mod paging;
 pub mod path;
 pub mod pci;

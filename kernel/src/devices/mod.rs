@@ -124,7 +124,7 @@ pub fn discover(platform: &Platform) {
     if let Some(device_tree) = platform.device_tree() {
         tree::discover(&device_tree, &mut devices);
     }
-    pci::discover(&mut devices);
+    pci::discover(&platform.machine, &mut devices);
     let mut unnamed = 0;
     for device in &devices {
         if device.name.contains('@') {

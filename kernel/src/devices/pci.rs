@@ -6,10 +6,10 @@
 //! scans bus 0 and the buses behind bridges found there, each bus mapped once (1 MiB).
 
 use super::{Device, Kind, PciFunction};
-use crate::arch::{Arch, Cpu};
 use crate::memory::kernel_space;
 use alloc::string::String;
 use alloc::vec::Vec;
+use kernel_core::machine::{MachineDescription, PciHostBridge};
 use kernel_core::pci::{self, Address, Bar};
 use kernel_core::CacheType;
 
@@ -54,18 +54,26 @@ impl ConfigPage {
     }
 }
 
-/// Appends the PCI devices coherent drives to `devices`.
-pub fn discover(devices: &mut Vec<Device>) {
-    let Some((base, size)) = Cpu::pci_ecam() else {
-        return;
-    };
-    let bus_count = (size / pci::BUS_SIZE).min(256) as usize;
-    let mut buses: Vec<u8> = alloc::vec![0];
+/// Appends the PCI devices coherent drives to `devices`, from every host bridge the
+/// machine description names.
+pub fn discover(machine: &MachineDescription, devices: &mut Vec<Device>) {
+    for host in machine.pci_hosts() {
+        discover_host(host, devices);
+    }
+}
+
+/// Scans one host bridge's ECAM window from its first bus.
+fn discover_host(host: &PciHostBridge, devices: &mut Vec<Device>) {
+    let base = host.ecam_base;
+    let decoded_buses = (host.ecam_size / pci::BUS_SIZE).min(256);
+    let last_bus =
+        u64::from(host.bus_end).min(u64::from(host.bus_start) + decoded_buses.saturating_sub(1));
+    let mut buses: Vec<u8> = alloc::vec![host.bus_start];
     let mut next = 0;
     while next < buses.len() && next < MAX_BUSES {
         let bus = buses[next];
         next += 1;
-        if usize::from(bus) >= bus_count {
+        if bus < host.bus_start || u64::from(bus) > last_bus {
             continue;
         }
         let Ok(window) = kernel_space::map_device(

@@ -1,6 +1,7 @@
-//! `sys:` texts: uptime, memory, devices, processes, one process, registered user schemes,
-//! platform facts; and, in test images only, the
-//! translation of a process's address (so tests can check a mapping from the kernel side).
+//! `sys:` texts: uptime, memory, devices, platform (the machine description and the CPU's
+//! interrupt stacks), processes, one process, registered user schemes; and, in test images
+//! only, the translation of a process's address (so tests can check a mapping from the kernel
+//! side).
 
 use crate::arch::{Arch, Cpu};
 use crate::memory::pools::PoolTable;
@@ -23,7 +24,10 @@ pub fn text(name: &str) -> Result<String, i32> {
             let _ = writeln!(text, "page-size 4096");
         }
         "devices" => text.push_str(&crate::devices::table_text()),
-        "platform" => text.push_str(&platform_text()),
+        "platform" => {
+            let _ = crate::platform::machine_description().write_text(&mut text);
+            text.push_str(&interrupt_stacks_text());
+        }
         "schemes" => {
             for (name, owner) in crate::ipc::list() {
                 let _ = writeln!(text, "{name} {owner}");
@@ -57,10 +61,9 @@ pub fn text(name: &str) -> Result<String, i32> {
     Ok(text)
 }
 
-/// `sys:platform`: what the kernel knows about the machine, one fact per line. Now: each
-/// interrupt stack as `ist NAME BOTTOM TOP GUARD GUARD_STATE`, the guard's state (`unmapped`
-/// or `mapped`) looked up in the kernel's live tables.
-fn platform_text() -> String {
+/// `sys:platform`'s interrupt-stack lines: each as `ist NAME BOTTOM TOP GUARD GUARD_STATE`,
+/// the guard's state (`unmapped` or `mapped`) looked up in the kernel's live tables.
+fn interrupt_stacks_text() -> String {
     let mut text = String::new();
     for stack in Cpu::interrupt_stacks() {
         let state = if crate::memory::kernel_space::translate(stack.guard).is_some() {

@@ -4,10 +4,16 @@
 //! tree, from which `/memory`, `/memreserve/` and `/chosen` give the same facts. Everything
 //! after this module sees one [`Platform`].
 
+mod acpi;
+mod machine;
+
+pub use machine::published as machine_description;
+
 use crate::arch::{Arch, Cpu};
 use image::initfs::Archive;
 use image::manifest::Manifest;
 use kernel_core::boot::{BootInfo, MemoryRegion, PhysicalRange, RegionKind, MAX_REGIONS};
+use kernel_core::machine::MachineDescription;
 use kernel_core::CommandLine;
 use log::{error, info, warn};
 
@@ -25,6 +31,8 @@ pub struct Platform {
     pub initrd: Option<&'static [u8]>,
     /// The flattened device tree's bytes, on machines that have one.
     pub device_tree: Option<&'static [u8]>,
+    /// What the firmware tables (ACPI or the device tree) say the machine is.
+    pub machine: MachineDescription,
 }
 
 impl Platform {
@@ -37,6 +45,7 @@ impl Platform {
             initrd_range: boot.initrd,
             initrd: None,
             device_tree: None,
+            machine: MachineDescription::new(),
         };
         if let Some(range) = boot.command_line {
             let text = core::str::from_utf8(physical_bytes(range)).unwrap_or("");
@@ -48,6 +57,8 @@ impl Platform {
             platform.read_device_tree(bytes);
         }
         platform.initrd = platform.initrd_range.map(physical_bytes);
+        platform.machine = machine::describe(&platform);
+        machine::publish(&platform.machine);
         platform
     }
 
