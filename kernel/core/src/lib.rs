@@ -32,7 +32,7 @@ pub mod ranges;
 )]
 pub mod user_mode;
 
-pub use arch::{Arch, ExitStatus, Fault};
+pub use arch::{Arch, ExitStatus, Fault, InterruptStack};
 pub use boot::{BootInfo, MemoryRegion, PhysicalRange, RegionKind};
 pub use cache::CacheType;
 pub use command_line::CommandLine;
