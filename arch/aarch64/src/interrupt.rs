@@ -41,7 +41,7 @@ pub fn handle() {
     let Some((acknowledged, id)) = crate::gic::acknowledge() else {
         return;
     };
-    if id == crate::timer::INTERRUPT_ID {
+    if id == crate::timer::DEFAULT_INTERRUPT_ID {
         crate::timer::rearm();
         crate::gic::end_of_interrupt(acknowledged);
         // SAFETY: the kernel defines `kernel_timer_tick` with this signature, as the

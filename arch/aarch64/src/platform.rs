@@ -1,9 +1,10 @@
 //! [`Aarch64`]: this CPU's implementation of the kernel's [`Arch`] contract.
 
-use crate::{serial, trap};
+use crate::{gic, serial, timer, trap};
 use core::arch::asm;
 use core::fmt;
 use core::sync::atomic::{AtomicBool, Ordering};
+use kernel_core::machine::{InterruptController, MachineDescription, PsciConduit};
 use kernel_core::{Arch, ExitStatus};
 
 /// Describes the CPU and boot protocol in the boot log.
@@ -131,6 +132,27 @@ impl Arch for Aarch64 {
         unsafe { asm!("dsb ish", "isb", options(nostack, preserves_flags)) };
     }
 
+    /// QEMU `virt`'s fixed layout: GICv2 at 0x0800_0000 / 0x0801_0000, PL011 at
+    /// 0x0900_0000, the virtual timer on PPI 11 (interrupt 27), one CPU with affinity 0, and
+    /// PSCI through `smc` when we were entered at EL2 (nothing above us but EL3 firmware) or
+    /// `hvc` otherwise.
+    fn machine_defaults() -> MachineDescription {
+        let mut machine = MachineDescription::new();
+        machine.interrupt_controller = InterruptController::GicV2 {
+            distributor: (gic::DISTRIBUTOR_BASE, gic::DISTRIBUTOR_SIZE),
+            cpu_interface: (gic::CPU_INTERFACE_BASE, gic::CPU_INTERFACE_SIZE),
+        };
+        machine.console = Some((serial::PL011_BASE, serial::PL011_SIZE));
+        machine.timer_interrupt = Some(timer::DEFAULT_INTERRUPT_ID);
+        machine.psci = Some(if entered_at_el2() {
+            PsciConduit::SecureMonitor
+        } else {
+            PsciConduit::Hypervisor
+        });
+        machine.push_cpu(0);
+        machine
+    }
+
     fn console_device() -> Option<(u64, u64)> {
         Some((serial::PL011_BASE, serial::PL011_SIZE))
     }
@@ -190,6 +212,13 @@ pub fn power_off(status: ExitStatus) -> ! {
         }
     }
     halt()
+}
+
+/// Whether the boot code found itself at EL2 (and dropped to EL1).
+fn entered_at_el2() -> bool {
+    // SAFETY: the boot code writes ENTERED_AT_EL2 once before any Rust runs; afterwards it is
+    // only read.
+    unsafe { core::ptr::addr_of!(crate::boot::ENTERED_AT_EL2).read() != 0 }
 }
 
 /// Masks interrupts and waits forever.

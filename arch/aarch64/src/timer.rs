@@ -17,8 +17,9 @@ use core::arch::asm;
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel_core::user_mode::MapDevice;
 
-/// The virtual timer's interrupt: PPI 11, interrupt id 16 + 11 = 27.
-pub const INTERRUPT_ID: u32 = 27;
+/// QEMU `virt`'s virtual timer interrupt: PPI 11, interrupt id 16 + 11 = 27 (the fallback
+/// when the device tree has no `arm,armv8-timer` node).
+pub const DEFAULT_INTERRUPT_ID: u32 = 27;
 /// The timer's GIC priority: middling, well below the priority mask.
 const PRIORITY: u8 = 0xa0;
 /// CNTV_CTL_EL0.ENABLE with IMASK clear: the timer runs and raises its interrupt.
@@ -43,7 +44,7 @@ pub fn counter_frequency() -> u64 {
 /// one counter tick apart).
 pub fn start(hertz: u32, map_device: MapDevice) {
     crate::gic::init(map_device);
-    crate::gic::enable(INTERRUPT_ID, PRIORITY);
+    crate::gic::enable(DEFAULT_INTERRUPT_ID, PRIORITY);
     let interval = (counter_frequency() / u64::from(hertz.max(1))).max(1);
     INTERVAL.store(interval, Ordering::Relaxed);
     // SAFETY: programs only the EL1 virtual timer and EL0's access to the counters (read the

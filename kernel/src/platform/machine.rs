@@ -1,7 +1,7 @@
 //! The machine description: filled once at boot from the firmware tables, then published.
 //!
 //! Sources, in order: ACPI on machines whose boot protocol names an RSDP (x86_64, PVH), the
-//! device tree on machines that have one (aarch64). A fact no table gave falls back to the
+//! device tree on machines that have one (aarch64, `device_tree.rs`). A fact no table gave falls back to the
 //! CPU port's documented default for the machine type (`Arch::pci_ecam`, the q35 ECAM window
 //! on x86_64), marked `fallback` in the boot log and in `sys:platform`.
 
@@ -26,6 +26,10 @@ pub fn published() -> MachineDescription {
 /// Learns the machine from its tables and logs what was found.
 pub fn describe(platform: &Platform) -> MachineDescription {
     let mut machine = MachineDescription::new();
+    if let Some(tree) = platform.device_tree() {
+        super::device_tree::describe(&tree, &mut machine);
+    }
+    super::device_tree::fill_defaults(&mut machine);
     if machine.pci_hosts().next().is_none() {
         if let Some((base, size)) = Cpu::pci_ecam() {
             warn!("platform: no table names a PCI ECAM window; using the machine type's default");
@@ -39,7 +43,6 @@ pub fn describe(platform: &Platform) -> MachineDescription {
             ));
         }
     }
-    let _ = platform;
     log_description(&machine);
     machine
 }

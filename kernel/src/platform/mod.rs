@@ -4,6 +4,7 @@
 //! tree, from which `/memory`, `/memreserve/` and `/chosen` give the same facts. Everything
 //! after this module sees one [`Platform`].
 
+mod device_tree;
 mod machine;
 
 pub use machine::published as machine_description;
@@ -58,6 +59,7 @@ impl Platform {
         platform.initrd = platform.initrd_range.map(physical_bytes);
         platform.machine = machine::describe(&platform);
         machine::publish(&platform.machine);
+        Cpu::use_machine(&platform.machine);
         platform
     }
 

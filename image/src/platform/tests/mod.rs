@@ -2,6 +2,7 @@
 
 mod augment;
 mod fixture;
+mod machine;
 mod placement;
 mod pools;
 mod robustness;
