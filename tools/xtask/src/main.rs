@@ -152,7 +152,21 @@ pub fn machine(
     disk: &std::path::Path,
     stem: &str,
 ) -> Result<Machine> {
+    machine_with_gic(arch, kernel, initrd, disk, stem, harness::GicVersion::V2)
+}
+
+/// [`machine`] with the aarch64 interrupt controller `gic` (the device tree is QEMU's for
+/// exactly that machine).
+pub fn machine_with_gic(
+    arch: Arch,
+    kernel: PathBuf,
+    initrd: PathBuf,
+    disk: &std::path::Path,
+    stem: &str,
+    gic: harness::GicVersion,
+) -> Result<Machine> {
     let mut machine = Machine::new(arch, kernel, initrd);
+    machine.gic = gic;
     disk::attach(&mut machine, disk);
     if arch == Arch::Aarch64 {
         let directory = guest::guest_target_directory().join("images");

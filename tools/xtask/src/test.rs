@@ -3,7 +3,7 @@
 use crate::guest::{self, Profile};
 use crate::{fail, workspace_root, Result};
 use harness::protocol::Ending;
-use harness::{judge, Arch};
+use harness::{judge, Arch, GicVersion};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -11,13 +11,19 @@ use std::time::Duration;
 /// A guest suite: its name, how long it may take under TCG, which of the default image's
 /// processes its image keeps (`guest::test_manifest`), the processes its own manifest adds
 /// (none for the suites that run inside the kernel), and a check of the disk image after
-/// the run (a failing check fails the suite).
+/// the run (a failing check fails the suite), and the interrupt controller its aarch64
+/// machine gets.
+///
+/// Both GICs stay covered: `boot`, `process` and `dma` run aarch64 on GICv3
+/// (`virt,gic-version=3`: redistributor and system-register CPU interface); `memory`,
+/// `virtio-blk` and `stress` on GICv2 (QEMU's default, memory-mapped CPU interface).
 struct GuestSuite {
     name: &'static str,
     deadline: Duration,
     keep: &'static [&'static str],
     processes: &'static str,
     check_disk: Option<fn(&Path) -> Result<()>>,
+    gic: GicVersion,
 }
 
 /// The default image's processes most suites keep: the DMA server and its one-shot table
@@ -32,6 +38,7 @@ const SUITES: [GuestSuite; 6] = [
         keep: SERVICES,
         processes: "",
         check_disk: None,
+        gic: GicVersion::V3,
     },
     GuestSuite {
         name: "memory",
@@ -39,6 +46,7 @@ const SUITES: [GuestSuite; 6] = [
         keep: SERVICES,
         processes: "",
         check_disk: None,
+        gic: GicVersion::V2,
     },
     GuestSuite {
         name: "process",
@@ -46,6 +54,7 @@ const SUITES: [GuestSuite; 6] = [
         keep: SERVICES,
         processes: crate::user::PROCESS_TEST_MANIFEST,
         check_disk: None,
+        gic: GicVersion::V3,
     },
     GuestSuite {
         name: "dma",
@@ -53,6 +62,7 @@ const SUITES: [GuestSuite; 6] = [
         keep: SERVICES,
         processes: crate::user::DMA_TEST_MANIFEST,
         check_disk: None,
+        gic: GicVersion::V3,
     },
     GuestSuite {
         name: "virtio-blk",
@@ -60,6 +70,7 @@ const SUITES: [GuestSuite; 6] = [
         keep: &["dmad"],
         processes: crate::user::BLK_TEST_MANIFEST,
         check_disk: Some(crate::disk::check_after_suite),
+        gic: GicVersion::V2,
     },
     GuestSuite {
         name: "stress",
@@ -67,6 +78,7 @@ const SUITES: [GuestSuite; 6] = [
         keep: SERVICES,
         processes: crate::user::STRESS_TEST_MANIFEST,
         check_disk: None,
+        gic: GicVersion::V2,
     },
 ];
 
@@ -224,10 +236,16 @@ fn run_suite(
         .join("images")
         .join(format!("{stem}.img"));
     crate::disk::create(&disk)?;
-    let mut machine = crate::machine(arch, kernel.to_path_buf(), initrd, &disk, &stem)?;
+    let mut machine =
+        crate::machine_with_gic(arch, kernel.to_path_buf(), initrd, &disk, &stem, suite.gic)?;
     machine.command_line = format!("coherent.expect-ram-mib={}", machine.memory_mib);
+    let gic = match (arch, suite.gic) {
+        (Arch::Aarch64, GicVersion::V3) => ", GICv3",
+        (Arch::Aarch64, GicVersion::V2) => ", GICv2",
+        _ => "",
+    };
     banner(&format!(
-        "guest suite {}-{} ({})",
+        "guest suite {}-{} ({}{gic})",
         suite.name,
         arch.name(),
         machine.accelerator.name()

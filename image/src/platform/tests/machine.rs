@@ -93,7 +93,7 @@ fn virt_devices(writer: &mut FdtWriter, method: &str, with_pci: bool) {
 
 /// Replaces the fixture's GICv3 node by `compatible` with two `reg` frames.
 fn tree_with_gic(compatible: &str, frames: [u64; 4], method: &str, with_pci: bool) -> Vec<u8> {
-    let blob = virt_tree(
+    virt_tree(
         |_| {},
         |writer| {
             let gic = writer.begin_node("intc@8000000").unwrap();
@@ -104,8 +104,7 @@ fn tree_with_gic(compatible: &str, frames: [u64; 4], method: &str, with_pci: boo
             writer.end_node(gic).unwrap();
             virt_devices(writer, method, with_pci);
         },
-    );
-    blob
+    )
 }
 
 #[test]
