@@ -4,8 +4,11 @@
 //! configuration access mechanism (ECAM) and turns base address registers into physical
 //! ranges here, in pure functions the host tests exercise.
 
+mod assign;
 #[cfg(test)]
 mod tests;
+
+pub use assign::{Assignment, BarAllocator, SPACE_MEMORY_32};
 
 /// Bytes of one function's configuration page.
 pub const CONFIG_PAGE_SIZE: u64 = 4096;
@@ -24,6 +27,8 @@ pub const DEVICE_ID: usize = 0x02;
 pub const COMMAND: usize = 0x04;
 /// Offset of the header type (8 bits; bit 7 = multi-function device).
 pub const HEADER_TYPE: usize = 0x0e;
+/// Offset of the class code's base class (8 bits).
+pub const CLASS: usize = 0x0b;
 /// Offset of the first base address register.
 pub const BAR0: usize = 0x10;
 /// Offset of a bridge's secondary bus number (8 bits, header type 1).

@@ -134,7 +134,7 @@ pub fn discover(platform: &Platform) {
         }
     }
     if unnamed > 0 {
-        log::info!("devices: {unnamed} more virtio-mmio transports, unnamed (see sys:devices)");
+        log::info!("devices: {unnamed} more, unnamed (see sys:devices)");
     }
     *DEVICES.lock() = devices;
 }
