@@ -139,6 +139,11 @@ pub fn discover(platform: &Platform) {
     *DEVICES.lock() = devices;
 }
 
+/// Every device in the table.
+pub fn all() -> Vec<Device> {
+    DEVICES.lock().clone()
+}
+
 /// The device called `name`.
 pub fn find(name: &str) -> Option<Device> {
     DEVICES

@@ -11,8 +11,8 @@ use std::time::Duration;
 /// A guest suite: its name, how long it may take under TCG, which of the default image's
 /// processes its image keeps (`guest::test_manifest`), the processes its own manifest adds
 /// (none for the suites that run inside the kernel), and a check of the disk image after
-/// the run (a failing check fails the suite), and the interrupt controller its aarch64
-/// machine gets.
+/// the run (a failing check fails the suite), the interrupt controller its aarch64 machine
+/// gets, and extra QEMU arguments for that machine.
 ///
 /// Both GICs stay covered: `boot`, `process` and `dma` run aarch64 on GICv3
 /// (`virt,gic-version=3`: redistributor and system-register CPU interface); `memory`,
@@ -24,7 +24,17 @@ struct GuestSuite {
     processes: &'static str,
     check_disk: Option<fn(&Path) -> Result<()>>,
     gic: GicVersion,
+    aarch64_extra: &'static [&'static str],
 }
+
+/// An extra virtio block function on aarch64's PCI host bridge (a null disk), so the `boot`
+/// suite proves the kernel assigns BARs where no firmware did.
+const PCI_BLOCK_DEVICE: &[&str] = &[
+    "-blockdev",
+    "driver=null-co,node-name=pci-disk,size=1048576",
+    "-device",
+    "virtio-blk-pci,drive=pci-disk",
+];
 
 /// The default image's processes most suites keep: the DMA server and its one-shot table
 /// printer, but not the block driver or its demo (they would hold pool buffers).
@@ -39,6 +49,7 @@ const SUITES: [GuestSuite; 6] = [
         processes: "",
         check_disk: None,
         gic: GicVersion::V3,
+        aarch64_extra: PCI_BLOCK_DEVICE,
     },
     GuestSuite {
         name: "memory",
@@ -47,6 +58,7 @@ const SUITES: [GuestSuite; 6] = [
         processes: "",
         check_disk: None,
         gic: GicVersion::V2,
+        aarch64_extra: &[],
     },
     GuestSuite {
         name: "process",
@@ -55,6 +67,7 @@ const SUITES: [GuestSuite; 6] = [
         processes: crate::user::PROCESS_TEST_MANIFEST,
         check_disk: None,
         gic: GicVersion::V3,
+        aarch64_extra: &[],
     },
     GuestSuite {
         name: "dma",
@@ -63,6 +76,7 @@ const SUITES: [GuestSuite; 6] = [
         processes: crate::user::DMA_TEST_MANIFEST,
         check_disk: None,
         gic: GicVersion::V3,
+        aarch64_extra: &[],
     },
     GuestSuite {
         name: "virtio-blk",
@@ -71,6 +85,7 @@ const SUITES: [GuestSuite; 6] = [
         processes: crate::user::BLK_TEST_MANIFEST,
         check_disk: Some(crate::disk::check_after_suite),
         gic: GicVersion::V2,
+        aarch64_extra: &[],
     },
     GuestSuite {
         name: "stress",
@@ -79,6 +94,7 @@ const SUITES: [GuestSuite; 6] = [
         processes: crate::user::STRESS_TEST_MANIFEST,
         check_disk: None,
         gic: GicVersion::V2,
+        aarch64_extra: &[],
     },
 ];
 
@@ -238,6 +254,14 @@ fn run_suite(
     crate::disk::create(&disk)?;
     let mut machine =
         crate::machine_with_gic(arch, kernel.to_path_buf(), initrd, &disk, &stem, suite.gic)?;
+    if arch == Arch::Aarch64 {
+        machine.extra.extend(
+            suite
+                .aarch64_extra
+                .iter()
+                .map(|argument| argument.to_string()),
+        );
+    }
     machine.command_line = format!("coherent.expect-ram-mib={}", machine.memory_mib);
     let gic = match (arch, suite.gic) {
         (Arch::Aarch64, GicVersion::V3) => ", GICv3",
