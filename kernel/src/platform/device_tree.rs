@@ -73,6 +73,22 @@ pub fn describe(tree: &DeviceTree<'_>, machine: &mut MachineDescription) {
                 cpu_base: range.cpu_base,
                 size: range.size,
             });
+            log::info!(
+                "platform: PCI window {} pci {:#x} cpu {:#x} size {:#x}{}",
+                match range.space {
+                    1 => "io",
+                    2 => "mem32",
+                    _ => "mem64",
+                },
+                range.pci_base,
+                range.cpu_base,
+                range.size,
+                if range.prefetchable {
+                    " prefetchable"
+                } else {
+                    ""
+                }
+            );
         }
         if node.has_interrupt_map {
             log::info!(
