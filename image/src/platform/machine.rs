@@ -215,3 +215,54 @@ fn pci_host(node: &Node<'_, '_>) -> Option<PciHostNode> {
     }
     Some(host)
 }
+
+impl DeviceTree<'_> {
+    /// The GIC interrupt id legacy interrupt `pin` (1 = INTA .. 4 = INTD) of PCI function
+    /// `bus:device.function` raises, through the `pci-host-ecam-generic` node whose `reg`
+    /// starts at `config_base`: its `interrupt-map` (masked by `interrupt-map-mask`) names the
+    /// parent controller and specifier, which must be a GIC's `<type number flags>`.
+    pub fn pci_interrupt(
+        &self,
+        config_base: u64,
+        (bus, device, function): (u8, u8, u8),
+        pin: u8,
+    ) -> Option<u32> {
+        let node = self
+            .compatible_nodes("pci-host-ecam-generic")
+            .find(|node| node.first_reg().map(|reg| reg.0) == Some(config_base))?;
+        let map = node.property("interrupt-map")?;
+        let child = [
+            u32::from(bus) << 16 | u32::from(device & 31) << 11 | u32::from(function & 7) << 8,
+            0,
+            0,
+            u32::from(pin),
+        ];
+        let mask: [u32; 4] = match node.property("interrupt-map-mask") {
+            Some(value) => core::array::from_fn(|index| {
+                read_u32(value.get(index * CELL_BYTES..).unwrap_or_default()).unwrap_or(0)
+            }),
+            None => [u32::MAX; 4],
+        };
+        let wanted: [u32; 4] = core::array::from_fn(|index| child[index] & mask[index]);
+        let cell = |index: usize| read_u32(map.get(index * CELL_BYTES..)?);
+        let total = map.len() / CELL_BYTES;
+        let mut start = 0;
+        while start + 5 < total {
+            let parent = self.find_phandle(cell(start + 4)?)?;
+            let address_cells = parent.property_u32("#address-cells").unwrap_or(0) as usize;
+            let interrupt_cells = parent.property_u32("#interrupt-cells")? as usize;
+            let specifier = start + 5 + address_cells;
+            let matches = (0..4).all(|index| cell(start + index) == Some(wanted[index]));
+            if matches && interrupt_cells >= 2 {
+                let base = match cell(specifier)? {
+                    0 => GIC_SPI_BASE,
+                    1 => GIC_PPI_BASE,
+                    _ => return None,
+                };
+                return cell(specifier + 1)?.checked_add(base);
+            }
+            start = specifier + interrupt_cells;
+        }
+        None
+    }
+}

@@ -35,6 +35,8 @@ pub const BAR0: usize = 0x10;
 pub const SECONDARY_BUS: usize = 0x19;
 /// Offset of the interrupt line the firmware assigned (8 bits; 0xff = none).
 pub const INTERRUPT_LINE: usize = 0x3c;
+/// Offset of the legacy interrupt pin the function uses (8 bits; 0 none, 1..4 INTA..INTD).
+pub const INTERRUPT_PIN: usize = 0x3d;
 
 /// Command bit: the function answers I/O-space accesses to its BARs.
 pub const COMMAND_IO_SPACE: u16 = 1 << 0;

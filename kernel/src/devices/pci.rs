@@ -7,13 +7,16 @@
 //! numbers are left alone) with decoding off. The boot log lists every function found with
 //! the BARs it assigned. The kernel then names the first virtio block function `virtio-blk0`
 //! and turns on its memory decoding and bus mastering (the kernel owns configuration-space
-//! policy; the driver only maps what the table lists); other functions keep decoding off. It
+//! policy; the driver only maps what the table lists); other functions keep decoding off. Its
+//! interrupt is the firmware's interrupt line, or on a device-tree machine the GIC interrupt
+//! the host bridge's `interrupt-map` routes its pin to. It
 //! scans the first bus and the buses behind bridges found there, each bus mapped once (1 MiB).
 
 use super::{Device, Kind, PciFunction};
 use crate::memory::kernel_space;
 use alloc::string::String;
 use alloc::vec::Vec;
+use image::platform::DeviceTree;
 use kernel_core::machine::{MachineDescription, PciHostBridge};
 use kernel_core::pci::{self, Address, Bar, BarAllocator};
 use kernel_core::CacheType;
@@ -61,20 +64,32 @@ impl ConfigPage {
 
 /// Appends the PCI devices coherent drives to `devices`, from every host bridge the
 /// machine description names.
-pub fn discover(machine: &MachineDescription, devices: &mut Vec<Device>) {
+pub fn discover(
+    machine: &MachineDescription,
+    tree: Option<&DeviceTree<'_>>,
+    devices: &mut Vec<Device>,
+) {
     for host in machine.pci_hosts() {
-        discover_host(host, devices);
+        discover_host(host, tree, devices);
     }
 }
 
 /// Scans one host bridge's ECAM window from its first bus.
-fn discover_host(host: &PciHostBridge, devices: &mut Vec<Device>) {
+fn discover_host(host: &PciHostBridge, tree: Option<&DeviceTree<'_>>, devices: &mut Vec<Device>) {
     let base = host.ecam_base;
     let decoded_buses = (host.ecam_size / pci::BUS_SIZE).min(256);
     let last_bus =
         u64::from(host.bus_end).min(u64::from(host.bus_start) + decoded_buses.saturating_sub(1));
     let mut buses: Vec<u8> = alloc::vec![host.bus_start];
     let mut allocator = BarAllocator::from_windows(&host.windows);
+    let interrupts = if allocator.is_some() {
+        InterruptSource::DeviceTree {
+            tree,
+            config_base: base + u64::from(host.bus_start) * pci::BUS_SIZE,
+        }
+    } else {
+        InterruptSource::Firmware
+    };
     let mut next = 0;
     while next < buses.len() && next < MAX_BUSES {
         let bus = buses[next];
@@ -90,18 +105,37 @@ fn discover_host(host: &PciHostBridge, devices: &mut Vec<Device>) {
             log::warn!("pci: cannot map the configuration space of bus {bus}");
             continue;
         };
-        scan_bus(base, bus, window, devices, &mut buses, allocator.as_mut());
+        scan_bus(
+            (base, bus, window),
+            devices,
+            &mut buses,
+            allocator.as_mut(),
+            interrupts,
+        );
     }
 }
 
-/// Visits every function of `bus`, whose ECAM is mapped at `window`.
+/// How a function's legacy interrupt (INTx) is found.
+#[derive(Clone, Copy)]
+enum InterruptSource<'a> {
+    /// The firmware wrote it into the interrupt line register.
+    Firmware,
+    /// No firmware ran: the `interrupt-map` of the device-tree bridge whose `reg` starts at
+    /// `config_base` translates the function's interrupt pin.
+    DeviceTree {
+        tree: Option<&'a DeviceTree<'a>>,
+        config_base: u64,
+    },
+}
+
+/// Visits every function of `bus`, whose ECAM is mapped at `window`; `base` is the host
+/// bridge's bus-0 ECAM address.
 fn scan_bus(
-    base: u64,
-    bus: u8,
-    window: u64,
+    (base, bus, window): (u64, u8, u64),
     devices: &mut Vec<Device>,
     buses: &mut Vec<u8>,
     mut allocator: Option<&mut BarAllocator>,
+    interrupts: InterruptSource<'_>,
 ) {
     for device in 0..pci::DEVICES_PER_BUS {
         for function in 0..pci::FUNCTIONS_PER_DEVICE {
@@ -143,8 +177,7 @@ fn scan_bus(
                 } else {
                     String::from("virtio-blk0")
                 };
-                let firmware = allocator.is_none();
-                devices.push(describe(name, base, address, page, firmware));
+                devices.push(describe(name, base, address, page, interrupts));
             }
             if function == 0 && header & 0x80 == 0 {
                 break;
@@ -195,10 +228,15 @@ fn assign_bars(page: ConfigPage, allocator: &mut BarAllocator) -> String {
 }
 
 /// Reads a type-0 function's BARs and interrupt line, and enables memory decoding and bus
-/// mastering. `firmware` says whether a firmware configured the function: without one the
-/// interrupt line register means nothing (INTx routing through the device tree's
-/// `interrupt-map` is not read yet).
-fn describe(name: String, base: u64, address: Address, page: ConfigPage, firmware: bool) -> Device {
+/// mastering. Its interrupt is the firmware's interrupt line, or without firmware the GIC
+/// interrupt the device tree's `interrupt-map` routes its interrupt pin to.
+fn describe(
+    name: String,
+    base: u64,
+    address: Address,
+    page: ConfigPage,
+    interrupts: InterruptSource<'_>,
+) -> Device {
     let command = page.read16(pci::COMMAND);
     // Decoding off while the BARs are sized, so no access lands on a half-written address.
     page.write16(
@@ -231,7 +269,15 @@ fn describe(name: String, base: u64, address: Address, page: ConfigPage, firmwar
         pci::COMMAND,
         command | pci::COMMAND_MEMORY_SPACE | pci::COMMAND_BUS_MASTER,
     );
-    let line = page.read8(pci::INTERRUPT_LINE);
+    let interrupt = match interrupts {
+        InterruptSource::Firmware => Some(page.read8(pci::INTERRUPT_LINE))
+            .filter(|line| *line != 0xff)
+            .map(u32::from),
+        InterruptSource::DeviceTree { tree, config_base } => tree.and_then(|tree| {
+            let location = (address.bus, address.device, address.function);
+            tree.pci_interrupt(config_base, location, page.read8(pci::INTERRUPT_PIN))
+        }),
+    };
     Device {
         name,
         kind: Kind::VirtioPci,
@@ -240,7 +286,7 @@ fn describe(name: String, base: u64, address: Address, page: ConfigPage, firmwar
             address,
             config: base + address.ecam_offset(),
         }),
-        interrupt: (firmware && line != 0xff).then_some(u32::from(line)),
+        interrupt,
     }
 }
 

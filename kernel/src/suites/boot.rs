@@ -25,8 +25,9 @@ pub fn run(platform: &Platform) -> ExitStatus {
 
 /// Where the machine has a PCI host bridge, the harness gives it a virtio block function
 /// (x86_64: the disk; aarch64: an extra `virtio-blk-pci`), which must be in the device table
-/// with every memory BAR at a real address: the firmware's on x86_64, the kernel's own
-/// assignment from the device tree's window on aarch64.
+/// with every memory BAR at a real address and an interrupt: the firmware's on x86_64, on
+/// aarch64 the kernel's own BAR assignment from the device tree's window and the GIC
+/// interrupt its `interrupt-map` gives.
 fn pci_bars(platform: &Platform) -> TestResult {
     if platform.machine.pci_hosts().next().is_none() {
         return Ok(());
@@ -45,6 +46,16 @@ fn pci_bars(platform: &Platform) -> TestResult {
             "{} has unassigned BARs: {:x?}",
             device.name,
             device.regions
+        );
+        ensure!(
+            device.interrupt.is_some(),
+            "{} has no interrupt (firmware line or device-tree interrupt-map)",
+            device.name
+        );
+        log::info!(
+            "{}: {}",
+            device.name,
+            device.description().trim_end().replace('\n', "; ")
         );
     }
     Ok(())

@@ -1,9 +1,12 @@
 //! Tests of the machine queries: GIC, console, timer, PSCI, CPUs and PCI host bridges, on
 //! trees shaped like QEMU `virt`'s (`gic-version=2` and `=3`).
 
-use super::fixture::{virt_tree, GIC_PHANDLE};
+use super::fixture::virt_tree;
 use crate::platform::{DeviceTree, GicRegisters, PciRange, PsciMethod};
 use vm_fdt::FdtWriter;
+
+/// The phandle the PCI `interrupt-map` names.
+const MAP_PARENT: u32 = 7;
 
 /// QEMU `virt`'s timer, PSCI, CPU and PCIe nodes (highmem ECAM at 0x40_1000_0000).
 fn virt_devices(writer: &mut FdtWriter, method: &str, with_pci: bool) {
@@ -84,10 +87,26 @@ fn virt_devices(writer: &mut FdtWriter, method: &str, with_pci: bool) {
                 ],
             )
             .unwrap();
+        // QEMU virt's swizzle: device d, pin p (1..4) → SPI 3 + (d + p - 1) % 4, through a
+        // controller with two address cells.
+        let mut map = Vec::new();
+        for device in 0..4u32 {
+            for pin in 1..=4u32 {
+                map.extend_from_slice(&[device << 11, 0, 0, pin, MAP_PARENT, 0, 0]);
+                map.extend_from_slice(&[0, 3 + (device + pin - 1) % 4, 4]);
+            }
+        }
+        writer.property_array_u32("interrupt-map", &map).unwrap();
         writer
-            .property_array_u32("interrupt-map", &[0, 0, 0, 1, GIC_PHANDLE, 0, 0, 0, 3, 4])
+            .property_array_u32("interrupt-map-mask", &[0x1800, 0, 0, 7])
             .unwrap();
         writer.end_node(pcie).unwrap();
+        let parent = writer.begin_node("intc@8000001").unwrap();
+        writer.property_null("interrupt-controller").unwrap();
+        writer.property_u32("#address-cells", 2).unwrap();
+        writer.property_u32("#interrupt-cells", 3).unwrap();
+        writer.property_phandle(MAP_PARENT).unwrap();
+        writer.end_node(parent).unwrap();
     }
 }
 
@@ -201,6 +220,23 @@ fn pci_host_bridge_windows_and_bus_range() {
         })
     );
     assert_eq!(host.ranges[3], None);
+    // 00:01.0 INTA → SPI 4 (id 36); 00:05.0 INTB masks to device 1, pin 2 → SPI 5 (id 37).
+    assert_eq!(tree.pci_interrupt(host.config.0, (0, 1, 0), 1), Some(36));
+    assert_eq!(tree.pci_interrupt(host.config.0, (0, 5, 0), 2), Some(37));
+    assert_eq!(
+        tree.pci_interrupt(host.config.0, (0, 3, 0), 4),
+        Some(32 + 3 + 2)
+    );
+    assert_eq!(
+        tree.pci_interrupt(host.config.0, (0, 1, 0), 0),
+        None,
+        "no pin"
+    );
+    assert_eq!(
+        tree.pci_interrupt(0x1234, (0, 1, 0), 1),
+        None,
+        "no such bridge"
+    );
 }
 
 #[test]
