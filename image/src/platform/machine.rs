@@ -11,8 +11,9 @@
 //! - PSCI: `/psci` (or any `arm,psci*` node) `method`, `"hvc"` or `"smc"`;
 //! - CPUs: `/cpus` children with `device_type = "cpu"`, `reg` = MPIDR affinity bits;
 //! - PCI: `pci-host-ecam-generic` nodes: `reg` (the ECAM window from `bus-range`'s first bus),
-//!   `bus-range`, `linux,pci-domain`, `ranges` (three PCI address cells) and whether an
-//!   `interrupt-map` exists (its translation is left to the interrupt work).
+//!   `bus-range`, `linux,pci-domain`, `ranges` (three PCI address cells), and its
+//!   `interrupt-map` / `interrupt-map-mask` to route a function's INTx pin to a GIC interrupt
+//!   ([`DeviceTree::pci_interrupt`]).
 //!
 //! The tree is read with the `fdt` crate through this module's own checked wrapper rather than
 //! anything new: [`DeviceTree::new`] vets the blob first, the same module is host-tested and
@@ -85,7 +86,8 @@ pub struct PciHostNode {
     pub segment: u16,
     /// The first [`MAX_PCI_RANGES`] `ranges` entries.
     pub ranges: [Option<PciRange>; MAX_PCI_RANGES],
-    /// Whether the node has an `interrupt-map` (legacy INTx routing; not translated yet).
+    /// Whether the node has an `interrupt-map` (legacy INTx routing; see
+    /// [`DeviceTree::pci_interrupt`]).
     pub has_interrupt_map: bool,
 }
 

@@ -92,7 +92,7 @@ pub fn describe(tree: &DeviceTree<'_>, machine: &mut MachineDescription) {
         }
         if node.has_interrupt_map {
             log::info!(
-                "platform: PCI host bridge at {:#x} has an interrupt-map (INTx routing not read yet)",
+                "platform: PCI host bridge at {:#x} routes INTx through its interrupt-map",
                 node.config.0
             );
         }
