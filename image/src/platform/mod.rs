@@ -28,7 +28,9 @@ mod tree;
 pub use augment::{augment, PoolSpec};
 pub use compact::without_nops;
 pub use error::{PlatformError, PoolNodeError};
-pub use machine::{GicRegisters, PciHostNode, PciRange, PsciMethod, GIC_PPI_BASE, GIC_SPI_BASE};
+pub use machine::{
+    GicRegisters, PciHostNode, PciRange, PsciMethod, GIC_PPI_BASE, GIC_SPI_BASE, MAX_PCI_RANGES,
+};
 pub use node::{InterruptSpecifier, Node};
 pub use placement::{check_overlaps, place_dynamic, place_pool, LayoutProblem};
 pub use reserved::{ReservedRegion, DEVICE_NAME_PROPERTY, SHARED_DMA_POOL};
