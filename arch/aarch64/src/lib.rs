@@ -6,7 +6,7 @@
 //! GICv3. Where those devices are comes from the kernel's machine description
 //! (`Arch::use_machine`, read from the device tree); QEMU `virt`'s addresses are only the
 //! documented fallback (`Arch::machine_defaults`). System registers and barriers go through
-//! the `aarch64-cpu` crate; the `asm!` left says, at each block, why no crate covers it.
+//! the `aarch64-cpu` crate; each inline-assembly block left says why no crate covers it.
 //! The crate presents [`Aarch64`], an implementation of [`kernel_core::Arch`] and
 //! [`kernel_core::user_mode::UserMode`], under the same names the x86_64 crate uses. The
 //! bare-metal parts only build for `target_os = "none"`; the pure parts (descriptor encoding,
