@@ -256,8 +256,9 @@ impl MachineDescription {
 
     /// Writes the description as `sys:platform` lines, one fact per line:
     /// `pci-ecam BASE SIZE BUS_START BUS_END SOURCE`, `interrupt-controller KIND ... SOURCE`,
-    /// `io-apic ID ADDRESS GSI_BASE`, `override IRQ GSI`, `cpu ID`, `console BASE SIZE`,
-    /// `timer-interrupt ID`, `psci hvc|smc`. Numbers are hexadecimal with `0x`, except ids,
+    /// `io-apic ID ADDRESS GSI_BASE`, `override IRQ GSI [level] [active-low]` (each word only
+    /// where the table departs from the ISA default, edge-triggered active-high), `cpu ID`,
+    /// `console BASE SIZE`, `timer-interrupt ID`, `psci hvc|smc`. Numbers are hexadecimal with `0x`, except ids,
     /// bus numbers and interrupts, which are decimal.
     pub fn write_text(&self, out: &mut dyn fmt::Write) -> fmt::Result {
         for host in self.pci_hosts() {
@@ -298,7 +299,14 @@ impl MachineDescription {
             )?;
         }
         for entry in self.overrides() {
-            writeln!(out, "override {} {}", entry.source, entry.target)?;
+            write!(out, "override {} {}", entry.source, entry.target)?;
+            if entry.level_triggered {
+                out.write_str(" level")?;
+            }
+            if entry.active_low {
+                out.write_str(" active-low")?;
+            }
+            writeln!(out)?;
         }
         for id in self.cpus() {
             writeln!(out, "cpu {id}")?;
@@ -356,11 +364,18 @@ mod tests {
             active_low: false,
             level_triggered: false,
         });
+        machine.push_override(InterruptOverride {
+            source: 9,
+            target: 9,
+            active_low: false,
+            level_triggered: true,
+        });
         let mut text = String::new();
         machine.write_text(&mut text).unwrap();
         assert!(text.contains("pci-ecam 0xb0000000 0x10000000 0 255 acpi-mcfg\n"));
         assert!(text.contains("interrupt-controller apic 0xfee00000 acpi-apic\n"));
         assert!(text.contains("override 0 2\n"));
+        assert!(text.contains("override 9 9 level\n"));
         assert_eq!(machine.isa_interrupt(0), 2);
         assert_eq!(machine.isa_interrupt(4), 4);
     }

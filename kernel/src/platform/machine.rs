@@ -1,9 +1,18 @@
 //! The machine description: filled once at boot from the firmware tables, then published.
 //!
-//! Sources, in order: ACPI on machines whose boot protocol names an RSDP (x86_64, PVH), the
-//! device tree on machines that have one (aarch64, `device_tree.rs`). A fact no table gave falls back to the
-//! CPU port's documented default for the machine type (`Arch::pci_ecam`, the q35 ECAM window
-//! on x86_64), marked `fallback` in the boot log and in `sys:platform`.
+//! Sources, in order: ACPI on machines whose boot protocol names an RSDP (x86_64, PVH: the
+//! MCFG gives the PCI ECAM windows, the MADT the local APIC address, CPUs, I/O APICs and
+//! interrupt source overrides), the device tree on machines that have one (aarch64,
+//! `device_tree.rs`: GIC, console, timer interrupt, PSCI, CPUs, PCI host bridges; a fact it
+//! lacks takes the CPU port's documented default, `Arch::machine_defaults`).
+//!
+//! Fallback: a missing or malformed table is logged (one line saying which and why) and
+//! never stops the boot. With no usable MCFG the PCI host bridge is the CPU port's documented
+//! default for the machine type (`Arch::pci_ecam`, the q35 ECAM window on x86_64), marked
+//! `fallback` in the boot log and in `sys:platform`; with no usable MADT the interrupt
+//! controller stays `unknown` and the CPU, I/O APIC and override tables stay empty (the x86
+//! port finds its local APIC through IA32_APIC_BASE and ISA IRQs then map one to one). A bad
+//! RSDP or root table means no ACPI facts at all, and every fallback applies.
 
 use super::Platform;
 use crate::arch::{Arch, Cpu};
@@ -26,6 +35,9 @@ pub fn published() -> MachineDescription {
 /// Learns the machine from its tables and logs what was found.
 pub fn describe(platform: &Platform) -> MachineDescription {
     let mut machine = MachineDescription::new();
+    if let Some(rsdp) = platform.boot.acpi_rsdp {
+        super::acpi::read(rsdp, &mut machine);
+    }
     if let Some(tree) = platform.device_tree() {
         super::device_tree::describe(&tree, &mut machine);
     }

@@ -4,6 +4,7 @@
 //! tree, from which `/memory`, `/memreserve/` and `/chosen` give the same facts. Everything
 //! after this module sees one [`Platform`].
 
+mod acpi;
 mod device_tree;
 mod machine;
 

@@ -5,6 +5,7 @@ use crate::arch::{Arch, Cpu, ExitStatus};
 use crate::ensure;
 use crate::platform::Platform;
 use crate::testing::{Suite, TestResult};
+use kernel_core::machine::{InterruptController, Source};
 use kernel_core::RegionKind;
 
 /// How far below `-m` the firmware's holes may take the reported RAM (the x86 legacy hole
@@ -19,6 +20,7 @@ pub fn run(platform: &Platform) -> ExitStatus {
     suite.run("kernel_image_lies_in_ram", || kernel_image_in_ram(platform));
     suite.run("initrd_found_and_manifest_read", || manifest_read(platform));
     suite.run("breakpoint_caught_and_resumed", breakpoint_resumes);
+    suite.run("machine_described_by_acpi", || machine_from_acpi(platform));
     suite.run("pci_functions_have_their_bars", || pci_bars(platform));
     suite.finish()
 }
@@ -150,4 +152,46 @@ pub fn deliberate_fault() -> ! {
     // reports it and powers off. Nothing after it runs.
     let value = unsafe { address.read_volatile() };
     panic!("read of an unmapped address returned {value:#x} instead of faulting");
+}
+
+/// With an RSDP (x86_64 under PVH), the PCI host bridges, the interrupt controller, the CPUs
+/// and the I/O APICs come from ACPI, not from a fallback; without one, no fact claims ACPI.
+fn machine_from_acpi(platform: &Platform) -> TestResult {
+    let machine = &platform.machine;
+    let from_acpi = |source: Source| matches!(source, Source::Acpi(_));
+    if platform.boot.acpi_rsdp.is_none() {
+        ensure!(
+            !machine.pci_hosts().any(|host| from_acpi(host.source))
+                && !from_acpi(machine.interrupt_controller_source),
+            "no RSDP, yet a fact claims to come from ACPI"
+        );
+        return Ok(());
+    }
+    ensure!(
+        machine.pci_hosts().next().is_some(),
+        "the MCFG gave no PCI host bridge"
+    );
+    for host in machine.pci_hosts() {
+        ensure!(
+            host.source == Source::Acpi("MCFG"),
+            "PCI host bridge at {:#x} came from {}, not the MCFG",
+            host.ecam_base,
+            host.source
+        );
+    }
+    ensure!(
+        matches!(
+            machine.interrupt_controller,
+            InterruptController::Apic { local_apic } if local_apic != 0
+        ) && machine.interrupt_controller_source == Source::Acpi("APIC"),
+        "the MADT gave no local APIC ({:?} from {})",
+        machine.interrupt_controller,
+        machine.interrupt_controller_source
+    );
+    ensure!(machine.cpus().next().is_some(), "the MADT gave no CPU");
+    ensure!(
+        machine.io_apics().next().is_some(),
+        "the MADT gave no I/O APIC"
+    );
+    Ok(())
 }
