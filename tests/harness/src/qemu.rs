@@ -237,14 +237,19 @@ pub struct Machine {
 }
 
 impl Machine {
-    /// A machine with coherent's defaults: 512 MiB, the best accelerator, no extras.
+    /// A machine with coherent's defaults: 512 MiB (or `COHERENT_RAM_MIB`, for trying the
+    /// suites on other RAM sizes), the best accelerator, no extras.
     pub fn new(arch: Arch, kernel: PathBuf, initrd: PathBuf) -> Machine {
         let (accelerator, cpu) = Accelerator::detect(arch);
+        let memory_mib = std::env::var("COHERENT_RAM_MIB")
+            .ok()
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(512);
         Machine {
             arch,
             kernel,
             initrd,
-            memory_mib: 512,
+            memory_mib,
             command_line: String::new(),
             accelerator,
             cpu: cpu.to_string(),

@@ -261,13 +261,14 @@ fn run_suite(
         .join("images")
         .join(format!("{stem}.img"));
     crate::disk::create(&disk)?;
+    let gic = gic_override().unwrap_or(suite.gic);
     let mut machine = crate::machine_with_gic(
         arch,
         kernel.to_path_buf(),
         initrd,
         &disk,
         &stem,
-        suite.gic,
+        gic,
         crate::platform::Platform::Test,
     )?;
     if arch == Arch::Aarch64 {
@@ -279,13 +280,13 @@ fn run_suite(
         );
     }
     machine.command_line = format!("coherent.expect-ram-mib={}", machine.memory_mib);
-    let gic = match (arch, suite.gic) {
+    let gic_name = match (arch, gic) {
         (Arch::Aarch64, GicVersion::V3) => ", GICv3",
         (Arch::Aarch64, GicVersion::V2) => ", GICv2",
         _ => "",
     };
     banner(&format!(
-        "guest suite {}-{} ({}{gic})",
+        "guest suite {}-{} ({}{gic_name})",
         suite.name,
         arch.name(),
         machine.accelerator.name()
@@ -327,6 +328,16 @@ fn run_suite(
             run.elapsed.as_secs_f64()
         ),
     })
+}
+
+/// `COHERENT_GIC=2|3` runs every aarch64 suite on that GIC version instead of the suite's
+/// own (for trying the suites on both; the default split covers both in one run).
+fn gic_override() -> Option<GicVersion> {
+    match std::env::var("COHERENT_GIC").ok()?.as_str() {
+        "2" => Some(GicVersion::V2),
+        "3" => Some(GicVersion::V3),
+        _ => None,
+    }
 }
 
 fn suite_initfs(arch: Arch, suite: &GuestSuite, programs: &[(String, Vec<u8>)]) -> Result<PathBuf> {
