@@ -8,6 +8,8 @@
 #![no_std]
 #![deny(unsafe_code)]
 
+extern crate alloc;
+
 pub mod abi;
 #[allow(
     unsafe_code,
@@ -20,6 +22,7 @@ pub mod command_line;
 pub mod device_window;
 pub mod elf;
 pub mod flags;
+pub mod frame_counts;
 pub mod layout;
 pub mod machine;
 pub mod paging;

@@ -7,7 +7,9 @@
 //! - `spin MS`, `sleeper MS`: a CPU-bound loop and a sleeper, for scheduling tests;
 //! - `bad-access MODE`: makes one access the kernel must refuse, so it must be killed;
 //! - `short-lived [status N | expect-args ...]`: exits at once, for the process-churn and
-//!   exit-status tests.
+//!   exit-status tests;
+//! - `lender serve | borrow-and-touch`: a scheme server that lends a page of its own memory,
+//!   and a borrower that touches it after the server exited.
 #![cfg_attr(not(test), no_std)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
@@ -15,6 +17,7 @@ extern crate alloc;
 
 pub mod check;
 pub mod child;
+pub mod lending;
 pub mod probe;
 pub mod runner;
 pub mod sys_memory;

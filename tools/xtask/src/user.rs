@@ -40,6 +40,7 @@ const PACKAGES: [(&str, &[&str]); 10] = [
             "sleeper",
             "bad-access",
             "short-lived",
+            "lender",
         ],
     ),
     (
@@ -64,8 +65,18 @@ const NOT_AN_ELF: (&str, &str) = (
 
 /// The `[process]` section that makes a test image run the `process` suite; appended to the
 /// suite's manifest by `cargo xtask test`.
-pub const PROCESS_TEST_MANIFEST: &str =
-    "\n[process.process-tests]\npath = \"/bin/process-tests\"\ndevices = [\"virtio-blk0\"]\n";
+///
+/// `lender` serves the `lender` scheme for the lending tests; the driver starts it.
+pub const PROCESS_TEST_MANIFEST: &str = r#"
+[process.process-tests]
+path = "/bin/process-tests"
+devices = ["virtio-blk0"]
+
+[process.lender]
+path = "/bin/lender"
+schemes = ["lender"]
+autostart = false
+"#;
 
 /// The `[process]` sections that make a test image run the `dma` suite; appended to the
 /// suite's manifest (the default one, which already starts dmad) by `cargo xtask test`.

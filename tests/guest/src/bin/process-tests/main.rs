@@ -3,9 +3,10 @@
 //! It checks, from user space, what the kernel promises processes: isolation (kernel memory,
 //! other processes' memory, W^X images), that bad system-call arguments get the errno the
 //! ABI names and change nothing, preemption and sleeping, exit statuses and arguments,
-//! spawning errors, the `device:` grants and mapping check, and that process churn leaks
-//! no frames. It prints the guest test protocol (see `process_tests::runner`) and exits 0
-//! only when every test passed.
+//! spawning errors, the `device:` grants and mapping check, that process churn leaks
+//! no frames, and that memory a server lends is counted and revoked when it dies. It prints
+//! the guest test protocol (see `process_tests::runner`) and exits 0 only when every test
+//! passed.
 #![no_std]
 #![no_main]
 
@@ -14,6 +15,7 @@ extern crate alloc;
 mod devices;
 mod errors;
 mod isolation;
+mod lending;
 mod lifecycle;
 mod scheduling;
 
@@ -65,6 +67,14 @@ fn main(_args: Args) -> i32 {
     suite.run(
         "two_hundred_processes_leak_no_frames",
         lifecycle::two_hundred_processes_leak_no_frames,
+    );
+    suite.run(
+        "lent_page_outlives_the_lenders_unmap",
+        lending::lent_page_outlives_the_lenders_unmap,
+    );
+    suite.run(
+        "revoked_mapping_kills_its_toucher",
+        lending::revoked_mapping_kills_its_toucher,
     );
     suite.finish()
 }

@@ -1,0 +1,90 @@
+//! Memory a scheme server lends through `fmap`: its frames are counted, so they outlive the
+//! server's own mapping, and when the server dies every mapping it lent is revoked.
+
+use alloc::format;
+use process_tests::check::{expect_ending, expect_ok, Outcome};
+use process_tests::lending::{self, PAGE};
+use process_tests::{child, ensure, sys_memory};
+use userlib::sys::{self, flag::O_RDWR, Ending, Map, MapFlags};
+
+const LENDER: &str = "/bin/lender";
+
+/// The server unmaps the page it lent: the frame stays allocated (the free-frame count does
+/// not move) and keeps its contents while the client maps it, even as the client allocates
+/// fresh pages; it is freed when the client unmaps it.
+pub fn lent_page_outlives_the_lenders_unmap() -> Outcome {
+    let server = child::start(LENDER, &["serve"])?;
+    lending::wait_for_server()?;
+    let file = expect_ok("open lender:page", sys::open("lender:page", O_RDWR))?;
+    let checked = outlives_the_unmap(file);
+    // Whatever happened, stop the server so the next test can register the scheme again.
+    let stopped = expect_ok("ask the server to exit", sys::write(file, b"exit"));
+    let _ = sys::close(file);
+    let ending = child::wait(server)?;
+    checked?;
+    stopped?;
+    expect_ending("lender serve", ending, Ending::Exited(0))
+}
+
+fn outlives_the_unmap(file: usize) -> Outcome {
+    let address = lending::map(file)?;
+    lending::check_pattern(address)?;
+    let before = sys_memory::free_pages()?;
+    expect_ok(
+        "ask the server to unmap its page",
+        sys::write(file, b"unmap"),
+    )?;
+    let after = sys_memory::free_pages()?;
+    ensure!(
+        after == before,
+        "the server's unmap of a page it lent freed {} frames while the client maps it",
+        after as i64 - before as i64
+    );
+    let fresh = Map {
+        offset: 0,
+        size: PAGE,
+        flags: MapFlags::PROT_READ | MapFlags::PROT_WRITE | MapFlags::MAP_PRIVATE,
+        address: 0,
+    };
+    let mut pages = alloc::vec::Vec::new();
+    for _ in 0..16 {
+        // SAFETY: fresh anonymous memory at an address the kernel chooses.
+        let page = expect_ok("fmap a fresh page", unsafe {
+            sys::fmap(usize::MAX, &fresh)
+        })?;
+        // SAFETY: the kernel just mapped `PAGE` writable bytes there for this process.
+        unsafe { core::ptr::write_bytes(page as *mut u8, 0x5a, PAGE) };
+        pages.push(page);
+    }
+    let kept = lending::check_pattern(address).map_err(|reason| {
+        format!("after the server unmapped it and the client allocated 16 pages: {reason}")
+    });
+    for page in pages {
+        // SAFETY: unmaps a page mapped above that nothing uses any more.
+        expect_ok("funmap a fresh page", unsafe { sys::funmap(page, PAGE) })?;
+    }
+    kept?;
+    let before = sys_memory::free_pages()?;
+    // SAFETY: unmaps the lent page, which nothing reads any more.
+    expect_ok("funmap the lent page", unsafe {
+        sys::funmap(address, PAGE)
+    })?;
+    let after = sys_memory::free_pages()?;
+    ensure!(
+        after > before,
+        "the client's unmap of the last mapping of a lent page freed no frame"
+    );
+    Ok(())
+}
+
+/// The server exits while a client maps a page it lent: the kernel revokes the mapping, so
+/// the client's next touch kills it instead of reading a frame that may belong to someone
+/// else by then.
+pub fn revoked_mapping_kills_its_toucher() -> Outcome {
+    let server = child::start(LENDER, &["serve"])?;
+    lending::wait_for_server()?;
+    let borrower = child::run(LENDER, &["borrow-and-touch"])?;
+    let server = child::wait(server)?;
+    expect_ending("lender borrow-and-touch", borrower, Ending::Killed)?;
+    expect_ending("lender serve", server, Ending::Exited(0))
+}
