@@ -34,6 +34,8 @@ pub struct Reply {
     pub result: u64,
     /// Bytes for the client (`Read`, `Call`).
     pub payload: Vec<u8>,
+    /// The process that answered (for one-way requests, that would have).
+    pub server: ProcessId,
 }
 
 struct Server {
@@ -72,11 +74,6 @@ pub fn list() -> Vec<(String, ProcessId)> {
         .iter()
         .map(|(name, server)| (name.clone(), server.owner))
         .collect()
-}
-
-/// The process serving scheme `name`.
-pub fn owner(name: &str) -> Option<ProcessId> {
-    SCHEMES.lock().get(name).map(|server| server.owner)
 }
 
 /// Whether a user scheme called `name` exists.
@@ -122,6 +119,7 @@ pub fn request(
         return Ok(Reply {
             result: 0,
             payload: Vec::new(),
+            server: owner,
         });
     }
     loop {
@@ -204,6 +202,7 @@ pub fn answer(name: &str, message: &[u8]) -> Result<usize, i32> {
         *reply = Some(Reply {
             result: cqe.result,
             payload: message[header..].to_vec(),
+            server: me,
         });
         *client
     };

@@ -4,8 +4,15 @@
 //! tests can prove that work returns every frame it took. Only ranges from
 //! [`super::physical::PhysicalLayout::usable`] are ever added, so no frame of the kernel,
 //! the initrd, the device tree, a firmware reservation or a DMA pool can be handed out.
+//!
+//! Frames lent between address spaces are counted ([`FrameCounts`], host-tested in
+//! `kernel_core`): the space that allocated a run holds each of its frames once, and every
+//! mapping of a frame lent through `fmap` holds it once more. [`release_run`] and
+//! [`release_pages`] free a frame only when its last holder lets go; the counts live under
+//! the allocator's own lock, so counting and freeing are one step.
 
 use buddy_system_allocator::FrameAllocator;
+use kernel_core::frame_counts::{FrameCounts, OutOfMemory, Release};
 use kernel_core::layout::PAGE_SIZE;
 use kernel_core::ranges::RangeSet;
 use spin::Mutex;
@@ -16,11 +23,13 @@ type Buddy = FrameAllocator<32>;
 struct State {
     buddy: Buddy,
     free_pages: u64,
+    counts: FrameCounts,
 }
 
 static FRAMES: Mutex<State> = Mutex::new(State {
     buddy: Buddy::new(),
     free_pages: 0,
+    counts: FrameCounts::new(),
 });
 
 /// A run of physically contiguous frames.
@@ -87,6 +96,51 @@ pub fn free(run: FrameRun) {
         .buddy
         .dealloc((run.physical / PAGE_SIZE) as usize, run.pages as usize);
     state.free_pages += run.pages;
+}
+
+/// Adds one holder to each of `pages` (allocator frames some space holds already), or to
+/// none of them when the kernel heap cannot grow the table.
+pub fn share(pages: &[u64]) -> Result<(), OutOfMemory> {
+    FRAMES.lock().counts.share(pages)
+}
+
+/// One holder of each of `pages` lets go; frees those it held last.
+pub fn release_pages(pages: impl IntoIterator<Item = u64>) {
+    let mut state = FRAMES.lock();
+    for page in pages {
+        state.release(page);
+    }
+}
+
+/// The space that allocated `run` lets go of it: freed whole when none of it is lent, else
+/// page by page, keeping the pages other spaces still map.
+pub fn release_run(run: FrameRun) {
+    let mut state = FRAMES.lock();
+    if state.counts.any_shared(run.physical, run.end()) {
+        for page in 0..run.pages {
+            state.release(run.physical + page * PAGE_SIZE);
+        }
+    } else {
+        state
+            .buddy
+            .dealloc((run.physical / PAGE_SIZE) as usize, run.pages as usize);
+        state.free_pages += run.pages;
+    }
+}
+
+impl State {
+    /// One holder of `page` lets go; the last one frees it.
+    fn release(&mut self, page: u64) {
+        if self.counts.release(page) == Release::Free {
+            self.buddy.dealloc((page / PAGE_SIZE) as usize, 1);
+            self.free_pages += 1;
+        }
+    }
+}
+
+/// Frames mapped by more than one address space right now.
+pub fn shared_frames() -> usize {
+    FRAMES.lock().counts.shared_frames()
 }
 
 /// Free frames right now.

@@ -9,6 +9,18 @@
 //! [`exit_current`] frees the address space and descriptors at once, wakes the parent and
 //! leaves a zombie holding only its kernel stack until the parent reaps it with [`wait`].
 //! Orphans go to init (process 1). When init ends, the machine powers off with its status.
+//!
+//! Limits: a process has at most [`MAX_CHILDREN`] children (running or not yet reaped); one
+//! more spawn is refused with EAGAIN, as `fork` does. Orphans handed to init do not count
+//! against this limit (init must be able to adopt them).
+//!
+//! Revocation: a process that exits first revokes every mapping it lent to other processes
+//! (see `space`), with one TLB flush, before its own frames are released and before its
+//! schemes are unregistered — so a restarted server never meets a stale mapping of its
+//! predecessor's, and nobody maps a frame that could be handed out again. No `Munmap` for a
+//! revoked mapping reaches anyone. A process touching a revoked mapping faults and is killed
+//! with the reason "mapping revoked" (rather than, say, seeing zeroes: silently changing
+//! memory under a process is worse than stopping it).
 
 mod files;
 pub mod loader;
@@ -40,6 +52,9 @@ pub type ProcessId = u32;
 pub const IDLE: ProcessId = 0;
 /// The first user process.
 pub const INIT: ProcessId = 1;
+
+/// The most children (running, or exited and not yet reaped) one process may have.
+pub const MAX_CHILDREN: usize = 64;
 
 /// What a process is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,6 +179,8 @@ pub enum SpawnError {
     OutOfMemory,
     /// Arguments too large (EINVAL).
     BadArguments,
+    /// The parent has [`MAX_CHILDREN`] children already (EAGAIN).
+    TooManyChildren,
 }
 
 /// Loads the initfs program at `path` as a new child of `parent` and queues it.
@@ -172,6 +189,18 @@ pub fn spawn(
     arguments: &[&[u8]],
     parent: Option<ProcessId>,
 ) -> Result<ProcessId, SpawnError> {
+    if let Some(parent) = parent {
+        let children = with(|table| {
+            table
+                .map
+                .values()
+                .filter(|process| process.parent == Some(parent))
+                .count()
+        });
+        if children >= MAX_CHILDREN {
+            return Err(SpawnError::TooManyChildren);
+        }
+    }
     let file = crate::schemes::initfs_file(path).ok_or(SpawnError::NotFound)?;
     let loaded = loader::load(file, machine(), arguments).map_err(|error| match error {
         loader::LoadError::Elf(_) => SpawnError::NotExecutable,
@@ -268,6 +297,7 @@ pub fn exit_current(status: u64) -> ! {
         }
         taken
     });
+    revoke_lent(id);
     if let Some(space) = space {
         // SAFETY: the kernel's root maps everything the kernel uses; we leave the dying
         // space's root before freeing its tables.
@@ -297,16 +327,44 @@ pub fn exit_current(status: u64) -> ! {
     unreachable!("an exited process was scheduled again");
 }
 
+/// Unmaps every mapping `lender` lent from every other process, then flushes the TLB.
+fn revoke_lent(lender: ProcessId) {
+    let revoked: usize = with(|table| {
+        table
+            .map
+            .values_mut()
+            .filter(|process| process.id != lender)
+            .filter_map(|process| process.space.as_mut())
+            .map(|space| space.revoke(lender))
+            .sum()
+    });
+    if revoked > 0 {
+        Cpu::invalidate_all();
+        info!("process {lender} exited: revoked {revoked} mappings it had lent");
+    }
+}
+
 /// Kills the running process after a fault in user mode.
 pub fn kill_current(fault: kernel_core::Fault, instruction: u64) -> ! {
-    let (id, name) = with(|table| {
+    let (id, name, revoked_by) = with(|table| {
         let process = &table.map[&table.current];
-        (process.id, process.name.clone())
+        let revoked_by = process
+            .space
+            .as_ref()
+            .and_then(|space| space.revoked_by(fault.address));
+        (process.id, process.name.clone(), revoked_by)
     });
-    warn!(
-        "process {name} ({id}) killed: {} at {:#x} (pc {instruction:#x})",
-        fault.cause, fault.address
-    );
+    match revoked_by {
+        Some(lender) => warn!(
+            "process {name} ({id}) killed: {} at {:#x} (pc {instruction:#x}): mapping revoked \
+             when its lender, process {lender}, exited",
+            fault.cause, fault.address
+        ),
+        None => warn!(
+            "process {name} ({id}) killed: {} at {:#x} (pc {instruction:#x})",
+            fault.cause, fault.address
+        ),
+    }
     exit_current(EXIT_KILLED)
 }
 

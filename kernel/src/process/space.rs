@@ -1,11 +1,23 @@
 //! A process's address space: its own page-table tree and the frames it owns.
 //!
-//! Every user mapping is a [`Region`]: one run of frames the space owns, mapped with 4 KiB
-//! pages and user permissions. Destroying the space unmaps and frees every region, then every
-//! table, so a process that exits leaves no frame behind. User pointers handed to system calls
-//! are checked here ([`UserSpace::check`]) against the live tables before the kernel touches
-//! them.
+//! Every user mapping is a [`Region`], mapped with 4 KiB pages and user permissions: a run
+//! of frames the space allocated, frames another space lent it (counted: each mapped page
+//! holds its frame once, see `memory::frames`), or memory that is no frame allocator's (a
+//! DMA pool, device registers: never counted, never freed by the kernel). Destroying the
+//! space unmaps every region and lets go of its frames, then frees every table, so a process
+//! that exits leaves no frame behind — except those another space still maps, which the last
+//! mapper frees. User pointers handed to system calls are checked here
+//! ([`UserSpace::check`]) against the live tables before the kernel touches them.
+//!
+//! Limits: at most [`MAX_REGIONS`] regions per space; one more mapping is refused
+//! ([`MapError::OutOfFrames`], ENOMEM at the system call, as Linux's `max_map_count`).
+//!
+//! Revocation: when a lender (a scheme server) dies, [`UserSpace::revoke`] unmaps every
+//! region it lent, directly or as the first lender of memory re-lent by another server. The
+//! space remembers the last [`REMEMBERED_REVOCATIONS`] revoked ranges so that a process
+//! touching one is killed with that reason rather than a bare page fault.
 
+use super::ProcessId;
 use crate::arch::{Arch, Cpu};
 use crate::memory::frames::{self, FrameRun};
 use crate::memory::kernel_space::{self, AllocatorFrames, LinearAccess};
@@ -22,6 +34,12 @@ pub type UserTable = PageTable<<Cpu as Arch>::PageTableFormat>;
 /// Where anonymous memory (`fmap` with no file) is placed, growing upwards.
 const ANONYMOUS_BASE: u64 = 0x0000_2000_0000_0000;
 
+/// The most regions (mappings) one address space may have.
+pub const MAX_REGIONS: usize = 512;
+
+/// How many revoked ranges a space remembers for fault reports.
+pub const REMEMBERED_REVOCATIONS: usize = 8;
+
 /// One mapped range of the space.
 #[derive(Clone, Debug)]
 pub struct Region {
@@ -32,6 +50,9 @@ pub struct Region {
     /// The frames behind it when the space owns them (possibly more pages than mapped: runs
     /// are powers of two); `None` for borrowed memory (a server's buffer, a DMA pool).
     pub frames: Option<FrameRun>,
+    /// Borrowed allocator frames: each mapped page holds its frame once (see
+    /// `memory::frames`). False for owned runs and for pool or device memory.
+    pub counted: bool,
     /// Who to tell when a borrowed region goes away (a scheme server's `Munmap`).
     pub origin: Option<MappingOrigin>,
     /// The current permissions.
@@ -47,6 +68,23 @@ pub struct MappingOrigin {
     pub handle: u64,
     /// Offset of the mapping inside the handle's object.
     pub offset: u64,
+    /// The server process that lent it.
+    pub lender: ProcessId,
+    /// Whoever lent it first: the lender itself, or, for memory the lender had borrowed
+    /// and re-lent, the first lender of that memory. Its death revokes this mapping too.
+    pub first_lender: ProcessId,
+}
+
+/// Pages a space can lend from one of its regions.
+pub struct Lendable {
+    /// Physical address of each page, in order.
+    pub pages: Vec<u64>,
+    /// The pages' memory type and the least of their rights.
+    pub flags: PageFlags,
+    /// Whether the pages are allocator frames, which the borrower must hold.
+    pub counted: bool,
+    /// The first lender of the region's memory, when the region itself is borrowed.
+    pub first_lender: Option<ProcessId>,
 }
 
 /// A process's address space.
@@ -54,6 +92,9 @@ pub struct UserSpace {
     table: UserTable,
     regions: Vec<Region>,
     next_anonymous: u64,
+    /// Recently revoked ranges: `(start, end, lender)`, oldest overwritten first.
+    revoked: [Option<(u64, u64, ProcessId)>; REMEMBERED_REVOCATIONS],
+    next_revoked: usize,
 }
 
 /// Why a user pointer or range was refused.
@@ -79,6 +120,8 @@ impl UserSpace {
             table,
             regions: Vec::new(),
             next_anonymous: ANONYMOUS_BASE,
+            revoked: [None; REMEMBERED_REVOCATIONS],
+            next_revoked: 0,
         })
     }
 
@@ -94,6 +137,7 @@ impl UserSpace {
         size: u64,
         flags: PageFlags,
     ) -> Result<&Region, MapError> {
+        self.make_room()?;
         let pages = size.div_ceil(PAGE_SIZE);
         let frames = frames::allocate_zeroed(pages).ok_or(MapError::OutOfFrames)?;
         let size = pages * PAGE_SIZE;
@@ -113,21 +157,34 @@ impl UserSpace {
             start,
             size,
             frames: Some(frames),
+            counted: false,
             origin: None,
             flags,
         });
         Ok(self.regions.last().expect("just pushed"))
     }
 
+    /// Room for one more region: refused at [`MAX_REGIONS`] or when the kernel heap cannot
+    /// grow the list, so the push that follows never allocates.
+    fn make_room(&mut self) -> Result<(), MapError> {
+        if self.regions.len() >= MAX_REGIONS || self.regions.try_reserve(1).is_err() {
+            return Err(MapError::OutOfFrames);
+        }
+        Ok(())
+    }
+
     /// Maps memory the space does not own: `pages` (physical address of each 4 KiB page, in
     /// order) at a free address with `flags`; returns the address. Nothing is mapped if any
-    /// page fails.
+    /// page fails. With `counted`, the caller has added a holder to each page for this
+    /// region (released when it is unmapped; on failure the caller still owns them).
     pub fn map_borrowed(
         &mut self,
         pages: &[u64],
         flags: PageFlags,
         origin: Option<MappingOrigin>,
+        counted: bool,
     ) -> Result<u64, MapError> {
+        self.make_room()?;
         let start = self.next_anonymous;
         for (index, physical) in pages.iter().enumerate() {
             let address = start + index as u64 * PAGE_SIZE;
@@ -158,6 +215,7 @@ impl UserSpace {
             start,
             size,
             frames: None,
+            counted,
             origin,
             flags,
         });
@@ -172,6 +230,94 @@ impl UserSpace {
             .flags
             .is_user()
             .then_some((translation.physical, translation.flags))
+    }
+
+    /// The pages of `[address, address + size)`, which must lie in one region, for lending
+    /// to another space; `None` if they do not or are not all mapped for user mode.
+    pub fn lendable(&self, address: u64, size: u64) -> Option<Lendable> {
+        let end = address.checked_add(size)?;
+        let region = self
+            .regions
+            .iter()
+            .find(|region| region.start <= address && end <= region.start + region.size)?;
+        let mut pages = Vec::new();
+        pages
+            .try_reserve(usize::try_from(size / PAGE_SIZE).ok()?)
+            .ok()?;
+        let mut flags: Option<PageFlags> = None;
+        for page in 0..size / PAGE_SIZE {
+            let (physical, page_flags) = self.translate(address + page * PAGE_SIZE)?;
+            let merged = match flags {
+                None => page_flags,
+                Some(flags) if flags.cache_type() != page_flags.cache_type() => return None,
+                // The least of the pages' rights: writable only if every page is.
+                Some(_) if !page_flags.is_writable() => page_flags,
+                Some(flags) => flags,
+            };
+            flags = Some(merged);
+            pages.push(physical);
+        }
+        Some(Lendable {
+            pages,
+            flags: flags?,
+            counted: region.frames.is_some() || region.counted,
+            first_lender: region.origin.as_ref().map(|origin| origin.first_lender),
+        })
+    }
+
+    /// Unmaps every region `lender` lent (directly or first), without telling anyone (the
+    /// lender is gone), and lets go of their frames; returns how many there were. The
+    /// caller invalidates the TLB afterwards (the space may not be the active one).
+    pub fn revoke(&mut self, lender: ProcessId) -> usize {
+        let lent = |region: &Region| {
+            region
+                .origin
+                .as_ref()
+                .is_some_and(|origin| origin.lender == lender || origin.first_lender == lender)
+        };
+        let mut revoked = 0;
+        while let Some(index) = self.regions.iter().position(lent) {
+            let region = self.regions.swap_remove(index);
+            let _ = self.release(&region, false);
+            self.revoked[self.next_revoked] =
+                Some((region.start, region.start + region.size, lender));
+            self.next_revoked = (self.next_revoked + 1) % REMEMBERED_REVOCATIONS;
+            revoked += 1;
+        }
+        revoked
+    }
+
+    /// The lender whose death revoked the mapping that covered `address`, if one did lately.
+    pub fn revoked_by(&self, address: u64) -> Option<ProcessId> {
+        self.revoked
+            .iter()
+            .flatten()
+            .find(|(start, end, _)| (*start..*end).contains(&address))
+            .map(|(_, _, lender)| *lender)
+    }
+
+    /// Unmaps `region` (already out of the list) and lets go of its frames, invalidating
+    /// each page's TLB entry first when `active` (this space is the CPU's).
+    fn release(&mut self, region: &Region, active: bool) -> Result<(), MapError> {
+        let counted = region.counted;
+        let unmapped = self.table.unmap(
+            &mut LinearAccess,
+            &mut AllocatorFrames,
+            region.start,
+            region.size,
+            |address, physical, _| {
+                if active {
+                    Cpu::invalidate_page(address);
+                }
+                if counted {
+                    frames::release_pages([physical]);
+                }
+            },
+        );
+        if let Some(frames) = region.frames {
+            frames::release_run(frames);
+        }
+        unmapped
     }
 
     /// Maps fresh zeroed anonymous memory somewhere free; returns its address.
@@ -198,17 +344,8 @@ impl UserSpace {
                 region.start == start && region.size == size.div_ceil(PAGE_SIZE) * PAGE_SIZE
             })
             .ok_or(MapError::NotMapped)?;
-        let region = self.regions.remove(index);
-        self.table.unmap(
-            &mut LinearAccess,
-            &mut AllocatorFrames,
-            region.start,
-            region.size,
-            |address, _, _| Cpu::invalidate_page(address),
-        )?;
-        if let Some(frames) = region.frames {
-            frames::free(frames);
-        }
+        let region = self.regions.swap_remove(index);
+        self.release(&region, true)?;
         Ok(region.origin)
     }
 
@@ -275,16 +412,7 @@ impl UserSpace {
     pub fn destroy(mut self) -> Vec<(MappingOrigin, u64)> {
         let mut origins = Vec::new();
         for region in core::mem::take(&mut self.regions) {
-            let _ = self.table.unmap(
-                &mut LinearAccess,
-                &mut AllocatorFrames,
-                region.start,
-                region.size,
-                |_, _, _| {},
-            );
-            if let Some(frames) = region.frames {
-                frames::free(frames);
-            }
+            let _ = self.release(&region, false);
             if let Some(origin) = region.origin {
                 origins.push((origin, region.size));
             }

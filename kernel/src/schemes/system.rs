@@ -21,6 +21,11 @@ pub fn text(name: &str) -> Result<String, i32> {
         }
         "memory" => {
             let _ = writeln!(text, "free-pages {}", crate::memory::frames::free_pages());
+            let _ = writeln!(
+                text,
+                "shared-pages {}",
+                crate::memory::frames::shared_frames()
+            );
             let _ = writeln!(text, "page-size 4096");
         }
         "devices" => text.push_str(&crate::devices::table_text()),

@@ -1,10 +1,21 @@
 //! Memory system calls: `fmap` (anonymous memory, a user scheme's buffer, a DMA pool, or a
 //! device's registers), `funmap`, `mprotect`.
+//!
+//! Lending: a user scheme's `fmap` maps the server's own frames into the client. When they
+//! are allocator frames (the server's anonymous memory, or memory it borrowed so), the
+//! client's mapping holds each frame once more (`memory::frames`), so the frames outlive the
+//! server's own mapping and are freed by whoever lets go last. Pool and device memory is
+//! never counted: it is never in the frame allocator, and dmad frees a pool buffer only once
+//! every `Munmap` for it has arrived. Translating the server's pages, counting them and
+//! mapping them into the client happen under one hold of the process table, so the server
+//! cannot die in between; a mapping that fails there undoes the counts and sends the server
+//! the `Munmap` that balances its `MmapPrep` (dmad's map count included).
 
 use super::{user_memory, Outcome};
 use crate::ipc;
+use crate::memory::frames;
+use crate::process;
 use crate::process::space::MappingOrigin;
-use crate::process::{self, ProcessId};
 use crate::schemes::{self, Target};
 use alloc::vec::Vec;
 use kernel_core::layout::PAGE_SIZE;
@@ -74,7 +85,7 @@ pub fn map(descriptor: usize, map: usize, size: usize) -> Outcome {
                 .map(|page| physical + request.offset as u64 + page * PAGE_SIZE)
                 .collect();
             let flags = flags.cache(CacheType::WriteCombining);
-            map_borrowed(&pages, flags, None)
+            map_borrowed(&pages, flags, None, false)
         }
         Target::User(scheme, handle) => map_from_server(&scheme, handle, &request, flags),
         Target::Socket(_) | Target::Kernel | Target::Device(_) => Err(EINVAL),
@@ -98,7 +109,7 @@ fn map_device(windows: &[(u64, u64)], request: &Map, asked: PageFlags) -> Outcom
     let pages: Vec<u64> = (0..window.pages)
         .map(|page| window.first_page + page * PAGE_SIZE)
         .collect();
-    let address = map_borrowed(&pages, asked.cache(CacheType::Device), None)?;
+    let address = map_borrowed(&pages, asked.cache(CacheType::Device), None, false)?;
     Ok(address + window.offset_in_page as usize)
 }
 
@@ -115,58 +126,74 @@ fn map_from_server(scheme: &str, handle: u64, request: &Map, asked: PageFlags) -
     ];
     let reply = ipc::request(scheme, Opcode::MmapPrep, args, Vec::new(), false)?;
     let server_address = ipc::result(&reply)? as u64;
-    let origin = MappingOrigin {
-        scheme: scheme.into(),
-        handle,
-        offset: request.offset as u64,
-    };
-    let server = ipc::owner(scheme);
-    let pages =
-        server.and_then(|server| server_pages(server, server_address, request.size as u64, asked));
-    let Some((pages, flags)) = pages else {
-        ipc::notify_unmap(&origin, request.size as u64);
-        return Err(EIO);
-    };
-    map_borrowed(&pages, flags, Some(origin))
-}
-
-/// The server's physical pages at `[address, address + size)` and the flags the client may
-/// have: the server's memory type, the client's request narrowed to the server's rights.
-fn server_pages(
-    server: ProcessId,
-    address: u64,
-    size: u64,
-    asked: PageFlags,
-) -> Option<(Vec<u64>, PageFlags)> {
-    if !address.is_multiple_of(PAGE_SIZE) {
-        return None;
+    let server = reply.server;
+    let size = request.size as u64;
+    let mapped = process::with(|table| {
+        let lent = table
+            .map
+            .get(&server)
+            .and_then(|server| server.space.as_ref())
+            .filter(|_| server_address.is_multiple_of(PAGE_SIZE))
+            .and_then(|space| space.lendable(server_address, size))
+            .ok_or(EIO)?;
+        let flags = client_flags(lent.flags, asked);
+        if lent.counted {
+            frames::share(&lent.pages).map_err(|_| ENOMEM)?;
+        }
+        let origin = MappingOrigin {
+            scheme: scheme.into(),
+            handle,
+            offset: request.offset as u64,
+            lender: server,
+            first_lender: lent.first_lender.unwrap_or(server),
+        };
+        let space = table.running().space.as_mut().ok_or(EFAULT);
+        let mapped = space.and_then(|space| {
+            space
+                .map_borrowed(&lent.pages, flags, Some(origin), lent.counted)
+                .map_err(|_| ENOMEM)
+        });
+        if mapped.is_err() && lent.counted {
+            frames::release_pages(lent.pages.iter().copied());
+        }
+        mapped
+    });
+    match mapped {
+        Ok(address) => Ok(address as usize),
+        Err(errno) => {
+            let origin = MappingOrigin {
+                scheme: scheme.into(),
+                handle,
+                offset: request.offset as u64,
+                lender: server,
+                first_lender: server,
+            };
+            ipc::notify_unmap(&origin, size);
+            Err(errno)
+        }
     }
-    process::with(|table| {
-        let space = table.map.get(&server)?.space.as_ref()?;
-        let mut pages = Vec::new();
-        let mut flags: Option<PageFlags> = None;
-        for page in 0..size / PAGE_SIZE {
-            let (physical, page_flags) = space.translate(address + page * PAGE_SIZE)?;
-            if flags.is_some_and(|flags| flags.cache_type() != page_flags.cache_type()) {
-                return None;
-            }
-            flags = Some(page_flags);
-            pages.push(physical);
-        }
-        let server_flags = flags?;
-        let mut client = PageFlags::user().cache(server_flags.cache_type());
-        if asked.is_writable() && server_flags.is_writable() {
-            client = client.writable();
-        }
-        Some((pages, client))
-    })
 }
 
-fn map_borrowed(pages: &[u64], flags: PageFlags, origin: Option<MappingOrigin>) -> Outcome {
+/// What the client may have of a server's pages with `server_flags`: the server's memory
+/// type, the client's request narrowed to the server's rights, never executable.
+fn client_flags(server_flags: PageFlags, asked: PageFlags) -> PageFlags {
+    let mut client = PageFlags::user().cache(server_flags.cache_type());
+    if asked.is_writable() && server_flags.is_writable() {
+        client = client.writable();
+    }
+    client
+}
+
+fn map_borrowed(
+    pages: &[u64],
+    flags: PageFlags,
+    origin: Option<MappingOrigin>,
+    counted: bool,
+) -> Outcome {
     process::with(|table| {
         let space = table.running().space.as_mut().ok_or(EFAULT)?;
         space
-            .map_borrowed(pages, flags, origin)
+            .map_borrowed(pages, flags, origin, counted)
             .map(|address| address as usize)
             .map_err(|_| ENOMEM)
     })

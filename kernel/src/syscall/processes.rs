@@ -5,7 +5,7 @@ use crate::arch::{Arch, Cpu, ExitStatus};
 use crate::process::{self, SpawnError, INIT};
 use alloc::vec::Vec;
 use kernel_core::abi::WAIT_NO_HANG;
-use redox_syscall::error::{ECHILD, EINVAL, ENOENT, ENOEXEC, ENOMEM, EPERM};
+use redox_syscall::error::{EAGAIN, ECHILD, EINVAL, ENOENT, ENOEXEC, ENOMEM, EPERM};
 
 /// The most bytes of arguments `spawn` takes.
 const MAX_ARGUMENTS: usize = 16 * 1024;
@@ -37,6 +37,7 @@ pub fn spawn(
             SpawnError::NotExecutable => ENOEXEC,
             SpawnError::OutOfMemory => ENOMEM,
             SpawnError::BadArguments => EINVAL,
+            SpawnError::TooManyChildren => EAGAIN,
         })
 }
 

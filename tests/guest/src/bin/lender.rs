@@ -4,9 +4,10 @@
 //! Modes:
 //! - `serve`: registers `:lender`, maps one anonymous page filled with [`LENT_PATTERN`] and
 //!   answers: `OpenAt` with handle 1, `MmapPrep` with that page's address, `Write` of
-//!   `unmap` by unmapping the page from itself, `Write` of `exit` by exiting (after the
-//!   reply). It exits 0 then; 1 if it cannot register or map. A second page it keeps
-//!   mapped shares the lent page's page table, so unmapping the lent one frees no table.
+//!   `unmap` by unmapping the page from itself, `Write` of `exit` by exiting without an
+//!   answer (the client's write fails with EIO). It exits 0 then; 1 if it cannot register
+//!   or map. A second page it keeps mapped shares the lent page's page table, so unmapping
+//!   the lent one frees no table.
 //! - `borrow-and-touch`: maps the lent page, checks it, asks the server to exit, waits until
 //!   the scheme is gone and reads the page again: the kernel must have revoked the mapping,
 //!   so it is killed. Exits [`ACCESS_WENT_THROUGH`] if the read went through, 1 on other
@@ -22,7 +23,7 @@ use core::time::Duration;
 use process_tests::lending::{self, LENT_PATTERN, PAGE};
 use process_tests::{ACCESS_WENT_THROUGH, USAGE_STATUS};
 use userlib::sys::abi::SCHEME_MAX_PAYLOAD;
-use userlib::sys::error::{EINTR, EINVAL, ENOENT, ENOSYS};
+use userlib::sys::error::{EINTR, EINVAL, EIO, ENOENT, ENOSYS};
 use userlib::sys::{self, flag::O_RDWR, Map, MapFlags};
 use userlib::syscall::schemev2::{Cqe, CqeOpcode, Opcode, Sqe};
 use userlib::{println, Args};
@@ -87,7 +88,6 @@ fn serve() -> i32 {
         let mut request = Sqe::default();
         request.copy_from_slice(&buffer[..size_of::<Sqe>()]);
         let payload = &buffer[size_of::<Sqe>()..length];
-        let mut exit = false;
         let result: i64 = match request.opcode {
             opcode if opcode == Opcode::OpenAt as u8 => 1,
             opcode if opcode == Opcode::MmapPrep as u8 => page as i64,
@@ -98,10 +98,9 @@ fn serve() -> i32 {
                     Err(error) => -i64::from(error.errno),
                 }
             }
-            opcode if opcode == Opcode::Write as u8 && payload == b"exit" => {
-                exit = true;
-                payload.len() as i64
-            }
+            // No answer: the kernel fails the request with EIO when the server is gone
+            // (an answer written just before exiting could be lost the same way).
+            opcode if opcode == Opcode::Write as u8 && payload == b"exit" => return 0,
             opcode if opcode == Opcode::Write as u8 => -i64::from(EINVAL),
             opcode if opcode == Opcode::Close as u8 || opcode == Opcode::Munmap as u8 => continue,
             _ => -i64::from(ENOSYS),
@@ -114,9 +113,6 @@ fn serve() -> i32 {
         };
         if let Err(error) = sys::write(socket, &reply) {
             println!("lender: cannot answer: {error}");
-        }
-        if exit {
-            return 0;
         }
     }
 }
@@ -133,9 +129,12 @@ fn borrow_and_touch() -> i32 {
         println!("borrower: before the server exited: {reason}");
         return 1;
     }
-    if let Err(error) = sys::write(file, b"exit") {
-        println!("borrower: asking the server to exit: {error}");
-        return 1;
+    match sys::write(file, b"exit") {
+        Err(error) if error.errno == EIO => {}
+        other => {
+            println!("borrower: asking the server to exit gave {other:?}, not EIO");
+            return 1;
+        }
     }
     // The server is gone once its scheme is: the kernel revokes what it lent before it
     // unregisters the name.

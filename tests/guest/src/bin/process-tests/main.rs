@@ -4,7 +4,8 @@
 //! other processes' memory, W^X images), that bad system-call arguments get the errno the
 //! ABI names and change nothing, preemption and sleeping, exit statuses and arguments,
 //! spawning errors, the `device:` grants and mapping check, that process churn leaks
-//! no frames, and that memory a server lends is counted and revoked when it dies. It prints
+//! no frames, and that memory a server lends is counted and revoked when it dies,
+//! and that full per-process kernel tables give their errnos. It prints
 //! the guest test protocol (see `process_tests::runner`) and exits 0 only when every test
 //! passed.
 #![no_std]
@@ -18,6 +19,7 @@ mod isolation;
 mod lending;
 mod lifecycle;
 mod scheduling;
+mod tables;
 
 use process_tests::runner::Suite;
 use userlib::Args;
@@ -75,6 +77,14 @@ fn main(_args: Args) -> i32 {
     suite.run(
         "revoked_mapping_kills_its_toucher",
         lending::revoked_mapping_kills_its_toucher,
+    );
+    suite.run(
+        "full_region_table_gives_enomem",
+        tables::full_region_table_gives_enomem,
+    );
+    suite.run(
+        "full_children_table_gives_eagain",
+        tables::full_children_table_gives_eagain,
     );
     suite.finish()
 }
