@@ -11,6 +11,24 @@
 //! manifest, brings up memory (frames, heap, its own page tables), builds the device table
 //! (device tree and PCI), and then either runs an in-kernel test suite (`boot`, `memory`) or
 //! starts the timer and init, the first process, and becomes the idle thread.
+//!
+//! Limits: every per-process kernel table is bounded, and a request that would overflow one
+//! gets an errno, checked before any lock is held twice and before anything is changed:
+//! - descriptors: 256 per process (`process::files`), EMFILE;
+//! - mapped regions: 512 per address space (`process::space::MAX_REGIONS`), ENOMEM (as
+//!   Linux's `max_map_count`); one mapping is at most 64 MiB, ENOMEM;
+//! - children, running or unreaped: 64 per process (`process::MAX_CHILDREN`), EAGAIN (as
+//!   `fork`); orphans adopted by init do not count;
+//! - pending one-way requests (`Close`, `Munmap`) from one client to one server: bounded by
+//!   construction by its descriptors plus its regions, since each comes from one of them and
+//!   the server drains its queue in order before it can answer the client's next request.
+//!   They are never refused: dropping one would leak the server's object.
+//!
+//! Frames lent through `fmap` are counted (`memory::frames`): a frame stays allocated until
+//! its last mapping in any process is gone. Pool and device memory is never counted (it is
+//! never the frame allocator's; dmad defers a buffer's release until every `Munmap` for it
+//! has arrived). A process that exits first revokes every mapping it lent, so a restarted
+//! server never meets its predecessor's mappings; touching a revoked mapping kills.
 #![no_std]
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
