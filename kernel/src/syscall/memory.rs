@@ -81,15 +81,25 @@ pub fn map(descriptor: usize, map: usize, size: usize) -> Outcome {
             if !request.offset.is_multiple_of(PAGE_SIZE as usize) || end as u64 > pool_size {
                 return Err(EINVAL);
             }
-            let pages: Vec<u64> = (0..request.size as u64 / PAGE_SIZE)
-                .map(|page| physical + request.offset as u64 + page * PAGE_SIZE)
-                .collect();
+            let first = physical + request.offset as u64;
+            let pages = page_list(first, request.size as u64 / PAGE_SIZE)?;
             let flags = flags.cache(CacheType::WriteCombining);
             map_borrowed(&pages, flags, None, false)
         }
         Target::User(scheme, handle) => map_from_server(&scheme, handle, &request, flags),
         Target::Socket(_) | Target::Kernel | Target::Device(_) => Err(EINVAL),
     }
+}
+
+/// The addresses of `count` pages from `first`, in a list the kernel heap may refuse (ENOMEM)
+/// rather than panic on: a 64 MiB mapping lists 16,384 pages.
+fn page_list(first: u64, count: u64) -> Result<Vec<u64>, i32> {
+    let mut pages = Vec::new();
+    pages
+        .try_reserve_exact(usize::try_from(count).map_err(|_| ENOMEM)?)
+        .map_err(|_| ENOMEM)?;
+    pages.extend((0..count).map(|page| first + page * PAGE_SIZE));
+    Ok(pages)
 }
 
 /// `device:`: `request.offset` is a physical address; every byte of the request must lie in
@@ -106,9 +116,7 @@ fn map_device(windows: &[(u64, u64)], request: &Map, asked: PageFlags) -> Outcom
         request.size as u64,
     )
     .ok_or(EACCES)?;
-    let pages: Vec<u64> = (0..window.pages)
-        .map(|page| window.first_page + page * PAGE_SIZE)
-        .collect();
+    let pages = page_list(window.first_page, window.pages)?;
     let address = map_borrowed(&pages, asked.cache(CacheType::Device), None, false)?;
     Ok(address + window.offset_in_page as usize)
 }
@@ -129,6 +137,11 @@ fn map_from_server(scheme: &str, handle: u64, request: &Map, asked: PageFlags) -
     let server = reply.server;
     let size = request.size as u64;
     let mapped = process::with(|table| {
+        let mut scheme_name = alloc::string::String::new();
+        scheme_name
+            .try_reserve_exact(scheme.len())
+            .map_err(|_| ENOMEM)?;
+        scheme_name.push_str(scheme);
         let lent = table
             .map
             .get(&server)
@@ -141,7 +154,7 @@ fn map_from_server(scheme: &str, handle: u64, request: &Map, asked: PageFlags) -
             frames::share(&lent.pages).map_err(|_| ENOMEM)?;
         }
         let origin = MappingOrigin {
-            scheme: scheme.into(),
+            scheme: scheme_name,
             handle,
             offset: request.offset as u64,
             lender: server,

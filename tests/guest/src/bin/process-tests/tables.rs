@@ -62,17 +62,14 @@ fn check_full(pages: &[usize], refused: Option<sys::Error>, map: &Map) -> Outcom
         "only {} mappings before the table was full",
         pages.len()
     );
-    // SAFETY (both): fresh anonymous memory at an address the kernel chooses.
-    expect_errno(
-        "one more fmap",
-        unsafe { sys::fmap(usize::MAX, map) },
-        ENOMEM,
-    )?;
+    // SAFETY: fresh anonymous memory at an address the kernel chooses.
+    let one_more = unsafe { sys::fmap(usize::MAX, map) };
+    expect_errno("one more fmap", one_more, ENOMEM)?;
     let last = *pages.last().expect("at least one mapping");
     // SAFETY: unmaps one page mapped by the caller that nothing uses; the caller unmaps the
     // rest (its funmap of this one then fails harmlessly).
     expect_ok("funmap one page", unsafe { sys::funmap(last, PAGE) })?;
-    // SAFETY: as above.
+    // SAFETY: fresh anonymous memory at an address the kernel chooses.
     let again = expect_ok("fmap after making room", unsafe {
         sys::fmap(usize::MAX, map)
     })?;
