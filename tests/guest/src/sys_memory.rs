@@ -1,7 +1,8 @@
 //! Reading the kernel's memory statistics from `sys:memory`.
 //!
 //! The file is text, one `key value` pair per line; this suite uses the `free-pages N` line
-//! (frames in the general allocator not in use).
+//! (frames in the general allocator not in use) and `shared-pages N` (frames mapped by more
+//! than one address space).
 
 use crate::check::errno_name;
 use alloc::format;
@@ -17,6 +18,16 @@ const LIMIT: usize = 2048;
 /// The `free-pages` count now, read without touching the heap (so that reading it does not
 /// itself change the count).
 pub fn free_pages() -> Result<u64, String> {
+    value("free-pages")
+}
+
+/// The `shared-pages` count now: frames mapped by more than one address space.
+pub fn shared_pages() -> Result<u64, String> {
+    value("shared-pages")
+}
+
+/// The number on line `key` of `sys:memory`, read without touching the heap.
+fn value(key: &str) -> Result<u64, String> {
     let fd = sys::open(PATH, O_RDONLY)
         .map_err(|error| format!("open {PATH}: {}", errno_name(error.errno)))?;
     let mut buffer = [0u8; LIMIT];
@@ -37,14 +48,19 @@ pub fn free_pages() -> Result<u64, String> {
     result?;
     let text =
         core::str::from_utf8(&buffer[..length]).map_err(|_| format!("{PATH} is not UTF-8"))?;
-    parse_free_pages(text).ok_or_else(|| format!("{PATH} has no `free-pages N` line: {text:?}"))
+    parse(text, key).ok_or_else(|| format!("{PATH} has no `{key} N` line: {text:?}"))
 }
 
 /// The number on the `free-pages N` line of `text`.
 pub fn parse_free_pages(text: &str) -> Option<u64> {
+    parse(text, "free-pages")
+}
+
+/// The number on the `KEY N` line of `text`.
+pub fn parse(text: &str, key: &str) -> Option<u64> {
     text.lines().find_map(|line| {
         let mut words = line.split_whitespace();
-        (words.next()? == "free-pages").then_some(())?;
+        (words.next()? == key).then_some(())?;
         words.next()?.parse().ok()
     })
 }

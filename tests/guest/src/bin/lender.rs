@@ -3,7 +3,8 @@
 //!
 //! Modes:
 //! - `serve`: registers `:lender`, maps one anonymous page filled with [`LENT_PATTERN`] and
-//!   answers: `OpenAt` with handle 1, `MmapPrep` with that page's address, `Write` of
+//!   answers: `OpenAt` with handle 1, `MmapPrep` with that page's address (counting it;
+//!   `Munmap` uncounts), `Write` of `count` with that count, `Write` of
 //!   `unmap` by unmapping the page from itself, `Write` of `exit` by exiting without an
 //!   answer (the client's write fails with EIO). It exits 0 then; 1 if it cannot register
 //!   or map. A second page it keeps mapped shares the lent page's page table, so unmapping
@@ -73,6 +74,8 @@ fn serve() -> i32 {
         return 1;
     }
     let mut buffer = vec![0u8; size_of::<Sqe>() + SCHEME_MAX_PAYLOAD];
+    // `MmapPrep`s answered minus `Munmap`s received: the mappings clients hold.
+    let mut mapped: i64 = 0;
     loop {
         let length = match sys::read(socket, &mut buffer) {
             Ok(length) => length,
@@ -90,7 +93,15 @@ fn serve() -> i32 {
         let payload = &buffer[size_of::<Sqe>()..length];
         let result: i64 = match request.opcode {
             opcode if opcode == Opcode::OpenAt as u8 => 1,
-            opcode if opcode == Opcode::MmapPrep as u8 => page as i64,
+            opcode if opcode == Opcode::MmapPrep as u8 => {
+                mapped += 1;
+                page as i64
+            }
+            opcode if opcode == Opcode::Munmap as u8 => {
+                mapped -= 1;
+                continue;
+            }
+            opcode if opcode == Opcode::Write as u8 && payload == b"count" => mapped,
             opcode if opcode == Opcode::Write as u8 && payload == b"unmap" => {
                 // SAFETY: the page is this process's own mapping, which it never reads again.
                 match unsafe { sys::funmap(page, PAGE) } {

@@ -93,3 +93,45 @@ pub fn revoked_mapping_kills_its_toucher() -> Outcome {
     expect_ending("lender borrow-and-touch", borrower, Ending::Killed)?;
     expect_ending("lender serve", server, Ending::Exited(0))
 }
+
+/// A client whose mapping of a lent page fails (its region table is full) is left with no
+/// trace of it: no frame counted as shared, and the server got the `Munmap` that balances
+/// its `MmapPrep`.
+pub fn failed_lent_mapping_undoes_everything() -> Outcome {
+    let server = child::start(LENDER, &["serve"])?;
+    lending::wait_for_server()?;
+    let file = expect_ok("open lender:page", sys::open("lender:page", O_RDWR))?;
+    let shared = sys_memory::shared_pages()?;
+    let (pages, refused) = crate::tables::fill_region_table();
+    let failed = lending::map(file);
+    crate::tables::unmap_all(pages);
+    let checked = (|| {
+        ensure!(refused.is_some(), "the region table never filled");
+        match failed {
+            Err(reason) if reason.ends_with("ENOMEM") => {}
+            Err(reason) => return Err(format!("{reason}, not ENOMEM")),
+            Ok(address) => return Err(format!("fmap with a full table gave {address:#x}")),
+        }
+        let now = sys_memory::shared_pages()?;
+        ensure!(
+            now == shared,
+            "shared pages: {shared} before the failed mapping, {now} after"
+        );
+        let held = expect_ok("ask the server its count", sys::write(file, b"count"))?;
+        ensure!(
+            held == 0,
+            "the server counts {held} mappings after the client's mapping failed"
+        );
+        Ok(())
+    })();
+    let stopped = expect_errno(
+        "ask the server to exit (it does not answer)",
+        sys::write(file, b"exit"),
+        EIO,
+    );
+    let _ = sys::close(file);
+    let ending = child::wait(server)?;
+    checked?;
+    stopped?;
+    expect_ending("lender serve", ending, Ending::Exited(0))
+}

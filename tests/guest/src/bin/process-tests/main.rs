@@ -79,6 +79,10 @@ fn main(_args: Args) -> i32 {
         lending::revoked_mapping_kills_its_toucher,
     );
     suite.run(
+        "failed_lent_mapping_undoes_everything",
+        lending::failed_lent_mapping_undoes_everything,
+    );
+    suite.run(
         "full_region_table_gives_enomem",
         tables::full_region_table_gives_enomem,
     );

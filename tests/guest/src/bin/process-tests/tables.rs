@@ -18,12 +18,27 @@ const PAGE: usize = 4096;
 /// Mapping one page at a time fills the region table: the next `fmap` is `ENOMEM`, and one
 /// `funmap` makes room for exactly one more.
 pub fn full_region_table_gives_enomem() -> Outcome {
-    let map = Map {
+    let map = one_page();
+    let (pages, refused) = fill_region_table();
+    let outcome = check_full(&pages, refused, &map);
+    unmap_all(pages);
+    outcome
+}
+
+/// A request for one anonymous read-write page.
+fn one_page() -> Map {
+    Map {
         offset: 0,
         size: PAGE,
         flags: MapFlags::PROT_READ | MapFlags::PROT_WRITE | MapFlags::MAP_PRIVATE,
         address: 0,
-    };
+    }
+}
+
+/// Maps one anonymous page at a time until the kernel refuses (or [`MAX_REGIONS`] more went
+/// through): the pages mapped and the refusal.
+pub fn fill_region_table() -> (Vec<usize>, Option<sys::Error>) {
+    let map = one_page();
     // Room for every address first: the heap must not need anything while the table is full.
     let mut pages: Vec<usize> = Vec::with_capacity(MAX_REGIONS);
     let refused = loop {
@@ -38,12 +53,15 @@ pub fn full_region_table_gives_enomem() -> Outcome {
             Err(error) => break Some(error),
         }
     };
-    let outcome = check_full(&pages, refused, &map);
+    (pages, refused)
+}
+
+/// Unmaps pages [`fill_region_table`] mapped.
+pub fn unmap_all(pages: Vec<usize>) {
     for page in pages {
-        // SAFETY: unmaps a page mapped above that nothing uses any more.
+        // SAFETY: unmaps an anonymous page mapped by `fill_region_table` that nothing uses.
         let _ = unsafe { sys::funmap(page, PAGE) };
     }
-    outcome
 }
 
 fn check_full(pages: &[usize], refused: Option<sys::Error>, map: &Map) -> Outcome {
