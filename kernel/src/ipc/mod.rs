@@ -4,7 +4,8 @@
 //!
 //! A client blocks until its reply arrives. `Close` and `Munmap` are one-way, so a dying
 //! client never waits on a server. A server that exits unregisters its name and fails every
-//! pending request with `EIO`.
+//! pending request it had not answered with `EIO`; answers it gave before exiting still
+//! reach their clients (kept aside until collected).
 //!
 //! Locking: the scheme table's lock may be held while the process table's is taken (to wake
 //! someone), never the other way round.
@@ -46,6 +47,11 @@ struct Server {
 }
 
 static SCHEMES: Mutex<BTreeMap<String, Server>> = Mutex::new(BTreeMap::new());
+
+/// Answers whose server exited before their client collected them: `(server, tag, reply)`.
+/// Each belongs to a client blocked in [`request`], which takes it when it next runs, so
+/// there are never more than blocked clients. Taken only with [`SCHEMES`] held.
+static ORPHANED_REPLIES: Mutex<Vec<(ProcessId, u32, Reply)>> = Mutex::new(Vec::new());
 
 /// Registers scheme `name` served by the running process.
 pub fn register(name: &str) -> Result<(), i32> {
@@ -126,7 +132,12 @@ pub fn request(
         {
             let mut schemes = SCHEMES.lock();
             let Some(server) = schemes.get_mut(name).filter(|server| server.owner == owner) else {
-                return Err(EIO);
+                let mut orphaned = ORPHANED_REPLIES.lock();
+                let index = orphaned
+                    .iter()
+                    .position(|(server, pending, _)| *server == owner && *pending == tag)
+                    .ok_or(EIO)?;
+                return Ok(orphaned.swap_remove(index).2);
             };
             match server.pending.get_mut(&tag) {
                 Some((_, reply)) if reply.is_some() => {
@@ -222,11 +233,22 @@ pub fn server_exited(owner: ProcessId) {
         let mut clients = Vec::new();
         for name in names {
             if let Some(server) = schemes.remove(&name) {
-                log::warn!(
-                    "scheme {name}: server {owner} exited; failing {} pending requests",
-                    server.pending.len()
-                );
-                clients.extend(server.pending.values().map(|(client, _)| *client));
+                let mut orphaned = ORPHANED_REPLIES.lock();
+                let mut failed = 0;
+                for (tag, (client, reply)) in server.pending {
+                    match reply {
+                        Some(reply) if orphaned.try_reserve(1).is_ok() => {
+                            orphaned.push((owner, tag, reply))
+                        }
+                        _ => failed += 1,
+                    }
+                    clients.push(client);
+                }
+                if failed > 0 {
+                    log::warn!(
+                        "scheme {name}: server {owner} exited; failing {failed} pending requests"
+                    );
+                }
             }
         }
         clients

@@ -5,8 +5,8 @@
 //! - `serve`: registers `:lender`, maps one anonymous page filled with [`LENT_PATTERN`] and
 //!   answers: `OpenAt` with handle 1, `MmapPrep` with that page's address (counting it;
 //!   `Munmap` uncounts), `Write` of `count` with that count, `Write` of
-//!   `unmap` by unmapping the page from itself, `Write` of `exit` by exiting without an
-//!   answer (the client's write fails with EIO). It exits 0 then; 1 if it cannot register
+//!   `unmap` by unmapping the page from itself, `Write` of `exit` by answering and exiting
+//!   at once (the answer must still reach the client). It exits 0 then; 1 if it cannot register
 //!   or map. A second page it keeps mapped shares the lent page's page table, so unmapping
 //!   the lent one frees no table.
 //! - `borrow-and-touch`: maps the lent page, checks it, asks the server to exit, waits until
@@ -24,7 +24,7 @@ use core::time::Duration;
 use process_tests::lending::{self, LENT_PATTERN, PAGE};
 use process_tests::{ACCESS_WENT_THROUGH, USAGE_STATUS};
 use userlib::sys::abi::SCHEME_MAX_PAYLOAD;
-use userlib::sys::error::{EINTR, EINVAL, EIO, ENOENT, ENOSYS};
+use userlib::sys::error::{EINTR, EINVAL, ENOENT, ENOSYS};
 use userlib::sys::{self, flag::O_RDWR, Map, MapFlags};
 use userlib::syscall::schemev2::{Cqe, CqeOpcode, Opcode, Sqe};
 use userlib::{println, Args};
@@ -91,6 +91,7 @@ fn serve() -> i32 {
         let mut request = Sqe::default();
         request.copy_from_slice(&buffer[..size_of::<Sqe>()]);
         let payload = &buffer[size_of::<Sqe>()..length];
+        let mut exit = false;
         let result: i64 = match request.opcode {
             opcode if opcode == Opcode::OpenAt as u8 => 1,
             opcode if opcode == Opcode::MmapPrep as u8 => {
@@ -109,9 +110,10 @@ fn serve() -> i32 {
                     Err(error) => -i64::from(error.errno),
                 }
             }
-            // No answer: the kernel fails the request with EIO when the server is gone
-            // (an answer written just before exiting could be lost the same way).
-            opcode if opcode == Opcode::Write as u8 && payload == b"exit" => return 0,
+            opcode if opcode == Opcode::Write as u8 && payload == b"exit" => {
+                exit = true;
+                payload.len() as i64
+            }
             opcode if opcode == Opcode::Write as u8 => -i64::from(EINVAL),
             opcode if opcode == Opcode::Close as u8 || opcode == Opcode::Munmap as u8 => continue,
             _ => -i64::from(ENOSYS),
@@ -124,6 +126,9 @@ fn serve() -> i32 {
         };
         if let Err(error) = sys::write(socket, &reply) {
             println!("lender: cannot answer: {error}");
+        }
+        if exit {
+            return 0;
         }
     }
 }
@@ -140,12 +145,9 @@ fn borrow_and_touch() -> i32 {
         println!("borrower: before the server exited: {reason}");
         return 1;
     }
-    match sys::write(file, b"exit") {
-        Err(error) if error.errno == EIO => {}
-        other => {
-            println!("borrower: asking the server to exit gave {other:?}, not EIO");
-            return 1;
-        }
+    if let Err(error) = sys::write(file, b"exit") {
+        println!("borrower: asking the server to exit: {error}");
+        return 1;
     }
     // The server is gone once its scheme is: the kernel revokes what it lent before it
     // unregisters the name.
