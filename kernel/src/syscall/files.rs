@@ -17,8 +17,11 @@ fn file(descriptor: usize) -> Result<process::File, i32> {
 /// `open(path, length, flags)`.
 pub fn open(path: usize, length: usize, flags: usize) -> Outcome {
     let path = user_memory::string(path, length, kernel_core::path::MAX_PATH)?;
-    let name = process::with(|table| table.running().name.clone());
-    let file = schemes::open(path, &name, flags)?;
+    let (name, rights) = process::with(|table| {
+        let running = table.running();
+        (running.name.clone(), running.rights.clone())
+    });
+    let file = schemes::open(path, &name, &rights, flags)?;
     process::with(|table| table.running().files.insert(file)).ok_or(EMFILE)
 }
 
@@ -64,6 +67,9 @@ pub fn read(descriptor: usize, buffer: usize, length: usize) -> Outcome {
 /// server and the reply comes back over it. Only user schemes answer calls.
 pub fn call(descriptor: usize, buffer: usize, length: usize) -> Outcome {
     let file = file(descriptor)?;
+    if let Target::Socket(scheme) = schemes::target(&file) {
+        return caller_rights(&scheme, buffer, length);
+    }
     let Target::User(scheme, handle) = schemes::target(&file) else {
         return Err(EBADF);
     };
@@ -76,6 +82,25 @@ pub fn call(descriptor: usize, buffer: usize, length: usize) -> Outcome {
     let count = ipc::result(&reply)?.min(reply.payload.len()).min(length);
     user_memory::bytes_mut(buffer, length)?[..count].copy_from_slice(&reply.payload[..count]);
     Ok(count)
+}
+
+/// `call` on a scheme socket: the buffer holds a pending request's tag (4 bytes, little
+/// endian) and receives the rights of the process that sent it, as `Rights::to_text`.
+/// `ENOENT` when no request with that tag is waiting for this server's answer.
+fn caller_rights(scheme: &str, buffer: usize, length: usize) -> Outcome {
+    let tag = user_memory::bytes_mut(buffer, length)?
+        .get(..4)
+        .ok_or(EINVAL)?
+        .try_into()
+        .map(u32::from_le_bytes)
+        .map_err(|_| EINVAL)?;
+    let text = ipc::caller_rights(scheme, tag)?.to_text();
+    let target = user_memory::bytes_mut(buffer, length)?;
+    if text.len() > target.len() {
+        return Err(EINVAL);
+    }
+    target[..text.len()].copy_from_slice(text.as_bytes());
+    Ok(text.len())
 }
 
 /// `close(fd)`.

@@ -118,11 +118,13 @@ devices = ["dma-test0", "dma-test1"]
 /// the suite's manifest (which keeps only dmad from the default one) by `cargo xtask test`.
 ///
 /// The driver is declared with its grants but not started by init (`autostart = false`):
-/// `blk-tests` starts each driver instance itself (one that dies mid-I/O, then the one the
+/// `blk-tests`, which may hand the driver's section to a child (`spawns`), starts each
+/// driver instance itself (one that dies mid-I/O, then the one the
 /// other tests use), so it can see the pool before, during and after.
 pub const BLK_TEST_MANIFEST: &str = r#"
 [process.blk-tests]
 path = "/bin/blk-tests"
+spawns = ["virtio-blk"]
 
 [process.virtio-blk]
 path = "/bin/virtio-blk"
