@@ -42,6 +42,10 @@ pub const IDLE: ProcessId = 0;
 /// The first user process.
 pub const INIT: ProcessId = 1;
 
+/// The most children (running or not yet reaped) one process may have; `spawn` refuses
+/// more with `EAGAIN`, so a spawn loop is bounded by its parent, not by the kernel's memory.
+pub const MAX_CHILDREN: usize = 64;
+
 /// What a process is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum State {
@@ -374,6 +378,14 @@ impl Processes {
                 self.ready.push_back(id);
             }
         }
+    }
+
+    /// How many children (running or not yet reaped) `parent` has.
+    pub fn children_of(&self, parent: ProcessId) -> usize {
+        self.map
+            .values()
+            .filter(|process| process.parent == Some(parent))
+            .count()
     }
 
     /// The running process.

@@ -22,7 +22,9 @@ pub fn open(path: usize, length: usize, flags: usize) -> Outcome {
         (running.name.clone(), running.rights.clone())
     });
     let file = schemes::open(path, &name, &rights, flags)?;
-    process::with(|table| table.running().files.insert(file)).ok_or(EMFILE)
+    // A refused file is dropped after the table's lock is released: dropping a user-scheme
+    // file sends its server `Close`, which takes that lock.
+    process::with(|table| table.running().files.insert(file)).map_err(|_refused| EMFILE)
 }
 
 /// `write(fd, buffer, length)`.
@@ -112,7 +114,7 @@ pub fn close(descriptor: usize) -> Outcome {
 /// `dup(fd)`: a new descriptor sharing the open file.
 pub fn duplicate(descriptor: usize) -> Outcome {
     let file = file(descriptor)?;
-    process::with(|table| table.running().files.insert(file)).ok_or(EMFILE)
+    process::with(|table| table.running().files.insert(file)).map_err(|_refused| EMFILE)
 }
 
 /// `lseek(fd, offset, whence)`.

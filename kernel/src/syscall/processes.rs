@@ -17,7 +17,8 @@ const MAX_SECTION: usize = 64;
 
 /// `spawn(path, path_length, arguments, arguments_length, rights)`: the child gets the
 /// rights of the manifest section `rights` (a `SpawnRights`) names, or none when `rights` is
-/// 0. `ENOENT` for an unknown section, `EPERM` when the caller may not grant its rights.
+/// 0. `ENOENT` for an unknown section, `EPERM` when the caller may not grant its rights,
+/// `EAGAIN` when the caller already has `MAX_CHILDREN` children.
 pub fn spawn(
     path: usize,
     path_length: usize,
@@ -26,6 +27,10 @@ pub fn spawn(
     rights: usize,
 ) -> Outcome {
     let path = user_memory::string(path, path_length, kernel_core::path::MAX_PATH)?;
+    let parent = process::current();
+    if process::with(|table| table.children_of(parent)) >= process::MAX_CHILDREN {
+        return Err(EAGAIN);
+    }
     let rights = if rights == 0 {
         Rights::none()
     } else {
@@ -56,7 +61,6 @@ pub fn spawn(
         let buffer = buffer.strip_suffix(&[0]).unwrap_or(buffer);
         argv.extend(buffer.split(|byte| *byte == 0));
     }
-    let parent = process::current();
     let path = path.strip_prefix("initfs:").unwrap_or(path);
     process::spawn(path, &argv, Some(parent), rights)
         .map(|id| id as usize)

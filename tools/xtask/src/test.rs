@@ -25,7 +25,7 @@ struct GuestSuite {
 const SERVICES: &[&str] = &["dmad", "dmastat"];
 
 /// Every guest suite, in the order they run.
-const SUITES: [GuestSuite; 7] = [
+const SUITES: [GuestSuite; 8] = [
     GuestSuite {
         name: "boot",
         deadline: Duration::from_secs(60),
@@ -67,6 +67,13 @@ const SUITES: [GuestSuite; 7] = [
         keep: &["dmad"],
         processes: crate::user::BLK_TEST_MANIFEST,
         check_disk: Some(crate::disk::check_after_suite),
+    },
+    GuestSuite {
+        name: "hostile",
+        deadline: Duration::from_secs(180),
+        keep: &["dmad"],
+        processes: crate::user::HOSTILE_TEST_MANIFEST,
+        check_disk: None,
     },
     GuestSuite {
         name: "stress",

@@ -52,6 +52,8 @@ const PACKAGES: [(&str, &[&str]); 10] = [
             "dma-hog",
             "platform-tests",
             "stress-tests",
+            "hostile-tests",
+            "hostile-attacker",
         ],
     ),
 ];
@@ -144,6 +146,14 @@ devices = ["virtio-blk0"]
 path = "/bin/dma-worker"
 devices = ["virtio-blk0"]
 autostart = false
+"#;
+
+/// The processes of the `hostile` suite's image: its driver, granted the pool's device only
+/// to hold a victim buffer. The attacker it spawns has no section: it is granted nothing.
+pub const HOSTILE_TEST_MANIFEST: &str = r#"
+[process.hostile-tests]
+path = "/bin/hostile-tests"
+devices = ["virtio-blk0"]
 "#;
 
 /// Where user-program build products go.
