@@ -25,6 +25,11 @@
 //! they run out), and while that request is pending, a `call` on the server's scheme socket
 //! with the request's tag returns the caller's rights (`Rights::to_text`). Once the request
 //! is answered the kernel no longer answers for it (`ENOENT`).
+//!
+//! Limits per process, each refused with an errno rather than growing the kernel's heap:
+//! 256 descriptors (`EMFILE`), 4096 mapped regions (`ENOMEM`), 64 children not yet reaped
+//! (`EAGAIN`). A refused descriptor is dropped only after the process table's lock is
+//! released, since closing a user-scheme file takes that lock to wake its server.
 #![no_std]
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]

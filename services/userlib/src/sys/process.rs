@@ -151,6 +151,33 @@ impl core::fmt::Display for Ending {
     }
 }
 
+/// The rights of the process that sent request `tag` to the scheme the caller serves on
+/// `socket`, from the kernel. The kernel answers only while that request awaits its reply,
+/// so the answer is about the sender even if its pid were reused later.
+///
+/// # Errors
+///
+/// From the kernel `ENOENT` when no request with that tag is pending, `EBADF` when `socket`
+/// is not a scheme socket; `EINVAL` when the answer cannot be read.
+pub fn caller_rights(socket: usize, tag: u32) -> Result<Rights> {
+    let mut buffer = [0u8; 1024];
+    buffer[..4].copy_from_slice(&tag.to_le_bytes());
+    // SAFETY: the kernel reads the tag from and writes the answer into `buffer`, which lives
+    // across the call, within its length.
+    let length = unsafe {
+        syscall3(
+            syscall::number::SYS_CALL,
+            socket,
+            buffer.as_mut_ptr() as usize,
+            buffer.len(),
+        )
+    }?;
+    core::str::from_utf8(&buffer[..length])
+        .ok()
+        .and_then(Rights::parse)
+        .ok_or(Error::new(EINVAL))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,31 +206,4 @@ mod tests {
         assert_eq!(Ending::Killed.to_string(), "was killed");
         assert_eq!(Ending::Exited(3).to_string(), "exited with status 3");
     }
-}
-
-/// The rights of the process that sent request `tag` to the scheme the caller serves on
-/// `socket`, from the kernel. The kernel answers only while that request awaits its reply,
-/// so the answer is about the sender even if its pid were reused later.
-///
-/// # Errors
-///
-/// From the kernel `ENOENT` when no request with that tag is pending, `EBADF` when `socket`
-/// is not a scheme socket; `EINVAL` when the answer cannot be read.
-pub fn caller_rights(socket: usize, tag: u32) -> Result<Rights> {
-    let mut buffer = [0u8; 1024];
-    buffer[..4].copy_from_slice(&tag.to_le_bytes());
-    // SAFETY: the kernel reads the tag from and writes the answer into `buffer`, which lives
-    // across the call, within its length.
-    let length = unsafe {
-        syscall3(
-            syscall::number::SYS_CALL,
-            socket,
-            buffer.as_mut_ptr() as usize,
-            buffer.len(),
-        )
-    }?;
-    core::str::from_utf8(&buffer[..length])
-        .ok()
-        .and_then(Rights::parse)
-        .ok_or(Error::new(EINVAL))
 }

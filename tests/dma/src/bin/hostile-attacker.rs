@@ -352,9 +352,10 @@ fn handles_then_crash() -> Outcome {
     for _ in 0..HELD {
         held.push(expect_ok("open dma:/", sys::open("dma:/", O_RDONLY))?);
     }
-    // SAFETY: none — this is the fault the mode exists for; the kernel kills the process.
-    unsafe { core::ptr::write_volatile(8 as *mut u64, 1) };
-    Err(String::from("writing address 8 did not fault"))
+    // SAFETY: none — this is the fault the mode exists for: nothing is mapped at the null
+    // page, and the kernel kills the process.
+    unsafe { core::ptr::write_volatile(core::ptr::dangling_mut::<u64>(), 1) };
+    Err(String::from("writing the null page did not fault"))
 }
 
 /// Only init in a test image may power off.
