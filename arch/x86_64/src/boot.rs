@@ -10,8 +10,20 @@
 //! jumps to `pvh_entry64` in the higher half, which clears `.bss`, switches to the boot stack
 //! and calls [`crate::entry::x86_64_entry`].
 //!
-//! The early tables use 2 MiB write-back pages. The kernel replaces them with its own
-//! address space once it has a frame allocator.
+//! The early tables use 2 MiB write-back pages, except for the first 2 MiB, which get 4 KiB
+//! pages: that range holds RAM, the legacy VGA window and the BIOS ROMs, which the firmware's
+//! MTRRs give different memory types, and the SDM leaves a large page spanning more than one
+//! memory type undefined. With 4 KiB pages each page takes its own range's type. Above 2 MiB
+//! the early map still assumes MTRR boundaries fall on 2 MiB (true of QEMU, and of the usual
+//! firmware layout of RAM, the PCI hole and the APIC range); it only lives until the kernel
+//! replaces these tables with its own address space, which maps RAM alone, once it has a
+//! frame allocator.
+//!
+//! The trampoline sets only what long mode needs (CR4.PAE and PGE, EFER.LME and NXE, CR0.PG
+//! and PE); the rest of the CPU's configuration is typed Rust in [`crate::cpu::configure`].
+//!
+//! Hand-written assembly, because no crate covers it: this runs in 32-bit mode with paging
+//! off, before there is a stack.
 
 use core::arch::global_asm;
 
@@ -35,6 +47,7 @@ pub static mut BOOT_STACK: BootStack = BootStack {
     stack: [0; BOOT_STACK_SIZE],
 };
 
+// Hand-written because no crate covers it (see the module doc): 32-bit entry, paging off.
 global_asm!(
     r#"
     /* The PVH note: type 18 = XEN_ELFNOTE_PHYS32_ENTRY, name "Xen", a 32-bit physical entry. */
@@ -53,6 +66,7 @@ global_asm!(
     early_pdpt_low:  .fill 4096, 1, 0
     early_pdpt_high: .fill 4096, 1, 0
     early_pd:        .fill 4 * 4096, 1, 0
+    early_pt_low:    .fill 4096, 1, 0
 
     .section .boot.data, "aw"
     .p2align 3
@@ -89,6 +103,19 @@ global_asm!(
         cmpl $2048, %ecx
         jne 1b
 
+        /* The first 2 MiB as 512 pages of 4 KiB, P | RW (see the module doc). */
+        movl $early_pt_low, %edi
+        xorl %ecx, %ecx
+    3:  movl %ecx, %eax
+        shll $12, %eax
+        orl $0x3, %eax
+        movl %eax, (%edi, %ecx, 8)
+        incl %ecx
+        cmpl $512, %ecx
+        jne 3b
+        movl $early_pt_low + 0x0003, %eax
+        movl %eax, early_pd
+
         /* Four PDPT entries for the identity map, two (-2 GiB, -1 GiB) for the kernel. */
         movl $early_pd + 0x0003, %eax
         movl %eax, early_pdpt_low
@@ -108,23 +135,19 @@ global_asm!(
         movl $early_pdpt_high + 0x0003, %eax
         movl %eax, early_pml4 + 511 * 8
 
-        /* CR4: PAE (5), PGE (7), OSFXSR (9), OSXMMEXCPT (10); TSD (2) clear, so user mode
-           may read the time-stamp counter (rdtsc), as aarch64 lets it read CNTVCT_EL0. */
+        /* Only what long mode needs: CR4.PAE (5) and PGE (7), EFER.LME (8) and NXE (11),
+           CR0.PG (31) and PE (0). The rest is set by `cpu::configure` in Rust. */
         movl %cr4, %eax
-        orl $0x6a0, %eax
-        andl $~0x4, %eax
+        orl $0xa0, %eax
         movl %eax, %cr4
         movl $early_pml4, %eax
         movl %eax, %cr3
-        /* EFER: LME (8), NXE (11); SCE (0) for syscall later. */
         movl $0xC0000080, %ecx
         rdmsr
-        orl $0x901, %eax
+        orl $0x900, %eax
         wrmsr
-        /* CR0: PG (31), WP (16), MP (1), PE (0); EM (2) clear. */
         movl %cr0, %eax
-        orl $0x80010003, %eax
-        andl $~0x4, %eax
+        orl $0x80000001, %eax
         movl %eax, %cr0
 
         lgdt early_gdt_pointer

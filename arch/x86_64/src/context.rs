@@ -73,6 +73,8 @@ pub unsafe fn enter_user(entry: u64, user_stack: u64, argument: u64) -> ! {
     unsafe { x86_64_enter_user(entry, user_stack, argument) }
 }
 
+// Hand-written because no crate covers it: a context switch saves and restores callee-saved
+// registers and the stack pointer, and the first entry to user mode builds an `iretq` frame.
 global_asm!(
     r#"
     .text

@@ -1,35 +1,52 @@
-//! CPU identification, model-specific registers and cache-attribute setup.
+//! CPU identification, the page-attribute table (IA32_PAT) and the translation root (CR3).
 
 use crate::paging::PAT_VALUE;
 use core::arch::asm;
+use x86_64::instructions::tlb;
+use x86_64::registers::control::{Cr0, Cr0Flags, Cr3, Cr3Flags, Cr4, Cr4Flags};
+use x86_64::registers::model_specific::{Efer, EferFlags, Msr};
+use x86_64::structures::paging::{PhysFrame, Size4KiB};
+use x86_64::PhysAddr;
 
 /// IA32_PAT, the page-attribute table.
-pub const IA32_PAT: u32 = 0x277;
+const IA32_PAT: u32 = 0x277;
 /// CPUID.01H:EDX.PAT: the CPU has a page-attribute table.
 const CPUID_PAT: u32 = 1 << 16;
+/// CPUID.01H:EDX.MCE: the CPU has the machine-check exception.
+const CPUID_MACHINE_CHECK: u32 = 1 << 7;
 
-/// Reads a model-specific register.
+/// Sets the control-register and EFER bits the kernel relies on, beyond the few the PVH
+/// trampoline needed to reach long mode:
+/// - CR0.NE: x87 errors raise #MF instead of going through the legacy FERR#/IGNNE# pins
+///   (emulators ignore those; real chipsets honour them); CR0.MP with EM clear, so the FPU
+///   and SSE run natively; CR0.WP, so the kernel cannot write read-only pages either.
+/// - CR4.OSFXSR and OSXMMEXCPT, so user code may use SSE; CR4.MCE when CPUID offers it, so a
+///   machine check raises #MC (reported on its own stack) instead of shutting the CPU down;
+///   CR4.TSD clear, so user mode may read the TSC, as aarch64 lets it read CNTVCT_EL0.
+/// - EFER.SCE for `syscall`, and NXE (already on) for no-execute pages.
 ///
 /// # Safety
-/// `register` must exist on this CPU (reading an absent MSR raises #GP).
-pub unsafe fn read_msr(register: u32) -> u64 {
-    let (low, high): (u32, u32);
-    // SAFETY: the caller guarantees the MSR exists; `rdmsr` touches no memory.
+/// Call once, first thing on the boot CPU, with interrupts disabled.
+pub unsafe fn configure() {
+    let machine_check = core::arch::x86_64::__cpuid(1).edx & CPUID_MACHINE_CHECK != 0;
+    // SAFETY: each bit is described above; none changes how memory the kernel already uses
+    // is translated (PG, PE, PAE, LME stay as the trampoline set them).
     unsafe {
-        asm!("rdmsr", in("ecx") register, out("eax") low, out("edx") high, options(nomem, nostack, preserves_flags))
-    };
-    (u64::from(high) << 32) | u64::from(low)
-}
-
-/// Writes a model-specific register.
-///
-/// # Safety
-/// `register` must exist, and `value` must keep the machine in a state the kernel expects.
-pub unsafe fn write_msr(register: u32, value: u64) {
-    // SAFETY: guaranteed by the caller; `wrmsr` touches no memory.
-    unsafe {
-        asm!("wrmsr", in("ecx") register, in("eax") value as u32, in("edx") (value >> 32) as u32, options(nomem, nostack, preserves_flags))
-    };
+        Cr0::update(|flags| {
+            flags.insert(
+                Cr0Flags::NUMERIC_ERROR | Cr0Flags::MONITOR_COPROCESSOR | Cr0Flags::WRITE_PROTECT,
+            );
+            flags.remove(Cr0Flags::EMULATE_COPROCESSOR);
+        });
+        Cr4::update(|flags| {
+            flags.insert(Cr4Flags::OSFXSR | Cr4Flags::OSXMMEXCPT_ENABLE);
+            flags.set(Cr4Flags::MACHINE_CHECK_EXCEPTION, machine_check);
+            flags.remove(Cr4Flags::TIMESTAMP_DISABLE);
+        });
+        Efer::update(|flags| {
+            flags.insert(EferFlags::SYSTEM_CALL_EXTENSIONS | EferFlags::NO_EXECUTE_ENABLE);
+        });
+    }
 }
 
 /// Whether CPUID reports a page-attribute table.
@@ -49,17 +66,31 @@ pub unsafe fn program_pat() -> bool {
     if !has_pat() {
         return false;
     }
-    // SAFETY: the PAT MSR exists (checked above). The SDM (11.12.4) asks for caches and TLBs
-    // to be flushed after a change; no mapping uses the changed entries yet, but do it anyway.
-    unsafe {
-        write_msr(IA32_PAT, PAT_VALUE);
-        asm!("wbinvd", "mov {scratch}, cr3", "mov cr3, {scratch}", scratch = out(reg) _, options(nostack));
-    }
+    // SAFETY: the PAT MSR exists (checked above); no mapping selects the changed entries yet.
+    unsafe { Msr::new(IA32_PAT).write(PAT_VALUE) };
+    // The SDM (11.12.4) asks for caches and TLBs to be flushed after a change; no mapping uses
+    // the changed entries yet, but do it anyway. `wbinvd` is hand-written because the `x86_64`
+    // crate has no wrapper for it.
+    // SAFETY: writing back and invalidating caches loses no data and touches no Rust memory.
+    unsafe { asm!("wbinvd", options(nostack, preserves_flags)) };
+    tlb::flush_all();
     true
 }
 
 /// The value IA32_PAT holds now.
 pub fn pat() -> u64 {
     // SAFETY: only called after `program_pat` found the MSR present.
-    unsafe { read_msr(IA32_PAT) }
+    unsafe { Msr::new(IA32_PAT).read() }
+}
+
+/// Makes the translation tables rooted at physical address `root` the active ones (CR3),
+/// which also drops every non-global cached translation.
+///
+/// # Safety
+/// `root` must be a page-aligned table that maps the running code, the current stack and
+/// everything the kernel touches afterwards.
+pub unsafe fn load_root(root: u64) {
+    let frame = PhysFrame::<Size4KiB>::containing_address(PhysAddr::new(root));
+    // SAFETY: guaranteed by the caller.
+    unsafe { Cr3::write(frame, Cr3Flags::empty()) };
 }

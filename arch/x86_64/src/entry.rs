@@ -20,6 +20,7 @@ pub extern "C" fn x86_64_entry(start_info: u32) -> ! {
     serial::init();
     // SAFETY: first thing on the boot CPU, interrupts off, nothing else running.
     unsafe {
+        cpu::configure();
         gdt::init();
         trap::init();
         syscall::init();

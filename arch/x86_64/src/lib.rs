@@ -1,8 +1,15 @@
 //! Everything in coherent that is specific to the x86_64 CPU.
 //!
-//! Boot through PVH (QEMU `q35`), the 16550 console, GDT/TSS, IDT and exception reports,
-//! I/O ports and the isa-debug-exit power-off; for user processes, `syscall`/`sysretq`,
-//! kernel-thread contexts, the local APIC timer and the TSC clock. The crate presents
+//! Boot through PVH (QEMU `q35`), the 16550 console, GDT/TSS, IDT and exception reports
+//! (NMI, machine check, debug and double fault on their own guarded stacks), I/O ports and the
+//! isa-debug-exit power-off; for user processes, `syscall`/`sysretq`, kernel-thread contexts,
+//! the local APIC (x2APIC or xAPIC) timer and the monotonic clock (the TSC when invariant).
+//!
+//! Descriptor tables, model-specific and control registers, port I/O and TLB flushes go
+//! through the `x86_64` crate (built without its nightly features). Hand-written assembly is
+//! left only where no crate covers it — the PVH trampoline, the trap and `syscall` entry
+//! stubs, the context switch and first entry to user mode, the probe's exception table, and
+//! `wbinvd` — and each such block says why. The crate presents
 //! [`X86_64`], an implementation of [`kernel_core::Arch`] and
 //! [`kernel_core::user_mode::UserMode`], under the same names the aarch64 crate uses.
 //! The bare-metal parts only build for `target_os = "none"`; the pure parts (descriptor
@@ -17,6 +24,8 @@ mod apic;
 #[cfg(target_os = "none")]
 mod boot;
 #[cfg(target_os = "none")]
+mod clock;
+#[cfg(target_os = "none")]
 mod context;
 #[cfg(target_os = "none")]
 pub mod cpu;
@@ -24,6 +33,8 @@ pub mod cpu;
 mod entry;
 #[cfg(target_os = "none")]
 pub mod gdt;
+#[cfg(target_os = "none")]
+mod interrupt_stacks;
 #[cfg(target_os = "none")]
 pub mod port;
 #[cfg(target_os = "none")]

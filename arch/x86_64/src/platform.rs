@@ -1,9 +1,10 @@
 //! [`X86_64`]: this CPU's implementation of the kernel's [`Arch`] contract.
 
-use crate::{port, serial, trap};
-use core::arch::asm;
+use crate::{cpu, interrupt_stacks, port, serial, trap};
 use core::fmt;
-use kernel_core::{Arch, ExitStatus};
+use kernel_core::{Arch, ExitStatus, InterruptStack};
+use x86_64::instructions::{hlt, interrupts, tlb};
+use x86_64::VirtAddr;
 
 /// Describes the CPU and boot protocol in the boot log.
 pub const NAME: &str = "x86_64 (PVH boot, q35)";
@@ -45,8 +46,8 @@ impl Arch for X86_64 {
     }
 
     fn breakpoint() {
-        // SAFETY: `int3` traps to our handler, which counts it and resumes after it.
-        unsafe { asm!("int3", options(nomem, nostack)) };
+        // `int3` traps to our handler, which counts it and resumes after it.
+        interrupts::int3();
     }
 
     fn breakpoints_caught() -> u64 {
@@ -67,20 +68,17 @@ impl Arch for X86_64 {
 
     unsafe fn activate_kernel_root(root: u64) {
         // SAFETY: the caller guarantees the new tables map everything the kernel uses.
-        unsafe { asm!("mov cr3, {}", in(reg) root, options(nostack, preserves_flags)) };
+        unsafe { cpu::load_root(root) };
     }
 
     fn invalidate_page(virtual_address: u64) {
-        // SAFETY: dropping a TLB entry is always safe.
-        unsafe { asm!("invlpg [{}]", in(reg) virtual_address, options(nostack, preserves_flags)) };
+        tlb::flush(VirtAddr::new_truncate(virtual_address));
     }
 
     fn invalidate_all() {
-        // SAFETY: reloading CR3 with its own value only flushes non-global TLB entries, and
-        // coherent sets no global ones.
-        unsafe {
-            asm!("mov {scratch}, cr3", "mov cr3, {scratch}", scratch = out(reg) _, options(nostack, preserves_flags))
-        };
+        // Reloading CR3 with its own value only flushes non-global TLB entries, and coherent
+        // sets no global ones.
+        tlb::flush_all();
     }
 
     fn synchronize_code(_address: usize, _length: usize) {}
@@ -97,6 +95,10 @@ impl Arch for X86_64 {
 
     fn boot_stack_guard() -> u64 {
         core::ptr::addr_of!(crate::boot::BOOT_STACK) as u64
+    }
+
+    fn interrupt_stacks() -> &'static [InterruptStack] {
+        interrupt_stacks::all()
     }
 
     fn probe_read(address: u64) -> Result<u64, kernel_core::Fault> {
@@ -123,9 +125,9 @@ pub fn power_off(status: ExitStatus) -> ! {
 
 /// Disables interrupts and halts forever.
 pub fn halt() -> ! {
+    interrupts::disable();
     loop {
-        // SAFETY: stopping the CPU touches no memory.
-        unsafe { asm!("cli; hlt", options(nomem, nostack)) };
+        hlt();
     }
 }
 

@@ -24,6 +24,8 @@ extern "C" {
     static probe_read_done: u8;
 }
 
+// Hand-written because no crate covers it: the exception table needs the one faulting load
+// at a known, labelled address that the trap handler can recognise and skip.
 global_asm!(
     r#"
     .text

@@ -14,59 +14,73 @@
 //! user's GS base; every way into user mode `swapgs`es, and every way back from it (this
 //! entry, and `trap_common` when the saved CS has RPL 3) `swapgs`es again.
 
-use crate::cpu::write_msr;
-use crate::gdt::{KERNEL_CODE, KERNEL_DATA, USER_CODE, USER_DATA};
+use crate::gdt::{selector, KERNEL_CODE, KERNEL_DATA, USER_CODE, USER_DATA};
 use crate::trap::TrapFrame;
 use core::arch::global_asm;
 use core::mem::offset_of;
 use core::sync::atomic::{AtomicU64, Ordering};
+use x86_64::registers::model_specific::{GsBase, KernelGsBase, LStar, SFMask, Star};
+use x86_64::registers::rflags::RFlags;
+use x86_64::VirtAddr;
 
 /// The `vector` a system call's frame carries (not a real vector: above 255).
 pub const SYSTEM_CALL_VECTOR: u64 = 0x100;
 
-const IA32_STAR: u32 = 0xC000_0081;
-const IA32_LSTAR: u32 = 0xC000_0082;
-const IA32_FMASK: u32 = 0xC000_0084;
-const IA32_GS_BASE: u32 = 0xC000_0101;
-const IA32_KERNEL_GS_BASE: u32 = 0xC000_0102;
-
 /// RFLAGS bits `syscall` clears: TF, IF, DF, NT and AC.
-const SYSTEM_CALL_FLAG_MASK: u64 = (1 << 8) | (1 << 9) | (1 << 10) | (1 << 14) | (1 << 18);
+const SYSTEM_CALL_FLAG_MASK: RFlags = RFlags::TRAP_FLAG
+    .union(RFlags::INTERRUPT_FLAG)
+    .union(RFlags::DIRECTION_FLAG)
+    .union(RFlags::NESTED_TASK)
+    .union(RFlags::ALIGNMENT_CHECK);
 
 /// What the entry stubs reach through GS: one per CPU (coherent runs one).
 #[repr(C)]
 pub struct PerCpu {
     /// Top of the running thread's kernel stack, where a system call's frame is built.
-    kernel_stack_top: AtomicU64,
+    pub(crate) kernel_stack_top: AtomicU64,
     /// The user stack pointer, parked here by the entry stub while it changes stacks.
     user_stack: AtomicU64,
+    /// A register parked here by `trap_common` while it moves a trap frame from an
+    /// interrupt stack to the kernel stack (a debug exception from user mode).
+    pub(crate) trap_scratch: AtomicU64,
 }
 
 static PER_CPU: PerCpu = PerCpu {
     kernel_stack_top: AtomicU64::new(0),
     user_stack: AtomicU64::new(0),
+    trap_scratch: AtomicU64::new(0),
 };
 
-/// Programs the `syscall` MSRs and the GS bases. EFER.SCE is already set by the trampoline.
+/// Programs the `syscall` MSRs and the GS bases. EFER.SCE is set by [`crate::cpu::configure`].
+///
+/// # Panics
+/// If the GDT's selectors do not have the layout `sysret` needs (the crate checks it; the
+/// constants are asserted below too, so this is a broken invariant of [`crate::gdt`]).
 ///
 /// # Safety
 /// Call once, early, on the boot CPU, with interrupts disabled, after [`crate::gdt::init`].
 pub unsafe fn init() {
     // STAR[47:32]: `syscall` loads CS = 0x08 and SS = 0x10. STAR[63:48]: `sysretq` loads
     // SS = 0x10 + 8 = 0x18 | 3 and CS = 0x10 + 16 = 0x20 | 3.
-    let star = (u64::from(KERNEL_DATA) << 48) | (u64::from(KERNEL_CODE) << 32);
     const _: () = assert!(KERNEL_DATA + 8 == (USER_DATA & !3));
     const _: () = assert!(KERNEL_DATA + 16 == (USER_CODE & !3));
     let entry = x86_64_syscall_entry as *const () as u64;
-    // SAFETY: these MSRs exist on every x86_64 CPU; the values match the GDT and the stub
-    // below, and nothing enters user mode before this runs (see `# Safety`).
-    unsafe {
-        write_msr(IA32_STAR, star);
-        write_msr(IA32_LSTAR, entry);
-        write_msr(IA32_FMASK, SYSTEM_CALL_FLAG_MASK);
-        write_msr(IA32_GS_BASE, &PER_CPU as *const PerCpu as u64);
-        write_msr(IA32_KERNEL_GS_BASE, 0);
-    }
+    let star = Star::write(
+        selector(USER_CODE),
+        selector(USER_DATA),
+        selector(KERNEL_CODE),
+        selector(KERNEL_DATA),
+    );
+    assert!(
+        star.is_ok(),
+        "GDT layout unfit for syscall/sysret: {star:?}"
+    );
+    // Nothing enters user mode before this runs (see `# Safety`), so changing the entry point
+    // and the per-CPU base cannot affect a running system call.
+    LStar::write(VirtAddr::new(entry));
+    SFMask::write(SYSTEM_CALL_FLAG_MASK);
+    GsBase::write(VirtAddr::new(&PER_CPU as *const PerCpu as u64));
+    KernelGsBase::write(VirtAddr::new(0));
 }
 
 /// Sets the kernel stack a system call's frame is built on.
@@ -90,6 +104,8 @@ fn sysret_can_resume(frame: &TrapFrame) -> bool {
     frame.rip < kernel_core::layout::USER_TOP && frame.rcx == frame.rip && frame.r11 == frame.rflags
 }
 
+// Hand-written because no crate covers it: the stub runs before there is a usable stack
+// (it changes from the user's to the kernel's) and returns with `sysretq`.
 global_asm!(
     r#"
     .text

@@ -1,5 +1,5 @@
-//! The periodic tick (LAPIC timer) and the monotonic clock (TSC), both calibrated against
-//! the PIT.
+//! The periodic tick (LAPIC timer) and the rates the monotonic clock ([`crate::clock`]: the
+//! TSC if invariant, else the LAPIC timer) runs on, both calibrated against the PIT.
 //!
 //! Calibration: PIT channel 2 counts down 11 932 ticks of its fixed 1.193182 MHz clock
 //! (10 ms) in mode 0 with its gate opened through port 0x61; the CPU polls port 0x61 bit 5
@@ -9,7 +9,8 @@
 //! QEMU translating this code (measured: a fixed ~0.25 ms, which skewed a single 10 ms pass
 //! by 2.7%; with the warm-up both rates land within 0.3% of the host TSC and QEMU's 62.5 MHz
 //! LAPIC timer). The LAPIC timer is then set periodic at the requested rate on
-//! [`crate::apic::TIMER_VECTOR`], and the TSC rate turns `rdtsc` into nanoseconds.
+//! [`crate::apic::TIMER_VECTOR`], and [`crate::clock`] picks its source. The APIC mode
+//! (x2APIC or xAPIC) and the clock source are logged.
 //!
 //! This works under TCG and KVM alike because the PIT is always emulated against the host's
 //! clock, and the TSC and LAPIC timer advance in host time in both (TCG derives the TSC from
@@ -17,8 +18,8 @@
 //! polling: each port read is an exit to QEMU, a few microseconds, well under 0.1% of 10 ms.
 
 use crate::apic::{self, register, DIVIDE_BY_16, LVT_MASKED, LVT_PERIODIC, TIMER_VECTOR};
+use crate::clock::{self, time_stamp as read_time_stamp};
 use crate::port;
-use core::arch::x86_64::_rdtsc;
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel_core::user_mode::MapDevice;
 
@@ -35,9 +36,6 @@ const SPEAKER: u8 = 1 << 1;
 const CHANNEL_2_OUTPUT: u8 = 1 << 5;
 /// Polls of port 0x61 before concluding there is no PIT (far more than 10 ms of them).
 const POLL_LIMIT: u32 = 50_000_000;
-
-/// Nanoseconds per TSC tick as a 32.32 fixed-point number; 0 until calibrated.
-static NANOSECONDS_PER_TICK: AtomicU64 = AtomicU64::new(0);
 
 /// What one calibration measured.
 #[derive(Clone, Copy, Debug)]
@@ -58,21 +56,37 @@ static APIC_TIMER_HERTZ: AtomicU64 = AtomicU64::new(0);
 /// If `hertz` is 0, or the PIT's output never rises (no PIT: the machine is not a PC).
 pub fn start(hertz: u32, map_device: MapDevice) {
     assert!(hertz > 0, "a timer at 0 Hz");
+    let use_x2apic = apic::cpu_has_x2apic();
     // SAFETY: the kernel starts the timer once, with interrupts disabled, and its
-    // `map_device` maps device memory (the `UserMode::start_timer` contract).
-    unsafe { apic::enable(map_device) };
+    // `map_device` maps device memory (the `UserMode::start_timer` contract); x2APIC only
+    // when CPUID offers it.
+    let mode = unsafe { apic::enable(map_device, use_x2apic) };
+    log::info!(
+        "local APIC in {} mode (CPUID x2APIC: {})",
+        match mode {
+            apic::Mode::X2apic => "x2APIC (MSR)",
+            _ => "xAPIC (memory-mapped)",
+        },
+        if use_x2apic { "offered" } else { "not offered" }
+    );
     // The first pass only warms up: under TCG it is when QEMU translates this code, which
     // takes a fixed few hundred microseconds between reading the TSC and starting the PIT.
     let _ = calibrate(WARM_UP_TICKS);
     let rates = calibrate(CALIBRATION_TICKS);
     TIME_STAMP_HERTZ.store(rates.time_stamp_hertz, Ordering::Relaxed);
     APIC_TIMER_HERTZ.store(rates.apic_timer_hertz, Ordering::Relaxed);
-    let per_tick = ((1_000_000_000u128 << 32) / u128::from(rates.time_stamp_hertz.max(1))) as u64;
-    NANOSECONDS_PER_TICK.store(per_tick, Ordering::Relaxed);
     let count = (rates.apic_timer_hertz / u64::from(hertz)).clamp(1, u64::from(u32::MAX));
     apic::write(register::DIVIDE, DIVIDE_BY_16);
     apic::write(register::TIMER, LVT_PERIODIC | TIMER_VECTOR as u32);
     apic::write(register::INITIAL_COUNT, count as u32);
+    let source = clock::start(rates.time_stamp_hertz, rates.apic_timer_hertz, count);
+    log::info!(
+        "clock: {}",
+        match source {
+            clock::Source::TimeStampCounter => "invariant TSC (CPUID.80000007H:EDX[8])",
+            _ => "LAPIC timer ticks (the TSC is not invariant: CPUID.80000007H:EDX[8] clear)",
+        }
+    );
 }
 
 /// The rates the last [`start`] measured (zeros before it).
@@ -83,18 +97,9 @@ pub fn rates() -> Rates {
     }
 }
 
-/// Nanoseconds since the CPU was reset (the TSC's zero), or 0 before calibration.
+/// Nanoseconds on the monotonic clock ([`crate::clock`]), or 0 before calibration.
 pub fn monotonic_nanoseconds() -> u64 {
-    let per_tick = NANOSECONDS_PER_TICK.load(Ordering::Relaxed);
-    if per_tick == 0 {
-        return 0;
-    }
-    ((u128::from(read_time_stamp()) * u128::from(per_tick)) >> 32) as u64
-}
-
-fn read_time_stamp() -> u64 {
-    // SAFETY: `rdtsc` reads a counter; CR4.TSD is clear, and it touches no memory.
-    unsafe { _rdtsc() }
+    clock::nanoseconds()
 }
 
 /// Measures the TSC and LAPIC timer over `pit_ticks` (at most 65 535) of the PIT.

@@ -4,6 +4,11 @@
 //! zero pushed by the stub, then the vector number), which `swapgs`es if it came from user
 //! mode (see [`crate::syscall`] for the GS convention), saves all general registers and
 //! calls [`x86_64_trap`] with a pointer to the [`TrapFrame`]; `trap_return` undoes that.
+//! Debug, NMI, machine check and double fault arrive on their own interrupt stacks
+//! ([`crate::interrupt_stacks`]), even from user mode. The last three are fatal wherever they
+//! come from; a debug exception from user mode is the process's own doing, so `trap_common`
+//! first moves its frame to the thread's kernel stack, where every other trap from user mode
+//! is, and it is handled (the process killed) like any other user fault.
 //!
 //! Dispatch: the LAPIC timer (from user mode or the idle loop) is acknowledged and handed to
 //! the kernel's tick hook; the spurious vector is ignored; an exception from user mode goes
@@ -12,13 +17,17 @@
 //! faulting address (for page faults) and all registers, then powers the machine off with a
 //! failure status, so nothing ends in a silent triple fault.
 
-use crate::{apic, gdt};
-use core::arch::{asm, global_asm};
+use crate::syscall::PerCpu;
+use crate::{apic, interrupt_stacks};
+use core::arch::global_asm;
 use core::fmt::Write;
-use core::mem::size_of;
+use core::mem::{offset_of, size_of};
 use core::ptr::{addr_of, addr_of_mut};
 use core::sync::atomic::{AtomicU64, Ordering};
 use kernel_core::ExitStatus;
+use x86_64::registers::control::Cr2;
+use x86_64::structures::idt::{Entry, EntryOptions, InterruptDescriptorTable};
+use x86_64::VirtAddr;
 
 /// Registers saved on every trap, lowest address first.
 #[repr(C)]
@@ -60,10 +69,7 @@ const PAGE_FAULT: u64 = 14;
 
 /// CR2: the address of the last page fault.
 fn fault_address() -> u64 {
-    let address: u64;
-    // SAFETY: reading CR2 has no side effects.
-    unsafe { asm!("mov {}, cr2", out(reg) address, options(nomem, nostack, preserves_flags)) };
-    address
+    Cr2::read_raw()
 }
 
 static BREAKPOINTS_CAUGHT: AtomicU64 = AtomicU64::new(0);
@@ -120,6 +126,7 @@ extern "C" fn x86_64_trap(frame: &mut TrapFrame) {
     let from_user = frame.cs & 3 == 3;
     match frame.vector {
         apic::TIMER_VECTOR => {
+            crate::clock::tick();
             apic::end_of_interrupt();
             crate::user::timer_tick();
         }
@@ -180,6 +187,13 @@ fn report(frame: &TrapFrame) {
     if frame.vector == PAGE_FAULT {
         let _ = writeln!(out, "  faulting address {:#018x}", fault_address());
     }
+    let frame_address = frame as *const TrapFrame as u64;
+    if let Some(stack) = interrupt_stacks::all()
+        .iter()
+        .find(|stack| (stack.bottom..stack.top).contains(&frame_address))
+    {
+        let _ = writeln!(out, "  reported on its own stack ({})", stack.name);
+    }
     let _ = writeln!(
         out,
         "  rip {:#018x} cs {:#06x} rflags {:#010x} rsp {:#018x} ss {:#06x}",
@@ -211,80 +225,76 @@ fn report(frame: &TrapFrame) {
     }
 }
 
-/// One IDT gate (interrupt gate, so interrupts stay off in handlers).
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct Gate {
-    offset_low: u16,
-    selector: u16,
-    interrupt_stack: u8,
-    attributes: u8,
-    offset_middle: u16,
-    offset_high: u32,
-    reserved: u32,
-}
-
-const GATE_ABSENT: Gate = Gate {
-    offset_low: 0,
-    selector: 0,
-    interrupt_stack: 0,
-    attributes: 0,
-    offset_middle: 0,
-    offset_high: 0,
-    reserved: 0,
-};
-/// Present, ring 0, 64-bit interrupt gate.
-const INTERRUPT_GATE: u8 = 0x8e;
 /// Each stub is padded to this many bytes so stub `n` is at `trap_stubs + n * STUB_SIZE`.
 const STUB_SIZE: u64 = 16;
 
-static mut IDT: [Gate; 256] = [GATE_ABSENT; 256];
-
-#[repr(C, packed)]
-struct DescriptorTablePointer {
-    limit: u16,
-    base: u64,
-}
+static mut IDT: InterruptDescriptorTable = InterruptDescriptorTable::new();
 
 extern "C" {
     static trap_stubs: u8;
 }
 
-/// Fills and loads the IDT.
+/// Points `entry` at vector `vector`'s stub: a present ring-0 interrupt gate (interrupts stay
+/// off in handlers) on the current (kernel) code segment.
 ///
 /// # Safety
-/// Call once, early, on the boot CPU, with interrupts disabled, after [`gdt::init`].
-pub unsafe fn init() {
+/// `entry` must be the IDT entry for `vector`, and the GDT must be loaded.
+unsafe fn point<F>(entry: &mut Entry<F>, vector: u8) -> &mut EntryOptions {
     // `trap_stubs` is defined below; only its address is taken.
-    let stubs = addr_of!(trap_stubs) as u64;
-    // SAFETY: single-threaded early boot (see `# Safety`).
+    let handler = addr_of!(trap_stubs) as u64 + u64::from(vector) * STUB_SIZE;
+    // SAFETY: the stub for `vector` is at `handler` and expects exactly the frame the CPU
+    // pushes for this vector (it pushes a zero error code itself where the CPU does not), which
+    // is what the crate's handler types describe; the crate takes the current CS.
+    unsafe { entry.set_handler_addr(VirtAddr::new(handler)) }
+}
+
+/// Fills and loads the IDT: every architectural exception and every external vector goes to
+/// its stub; the reserved exception vectors stay absent (their delivery would be a #GP,
+/// reported like any other). NMI, machine check, debug and double fault run on their own
+/// interrupt stacks.
+///
+/// # Safety
+/// Call once, early, on the boot CPU, with interrupts disabled, after [`crate::gdt::init`].
+pub unsafe fn init() {
+    // SAFETY: single-threaded early boot (see `# Safety`); each entry is paired with its own
+    // vector number; the IST indices name the stacks `gdt::init` installed, one per vector.
     unsafe {
-        let table = &mut *addr_of_mut!(IDT);
-        for (vector, gate) in table.iter_mut().enumerate() {
-            let handler = stubs + vector as u64 * STUB_SIZE;
-            let double_fault = vector as u64 == DOUBLE_FAULT;
-            *gate = Gate {
-                offset_low: handler as u16,
-                selector: gdt::KERNEL_CODE,
-                interrupt_stack: if double_fault {
-                    gdt::DOUBLE_FAULT_IST
-                } else {
-                    0
-                },
-                attributes: INTERRUPT_GATE,
-                offset_middle: (handler >> 16) as u16,
-                offset_high: (handler >> 32) as u32,
-                reserved: 0,
-            };
+        let idt = &mut *addr_of_mut!(IDT);
+        point(&mut idt.divide_error, 0);
+        point(&mut idt.debug, 1).set_stack_index(interrupt_stacks::DEBUG);
+        point(&mut idt.non_maskable_interrupt, 2)
+            .set_stack_index(interrupt_stacks::NON_MASKABLE_INTERRUPT);
+        point(&mut idt.breakpoint, 3);
+        point(&mut idt.overflow, 4);
+        point(&mut idt.bound_range_exceeded, 5);
+        point(&mut idt.invalid_opcode, 6);
+        point(&mut idt.device_not_available, 7);
+        point(&mut idt.double_fault, 8).set_stack_index(interrupt_stacks::DOUBLE_FAULT);
+        point(&mut idt[9], 9);
+        point(&mut idt.invalid_tss, 10);
+        point(&mut idt.segment_not_present, 11);
+        point(&mut idt.stack_segment_fault, 12);
+        point(&mut idt.general_protection_fault, 13);
+        point(&mut idt.page_fault, 14);
+        point(&mut idt.x87_floating_point, 16);
+        point(&mut idt.alignment_check, 17);
+        point(&mut idt.machine_check, 18).set_stack_index(interrupt_stacks::MACHINE_CHECK);
+        point(&mut idt.simd_floating_point, 19);
+        point(&mut idt.virtualization, 20);
+        point(&mut idt.cp_protection_exception, 21);
+        point(&mut idt.hv_injection_exception, 28);
+        point(&mut idt.vmm_communication_exception, 29);
+        point(&mut idt.security_exception, 30);
+        for vector in 32..=255u8 {
+            point(&mut idt[vector], vector);
         }
-        let pointer = DescriptorTablePointer {
-            limit: (size_of::<[Gate; 256]>() - 1) as u16,
-            base: addr_of!(IDT) as u64,
-        };
-        asm!("lidt [{}]", in(reg) &pointer, options(readonly, nostack, preserves_flags));
+        idt.load_unsafe();
     }
 }
 
+// Hand-written because no crate covers it: the `x86_64` crate's handlers need the unstable
+// `x86-interrupt` ABI, and the kernel wants one uniform frame (all registers, vector, error
+// code) that it can edit and resume from, plus `swapgs` on entry from user mode.
 global_asm!(
     r#"
     .text
@@ -308,6 +318,34 @@ global_asm!(
         testb $3, 24(%rsp)
         jz 1f
         swapgs
+        /* A debug exception from user mode (a process that set RFLAGS.TF) arrives on the
+           debug interrupt stack; move its frame (vector, error code and the CPU's five words)
+           to the thread's kernel stack, where the CPU puts every other trap from user mode,
+           so the kernel may kill the process and switch threads from it. NMI, machine check
+           and double fault stay where they are: they are fatal, and a double fault may mean
+           the kernel stack itself is unusable. */
+        cmpq $1, (%rsp)
+        jne 1f
+        movq %rax, %gs:{scratch}
+        movq %gs:{kernel_stack}, %rax
+        andq $-16, %rax
+        subq $56, %rax
+        pushq 48(%rsp)
+        popq 48(%rax)
+        pushq 40(%rsp)
+        popq 40(%rax)
+        pushq 32(%rsp)
+        popq 32(%rax)
+        pushq 24(%rsp)
+        popq 24(%rax)
+        pushq 16(%rsp)
+        popq 16(%rax)
+        pushq 8(%rsp)
+        popq 8(%rax)
+        pushq (%rsp)
+        popq (%rax)
+        movq %rax, %rsp
+        movq %gs:{scratch}, %rax
     1:  pushq %rax
         pushq %rbx
         pushq %rcx
@@ -350,5 +388,7 @@ global_asm!(
         iretq
     "#,
     handler = sym x86_64_trap,
+    scratch = const offset_of!(PerCpu, trap_scratch),
+    kernel_stack = const offset_of!(PerCpu, kernel_stack_top),
     options(att_syntax)
 );

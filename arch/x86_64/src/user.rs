@@ -8,10 +8,11 @@
 
 use crate::context::{self, Context, USER_FLAGS};
 use crate::trap::TrapFrame;
-use crate::{gdt, syscall, timer, X86_64};
-use core::arch::asm;
+use crate::{cpu, gdt, syscall, timer, X86_64};
+use core::sync::atomic::{compiler_fence, Ordering};
 use kernel_core::user_mode::{MapDevice, UserMode, UserRegisters};
 use kernel_core::Fault;
+use x86_64::instructions::interrupts;
 
 /// A user thread's registers as saved on its kernel stack.
 pub type UserFrame = TrapFrame;
@@ -138,7 +139,7 @@ impl UserMode for X86_64 {
     unsafe fn activate_user_root(root: u64) {
         // SAFETY: the caller guarantees `root` was prepared, so it maps the kernel's upper
         // half (code, stacks, data) exactly as the current root does.
-        unsafe { asm!("mov cr3, {}", in(reg) root, options(nostack, preserves_flags)) };
+        unsafe { cpu::load_root(root) };
     }
 
     fn prepare_user_root(
@@ -161,19 +162,23 @@ impl UserMode for X86_64 {
     }
 
     fn enable_interrupts() {
-        // SAFETY: the IDT handles every vector the APIC can deliver.
-        unsafe { asm!("sti", options(nostack)) };
+        // The IDT handles every vector the APIC can deliver.
+        interrupts::enable();
     }
 
     fn disable_interrupts() {
-        // SAFETY: masking interrupts only delays them. (No `nomem`: the asm is also a compiler
-        // barrier, so memory the handlers share is not cached across it.)
-        unsafe { asm!("cli", options(nostack)) };
+        // Masking interrupts only delays them. (The crate's `cli` has no `nomem`: it is also a
+        // compiler barrier, so memory the handlers share is not cached across it.)
+        interrupts::disable();
     }
 
     fn wait_for_interrupt() {
-        // SAFETY: `sti` takes effect after the next instruction, so no interrupt slips in
-        // between it and `hlt`; the handler runs during `hlt`, then `cli` masks again.
-        unsafe { asm!("sti", "hlt", "cli", options(nostack)) };
+        // `sti` takes effect after the next instruction, so no interrupt slips in between it
+        // and `hlt`; the handler runs during `hlt`, then `cli` masks again.
+        // The crate's `sti; hlt` is `nomem`, so fence first: what the kernel stored before
+        // waiting is in memory when the handler runs.
+        compiler_fence(Ordering::SeqCst);
+        interrupts::enable_and_hlt();
+        interrupts::disable();
     }
 }

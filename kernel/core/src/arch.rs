@@ -22,6 +22,22 @@ pub struct Fault {
     pub cause: &'static str,
 }
 
+/// A stack the CPU switches to by itself for exceptions that must not trust the current one
+/// (x86_64's interrupt-stack table: NMI, machine check, debug, double fault), with the
+/// unmapped guard page below it that turns an overflow into a fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InterruptStack {
+    /// What the stack serves, e.g. `double-fault`.
+    pub name: &'static str,
+    /// The lowest usable byte (kernel virtual address).
+    pub bottom: u64,
+    /// One past the highest usable byte: the initial stack pointer.
+    pub top: u64,
+    /// The virtual address of the guard page directly below `bottom`, which the kernel's
+    /// tables must leave unmapped.
+    pub guard: u64,
+}
+
 /// What every CPU port provides to the arch-neutral kernel.
 pub trait Arch {
     /// A short description of the CPU and boot protocol for the boot log.
@@ -90,6 +106,21 @@ pub trait Arch {
     /// firmware table (ACPI MCFG, device tree) names one.
     fn pci_ecam() -> Option<(u64, u64)>;
 
+    /// The machine type's documented defaults for the facts a firmware table may leave out
+    /// (aarch64: QEMU `virt`'s GICv2, PL011, virtual-timer interrupt and the PSCI conduit its
+    /// entry exception level implies). The kernel takes each missing fact from here, marked
+    /// fallback. Empty by default: x86_64's tables (ACPI) are the only source it has.
+    fn machine_defaults() -> crate::machine::MachineDescription {
+        crate::machine::MachineDescription::new()
+    }
+
+    /// Hands the CPU port the machine description learned at boot, before memory and the
+    /// timer are set up: where the interrupt controller and console are, which interrupt the
+    /// timer raises, how PSCI is called. Nothing by default (x86_64 needs none of it yet).
+    fn use_machine(machine: &crate::machine::MachineDescription) {
+        let _ = machine;
+    }
+
     /// Tells the console driver where its registers are now mapped.
     ///
     /// # Safety
@@ -98,6 +129,12 @@ pub trait Arch {
 
     /// The virtual address of the unmapped guard page below the boot stack.
     fn boot_stack_guard() -> u64;
+
+    /// The stacks the CPU switches to by itself for exceptions (none on CPUs that have no
+    /// such mechanism). The kernel leaves each one's guard page unmapped.
+    fn interrupt_stacks() -> &'static [InterruptStack] {
+        &[]
+    }
 
     /// Reads 8 bytes at `address`, catching the fault if the access is not allowed (the
     /// kernel's tests use it to prove unmapped memory really faults).

@@ -35,7 +35,7 @@ pub mod rights;
 )]
 pub mod user_mode;
 
-pub use arch::{Arch, ExitStatus, Fault};
+pub use arch::{Arch, ExitStatus, Fault, InterruptStack};
 pub use boot::{BootInfo, MemoryRegion, PhysicalRange, RegionKind};
 pub use cache::CacheType;
 pub use command_line::CommandLine;

@@ -197,9 +197,12 @@ fn map_kernel_image(table: &mut KernelTable) {
         (section(data), PageFlags::kernel().writable()),
     ] {
         let _ = sections.insert(range.0, range.1 - range.0);
-        let mut pieces: RangeSet<4> = RangeSet::new();
+        let mut pieces: RangeSet<8> = RangeSet::new();
         let _ = pieces.insert(range.0, range.1 - range.0);
         let _ = pieces.remove(guard, PAGE_SIZE);
+        for stack in Cpu::interrupt_stacks() {
+            let _ = pieces.remove(stack.guard, PAGE_SIZE);
+        }
         for piece in pieces.iter() {
             let size = piece.end - piece.start;
             map_or_panic(

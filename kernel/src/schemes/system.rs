@@ -1,7 +1,9 @@
-//! `sys:` texts: uptime, memory, devices, platform (the machine description), processes, one process, registered user schemes; and, in test images only, the
-//! translation of a process's address (so tests can check a mapping from the kernel side).
+//! `sys:` texts: uptime, memory, devices, platform (the machine description and the CPU's
+//! interrupt stacks), processes, one process, registered user schemes; and, in test images
+//! only, the translation of a process's address (so tests can check a mapping from the kernel
+//! side).
 
-use crate::arch::Cpu;
+use crate::arch::{Arch, Cpu};
 use crate::memory::pools::PoolTable;
 use crate::process::{self, ProcessId};
 use alloc::format;
@@ -24,6 +26,7 @@ pub fn text(name: &str) -> Result<String, i32> {
         "devices" => text.push_str(&crate::devices::table_text()),
         "platform" => {
             let _ = crate::platform::machine_description().write_text(&mut text);
+            text.push_str(&interrupt_stacks_text());
         }
         "schemes" => {
             for (name, owner) in crate::ipc::list() {
@@ -56,6 +59,25 @@ pub fn text(name: &str) -> Result<String, i32> {
         }
     }
     Ok(text)
+}
+
+/// `sys:platform`'s interrupt-stack lines: each as `ist NAME BOTTOM TOP GUARD GUARD_STATE`,
+/// the guard's state (`unmapped` or `mapped`) looked up in the kernel's live tables.
+fn interrupt_stacks_text() -> String {
+    let mut text = String::new();
+    for stack in Cpu::interrupt_stacks() {
+        let state = if crate::memory::kernel_space::translate(stack.guard).is_some() {
+            "mapped"
+        } else {
+            "unmapped"
+        };
+        let _ = writeln!(
+            text,
+            "ist {} {:#x} {:#x} {:#x} {state}",
+            stack.name, stack.bottom, stack.top, stack.guard
+        );
+    }
+    text
 }
 
 fn one_process(id: ProcessId) -> Result<String, i32> {

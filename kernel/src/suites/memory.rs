@@ -48,6 +48,10 @@ pub fn run(platform: &Platform, layout: &PhysicalLayout) -> ExitStatus {
         "boot_stack_guard_page_is_unmapped",
         boot_stack_guard_unmapped,
     );
+    suite.run(
+        "interrupt_stack_guard_pages_are_unmapped",
+        interrupt_stack_guards_unmapped,
+    );
     suite.run("frame_allocator_avoids_reserved_memory", || {
         allocator_avoids_reserved(platform, layout)
     });
@@ -294,6 +298,28 @@ fn boot_stack_guard_unmapped() -> TestResult {
         kernel_space::translate(stack_byte).is_some(),
         "the boot stack above its guard is not mapped"
     );
+    Ok(())
+}
+
+fn interrupt_stack_guards_unmapped() -> TestResult {
+    for stack in Cpu::interrupt_stacks() {
+        let (name, guard) = (stack.name, stack.guard);
+        ensure!(
+            guard + PAGE_SIZE == stack.bottom && stack.bottom < stack.top,
+            "the {name} stack {:#x}..{:#x} does not sit on its guard {guard:#x}",
+            stack.bottom,
+            stack.top
+        );
+        ensure!(
+            kernel_space::translate(guard).is_none() && Cpu::probe_read(guard).is_err(),
+            "the {name} stack's guard page at {guard:#x} is mapped"
+        );
+        ensure!(
+            kernel_space::translate(stack.bottom).is_some()
+                && kernel_space::translate(stack.top - 1).is_some(),
+            "the {name} stack above its guard is not mapped"
+        );
+    }
     Ok(())
 }
 
