@@ -15,7 +15,8 @@ use std::time::Duration;
 /// gets, and extra QEMU arguments for that machine.
 ///
 /// Both GICs stay covered: `boot`, `process` and `dma` run aarch64 on GICv3
-/// (`virt,gic-version=3`: redistributor and system-register CPU interface); `memory`,
+/// (`virt,gic-version=3`: redistributor and system-register CPU interface), and so do
+/// `platform` and `hostile`; `memory`,
 /// `virtio-blk` and `stress` on GICv2 (QEMU's default, memory-mapped CPU interface).
 struct GuestSuite {
     name: &'static str,
@@ -102,6 +103,8 @@ const SUITES: [GuestSuite; 8] = [
         keep: &["dmad"],
         processes: crate::user::HOSTILE_TEST_MANIFEST,
         check_disk: None,
+        gic: GicVersion::V3,
+        aarch64_extra: &[],
     },
     GuestSuite {
         name: "stress",
