@@ -28,6 +28,11 @@ pub const OTHER: u64 = 11;
 pub const GREEDY: u64 = 12;
 /// Has no name the kernel knows.
 pub const NAMELESS: u64 = 13;
+/// A process whose rights came from a section called `init` but hold nothing: a name is no
+/// right.
+pub const IMPOSTOR: u64 = 14;
+/// A process of section `other` that holds the `declare-pools` right.
+pub const DECLARER: u64 = 15;
 
 const MANIFEST: &str = "[image]\nname = \"t\"\n\
     [process.blk]\npath = \"/bin/virtio-blk\"\ndevices = [\"blk0\"]\nquota-pages = 8\n\
@@ -51,12 +56,14 @@ impl Callers for Names {
             BLK => ("blk", &["blk0"]),
             OTHER => ("other", &[]),
             GREEDY => ("greedy", &["blk0", "net0"]),
+            IMPOSTOR => ("init", &[]),
+            DECLARER => ("other", &[]),
             _ => return None,
         };
         Some(Rights {
             section: Some(section.into()),
             devices: devices.iter().map(|device| String::from(*device)).collect(),
-            declare_pools: u64::from(pid) == INIT,
+            declare_pools: [INIT, DECLARER].contains(&u64::from(pid)),
             ..Rights::none()
         })
     }

@@ -63,6 +63,7 @@ fn main(args: Args) -> i32 {
         Some("request-flood") => request_flood(),
         Some("handles-then-crash") => handles_then_crash(),
         Some("power-off") => power_off(),
+        Some("forge-identity") => forge_identity(),
         Some("syscall-fuzz") => syscall_fuzz(),
         _ => {
             println!("usage: hostile-attacker MODE [ARG]");
@@ -356,6 +357,25 @@ fn handles_then_crash() -> Outcome {
     // page, and the kernel kills the process.
     unsafe { core::ptr::write_volatile(core::ptr::dangling_mut::<u64>(), 1) };
     Err(String::from("writing the null page did not fault"))
+}
+
+/// Asking the kernel for a caller's rights needs a scheme socket with that request pending:
+/// on a kernel file, a dmad handle or a number it never opened, it learns nothing.
+fn forge_identity() -> Outcome {
+    let file = expect_ok("open sys:uptime", sys::open("sys:uptime", O_RDONLY))?;
+    for tag in [0u32, 1, 2, u32::MAX] {
+        let what = format!("caller_rights(sys:uptime, tag {tag})");
+        expect_errno(&what, sys::caller_rights(file, tag), EBADF)?;
+        let what = format!("caller_rights(999, tag {tag})");
+        expect_errno(&what, sys::caller_rights(999, tag), EBADF)?;
+    }
+    let dma = expect_ok("open dma:/", sys::open("dma:/", O_RDONLY))?;
+    // On a dmad handle the call goes to dmad, which answers with its table, not rights.
+    ensure!(
+        sys::caller_rights(dma, 1).is_err(),
+        "a call on a dma: handle read as someone's rights"
+    );
+    Ok(())
 }
 
 /// Only init in a test image may power off.

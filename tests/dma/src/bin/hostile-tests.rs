@@ -80,6 +80,9 @@ fn main(_args: Args) -> i32 {
     suite.run("a_crash_holding_dmad_handles_is_cleaned_up", || {
         attack(&["handles-then-crash"], Ending::Killed)
     });
+    suite.run("asking_for_rights_without_a_socket_learns_nothing", || {
+        attack(&["forge-identity"], Ending::Exited(0))
+    });
     suite.run("power_off_is_eperm", || {
         attack(&["power-off"], Ending::Exited(0))
     });
