@@ -26,6 +26,9 @@ pub struct Rights {
     pub schemes: Vec<String>,
     /// Devices whose registers it may map (`device:`) and whose DMA pools it may use.
     pub devices: Vec<String>,
+    /// How many DMA pool pages it may hold at once (`None`: no limit). dmad enforces it; the
+    /// kernel only sees that a child's limit is no looser than its parent's.
+    pub quota_pages: Option<u64>,
     /// Whether it may declare and retire DMA pools (`dma:/declare`, `release-pool`).
     pub declare_pools: bool,
     /// Sections whose rights it may hand to its children beyond subsets of its own.
@@ -50,9 +53,16 @@ impl Rights {
         self.devices.iter().any(|granted| granted == device)
     }
 
-    /// Whether every right in `other` is also in `self` (the section name aside).
+    /// Whether every right in `other` is also in `self` (the section name aside): a quota
+    /// counts as covered when it is no looser.
     pub fn covers(&self, other: &Rights) -> bool {
-        other.schemes.iter().all(|scheme| self.may_serve(scheme))
+        let quota_covered = match (self.quota_pages, other.quota_pages) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(mine), Some(theirs)) => theirs <= mine,
+        };
+        quota_covered
+            && other.schemes.iter().all(|scheme| self.may_serve(scheme))
             && other
                 .devices
                 .iter()
@@ -74,6 +84,10 @@ impl Rights {
         let _ = writeln!(text, "section {}", self.section.as_deref().unwrap_or("-"));
         let _ = writeln!(text, "schemes{}", Words(&self.schemes));
         let _ = writeln!(text, "devices{}", Words(&self.devices));
+        let _ = match self.quota_pages {
+            Some(pages) => writeln!(text, "quota-pages {pages}"),
+            None => writeln!(text, "quota-pages none"),
+        };
         let _ = writeln!(text, "declare-pools {}", yes_no(self.declare_pools));
         let _ = writeln!(text, "spawns{}", Words(&self.spawns));
         let _ = writeln!(text, "grant-any {}", yes_no(self.grant_any));
@@ -103,6 +117,12 @@ impl Rights {
                 "schemes" => rights.schemes = names(),
                 "devices" => rights.devices = names(),
                 "spawns" => rights.spawns = names(),
+                "quota-pages" => {
+                    rights.quota_pages = match words.clone().next()? {
+                        "none" => None,
+                        number => Some(number.parse().ok()?),
+                    }
+                }
                 "declare-pools" => rights.declare_pools = flag()?,
                 "grant-any" => rights.grant_any = flag()?,
                 _ => return None,
@@ -153,6 +173,19 @@ mod tests {
     }
 
     #[test]
+    fn a_child_quota_is_no_looser_than_its_parents() {
+        let limited = |quota| Rights {
+            quota_pages: quota,
+            ..rights(&[], &["blk0"])
+        };
+        assert!(limited(Some(10)).may_grant("a", &limited(Some(10))));
+        assert!(limited(Some(10)).may_grant("a", &limited(Some(4))));
+        assert!(!limited(Some(10)).may_grant("a", &limited(Some(11))));
+        assert!(!limited(Some(10)).may_grant("a", &limited(None)));
+        assert!(limited(None).may_grant("a", &limited(Some(10))));
+    }
+
+    #[test]
     fn init_grants_anything_and_spawns_lists_sections() {
         let init = Rights {
             grant_any: true,
@@ -178,6 +211,7 @@ mod tests {
     #[test]
     fn text_round_trips() {
         let all = Rights {
+            quota_pages: Some(64),
             declare_pools: true,
             spawns: ["a".to_string(), "b".to_string()].into(),
             grant_any: true,
@@ -188,5 +222,6 @@ mod tests {
         }
         assert_eq!(Rights::parse("bogus line\n"), None);
         assert_eq!(Rights::parse("declare-pools maybe\n"), None);
+        assert_eq!(Rights::parse("quota-pages lots\n"), None);
     }
 }

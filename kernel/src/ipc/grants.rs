@@ -1,7 +1,7 @@
 //! The manifest's rights by section, and the rights init starts with.
 //!
 //! Each `[process.NAME]` section of the image manifest describes one set of rights
-//! (`schemes`, `devices`, `declare-pools`, `spawns`). They are not anyone's until a parent
+//! (`schemes`, `devices`, `quota-pages`, `declare-pools`, `spawns`). They are not anyone's until a parent
 //! names the section when it spawns a child (see [`kernel_core::rights`] for the rule). The
 //! table is read once at boot and never changes.
 
@@ -23,6 +23,7 @@ pub fn load_grants(manifest: Option<&image::manifest::Manifest<'_>>) {
                 section: Some(process.name.into()),
                 schemes: process.schemes.map(String::from).collect(),
                 devices: process.devices.map(String::from).collect(),
+                quota_pages: process.quota_pages,
                 declare_pools: process.declare_pools,
                 spawns: process.spawns.map(String::from).collect(),
                 grant_any: false,

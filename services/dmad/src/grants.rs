@@ -1,10 +1,11 @@
-//! Who a caller is and what it may use: its rights from the kernel, quotas from the manifest.
+//! Who a caller is and what it may use: its rights from the kernel; which devices exist.
 //!
 //! The kernel attaches rights to a process when it is spawned (`kernel_core::rights`): the
-//! devices it may use, whether it may declare pools, and the manifest section they came
-//! from. dmad asks the kernel for them ([`Callers`]) while the caller's request is pending,
-//! never by name. The manifest's `[process.NAME]` sections add dmad's own policy for a
-//! section: how many pool pages its process may hold (`quota-pages`).
+//! devices it may use, how many pool pages it may hold (`quota-pages`), whether it may
+//! declare pools, and the manifest section they came from. dmad asks the kernel for them
+//! ([`Callers`]) while the caller's request is pending, never by name. From the manifest
+//! itself dmad learns only which devices are granted to anyone ([`Grants`]), so a device
+//! without a pool of its own is known and served by the global pool.
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -56,14 +57,6 @@ impl Grants {
         self.entries
             .push((name.to_string(), program.to_string(), grant));
     }
-
-    /// The grant of manifest section `section` (the identity the kernel gave a process).
-    pub fn for_section(&self, section: &str) -> Option<&Grant> {
-        self.entries
-            .iter()
-            .find(|(name, _, _)| name == section)
-            .map(|(_, _, grant)| grant)
-    }
 }
 
 impl Grants {
@@ -88,22 +81,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn grants_by_section_name_only() {
+    fn devices_granted_to_anyone() {
         let manifest = "[image]\nname = \"x\"\n\
             [process.blk]\npath = \"/bin/virtio-blk\"\ndevices = [\"virtio-blk0\"]\nquota-pages = 64\n\
             [process.tests]\npath = \"/bin/dma-tests\"\nautostart = false\ndevices = [\"a\", \"b\"]\n\
-            [process.bad]\npath = 3\n";
+            [process.bad]\npath = 3\ndevices = [\"c\"]\n";
         let grants = Grants::from_manifest(manifest).unwrap();
-        let blk = grants.for_section("blk").unwrap();
-        assert_eq!(blk.devices, ["virtio-blk0"]);
-        assert_eq!(blk.quota_pages, Some(64));
-        assert_eq!(
-            grants.for_section("virtio-blk"),
-            None,
-            "a program name is no identity"
-        );
-        assert_eq!(grants.for_section("tests").unwrap().devices, ["a", "b"]);
-        assert_eq!(grants.for_section("bad"), None);
+        assert!(grants.is_granted_to_anyone("virtio-blk0"));
         assert!(grants.is_granted_to_anyone("a"));
         assert!(!grants.is_granted_to_anyone("c"));
     }

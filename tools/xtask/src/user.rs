@@ -73,13 +73,16 @@ pub const PROCESS_TEST_MANIFEST: &str =
 /// suite's manifest (the default one, which already starts dmad) by `cargo xtask test`.
 ///
 /// The driver is granted the pool's device with a quota; the clients it spawns are granted
-/// the device without a quota but not started by init (`autostart = false`); `dma-stranger`
+/// the device without a quota but not started by init (`autostart = false`) — a looser
+/// quota than the driver's own, so it may hand them on only because it lists them in
+/// `spawns`; `dma-stranger`
 /// has no section, so it has no grant.
 pub const DMA_TEST_MANIFEST: &str = r#"
 [process.dma-tests]
 path = "/bin/dma-tests"
 devices = ["virtio-blk0"]
 quota-pages = 1024
+spawns = ["dma-holder", "dma-worker", "dma-hog"]
 
 [process.dma-holder]
 path = "/bin/dma-holder"

@@ -46,7 +46,7 @@ struct OpenHandle {
 struct Client {
     /// The manifest section its rights came from, if any (for logs and tables).
     name: Option<String>,
-    /// The devices the kernel says it may use, and its section's quota.
+    /// The devices and the quota the kernel says it has.
     grant: Grant,
     /// Whether the kernel says it may declare and retire pools.
     declare_pools: bool,
@@ -77,8 +77,8 @@ pub struct Server {
 }
 
 impl Server {
-    /// A server with no pools, with the manifest's quotas in `grants`, learning callers'
-    /// rights from `callers`.
+    /// A server with no pools, knowing from `grants` which devices the manifest grants to
+    /// anyone, learning callers' rights from `callers`.
     pub fn new(grants: Grants, callers: Box<dyn Callers>) -> Self {
         Server {
             registry: PoolRegistry::new(),
@@ -156,18 +156,14 @@ impl Server {
         }
     }
 
-    /// The client `pid`, looked up on its first request (`tag`, still pending): its rights
-    /// from the kernel, its section's quota from the manifest. The kernel never reuses a
+    /// The client `pid`, looked up on its first request (`tag`, still pending): its rights,
+    /// quota included, from the kernel. The kernel never reuses a
     /// pid, and dmad forgets a client with its last handle, so the entry stays about the
     /// process that made it.
     fn client(&mut self, pid: u32, tag: u32) -> Result<&Client, Refusal> {
         if !self.clients.contains_key(&pid) {
             let rights = self.callers.rights(pid, tag).unwrap_or_default();
-            let quota_pages = rights
-                .section
-                .as_deref()
-                .and_then(|section| self.grants.for_section(section))
-                .and_then(|grant| grant.quota_pages);
+            let quota_pages = rights.quota_pages;
             if let Some(quota) = quota_pages {
                 self.registry.set_owner_quota(OwnerId(pid), Some(quota))?;
             }

@@ -63,6 +63,8 @@ impl Callers for Names {
         Some(Rights {
             section: Some(section.into()),
             devices: devices.iter().map(|device| String::from(*device)).collect(),
+            // As the manifest below says.
+            quota_pages: (u64::from(pid) == BLK).then_some(8),
             declare_pools: [INIT, DECLARER].contains(&u64::from(pid)),
             ..Rights::none()
         })

@@ -160,7 +160,7 @@ impl core::fmt::Display for Ending {
 /// From the kernel `ENOENT` when no request with that tag is pending, `EBADF` when `socket`
 /// is not a scheme socket; `EINVAL` when the answer cannot be read.
 pub fn caller_rights(socket: usize, tag: u32) -> Result<Rights> {
-    let mut buffer = [0u8; 1024];
+    let mut buffer = [0u8; kernel_core::abi::SCHEME_MAX_PAYLOAD];
     buffer[..4].copy_from_slice(&tag.to_le_bytes());
     // SAFETY: the kernel reads the tag from and writes the answer into `buffer`, which lives
     // across the call, within its length.
