@@ -12,23 +12,37 @@
 //! (device tree and PCI), and then either runs an in-kernel test suite (`boot`, `memory`) or
 //! starts the timer and init, the first process, and becomes the idle thread.
 //!
-//! Limits: every per-process kernel table is bounded, and a request that would overflow one
-//! gets an errno, checked before any lock is held twice and before anything is changed:
-//! - descriptors: 256 per process (`process::files`), EMFILE;
-//! - mapped regions: 512 per address space (`process::space::MAX_REGIONS`), ENOMEM (as
-//!   Linux's `max_map_count`); one mapping is at most 64 MiB, ENOMEM;
-//! - children, running or unreaped: 64 per process (`process::MAX_CHILDREN`), EAGAIN (as
-//!   `fork`); orphans adopted by init do not count;
-//! - pending one-way requests (`Close`, `Munmap`) from one client to one server: bounded by
-//!   construction by its descriptors plus its regions, since each comes from one of them and
-//!   the server drains its queue in order before it can answer the client's next request.
-//!   They are never refused: dropping one would leak the server's object.
+//! Rights are capabilities, attached at spawn (`kernel_core::rights`). A process's rights —
+//! serve these schemes, map these devices, use `memory:`, hold so many DMA pool pages (a
+//! quota dmad enforces), declare or retire DMA pools, hand named manifest sections' rights to
+//! children — are fixed when it is spawned and never looked up by program name. init starts
+//! with the manifest's: it may give any section's rights (each child exactly its section's)
+//! and may declare pools, but serves and maps nothing itself. Any other process spawns
+//! children with no rights, or with a named section's rights only if it lists that section
+//! in its `spawns` or already holds every one of them, with a quota no looser than its own
+//! (`EPERM` otherwise; `ENOENT` for an unknown section). A scheme server learns who sent a
+//! request from the kernel, never from text a process chose: each `Sqe` carries the caller's
+//! pid (pids are never reused: they count up and spawning stops with `EAGAIN` when they run
+//! out), and while that request is pending, a `call` on the server's scheme socket with the
+//! request's tag returns the caller's rights (`Rights::to_text`). Once the request is
+//! answered the kernel no longer answers for it (`ENOENT`).
+//!
+//! Limits per process, each refused with an errno rather than growing the kernel's heap:
+//! 256 descriptors (`EMFILE`), 4096 mapped regions (`ENOMEM`; one mapping is at most
+//! 64 MiB), 64 children not yet reaped (`EAGAIN`). A refused descriptor is dropped only after
+//! the process table's lock is released, since closing a user-scheme file takes that lock to
+//! wake its server. Pending one-way requests (`Close`, `Munmap`) from one client are bounded
+//! by construction by its descriptors plus its regions: each comes from one of them, and a
+//! server drains its queue in order before it can answer the client's next request. They
+//! are never refused, since dropping one would leak the server's object.
 //!
 //! Frames lent through `fmap` are counted (`memory::frames`): a frame stays allocated until
 //! its last mapping in any process is gone. Pool and device memory is never counted (it is
 //! never the frame allocator's; dmad defers a buffer's release until every `Munmap` for it
-//! has arrived). A process that exits first revokes every mapping it lent, so a restarted
-//! server never meets its predecessor's mappings; touching a revoked mapping kills.
+//! has arrived). A process that exits first revokes every mapping it lent (directly, or as
+//! the first lender of memory another server re-lent), with a TLB flush, before its frames
+//! and scheme names are released: so a restarted server never meets its predecessor's
+//! mappings, and touching a revoked mapping kills the toucher ("mapping revoked").
 #![no_std]
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -106,7 +120,7 @@ fn start_init(platform: &platform::Platform, test_image: bool) -> ! {
     ipc::load_grants(platform.manifest().as_ref());
     process::init(test_image);
     user_hooks::start_timer();
-    match process::spawn("bin/init", &[b"/bin/init"], None) {
+    match process::spawn("bin/init", &[b"/bin/init"], None, ipc::init_rights()) {
         Ok(id) => info!("started init as process {id}"),
         Err(error) => {
             log::error!("cannot start init (/bin/init in the initfs): {error:?}");

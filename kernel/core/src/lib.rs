@@ -29,6 +29,7 @@ pub mod paging;
 pub mod path;
 pub mod pci;
 pub mod ranges;
+pub mod rights;
 #[allow(
     unsafe_code,
     reason = "declares the CPU contract's unsafe operations; implements none"

@@ -11,8 +11,7 @@
 //! Orphans go to init (process 1). When init ends, the machine powers off with its status.
 //!
 //! Limits: a process has at most [`MAX_CHILDREN`] children (running or not yet reaped); one
-//! more spawn is refused with EAGAIN, as `fork` does. Orphans handed to init do not count
-//! against this limit (init must be able to adopt them).
+//! more spawn is refused with EAGAIN, as `fork` does (checked by the `spawn` system call).
 //!
 //! Revocation: a process that exits first revokes every mapping it lent to other processes
 //! (see `space`), with one TLB flush, before its own frames are released and before its
@@ -39,6 +38,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use kernel_core::abi::EXIT_KILLED;
 use kernel_core::elf::Machine;
+use kernel_core::rights::Rights;
 use kernel_core::user_mode::UserMode;
 use log::{info, warn};
 use space::UserSpace;
@@ -53,7 +53,8 @@ pub const IDLE: ProcessId = 0;
 /// The first user process.
 pub const INIT: ProcessId = 1;
 
-/// The most children (running, or exited and not yet reaped) one process may have.
+/// The most children (running or not yet reaped) one process may have; `spawn` refuses
+/// more with `EAGAIN`, so a spawn loop is bounded by its parent, not by the kernel's memory.
 pub const MAX_CHILDREN: usize = 64;
 
 /// What a process is doing.
@@ -97,6 +98,8 @@ pub struct Process {
     pub space: Option<UserSpace>,
     /// Its open files.
     pub files: FileTable,
+    /// What it may do, fixed at spawn (see `kernel_core::rights`).
+    pub rights: Rights,
     stack: Option<KernelStack>,
     context: Box<<Cpu as UserMode>::Context>,
     start: Option<Start>,
@@ -135,6 +138,7 @@ pub fn init(test_image: bool) {
         state: State::Running,
         space: None,
         files: FileTable::default(),
+        rights: Rights::none(),
         stack: None,
         context: Box::default(),
         start: None,
@@ -179,27 +183,20 @@ pub enum SpawnError {
     OutOfMemory,
     /// Arguments too large (EINVAL).
     BadArguments,
-    /// The parent has [`MAX_CHILDREN`] children already (EAGAIN).
-    TooManyChildren,
+    /// Process numbers are used up (EAGAIN).
+    NoProcessNumber,
 }
 
-/// Loads the initfs program at `path` as a new child of `parent` and queues it.
+/// Loads the initfs program at `path` as a new child of `parent` holding `rights`, and
+/// queues it. The caller has checked that the parent may grant `rights`.
 pub fn spawn(
     path: &str,
     arguments: &[&[u8]],
     parent: Option<ProcessId>,
+    rights: Rights,
 ) -> Result<ProcessId, SpawnError> {
-    if let Some(parent) = parent {
-        let children = with(|table| {
-            table
-                .map
-                .values()
-                .filter(|process| process.parent == Some(parent))
-                .count()
-        });
-        if children >= MAX_CHILDREN {
-            return Err(SpawnError::TooManyChildren);
-        }
+    if with(|table| table.next_id == ProcessId::MAX) {
+        return Err(SpawnError::NoProcessNumber);
     }
     let file = crate::schemes::initfs_file(path).ok_or(SpawnError::NotFound)?;
     let loaded = loader::load(file, machine(), arguments).map_err(|error| match error {
@@ -226,6 +223,7 @@ pub fn spawn(
         state: State::Ready,
         space: Some(loaded.space),
         files: FileTable::default(),
+        rights,
         stack: Some(stack),
         context,
         start: Some(Start {
@@ -420,6 +418,14 @@ impl Processes {
                 self.ready.push_back(id);
             }
         }
+    }
+
+    /// How many children (running or not yet reaped) `parent` has.
+    pub fn children_of(&self, parent: ProcessId) -> usize {
+        self.map
+            .values()
+            .filter(|process| process.parent == Some(parent))
+            .count()
     }
 
     /// The running process.

@@ -31,11 +31,12 @@ use kernel_core::PageFlags;
 /// The user page-table tree type on this CPU.
 pub type UserTable = PageTable<<Cpu as Arch>::PageTableFormat>;
 
+/// The most mapped regions one process may have (the program image, stack, `fmap`s): each
+/// costs kernel heap, so a process mapping page after page cannot exhaust the kernel's.
+pub const MAX_REGIONS: usize = 4096;
+
 /// Where anonymous memory (`fmap` with no file) is placed, growing upwards.
 const ANONYMOUS_BASE: u64 = 0x0000_2000_0000_0000;
-
-/// The most regions (mappings) one address space may have.
-pub const MAX_REGIONS: usize = 512;
 
 /// How many revoked ranges a space remembers for fault reports.
 pub const REMEMBERED_REVOCATIONS: usize = 8;
@@ -92,8 +93,10 @@ pub struct UserSpace {
     table: UserTable,
     regions: Vec<Region>,
     next_anonymous: u64,
-    /// Recently revoked ranges: `(start, end, lender)`, oldest overwritten first.
-    revoked: [Option<(u64, u64, ProcessId)>; REMEMBERED_REVOCATIONS],
+    /// Recently revoked ranges: `(start, end, lender)`, at most [`REMEMBERED_REVOCATIONS`],
+    /// oldest overwritten first. On the heap: processes live by value in the process table's
+    /// B-tree, whose node operations copy them on the (small) kernel stack.
+    revoked: Vec<(u64, u64, ProcessId)>,
     next_revoked: usize,
 }
 
@@ -120,7 +123,7 @@ impl UserSpace {
             table,
             regions: Vec::new(),
             next_anonymous: ANONYMOUS_BASE,
-            revoked: [None; REMEMBERED_REVOCATIONS],
+            revoked: Vec::new(),
             next_revoked: 0,
         })
     }
@@ -279,19 +282,29 @@ impl UserSpace {
         while let Some(index) = self.regions.iter().position(lent) {
             let region = self.regions.swap_remove(index);
             let _ = self.release(&region, false);
-            self.revoked[self.next_revoked] =
-                Some((region.start, region.start + region.size, lender));
-            self.next_revoked = (self.next_revoked + 1) % REMEMBERED_REVOCATIONS;
+            self.remember_revoked((region.start, region.start + region.size, lender));
             revoked += 1;
         }
         revoked
+    }
+
+    /// Remembers a revoked range for [`Self::revoked_by`], if the heap allows (forgetting one
+    /// only makes a later fault report less specific).
+    fn remember_revoked(&mut self, range: (u64, u64, ProcessId)) {
+        if self.revoked.len() < REMEMBERED_REVOCATIONS {
+            if self.revoked.try_reserve(1).is_ok() {
+                self.revoked.push(range);
+            }
+        } else {
+            self.revoked[self.next_revoked] = range;
+            self.next_revoked = (self.next_revoked + 1) % REMEMBERED_REVOCATIONS;
+        }
     }
 
     /// The lender whose death revoked the mapping that covered `address`, if one did lately.
     pub fn revoked_by(&self, address: u64) -> Option<ProcessId> {
         self.revoked
             .iter()
-            .flatten()
             .find(|(start, end, _)| (*start..*end).contains(&address))
             .map(|(_, _, lender)| *lender)
     }
@@ -394,6 +407,11 @@ impl UserSpace {
             page += PAGE_SIZE;
         }
         Ok(())
+    }
+
+    /// Whether the space holds [`MAX_REGIONS`] regions: `fmap` then refuses with `ENOMEM`.
+    pub fn is_full(&self) -> bool {
+        self.regions.len() >= MAX_REGIONS
     }
 
     /// Frames this space owns (for `sys:` and tests).

@@ -13,7 +13,7 @@ const LENDER: &str = "/bin/lender";
 /// not move) and keeps its contents while the client maps it, even as the client allocates
 /// fresh pages; it is freed when the client unmaps it.
 pub fn lent_page_outlives_the_lenders_unmap() -> Outcome {
-    let server = child::start(LENDER, &["serve"])?;
+    let server = start_server()?;
     lending::wait_for_server()?;
     let file = expect_ok("open lender:page", sys::open("lender:page", O_RDWR))?;
     let checked = outlives_the_unmap(file);
@@ -82,7 +82,7 @@ fn outlives_the_unmap(file: usize) -> Outcome {
 /// the client's next touch kills it instead of reading a frame that may belong to someone
 /// else by then.
 pub fn revoked_mapping_kills_its_toucher() -> Outcome {
-    let server = child::start(LENDER, &["serve"])?;
+    let server = start_server()?;
     lending::wait_for_server()?;
     let borrower = child::run(LENDER, &["borrow-and-touch"])?;
     let server = child::wait(server)?;
@@ -94,7 +94,7 @@ pub fn revoked_mapping_kills_its_toucher() -> Outcome {
 /// trace of it: no frame counted as shared, and the server got the `Munmap` that balances
 /// its `MmapPrep`.
 pub fn failed_lent_mapping_undoes_everything() -> Outcome {
-    let server = child::start(LENDER, &["serve"])?;
+    let server = start_server()?;
     lending::wait_for_server()?;
     let file = expect_ok("open lender:page", sys::open("lender:page", O_RDWR))?;
     let shared = sys_memory::shared_pages()?;
@@ -127,4 +127,14 @@ pub fn failed_lent_mapping_undoes_everything() -> Outcome {
     checked?;
     stopped?;
     expect_ending("lender serve", ending, Ending::Exited(0))
+}
+
+/// Starts `lender serve` with the rights of its manifest section (serving `lender`).
+fn start_server() -> Result<usize, alloc::string::String> {
+    sys::spawn_with_rights(LENDER, &["serve"], "lender").map_err(|error| {
+        format!(
+            "spawn {LENDER} serve with its rights: {}",
+            process_tests::check::errno_name(error.errno)
+        )
+    })
 }

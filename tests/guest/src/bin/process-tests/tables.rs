@@ -8,7 +8,7 @@ use userlib::sys::error::{EAGAIN, ENOMEM};
 use userlib::sys::{self, Map, MapFlags};
 
 /// The kernel's limit on one space's mappings (`space::MAX_REGIONS`).
-const MAX_REGIONS: usize = 512;
+const MAX_REGIONS: usize = 4096;
 
 /// The kernel's limit on one process's children (`process::MAX_CHILDREN`).
 const MAX_CHILDREN: usize = 64;
