@@ -41,7 +41,7 @@ pub use grants::{name_from_process_table, name_from_process_text, Grant, Grants,
 pub use memory::{MemoryPoolLine, PoolMemory, Region, Regions};
 pub use refusal::Refusal;
 pub use request::{Reply, Request};
-pub use server::Server;
+pub use server::{Limits, Server};
 
 #[cfg(test)]
 mod tests;

@@ -14,11 +14,12 @@ impl Server {
         payload: &[u8],
         memory: &mut dyn PoolMemory,
     ) -> Result<Reply, Refusal> {
+        self.admit_handle(caller)?;
         let opened = self.open_path(caller, payload, memory);
         match opened {
             Ok(handle) => Ok(Reply::value(self.insert_handle(caller, handle))),
             Err(refusal) => {
-                if !self.handles.values().any(|open| open.owner == caller) {
+                if self.usage(caller).handles == 0 {
                     self.forget_client(caller);
                 }
                 Err(refusal)
