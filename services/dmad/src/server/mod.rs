@@ -10,6 +10,8 @@
 //! entries, or one handle's mappings, are a range of the map; per-process counts are kept
 //! beside them rather than counted by scanning.
 
+#[cfg(test)]
+mod check;
 mod handles;
 mod limits;
 mod mappings;
