@@ -16,7 +16,7 @@ impl Server {
         let mappings: Vec<_> = self
             .mappings
             .iter()
-            .map(|(key, mapping)| (*key, mapping.size, mapping.remaining))
+            .map(|(key, mapping)| (*key, mapping.remaining))
             .collect();
         format!(
             "clients {clients:?}\nhandles {handles:?}\nmappings {mappings:?}\nusage {:?}\nnext {} {}",

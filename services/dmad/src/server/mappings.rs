@@ -8,7 +8,7 @@
 //! released buffer's pages with its last mapping. Records outlive the handle, so unmapping
 //! after close works.
 //!
-//! Cost: mappings are keyed by (owner, handle, offset, serial), so the exact match — what
+//! Cost: mappings are keyed by (owner, handle, offset, size, serial), so the exact match — what
 //! the kernel sends for a whole `funmap`, a process's exit, or a client mapping it could not
 //! complete — is found in O(log n). Only a partial unmap falls back to looking through the
 //! mappings of that one handle, at most [`Limits::mappings_per_client`](super::Limits).
@@ -49,9 +49,8 @@ impl Server {
         let serial = self.next_mapping;
         self.next_mapping += 1;
         self.mappings.insert(
-            (caller, number, offset, serial),
+            (caller, number, offset, size, serial),
             Mapping {
-                size,
                 remaining: size,
                 token,
             },
@@ -72,8 +71,9 @@ impl Server {
             .find_mapping(caller, number, offset, size)
             .ok_or(Refusal::new(DmaError::BadHandle, "no such mapping"))?;
         let mapping = self.mappings.get_mut(&key).expect("found above");
-        let (mapping_offset, end) = (key.2, offset.saturating_add(size));
-        let covered = end.min(mapping_offset + mapping.size) - offset.max(mapping_offset);
+        let (mapping_offset, mapping_size) = (key.2, key.3);
+        let end = offset.saturating_add(size);
+        let covered = end.min(mapping_offset + mapping_size) - offset.max(mapping_offset);
         mapping.remaining = mapping.remaining.saturating_sub(covered);
         if mapping.remaining == 0 {
             let token = mapping.token;
@@ -94,23 +94,21 @@ impl Server {
     fn find_mapping(&self, caller: u32, number: u64, offset: u64, size: u64) -> Option<MappingKey> {
         let exact = self
             .mappings
-            .range((caller, number, offset, 0)..=(caller, number, offset, u64::MAX))
-            .find(|(_, mapping)| mapping.size == size && mapping.remaining == size);
+            .range((caller, number, offset, size, 0)..=(caller, number, offset, size, u64::MAX))
+            .find(|(_, mapping)| mapping.remaining == size);
         if let Some((key, _)) = exact {
             return Some(*key);
         }
         let end = offset.saturating_add(size);
         let handle_mappings = || {
             self.mappings
-                .range((caller, number, 0, 0)..=(caller, number, u64::MAX, u64::MAX))
+                .range((caller, number, 0, 0, 0)..=(caller, number, u64::MAX, u64::MAX, u64::MAX))
         };
         let containing = handle_mappings()
-            .filter(|(key, mapping)| key.2 <= offset && end <= key.2 + mapping.size)
-            .min_by_key(|(_, mapping)| mapping.size);
-        let overlapping = || {
-            handle_mappings()
-                .find(|(key, mapping)| offset.max(key.2) < end.min(key.2 + mapping.size))
-        };
+            .filter(|(key, _)| key.2 <= offset && end <= key.2 + key.3)
+            .min_by_key(|(key, _)| key.3);
+        let overlapping =
+            || handle_mappings().find(|(key, _)| offset.max(key.2) < end.min(key.2 + key.3));
         containing.or_else(overlapping).map(|(key, _)| *key)
     }
 }

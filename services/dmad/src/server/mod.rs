@@ -6,7 +6,7 @@
 //! [`MappingToken`] so an unmap after close still finds its buffer.
 //!
 //! Every table is bounded ([`limits`]) and every lookup is logarithmic: handles are keyed
-//! by (owner, number), mappings by (owner, handle, offset, serial), so one process's
+//! by (owner, number), mappings by (owner, handle, offset, size, serial), so one process's
 //! entries, or one handle's mappings, are a range of the map; per-process counts are kept
 //! beside them rather than counted by scanning.
 
@@ -63,14 +63,13 @@ struct Client {
     grant: Grant,
 }
 
-/// Where a mapping is kept: (owner, handle, offset, serial). The serial tells apart
+/// Where a mapping is kept: (owner, handle, offset, size, serial). The serial tells apart
 /// mappings of the same range and is unique across dmad's life.
-type MappingKey = (u32, u64, u64, u64);
+type MappingKey = (u32, u64, u64, u64, u64);
 
 /// One mapping of a buffer into a client.
 #[derive(Clone, Copy, Debug)]
 struct Mapping {
-    size: u64,
     /// Bytes of it still mapped.
     remaining: u64,
     token: MappingToken,

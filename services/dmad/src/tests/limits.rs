@@ -229,3 +229,51 @@ fn many_mappings_unmap_exactly() {
         errno(BadHandle)
     );
 }
+
+/// Times mapping and unmapping many mappings of one process (not run by default:
+/// `cargo test -p dmad --release -- --ignored --nocapture unmap_cost`).
+#[test]
+#[ignore = "a measurement, not a check"]
+fn unmap_cost() {
+    extern crate std;
+    use syscall::schemev2::Opcode;
+    for count in [256u64, 2048, 8192] {
+        let mut fixture = Fixture::new();
+        fixture.server.set_limits(Limits {
+            mappings_per_client: usize::MAX,
+            mappings: usize::MAX,
+            ..Limits::DEFAULT
+        });
+        let (buffer, _) = fixture.alloc(GREEDY, "blk0/alloc?size=0x40000").unwrap();
+        let range = |index: u64| ((index % 60) * PAGE_SIZE, (1 + index % 3) * PAGE_SIZE);
+        let mut send = |fixture: &mut Fixture, opcode: Opcode, index: u64| {
+            let (offset, size) = range(index);
+            let request = crate::Request {
+                opcode: opcode as u8,
+                caller: GREEDY,
+                args: [buffer, offset, size, 3, 0, 0],
+                payload: &[],
+            };
+            assert!(fixture
+                .server
+                .handle(request, &mut fixture.memory)
+                .result
+                .is_ok());
+        };
+        let start = std::time::Instant::now();
+        for index in 0..count {
+            send(&mut fixture, Opcode::MmapPrep, index);
+        }
+        let mapped = start.elapsed();
+        let start = std::time::Instant::now();
+        for index in (0..count).rev() {
+            send(&mut fixture, Opcode::Munmap, index);
+        }
+        let unmapped = start.elapsed();
+        std::println!(
+            "{count} mappings: map {:.0} ns each, unmap {:.0} ns each",
+            mapped.as_nanos() as f64 / count as f64,
+            unmapped.as_nanos() as f64 / count as f64
+        );
+    }
+}
