@@ -27,7 +27,7 @@
 //! - Everything dmad keeps is bounded ([`Limits`]): per process at most 256 open handles
 //!   (`EMFILE`) and 256 live mappings (`ENOMEM`); in all at most 4096 handles (`ENFILE`),
 //!   8192 mappings (`ENOMEM`) and 256 client records (`EAGAIN`). A request over a limit
-//!   changes nothing. Handles and mappings are keyed by their owner, so every lookup is
+//!   changes nothing; an open is refused for lack of room before its path is read. Handles and mappings are keyed by their owner, so every lookup is
 //!   logarithmic.
 //! - A mapping is counted from dmad's `MmapPrep` answer until the kernel's `Munmap`; the
 //!   kernel sends that `Munmap` also when it cannot complete the client's mapping, so a

@@ -18,6 +18,9 @@ mod mappings;
 mod open;
 mod pools;
 
+pub use limits::Limits;
+use limits::Usage;
+
 use crate::{Grant, Grants, PoolMemory, ProcessNames, Refusal, Regions, Reply, Request};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
@@ -27,9 +30,6 @@ use dma_api::{DmaBufferInfo, DmaError};
 use dma_pool::{BufferHandle, MappingToken, OwnerId, PoolRegistry};
 use log::warn;
 use syscall::schemev2::Opcode;
-
-pub use limits::Limits;
-use limits::Usage;
 
 /// The process allowed to declare and retire pools.
 const PRIVILEGED_PROCESS: &str = "init";

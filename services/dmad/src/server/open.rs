@@ -14,7 +14,6 @@ impl Server {
         payload: &[u8],
         memory: &mut dyn PoolMemory,
     ) -> Result<Reply, Refusal> {
-        self.admit_handle(caller)?;
         let opened = self.open_path(caller, payload, memory);
         match opened {
             Ok(handle) => Ok(Reply::value(self.insert_handle(caller, handle))),
@@ -33,6 +32,8 @@ impl Server {
         payload: &[u8],
         memory: &mut dyn PoolMemory,
     ) -> Result<Handle, Refusal> {
+        // Room first: a process at a limit learns so whatever it asks for.
+        self.admit_handle(caller)?;
         let path = core::str::from_utf8(payload)
             .map_err(|_| Refusal::new(DmaError::Invalid, "path is not UTF-8"))?;
         let path = DmaPath::parse(path)?;
