@@ -49,7 +49,8 @@ pub use grants::{name_from_process_table, name_from_process_text, Grant, Grants,
 pub use memory::{MemoryPoolLine, PoolMemory, Region, Regions};
 pub use refusal::Refusal;
 pub use request::{Reply, Request};
-pub use server::{Limits, Server};
+pub use server::limits::Limits;
+pub use server::Server;
 
 #[cfg(test)]
 mod tests;

@@ -1,7 +1,8 @@
 //! Test-only views of the server's own tables: a snapshot to compare before and after a
 //! request, and the invariants that tie its counts and bounds together.
 
-use super::{Server, Usage};
+use super::limits::Usage;
+use super::Server;
 use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;

@@ -13,13 +13,10 @@
 #[cfg(test)]
 mod check;
 mod handles;
-mod limits;
+pub(crate) mod limits;
 mod mappings;
 mod open;
 mod pools;
-
-pub use limits::Limits;
-use limits::Usage;
 
 use crate::{Grant, Grants, PoolMemory, ProcessNames, Refusal, Regions, Reply, Request};
 use alloc::boxed::Box;
@@ -88,8 +85,8 @@ pub struct Server {
     mappings: BTreeMap<MappingKey, Mapping>,
     next_mapping: u64,
     /// What each process holding a handle or a mapping holds.
-    usage: BTreeMap<u32, Usage>,
-    limits: Limits,
+    usage: BTreeMap<u32, limits::Usage>,
+    limits: limits::Limits,
 }
 
 impl Server {
@@ -106,7 +103,7 @@ impl Server {
             mappings: BTreeMap::new(),
             next_mapping: 0,
             usage: BTreeMap::new(),
-            limits: Limits::DEFAULT,
+            limits: limits::Limits::DEFAULT,
         }
     }
 

@@ -246,7 +246,7 @@ fn unmap_cost() {
         });
         let (buffer, _) = fixture.alloc(GREEDY, "blk0/alloc?size=0x40000").unwrap();
         let range = |index: u64| ((index % 60) * PAGE_SIZE, (1 + index % 3) * PAGE_SIZE);
-        let mut send = |fixture: &mut Fixture, opcode: Opcode, index: u64| {
+        let send = |fixture: &mut Fixture, opcode: Opcode, index: u64| {
             let (offset, size) = range(index);
             let request = crate::Request {
                 opcode: opcode as u8,
