@@ -248,12 +248,13 @@ fn unmap_cost() {
         let range = |index: u64| ((index % 60) * PAGE_SIZE, (1 + index % 3) * PAGE_SIZE);
         let send = |fixture: &mut Fixture, opcode: Opcode, index: u64| {
             let (offset, size) = range(index);
-            let request = crate::Request {
+            let sqe = syscall::schemev2::Sqe {
                 opcode: opcode as u8,
                 caller: GREEDY,
                 args: [buffer, offset, size, 3, 0, 0],
-                payload: &[],
+                ..Default::default()
             };
+            let (_, request) = crate::Request::from_message(&sqe).unwrap();
             assert!(fixture
                 .server
                 .handle(request, &mut fixture.memory)
