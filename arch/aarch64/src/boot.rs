@@ -47,6 +47,7 @@ pub static mut EARLY_TABLES: [Table; 4] = [const { Table([0; 512]) }; 4];
 #[no_mangle]
 pub static mut ENTERED_AT_EL2: u64 = 0;
 
+// Hand-written: the entry trampoline runs before there is a stack, MMU or Rust runtime.
 global_asm!(
     r#"
     .section .text.head, "ax"
@@ -82,6 +83,17 @@ global_asm!(
         mov x0, #0x33ff
         msr cptr_el2, x0
         msr hstr_el2, xzr
+        /* A GICv3 CPU interface (ID_AA64PFR0_EL1.GIC != 0): let EL1 use its system
+           registers (ICC_SRE_EL2.SRE and .Enable), or ICC_SRE_EL1 would trap to EL2. */
+        mrs x0, id_aa64pfr0_el1
+        ubfx x0, x0, #24, #4
+        cbz x0, 1f
+        mrs x0, S3_4_C12_C9_5               /* ICC_SRE_EL2 */
+        orr x0, x0, #1                      /* SRE */
+        orr x0, x0, #(1 << 3)               /* Enable: EL1 may use ICC_SRE_EL1 */
+        msr S3_4_C12_C9_5, x0
+        isb
+    1:
         ldr x0, ={sctlr_mmu_off}
         msr sctlr_el1, x0
         mov x0, #0x3c5                      /* EL1h, all exceptions masked */

@@ -61,6 +61,7 @@ pub unsafe fn switch(from: *mut Context, to: *const Context) {
     unsafe { aarch64_switch_context(from, to) };
 }
 
+// Hand-written: the context switch saves and restores callee-saved registers and `sp`.
 global_asm!(
     r#"
     .text

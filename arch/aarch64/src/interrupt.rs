@@ -4,6 +4,9 @@
 //! user mode runs with it clear. So an IRQ arrives either from EL0 (vector 9) or while the
 //! kernel idles (vector 5), and both come to [`handle`].
 
+// The `msr daifset/daifclr, #imm` forms stay hand-written: they change PSTATE.I in one
+// instruction, and these blocks must also be compiler barriers (the handler may change any
+// memory), while `aarch64-cpu`'s DAIF access is a read-modify-write marked `nomem`.
 use core::arch::asm;
 
 extern "Rust" {
@@ -41,7 +44,7 @@ pub fn handle() {
     let Some((acknowledged, id)) = crate::gic::acknowledge() else {
         return;
     };
-    if id == crate::timer::INTERRUPT_ID {
+    if id == crate::timer::interrupt_id() {
         crate::timer::rearm();
         crate::gic::end_of_interrupt(acknowledged);
         // SAFETY: the kernel defines `kernel_timer_tick` with this signature, as the

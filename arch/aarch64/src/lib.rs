@@ -2,7 +2,11 @@
 //!
 //! Boot as a Linux arm64 Image on QEMU `virt` (EL2 → EL1, FP/SIMD, early MMU), the PL011
 //! console, the exception vector table and reports, semihosting / PSCI power-off, and user
-//! mode: EL0 entry and traps, kernel context switches, the generic timer through the GICv2.
+//! mode: EL0 entry and traps, kernel context switches, the generic timer through a GICv2 or
+//! GICv3. Where those devices are comes from the kernel's machine description
+//! (`Arch::use_machine`, read from the device tree); QEMU `virt`'s addresses are only the
+//! documented fallback (`Arch::machine_defaults`). System registers and barriers go through
+//! the `aarch64-cpu` crate; each inline-assembly block left says why no crate covers it.
 //! The crate presents [`Aarch64`], an implementation of [`kernel_core::Arch`] and
 //! [`kernel_core::user_mode::UserMode`], under the same names the x86_64 crate uses. The
 //! bare-metal parts only build for `target_os = "none"`; the pure parts (descriptor encoding,

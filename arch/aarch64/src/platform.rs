@@ -1,9 +1,12 @@
 //! [`Aarch64`]: this CPU's implementation of the kernel's [`Arch`] contract.
 
-use crate::{serial, trap};
+use crate::{gic, serial, timer, trap};
+use aarch64_cpu::asm::barrier;
+use aarch64_cpu::registers::{Readable, Writeable, DAIF, MAIR_EL1, TTBR0_EL1, TTBR1_EL1};
 use core::arch::asm;
 use core::fmt;
 use core::sync::atomic::{AtomicBool, Ordering};
+use kernel_core::machine::{InterruptController, MachineDescription, PsciConduit};
 use kernel_core::{Arch, ExitStatus};
 
 /// Describes the CPU and boot protocol in the boot log.
@@ -41,6 +44,7 @@ impl Arch for Aarch64 {
     }
 
     fn breakpoint() {
+        // `brk` has no wrapper in `aarch64-cpu`.
         // SAFETY: `brk` traps to our handler, which counts it and resumes after it.
         unsafe { asm!("brk #0", options(nomem, nostack)) };
     }
@@ -58,33 +62,21 @@ impl Arch for Aarch64 {
     const MEMORY_ATTRIBUTES: u64 = crate::paging::MAIR_VALUE;
 
     fn memory_attributes() -> u64 {
-        let value: u64;
-        // SAFETY: reading MAIR_EL1 has no side effects.
-        unsafe {
-            asm!("mrs {}, mair_el1", out(reg) value, options(nomem, nostack, preserves_flags))
-        };
-        value
+        MAIR_EL1.get()
     }
 
     unsafe fn activate_kernel_root(root: u64) {
-        // SAFETY: the caller guarantees the new tables map everything the kernel uses. TTBR0
-        // gets the same root: its lower-half entries are empty until a process has its own.
-        unsafe {
-            asm!(
-                "dsb ishst",
-                "msr ttbr1_el1, {root}",
-                "msr ttbr0_el1, {root}",
-                "isb",
-                "tlbi vmalle1is",
-                "dsb ish",
-                "isb",
-                root = in(reg) root,
-                options(nostack, preserves_flags)
-            )
-        };
+        // The caller guarantees the new tables map everything the kernel uses. TTBR0 gets
+        // the same root: its lower-half entries are empty until a process has its own.
+        barrier::dsb(barrier::ISHST);
+        TTBR1_EL1.set(root);
+        TTBR0_EL1.set(root);
+        barrier::isb(barrier::SY);
+        Self::invalidate_all();
     }
 
     fn invalidate_page(virtual_address: u64) {
+        // TLB maintenance stays hand-written: `aarch64-cpu` has no TLBI helpers.
         // SAFETY: TLB maintenance for one page, all address spaces; no memory is touched.
         unsafe {
             asm!(
@@ -99,7 +91,7 @@ impl Arch for Aarch64 {
     }
 
     fn invalidate_all() {
-        // SAFETY: TLB maintenance only.
+        // SAFETY: TLB maintenance only (no TLBI helper in `aarch64-cpu`).
         unsafe {
             asm!(
                 "dsb ishst",
@@ -117,22 +109,59 @@ impl Arch for Aarch64 {
         const LINE: usize = 64;
         let start = address & !(LINE - 1);
         let end = address + length;
+        // Cache maintenance by address stays hand-written: `aarch64-cpu` has no DC/IC helpers.
         for line in (start..end).step_by(LINE) {
             // SAFETY: cleaning a data-cache line by address touches no memory's contents.
             unsafe { asm!("dc cvau, {}", in(reg) line, options(nostack, preserves_flags)) };
         }
-        // SAFETY: barrier only.
-        unsafe { asm!("dsb ish", options(nostack, preserves_flags)) };
+        barrier::dsb(barrier::ISH);
         for line in (start..end).step_by(LINE) {
             // SAFETY: invalidating instruction-cache lines touches no memory's contents.
             unsafe { asm!("ic ivau, {}", in(reg) line, options(nostack, preserves_flags)) };
         }
-        // SAFETY: barriers only.
-        unsafe { asm!("dsb ish", "isb", options(nostack, preserves_flags)) };
+        barrier::dsb(barrier::ISH);
+        barrier::isb(barrier::SY);
+    }
+
+    /// QEMU `virt`'s fixed layout: GICv2 at 0x0800_0000 / 0x0801_0000, PL011 at
+    /// 0x0900_0000, the virtual timer on PPI 11 (interrupt 27), one CPU with affinity 0, and
+    /// PSCI through `smc` when we were entered at EL2 (nothing above us but EL3 firmware) or
+    /// `hvc` otherwise.
+    fn machine_defaults() -> MachineDescription {
+        let mut machine = MachineDescription::new();
+        machine.interrupt_controller = InterruptController::GicV2 {
+            distributor: (gic::DISTRIBUTOR_BASE, gic::DISTRIBUTOR_SIZE),
+            cpu_interface: (gic::CPU_INTERFACE_BASE, gic::CPU_INTERFACE_SIZE),
+        };
+        machine.console = Some((serial::PL011_BASE, serial::PL011_SIZE));
+        machine.timer_interrupt = Some(timer::DEFAULT_INTERRUPT_ID);
+        machine.psci = Some(if entered_at_el2() {
+            PsciConduit::SecureMonitor
+        } else {
+            PsciConduit::Hypervisor
+        });
+        machine.push_cpu(0);
+        machine
+    }
+
+    /// Takes the GIC, the timer's interrupt, the PSCI conduit and the console UART from the
+    /// description (the early console used QEMU `virt`'s PL011 address until now).
+    fn use_machine(machine: &MachineDescription) {
+        gic::configure(machine.interrupt_controller);
+        if let Some(id) = machine.timer_interrupt {
+            timer::set_interrupt(id);
+        }
+        if let Some(conduit) = machine.psci {
+            PSCI_SECURE_MONITOR.store(conduit == PsciConduit::SecureMonitor, Ordering::Relaxed);
+            PSCI_KNOWN.store(true, Ordering::Relaxed);
+        }
+        if let Some(console) = machine.console {
+            serial::set_device(console);
+        }
     }
 
     fn console_device() -> Option<(u64, u64)> {
-        Some((serial::PL011_BASE, serial::PL011_SIZE))
+        Some(serial::device())
     }
 
     fn pci_ecam() -> Option<(u64, u64)> {
@@ -163,6 +192,12 @@ pub fn physical_to_virtual(physical: u64) -> usize {
 
 static POWERING_OFF: AtomicBool = AtomicBool::new(false);
 
+/// The PSCI conduit is `smc` (true) or `hvc`: from the machine description once the kernel
+/// hands it over; before that from the entry exception level.
+static PSCI_SECURE_MONITOR: AtomicBool = AtomicBool::new(false);
+/// Whether [`PSCI_SECURE_MONITOR`] holds the description's answer.
+static PSCI_KNOWN: AtomicBool = AtomicBool::new(false);
+
 /// Exits QEMU with `status` through semihosting (which carries a status), falling back to
 /// PSCI `SYSTEM_OFF` (which does not) when semihosting is unavailable.
 pub fn power_off(status: ExitStatus) -> ! {
@@ -174,16 +209,23 @@ pub fn power_off(status: ExitStatus) -> ! {
             ExitStatus::Failure => 1,
         };
         let block: [u64; 2] = [APPLICATION_EXIT, code];
+        // Semihosting and PSCI calls have no wrapper in `aarch64-cpu`.
         // SAFETY: semihosting reads the two-word block and exits QEMU; it does not return
         // on success.
         unsafe {
             asm!("hlt #0xf000", in("w0") SEMIHOSTING_EXIT, in("x1") block.as_ptr(), options(nostack))
         };
     }
-    // SAFETY: PSCI SYSTEM_OFF does not return; the conduit is `smc` when we own EL2's
-    // place (entered at EL2), `hvc` otherwise.
+    let secure_monitor = if PSCI_KNOWN.load(Ordering::Relaxed) {
+        PSCI_SECURE_MONITOR.load(Ordering::Relaxed)
+    } else {
+        entered_at_el2()
+    };
+    // PSCI calls have no wrapper in `aarch64-cpu`.
+    // SAFETY: PSCI SYSTEM_OFF does not return; the conduit is the device tree's `/psci`
+    // method, or (before it is read) `smc` when we own EL2's place, `hvc` otherwise.
     unsafe {
-        if crate::boot::ENTERED_AT_EL2 != 0 {
+        if secure_monitor {
             asm!("smc #0", in("x0") PSCI_SYSTEM_OFF, options(nomem, nostack));
         } else {
             asm!("hvc #0", in("x0") PSCI_SYSTEM_OFF, options(nomem, nostack));
@@ -192,11 +234,18 @@ pub fn power_off(status: ExitStatus) -> ! {
     halt()
 }
 
+/// Whether the boot code found itself at EL2 (and dropped to EL1).
+fn entered_at_el2() -> bool {
+    // SAFETY: the boot code writes ENTERED_AT_EL2 once before any Rust runs; afterwards it is
+    // only read.
+    unsafe { core::ptr::addr_of!(crate::boot::ENTERED_AT_EL2).read() != 0 }
+}
+
 /// Masks interrupts and waits forever.
 pub fn halt() -> ! {
+    DAIF.write(DAIF::D::Masked + DAIF::A::Masked + DAIF::I::Masked + DAIF::F::Masked);
     loop {
-        // SAFETY: masking interrupts and waiting touch no memory.
-        unsafe { asm!("msr daifset, #0xf", "wfi", options(nomem, nostack)) };
+        aarch64_cpu::asm::wfi();
     }
 }
 

@@ -24,6 +24,7 @@ extern "C" {
     static probe_read_done: u8;
 }
 
+// Hand-written: the probe's load and its resume label must be known to the fault handler.
 global_asm!(
     r#"
     .text

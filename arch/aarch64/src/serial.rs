@@ -1,11 +1,33 @@
-//! The PL011 UART of QEMU `virt`: the boot console.
+//! The PL011 UART: the boot console.
+//!
+//! Its physical address is QEMU `virt`'s constant until the kernel hands over the device
+//! tree's console ([`set_device`], from `Arch::use_machine`); the early console before that
+//! (the first log lines) keeps the constant.
 
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// PL011 physical base on QEMU `virt`.
 pub const PL011_BASE: u64 = 0x0900_0000;
 /// Size of the PL011 register block.
 pub const PL011_SIZE: u64 = 0x1000;
+
+/// The UART's physical base and size.
+static PHYSICAL: [AtomicU64; 2] = [AtomicU64::new(PL011_BASE), AtomicU64::new(PL011_SIZE)];
+
+/// Uses the UART at `(base, size)` from now on, through the linear map until
+/// [`set_address`].
+pub fn set_device(device: (u64, u64)) {
+    PHYSICAL[0].store(device.0, Ordering::SeqCst);
+    PHYSICAL[1].store(device.1, Ordering::SeqCst);
+}
+
+/// The UART's physical `(base, size)`.
+pub fn device() -> (u64, u64) {
+    (
+        PHYSICAL[0].load(Ordering::SeqCst),
+        PHYSICAL[1].load(Ordering::SeqCst),
+    )
+}
 
 /// Where the registers are mapped: first through the early tables' linear map (device
 /// memory below 1 GiB), later wherever the kernel's device window puts them.
@@ -36,7 +58,7 @@ pub fn write_bytes(bytes: &[u8]) {
 fn write_byte(byte: u8) {
     let mut base = REGISTERS.load(Ordering::Relaxed);
     if base == 0 {
-        base = crate::physical_to_virtual(PL011_BASE);
+        base = crate::physical_to_virtual(PHYSICAL[0].load(Ordering::Relaxed));
     }
     // SAFETY: the PL011 registers are mapped as device memory and belong to the console.
     unsafe {

@@ -13,7 +13,8 @@
 //! The frame holds the FP/SIMD registers because the kernel's Rust code uses them too
 //! (`aarch64-unknown-none` enables NEON), so user values would not survive a kernel entry.
 
-use core::arch::asm;
+use aarch64_cpu::asm::barrier;
+use aarch64_cpu::registers::{Writeable, VBAR_EL1};
 use core::fmt::Write;
 use core::mem::size_of;
 use core::sync::atomic::{AtomicU64, Ordering};
@@ -158,7 +159,7 @@ extern "C" {
 /// # Safety
 /// Call once, early, on the boot CPU.
 pub unsafe fn init() {
-    let table = core::ptr::addr_of!(exception_vectors) as u64;
-    // SAFETY: `exception_vectors` is the 2 KiB-aligned table in `crate::vectors`.
-    unsafe { asm!("msr vbar_el1, {}", "isb", in(reg) table, options(nostack)) };
+    // `exception_vectors` is the 2 KiB-aligned table in `crate::vectors`.
+    VBAR_EL1.set(core::ptr::addr_of!(exception_vectors) as u64);
+    barrier::isb(barrier::SY);
 }

@@ -87,6 +87,7 @@ pub unsafe fn enter(entry: u64, user_stack: u64, argument: u64, kernel_stack_top
     unsafe { aarch64_enter_user(entry, user_stack, argument, kernel_stack_top) }
 }
 
+// Hand-written: entering and returning to EL0 (`eret` with a saved frame) is no crate's job.
 global_asm!(
     r#"
     .text

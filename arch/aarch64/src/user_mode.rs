@@ -39,6 +39,8 @@ impl UserMode for Aarch64 {
     /// the old process's entries must go: `tlbi vmalle1` drops this CPU's whole TLB,
     /// kernel entries included. ASIDs would make this a plain register write.
     unsafe fn activate_user_root(root: u64) {
+        // Hand-written: the TLBI has no wrapper in `aarch64-cpu`, and the TTBR write must sit
+        // between the barriers and the invalidation in one sequence.
         // SAFETY: the caller guarantees `root` is a valid user root; TTBR0 only translates
         // lower-half addresses, so the kernel (TTBR1) is unaffected.
         unsafe {
@@ -64,7 +66,7 @@ impl UserMode for Aarch64 {
     ) {
     }
 
-    /// The EL1 virtual timer through the GICv2 at QEMU `virt`'s addresses (`crate::gic`).
+    /// The EL1 virtual timer through the GIC the machine description names (`crate::gic`).
     fn start_timer(hertz: u32, map_device: MapDevice) {
         timer::start(hertz, map_device);
     }

@@ -15,6 +15,7 @@ use crate::trap::TrapFrame;
 use core::arch::global_asm;
 use core::mem::{offset_of, size_of};
 
+// Hand-written: the exception vector table must be laid out instruction by instruction.
 global_asm!(
     r#"
     .macro vector_entry index

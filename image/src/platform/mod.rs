@@ -23,6 +23,7 @@ mod cells;
 mod compact;
 mod dma_ranges;
 mod error;
+mod machine;
 mod node;
 mod placement;
 mod reserved;
@@ -34,6 +35,9 @@ pub use augment::{augment, augment_with, BusSpec, Extras, PoolSpec, TEST_DEVICE_
 pub use compact::without_nops;
 pub use dma_ranges::{DmaMap, DmaRange, DmaReachError, MAX_DMA_RANGES};
 pub use error::{PlatformError, PoolNodeError};
+pub use machine::{
+    GicRegisters, PciHostNode, PciRange, PsciMethod, GIC_PPI_BASE, GIC_SPI_BASE, MAX_PCI_RANGES,
+};
 pub use node::{InterruptSpecifier, Node};
 pub use placement::{check_overlaps, place_dynamic, place_pool, LayoutProblem};
 pub use reserved::{ReservedRegion, DEVICE_NAME_PROPERTY, DMA_DEFAULT_PROPERTY, SHARED_DMA_POOL};

@@ -65,6 +65,14 @@ impl<'t, 'a> Node<'t, 'a> {
         )
     }
 
+    /// The parent's `#address-cells` as `reg` is read (0 when the node has no `reg`).
+    pub(crate) fn parent_address_cells(&self) -> usize {
+        self.inner
+            .raw_reg()
+            .and_then(|mut raw| raw.next())
+            .map_or(0, |raw| raw.address.len() / CELL_BYTES)
+    }
+
     /// The first `reg` range.
     pub fn first_reg(&self) -> Option<(u64, u64)> {
         self.reg().next()

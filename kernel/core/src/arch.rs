@@ -106,6 +106,21 @@ pub trait Arch {
     /// firmware table (ACPI MCFG, device tree) names one.
     fn pci_ecam() -> Option<(u64, u64)>;
 
+    /// The machine type's documented defaults for the facts a firmware table may leave out
+    /// (aarch64: QEMU `virt`'s GICv2, PL011, virtual-timer interrupt and the PSCI conduit its
+    /// entry exception level implies). The kernel takes each missing fact from here, marked
+    /// fallback. Empty by default: x86_64's tables (ACPI) are the only source it has.
+    fn machine_defaults() -> crate::machine::MachineDescription {
+        crate::machine::MachineDescription::new()
+    }
+
+    /// Hands the CPU port the machine description learned at boot, before memory and the
+    /// timer are set up: where the interrupt controller and console are, which interrupt the
+    /// timer raises, how PSCI is called. Nothing by default (x86_64 needs none of it yet).
+    fn use_machine(machine: &crate::machine::MachineDescription) {
+        let _ = machine;
+    }
+
     /// Tells the console driver where its registers are now mapped.
     ///
     /// # Safety

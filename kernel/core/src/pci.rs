@@ -4,8 +4,11 @@
 //! configuration access mechanism (ECAM) and turns base address registers into physical
 //! ranges here, in pure functions the host tests exercise.
 
+mod assign;
 #[cfg(test)]
 mod tests;
+
+pub use assign::{Assignment, BarAllocator, SPACE_MEMORY_32};
 
 /// Bytes of one function's configuration page.
 pub const CONFIG_PAGE_SIZE: u64 = 4096;
@@ -24,12 +27,16 @@ pub const DEVICE_ID: usize = 0x02;
 pub const COMMAND: usize = 0x04;
 /// Offset of the header type (8 bits; bit 7 = multi-function device).
 pub const HEADER_TYPE: usize = 0x0e;
+/// Offset of the class code's base class (8 bits).
+pub const CLASS: usize = 0x0b;
 /// Offset of the first base address register.
 pub const BAR0: usize = 0x10;
 /// Offset of a bridge's secondary bus number (8 bits, header type 1).
 pub const SECONDARY_BUS: usize = 0x19;
 /// Offset of the interrupt line the firmware assigned (8 bits; 0xff = none).
 pub const INTERRUPT_LINE: usize = 0x3c;
+/// Offset of the legacy interrupt pin the function uses (8 bits; 0 none, 1..4 INTA..INTD).
+pub const INTERRUPT_PIN: usize = 0x3d;
 
 /// Command bit: the function answers I/O-space accesses to its BARs.
 pub const COMMAND_IO_SPACE: u16 = 1 << 0;

@@ -121,10 +121,11 @@ static DEVICES: Mutex<Vec<Device>> = Mutex::new(Vec::new());
 /// kernel's own address space (PCI configuration space is read through the device window).
 pub fn discover(platform: &Platform) {
     let mut devices = Vec::new();
-    if let Some(device_tree) = platform.device_tree() {
-        tree::discover(&device_tree, &mut devices);
+    let device_tree = platform.device_tree();
+    if let Some(device_tree) = &device_tree {
+        tree::discover(device_tree, &mut devices);
     }
-    pci::discover(&platform.machine, &mut devices);
+    pci::discover(&platform.machine, device_tree.as_ref(), &mut devices);
     let mut unnamed = 0;
     for device in &devices {
         if device.name.contains('@') {
@@ -134,9 +135,14 @@ pub fn discover(platform: &Platform) {
         }
     }
     if unnamed > 0 {
-        log::info!("devices: {unnamed} more virtio-mmio transports, unnamed (see sys:devices)");
+        log::info!("devices: {unnamed} more, unnamed (see sys:devices)");
     }
     *DEVICES.lock() = devices;
+}
+
+/// Every device in the table.
+pub fn all() -> Vec<Device> {
+    DEVICES.lock().clone()
 }
 
 /// The device called `name`.

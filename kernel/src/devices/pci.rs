@@ -1,16 +1,24 @@
 //! Devices on PCI: a scan of configuration space through the ECAM window the CPU port names.
 //!
-//! The firmware has already assigned every BAR; the kernel reads them, names the first virtio
-//! block function `virtio-blk0`, and turns on its memory decoding and bus mastering (the
-//! kernel owns configuration-space policy; the driver only maps what the table lists). It
-//! scans bus 0 and the buses behind bridges found there, each bus mapped once (1 MiB).
+//! On x86_64 the firmware has already assigned every BAR. On aarch64 QEMU `virt` booted with
+//! `-kernel` no firmware runs, so BARs read zero: where the host bridge's description names a
+//! 32-bit memory window (device tree `ranges`), the kernel places each zero memory BAR in it
+//! (`kernel_core::pci::BarAllocator`: size-aligned bump allocation; I/O BARs and bridge bus
+//! numbers are left alone) with decoding off. The boot log lists every function found with
+//! the BARs it assigned. The kernel then names the first virtio block function `virtio-blk0`
+//! and turns on its memory decoding and bus mastering (the kernel owns configuration-space
+//! policy; the driver only maps what the table lists); other functions keep decoding off. Its
+//! interrupt is the firmware's interrupt line, or on a device-tree machine the GIC interrupt
+//! the host bridge's `interrupt-map` routes its pin to. It
+//! scans the first bus and the buses behind bridges found there, each bus mapped once (1 MiB).
 
 use super::{Device, Kind, PciFunction};
 use crate::memory::kernel_space;
 use alloc::string::String;
 use alloc::vec::Vec;
+use image::platform::DeviceTree;
 use kernel_core::machine::{MachineDescription, PciHostBridge};
-use kernel_core::pci::{self, Address, Bar};
+use kernel_core::pci::{self, Address, Bar, BarAllocator};
 use kernel_core::CacheType;
 
 /// The most buses the scan visits (bus 0 and bridges' secondary buses).
@@ -56,19 +64,32 @@ impl ConfigPage {
 
 /// Appends the PCI devices coherent drives to `devices`, from every host bridge the
 /// machine description names.
-pub fn discover(machine: &MachineDescription, devices: &mut Vec<Device>) {
+pub fn discover(
+    machine: &MachineDescription,
+    tree: Option<&DeviceTree<'_>>,
+    devices: &mut Vec<Device>,
+) {
     for host in machine.pci_hosts() {
-        discover_host(host, devices);
+        discover_host(host, tree, devices);
     }
 }
 
 /// Scans one host bridge's ECAM window from its first bus.
-fn discover_host(host: &PciHostBridge, devices: &mut Vec<Device>) {
+fn discover_host(host: &PciHostBridge, tree: Option<&DeviceTree<'_>>, devices: &mut Vec<Device>) {
     let base = host.ecam_base;
     let decoded_buses = (host.ecam_size / pci::BUS_SIZE).min(256);
     let last_bus =
         u64::from(host.bus_end).min(u64::from(host.bus_start) + decoded_buses.saturating_sub(1));
     let mut buses: Vec<u8> = alloc::vec![host.bus_start];
+    let mut allocator = BarAllocator::from_windows(&host.windows);
+    let interrupts = if allocator.is_some() {
+        InterruptSource::DeviceTree {
+            tree,
+            config_base: base + u64::from(host.bus_start) * pci::BUS_SIZE,
+        }
+    } else {
+        InterruptSource::Firmware
+    };
     let mut next = 0;
     while next < buses.len() && next < MAX_BUSES {
         let bus = buses[next];
@@ -84,12 +105,38 @@ fn discover_host(host: &PciHostBridge, devices: &mut Vec<Device>) {
             log::warn!("pci: cannot map the configuration space of bus {bus}");
             continue;
         };
-        scan_bus(base, bus, window, devices, &mut buses);
+        scan_bus(
+            (base, bus, window),
+            devices,
+            &mut buses,
+            allocator.as_mut(),
+            interrupts,
+        );
     }
 }
 
-/// Visits every function of `bus`, whose ECAM is mapped at `window`.
-fn scan_bus(base: u64, bus: u8, window: u64, devices: &mut Vec<Device>, buses: &mut Vec<u8>) {
+/// How a function's legacy interrupt (INTx) is found.
+#[derive(Clone, Copy)]
+enum InterruptSource<'a> {
+    /// The firmware wrote it into the interrupt line register.
+    Firmware,
+    /// No firmware ran: the `interrupt-map` of the device-tree bridge whose `reg` starts at
+    /// `config_base` translates the function's interrupt pin.
+    DeviceTree {
+        tree: Option<&'a DeviceTree<'a>>,
+        config_base: u64,
+    },
+}
+
+/// Visits every function of `bus`, whose ECAM is mapped at `window`; `base` is the host
+/// bridge's bus-0 ECAM address.
+fn scan_bus(
+    (base, bus, window): (u64, u8, u64),
+    devices: &mut Vec<Device>,
+    buses: &mut Vec<u8>,
+    mut allocator: Option<&mut BarAllocator>,
+    interrupts: InterruptSource<'_>,
+) {
     for device in 0..pci::DEVICES_PER_BUS {
         for function in 0..pci::FUNCTIONS_PER_DEVICE {
             let address = Address {
@@ -107,6 +154,16 @@ fn scan_bus(base: u64, bus: u8, window: u64, devices: &mut Vec<Device>, buses: &
                 continue;
             }
             let header = page.read8(pci::HEADER_TYPE);
+            let assigned = match (&mut allocator, header & 0x7f) {
+                (Some(allocator), 0) => assign_bars(page, allocator),
+                _ => String::new(),
+            };
+            log::info!(
+                "pci {bus:02x}:{device:02x}.{function} {:04x}:{:04x} class {:02x}{assigned}",
+                page.read16(pci::VENDOR_ID),
+                page.read16(pci::DEVICE_ID),
+                page.read8(pci::CLASS),
+            );
             if header & 0x7f == 1 {
                 let secondary = page.read8(pci::SECONDARY_BUS);
                 if secondary != 0 && !buses.contains(&secondary) {
@@ -120,7 +177,7 @@ fn scan_bus(base: u64, bus: u8, window: u64, devices: &mut Vec<Device>, buses: &
                 } else {
                     String::from("virtio-blk0")
                 };
-                devices.push(describe(name, base, address, page));
+                devices.push(describe(name, base, address, page, interrupts));
             }
             if function == 0 && header & 0x80 == 0 {
                 break;
@@ -129,9 +186,57 @@ fn scan_bus(base: u64, bus: u8, window: u64, devices: &mut Vec<Device>, buses: &
     }
 }
 
+/// Places each implemented memory BAR that reads zero in `allocator`'s window, with decoding
+/// off; returns ` barN ADDRESS+SIZE` for each, for the boot log.
+fn assign_bars(page: ConfigPage, allocator: &mut BarAllocator) -> String {
+    let command = page.read16(pci::COMMAND);
+    page.write16(
+        pci::COMMAND,
+        command & !(pci::COMMAND_MEMORY_SPACE | pci::COMMAND_IO_SPACE),
+    );
+    let mut text = String::new();
+    let mut index = 0;
+    while index < BARS {
+        let offset = pci::BAR0 + index * 4;
+        let low = page.read32(offset);
+        if low & 1 == 1 {
+            index += 1;
+            continue;
+        }
+        let wide = (low >> 1) & 0b11 == 0b10 && index + 1 < BARS;
+        let high = if wide { page.read32(offset + 4) } else { 0 };
+        let unassigned = low & !0xf == 0 && high == 0;
+        if let Some(size) = unassigned.then(|| size_bar(page, offset, wide)).flatten() {
+            match allocator.allocate(size) {
+                Some(placed) => {
+                    page.write32(offset, placed.pci as u32 | (low & 0xf));
+                    if wide {
+                        page.write32(offset + 4, (placed.pci >> 32) as u32);
+                    }
+                    let _ = core::fmt::Write::write_fmt(
+                        &mut text,
+                        format_args!(" bar{index} {:#x}+{size:#x}", placed.cpu),
+                    );
+                }
+                None => log::warn!("pci: no room for a BAR of {size:#x} bytes"),
+            }
+        }
+        index += if wide { 2 } else { 1 };
+    }
+    page.write16(pci::COMMAND, command);
+    text
+}
+
 /// Reads a type-0 function's BARs and interrupt line, and enables memory decoding and bus
-/// mastering.
-fn describe(name: String, base: u64, address: Address, page: ConfigPage) -> Device {
+/// mastering. Its interrupt is the firmware's interrupt line, or without firmware the GIC
+/// interrupt the device tree's `interrupt-map` routes its interrupt pin to.
+fn describe(
+    name: String,
+    base: u64,
+    address: Address,
+    page: ConfigPage,
+    interrupts: InterruptSource<'_>,
+) -> Device {
     let command = page.read16(pci::COMMAND);
     // Decoding off while the BARs are sized, so no access lands on a half-written address.
     page.write16(
@@ -164,7 +269,15 @@ fn describe(name: String, base: u64, address: Address, page: ConfigPage) -> Devi
         pci::COMMAND,
         command | pci::COMMAND_MEMORY_SPACE | pci::COMMAND_BUS_MASTER,
     );
-    let line = page.read8(pci::INTERRUPT_LINE);
+    let interrupt = match interrupts {
+        InterruptSource::Firmware => Some(page.read8(pci::INTERRUPT_LINE))
+            .filter(|line| *line != 0xff)
+            .map(u32::from),
+        InterruptSource::DeviceTree { tree, config_base } => tree.and_then(|tree| {
+            let location = (address.bus, address.device, address.function);
+            tree.pci_interrupt(config_base, location, page.read8(pci::INTERRUPT_PIN))
+        }),
+    };
     Device {
         name,
         kind: Kind::VirtioPci,
@@ -173,7 +286,7 @@ fn describe(name: String, base: u64, address: Address, page: ConfigPage) -> Devi
             address,
             config: base + address.ecam_offset(),
         }),
-        interrupt: (line != 0xff).then_some(u32::from(line)),
+        interrupt,
     }
 }
 

@@ -2,7 +2,9 @@
 //!
 //! Sources, in order: ACPI on machines whose boot protocol names an RSDP (x86_64, PVH: the
 //! MCFG gives the PCI ECAM windows, the MADT the local APIC address, CPUs, I/O APICs and
-//! interrupt source overrides), the device tree on machines that have one (aarch64).
+//! interrupt source overrides), the device tree on machines that have one (aarch64,
+//! `device_tree.rs`: GIC, console, timer interrupt, PSCI, CPUs, PCI host bridges; a fact it
+//! lacks takes the CPU port's documented default, `Arch::machine_defaults`).
 //!
 //! Fallback: a missing or malformed table is logged (one line saying which and why) and
 //! never stops the boot. With no usable MCFG the PCI host bridge is the CPU port's documented
@@ -36,6 +38,10 @@ pub fn describe(platform: &Platform) -> MachineDescription {
     if let Some(rsdp) = platform.boot.acpi_rsdp {
         super::acpi::read(rsdp, &mut machine);
     }
+    if let Some(tree) = platform.device_tree() {
+        super::device_tree::describe(&tree, &mut machine);
+    }
+    super::device_tree::fill_defaults(&mut machine);
     if machine.pci_hosts().next().is_none() {
         if let Some((base, size)) = Cpu::pci_ecam() {
             warn!("platform: no table names a PCI ECAM window; using the machine type's default");

@@ -5,6 +5,7 @@
 //! after this module sees one [`Platform`].
 
 mod acpi;
+mod device_tree;
 mod machine;
 
 pub use machine::published as machine_description;
@@ -59,6 +60,7 @@ impl Platform {
         platform.initrd = platform.initrd_range.map(physical_bytes);
         platform.machine = machine::describe(&platform);
         machine::publish(&platform.machine);
+        Cpu::use_machine(&platform.machine);
         platform
     }
 

@@ -21,7 +21,46 @@ pub fn run(platform: &Platform) -> ExitStatus {
     suite.run("initrd_found_and_manifest_read", || manifest_read(platform));
     suite.run("breakpoint_caught_and_resumed", breakpoint_resumes);
     suite.run("machine_described_by_acpi", || machine_from_acpi(platform));
+    suite.run("pci_functions_have_their_bars", || pci_bars(platform));
     suite.finish()
+}
+
+/// Where the machine has a PCI host bridge, the harness gives it a virtio block function
+/// (x86_64: the disk; aarch64: an extra `virtio-blk-pci`), which must be in the device table
+/// with every memory BAR at a real address and an interrupt: the firmware's on x86_64, on
+/// aarch64 the kernel's own BAR assignment from the device tree's window and the GIC
+/// interrupt its `interrupt-map` gives.
+fn pci_bars(platform: &Platform) -> TestResult {
+    if platform.machine.pci_hosts().next().is_none() {
+        return Ok(());
+    }
+    let functions: alloc::vec::Vec<_> = crate::devices::all()
+        .into_iter()
+        .filter(|device| device.pci.is_some())
+        .collect();
+    ensure!(
+        !functions.is_empty(),
+        "no virtio PCI function in the device table"
+    );
+    for device in &functions {
+        ensure!(
+            !device.regions.is_empty() && device.regions.iter().all(|(base, _)| *base != 0),
+            "{} has unassigned BARs: {:x?}",
+            device.name,
+            device.regions
+        );
+        ensure!(
+            device.interrupt.is_some(),
+            "{} has no interrupt (firmware line or device-tree interrupt-map)",
+            device.name
+        );
+        log::info!(
+            "{}: {}",
+            device.name,
+            device.description().trim_end().replace('\n', "; ")
+        );
+    }
+    Ok(())
 }
 
 fn boot_reached(platform: &Platform) -> TestResult {

@@ -14,5 +14,5 @@ pub mod qemu;
 pub mod runner;
 
 pub use protocol::{judge, Verdict};
-pub use qemu::{Accelerator, Arch, Machine};
+pub use qemu::{Accelerator, Arch, GicVersion, Machine};
 pub use runner::{run, RunOutput};

@@ -198,6 +198,17 @@ pub fn confirm_kvm(kernel: &Path, initrd: &Path) -> Option<String> {
     Some(refusal)
 }
 
+/// Which GIC an aarch64 `virt` machine gets (`-machine virt,gic-version=N`); x86_64 ignores
+/// it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum GicVersion {
+    /// GICv2 (memory-mapped CPU interface): QEMU's default.
+    #[default]
+    V2,
+    /// GICv3 (redistributors, system-register CPU interface).
+    V3,
+}
+
 /// One guest machine to start.
 #[derive(Clone, Debug)]
 pub struct Machine {
@@ -219,24 +230,32 @@ pub struct Machine {
     pub device_tree: Option<PathBuf>,
     /// Extra QEMU arguments (devices, drives).
     pub extra: Vec<String>,
+    /// The interrupt controller of an aarch64 machine.
+    pub gic: GicVersion,
     /// Serial on stdio multiplexed with the QEMU monitor (Ctrl-A X quits), for people.
     pub interactive: bool,
 }
 
 impl Machine {
-    /// A machine with coherent's defaults: 512 MiB, the best accelerator, no extras.
+    /// A machine with coherent's defaults: 512 MiB (or `COHERENT_RAM_MIB`, for trying the
+    /// suites on other RAM sizes), the best accelerator, no extras.
     pub fn new(arch: Arch, kernel: PathBuf, initrd: PathBuf) -> Machine {
         let (accelerator, cpu) = Accelerator::detect(arch);
+        let memory_mib = std::env::var("COHERENT_RAM_MIB")
+            .ok()
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(512);
         Machine {
             arch,
             kernel,
             initrd,
-            memory_mib: 512,
+            memory_mib,
             command_line: String::new(),
             accelerator,
             cpu: cpu.to_string(),
             device_tree: None,
             extra: Vec::new(),
+            gic: GicVersion::default(),
             interactive: false,
         }
     }
@@ -245,9 +264,10 @@ impl Machine {
     pub fn arguments(&self) -> Vec<String> {
         let mut arguments: Vec<String> = Vec::new();
         let mut push = |items: &[&str]| arguments.extend(items.iter().map(|s| s.to_string()));
-        let machine = match self.arch {
-            Arch::X86_64 => "q35",
-            Arch::Aarch64 => "virt",
+        let machine = match (self.arch, self.gic) {
+            (Arch::X86_64, _) => "q35",
+            (Arch::Aarch64, GicVersion::V2) => "virt",
+            (Arch::Aarch64, GicVersion::V3) => "virt,gic-version=3",
         };
         let accelerator = match (self.arch, self.accelerator) {
             (Arch::X86_64, Accelerator::Kvm) => "kvm",
@@ -347,6 +367,12 @@ mod tests {
         let mut machine = machine(Arch::Aarch64);
         machine.accelerator = Accelerator::Kvm;
         let arguments = machine.arguments();
+        let mut gic_v3 = machine.clone();
+        gic_v3.gic = GicVersion::V3;
+        assert!(gic_v3
+            .arguments()
+            .join(" ")
+            .contains("-machine virt,gic-version=3 "));
         assert!(arguments
             .join(" ")
             .contains("-semihosting-config enable=on,target=native"));

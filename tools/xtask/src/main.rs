@@ -171,7 +171,30 @@ pub fn machine(
     stem: &str,
     variant: platform::Platform,
 ) -> Result<Machine> {
+    machine_with_gic(
+        arch,
+        kernel,
+        initrd,
+        disk,
+        stem,
+        harness::GicVersion::V2,
+        variant,
+    )
+}
+
+/// [`machine`] with the aarch64 interrupt controller `gic` (the device tree is QEMU's for
+/// exactly that machine).
+pub fn machine_with_gic(
+    arch: Arch,
+    kernel: PathBuf,
+    initrd: PathBuf,
+    disk: &std::path::Path,
+    stem: &str,
+    gic: harness::GicVersion,
+    variant: platform::Platform,
+) -> Result<Machine> {
     let mut machine = Machine::new(arch, kernel, initrd);
+    machine.gic = gic;
     disk::attach(&mut machine, disk);
     if arch == Arch::Aarch64 {
         let directory = guest::guest_target_directory().join("images");

@@ -3,7 +3,7 @@
 use crate::guest::{self, Profile};
 use crate::{fail, workspace_root, Result};
 use harness::protocol::Ending;
-use harness::{judge, Arch};
+use harness::{judge, Arch, GicVersion};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
@@ -11,14 +11,30 @@ use std::time::Duration;
 /// A guest suite: its name, how long it may take under TCG, which of the default image's
 /// processes its image keeps (`guest::test_manifest`), the processes its own manifest adds
 /// (none for the suites that run inside the kernel), and a check of the disk image after
-/// the run (a failing check fails the suite).
+/// the run (a failing check fails the suite), the interrupt controller its aarch64 machine
+/// gets, and extra QEMU arguments for that machine.
+///
+/// Both GICs stay covered: `boot`, `process` and `dma` run aarch64 on GICv3
+/// (`virt,gic-version=3`: redistributor and system-register CPU interface); `memory`,
+/// `virtio-blk` and `stress` on GICv2 (QEMU's default, memory-mapped CPU interface).
 struct GuestSuite {
     name: &'static str,
     deadline: Duration,
     keep: &'static [&'static str],
     processes: &'static str,
     check_disk: Option<fn(&Path) -> Result<()>>,
+    gic: GicVersion,
+    aarch64_extra: &'static [&'static str],
 }
+
+/// An extra virtio block function on aarch64's PCI host bridge (a null disk), so the `boot`
+/// suite proves the kernel assigns BARs where no firmware did.
+const PCI_BLOCK_DEVICE: &[&str] = &[
+    "-blockdev",
+    "driver=null-co,node-name=pci-disk,size=1048576",
+    "-device",
+    "virtio-blk-pci,drive=pci-disk",
+];
 
 /// The default image's processes most suites keep: the DMA server and its one-shot table
 /// printer, but not the block driver or its demo (they would hold pool buffers).
@@ -32,6 +48,8 @@ const SUITES: [GuestSuite; 7] = [
         keep: SERVICES,
         processes: "",
         check_disk: None,
+        gic: GicVersion::V3,
+        aarch64_extra: PCI_BLOCK_DEVICE,
     },
     GuestSuite {
         name: "memory",
@@ -39,6 +57,8 @@ const SUITES: [GuestSuite; 7] = [
         keep: SERVICES,
         processes: "",
         check_disk: None,
+        gic: GicVersion::V2,
+        aarch64_extra: &[],
     },
     GuestSuite {
         name: "process",
@@ -46,6 +66,8 @@ const SUITES: [GuestSuite; 7] = [
         keep: SERVICES,
         processes: crate::user::PROCESS_TEST_MANIFEST,
         check_disk: None,
+        gic: GicVersion::V3,
+        aarch64_extra: &[],
     },
     GuestSuite {
         name: "dma",
@@ -53,6 +75,8 @@ const SUITES: [GuestSuite; 7] = [
         keep: SERVICES,
         processes: crate::user::DMA_TEST_MANIFEST,
         check_disk: None,
+        gic: GicVersion::V3,
+        aarch64_extra: &[],
     },
     GuestSuite {
         name: "platform",
@@ -60,6 +84,8 @@ const SUITES: [GuestSuite; 7] = [
         keep: SERVICES,
         processes: crate::user::PLATFORM_TEST_MANIFEST,
         check_disk: None,
+        gic: GicVersion::V3,
+        aarch64_extra: &[],
     },
     GuestSuite {
         name: "virtio-blk",
@@ -67,6 +93,8 @@ const SUITES: [GuestSuite; 7] = [
         keep: &["dmad"],
         processes: crate::user::BLK_TEST_MANIFEST,
         check_disk: Some(crate::disk::check_after_suite),
+        gic: GicVersion::V2,
+        aarch64_extra: &[],
     },
     GuestSuite {
         name: "stress",
@@ -74,6 +102,8 @@ const SUITES: [GuestSuite; 7] = [
         keep: SERVICES,
         processes: crate::user::STRESS_TEST_MANIFEST,
         check_disk: None,
+        gic: GicVersion::V2,
+        aarch64_extra: &[],
     },
 ];
 
@@ -252,17 +282,32 @@ fn run_suite(
         .join("images")
         .join(format!("{stem}.img"));
     crate::disk::create(&disk)?;
-    let mut machine = crate::machine(
+    let gic = gic_override().unwrap_or(suite.gic);
+    let mut machine = crate::machine_with_gic(
         arch,
         kernel.to_path_buf(),
         initrd,
         &disk,
         &stem,
+        gic,
         crate::platform::Platform::Test,
     )?;
+    if arch == Arch::Aarch64 {
+        machine.extra.extend(
+            suite
+                .aarch64_extra
+                .iter()
+                .map(|argument| argument.to_string()),
+        );
+    }
     machine.command_line = format!("coherent.expect-ram-mib={}", machine.memory_mib);
+    let gic_name = match (arch, gic) {
+        (Arch::Aarch64, GicVersion::V3) => ", GICv3",
+        (Arch::Aarch64, GicVersion::V2) => ", GICv2",
+        _ => "",
+    };
     banner(&format!(
-        "guest suite {}-{} ({})",
+        "guest suite {}-{} ({}{gic_name})",
         suite.name,
         arch.name(),
         machine.accelerator.name()
@@ -304,6 +349,16 @@ fn run_suite(
             run.elapsed.as_secs_f64()
         ),
     })
+}
+
+/// `COHERENT_GIC=2|3` runs every aarch64 suite on that GIC version instead of the suite's
+/// own (for trying the suites on both; the default split covers both in one run).
+fn gic_override() -> Option<GicVersion> {
+    match std::env::var("COHERENT_GIC").ok()?.as_str() {
+        "2" => Some(GicVersion::V2),
+        "3" => Some(GicVersion::V3),
+        _ => None,
+    }
 }
 
 fn suite_initfs(arch: Arch, suite: &GuestSuite, programs: &[(String, Vec<u8>)]) -> Result<PathBuf> {

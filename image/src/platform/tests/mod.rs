@@ -3,6 +3,7 @@
 mod augment;
 mod dma_ranges;
 mod fixture;
+mod machine;
 mod placement;
 mod pools;
 mod robustness;

@@ -20,6 +20,7 @@ extern crate alloc;
 
 mod default_pool;
 mod offset;
+mod tables;
 
 use process_tests::check::Outcome;
 use process_tests::runner::Suite;
@@ -42,6 +43,18 @@ type Test = (&'static str, fn() -> Outcome);
 /// Every test, in the order it runs.
 const TESTS: &[Test] = &[
     (
+        "ecam_window_comes_from_the_tables",
+        tables::ecam_window_comes_from_the_tables,
+    ),
+    (
+        "interrupt_controller_comes_from_the_tables",
+        tables::interrupt_controller_comes_from_the_tables,
+    ),
+    (
+        "cpus_timer_console_and_psci_are_described",
+        tables::cpus_timer_console_and_psci_are_described,
+    ),
+    (
         "offset_device_buffer_is_at_phys_plus_offset_zeroed_write_combining",
         offset::buffer_is_at_phys_plus_offset_zeroed_write_combining,
     ),
@@ -59,9 +72,20 @@ const TESTS: &[Test] = &[
     ),
 ];
 
+/// Tests only one CPU's machine has.
+const X86_64_TESTS: &[Test] = &[(
+    "interrupt_stacks_are_distinct_and_guarded",
+    tables::interrupt_stacks_are_distinct_and_guarded,
+)];
+
 fn main(_args: Args) -> i32 {
     let mut suite = Suite::new("platform");
-    for (name, test) in TESTS {
+    let own: &[Test] = if cfg!(target_arch = "x86_64") {
+        X86_64_TESTS
+    } else {
+        &[]
+    };
+    for (name, test) in TESTS.iter().chain(own) {
         suite.run(name, *test);
     }
     suite.finish()
