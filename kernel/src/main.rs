@@ -12,6 +12,26 @@
 //! (device tree and PCI), and then starts the timer and init, the first process, and becomes
 //! the idle thread. A test kernel (feature `test-suites`) may instead run an in-kernel test
 //! suite (`boot`, `memory`) or a self-test first; see `test_hooks`.
+//!
+//! Rights are capabilities, attached at spawn (`kernel_core::rights`). A process's rights —
+//! serve these schemes, map these devices, use `memory:`, hold so many DMA pool pages (a
+//! quota dmad enforces), declare or retire DMA pools, hand named manifest sections' rights to
+//! children — are fixed when it is spawned and never looked up by program name. init starts
+//! with the manifest's: it may give any section's rights (each child exactly its section's)
+//! and may declare pools, but serves and maps nothing itself. Any other process spawns
+//! children with no rights, or with a named section's rights only if it lists that section
+//! in its `spawns` or already holds every one of them, with a quota no looser than its own
+//! (`EPERM` otherwise; `ENOENT` for an unknown section). A scheme server learns who sent a
+//! request from the kernel, never from text a process chose: each `Sqe` carries the caller's
+//! pid (pids are never reused: they count up and spawning stops with `EAGAIN` when they run
+//! out), and while that request is pending, a `call` on the server's scheme socket with the
+//! request's tag returns the caller's rights (`Rights::to_text`). Once the request is
+//! answered the kernel no longer answers for it (`ENOENT`).
+//!
+//! Limits per process, each refused with an errno rather than growing the kernel's heap:
+//! 256 descriptors (`EMFILE`), 4096 mapped regions (`ENOMEM`), 64 children not yet reaped
+//! (`EAGAIN`). A refused descriptor is dropped only after the process table's lock is
+//! released, since closing a user-scheme file takes that lock to wake its server.
 #![no_std]
 #![no_main]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -70,7 +90,7 @@ fn start_init(platform: &platform::Platform) -> ! {
     ipc::load_grants(platform.manifest().as_ref());
     process::init();
     user_hooks::start_timer();
-    match process::spawn("bin/init", &[b"/bin/init"], None) {
+    match process::spawn("bin/init", &[b"/bin/init"], None, ipc::init_rights()) {
         Ok(id) => info!("started init as process {id}"),
         Err(error) => {
             log::error!("cannot start init (/bin/init in the initfs): {error:?}");

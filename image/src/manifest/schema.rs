@@ -39,6 +39,11 @@ pub struct ProcessDeclaration<'a> {
     pub devices: Names<'a>,
     /// How many pool pages the process may hold at once, if limited.
     pub quota_pages: Option<u64>,
+    /// Whether it may declare and retire DMA pools (`declare-pools`, default `false`).
+    pub declare_pools: bool,
+    /// Manifest sections whose rights it may hand to the children it spawns (`spawns`),
+    /// beyond any subset of its own rights.
+    pub spawns: Names<'a>,
     /// Whether init starts it (`autostart`, default `true`). A process declared with
     /// `autostart = false` still has its grants (devices, quota) but is started by someone
     /// else, e.g. a test program spawning a DMA client.
@@ -63,6 +68,8 @@ const PROCESS_KEYS: &[&str] = &[
     "schemes",
     "devices",
     "quota-pages",
+    "declare-pools",
+    "spawns",
     "autostart",
 ];
 
@@ -245,6 +252,13 @@ fn read_process<'a>(
             "device names must be non-empty without '/', ':', '?', '&' or '='",
         )?,
         quota_pages: optional_u64(section, "quota-pages")?,
+        declare_pools: optional_bool(section, "declare-pools")?.unwrap_or(false),
+        spawns: optional_names(
+            section,
+            "spawns",
+            is_scheme_name,
+            "section names in 'spawns' must be letters, digits, '-' or '_'",
+        )?,
         autostart: optional_bool(section, "autostart")?.unwrap_or(true),
         line: section.line(),
     })

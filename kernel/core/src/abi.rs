@@ -10,9 +10,21 @@
 
 /// `exit(status) -> !`: ends the calling process; its descriptors are closed.
 pub const SYS_EXIT: usize = 0xC001;
-/// `spawn(path, path_len, arguments, arguments_len) -> pid`: starts the initfs program at
-/// `path`; `arguments` is one buffer of NUL-terminated strings (may be empty).
+/// `spawn(path, path_len, arguments, arguments_len, rights) -> pid`: starts the initfs
+/// program at `path`; `arguments` is one buffer of NUL-terminated strings (may be empty).
+/// `rights` is 0 (the child gets no rights) or the address of a [`SpawnRights`] naming the
+/// manifest section whose rights the child gets (see `crate::rights`).
 pub const SYS_SPAWN: usize = 0xC002;
+
+/// What `SYS_SPAWN`'s `rights` argument points to: the name of a manifest section.
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C)]
+pub struct SpawnRights {
+    /// Address of the section name's bytes (UTF-8).
+    pub section_address: u64,
+    /// Its length in bytes.
+    pub section_length: u64,
+}
 /// `waitpid(pid, status_out, flags) -> pid`: waits for child `pid` (0 = any child) to exit
 /// and stores its `ExitStatus` at `status_out` (may be null). `flags` = [`WAIT_NO_HANG`]
 /// returns 0 at once if no child has exited.

@@ -8,6 +8,8 @@
 #![no_std]
 #![deny(unsafe_code)]
 
+extern crate alloc;
+
 pub mod abi;
 #[allow(
     unsafe_code,
@@ -26,6 +28,7 @@ pub mod paging;
 pub mod path;
 pub mod pci;
 pub mod ranges;
+pub mod rights;
 #[allow(
     unsafe_code,
     reason = "declares the CPU contract's unsafe operations; implements none"

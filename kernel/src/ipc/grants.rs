@@ -1,51 +1,49 @@
-//! Which process may serve which scheme and drive which device: the manifest's
-//! `schemes = [...]` and `devices = [...]` lists.
+//! The manifest's rights by section, and the rights init starts with.
 //!
-//! A process's name is its program's file name; the grants of the manifest section with that
-//! name apply to it (`[process.dmad] schemes = ["dma", "memory"]`). `memory` is the kernel's
-//! DMA-pool facility, not a registrable name. A process's `devices` are the ones whose
-//! registers it may map through `device:` (the same list gives it their DMA pools in dmad).
+//! Each `[process.NAME]` section of the image manifest describes one set of rights
+//! (`schemes`, `devices`, `quota-pages`, `declare-pools`, `spawns`). They are not anyone's until a parent
+//! names the section when it spawns a child (see [`kernel_core::rights`] for the rule). The
+//! table is read once at boot and never changes.
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
-use alloc::vec::Vec;
+use kernel_core::rights::Rights;
 use spin::Mutex;
 
-/// What one process may use.
-struct Grants {
-    schemes: Vec<String>,
-    devices: Vec<String>,
-}
+static SECTIONS: Mutex<BTreeMap<String, Rights>> = Mutex::new(BTreeMap::new());
 
-static GRANTS: Mutex<BTreeMap<String, Grants>> = Mutex::new(BTreeMap::new());
-
-/// Reads the scheme grants from the image manifest.
+/// Reads every well-formed `[process]` section's rights from the image manifest.
 pub fn load_grants(manifest: Option<&image::manifest::Manifest<'_>>) {
-    let mut grants = GRANTS.lock();
+    let mut sections = SECTIONS.lock();
     let Some(manifest) = manifest else { return };
     for process in manifest.processes().flatten() {
-        grants.insert(
+        sections.insert(
             process.name.into(),
-            Grants {
+            Rights {
+                section: Some(process.name.into()),
                 schemes: process.schemes.map(String::from).collect(),
                 devices: process.devices.map(String::from).collect(),
+                quota_pages: process.quota_pages,
+                declare_pools: process.declare_pools,
+                spawns: process.spawns.map(String::from).collect(),
+                grant_any: false,
             },
         );
     }
 }
 
-/// Whether the process named `process` may serve (or, for `memory`, use) `scheme`.
-pub fn may_use_scheme(process: &str, scheme: &str) -> bool {
-    GRANTS
-        .lock()
-        .get(process)
-        .is_some_and(|grants| grants.schemes.iter().any(|granted| granted == scheme))
+/// The rights manifest section `name` confers, if there is such a section.
+pub fn section_rights(name: &str) -> Option<Rights> {
+    SECTIONS.lock().get(name).cloned()
 }
 
-/// Whether the process named `process` may map the registers of device `device`.
-pub fn may_use_device(process: &str, device: &str) -> bool {
-    GRANTS
-        .lock()
-        .get(process)
-        .is_some_and(|grants| grants.devices.iter().any(|granted| granted == device))
+/// init's rights: the manifest's — it may hand any section's rights to a child and may
+/// declare and retire pools — but no scheme or device of its own.
+pub fn init_rights() -> Rights {
+    Rights {
+        section: Some("init".into()),
+        declare_pools: true,
+        grant_any: true,
+        ..Rights::none()
+    }
 }

@@ -11,14 +11,14 @@
 
 mod grants;
 
-pub use grants::{load_grants, may_use_device, may_use_scheme};
+pub use grants::{init_rights, load_grants, section_rights};
 
 use crate::process::{self, ProcessId, State};
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
 use alloc::vec::Vec;
 use kernel_core::abi::SCHEME_MAX_PAYLOAD;
-use redox_syscall::error::{EEXIST, EINVAL, EIO};
+use redox_syscall::error::{EEXIST, EINVAL, EIO, ENOENT};
 use redox_syscall::schemev2::{Cqe, Opcode, Sqe, SqeFlags};
 use spin::Mutex;
 
@@ -209,6 +209,26 @@ pub fn answer(name: &str, message: &[u8]) -> Result<usize, i32> {
     };
     process::with(|table| table.wake_if(client, |state| state == State::WaitingForReply));
     Ok(message.len())
+}
+
+/// The rights of the client whose request `tag` on scheme `name` (served by the running
+/// process) awaits an answer. Bound to the pending request, so the answer is always about
+/// the process that sent it.
+pub fn caller_rights(name: &str, tag: u32) -> Result<kernel_core::rights::Rights, i32> {
+    let me = process::current();
+    let client = {
+        let schemes = SCHEMES.lock();
+        let server = schemes
+            .get(name)
+            .filter(|server| server.owner == me)
+            .ok_or(EIO)?;
+        match server.pending.get(&tag) {
+            Some((client, None)) => *client,
+            _ => return Err(ENOENT),
+        }
+    };
+    process::with(|table| table.map.get(&client).map(|process| process.rights.clone()))
+        .ok_or(ENOENT)
 }
 
 /// Unregisters every scheme `owner` serves and fails their pending requests.

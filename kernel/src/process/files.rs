@@ -90,17 +90,19 @@ pub struct FileTable {
 }
 
 impl FileTable {
-    /// Installs `file` at the lowest free number; `None` when the table is full.
-    pub fn insert(&mut self, file: File) -> Option<usize> {
+    /// Installs `file` at the lowest free number; gives it back when the table is full, so
+    /// the caller drops it (a user-scheme file's drop tells its server) outside the process
+    /// table's lock.
+    pub fn insert(&mut self, file: File) -> Result<usize, File> {
         if let Some(index) = self.slots.iter().position(Option::is_none) {
             self.slots[index] = Some(file);
-            return Some(index);
+            return Ok(index);
         }
         if self.slots.len() >= MAX_DESCRIPTORS {
-            return None;
+            return Err(file);
         }
         self.slots.push(Some(file));
-        Some(self.slots.len() - 1)
+        Ok(self.slots.len() - 1)
     }
 
     /// The file behind descriptor `number`.

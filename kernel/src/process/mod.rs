@@ -27,6 +27,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use kernel_core::abi::EXIT_KILLED;
 use kernel_core::elf::Machine;
+use kernel_core::rights::Rights;
 use kernel_core::user_mode::UserMode;
 use log::{info, warn};
 use space::UserSpace;
@@ -40,6 +41,10 @@ pub type ProcessId = u32;
 pub const IDLE: ProcessId = 0;
 /// The first user process.
 pub const INIT: ProcessId = 1;
+
+/// The most children (running or not yet reaped) one process may have; `spawn` refuses
+/// more with `EAGAIN`, so a spawn loop is bounded by its parent, not by the kernel's memory.
+pub const MAX_CHILDREN: usize = 64;
 
 /// What a process is doing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,6 +87,8 @@ pub struct Process {
     pub space: Option<UserSpace>,
     /// Its open files.
     pub files: FileTable,
+    /// What it may do, fixed at spawn (see `kernel_core::rights`).
+    pub rights: Rights,
     stack: Option<KernelStack>,
     context: Box<<Cpu as UserMode>::Context>,
     start: Option<Start>,
@@ -118,6 +125,7 @@ pub fn init() {
         state: State::Running,
         space: None,
         files: FileTable::default(),
+        rights: Rights::none(),
         stack: None,
         context: Box::default(),
         start: None,
@@ -161,14 +169,21 @@ pub enum SpawnError {
     OutOfMemory,
     /// Arguments too large (EINVAL).
     BadArguments,
+    /// Process numbers are used up (EAGAIN).
+    NoProcessNumber,
 }
 
-/// Loads the initfs program at `path` as a new child of `parent` and queues it.
+/// Loads the initfs program at `path` as a new child of `parent` holding `rights`, and
+/// queues it. The caller has checked that the parent may grant `rights`.
 pub fn spawn(
     path: &str,
     arguments: &[&[u8]],
     parent: Option<ProcessId>,
+    rights: Rights,
 ) -> Result<ProcessId, SpawnError> {
+    if with(|table| table.next_id == ProcessId::MAX) {
+        return Err(SpawnError::NoProcessNumber);
+    }
     let file = crate::schemes::initfs_file(path).ok_or(SpawnError::NotFound)?;
     let loaded = loader::load(file, machine(), arguments).map_err(|error| match error {
         loader::LoadError::Elf(_) => SpawnError::NotExecutable,
@@ -194,6 +209,7 @@ pub fn spawn(
         state: State::Ready,
         space: Some(loaded.space),
         files: FileTable::default(),
+        rights,
         stack: Some(stack),
         context,
         start: Some(Start {
@@ -359,6 +375,14 @@ impl Processes {
                 self.ready.push_back(id);
             }
         }
+    }
+
+    /// How many children (running or not yet reaped) `parent` has.
+    pub fn children_of(&self, parent: ProcessId) -> usize {
+        self.map
+            .values()
+            .filter(|process| process.parent == Some(parent))
+            .count()
     }
 
     /// The running process.

@@ -20,6 +20,10 @@ use kernel_core::PageFlags;
 pub type UserTable = PageTable<<Cpu as Arch>::PageTableFormat>;
 
 /// Where anonymous memory (`fmap` with no file) is placed, growing upwards.
+/// The most mapped regions one process may have (the program image, stack, `fmap`s): each
+/// costs kernel heap, so a process mapping page after page cannot exhaust the kernel's.
+pub const MAX_REGIONS: usize = 4096;
+
 const ANONYMOUS_BASE: u64 = 0x0000_2000_0000_0000;
 
 /// One mapped range of the space.
@@ -257,6 +261,11 @@ impl UserSpace {
             page += PAGE_SIZE;
         }
         Ok(())
+    }
+
+    /// Whether the space holds [`MAX_REGIONS`] regions: `fmap` then refuses with `ENOMEM`.
+    pub fn is_full(&self) -> bool {
+        self.regions.len() >= MAX_REGIONS
     }
 
     /// Frames this space owns (for `sys:` and tests).

@@ -10,6 +10,7 @@ use crate::ipc;
 use crate::process::{File, OpenFile, UserHandle};
 use alloc::sync::Arc;
 use alloc::vec::Vec;
+use kernel_core::rights::Rights;
 use redox_syscall::error::{EACCES, EINVAL, ENOENT};
 use redox_syscall::schemev2::Opcode;
 use spin::Mutex;
@@ -17,16 +18,16 @@ use spin::Mutex;
 /// Names the kernel serves itself; no process may register them.
 const KERNEL_SCHEMES: [&str; 5] = ["debug", "initfs", "sys", "memory", "device"];
 
-/// Opens `path` for the running process called `name`.
-pub fn open(path: &str, name: &str, flags: usize) -> Result<File, i32> {
+/// Opens `path` for the running process called `name` (for logs) holding `rights`.
+pub fn open(path: &str, name: &str, rights: &Rights, flags: usize) -> Result<File, i32> {
     if let Some(scheme) = path.strip_prefix(':') {
-        return register(scheme, name);
+        return register(scheme, name, rights);
     }
     let (scheme, rest) = kernel_core::path::parse(path).map_err(|_| EINVAL)?;
     let file = match scheme {
         "debug" | "initfs" | "sys" => kernel_schemes::open(scheme, rest, name)?,
-        "memory" => memory(rest, name)?,
-        "device" => device(rest, name)?,
+        "memory" => memory(rest, rights)?,
+        "device" => device(rest, name, rights)?,
         _ => {
             if !ipc::exists(scheme) {
                 return Err(ENOENT);
@@ -44,7 +45,7 @@ pub fn open(path: &str, name: &str, flags: usize) -> Result<File, i32> {
     Ok(Arc::new(Mutex::new(file)))
 }
 
-fn register(scheme: &str, name: &str) -> Result<File, i32> {
+fn register(scheme: &str, name: &str, rights: &Rights) -> Result<File, i32> {
     let valid = !scheme.is_empty()
         && scheme
             .chars()
@@ -52,7 +53,7 @@ fn register(scheme: &str, name: &str) -> Result<File, i32> {
     if !valid {
         return Err(EINVAL);
     }
-    if KERNEL_SCHEMES.contains(&scheme) || !ipc::may_use_scheme(name, scheme) {
+    if KERNEL_SCHEMES.contains(&scheme) || !rights.may_serve(scheme) {
         log::warn!("process {name} may not serve scheme {scheme}");
         return Err(EACCES);
     }
@@ -63,9 +64,9 @@ fn register(scheme: &str, name: &str) -> Result<File, i32> {
 }
 
 /// `memory:pools` (the pool table as text) and `memory:pool/NAME` (for `fmap`), only for a
-/// process granted `memory`.
-fn memory(rest: &str, name: &str) -> Result<OpenFile, i32> {
-    if !ipc::may_use_scheme(name, "memory") {
+/// process holding the right to use `memory`.
+fn memory(rest: &str, rights: &Rights) -> Result<OpenFile, i32> {
+    if !rights.may_serve(kernel_core::abi::MEMORY_SCHEME) {
         return Err(EACCES);
     }
     let pools = crate::memory::pools::published();
@@ -88,9 +89,9 @@ fn memory(rest: &str, name: &str) -> Result<OpenFile, i32> {
 
 /// `device:NAME`, only for a process granted device `NAME`: its description (read) and its
 /// register ranges (fmap), both as they were at open time.
-fn device(rest: &str, name: &str) -> Result<OpenFile, i32> {
+fn device(rest: &str, name: &str, rights: &Rights) -> Result<OpenFile, i32> {
     let device = crate::devices::find(rest).ok_or(ENOENT)?;
-    if !ipc::may_use_device(name, rest) {
+    if !rights.may_use_device(rest) {
         log::warn!("process {name} may not use device {rest}");
         return Err(EACCES);
     }

@@ -17,9 +17,14 @@ fn file(descriptor: usize) -> Result<process::File, i32> {
 /// `open(path, length, flags)`.
 pub fn open(path: usize, length: usize, flags: usize) -> Outcome {
     let path = user_memory::string(path, length, kernel_core::path::MAX_PATH)?;
-    let name = process::with(|table| table.running().name.clone());
-    let file = schemes::open(path, &name, flags)?;
-    process::with(|table| table.running().files.insert(file)).ok_or(EMFILE)
+    let (name, rights) = process::with(|table| {
+        let running = table.running();
+        (running.name.clone(), running.rights.clone())
+    });
+    let file = schemes::open(path, &name, &rights, flags)?;
+    // A refused file is dropped after the table's lock is released: dropping a user-scheme
+    // file sends its server `Close`, which takes that lock.
+    process::with(|table| table.running().files.insert(file)).map_err(|_refused| EMFILE)
 }
 
 /// `write(fd, buffer, length)`.
@@ -64,6 +69,9 @@ pub fn read(descriptor: usize, buffer: usize, length: usize) -> Outcome {
 /// server and the reply comes back over it. Only user schemes answer calls.
 pub fn call(descriptor: usize, buffer: usize, length: usize) -> Outcome {
     let file = file(descriptor)?;
+    if let Target::Socket(scheme) = schemes::target(&file) {
+        return caller_rights(&scheme, buffer, length);
+    }
     let Target::User(scheme, handle) = schemes::target(&file) else {
         return Err(EBADF);
     };
@@ -78,6 +86,25 @@ pub fn call(descriptor: usize, buffer: usize, length: usize) -> Outcome {
     Ok(count)
 }
 
+/// `call` on a scheme socket: the buffer holds a pending request's tag (4 bytes, little
+/// endian) and receives the rights of the process that sent it, as `Rights::to_text`.
+/// `ENOENT` when no request with that tag is waiting for this server's answer.
+fn caller_rights(scheme: &str, buffer: usize, length: usize) -> Outcome {
+    let tag = user_memory::bytes_mut(buffer, length)?
+        .get(..4)
+        .ok_or(EINVAL)?
+        .try_into()
+        .map(u32::from_le_bytes)
+        .map_err(|_| EINVAL)?;
+    let text = ipc::caller_rights(scheme, tag)?.to_text();
+    let target = user_memory::bytes_mut(buffer, length)?;
+    if text.len() > target.len() {
+        return Err(EINVAL);
+    }
+    target[..text.len()].copy_from_slice(text.as_bytes());
+    Ok(text.len())
+}
+
 /// `close(fd)`.
 pub fn close(descriptor: usize) -> Outcome {
     process::with(|table| table.running().files.remove(descriptor)).ok_or(EBADF)?;
@@ -87,7 +114,7 @@ pub fn close(descriptor: usize) -> Outcome {
 /// `dup(fd)`: a new descriptor sharing the open file.
 pub fn duplicate(descriptor: usize) -> Outcome {
     let file = file(descriptor)?;
-    process::with(|table| table.running().files.insert(file)).ok_or(EMFILE)
+    process::with(|table| table.running().files.insert(file)).map_err(|_refused| EMFILE)
 }
 
 /// `lseek(fd, offset, whence)`.

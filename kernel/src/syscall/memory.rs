@@ -47,6 +47,16 @@ pub fn map(descriptor: usize, map: usize, size: usize) -> Outcome {
         return Err(ENOMEM);
     }
     let flags = user_flags(request.flags)?;
+    let full = process::with(|table| {
+        table
+            .running()
+            .space
+            .as_ref()
+            .is_some_and(|space| space.is_full())
+    });
+    if full {
+        return Err(ENOMEM);
+    }
     if descriptor == usize::MAX {
         return process::with(|table| {
             let space = table.running().space.as_mut().ok_or(EFAULT)?;

@@ -22,6 +22,7 @@ pub type Outcome = Result<usize, i32>;
 pub fn dispatch(frame: &mut impl UserRegisters) {
     let argument = |index| frame.system_call_argument(index);
     let [a, b, c, d] = [argument(0), argument(1), argument(2), argument(3)];
+    let e = argument(4);
     let outcome = match frame.system_call_number() {
         redox::SYS_WRITE => files::write(a, b, c),
         redox::SYS_READ => files::read(a, b, c),
@@ -41,7 +42,7 @@ pub fn dispatch(frame: &mut impl UserRegisters) {
         redox::SYS_CLOCK_GETTIME => time::clock_get_time(a, b),
         redox::SYS_NANOSLEEP => time::sleep(a, b),
         abi::SYS_EXIT => crate::process::exit_current(u64::from(a as u32)),
-        abi::SYS_SPAWN => processes::spawn(a, b, c, d),
+        abi::SYS_SPAWN => processes::spawn(a, b, c, d, e),
         abi::SYS_WAITPID => processes::wait(a, b, c),
         abi::SYS_GETPID => Ok(crate::process::current() as usize),
         abi::SYS_POWER_OFF => processes::power_off(a),

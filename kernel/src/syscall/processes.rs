@@ -4,20 +4,53 @@ use super::{user_memory, Outcome};
 use crate::arch::{Arch, Cpu, ExitStatus};
 use crate::process::{self, SpawnError, INIT};
 use alloc::vec::Vec;
+use kernel_core::abi::SpawnRights;
 use kernel_core::abi::WAIT_NO_HANG;
-use redox_syscall::error::{ECHILD, EINVAL, ENOENT, ENOEXEC, ENOMEM, EPERM};
+use kernel_core::rights::Rights;
+use redox_syscall::error::{EAGAIN, ECHILD, EINVAL, ENOENT, ENOEXEC, ENOMEM, EPERM};
 
 /// The most bytes of arguments `spawn` takes.
 const MAX_ARGUMENTS: usize = 16 * 1024;
 
-/// `spawn(path, path_length, arguments, arguments_length)`.
+/// The longest manifest section name `spawn` takes.
+const MAX_SECTION: usize = 64;
+
+/// `spawn(path, path_length, arguments, arguments_length, rights)`: the child gets the
+/// rights of the manifest section `rights` (a `SpawnRights`) names, or none when `rights` is
+/// 0. `ENOENT` for an unknown section, `EPERM` when the caller may not grant its rights,
+/// `EAGAIN` when the caller already has `MAX_CHILDREN` children.
 pub fn spawn(
     path: usize,
     path_length: usize,
     arguments: usize,
     arguments_length: usize,
+    rights: usize,
 ) -> Outcome {
     let path = user_memory::string(path, path_length, kernel_core::path::MAX_PATH)?;
+    let parent = process::current();
+    if process::with(|table| table.children_of(parent)) >= process::MAX_CHILDREN {
+        return Err(EAGAIN);
+    }
+    let rights = if rights == 0 {
+        Rights::none()
+    } else {
+        let request: SpawnRights = user_memory::read(rights)?;
+        let section = user_memory::string(
+            usize::try_from(request.section_address).map_err(|_| EINVAL)?,
+            usize::try_from(request.section_length).map_err(|_| EINVAL)?,
+            MAX_SECTION,
+        )?;
+        let rights = crate::ipc::section_rights(section).ok_or(ENOENT)?;
+        let allowed = process::with(|table| table.running().rights.may_grant(section, &rights));
+        if !allowed {
+            log::warn!(
+                "process {} may not grant the rights of section {section}",
+                process::current()
+            );
+            return Err(EPERM);
+        }
+        rights
+    };
     if arguments_length > MAX_ARGUMENTS {
         return Err(EINVAL);
     }
@@ -28,15 +61,15 @@ pub fn spawn(
         let buffer = buffer.strip_suffix(&[0]).unwrap_or(buffer);
         argv.extend(buffer.split(|byte| *byte == 0));
     }
-    let parent = process::current();
     let path = path.strip_prefix("initfs:").unwrap_or(path);
-    process::spawn(path, &argv, Some(parent))
+    process::spawn(path, &argv, Some(parent), rights)
         .map(|id| id as usize)
         .map_err(|error| match error {
             SpawnError::NotFound => ENOENT,
             SpawnError::NotExecutable => ENOEXEC,
             SpawnError::OutOfMemory => ENOMEM,
             SpawnError::BadArguments => EINVAL,
+            SpawnError::NoProcessNumber => EAGAIN,
         })
 }
 

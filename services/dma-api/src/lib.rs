@@ -5,7 +5,7 @@
 //! | open `dma:/DEV/alloc?size=N[&align=A]` | [`AllocPath`] (client), [`DmaPath::Alloc`] (server) |
 //! | read / call on a buffer descriptor | [`DmaBufferInfo`], [`DmaBufferInfo::SIZE`] bytes |
 //! | read `dma:/`, `dma:/DEV/stats` | [`DmaPath::Root`], [`DmaPath::Stats`]: text tables |
-//! | open `dma:/declare?...`, `dma:/DEV/release-pool` | [`DmaPath::Declare`], [`DmaPath::ReleasePool`] (init only) |
+//! | open `dma:/declare?...`, `dma:/DEV/release-pool` | [`DmaPath::Declare`], [`DmaPath::ReleasePool`] (`declare-pools` right) |
 //! | errors | [`DmaError`]: one Redox errno per meaning |
 //!
 //! Paths are the part after `dma:` with leading slashes removed, as the kernel hands them to

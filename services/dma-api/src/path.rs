@@ -6,8 +6,8 @@
 //! ""                                   root table
 //! DEV/stats                            one device's table
 //! DEV/alloc?size=N[&align=A]           allocate (query keys in any order, each once)
-//! DEV/release-pool                     retire DEV's pool (init only)
-//! declare?name=P&device=DEV&phys=X&size=N[&device-base=Y]   declare a pool (init only)
+//! DEV/release-pool                     retire DEV's pool (declare-pools right)
+//! declare?name=P&device=DEV&phys=X&size=N[&device-base=Y]   declare a pool (declare-pools right)
 //! ```
 //!
 //! Numbers are decimal or `0x` hexadecimal. Syntax is checked before anything else: a

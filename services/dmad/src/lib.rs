@@ -9,8 +9,8 @@
 //!   manifest ([`Grants`]), the pool registry, mappings, and the text tables;
 //! - [`MemoryPoolLine`] and [`Regions`]: the kernel's `memory:pools` lines and where dmad
 //!   mapped each region, so a physical address becomes an address in dmad's own space;
-//! - [`ProcessNames`]: who a caller is, from the kernel's `sys:` texts
-//!   ([`name_from_process_text`], [`name_from_process_table`]).
+//! - [`Callers`]: what a caller may do, from the kernel (the rights it was spawned with),
+//!   asked while its request is pending; never from a name.
 //!
 //! # Decisions
 //!
@@ -19,7 +19,7 @@
 //! - A `memory:pools` region serving several devices is split into equal page-aligned
 //!   parts, one pool per device (a `dma-pool` pool serves exactly one device).
 //! - `dma:/declare` and `dma:/DEV/release-pool` do their work at open; the descriptor they
-//!   return reads as empty. Only the process named `init` may open them.
+//!   return reads as empty. Only a process holding the `declare-pools` right (init) may open them.
 //! - A buffer descriptor reads as its [`DmaBufferInfo`](dma_api::DmaBufferInfo) on every
 //!   read; text descriptors (`dma:/`, `DEV/stats`) are a snapshot taken at open, read in
 //!   order until a read returns 0.
@@ -37,7 +37,7 @@ mod request;
 mod server;
 mod tables;
 
-pub use grants::{name_from_process_table, name_from_process_text, Grant, Grants, ProcessNames};
+pub use grants::{Callers, Grant, Grants};
 pub use memory::{MemoryPoolLine, PoolMemory, Region, Regions};
 pub use refusal::Refusal;
 pub use request::{Reply, Request};

@@ -12,6 +12,8 @@ pub struct Request<'a> {
     pub opcode: u8,
     /// The client's process id.
     pub caller: u64,
+    /// The request's tag (the kernel answers for the caller's rights while it is pending).
+    pub tag: u32,
     /// The opcode's arguments; `args[0]` is the handle for everything but `OpenAt`.
     pub args: [u64; 6],
     /// The path (`OpenAt`), written bytes (`Write`) or call input (`Call`).
@@ -40,6 +42,7 @@ impl<'a> Request<'a> {
             Request {
                 opcode: sqe.opcode,
                 caller: sqe.caller,
+                tag: sqe.tag,
                 args: sqe.args,
                 payload: &rest[..length],
             },

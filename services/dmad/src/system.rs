@@ -1,4 +1,4 @@
-//! dmad's contact with the kernel: the manifest, the DMA regions, process names, the scheme
+//! dmad's contact with the kernel: the manifest, the DMA regions, callers' rights, the scheme
 //! socket and the request loop.
 
 use alloc::boxed::Box;
@@ -6,10 +6,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec;
 use core::mem::size_of;
-use dmad::{
-    name_from_process_table, name_from_process_text, Grants, MemoryPoolLine, PoolMemory,
-    ProcessNames, Reply, Request, Server,
-};
+use dmad::{Callers, Grants, MemoryPoolLine, PoolMemory, Reply, Request, Server};
 use log::{error, info, warn};
 use userlib::sys::abi::SCHEME_MAX_PAYLOAD;
 use userlib::sys::error::{Error, EINTR, EINVAL, ENOENT, ENOSYS};
@@ -23,15 +20,16 @@ const MANIFEST_PATH: &str = "initfs:manifest.toml";
 /// Starts dmad and serves requests; returns only on a failure (the exit status).
 pub fn run() -> i32 {
     let grants = read_grants();
-    let mut server = Server::new(grants, Box::new(SystemNames));
-    match sys::read_file("memory:pools") {
-        Ok(bytes) => add_pools(&mut server, &String::from_utf8_lossy(&bytes)),
+    let pools = match sys::read_file("memory:pools") {
+        Ok(bytes) => bytes,
         Err(error) => return missing_feature("read memory:pools", error),
-    }
+    };
     let socket = match sys::open(":dma", O_RDWR) {
         Ok(socket) => socket,
         Err(error) => return missing_feature("register dma:", error),
     };
+    let mut server = Server::new(grants, Box::new(KernelCallers { socket }));
+    add_pools(&mut server, &String::from_utf8_lossy(&pools));
     info!("serving dma:");
     serve(&mut server, socket)
 }
@@ -142,17 +140,19 @@ impl PoolMemory for WriteCombiningMemory {
     }
 }
 
-/// Process names from the kernel: `sys:process/PID`, else the `sys:processes` table.
-struct SystemNames;
+/// Callers' rights from the kernel, asked on the scheme socket while the request is pending.
+struct KernelCallers {
+    socket: usize,
+}
 
-impl ProcessNames for SystemNames {
-    fn name(&mut self, pid: u32) -> Option<String> {
-        if let Ok(bytes) = sys::read_file(&format!("sys:process/{pid}")) {
-            if let Some(name) = name_from_process_text(&String::from_utf8_lossy(&bytes)) {
-                return Some(name.into());
+impl Callers for KernelCallers {
+    fn rights(&mut self, pid: u32, tag: u32) -> Option<sys::Rights> {
+        match sys::caller_rights(self.socket, tag) {
+            Ok(rights) => Some(rights),
+            Err(error) => {
+                warn!("the kernel did not say what pid {pid} may do: {error}");
+                None
             }
         }
-        let table = sys::read_file("sys:processes").ok()?;
-        name_from_process_table(&String::from_utf8_lossy(&table), pid).map(String::from)
     }
 }

@@ -20,11 +20,12 @@ pub struct Children {
 }
 
 impl Children {
-    /// Spawns `path` with `arguments` as process `name`, logging it. A `service` (a process
-    /// that serves schemes) is not waited for at the end of a test run.
+    /// Spawns `path` with `arguments` as process `name`, with the rights of the manifest
+    /// section of that name, logging it. A `service` (a process that serves schemes) is not
+    /// waited for at the end of a test run.
     pub fn spawn(&mut self, name: &str, path: &str, arguments: &[&str], service: bool) {
         info!("starting {name} ({path})");
-        match sys::spawn(path, arguments) {
+        match sys::spawn_with_rights(path, arguments, name) {
             Ok(pid) => self.running.push((pid, name.to_string(), service)),
             Err(error) => {
                 error!("cannot start {name} ({path}): {error}");

@@ -22,8 +22,9 @@
 //! which the kernel treats as the end of the run. A single bad `[process]` section is logged
 //! and skipped (and in a test image makes the run fail).
 //!
-//! Not done here yet: handing each process the schemes, devices and DMA quota its section
-//! grants (the kernel has no call for that yet).
+//! Rights: the kernel gave init the manifest's rights; init spawns each process with exactly
+//! the rights of its own section (`spawn_with_rights(path, args, NAME)`), never more. A
+//! section's rights belong to the process started for it, not to a program name.
 #![no_std]
 #![no_main]
 

@@ -48,7 +48,7 @@ pub fn dying_driver_returns_its_buffers() -> Outcome {
         before.live_buffers
     );
     let count = format!("{CRASH_AFTER}");
-    let pid = child::start(DRIVER, &["--crash-after", &count])?;
+    let pid = child::start_as("virtio-blk", DRIVER, &["--crash-after", &count])?;
     if let Err(error) = wait_for_disk(START_TIME) {
         return Err(format!(
             "the crashing driver never served disk: ({})",
@@ -89,7 +89,7 @@ pub fn dying_driver_returns_its_buffers() -> Outcome {
 
 /// A fresh driver serves `disk:`: its size and header are the image's.
 pub fn driver_serves_disk() -> Outcome {
-    let pid = child::start(DRIVER, &[])?;
+    let pid = child::start_as("virtio-blk", DRIVER, &[])?;
     DRIVER_PID.store(pid, Ordering::Relaxed);
     let size = wait_for_disk(START_TIME).map_err(|error| {
         format!(

@@ -14,10 +14,13 @@
 //! - `dma-holder COUNT exit|crash`: holds `COUNT` buffers, then exits or faults;
 //! - `dma-worker ID OPS`: allocates and frees concurrently with other workers, checking that
 //!   nobody else writes its buffers;
-//! - `dma-hog exhaust|closed-mapped`: exhausts the whole pool (it has no quota).
+//! - `dma-hog exhaust|closed-mapped`: exhausts the whole pool (it has no quota);
+//! - `hostile-tests`: the `hostile` suite's driver; `hostile-attacker MODE`: the attacker it
+//!   spawns with no rights.
 //!
-//! The clients are declared in the manifest (so they get their grants) with
-//! `autostart = false`; the driver spawns them. Every client exits 0 when all its checks
+//! The clients are declared in the manifest with `autostart = false`; the driver spawns
+//! each with the rights of its section (`spawn_with_rights`), which it may grant because it
+//! holds them all itself. Every client exits 0 when all its checks
 //! passed, 1 otherwise (with the reason on the console), and [`USAGE_STATUS`] on bad
 //! arguments.
 #![cfg_attr(not(test), no_std)]

@@ -4,8 +4,8 @@ use alloc::format;
 use alloc::string::String;
 use core::fmt::Debug;
 use userlib::sys::error::{
-    Error, EACCES, EBADF, EBUSY, ECHILD, EDQUOT, EFAULT, EINVAL, EIO, ENOENT, ENOEXEC, ENOMEM,
-    ENOSYS, EPERM,
+    Error, EACCES, EAGAIN, EBADF, EBUSY, ECHILD, EDQUOT, EFAULT, EINVAL, EIO, EMFILE, ENOENT,
+    ENOEXEC, ENOMEM, ENOSYS, EPERM,
 };
 use userlib::sys::Ending;
 
@@ -38,6 +38,8 @@ pub fn errno_name(errno: i32) -> String {
         EIO => "EIO",
         EBUSY => "EBUSY",
         EDQUOT => "EDQUOT",
+        EMFILE => "EMFILE",
+        EAGAIN => "EAGAIN",
         other => return format!("errno {other}"),
     };
     String::from(name)

@@ -52,6 +52,8 @@ const PACKAGES: [(&str, &[&str]); 10] = [
             "dma-hog",
             "platform-tests",
             "stress-tests",
+            "hostile-tests",
+            "hostile-attacker",
         ],
     ),
 ];
@@ -71,13 +73,16 @@ pub const PROCESS_TEST_MANIFEST: &str =
 /// suite's manifest (the default one, which already starts dmad) by `cargo xtask test`.
 ///
 /// The driver is granted the pool's device with a quota; the clients it spawns are granted
-/// the device without a quota but not started by init (`autostart = false`); `dma-stranger`
+/// the device without a quota but not started by init (`autostart = false`) — a looser
+/// quota than the driver's own, so it may hand them on only because it lists them in
+/// `spawns`; `dma-stranger`
 /// has no section, so it has no grant.
 pub const DMA_TEST_MANIFEST: &str = r#"
 [process.dma-tests]
 path = "/bin/dma-tests"
 devices = ["virtio-blk0"]
 quota-pages = 1024
+spawns = ["dma-holder", "dma-worker", "dma-hog"]
 
 [process.dma-holder]
 path = "/bin/dma-holder"
@@ -118,11 +123,13 @@ devices = ["dma-test0", "dma-test1"]
 /// the suite's manifest (which keeps only dmad from the default one) by `cargo xtask test`.
 ///
 /// The driver is declared with its grants but not started by init (`autostart = false`):
-/// `blk-tests` starts each driver instance itself (one that dies mid-I/O, then the one the
+/// `blk-tests`, which may hand the driver's section to a child (`spawns`), starts each
+/// driver instance itself (one that dies mid-I/O, then the one the
 /// other tests use), so it can see the pool before, during and after.
 pub const BLK_TEST_MANIFEST: &str = r#"
 [process.blk-tests]
 path = "/bin/blk-tests"
+spawns = ["virtio-blk"]
 
 [process.virtio-blk]
 path = "/bin/virtio-blk"
@@ -142,6 +149,14 @@ devices = ["virtio-blk0"]
 path = "/bin/dma-worker"
 devices = ["virtio-blk0"]
 autostart = false
+"#;
+
+/// The processes of the `hostile` suite's image: its driver, granted the pool's device only
+/// to hold a victim buffer. The attacker it spawns has no section: it is granted nothing.
+pub const HOSTILE_TEST_MANIFEST: &str = r#"
+[process.hostile-tests]
+path = "/bin/hostile-tests"
+devices = ["virtio-blk0"]
 "#;
 
 /// Where user-program build products go.

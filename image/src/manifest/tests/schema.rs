@@ -55,12 +55,16 @@ fn sample_reads_into_typed_views() {
     assert_eq!(dmad.devices.clone().collect::<Vec<_>>(), ["virtio-blk0"]);
     assert_eq!(dmad.quota_pages, Some(256));
     assert!(dmad.autostart);
+    assert!(!dmad.declare_pools);
+    assert_eq!(dmad.spawns.clone().count(), 0);
     let helper = &processes[1];
     assert_eq!(helper.name, "init-helper");
     assert_eq!(helper.args.clone().count(), 0);
     assert_eq!(helper.schemes.clone().count(), 0);
     assert_eq!(helper.quota_pages, None);
     assert!(!helper.autostart);
+    assert!(helper.declare_pools);
+    assert_eq!(helper.spawns.clone().collect::<Vec<_>>(), ["dmad"]);
 }
 
 #[test]
@@ -146,6 +150,7 @@ fn schema_errors_name_their_line() {
         ("[process.p]\npath = \"/bin/p\"\nquota-pages = true", 5, "value must be an integer"),
         ("[process.p]\npath = \"/bin/p\"\nquota = 1", 5, "unknown key"),
         ("[process.p]\npath = \"/bin/p\"\nautostart = \"no\"", 5, "value must be true or false"),
+        ("[process.p]\npath = \"/bin/p\"\ndeclare-pools = 1", 5, "value must be true or false"),
     ];
     for (text, line, reason) in pool_cases {
         let text = format!("{image}{text}");

@@ -10,7 +10,7 @@ mod mappings;
 mod open;
 mod pools;
 
-use crate::{Grant, Grants, PoolMemory, ProcessNames, Refusal, Regions, Reply, Request};
+use crate::{Callers, Grant, Grants, PoolMemory, Refusal, Regions, Reply, Request};
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -19,9 +19,6 @@ use dma_api::{DmaBufferInfo, DmaError};
 use dma_pool::{BufferHandle, MappingToken, OwnerId, PoolRegistry};
 use log::warn;
 use syscall::schemev2::Opcode;
-
-/// The process allowed to declare and retire pools.
-const PRIVILEGED_PROCESS: &str = "init";
 
 /// What an open handle is.
 #[derive(Clone, Debug)]
@@ -47,10 +44,12 @@ struct OpenHandle {
 /// A caller as dmad knows it.
 #[derive(Clone, Debug)]
 struct Client {
-    /// Its name, if the kernel told.
+    /// The manifest section its rights came from, if any (for logs and tables).
     name: Option<String>,
-    /// Its grant (empty for a process the manifest does not list).
+    /// The devices and the quota the kernel says it has.
     grant: Grant,
+    /// Whether the kernel says it may declare and retire pools.
+    declare_pools: bool,
 }
 
 /// One mapping of a buffer into a client.
@@ -70,7 +69,7 @@ pub struct Server {
     registry: PoolRegistry,
     regions: Regions,
     grants: Grants,
-    names: Box<dyn ProcessNames>,
+    callers: Box<dyn Callers>,
     clients: BTreeMap<u32, Client>,
     handles: BTreeMap<u64, OpenHandle>,
     next_handle: u64,
@@ -78,13 +77,14 @@ pub struct Server {
 }
 
 impl Server {
-    /// A server with no pools, granting what `grants` says, learning names from `names`.
-    pub fn new(grants: Grants, names: Box<dyn ProcessNames>) -> Self {
+    /// A server with no pools, knowing from `grants` which devices the manifest grants to
+    /// anyone, learning callers' rights from `callers`.
+    pub fn new(grants: Grants, callers: Box<dyn Callers>) -> Self {
         Server {
             registry: PoolRegistry::new(),
             regions: Regions::default(),
             grants,
-            names,
+            callers,
             clients: BTreeMap::new(),
             handles: BTreeMap::new(),
             next_handle: 1,
@@ -139,7 +139,7 @@ impl Server {
         let opcode = Opcode::try_from_raw(request.opcode);
         let handle = request.handle();
         match opcode {
-            Some(Opcode::OpenAt) => self.open(caller, request.payload, memory),
+            Some(Opcode::OpenAt) => self.open(caller, request.tag, request.payload, memory),
             Some(Opcode::Read) => self.read(caller, handle, request.args[2]),
             Some(Opcode::Call) => self.read(caller, handle, request.args[2]),
             Some(Opcode::Write) => {
@@ -156,19 +156,26 @@ impl Server {
         }
     }
 
-    /// The client `pid`, looked up (name, grant, quota) on its first request.
-    fn client(&mut self, pid: u32) -> Result<&Client, Refusal> {
+    /// The client `pid`, looked up on its first request (`tag`, still pending): its rights,
+    /// quota included, from the kernel. The kernel never reuses a
+    /// pid, and dmad forgets a client with its last handle, so the entry stays about the
+    /// process that made it.
+    fn client(&mut self, pid: u32, tag: u32) -> Result<&Client, Refusal> {
         if !self.clients.contains_key(&pid) {
-            let name = self.names.name(pid);
-            let grant = name
-                .as_deref()
-                .and_then(|name| self.grants.for_process(name))
-                .cloned()
-                .unwrap_or_default();
-            if let Some(quota) = grant.quota_pages {
+            let rights = self.callers.rights(pid, tag).unwrap_or_default();
+            let quota_pages = rights.quota_pages;
+            if let Some(quota) = quota_pages {
                 self.registry.set_owner_quota(OwnerId(pid), Some(quota))?;
             }
-            self.clients.insert(pid, Client { name, grant });
+            let client = Client {
+                name: rights.section,
+                grant: Grant {
+                    devices: rights.devices,
+                    quota_pages,
+                },
+                declare_pools: rights.declare_pools,
+            };
+            self.clients.insert(pid, client);
         }
         Ok(&self.clients[&pid])
     }

@@ -1,6 +1,6 @@
 //! `OpenAt`: tables, allocations, and init's declare / release-pool.
 
-use super::{Handle, Server, PRIVILEGED_PROCESS};
+use super::{Handle, Server};
 use crate::{tables, PoolMemory, Refusal, Reply};
 use dma_api::{DeclareRequest, DmaBufferInfo, DmaError, DmaPath};
 use dma_pool::{CacheType, OwnerId, PoolDeclaration};
@@ -11,10 +11,11 @@ impl Server {
     pub(super) fn open(
         &mut self,
         caller: u32,
+        tag: u32,
         payload: &[u8],
         memory: &mut dyn PoolMemory,
     ) -> Result<Reply, Refusal> {
-        let opened = self.open_path(caller, payload, memory);
+        let opened = self.open_path(caller, tag, payload, memory);
         match opened {
             Ok(handle) => Ok(Reply::value(self.insert_handle(caller, handle))),
             Err(refusal) => {
@@ -29,13 +30,14 @@ impl Server {
     fn open_path(
         &mut self,
         caller: u32,
+        tag: u32,
         payload: &[u8],
         memory: &mut dyn PoolMemory,
     ) -> Result<Handle, Refusal> {
         let path = core::str::from_utf8(payload)
             .map_err(|_| Refusal::new(DmaError::Invalid, "path is not UTF-8"))?;
         let path = DmaPath::parse(path)?;
-        self.client(caller)?;
+        self.client(caller, tag)?;
         match path {
             DmaPath::Root => Ok(self.text(tables::root(&self.registry))),
             DmaPath::Stats { device } => {
@@ -75,13 +77,19 @@ impl Server {
         }
     }
 
-    /// `EACCES` unless `caller` is init.
-    fn require_privilege(&mut self, caller: u32) -> Result<(), Refusal> {
-        let client = self.client(caller)?;
-        if client.name.as_deref() == Some(PRIVILEGED_PROCESS) {
+    /// `EACCES` unless the kernel gave `caller` the `declare-pools` right.
+    fn require_privilege(&self, caller: u32) -> Result<(), Refusal> {
+        if self
+            .clients
+            .get(&caller)
+            .is_some_and(|client| client.declare_pools)
+        {
             Ok(())
         } else {
-            Err(Refusal::new(DmaError::NotGranted, "only init may do this"))
+            Err(Refusal::new(
+                DmaError::NotGranted,
+                "caller lacks the declare-pools right",
+            ))
         }
     }
 
@@ -94,7 +102,7 @@ impl Server {
         memory: &mut dyn PoolMemory,
     ) -> Result<Handle, Refusal> {
         let key = alloc::string::String::from(self.pool_serving(device)?.device());
-        let client = self.client(caller)?;
+        let client = self.clients.get(&caller).ok_or(DmaError::NotGranted)?;
         if !client.grant.devices.iter().any(|granted| granted == device) {
             return Err(DmaError::NotGranted.into());
         }

@@ -1,10 +1,11 @@
 //! A server over one 1 MiB region, known processes, and request helpers.
 
-use crate::{Grants, MemoryPoolLine, PoolMemory, ProcessNames, Request, Server};
+use crate::{Callers, Grants, MemoryPoolLine, PoolMemory, Request, Server};
 use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use dma_pool::{BufferInfo, OwnerUsage, PoolStats};
+use kernel_core::rights::Rights;
 use syscall::schemev2::Opcode;
 
 /// Physical base of the region.
@@ -27,6 +28,11 @@ pub const OTHER: u64 = 11;
 pub const GREEDY: u64 = 12;
 /// Has no name the kernel knows.
 pub const NAMELESS: u64 = 13;
+/// A process whose rights came from a section called `init` but hold nothing: a name is no
+/// right.
+pub const IMPOSTOR: u64 = 14;
+/// A process of section `other` that holds the `declare-pools` right.
+pub const DECLARER: u64 = 15;
 
 const MANIFEST: &str = "[image]\nname = \"t\"\n\
     [process.blk]\npath = \"/bin/virtio-blk\"\ndevices = [\"blk0\"]\nquota-pages = 8\n\
@@ -39,19 +45,29 @@ pub const DEFAULT_PHYS: u64 = PHYS + SIZE;
 /// Everything observable about the pools and owners, but the failure counters.
 pub type Fingerprint = (Vec<(PoolStats, Vec<BufferInfo>)>, Vec<(u32, OwnerUsage)>);
 
-/// Names by pid, like `sys:process/PID`.
+/// Rights by pid, as the kernel would give them: init may declare pools; the others hold
+/// their section's devices.
 struct Names;
 
-impl ProcessNames for Names {
-    fn name(&mut self, pid: u32) -> Option<String> {
-        let name = match u64::from(pid) {
-            INIT => "init",
-            BLK => "virtio-blk",
-            OTHER => "other",
-            GREEDY => "greedy",
+impl Callers for Names {
+    fn rights(&mut self, pid: u32, _tag: u32) -> Option<Rights> {
+        let (section, devices): (&str, &[&str]) = match u64::from(pid) {
+            INIT => ("init", &[]),
+            BLK => ("blk", &["blk0"]),
+            OTHER => ("other", &[]),
+            GREEDY => ("greedy", &["blk0", "net0"]),
+            IMPOSTOR => ("init", &[]),
+            DECLARER => ("other", &[]),
             _ => return None,
         };
-        Some(name.into())
+        Some(Rights {
+            section: Some(section.into()),
+            devices: devices.iter().map(|device| String::from(*device)).collect(),
+            // As the manifest below says.
+            quota_pages: (u64::from(pid) == BLK).then_some(8),
+            declare_pools: [INIT, DECLARER].contains(&u64::from(pid)),
+            ..Rights::none()
+        })
     }
 }
 
@@ -119,6 +135,7 @@ impl Fixture {
         let request = Request {
             opcode: opcode as u8,
             caller,
+            tag: 1,
             args,
             payload,
         };

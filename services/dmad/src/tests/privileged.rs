@@ -1,4 +1,4 @@
-//! init's requests: retiring and declaring pools.
+//! Requests that need the `declare-pools` right: retiring and declaring pools.
 
 use super::fixture::*;
 use dma_api::DmaError;
@@ -47,4 +47,25 @@ fn bad_declarations_are_einval_and_change_nothing() {
         );
     }
     assert_eq!(fixture.fingerprint(), before);
+}
+
+#[test]
+fn declaring_needs_the_right_not_the_name() {
+    let mut fixture = Fixture::new();
+    let before = fixture.fingerprint();
+    // Rights from a section called `init`, without the right: refused.
+    assert_eq!(
+        fixture.open(IMPOSTOR, "blk0/release-pool"),
+        Err(DmaError::NotGranted.errno())
+    );
+    let declare = "declare?name=p&device=d&phys=0x80010000&size=0x1000";
+    assert_eq!(
+        fixture.open(IMPOSTOR, declare),
+        Err(DmaError::NotGranted.errno())
+    );
+    assert_eq!(fixture.fingerprint(), before);
+    // Another section holding the right: allowed.
+    let done = fixture.open(DECLARER, "blk0/release-pool").unwrap();
+    fixture.close(DECLARER, done).unwrap();
+    assert_eq!(fixture.server.registry().pools().count(), 0);
 }

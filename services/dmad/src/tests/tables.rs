@@ -62,6 +62,6 @@ fn device_table_shows_use_per_owner() {
             .unwrap()
             .join(" ")
     };
-    assert_eq!(owner(BLK), "10 virtio-blk 2 8");
+    assert_eq!(owner(BLK), "10 blk 2 8");
     assert_eq!(owner(GREEDY), "12 greedy 1 none");
 }

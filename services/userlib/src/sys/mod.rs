@@ -10,7 +10,11 @@ mod file;
 mod process;
 
 pub use file::{close, dup, open, read_file, read_to_end};
-pub use process::{exit, getpid, pack_arguments, power_off, spawn, waitpid, Ending};
+pub use kernel_core::rights::Rights;
+pub use process::{
+    caller_rights, exit, getpid, pack_arguments, power_off, spawn, spawn_with_rights, waitpid,
+    Ending,
+};
 
 pub use kernel_core::abi;
 pub use syscall::error::{self, Error, Result};

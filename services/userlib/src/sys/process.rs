@@ -2,10 +2,12 @@
 
 use alloc::vec::Vec;
 use kernel_core::abi::{
-    EXIT_KILLED, SYS_EXIT, SYS_GETPID, SYS_POWER_OFF, SYS_SPAWN, SYS_WAITPID, WAIT_NO_HANG,
+    SpawnRights, EXIT_KILLED, SYS_EXIT, SYS_GETPID, SYS_POWER_OFF, SYS_SPAWN, SYS_WAITPID,
+    WAIT_NO_HANG,
 };
+use kernel_core::rights::Rights;
 use syscall::error::EINVAL;
-use syscall::{syscall0, syscall1, syscall3, syscall4, Error, Result};
+use syscall::{syscall0, syscall1, syscall3, syscall5, Error, Result};
 
 /// Ends the calling process with `status` (its low 32 bits are what `waitpid` reports). The
 /// kernel closes every descriptor the process holds.
@@ -41,16 +43,43 @@ pub fn getpid() -> Result<usize> {
 ///
 /// `EINVAL` when an argument holds a NUL; from the kernel `ENOENT` for a missing program,
 /// `ENOEXEC` when it is not a valid ELF for this CPU, `ENOMEM`, `EFAULT`.
+///
+/// The child gets no rights; see [`spawn_with_rights`].
 pub fn spawn(path: &str, args: &[&str]) -> Result<usize> {
+    spawn_with(path, args, None)
+}
+
+/// Like [`spawn`], but the child gets the rights of the image manifest's section `section`
+/// (`[process.SECTION]`).
+///
+/// # Errors
+///
+/// Those of [`spawn`], and from the kernel `ENOENT` when there is no such section and
+/// `EPERM` when the caller may not grant its rights (only init may grant any section's;
+/// others a section listed in their `spawns`, or one whose rights they hold themselves).
+pub fn spawn_with_rights(path: &str, args: &[&str], section: &str) -> Result<usize> {
+    spawn_with(path, args, Some(section))
+}
+
+fn spawn_with(path: &str, args: &[&str], section: Option<&str>) -> Result<usize> {
     let packed = pack_arguments(args)?;
-    // SAFETY: the kernel only reads the two buffers, which live across the call.
+    let rights = section.map(|section| SpawnRights {
+        section_address: section.as_ptr() as u64,
+        section_length: section.len() as u64,
+    });
+    let rights_address = rights
+        .as_ref()
+        .map_or(0, |rights| rights as *const SpawnRights as usize);
+    // SAFETY: the kernel only reads the buffers (path, arguments, the rights request and the
+    // section name it points to), which all live across the call.
     unsafe {
-        syscall4(
+        syscall5(
             SYS_SPAWN,
             path.as_ptr() as usize,
             path.len(),
             packed.as_ptr() as usize,
             packed.len(),
+            rights_address,
         )
     }
 }
@@ -120,6 +149,33 @@ impl core::fmt::Display for Ending {
             Self::Killed => formatter.write_str("was killed"),
         }
     }
+}
+
+/// The rights of the process that sent request `tag` to the scheme the caller serves on
+/// `socket`, from the kernel. The kernel answers only while that request awaits its reply,
+/// so the answer is about the sender even if its pid were reused later.
+///
+/// # Errors
+///
+/// From the kernel `ENOENT` when no request with that tag is pending, `EBADF` when `socket`
+/// is not a scheme socket; `EINVAL` when the answer cannot be read.
+pub fn caller_rights(socket: usize, tag: u32) -> Result<Rights> {
+    let mut buffer = [0u8; kernel_core::abi::SCHEME_MAX_PAYLOAD];
+    buffer[..4].copy_from_slice(&tag.to_le_bytes());
+    // SAFETY: the kernel reads the tag from and writes the answer into `buffer`, which lives
+    // across the call, within its length.
+    let length = unsafe {
+        syscall3(
+            syscall::number::SYS_CALL,
+            socket,
+            buffer.as_mut_ptr() as usize,
+            buffer.len(),
+        )
+    }?;
+    core::str::from_utf8(&buffer[..length])
+        .ok()
+        .and_then(Rights::parse)
+        .ok_or(Error::new(EINVAL))
 }
 
 #[cfg(test)]

@@ -66,7 +66,11 @@ fn run_workers(workers: &[(u64, u64, Option<u64>)]) -> Outcome {
             arguments.push(die.to_string());
         }
         let arguments: Vec<&str> = arguments.iter().map(|argument| argument.as_str()).collect();
-        started.push((*id, *die, child::start("/bin/dma-worker", &arguments)?));
+        started.push((
+            *id,
+            *die,
+            child::start_as("dma-worker", "/bin/dma-worker", &arguments)?,
+        ));
     }
     for (id, die, pid) in started {
         let expected = if die.is_some() {

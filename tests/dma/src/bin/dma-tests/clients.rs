@@ -18,11 +18,13 @@ const WORKERS: u64 = 4;
 /// Operations (allocations plus releases) of all workers together.
 const WORKER_OPERATIONS: u64 = 10_000;
 
-/// Runs `program` with `args`, expects `ending`, and then the pool as it was before.
+/// Runs `program` with `args` and the rights of the manifest section named after its file,
+/// expects `ending`, and then the pool as it was before.
 fn run_and_settle(program: &str, args: &[&str], ending: Ending) -> Outcome {
     let before = stats::read(DEVICE)?;
     let what = format!("{program} {}", args.join(" "));
-    expect_ending(&what, child::run(program, args)?, ending)?;
+    let section = program.rsplit('/').next().unwrap_or(program);
+    expect_ending(&what, child::run_as(section, program, args)?, ending)?;
     stats::settle(DEVICE, before, &format!("after {what}"))
 }
 
@@ -63,7 +65,7 @@ pub fn concurrent_workers_keep_their_buffers() -> Outcome {
     let mut workers = Vec::new();
     for id in 1..=WORKERS {
         let id = id.to_string();
-        let pid = child::start("/bin/dma-worker", &[&id, &operations])?;
+        let pid = child::start_as("dma-worker", "/bin/dma-worker", &[&id, &operations])?;
         workers.push((id, pid));
     }
     let mut endings = Vec::new();

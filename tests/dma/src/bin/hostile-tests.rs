@@ -1,0 +1,176 @@
+//! `hostile-tests`: the `hostile` suite's driver, started by the test image's manifest.
+//!
+//! Each test spawns `hostile-attacker MODE` with no rights (see that program for the
+//! attacks) and expects it to end as planned — exit 0 (every refusal had the right errno)
+//! or killed for its own fault. Then it proves nothing was harmed or leaked, once the
+//! attacker is reaped: dmad still serves `dma:` under the same pid and answers, no new
+//! scheme appeared, the pool's stats are as before, no process is left over, and the
+//! kernel's free frames plus the pages every process owns are as before (so frames neither
+//! leaked nor went to someone who should not have them). The driver is granted
+//! `virtio-blk0` only to hold a victim buffer whose descriptor number the attacker tries.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::format;
+use alloc::string::{String, ToString};
+use core::time::Duration;
+use dma_tests::buffer::Buffer;
+use dma_tests::text::read_text;
+use dma_tests::{stats, DEVICE, PAGE_SIZE};
+use process_tests::check::{errno_name, expect_ending, Outcome};
+use process_tests::runner::Suite;
+use process_tests::{child, ensure, sys_memory};
+use userlib::sys::Ending;
+use userlib::{time, Args};
+
+userlib::entry!(main);
+
+/// The attacker program.
+const ATTACKER: &str = "/bin/hostile-attacker";
+/// How long the after-checks wait for one-way closes to reach dmad.
+const SETTLE_TIME: Duration = Duration::from_secs(5);
+
+fn main(_args: Args) -> i32 {
+    let mut suite = Suite::new("hostile");
+    // Warm up first, so whatever the kernel sets up once (a page table for the first child,
+    // say) is in place before the first count.
+    for _ in 0..2 {
+        let _ = child::run(ATTACKER, &["noop"]);
+        let _ = child::run(ATTACKER, &["spawn", "/bin/dmad"]);
+    }
+    suite.run("spawned_dmad_gains_no_rights", || {
+        attack(&["spawn", "/bin/dmad"], Ending::Exited(0))
+    });
+    suite.run("spawned_virtio_blk_gains_no_rights", || {
+        attack(&["spawn", "/bin/virtio-blk"], Ending::Exited(0))
+    });
+    suite.run("spawned_init_gains_no_rights", || {
+        attack(&["spawn", "/bin/init"], Ending::Exited(0))
+    });
+    suite.run("registering_a_scheme_is_eacces", || {
+        attack(&["register-schemes"], Ending::Exited(0))
+    });
+    suite.run("memory_and_device_are_eacces", || {
+        attack(&["kernel-rights"], Ending::Exited(0))
+    });
+    suite.run("spawning_with_rights_it_lacks_is_eperm", || {
+        attack(&["spawn-with-rights"], Ending::Exited(0))
+    });
+    suite.run("declaring_and_retiring_pools_is_eacces", || {
+        attack(&["declare-pool"], Ending::Exited(0))
+    });
+    suite.run("forged_descriptors_are_ebadf", forged_descriptors);
+    suite.run("a_full_descriptor_table_is_emfile", || {
+        attack(&["descriptor-table"], Ending::Exited(0))
+    });
+    suite.run("an_anonymous_memory_flood_is_enomem", || {
+        attack(&["memory-flood"], Ending::Exited(0))
+    });
+    suite.run("a_region_flood_is_enomem", || {
+        attack(&["region-flood"], Ending::Exited(0))
+    });
+    suite.run("a_spawn_flood_is_bounded", || {
+        attack(&["spawn-flood"], Ending::Exited(0))
+    });
+    suite.run("a_request_flood_leaves_dmad_serving", || {
+        attack(&["request-flood"], Ending::Exited(0))
+    });
+    suite.run("a_crash_holding_dmad_handles_is_cleaned_up", || {
+        attack(&["handles-then-crash"], Ending::Killed)
+    });
+    suite.run("asking_for_rights_without_a_socket_learns_nothing", || {
+        attack(&["forge-identity"], Ending::Exited(0))
+    });
+    suite.run("power_off_is_eperm", || {
+        attack(&["power-off"], Ending::Exited(0))
+    });
+    suite.run("a_syscall_fuzz_leaves_the_kernel_whole", || {
+        attack(&["syscall-fuzz"], Ending::Exited(0))
+    });
+    suite.finish()
+}
+
+/// The attacker tries every call on descriptor numbers it never opened, among them the
+/// number of a buffer open here; the buffer is untouched.
+fn forged_descriptors() -> Outcome {
+    let victim = Buffer::allocate(DEVICE, PAGE_SIZE)
+        .map_err(|error| format!("allocate the victim buffer: {}", errno_name(error.errno)))?;
+    let info = victim.info();
+    let fd = victim.fd().to_string();
+    attack(&["forge-descriptors", &fd], Ending::Exited(0))?;
+    ensure!(
+        victim.info() == info,
+        "the victim buffer changed: {info:?} became {:?}",
+        victim.info()
+    );
+    Ok(())
+}
+
+/// Runs the attacker with `args`, expects `ending`, then checks the system is as before.
+fn attack(args: &[&str], ending: Ending) -> Outcome {
+    let before = Snapshot::take()?;
+    let what = format!("hostile-attacker {}", args.join(" "));
+    expect_ending(&what, child::run(ATTACKER, args)?, ending)?;
+    let start = time::monotonic().unwrap_or_default();
+    loop {
+        let after = Snapshot::take();
+        match &after {
+            Ok(after) if *after == before => return Ok(()),
+            _ => {}
+        }
+        let now = time::monotonic().unwrap_or_default();
+        if now.saturating_sub(start) > SETTLE_TIME {
+            return Err(match after {
+                Ok(after) => format!("after {what}:\n  before {before:?}\n  after  {after:?}"),
+                Err(reason) => format!("after {what}: {reason}"),
+            });
+        }
+        let _ = time::sleep(Duration::from_millis(20));
+    }
+}
+
+/// What must be the same before and after an attack.
+#[derive(Debug, PartialEq, Eq)]
+struct Snapshot {
+    /// `sys:schemes`: every scheme and its server (dmad's pid among them).
+    schemes: String,
+    /// The number of processes.
+    processes: usize,
+    /// The pool's free pages and live buffers.
+    pool: stats::Stats,
+    /// Free frames plus the pages every process owns.
+    frames: u64,
+    /// Whether dmad answered a request (`dma:/` read non-empty).
+    dmad_answers: bool,
+}
+
+impl Snapshot {
+    fn take() -> Result<Self, String> {
+        let schemes = read("sys:schemes")?;
+        let table = read("sys:processes")?;
+        let free = sys_memory::free_pages()?;
+        let mut processes = 0;
+        let mut owned = 0;
+        for line in table.lines().skip(1) {
+            let Some(pages) = line.split_whitespace().last() else {
+                continue;
+            };
+            processes += 1;
+            owned += pages.parse::<u64>().unwrap_or(0);
+        }
+        Ok(Snapshot {
+            schemes,
+            processes,
+            pool: stats::read(DEVICE)?,
+            frames: free + owned,
+            dmad_answers: read("dma:/").is_ok_and(|text| !text.is_empty()),
+        })
+    }
+}
+
+/// The text of `path`.
+fn read(path: &str) -> Result<String, String> {
+    read_text(path).map_err(|error| format!("read {path}: {}", errno_name(error.errno)))
+}
