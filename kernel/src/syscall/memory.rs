@@ -137,7 +137,12 @@ fn map_from_server(scheme: &str, handle: u64, request: &Map, asked: PageFlags) -
         ipc::notify_unmap(&origin, request.size as u64);
         return Err(EIO);
     };
-    map_borrowed(&pages, flags, Some(origin))
+    // The server counted this mapping when it answered; if the client's space cannot take
+    // it, tell the server it is gone so nothing stays counted.
+    let unmap_on_failure = origin.clone();
+    map_borrowed(&pages, flags, Some(origin)).inspect_err(|_| {
+        ipc::notify_unmap(&unmap_on_failure, request.size as u64);
+    })
 }
 
 /// The server's physical pages at `[address, address + size)` and the flags the client may

@@ -20,11 +20,18 @@ pub enum DmaError {
     BadHandle,
     /// `EBUSY`: the pool has live buffers or mappings.
     Busy,
+    /// `EMFILE`: the process holds as many `dma:` handles as dmad allows one process.
+    TooManyHandles,
+    /// `ENFILE`: dmad holds as many handles, of all processes together, as it allows.
+    HandleTableFull,
+    /// `EAGAIN`: dmad serves as many processes as it keeps records for; try again once
+    /// another has closed its handles.
+    TooManyClients,
 }
 
 impl DmaError {
     /// Every error, for tables and tests.
-    pub const ALL: [DmaError; 7] = [
+    pub const ALL: [DmaError; 10] = [
         DmaError::UnknownDevice,
         DmaError::Invalid,
         DmaError::OutOfMemory,
@@ -32,6 +39,9 @@ impl DmaError {
         DmaError::OverQuota,
         DmaError::BadHandle,
         DmaError::Busy,
+        DmaError::TooManyHandles,
+        DmaError::HandleTableFull,
+        DmaError::TooManyClients,
     ];
 
     /// The Redox errno number.
@@ -44,6 +54,9 @@ impl DmaError {
             DmaError::OverQuota => 122,
             DmaError::BadHandle => 9,
             DmaError::Busy => 16,
+            DmaError::TooManyHandles => 24,
+            DmaError::HandleTableFull => 23,
+            DmaError::TooManyClients => 11,
         }
     }
 
@@ -57,6 +70,9 @@ impl DmaError {
             DmaError::OverQuota => "EDQUOT",
             DmaError::BadHandle => "EBADF",
             DmaError::Busy => "EBUSY",
+            DmaError::TooManyHandles => "EMFILE",
+            DmaError::HandleTableFull => "ENFILE",
+            DmaError::TooManyClients => "EAGAIN",
         }
     }
 
@@ -70,6 +86,9 @@ impl DmaError {
             DmaError::OverQuota => "over its quota",
             DmaError::BadHandle => "not a buffer of this process",
             DmaError::Busy => "pool in use",
+            DmaError::TooManyHandles => "too many dma: handles in this process",
+            DmaError::HandleTableFull => "dmad's handle table is full",
+            DmaError::TooManyClients => "dmad serves too many processes",
         }
     }
 

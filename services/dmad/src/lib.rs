@@ -24,6 +24,14 @@
 //!   read; text descriptors (`dma:/`, `DEV/stats`) are a snapshot taken at open, read in
 //!   order until a read returns 0.
 //! - Writes are refused with `EINVAL`; opcodes the scheme does not serve with `ENOSYS`.
+//! - Everything dmad keeps is bounded ([`Limits`]): per process at most 256 open handles
+//!   (`EMFILE`) and 256 live mappings (`ENOMEM`); in all at most 4096 handles (`ENFILE`),
+//!   8192 mappings (`ENOMEM`) and 256 client records (`EAGAIN`). A request over a limit
+//!   changes nothing; an open is refused for lack of room before its path is read. Handles and mappings are keyed by their owner, so every lookup is
+//!   logarithmic.
+//! - A mapping is counted from dmad's `MmapPrep` answer until the kernel's `Munmap`; the
+//!   kernel sends that `Munmap` also when it cannot complete the client's mapping, so a
+//!   failed `fmap` leaves no count behind.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -41,6 +49,7 @@ pub use grants::{Callers, Grant, Grants};
 pub use memory::{MemoryPoolLine, PoolMemory, Region, Regions};
 pub use refusal::Refusal;
 pub use request::{Reply, Request};
+pub use server::limits::Limits;
 pub use server::Server;
 
 #[cfg(test)]

@@ -17,7 +17,10 @@ impl Server {
     ) -> Result<Reply, Refusal> {
         self.owned(caller, number)?;
         let capacity = usize::try_from(capacity).unwrap_or(usize::MAX);
-        let open = self.handles.get_mut(&number).expect("owned handle exists");
+        let open = self
+            .handles
+            .get_mut(&(caller, number))
+            .expect("owned handle exists");
         let bytes: Vec<u8> = match &mut open.handle {
             Handle::Text { bytes, offset } => {
                 let start = (*offset).min(bytes.len());
@@ -38,14 +41,18 @@ impl Server {
     /// it was the caller's last handle, dmad forgets the caller.
     pub(super) fn close(&mut self, caller: u32, number: u64) -> Result<Reply, Refusal> {
         self.owned(caller, number)?;
-        let open = self.handles.remove(&number).expect("owned handle exists");
+        let open = self
+            .handles
+            .remove(&(caller, number))
+            .expect("owned handle exists");
+        self.count(caller, |usage| usage.handles -= 1);
         if let Handle::Buffer { handle, .. } = open.handle {
             let released = self.registry.release(handle, OwnerId(caller));
             if let Err(error) = released {
                 info!("handle {number} of pid {caller}: buffer already gone ({error})");
             }
         }
-        if !self.handles.values().any(|open| open.owner == caller) {
+        if self.usage(caller).handles == 0 {
             self.forget_client(caller);
         }
         Ok(Reply::value(0))

@@ -7,15 +7,26 @@
 //! mapping whose bytes are all gone is removed from the pool's count, which frees a
 //! released buffer's pages with its last mapping. Records outlive the handle, so unmapping
 //! after close works.
+//!
+//! Cost: mappings are keyed by (owner, handle, offset, size, serial), so the exact match — what
+//! the kernel sends for a whole `funmap`, a process's exit, or a client mapping it could not
+//! complete — is found in O(log n). Only a partial unmap falls back to looking through the
+//! mappings of that one handle, at most [`Limits::mappings_per_client`](super::Limits).
+//!
+//! A mapping counts against the caller's limits from the `MmapPrep` answer until the
+//! kernel's `Munmap`. When the kernel cannot complete a client's mapping after dmad answered
+//! (the server's pages do not translate, or the client's address space is full), it sends
+//! the `Munmap` for exactly that range at once, so dmad's count falls back.
 
-use super::{Handle, Mapping, Server};
+use super::{Handle, Mapping, MappingKey, Server};
 use crate::{Refusal, Reply};
 use dma_api::DmaError;
 use dma_pool::OwnerId;
 
 impl Server {
     /// Checks `[offset, offset + size)` of the caller's buffer `number` and answers with the
-    /// address of those bytes in dmad's own space; counts the mapping.
+    /// address of those bytes in dmad's own space; counts the mapping. Over a limit
+    /// (`ENOMEM`) nothing is counted.
     pub(super) fn map(
         &mut self,
         caller: u32,
@@ -29,19 +40,22 @@ impl Server {
         };
         let owner = OwnerId(caller);
         let range = self.registry.check_map(handle, owner, offset, size)?;
+        self.admit_mapping(caller)?;
         let address = self
             .regions
             .address_of(range.phys, range.len)
             .expect("every pool lies in a region dmad mapped");
         let token = self.registry.map_added(handle, owner)?;
-        self.mappings.push(Mapping {
-            owner: caller,
-            handle: number,
-            offset,
-            size,
-            remaining: size,
-            token,
-        });
+        let serial = self.next_mapping;
+        self.next_mapping += 1;
+        self.mappings.insert(
+            (caller, number, offset, size, serial),
+            Mapping {
+                remaining: size,
+                token,
+            },
+        );
+        self.count(caller, |usage| usage.mappings += 1);
         Ok(Reply::value(address))
     }
 
@@ -53,48 +67,48 @@ impl Server {
         offset: u64,
         size: u64,
     ) -> Result<Reply, Refusal> {
-        let end = offset.saturating_add(size);
-        let overlap = |mapping: &Mapping| {
-            let mapping_end = mapping.offset + mapping.size;
-            offset.max(mapping.offset) < end.min(mapping_end)
-        };
-        let ours = |mapping: &Mapping| mapping.owner == caller && mapping.handle == number;
-        let exact = self.mappings.iter().position(|mapping| {
-            ours(mapping)
-                && mapping.offset == offset
-                && mapping.size == size
-                && mapping.remaining == size
-        });
-        // Otherwise the smallest mapping holding the whole range, else any it overlaps.
-        let containing = self
-            .mappings
-            .iter()
-            .enumerate()
-            .filter(|(_, mapping)| {
-                ours(mapping) && mapping.offset <= offset && end <= mapping.offset + mapping.size
-            })
-            .min_by_key(|(_, mapping)| mapping.size)
-            .map(|(index, _)| index);
-        let index = exact
-            .or(containing)
-            .or_else(|| {
-                self.mappings
-                    .iter()
-                    .position(|mapping| ours(mapping) && overlap(mapping))
-            })
+        let key = self
+            .find_mapping(caller, number, offset, size)
             .ok_or(Refusal::new(DmaError::BadHandle, "no such mapping"))?;
-        let mapping = &mut self.mappings[index];
-        let covered = end.min(mapping.offset + mapping.size) - offset.max(mapping.offset);
+        let mapping = self.mappings.get_mut(&key).expect("found above");
+        let (mapping_offset, mapping_size) = (key.2, key.3);
+        let end = offset.saturating_add(size);
+        let covered = end.min(mapping_offset + mapping_size) - offset.max(mapping_offset);
         mapping.remaining = mapping.remaining.saturating_sub(covered);
         if mapping.remaining == 0 {
-            let token = self.mappings.swap_remove(index).token;
-            self.registry.map_removed(token)?;
-            if !self.handles.values().any(|open| open.owner == caller)
-                && !self.mappings.iter().any(|mapping| mapping.owner == caller)
-            {
+            let token = mapping.token;
+            self.mappings.remove(&key);
+            self.count(caller, |usage| usage.mappings -= 1);
+            let removed = self.registry.map_removed(token);
+            if self.usage(caller) == Default::default() {
                 self.forget_client(caller);
             }
+            removed?;
         }
         Ok(Reply::value(0))
+    }
+
+    /// The mapping a `Munmap` of `[offset, offset + size)` of handle `number` takes bytes
+    /// off: exactly that range and still whole, else the smallest holding the whole range,
+    /// else the first it overlaps.
+    fn find_mapping(&self, caller: u32, number: u64, offset: u64, size: u64) -> Option<MappingKey> {
+        let exact = self
+            .mappings
+            .range((caller, number, offset, size, 0)..=(caller, number, offset, size, u64::MAX))
+            .find(|(_, mapping)| mapping.remaining == size);
+        if let Some((key, _)) = exact {
+            return Some(*key);
+        }
+        let end = offset.saturating_add(size);
+        let handle_mappings = || {
+            self.mappings
+                .range((caller, number, 0, 0, 0)..=(caller, number, u64::MAX, u64::MAX, u64::MAX))
+        };
+        let containing = handle_mappings()
+            .filter(|(key, _)| key.2 <= offset && end <= key.2 + key.3)
+            .min_by_key(|(key, _)| key.3);
+        let overlapping =
+            || handle_mappings().find(|(key, _)| offset.max(key.2) < end.min(key.2 + key.3));
+        containing.or_else(overlapping).map(|(key, _)| *key)
     }
 }

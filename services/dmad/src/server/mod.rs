@@ -4,8 +4,16 @@
 //! of it (its name and grant, looked up once and forgotten with its last handle); the open
 //! handles, each owned by one caller; and the live mappings, each remembered by its
 //! [`MappingToken`] so an unmap after close still finds its buffer.
+//!
+//! Every table is bounded ([`limits`]) and every lookup is logarithmic: handles are keyed
+//! by (owner, number), mappings by (owner, handle, offset, size, serial), so one process's
+//! entries, or one handle's mappings, are a range of the map; per-process counts are kept
+//! beside them rather than counted by scanning.
 
+#[cfg(test)]
+mod check;
 mod handles;
+pub(crate) mod limits;
 mod mappings;
 mod open;
 mod pools;
@@ -34,10 +42,9 @@ enum Handle {
     Done,
 }
 
-/// One open handle and its owner.
+/// One open handle (its owner is in its key).
 #[derive(Clone, Debug)]
 struct OpenHandle {
-    owner: u32,
     handle: Handle,
 }
 
@@ -52,13 +59,13 @@ struct Client {
     declare_pools: bool,
 }
 
+/// Where a mapping is kept: (owner, handle, offset, size, serial). The serial tells apart
+/// mappings of the same range and is unique across dmad's life.
+type MappingKey = (u32, u64, u64, u64, u64);
+
 /// One mapping of a buffer into a client.
 #[derive(Clone, Copy, Debug)]
 struct Mapping {
-    owner: u32,
-    handle: u64,
-    offset: u64,
-    size: u64,
     /// Bytes of it still mapped.
     remaining: u64,
     token: MappingToken,
@@ -71,9 +78,14 @@ pub struct Server {
     grants: Grants,
     callers: Box<dyn Callers>,
     clients: BTreeMap<u32, Client>,
-    handles: BTreeMap<u64, OpenHandle>,
+    /// Open handles by (owner, number).
+    handles: BTreeMap<(u32, u64), OpenHandle>,
     next_handle: u64,
-    mappings: Vec<Mapping>,
+    mappings: BTreeMap<MappingKey, Mapping>,
+    next_mapping: u64,
+    /// What each process holding a handle or a mapping holds.
+    usage: BTreeMap<u32, limits::Usage>,
+    limits: limits::Limits,
 }
 
 impl Server {
@@ -88,7 +100,10 @@ impl Server {
             clients: BTreeMap::new(),
             handles: BTreeMap::new(),
             next_handle: 1,
-            mappings: Vec::new(),
+            mappings: BTreeMap::new(),
+            next_mapping: 0,
+            usage: BTreeMap::new(),
+            limits: limits::Limits::DEFAULT,
         }
     }
 
@@ -126,7 +141,15 @@ impl Server {
     /// with their last unmap), closes its handles and drops what dmad knew of it.
     pub fn reap(&mut self, pid: u32) {
         self.registry.release_all(OwnerId(pid));
-        self.handles.retain(|_, open| open.owner != pid);
+        let theirs: Vec<(u32, u64)> = self
+            .handles
+            .range((pid, 0)..=(pid, u64::MAX))
+            .map(|(key, _)| *key)
+            .collect();
+        for key in theirs {
+            self.handles.remove(&key);
+            self.count(pid, |usage| usage.handles -= 1);
+        }
         self.forget_client(pid);
     }
 
@@ -191,23 +214,21 @@ impl Server {
         }
     }
 
-    /// The handle `number` if `caller` owns it; `EBADF` otherwise.
+    /// The handle `number` if `caller` owns it; `EBADF` otherwise (whether it does not
+    /// exist or is another process's).
     fn owned(&self, caller: u32, number: u64) -> Result<&OpenHandle, Refusal> {
-        match self.handles.get(&number) {
-            Some(open) if open.owner == caller => Ok(open),
-            Some(_) => Err(Refusal::new(
-                DmaError::BadHandle,
-                "handle of another process",
-            )),
-            None => Err(Refusal::new(DmaError::BadHandle, "no such handle")),
-        }
+        self.handles.get(&(caller, number)).ok_or(Refusal::new(
+            DmaError::BadHandle,
+            "no such handle in this process",
+        ))
     }
 
-    /// Registers a new handle for `owner`.
+    /// Registers a new handle for `owner` (admitted by [`Server::admit_handle`]).
     fn insert_handle(&mut self, owner: u32, handle: Handle) -> u64 {
         let number = self.next_handle;
         self.next_handle += 1;
-        self.handles.insert(number, OpenHandle { owner, handle });
+        self.handles.insert((owner, number), OpenHandle { handle });
+        self.count(owner, |usage| usage.handles += 1);
         number
     }
 }

@@ -19,7 +19,7 @@ impl Server {
         match opened {
             Ok(handle) => Ok(Reply::value(self.insert_handle(caller, handle))),
             Err(refusal) => {
-                if !self.handles.values().any(|open| open.owner == caller) {
+                if self.usage(caller).handles == 0 {
                     self.forget_client(caller);
                 }
                 Err(refusal)
@@ -34,6 +34,8 @@ impl Server {
         payload: &[u8],
         memory: &mut dyn PoolMemory,
     ) -> Result<Handle, Refusal> {
+        // Room first: a process at a limit learns so whatever it asks for.
+        self.admit_handle(caller)?;
         let path = core::str::from_utf8(payload)
             .map_err(|_| Refusal::new(DmaError::Invalid, "path is not UTF-8"))?;
         let path = DmaPath::parse(path)?;

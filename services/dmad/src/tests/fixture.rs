@@ -141,6 +141,7 @@ impl Fixture {
         };
         let reply = self.server.handle(request, &mut self.memory);
         self.server.registry().check_invariants().unwrap();
+        self.server.check_bounds().unwrap();
         reply
     }
 

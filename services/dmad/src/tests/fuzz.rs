@@ -6,13 +6,18 @@
 //! ones (flipped, cut and random bytes). After each request: the registry's own invariants
 //! hold (free + live = total, no overlap, alignment), the result is a value or an errno from
 //! the documented set, a `MmapPrep` answer lies inside dmad's mapping, and every allocation
-//! was zeroed exactly once. Set `COHERENT_FUZZ_REQUESTS` to run more or fewer.
+//! was zeroed exactly once; dmad's own counts match its tables and no table is past its
+//! limit. Half the seeds run with tiny limits, so every bound is reached again and again.
+//! Set `COHERENT_FUZZ_REQUESTS` to run more or fewer.
 
 use super::fixture::{Fixture, BLK, GREEDY, INIT, MAPPING, NAMELESS, OTHER, SIZE};
+use crate::Limits;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use syscall::error::{EACCES, EBADF, EBUSY, EDQUOT, EINVAL, ENOENT, ENOMEM, ENOSYS};
+use syscall::error::{
+    EACCES, EAGAIN, EBADF, EBUSY, EDQUOT, EINVAL, EMFILE, ENFILE, ENOENT, ENOMEM, ENOSYS,
+};
 use syscall::schemev2::Opcode;
 
 /// A small, fast, seeded generator (xorshift64*).
@@ -36,7 +41,18 @@ impl Random {
 }
 
 const CALLERS: [u64; 5] = [INIT, BLK, OTHER, GREEDY, NAMELESS];
-const ERRNOS: [i32; 8] = [EACCES, EBADF, EBUSY, EDQUOT, EINVAL, ENOENT, ENOMEM, ENOSYS];
+const ERRNOS: [i32; 11] = [
+    EACCES, EBADF, EBUSY, EDQUOT, EINVAL, ENOENT, ENOMEM, ENOSYS, EMFILE, ENFILE, EAGAIN,
+];
+
+/// Limits small enough for random requests to hit every one.
+const TINY: Limits = Limits {
+    handles_per_client: 5,
+    handles: 8,
+    mappings_per_client: 4,
+    mappings: 7,
+    clients: 3,
+};
 
 fn path(random: &mut Random) -> Vec<u8> {
     let size = match random.below(4) {
@@ -79,9 +95,12 @@ fn path(random: &mut Random) -> Vec<u8> {
     bytes
 }
 
-fn run(seed: u64, requests: u64) {
+/// Runs `requests` requests; returns every errno seen.
+fn run(seed: u64, requests: u64, limits: Limits) -> Vec<i32> {
+    let mut seen = Vec::new();
     let mut random = Random(seed | 1);
     let mut fixture = Fixture::new();
+    fixture.server.set_limits(limits);
     let mut handles: Vec<(u64, u64)> = Vec::new();
     for step in 0..requests {
         let caller = random.pick(&CALLERS);
@@ -143,6 +162,9 @@ fn run(seed: u64, requests: u64) {
             )
         };
         if let Err(errno) = reply.result {
+            if !seen.contains(&errno) {
+                seen.push(errno);
+            }
             assert!(
                 ERRNOS.contains(&errno),
                 "undocumented errno {errno}: {}",
@@ -188,6 +210,8 @@ fn run(seed: u64, requests: u64) {
         fixture.server.reap(caller as u32);
     }
     fixture.server.registry().check_invariants().unwrap();
+    fixture.server.check_bounds().unwrap();
+    seen
 }
 
 #[test]
@@ -198,7 +222,20 @@ fn a_million_random_and_mutated_requests_keep_every_invariant() {
         .and_then(|value| value.parse().ok())
         .unwrap_or(1_000_000);
     let seeds = [0x5eed_0001, 0xc0ff_ee00, 0xdead_beef, 0x1234_5678];
-    for seed in seeds {
-        run(seed, requests / seeds.len() as u64);
+    for (index, seed) in seeds.into_iter().enumerate() {
+        let limits = if index % 2 == 0 {
+            Limits::DEFAULT
+        } else {
+            TINY
+        };
+        let seen = run(seed, requests / seeds.len() as u64, limits);
+        if limits == TINY && requests >= 10_000 {
+            for errno in [EMFILE, ENFILE, EAGAIN] {
+                assert!(
+                    seen.contains(&errno),
+                    "seed {seed:#x} never hit errno {errno}"
+                );
+            }
+        }
     }
 }

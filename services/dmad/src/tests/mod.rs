@@ -6,6 +6,7 @@ mod errors;
 mod fixture;
 mod fuzz;
 mod global;
+mod limits;
 mod privileged;
 mod tables;
 mod wire;

@@ -45,7 +45,10 @@ fn replies_become_messages() {
 #[test]
 fn errno_numbers_are_redox_numbers() {
     use syscall::error::*;
-    let redox = [ENOENT, EINVAL, ENOMEM, EACCES, EDQUOT, EBADF, EBUSY];
+    let redox = [
+        ENOENT, EINVAL, ENOMEM, EACCES, EDQUOT, EBADF, EBUSY, EMFILE, ENFILE, EAGAIN,
+    ];
+    assert_eq!(DmaError::ALL.len(), redox.len());
     for (error, number) in DmaError::ALL.into_iter().zip(redox) {
         assert_eq!(error.errno(), number, "{error:?}");
     }
