@@ -9,8 +9,9 @@
 //! Boot order: the arch crate enters [`kernel_main`] with [`BootInfo`]; the kernel starts
 //! logging, reads the platform (memory map, initrd, command line), reads the initfs and its
 //! manifest, brings up memory (frames, heap, its own page tables), builds the device table
-//! (device tree and PCI), and then either runs an in-kernel test suite (`boot`, `memory`) or
-//! starts the timer and init, the first process, and becomes the idle thread.
+//! (device tree and PCI), and then starts the timer and init, the first process, and becomes
+//! the idle thread. A test kernel (feature `test-suites`) may instead run an in-kernel test
+//! suite (`boot`, `memory`) or a self-test first; see `test_hooks`.
 //!
 //! Rights are capabilities, attached at spawn (`kernel_core::rights`). A process's rights —
 //! serve these schemes, map these devices, use `memory:`, hold so many DMA pool pages (a
@@ -58,8 +59,11 @@ mod panic;
 mod platform;
 mod process;
 mod schemes;
+#[cfg(feature = "test-suites")]
 mod suites;
 mod syscall;
+mod test_hooks;
+#[cfg(feature = "test-suites")]
 mod testing;
 mod user_hooks;
 
@@ -87,38 +91,16 @@ pub fn kernel_main(boot: &BootInfo) -> ! {
     let layout = memory::init(&platform);
     devices::discover(&platform);
 
-    match platform.command_line.get("coherent.selftest") {
-        Some("panic") => panic!("deliberate panic requested by coherent.selftest=panic"),
-        Some("fault") => suites::deliberate_fault(),
-        Some("probe") => {
-            // The harness asks whether this accelerator can run us: take a breakpoint (some
-            // nested KVM hosts cannot deliver one), then start init and report success at
-            // its first system call, so user mode and the system-call path are proven too.
-            Cpu::breakpoint();
-            user_hooks::power_off_at_first_system_call();
-            start_init(&platform, false)
-        }
-        _ => {}
-    }
-    let manifest_suite = platform
-        .manifest()
-        .and_then(|m| m.image().ok())
-        .and_then(|i| i.test_suite);
-    let suite = platform
-        .command_line
-        .get("coherent.suite")
-        .or(manifest_suite);
-    if let Some(name) = suite.filter(|name| suites::is_in_kernel(name)) {
-        Cpu::power_off(suites::run(name, &platform, &layout));
-    }
-    start_init(&platform, suite.is_some())
+    // Test kernels only: self-test switches and in-kernel suites, which power off.
+    test_hooks::before_init(&platform, &layout);
+    start_init(&platform)
 }
 
 /// Starts the timer and init, then becomes the idle thread.
-fn start_init(platform: &platform::Platform, test_image: bool) -> ! {
+fn start_init(platform: &platform::Platform) -> ! {
     schemes::init(platform.initfs());
     ipc::load_grants(platform.manifest().as_ref());
-    process::init(test_image);
+    process::init();
     user_hooks::start_timer();
     match process::spawn("bin/init", &[b"/bin/init"], None, ipc::init_rights()) {
         Ok(id) => info!("started init as process {id}"),

@@ -1,30 +1,18 @@
 //! The kernel's side of the user-mode contract: the hooks the arch crate calls on a system
 //! call, a timer tick and a user fault (see `kernel_core::user_mode`).
 
-use crate::arch::{Arch, Cpu, ExitStatus};
+use crate::arch::Cpu;
 use crate::memory::kernel_space;
-use core::sync::atomic::{AtomicBool, Ordering};
 use kernel_core::user_mode::{UserMode, UserRegisters};
 use kernel_core::{CacheType, Fault};
 
 /// Timer ticks per second: the scheduling quantum is 10 ms.
 pub const TICK_HERTZ: u32 = 100;
 
-/// Set by the accelerator probe (`coherent.selftest=probe`): the first system call ends the
-/// run with success.
-static PROBING: AtomicBool = AtomicBool::new(false);
-
-/// Makes the first system call from user mode power the machine off with success.
-pub fn power_off_at_first_system_call() {
-    PROBING.store(true, Ordering::SeqCst);
-}
-
 /// A system call from user mode.
 #[no_mangle]
 pub fn kernel_system_call(frame: &mut <Cpu as UserMode>::UserFrame) {
-    if PROBING.load(Ordering::Relaxed) {
-        Cpu::power_off(ExitStatus::Success);
-    }
+    crate::test_hooks::on_system_call();
     crate::syscall::dispatch(frame);
 }
 

@@ -7,13 +7,10 @@ use crate::hal::PoolHal;
 use crate::transport::Transport;
 use alloc::vec;
 use alloc::vec::Vec;
-use core::mem::size_of;
 use disk_api::{DiskError, Seek, Transfer, MAX_TRANSFER, SECTOR_SIZE};
 use log::{error, info, warn};
-use userlib::sys;
-use userlib::sys::abi::SCHEME_MAX_PAYLOAD;
-use userlib::sys::error::{EBADF, EINTR, ENODEV, ENOSYS};
-use userlib::syscall::schemev2::{Opcode, Sqe};
+use userlib::sys::error::{EBADF, ENODEV, ENOSYS};
+use userlib::syscall::schemev2::Opcode;
 use virtio_blk::wire::{reply, Request};
 use virtio_blk::{size_text_from, HandleKind, Handles};
 use virtio_drivers::device::blk::{BlkReq, BlkResp, VirtIOBlk};
@@ -64,28 +61,18 @@ impl Disk {
     /// Reads requests from `socket` and answers them, for ever; returns an exit status when
     /// the socket fails.
     pub fn serve(&mut self, socket: usize) -> i32 {
-        let mut buffer = vec![0u8; size_of::<Sqe>() + SCHEME_MAX_PAYLOAD];
-        loop {
-            let length = match sys::read(socket, &mut buffer) {
-                Ok(length) => length,
-                Err(error) if error.errno == EINTR => continue,
-                Err(error) => {
-                    error!("reading disk: requests failed: {error}");
-                    return 1;
-                }
-            };
-            let Some(request) = Request::parse(&buffer[..length]) else {
-                warn!("short message ({length} bytes) on the disk: socket");
-                continue;
+        userlib::server::serve(socket, "disk", |message| {
+            let Some(request) = Request::parse(message) else {
+                warn!(
+                    "short message ({} bytes) on the disk: socket",
+                    message.len()
+                );
+                return None;
             };
             let (result, payload) = self.handle(&request);
-            if request.is_one_way() {
-                continue;
-            }
-            if let Err(error) = sys::write(socket, &reply(request.tag, result, &payload)) {
-                warn!("cannot answer pid {}: {error}", request.caller);
-            }
-        }
+            // One-way messages (Close, Munmap) get no answer: nobody waits for one.
+            (!request.is_one_way()).then(|| reply(request.tag, result, &payload))
+        })
     }
 
     fn handle(&mut self, request: &Request) -> Answer {

@@ -42,7 +42,8 @@ pub struct FrameRun {
 }
 
 impl FrameRun {
-    /// One past the last byte.
+    /// One past the last byte (test kernels only: the memory suite asks).
+    #[cfg(feature = "test-suites")]
     pub fn end(&self) -> u64 {
         self.physical + self.pages * PAGE_SIZE
     }

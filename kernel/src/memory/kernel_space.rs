@@ -306,7 +306,9 @@ pub fn translate(virtual_address: u64) -> Option<Translation> {
         .translate(&LinearAccess, virtual_address)
 }
 
-/// Runs `visit` over every present leaf of the kernel's tables.
+/// Runs `visit` over every present leaf of the kernel's tables (test kernels only: the
+/// memory suite checks every mapping).
+#[cfg(feature = "test-suites")]
 pub fn for_each_leaf(visit: impl FnMut(kernel_core::paging::Leaf)) {
     if let Some(space) = KERNEL_SPACE.lock().as_ref() {
         space.table.for_each_leaf(&LinearAccess, visit);
@@ -321,7 +323,9 @@ pub fn root() -> u64 {
         .map_or(0, |space| space.table.root())
 }
 
-/// How many tables the kernel's tree has now.
+/// How many tables the kernel's tree has now (test kernels only: the memory suite checks
+/// that mapping and unmapping return them).
+#[cfg(feature = "test-suites")]
 pub fn table_count() -> usize {
     KERNEL_SPACE
         .lock()

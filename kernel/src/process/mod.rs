@@ -113,8 +113,6 @@ pub struct Processes {
     /// The running process.
     pub current: ProcessId,
     next_id: ProcessId,
-    /// Whether the image is a test image (init may power off).
-    pub test_image: bool,
 }
 
 /// The process table.
@@ -130,7 +128,7 @@ pub fn machine() -> Machine {
 }
 
 /// Sets up the table with the boot thread as the idle thread.
-pub fn init(test_image: bool) {
+pub fn init() {
     let idle = Process {
         id: IDLE,
         name: "idle".into(),
@@ -150,7 +148,6 @@ pub fn init(test_image: bool) {
         ready: VecDeque::new(),
         current: IDLE,
         next_id: INIT,
-        test_image,
     });
 }
 

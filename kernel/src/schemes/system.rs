@@ -1,7 +1,7 @@
 //! `sys:` texts: uptime, memory, devices, platform (the machine description and the CPU's
-//! interrupt stacks), processes, one process, registered user schemes; and, in test images
-//! only, the translation of a process's address (so tests can check a mapping from the kernel
-//! side).
+//! interrupt stacks), processes, one process, registered user schemes; and, in test kernels
+//! only, what `test_hooks::system_text` adds (the translation of a process's address, so tests
+//! can check a mapping from the kernel side).
 
 use crate::arch::{Arch, Cpu};
 use crate::memory::pools::PoolTable;
@@ -57,8 +57,8 @@ pub fn text(name: &str) -> Result<String, i32> {
             if let Some(id) = name.strip_prefix("process/") {
                 return one_process(id.parse().map_err(|_| EINVAL)?);
             }
-            if let Some(rest) = name.strip_prefix("translate/") {
-                return translate(rest);
+            if let Some(text) = crate::test_hooks::system_text(name) {
+                return text;
             }
             return Err(ENOENT);
         }
@@ -94,37 +94,6 @@ fn one_process(id: ProcessId) -> Result<String, i32> {
     Ok(format!(
         "pid {id}\nname {name}\nparent {parent}\nstate {state:?}\npages {pages}\n"
     ))
-}
-
-/// `translate/PID/ADDRESS` (decimal pid, hexadecimal address), test images only.
-fn translate(rest: &str) -> Result<String, i32> {
-    let (id, address) = rest.split_once('/').ok_or(EINVAL)?;
-    let id: ProcessId = id.parse().map_err(|_| EINVAL)?;
-    let address = u64::from_str_radix(address.trim_start_matches("0x"), 16).map_err(|_| EINVAL)?;
-    process::with(|table| {
-        if !table.test_image {
-            return Err(ENOENT);
-        }
-        let space = table
-            .map
-            .get(&id)
-            .and_then(|process| process.space.as_ref())
-            .ok_or(ENOENT)?;
-        Ok(match space.translate(address) {
-            Some((physical, flags)) => format!(
-                "physical {physical:#x} cache {} {}{}{}\n",
-                flags.cache_type().name(),
-                if flags.is_user() { "user" } else { "kernel" },
-                if flags.is_writable() { " writable" } else { "" },
-                if flags.is_executable() {
-                    " executable"
-                } else {
-                    ""
-                }
-            ),
-            None => String::from("unmapped\n"),
-        })
-    })
 }
 
 /// `memory:pools`: one line per declared pool,

@@ -1,11 +1,14 @@
-//! The in-kernel guest suites and the harness's deliberate failures.
+//! The in-kernel guest suites and the harness's deliberate failures: test kernels only
+//! (feature `test-suites`; the product kernel reaches none of this, see `test_hooks`).
 //!
 //! `boot` checks what the arch crate and the boot protocol handed over; `memory` checks the
 //! frame allocator, the kernel's live page tables, the cache types on this CPU and the DMA
-//! pools. Later suites run as user programs.
+//! pools. Later suites run as user programs. [`hooks`] is what the rest of the kernel calls.
 
 mod boot;
+pub mod hooks;
 mod memory;
+mod translate;
 
 use crate::arch::ExitStatus;
 use crate::memory::physical::PhysicalLayout;

@@ -9,13 +9,8 @@
 extern crate alloc;
 
 use alloc::format;
-use alloc::vec;
-use core::mem::size_of;
 use log::{error, info};
-use userlib::sys::abi::SCHEME_MAX_PAYLOAD;
-use userlib::sys::error::EINTR;
 use userlib::sys::{self, flag::O_RDWR};
-use userlib::syscall::schemev2::Sqe;
 use userlib::Args;
 
 userlib::entry!(main);
@@ -29,20 +24,5 @@ fn main(_args: Args) -> i32 {
         }
     };
     info!("serving {}:", bench_server::SCHEME);
-    let mut buffer = vec![0u8; size_of::<Sqe>() + SCHEME_MAX_PAYLOAD];
-    loop {
-        let length = match sys::read(socket, &mut buffer) {
-            Ok(length) => length,
-            Err(error) if error.errno == EINTR => continue,
-            Err(error) => {
-                error!("reading requests failed: {error}");
-                return 1;
-            }
-        };
-        if let Some(reply) = bench_server::answer(&buffer[..length]) {
-            if let Err(error) = sys::write(socket, &reply) {
-                error!("cannot answer: {error}");
-            }
-        }
-    }
+    userlib::server::serve(socket, bench_server::SCHEME, bench_server::answer)
 }

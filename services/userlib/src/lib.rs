@@ -33,6 +33,8 @@
 //!
 //! DMA buffers: [`dma::Dma`] allocates zeroed, mapped buffers from dmad (`dma:`).
 //!
+//! Scheme servers: [`server::serve`] is the request/reply loop on a scheme socket.
+//!
 //! Timing: [`cycles`] reads the CPU's cycle counter (TSC, or CNTVCT_EL0 scaled to a stated
 //! CPU clock) without a system call.
 //!
@@ -57,6 +59,7 @@ pub mod heap;
 pub mod logger;
 #[cfg(all(target_os = "none", feature = "panic-handler"))]
 mod panic;
+pub mod server;
 pub mod start;
 pub mod sys;
 pub mod time;

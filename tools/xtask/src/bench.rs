@@ -168,7 +168,7 @@ pub fn bench_manifest() -> Result<String> {
 pub fn guest_run(arches: &[Arch], profile: Profile) -> Result<()> {
     let manifest = bench_manifest()?;
     for &arch in arches {
-        let kernel = guest::build_kernel(arch, profile)?;
+        let kernel = guest::build_kernel(arch, profile, guest::Kernel::Test)?;
         let programs = crate::user::user_programs(arch, profile)?;
         let stem = format!("bench-{}", arch.name());
         let initrd = guest::guest_target_directory()

@@ -3,6 +3,13 @@
 //! The kernel is built with its own target directory (`target/guest`) and flags: a static
 //! relocation model (it runs where it is linked), and on x86_64 the `kernel` code model (it
 //! is linked in the top 2 GiB). aarch64 boots a raw Image, cut from the ELF's load segments.
+//!
+//! There are two kernels ([`Kernel`]): the test kernel, built with the kernel's `test-suites`
+//! feature (in-kernel suites, self-test switches, the accelerator probe), and the product
+//! kernel without it. Both build in the same target directory, so the dependencies are
+//! compiled once and only the kernel crate twice; cargo puts either at the same path
+//! (`…/kernel`), so each build is copied at once to its own name (`kernel-test`,
+//! `kernel-product`) and never overwrites the other.
 
 use crate::{fail, workspace_root, Result};
 use harness::Arch;
@@ -23,6 +30,36 @@ impl Profile {
         match self {
             Profile::Debug => "debug",
             Profile::Release => "release",
+        }
+    }
+}
+
+/// Which kernel to build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    /// With feature `test-suites`: what `cargo xtask test` and the guest benchmark boot.
+    Test,
+    /// Without test machinery: what `cargo xtask build` and `run` boot.
+    Product,
+}
+
+impl Kernel {
+    /// Both kernels.
+    pub const ALL: [Kernel; 2] = [Kernel::Product, Kernel::Test];
+
+    /// The cargo features this kernel is built with.
+    pub fn features(self) -> &'static [&'static str] {
+        match self {
+            Kernel::Test => &["--features", "test-suites"],
+            Kernel::Product => &[],
+        }
+    }
+
+    /// The kernel's name, for file names and messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::Test => "test",
+            Kernel::Product => "product",
         }
     }
 }
@@ -60,7 +97,8 @@ pub fn kernel_cargo(arch: Arch, subcommand: &str) -> Command {
     command
 }
 
-/// Runs clippy with warnings denied over the host crates and the kernel on both CPUs.
+/// Runs clippy with warnings denied over the host crates and the kernel on both CPUs, with
+/// and without its test machinery.
 pub fn lint() -> Result<()> {
     let mut host = Command::new(env!("CARGO"));
     host.current_dir(workspace_root()).args([
@@ -75,22 +113,18 @@ pub fn lint() -> Result<()> {
     ]);
     run(&mut host)?;
     for arch in Arch::ALL {
-        run(kernel_cargo(arch, "clippy").args(["--", "-D", "warnings"]))?;
+        for kernel in Kernel::ALL {
+            run(kernel_cargo(arch, "clippy")
+                .args(kernel.features())
+                .args(["--", "-D", "warnings"]))?;
+        }
     }
     Ok(())
 }
 
-/// Builds the kernel for `arch` and returns the file QEMU boots (`-kernel`).
-pub fn build_kernel(arch: Arch, profile: Profile) -> Result<PathBuf> {
-    let mut command = kernel_cargo(arch, "build");
-    if profile == Profile::Release {
-        command.arg("--release");
-    }
-    run(&mut command)?;
-    let elf = guest_target_directory()
-        .join(arch.rust_target())
-        .join(profile.directory())
-        .join("kernel");
+/// Builds `kernel` for `arch` and returns the file QEMU boots (`-kernel`).
+pub fn build_kernel(arch: Arch, profile: Profile, kernel: Kernel) -> Result<PathBuf> {
+    let elf = build_kernel_elf(arch, profile, kernel)?;
     match arch {
         Arch::X86_64 => Ok(elf),
         Arch::Aarch64 => {
@@ -99,6 +133,29 @@ pub fn build_kernel(arch: Arch, profile: Profile) -> Result<PathBuf> {
             Ok(image)
         }
     }
+}
+
+/// Builds `kernel` for `arch` and returns its ELF file (`kernel-test` or `kernel-product`).
+pub fn build_kernel_elf(arch: Arch, profile: Profile, kernel: Kernel) -> Result<PathBuf> {
+    let mut command = kernel_cargo(arch, "build");
+    command.args(kernel.features());
+    if profile == Profile::Release {
+        command.arg("--release");
+    }
+    run(&mut command)?;
+    let directory = guest_target_directory()
+        .join(arch.rust_target())
+        .join(profile.directory());
+    let built = directory.join("kernel");
+    let elf = directory.join(format!("kernel-{}", kernel.name()));
+    std::fs::copy(&built, &elf).map_err(|error| {
+        format!(
+            "cannot copy {} to {}: {error}",
+            built.display(),
+            elf.display()
+        )
+    })?;
+    Ok(elf)
 }
 
 /// Writes the load segments of an ELF64 file as one flat image starting at the lowest

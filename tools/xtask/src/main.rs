@@ -3,11 +3,18 @@
 //! - `build [--arch A] [--release]`: build the kernel and the default image.
 //! - `run [--arch A] [--release]`: boot the default image with the console on the terminal
 //!   (x86_64 by default; KVM when usable, TCG otherwise). Ctrl-A X quits QEMU.
+//!   `build` and `run` use the product kernel (no test machinery) and an initfs holding only
+//!   init and the programs the default manifest starts. Where `/dev/kvm` exists, `run` also
+//!   builds the test kernel, only to boot the accelerator probe (`coherent.selftest=probe`)
+//!   once before choosing KVM; without `/dev/kvm` there is nothing to probe.
 //! - `test [--arch A] [--release]`: host tests of every crate, the harness's own test against
 //!   a deliberately failing guest, then every guest suite on both CPUs; a summary at the end
 //!   and a non-zero exit on any failure. `--suite NAME` (repeatable) runs only those guest
 //!   suites, skipping the host tests, lint and self-test: for working on one suite.
+//!   Guest suites boot the test kernel (feature `test-suites`); the full run also checks that
+//!   the product kernel for each CPU holds no symbol of the suites (`check-product`).
 //!
+//! - `check-product [--arch A] [--release]`: only that check (see `symbols.rs`).
 //! - `lint`: clippy with warnings denied over the host crates and the kernel on both CPUs
 //!   (also part of `test`).
 //!
@@ -23,11 +30,12 @@ mod bench;
 mod disk;
 mod guest;
 mod platform;
+mod symbols;
 mod test;
 mod toolchain;
 mod user;
 
-use guest::Profile;
+use guest::{Kernel, Profile};
 use harness::{Arch, Machine};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -55,7 +63,7 @@ struct Options {
     guest: bool,
 }
 
-const USAGE: &str = "usage: cargo xtask build|run|test|lint|bench [--arch x86_64|aarch64] [--release] [--suite NAME] [--guest]";
+const USAGE: &str = "usage: cargo xtask build|run|test|lint|check-product|bench [--arch x86_64|aarch64] [--release] [--suite NAME] [--guest]";
 
 fn parse(arguments: &[String]) -> Result<Options> {
     let mut options = Options {
@@ -119,6 +127,16 @@ fn dispatch(options: Options) -> Result<()> {
             Ok(())
         }
         "lint" => guest::lint(),
+        "check-product" => {
+            for arch in arches_or(&options.arches, &Arch::ALL) {
+                println!(
+                    "{}: {}",
+                    arch.name(),
+                    symbols::check_arch(arch, options.profile)?
+                );
+            }
+            Ok(())
+        }
         "bench" if options.guest => {
             toolchain::ensure_qemu()?;
             bench::guest_run(&arches_or(&options.arches, &Arch::ALL), Profile::Release)
@@ -195,20 +213,25 @@ fn arches_or(chosen: &[Arch], default: &[Arch]) -> Vec<Arch> {
     }
 }
 
+/// Builds the product kernel and the default image's initfs: init and the programs the
+/// default manifest starts, nothing else.
 fn build_default_image(arch: Arch, profile: Profile) -> Result<(PathBuf, PathBuf)> {
-    let kernel = guest::build_kernel(arch, profile)?;
+    let kernel = guest::build_kernel(arch, profile, Kernel::Product)?;
     let initrd = guest::guest_target_directory()
         .join("images")
         .join(format!("default-{}.cpio", arch.name()));
-    let programs = user::user_programs(arch, profile)?;
-    guest::build_initfs(&guest::default_manifest()?, &initrd, &programs)?;
+    let manifest = guest::default_manifest()?;
+    let programs = user::image_programs(&manifest, user::user_programs(arch, profile)?)?;
+    guest::build_initfs(&manifest, &initrd, &programs)?;
     Ok((kernel, initrd))
 }
 
 fn run(arch: Arch, profile: Profile) -> Result<()> {
     let (kernel, initrd) = build_default_image(arch, profile)?;
-    if arch == Arch::X86_64 {
-        if let Some(reason) = harness::qemu::confirm_kvm(&kernel, &initrd) {
+    if arch == Arch::X86_64 && harness::Accelerator::detect(arch).0 == harness::Accelerator::Kvm {
+        // The probe is a self-test, which only the test kernel has.
+        let probe = guest::build_kernel(arch, profile, Kernel::Test)?;
+        if let Some(reason) = harness::qemu::confirm_kvm(&probe, &initrd) {
             eprintln!(
                 "xtask: /dev/kvm is present but cannot run coherent here ({reason}); using TCG"
             );

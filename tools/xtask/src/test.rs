@@ -145,7 +145,7 @@ pub fn run(arches: &[Arch], profile: Profile, only: &[String]) -> Result<()> {
     let mut images = Vec::new();
     for &arch in arches {
         banner(&format!("building the {} kernel", arch.name()));
-        let kernel = guest::build_kernel(arch, profile)?;
+        let kernel = guest::build_kernel(arch, profile, guest::Kernel::Test)?;
         let programs = crate::user::user_programs(arch, profile)?;
         images.push((arch, kernel, programs));
     }
@@ -161,6 +161,7 @@ pub fn run(arches: &[Arch], profile: Profile, only: &[String]) -> Result<()> {
 
     if everything {
         harness_self_test(&images, &mut outcomes)?;
+        product_check(arches, profile, &mut outcomes);
     }
 
     for (arch, kernel, programs) in &images {
@@ -217,6 +218,26 @@ fn host_checks(outcomes: &mut Vec<Outcome>) -> Result<()> {
     });
 
     Ok(())
+}
+
+/// Builds the product kernel for each CPU and checks it holds no test code (`symbols.rs`).
+fn product_check(arches: &[Arch], profile: Profile, outcomes: &mut Vec<Outcome>) {
+    for &arch in arches {
+        banner(&format!(
+            "product kernel for {}: no test code in its symbol table",
+            arch.name()
+        ));
+        let check = crate::symbols::check_arch(arch, profile);
+        match &check {
+            Ok(summary) => println!("{summary}"),
+            Err(problem) => println!("xtask: product-{}: {problem}", arch.name()),
+        }
+        outcomes.push(Outcome {
+            label: format!("product-{}", arch.name()),
+            passed: check.is_ok(),
+            detail: check.unwrap_or_else(|problem| problem),
+        });
+    }
 }
 
 /// The harness's own test against deliberately failing guests.

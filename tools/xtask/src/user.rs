@@ -200,6 +200,34 @@ pub fn user_programs(arch: Arch, profile: Profile) -> Result<Vec<(String, Vec<u8
     Ok(files)
 }
 
+/// The files of an image whose manifest is `manifest`: of `programs` (from
+/// [`user_programs`]) only `/bin/init`, which the kernel starts, and the programs the
+/// manifest's processes name. The default image thus carries no test program.
+pub fn image_programs(
+    manifest: &str,
+    programs: Vec<(String, Vec<u8>)>,
+) -> Result<Vec<(String, Vec<u8>)>> {
+    let parsed = image::manifest::Manifest::parse(manifest)
+        .map_err(|error| format!("cannot parse the manifest: {error}"))?;
+    let mut wanted = vec!["/bin/init".to_string()];
+    for process in parsed.processes() {
+        let process = process.map_err(|error| format!("bad process in the manifest: {error}"))?;
+        wanted.push(process.path.to_string());
+    }
+    if let Some(missing) = wanted
+        .iter()
+        .find(|path| !programs.iter().any(|(file, _)| file == *path))
+    {
+        return fail(format!(
+            "the manifest starts {missing}, which no package builds"
+        ));
+    }
+    Ok(programs
+        .into_iter()
+        .filter(|(path, _)| wanted.contains(path))
+        .collect())
+}
+
 /// Runs cargo for every user package at once.
 fn build(arch: Arch, profile: Profile) -> Result<()> {
     let script = workspace_root().join("services/userlib/user.ld");
@@ -440,6 +468,33 @@ mod tests {
         assert!(!text.contains("[process.virtio-blk]"), "{text}");
         assert!(!text.contains("disk-demo"), "{text}");
         assert!(!text.contains("name = \"default\""), "{text}");
+    }
+
+    #[test]
+    fn the_default_image_holds_only_what_its_manifest_starts() {
+        let manifest = crate::guest::default_manifest().unwrap();
+        let programs = PACKAGES
+            .iter()
+            .flat_map(|(_, programs)| programs.iter())
+            .map(|program| (format!("/bin/{program}"), Vec::new()))
+            .chain([(NOT_AN_ELF.0.to_string(), Vec::new())])
+            .collect();
+        let files: Vec<String> = image_programs(&manifest, programs)
+            .unwrap()
+            .into_iter()
+            .map(|(path, _)| path)
+            .collect();
+        assert_eq!(
+            files,
+            [
+                "/bin/init",
+                "/bin/dmad",
+                "/bin/dmastat",
+                "/bin/virtio-blk",
+                "/bin/disk-demo"
+            ]
+        );
+        assert!(image_programs("[process.x]\npath = \"/bin/x\"\n", Vec::new()).is_err());
     }
 
     /// Builds the real programs for both CPUs and checks each (slow: runs cargo twice).

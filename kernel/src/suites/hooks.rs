@@ -1,0 +1,64 @@
+//! The test kernel's side of `test_hooks`: the self-test switches, the in-kernel suites, the
+//! accelerator probe, and what a test image may do that a product image may not.
+
+use super::{deliberate_fault, is_in_kernel, run};
+use crate::arch::{Arch, Cpu, ExitStatus};
+use crate::memory::physical::PhysicalLayout;
+use crate::platform::Platform;
+use alloc::string::String;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+/// Set by the accelerator probe (`coherent.selftest=probe`): the first system call ends the
+/// run with success.
+static PROBING: AtomicBool = AtomicBool::new(false);
+
+/// Set when the image names a suite that runs in user space: init may then power off.
+static TEST_IMAGE: AtomicBool = AtomicBool::new(false);
+
+/// Runs before init starts: obeys `coherent.selftest=panic|fault|probe`, runs an in-kernel
+/// suite named by the command line (`coherent.suite`) or the manifest (`test-suite`) and
+/// powers off with its result, or notes that this is a test image and returns.
+pub fn before_init(platform: &Platform, layout: &PhysicalLayout) {
+    match platform.command_line.get("coherent.selftest") {
+        Some("panic") => panic!("deliberate panic requested by coherent.selftest=panic"),
+        Some("fault") => deliberate_fault(),
+        Some("probe") => {
+            // The harness asks whether this accelerator can run us: take a breakpoint (some
+            // nested KVM hosts cannot deliver one), then start init and report success at
+            // its first system call, so user mode and the system-call path are proven too.
+            Cpu::breakpoint();
+            PROBING.store(true, Ordering::SeqCst);
+            return;
+        }
+        _ => {}
+    }
+    let manifest_suite = platform
+        .manifest()
+        .and_then(|manifest| manifest.image().ok())
+        .and_then(|image| image.test_suite);
+    let suite = platform
+        .command_line
+        .get("coherent.suite")
+        .or(manifest_suite);
+    if let Some(name) = suite.filter(|name| is_in_kernel(name)) {
+        Cpu::power_off(run(name, platform, layout));
+    }
+    TEST_IMAGE.store(suite.is_some(), Ordering::SeqCst);
+}
+
+/// On every system call from user mode: the probe's first one powers off with success.
+pub fn on_system_call() {
+    if PROBING.load(Ordering::Relaxed) {
+        Cpu::power_off(ExitStatus::Success);
+    }
+}
+
+/// Whether the image runs a user-space suite (init may power off to end it).
+pub fn is_test_image() -> bool {
+    TEST_IMAGE.load(Ordering::Relaxed)
+}
+
+/// The test-only `sys:` texts: `translate/PID/ADDRESS`; `None` for any other name.
+pub fn system_text(name: &str) -> Option<Result<String, i32>> {
+    name.strip_prefix("translate/").map(super::translate::text)
+}
