@@ -42,8 +42,7 @@ pub struct FrameRun {
 }
 
 impl FrameRun {
-    /// One past the last byte (test kernels only: the memory suite asks).
-    #[cfg(feature = "test-suites")]
+    /// One past the last byte.
     pub fn end(&self) -> u64 {
         self.physical + self.pages * PAGE_SIZE
     }
