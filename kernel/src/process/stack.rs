@@ -11,8 +11,10 @@ use kernel_core::layout::{KERNEL_STACKS_BASE, PAGE_SIZE};
 use kernel_core::PageFlags;
 use spin::Mutex;
 
-/// Pages of stack per process (16 KiB).
-pub const STACK_PAGES: u64 = 4;
+/// Pages of stack per process (32 KiB). 16 KiB proved too thin for debug builds: a system
+/// call that rebalances the process table's B-tree (processes are stored by value) while
+/// deep in IPC overflowed it into the guard page.
+pub const STACK_PAGES: u64 = 8;
 /// Bytes each slot spans: the guard page plus the stack.
 const SLOT_SIZE: u64 = (STACK_PAGES + 1) * PAGE_SIZE;
 
