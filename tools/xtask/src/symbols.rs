@@ -86,18 +86,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 pub fn symbol_names(bytes: &[u8]) -> std::result::Result<Vec<String>, String> {
     const SHT_SYMTAB: u64 = 2;
     const SYMBOL_SIZE: usize = 24;
-    let read = |offset: usize, size: usize| -> std::result::Result<u64, String> {
-        let field = offset
-            .checked_add(size)
-            .and_then(|end| bytes.get(offset..end))
-            .ok_or("truncated ELF")?;
-        let mut value = [0u8; 8];
-        value[..size].copy_from_slice(field);
-        Ok(u64::from_le_bytes(value))
-    };
-    if bytes.get(..4) != Some(b"\x7fELF") || bytes.get(4) != Some(&2) || bytes.get(5) != Some(&1) {
-        return Err("not a 64-bit little-endian ELF file".into());
-    }
+    let read = crate::user::elf64_reader(bytes)?;
     let section_offset = read(0x28, 8)? as usize;
     let section_size = read(0x3A, 2)? as usize;
     let section_count = read(0x3C, 2)? as usize;

@@ -279,18 +279,7 @@ pub fn check_user_elf(bytes: &[u8]) -> std::result::Result<(), String> {
     const PF_W: u64 = 2;
     const ET_EXEC: u64 = 2;
     const PAGE: u64 = 4096;
-    let read = |offset: usize, size: usize| -> std::result::Result<u64, String> {
-        let field = offset
-            .checked_add(size)
-            .and_then(|end| bytes.get(offset..end))
-            .ok_or("truncated ELF")?;
-        let mut value = [0u8; 8];
-        value[..size].copy_from_slice(field);
-        Ok(u64::from_le_bytes(value))
-    };
-    if bytes.get(..4) != Some(b"\x7fELF") || bytes.get(4) != Some(&2) || bytes.get(5) != Some(&1) {
-        return Err("not a 64-bit little-endian ELF file".into());
-    }
+    let read = elf64_reader(bytes)?;
     if read(0x10, 2)? != ET_EXEC {
         return Err("not a static executable (e_type is not ET_EXEC)".into());
     }
@@ -340,6 +329,27 @@ pub fn check_user_elf(bytes: &[u8]) -> std::result::Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Checks that `bytes` is a 64-bit little-endian ELF file and returns a reader of its
+/// little-endian fields: `read(offset, size)` for sizes up to 8, failing past the end.
+pub fn elf64_reader(
+    bytes: &[u8],
+) -> std::result::Result<impl Fn(usize, usize) -> std::result::Result<u64, String> + '_, String> {
+    if bytes.get(..4) != Some(b"\x7fELF") || bytes.get(4) != Some(&2) || bytes.get(5) != Some(&1) {
+        return Err("not a 64-bit little-endian ELF file".into());
+    }
+    Ok(
+        move |offset: usize, size: usize| -> std::result::Result<u64, String> {
+            let field = offset
+                .checked_add(size)
+                .and_then(|end| bytes.get(offset..end))
+                .ok_or("truncated ELF")?;
+            let mut value = [0u8; 8];
+            value[..size.min(8)].copy_from_slice(&field[..size.min(8)]);
+            Ok(u64::from_le_bytes(value))
+        },
+    )
 }
 
 #[cfg(test)]
