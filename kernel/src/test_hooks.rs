@@ -23,14 +23,7 @@ mod product {
 
     /// Says so when an image asks for a test suite this kernel does not have.
     pub fn before_init(platform: &Platform, _layout: &PhysicalLayout) {
-        let manifest_suite = platform
-            .manifest()
-            .and_then(|manifest| manifest.image().ok())
-            .and_then(|image| image.test_suite);
-        let suite = platform
-            .command_line
-            .get("coherent.suite")
-            .or(manifest_suite);
+        let suite = platform.requested_test_suite();
         if let Some(suite) = suite {
             log::warn!(
                 "this kernel is built without test suites; ignoring test suite `{suite}` (cargo xtask test builds the test kernel)"

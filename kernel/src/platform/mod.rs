@@ -99,6 +99,16 @@ impl Platform {
         }
     }
 
+    /// The test suite this boot asks for: `coherent.suite=` on the command line, else the
+    /// manifest's `test_suite` (test images only).
+    pub fn requested_test_suite(&self) -> Option<&str> {
+        let manifest_suite = self
+            .manifest()
+            .and_then(|manifest| manifest.image().ok())
+            .and_then(|image| image.test_suite);
+        self.command_line.get("coherent.suite").or(manifest_suite)
+    }
+
     /// The device tree, if the machine has one and it parses.
     pub fn device_tree(&self) -> Option<image::platform::DeviceTree<'static>> {
         image::platform::DeviceTree::new(self.device_tree?).ok()

@@ -32,14 +32,7 @@ pub fn before_init(platform: &Platform, layout: &PhysicalLayout) {
         }
         _ => {}
     }
-    let manifest_suite = platform
-        .manifest()
-        .and_then(|manifest| manifest.image().ok())
-        .and_then(|image| image.test_suite);
-    let suite = platform
-        .command_line
-        .get("coherent.suite")
-        .or(manifest_suite);
+    let suite = platform.requested_test_suite();
     if let Some(name) = suite.filter(|name| is_in_kernel(name)) {
         Cpu::power_off(run(name, platform, layout));
     }
