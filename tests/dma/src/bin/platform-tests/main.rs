@@ -23,7 +23,7 @@ mod offset;
 mod tables;
 
 use process_tests::check::Outcome;
-use process_tests::runner::Suite;
+use process_tests::runner::{Suite, ARCH};
 use userlib::Args;
 
 userlib::entry!(main);
@@ -80,11 +80,7 @@ const X86_64_TESTS: &[Test] = &[(
 
 fn main(_args: Args) -> i32 {
     let mut suite = Suite::new("platform");
-    let own: &[Test] = if cfg!(target_arch = "x86_64") {
-        X86_64_TESTS
-    } else {
-        &[]
-    };
+    let own: &[Test] = if ARCH == "x86_64" { X86_64_TESTS } else { &[] };
     for (name, test) in TESTS.iter().chain(own) {
         suite.run(name, *test);
     }

@@ -14,6 +14,7 @@ use alloc::vec::Vec;
 use dma_tests::text::read_text;
 use process_tests::check::{errno_name, Outcome};
 use process_tests::ensure;
+use process_tests::runner::ARCH;
 
 /// The lines of `sys:platform` that start with `key`, split into words after it.
 fn lines(text: &str, key: &str) -> Vec<Vec<String>> {
@@ -53,7 +54,7 @@ pub fn ecam_window_comes_from_the_tables() -> Outcome {
         host.len()
     );
     let values = numbers(&host[..4]);
-    let (expected, source): (&[[u64; 4]], &str) = if cfg!(target_arch = "x86_64") {
+    let (expected, source): (&[[u64; 4]], &str) = if ARCH == "x86_64" {
         (&[[0xb000_0000, 0x1000_0000, 0, 255]], "acpi-mcfg")
     } else {
         (
@@ -91,7 +92,7 @@ pub fn interrupt_controller_comes_from_the_tables() -> Outcome {
     let kind = controller.first().map(String::as_str).unwrap_or("");
     let values = numbers(&controller[1..controller.len().saturating_sub(1)]);
     let source = controller.last().map(String::as_str).unwrap_or("");
-    if cfg!(target_arch = "x86_64") {
+    if ARCH == "x86_64" {
         ensure!(
             kind == "apic",
             "interrupt controller `{kind}`, expected apic:\n{text}"
@@ -150,7 +151,7 @@ pub fn cpus_timer_console_and_psci_are_described() -> Outcome {
         cpus.iter().any(|cpu| numbers(cpu) == [Some(0)]),
         "CPU 0 (the boot CPU's id on both QEMU machines) is not listed:\n{text}"
     );
-    if cfg!(target_arch = "aarch64") {
+    if ARCH == "aarch64" {
         let timer = lines(&text, "timer-interrupt");
         ensure!(
             timer.len() == 1 && numbers(&timer[0]) == [Some(27)],
