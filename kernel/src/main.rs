@@ -53,6 +53,7 @@ extern crate alloc;
 mod arch;
 mod console;
 mod devices;
+mod interrupts;
 mod ipc;
 mod memory;
 mod panic;

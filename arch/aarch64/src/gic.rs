@@ -82,6 +82,29 @@ pub fn enable(id: u32, priority: u8) {
     }
 }
 
+/// Makes shared interrupt `id` edge- or level-triggered, routed to this CPU, disabled.
+pub fn configure_line(id: u32, edge: bool) {
+    match VERSION.load(Ordering::Relaxed) {
+        3 => v3::configure(id, edge),
+        2 => v2::configure(id, edge),
+        _ => {}
+    }
+}
+
+/// Disables interrupt `id` (one arriving meanwhile stays pending).
+pub fn disable(id: u32) {
+    match VERSION.load(Ordering::Relaxed) {
+        3 => v3::disable(id),
+        2 => v2::disable(id),
+        _ => {}
+    }
+}
+
+/// Whether [`init`] brought a GIC up.
+pub fn is_up() -> bool {
+    VERSION.load(Ordering::Relaxed) != 0
+}
+
 /// Acknowledges the highest-priority pending interrupt: returns the acknowledge register's
 /// value (pass it to [`end_of_interrupt`]) and the interrupt id, or `None` if nothing was
 /// pending or the GIC is not set up.

@@ -32,6 +32,8 @@ pub mod cpu;
 #[cfg(target_os = "none")]
 mod entry;
 #[cfg(target_os = "none")]
+mod device_interrupts;
+#[cfg(target_os = "none")]
 pub mod gdt;
 #[cfg(target_os = "none")]
 mod interrupt_stacks;

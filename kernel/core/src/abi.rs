@@ -39,6 +39,20 @@ pub const SYS_POWER_OFF: usize = 0xC006;
 /// `getpid() -> pid`.
 pub const SYS_GETPID: usize = 0xC007;
 
+/// `wait_any(descriptors, count, timeout_ns) -> position`: blocks until one of `count`
+/// descriptors (an array of `usize` at `descriptors`, at most [`MAX_WAIT_DESCRIPTORS`]) is
+/// ready and returns the position of the first ready one. Ready: a scheme socket with a
+/// request queued (its `read` will not block), an `irq:` descriptor with an interrupt not yet
+/// reported (its `read` will not block). Other descriptors are `EINVAL`, a bad one `EBADF`.
+/// `timeout_ns` = [`WAIT_FOREVER`] waits without limit; otherwise `ETIMEDOUT` after that
+/// many nanoseconds (0 polls). coherent's answer to "wait on requests and interrupts at
+/// once", in place of an `event:` scheme (see the kernel's `interrupts` module).
+pub const SYS_WAIT_ANY: usize = 0xC008;
+/// `wait_any` timeout: no limit.
+pub const WAIT_FOREVER: usize = usize::MAX;
+/// The most descriptors one `wait_any` takes.
+pub const MAX_WAIT_DESCRIPTORS: usize = 16;
+
 /// `waitpid` flag: do not block.
 pub const WAIT_NO_HANG: usize = 1;
 

@@ -23,6 +23,7 @@ pub mod device_window;
 pub mod elf;
 pub mod flags;
 pub mod frame_counts;
+pub mod interrupt;
 pub mod layout;
 pub mod machine;
 pub mod paging;

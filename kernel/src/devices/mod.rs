@@ -9,6 +9,8 @@
 mod pci;
 mod tree;
 
+pub use pci::ConfigPage;
+
 use crate::platform::Platform;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -57,6 +59,8 @@ pub struct Device {
     /// The interrupt it raises (GIC interrupt ID on aarch64, the firmware's legacy line on
     /// x86), if known.
     pub interrupt: Option<u32>,
+    /// How that interrupt signals (device tree flags; PCI INTx is level).
+    pub trigger: kernel_core::interrupt::Trigger,
 }
 
 impl Device {

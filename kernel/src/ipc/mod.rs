@@ -87,6 +87,14 @@ pub fn exists(name: &str) -> bool {
     SCHEMES.lock().contains_key(name)
 }
 
+/// Whether scheme `name` has a request queued for its server (`SYS_WAIT_ANY`).
+pub fn has_request(name: &str) -> bool {
+    SCHEMES
+        .lock()
+        .get(name)
+        .is_some_and(|server| !server.queue.is_empty())
+}
+
 /// Sends a request to scheme `name` and, unless it is one-way, blocks until the reply.
 pub fn request(
     name: &str,
@@ -120,7 +128,11 @@ pub fn request(
         }
         (tag, server.owner)
     };
-    process::with(|table| table.wake_if(owner, |state| state == State::WaitingForRequest));
+    process::with(|table| {
+        table.wake_if(owner, |state| {
+            matches!(state, State::WaitingForRequest | State::WaitingForEvents(_))
+        })
+    });
     if one_way {
         return Ok(Reply {
             result: 0,

@@ -39,6 +39,8 @@ pub enum OpenFile {
         /// The physical ranges a mapping may lie in, as (base, size).
         windows: Vec<(u64, u64)>,
     },
+    /// `irq:NAME`: a held device interrupt line (see `crate::interrupts`).
+    Interrupt(crate::interrupts::Holder),
     /// A read-only byte buffer: an initfs file or a `sys:` text.
     Bytes {
         /// The contents.

@@ -72,6 +72,11 @@ pub enum State {
     WaitingForRequest,
     /// A client waiting for a scheme server's reply.
     WaitingForReply,
+    /// A driver waiting in `read` on an `irq:` descriptor.
+    WaitingForInterrupt,
+    /// In `SYS_WAIT_ANY`: until a request or an interrupt arrives, or the monotonic clock
+    /// reaches the deadline (nanoseconds) if there is one.
+    WaitingForEvents(Option<u64>),
     /// Ended with this status (see `kernel_core::abi::EXIT_KILLED`), not yet reaped.
     Exited(u64),
 }

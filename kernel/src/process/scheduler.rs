@@ -79,11 +79,18 @@ pub fn tick() {
         let sleepers: alloc::vec::Vec<_> = table
             .map
             .values()
-            .filter(|process| matches!(process.state, State::Sleeping(deadline) if deadline <= now))
+            .filter(|process| match process.state {
+                State::Sleeping(deadline) | State::WaitingForEvents(Some(deadline)) => {
+                    deadline <= now
+                }
+                _ => false,
+            })
             .map(|process| process.id)
             .collect();
         for id in sleepers {
-            table.wake_if(id, |state| matches!(state, State::Sleeping(_)));
+            table.wake_if(id, |state| {
+                matches!(state, State::Sleeping(_) | State::WaitingForEvents(Some(_)))
+            });
         }
         table.current != IDLE
     });

@@ -60,7 +60,10 @@ pub fn write(file: &File, bytes: &[u8]) -> Result<usize, i32> {
 pub fn read(file: &File, buffer: &mut [u8]) -> Result<usize, i32> {
     match &mut *file.lock() {
         OpenFile::Debug { .. } => Ok(0),
-        OpenFile::SchemeSocket { .. } | OpenFile::User(_) | OpenFile::Pool { .. } => Err(EBADF),
+        OpenFile::SchemeSocket { .. }
+        | OpenFile::User(_)
+        | OpenFile::Pool { .. }
+        | OpenFile::Interrupt(_) => Err(EBADF),
         OpenFile::Bytes { data, offset } | OpenFile::Device { data, offset, .. } => {
             let data = data.as_slice();
             let start = (*offset).min(data.len());
@@ -78,7 +81,8 @@ pub fn seek(file: &File, offset: isize, whence: usize) -> Result<usize, i32> {
         OpenFile::Debug { .. }
         | OpenFile::SchemeSocket { .. }
         | OpenFile::User(_)
-        | OpenFile::Pool { .. } => Err(redox_syscall::error::ESPIPE),
+        | OpenFile::Pool { .. }
+        | OpenFile::Interrupt(_) => Err(redox_syscall::error::ESPIPE),
         OpenFile::Bytes {
             data,
             offset: position,
@@ -107,9 +111,10 @@ pub fn seek(file: &File, offset: isize, whence: usize) -> Result<usize, i32> {
 /// Size and mode of `file` for `fstat`: (size, mode).
 pub fn status(file: &File) -> (u64, u16) {
     match &*file.lock() {
-        OpenFile::Debug { .. } | OpenFile::SchemeSocket { .. } | OpenFile::User(_) => {
-            (0, 0o020_620)
-        }
+        OpenFile::Debug { .. }
+        | OpenFile::SchemeSocket { .. }
+        | OpenFile::User(_)
+        | OpenFile::Interrupt(_) => (0, 0o020_620),
         OpenFile::Pool { size, .. } => (*size, 0o100_600),
         OpenFile::Bytes { data, .. } | OpenFile::Device { data, .. } => {
             (data.as_slice().len() as u64, 0o100_444)

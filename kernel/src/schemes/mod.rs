@@ -1,6 +1,7 @@
 //! Opening by path: the kernel's own schemes (`debug:`, `initfs:`, `sys:`, `memory:`,
-//! `device:`), registering a user scheme (`:NAME`), and opening on a user scheme (any other name).
+//! `device:`, `irq:`), registering a user scheme (`:NAME`), and opening on a user scheme (any other name).
 
+mod irq;
 mod kernel_schemes;
 mod system;
 
@@ -16,7 +17,7 @@ use redox_syscall::schemev2::Opcode;
 use spin::Mutex;
 
 /// Names the kernel serves itself; no process may register them.
-const KERNEL_SCHEMES: [&str; 5] = ["debug", "initfs", "sys", "memory", "device"];
+const KERNEL_SCHEMES: [&str; 6] = ["debug", "initfs", "sys", "memory", "device", "irq"];
 
 /// Opens `path` for the running process called `name` (for logs) holding `rights`.
 pub fn open(path: &str, name: &str, rights: &Rights, flags: usize) -> Result<File, i32> {
@@ -28,6 +29,7 @@ pub fn open(path: &str, name: &str, rights: &Rights, flags: usize) -> Result<Fil
         "debug" | "initfs" | "sys" => kernel_schemes::open(scheme, rest, name)?,
         "memory" => memory(rest, rights)?,
         "device" => device(rest, name, rights)?,
+        "irq" => irq::open(rest, crate::process::current(), name, rights)?,
         _ => {
             if !ipc::exists(scheme) {
                 return Err(ENOENT);
@@ -114,6 +116,8 @@ pub enum Target {
     Pool(u64, u64),
     /// A device: the physical ranges its driver may map, as (base, size).
     Device(Vec<(u64, u64)>),
+    /// A held interrupt line, by its index (`crate::interrupts`).
+    Interrupt(usize),
 }
 
 /// The kind of `file`, read without holding its lock afterwards.
@@ -123,6 +127,7 @@ pub fn target(file: &File) -> Target {
         OpenFile::User(handle) => Target::User(handle.scheme.clone(), handle.handle),
         OpenFile::Pool { physical, size } => Target::Pool(*physical, *size),
         OpenFile::Device { windows, .. } => Target::Device(windows.clone()),
+        OpenFile::Interrupt(holder) => Target::Interrupt(holder.index()),
         _ => Target::Kernel,
     }
 }

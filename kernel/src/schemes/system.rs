@@ -29,6 +29,7 @@ pub fn text(name: &str) -> Result<String, i32> {
             let _ = writeln!(text, "page-size 4096");
         }
         "devices" => text.push_str(&crate::devices::table_text()),
+        "interrupts" => text.push_str(&crate::interrupts::table_text()),
         "platform" => {
             let _ = crate::platform::machine_description().write_text(&mut text);
             text.push_str(&interrupt_stacks_text());

@@ -39,6 +39,7 @@ pub fn write(descriptor: usize, buffer: usize, length: usize) -> Outcome {
             ipc::result(&ipc::request(&scheme, Opcode::Write, args, payload, false)?)
         }
         Target::Pool(..) | Target::Device(_) => Err(EBADF),
+        Target::Interrupt(index) => crate::interrupts::acknowledge(index, bytes),
         Target::Kernel => schemes::write(&file, bytes),
     }
 }
@@ -61,6 +62,14 @@ pub fn read(descriptor: usize, buffer: usize, length: usize) -> Outcome {
             Ok(count)
         }
         Target::Pool(..) => Err(EBADF),
+        Target::Interrupt(index) => {
+            if bytes.len() < 8 {
+                return Err(EINVAL);
+            }
+            let count = crate::interrupts::read(index)?;
+            user_memory::bytes_mut(buffer, 8)?.copy_from_slice(&count.to_le_bytes());
+            Ok(8)
+        }
         Target::Kernel | Target::Device(_) => schemes::read(&file, bytes),
     }
 }

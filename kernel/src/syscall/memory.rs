@@ -97,7 +97,9 @@ pub fn map(descriptor: usize, map: usize, size: usize) -> Outcome {
             map_borrowed(&pages, flags, None, false)
         }
         Target::User(scheme, handle) => map_from_server(&scheme, handle, &request, flags),
-        Target::Socket(_) | Target::Kernel | Target::Device(_) => Err(EINVAL),
+        Target::Socket(_) | Target::Kernel | Target::Device(_) | Target::Interrupt(_) => {
+            Err(EINVAL)
+        }
     }
 }
 

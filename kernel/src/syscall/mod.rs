@@ -8,6 +8,7 @@ mod files;
 mod memory;
 mod processes;
 mod time;
+mod waiting;
 pub mod user_memory;
 
 use kernel_core::abi;
@@ -46,6 +47,7 @@ pub fn dispatch(frame: &mut impl UserRegisters) {
         abi::SYS_WAITPID => processes::wait(a, b, c),
         abi::SYS_GETPID => Ok(crate::process::current() as usize),
         abi::SYS_POWER_OFF => processes::power_off(a),
+        abi::SYS_WAIT_ANY => waiting::wait_any(a, b, c),
         _ => Err(ENOSYS),
     };
     frame.set_system_call_result(match outcome {

@@ -11,8 +11,14 @@ use kernel_core::user_mode::MapDevice;
 const DISTRIBUTOR_CONTROL: usize = 0x000;
 /// GICD_ISENABLER<n>: one set-enable bit per interrupt.
 const DISTRIBUTOR_SET_ENABLE: usize = 0x100;
+/// GICD_ICENABLER<n>: one clear-enable bit per interrupt.
+const DISTRIBUTOR_CLEAR_ENABLE: usize = 0x180;
 /// GICD_IPRIORITYR<n>: one priority byte per interrupt.
 const DISTRIBUTOR_PRIORITY: usize = 0x400;
+/// GICD_ITARGETSR<n>: one CPU-target byte per interrupt (read-only for private ones).
+const DISTRIBUTOR_TARGETS: usize = 0x800;
+/// GICD_ICFGR<n>: two bits per interrupt; the upper one set means edge-triggered.
+const DISTRIBUTOR_CONFIGURATION: usize = 0xc00;
 /// GICC_CTLR: CPU interface control.
 const CPU_CONTROL: usize = 0x000;
 /// GICC_PMR: only interrupts with a priority value below this are signalled.
@@ -66,6 +72,35 @@ pub fn enable(id: u32, priority: u8) {
     write(
         &DISTRIBUTOR,
         DISTRIBUTOR_SET_ENABLE + (id / 32) * 4,
+        1 << (id % 32),
+    );
+}
+
+/// Makes shared interrupt `id` edge- or level-triggered and targets it at CPU 0 (the only
+/// CPU the kernel runs on); leaves it disabled.
+pub fn configure(id: u32, edge: bool) {
+    let id = id as usize;
+    disable(id as u32);
+    let word = DISTRIBUTOR_CONFIGURATION + (id / 16) * 4;
+    let bit = 1 << ((id % 16) * 2 + 1);
+    let value = read(&DISTRIBUTOR, word);
+    write(
+        &DISTRIBUTOR,
+        word,
+        if edge { value | bit } else { value & !bit },
+    );
+    let targets = DISTRIBUTOR_TARGETS + (id & !3);
+    let shift = (id % 4) * 8;
+    let value = read(&DISTRIBUTOR, targets) & !(0xff << shift);
+    write(&DISTRIBUTOR, targets, value | (1 << shift));
+}
+
+/// Disables interrupt `id` at the distributor (a new one stays pending).
+pub fn disable(id: u32) {
+    let id = id as usize;
+    write(
+        &DISTRIBUTOR,
+        DISTRIBUTOR_CLEAR_ENABLE + (id / 32) * 4,
         1 << (id % 32),
     );
 }

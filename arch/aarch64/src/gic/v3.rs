@@ -26,8 +26,12 @@ const DISTRIBUTOR_ENABLE: u32 = 1 | (1 << 1) | (1 << 4);
 const GROUP: usize = 0x080;
 /// GICD_ISENABLER<n>, GICR_ISENABLER0: one set-enable bit per interrupt.
 const SET_ENABLE: usize = 0x100;
+/// GICD_ICENABLER<n>: one clear-enable bit per interrupt.
+const CLEAR_ENABLE: usize = 0x180;
 /// GICD_IPRIORITYR<n>, GICR_IPRIORITYR<n>: one priority byte per interrupt.
 const PRIORITY: usize = 0x400;
+/// GICD_ICFGR<n>: two bits per interrupt; the upper one set means edge-triggered.
+const CONFIGURATION: usize = 0xc00;
 /// GICD_IROUTER<n>: 64-bit affinity route per shared interrupt.
 const ROUTE: usize = 0x6000;
 /// GICR_TYPER: 64 bits; affinity in bits 63:32, Last in bit 4, VLPIS in bit 1.
@@ -198,6 +202,29 @@ pub fn enable(id: u32, priority: u8) {
     if id >= 32 {
         wait_for_distributor();
     }
+}
+
+/// Makes shared interrupt `id` edge- or level-triggered; leaves it disabled (routing to
+/// this CPU is set by [`enable`]).
+pub fn configure(id: u32, edge: bool) {
+    let index = id as usize;
+    disable(id);
+    let word = CONFIGURATION + (index / 16) * 4;
+    let bit = 1 << ((index % 16) * 2 + 1);
+    let value = read(&DISTRIBUTOR, word);
+    write(
+        &DISTRIBUTOR,
+        word,
+        if edge { value | bit } else { value & !bit },
+    );
+    wait_for_distributor();
+}
+
+/// Disables shared interrupt `id` at the distributor (a new one stays pending).
+pub fn disable(id: u32) {
+    let index = id as usize;
+    write(&DISTRIBUTOR, CLEAR_ENABLE + (index / 32) * 4, 1 << (index % 32));
+    wait_for_distributor();
 }
 
 /// Reads ICC_IAR1_EL1: `(value, interrupt id)`.

@@ -1,0 +1,233 @@
+//! The interrupt lines the kernel delivers to processes: one per device, connected the
+//! first time its holder opens it, never disconnected.
+//!
+//! A line's life: [`open`] by a process granted the device (one holder at a time) arms it;
+//! the interrupt fires ([`fired`], from the CPU port's hook): the line is masked, its count
+//! goes up, it is *unacknowledged*, and the holder is woken; the holder's `read` ([`take`])
+//! reports the count once; its `write` ([`acknowledge`]) unmasks. [`release`] (close, or
+//! the holder's exit) masks the line and keeps an unacknowledged interrupt for the next
+//! holder, whose first `read` reports it at once.
+//!
+//! Locking: the line table's lock may be held while the process table's is taken (to wake
+//! a holder), never the other way round. The kernel runs with interrupts masked, so the hook
+//! never finds the table locked on this CPU.
+
+use super::msix;
+use crate::arch::Cpu;
+use crate::devices::Device;
+use crate::memory::kernel_space;
+use crate::process::{self, ProcessId, State};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt::Write;
+use kernel_core::interrupt::{InterruptControl, Polarity, WiredLine};
+use kernel_core::CacheType;
+use redox_syscall::error::{EBADF, EBUSY, ENODEV};
+use spin::Mutex;
+
+/// How a line is masked.
+#[derive(Clone, Copy, Debug)]
+enum Masking {
+    /// At the interrupt controller (GIC SPI, I/O APIC entry).
+    Controller,
+    /// At the device: an MSI-X table entry's mask bit.
+    Msix(msix::Entry),
+}
+
+/// One device's interrupt.
+struct Line {
+    device: String,
+    /// The id the CPU port reports (GIC interrupt id, x86 vector).
+    id: u32,
+    masking: Masking,
+    /// `msi-x`, `spi-edge`, `spi-level`: for `sys:interrupts`.
+    source: &'static str,
+    holder: Option<ProcessId>,
+    /// Interrupts fired since the line was connected.
+    count: u64,
+    /// Fired and not yet acknowledged (the line is masked meanwhile).
+    unacknowledged: bool,
+    /// The unacknowledged interrupt has been reported to the current holder by `read`.
+    reported: bool,
+    masked: bool,
+}
+
+impl Line {
+    fn set_masked(&mut self, masked: bool) {
+        self.masked = masked;
+        match self.masking {
+            Masking::Controller if masked => Cpu::mask(self.id),
+            Masking::Controller => Cpu::unmask(self.id),
+            Masking::Msix(entry) => entry.set_masked(masked),
+        }
+    }
+
+    /// Whether `read` has something to report.
+    fn ready(&self) -> bool {
+        self.unacknowledged && !self.reported
+    }
+}
+
+static LINES: Mutex<Vec<Line>> = Mutex::new(Vec::new());
+
+/// A held line, by its index in the table.
+pub type LineIndex = usize;
+
+/// Connects `device`'s interrupt: MSI-X where the function has it and the CPU port offers
+/// messages, else its wired line.
+fn connect(device: &Device) -> Option<Line> {
+    let (id, masking, source) = match message_interrupt(device) {
+        Some(connected) => connected,
+        None => {
+            let line = WiredLine {
+                number: device.interrupt?,
+                trigger: device.trigger,
+                polarity: Polarity::ActiveHigh,
+            };
+            let mut map = |physical: u64, size: u64| {
+                kernel_space::map_device(physical, size, CacheType::Device).unwrap_or(0)
+            };
+            let id = Cpu::connect_line(line, &mut map)?;
+            let source = match device.trigger {
+                kernel_core::interrupt::Trigger::Edge => "wired-edge",
+                kernel_core::interrupt::Trigger::Level => "wired-level",
+            };
+            (id, Masking::Controller, source)
+        }
+    };
+    log::info!(
+        "interrupts: {} connected as {source} (id {id}), masked",
+        device.name
+    );
+    Some(Line {
+        device: device.name.clone(),
+        id,
+        masking,
+        source,
+        holder: None,
+        count: 0,
+        unacknowledged: false,
+        reported: false,
+        masked: true,
+    })
+}
+
+fn message_interrupt(device: &Device) -> Option<(u32, Masking, &'static str)> {
+    let config = device.pci?.config;
+    let (id, message) = Cpu::connect_message()?;
+    let entry = msix::connect(config, message)?;
+    Some((id, Masking::Msix(entry), "msi-x"))
+}
+
+/// Makes the running process `holder` of `device`'s line (the caller checked the grant).
+/// `EBUSY` if someone holds it, `ENODEV` if the device has no interrupt the kernel can route.
+pub fn open(device: &Device, holder: ProcessId) -> Result<LineIndex, i32> {
+    let mut lines = LINES.lock();
+    let index = match lines.iter().position(|line| line.device == device.name) {
+        Some(index) => index,
+        None => {
+            let line = connect(device).ok_or(ENODEV)?;
+            lines.push(line);
+            lines.len() - 1
+        }
+    };
+    let line = &mut lines[index];
+    if line.holder.is_some() {
+        return Err(EBUSY);
+    }
+    line.holder = Some(holder);
+    line.reported = false;
+    if !line.unacknowledged {
+        line.set_masked(false);
+    }
+    Ok(index)
+}
+
+/// The hook's work: interrupt `id` fired. Masks its line, counts it, wakes its holder.
+pub fn fired(id: u32) {
+    let mut lines = LINES.lock();
+    let Some(line) = lines.iter_mut().find(|line| line.id == id) else {
+        return;
+    };
+    line.set_masked(true);
+    line.count += 1;
+    line.unacknowledged = true;
+    line.reported = false;
+    if let Some(holder) = line.holder {
+        process::with(|table| {
+            table.wake_if(holder, |state| {
+                matches!(
+                    state,
+                    State::WaitingForInterrupt | State::WaitingForEvents(_)
+                )
+            })
+        });
+    }
+}
+
+/// `read`: the line's count once per interrupt; `None` while there is nothing to report.
+pub fn take(index: LineIndex) -> Result<Option<u64>, i32> {
+    let mut lines = LINES.lock();
+    let line = lines.get_mut(index).ok_or(EBADF)?;
+    if !line.ready() {
+        return Ok(None);
+    }
+    line.reported = true;
+    Ok(Some(line.count))
+}
+
+/// Whether `read` on the line would return at once.
+pub fn ready(index: LineIndex) -> bool {
+    LINES.lock().get(index).is_some_and(Line::ready)
+}
+
+/// `write`: the holder handled the interrupt; the line is unmasked.
+pub fn acknowledge(index: LineIndex) -> Result<(), i32> {
+    let mut lines = LINES.lock();
+    let line = lines.get_mut(index).ok_or(EBADF)?;
+    line.unacknowledged = false;
+    line.reported = false;
+    line.set_masked(false);
+    Ok(())
+}
+
+/// The holder closed the line (or exited): masked, free for the next holder, and an
+/// unacknowledged interrupt kept for it.
+pub fn release(index: LineIndex) {
+    let mut lines = LINES.lock();
+    if let Some(line) = lines.get_mut(index) {
+        line.set_masked(true);
+        line.holder = None;
+        line.reported = false;
+        if line.unacknowledged {
+            log::info!(
+                "interrupts: {} released with an unacknowledged interrupt; masked until the \
+                 next holder acknowledges it",
+                line.device
+            );
+        }
+    }
+}
+
+/// `sys:interrupts`: one line per connected interrupt,
+/// `DEVICE SOURCE id N holder PID|- count N masked yes|no unacknowledged yes|no`.
+pub fn table_text() -> String {
+    let mut text = String::new();
+    for line in LINES.lock().iter() {
+        let holder = line
+            .holder
+            .map_or(String::from("-"), |pid| alloc::format!("{pid}"));
+        let yes = |flag: bool| if flag { "yes" } else { "no" };
+        let _ = writeln!(
+            text,
+            "{} {} id {} holder {holder} count {} masked {} unacknowledged {}",
+            line.device,
+            line.source,
+            line.id,
+            line.count,
+            yes(line.masked),
+            yes(line.unacknowledged)
+        );
+    }
+    text
+}
