@@ -14,4 +14,4 @@ mod handles;
 pub mod wire;
 
 pub use device_info::{DeviceInfo, PciAddress, TransportKind};
-pub use handles::{size_text_from, Handle, HandleKind, Handles};
+pub use handles::{size_text_from, text_from, Handle, HandleKind, Handles};
