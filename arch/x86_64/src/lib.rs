@@ -30,9 +30,9 @@ mod context;
 #[cfg(target_os = "none")]
 pub mod cpu;
 #[cfg(target_os = "none")]
-mod entry;
-#[cfg(target_os = "none")]
 mod device_interrupts;
+#[cfg(target_os = "none")]
+mod entry;
 #[cfg(target_os = "none")]
 pub mod gdt;
 #[cfg(target_os = "none")]

@@ -92,7 +92,11 @@ impl Handles {
 
 /// The bytes of `disk:/size` from `position` on, at most `capacity` of them.
 pub fn size_text_from(bytes: u64, position: u64, capacity: usize) -> alloc::vec::Vec<u8> {
-    text_from(&alloc::format!("{}", SizeText { bytes }), position, capacity)
+    text_from(
+        &alloc::format!("{}", SizeText { bytes }),
+        position,
+        capacity,
+    )
 }
 
 /// The bytes of `text` from `position` on, at most `capacity` of them.

@@ -13,9 +13,7 @@ use alloc::format;
 use alloc::string::String;
 use virtio_blk::TransportKind;
 use virtio_drivers::transport::mmio::{MmioTransport, VirtIOHeader};
-use virtio_drivers::transport::pci::bus::{
-    Command, ConfigurationAccess, DeviceFunction, PciRoot,
-};
+use virtio_drivers::transport::pci::bus::{Command, ConfigurationAccess, DeviceFunction, PciRoot};
 use virtio_drivers::transport::pci::PciTransport;
 use virtio_drivers::transport::SomeTransport;
 
@@ -129,9 +127,6 @@ fn common_configuration(
     })?;
     let bar = reader.read_word(function, capability.offset + 4) as u8;
     let offset = reader.read_word(function, capability.offset + 8);
-    let (address, _) = root
-        .bar_info(function, bar)
-        .ok()??
-        .memory_address_size()?;
+    let (address, _) = root.bar_info(function, bar).ok()??.memory_address_size()?;
     Some(address + u64::from(offset))
 }

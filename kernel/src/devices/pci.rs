@@ -17,9 +17,9 @@ use crate::memory::kernel_space;
 use alloc::string::String;
 use alloc::vec::Vec;
 use image::platform::DeviceTree;
+use kernel_core::interrupt::Trigger;
 use kernel_core::machine::{MachineDescription, PciHostBridge};
 use kernel_core::pci::{self, Address, Bar, BarAllocator};
-use kernel_core::interrupt::Trigger;
 use kernel_core::CacheType;
 
 /// The most buses the scan visits (bus 0 and bridges' secondary buses).

@@ -4,9 +4,9 @@
 //! by that name; the others by their node name (`virtio_mmio@a000000`).
 
 use super::{Device, Kind};
-use kernel_core::interrupt::Trigger;
 use alloc::string::String;
 use image::platform::{DeviceTree, Node, DEVICE_NAME_PROPERTY};
+use kernel_core::interrupt::Trigger;
 
 /// GIC interrupt specifiers: `<type number flags>`, type 0 = shared (IDs from 32), 1 =
 /// per-CPU (IDs from 16).

@@ -8,8 +8,8 @@ mod files;
 mod memory;
 mod processes;
 mod time;
-mod waiting;
 pub mod user_memory;
+mod waiting;
 
 use kernel_core::abi;
 use kernel_core::user_mode::UserRegisters;

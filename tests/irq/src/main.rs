@@ -100,8 +100,14 @@ fn dead_holder_leaves_the_line_masked() -> Outcome {
         Ending::Exited(EXITED_UNACKNOWLEDGED),
     )?;
     let line = lines::read(DEVICE)?;
-    ensure!(line.holder.is_none(), "the dead driver still holds: {line:?}");
-    ensure!(line.masked, "the line is unmasked after its holder died: {line:?}");
+    ensure!(
+        line.holder.is_none(),
+        "the dead driver still holds: {line:?}"
+    );
+    ensure!(
+        line.masked,
+        "the line is unmasked after its holder died: {line:?}"
+    );
     ensure!(
         line.unacknowledged,
         "the unacknowledged interrupt was lost: {line:?}"
@@ -116,8 +122,12 @@ static DRIVER_PID: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicU
 fn next_driver_gets_the_pending_interrupt() -> Outcome {
     let pid = child::start_as("virtio-blk", DRIVER, &[])?;
     DRIVER_PID.store(pid, core::sync::atomic::Ordering::Relaxed);
-    wait_for_disk(START_TIME)
-        .map_err(|error| format!("the driver never served disk: ({})", errno_name(error.errno)))?;
+    wait_for_disk(START_TIME).map_err(|error| {
+        format!(
+            "the driver never served disk: ({})",
+            errno_name(error.errno)
+        )
+    })?;
     let status = driver_status()?;
     ensure!(
         status::value(&status, "mode") == Some("interrupt"),
@@ -164,8 +174,11 @@ fn one_interrupt_per_completion() -> Outcome {
     read_sectors(100, REQUESTS)?;
     let (after, line_after) = (driver_status()?, lines::read(DEVICE)?);
     let delta = |key| Ok::<u64, String>(counter(&after, key)? - counter(&before, key)?);
-    let (interrupts, completions, polled) =
-        (delta("interrupts")?, delta("completions")?, delta("polled")?);
+    let (interrupts, completions, polled) = (
+        delta("interrupts")?,
+        delta("completions")?,
+        delta("polled")?,
+    );
     let fired = line_after.count - line_before.count;
     ensure!(
         completions == REQUESTS && interrupts == REQUESTS && fired == REQUESTS && polled == 0,
@@ -203,7 +216,9 @@ fn read_sectors(first: u64, count: u64) -> Outcome {
         disk.read_at(index * 512, &mut sector)
             .map_err(|error| format!("read sector {index}: {}", errno_name(error.errno)))?;
         if let Some(at) = pattern_mismatch(index, &sector) {
-            return Err(format!("sector {index} differs from the pattern at byte {at}"));
+            return Err(format!(
+                "sector {index} differs from the pattern at byte {at}"
+            ));
         }
     }
     Ok(())

@@ -223,7 +223,11 @@ pub fn configure(id: u32, edge: bool) {
 /// Disables shared interrupt `id` at the distributor (a new one stays pending).
 pub fn disable(id: u32) {
     let index = id as usize;
-    write(&DISTRIBUTOR, CLEAR_ENABLE + (index / 32) * 4, 1 << (index % 32));
+    write(
+        &DISTRIBUTOR,
+        CLEAR_ENABLE + (index / 32) * 4,
+        1 << (index % 32),
+    );
     wait_for_distributor();
 }
 
