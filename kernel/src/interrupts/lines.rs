@@ -20,7 +20,7 @@ use crate::process::{self, ProcessId, State};
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt::Write;
-use kernel_core::interrupt::{InterruptControl, Polarity, WiredLine};
+use kernel_core::interrupt::{Busy, InterruptControl, LineState, Polarity, WiredLine};
 use kernel_core::CacheType;
 use redox_syscall::error::{EBADF, EBUSY, ENODEV};
 use spin::Mutex;
@@ -40,31 +40,20 @@ struct Line {
     /// The id the CPU port reports (GIC interrupt id, x86 vector).
     id: u32,
     masking: Masking,
-    /// `msi-x`, `spi-edge`, `spi-level`: for `sys:interrupts`.
+    /// `msi-x`, `wired-edge`, `wired-level`: for `sys:interrupts`.
     source: &'static str,
-    holder: Option<ProcessId>,
-    /// Interrupts fired since the line was connected.
-    count: u64,
-    /// Fired and not yet acknowledged (the line is masked meanwhile).
-    unacknowledged: bool,
-    /// The unacknowledged interrupt has been reported to the current holder by `read`.
-    reported: bool,
-    masked: bool,
+    state: LineState,
 }
 
 impl Line {
-    fn set_masked(&mut self, masked: bool) {
-        self.masked = masked;
+    /// Makes the hardware mask what the state says.
+    fn apply_mask(&self) {
+        let masked = self.state.masked();
         match self.masking {
             Masking::Controller if masked => Cpu::mask(self.id),
             Masking::Controller => Cpu::unmask(self.id),
             Masking::Msix(entry) => entry.set_masked(masked),
         }
-    }
-
-    /// Whether `read` has something to report.
-    fn ready(&self) -> bool {
-        self.unacknowledged && !self.reported
     }
 }
 
@@ -104,11 +93,7 @@ fn connect(device: &Device) -> Option<Line> {
         id,
         masking,
         source,
-        holder: None,
-        count: 0,
-        unacknowledged: false,
-        reported: false,
-        masked: true,
+        state: LineState::new(),
     })
 }
 
@@ -132,14 +117,8 @@ pub fn open(device: &Device, holder: ProcessId) -> Result<LineIndex, i32> {
         }
     };
     let line = &mut lines[index];
-    if line.holder.is_some() {
-        return Err(EBUSY);
-    }
-    line.holder = Some(holder);
-    line.reported = false;
-    if !line.unacknowledged {
-        line.set_masked(false);
-    }
+    line.state.open(holder).map_err(|Busy| EBUSY)?;
+    line.apply_mask();
     Ok(index)
 }
 
@@ -149,11 +128,9 @@ pub fn fired(id: u32) {
     let Some(line) = lines.iter_mut().find(|line| line.id == id) else {
         return;
     };
-    line.set_masked(true);
-    line.count += 1;
-    line.unacknowledged = true;
-    line.reported = false;
-    if let Some(holder) = line.holder {
+    let holder = line.state.fire();
+    line.apply_mask();
+    if let Some(holder) = holder {
         process::with(|table| {
             table.wake_if(holder, |state| {
                 matches!(
@@ -168,26 +145,23 @@ pub fn fired(id: u32) {
 /// `read`: the line's count once per interrupt; `None` while there is nothing to report.
 pub fn take(index: LineIndex) -> Result<Option<u64>, i32> {
     let mut lines = LINES.lock();
-    let line = lines.get_mut(index).ok_or(EBADF)?;
-    if !line.ready() {
-        return Ok(None);
-    }
-    line.reported = true;
-    Ok(Some(line.count))
+    Ok(lines.get_mut(index).ok_or(EBADF)?.state.take())
 }
 
 /// Whether `read` on the line would return at once.
 pub fn ready(index: LineIndex) -> bool {
-    LINES.lock().get(index).is_some_and(Line::ready)
+    LINES
+        .lock()
+        .get(index)
+        .is_some_and(|line| line.state.ready())
 }
 
 /// `write`: the holder handled the interrupt; the line is unmasked.
 pub fn acknowledge(index: LineIndex) -> Result<(), i32> {
     let mut lines = LINES.lock();
     let line = lines.get_mut(index).ok_or(EBADF)?;
-    line.unacknowledged = false;
-    line.reported = false;
-    line.set_masked(false);
+    line.state.acknowledge();
+    line.apply_mask();
     Ok(())
 }
 
@@ -196,10 +170,9 @@ pub fn acknowledge(index: LineIndex) -> Result<(), i32> {
 pub fn release(index: LineIndex) {
     let mut lines = LINES.lock();
     if let Some(line) = lines.get_mut(index) {
-        line.set_masked(true);
-        line.holder = None;
-        line.reported = false;
-        if line.unacknowledged {
+        let unacknowledged = line.state.release();
+        line.apply_mask();
+        if unacknowledged {
             log::info!(
                 "interrupts: {} released with an unacknowledged interrupt; masked until the \
                  next holder acknowledges it",
@@ -214,8 +187,9 @@ pub fn release(index: LineIndex) {
 pub fn table_text() -> String {
     let mut text = String::new();
     for line in LINES.lock().iter() {
-        let holder = line
-            .holder
+        let state = line.state;
+        let holder = state
+            .holder()
             .map_or(String::from("-"), |pid| alloc::format!("{pid}"));
         let yes = |flag: bool| if flag { "yes" } else { "no" };
         let _ = writeln!(
@@ -224,9 +198,9 @@ pub fn table_text() -> String {
             line.device,
             line.source,
             line.id,
-            line.count,
-            yes(line.masked),
-            yes(line.unacknowledged)
+            state.count(),
+            yes(state.masked()),
+            yes(state.unacknowledged())
         );
     }
     text

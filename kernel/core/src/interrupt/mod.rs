@@ -14,6 +14,12 @@
 //!
 //! with interrupts masked, then ends the interrupt at the controller. The hook never switches
 //! threads: it wakes the line's holder, which runs at the next reschedule.
+//!
+//! [`LineState`] is the arch-neutral state of one line as its driver process sees it.
+
+mod line;
+
+pub use line::{Busy, LineState};
 
 /// When a wired line signals.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
