@@ -6,11 +6,12 @@
 //! has no mask in the controller: the kernel masks it at the device (the MSI-X vector-control
 //! bit), so [`InterruptControl::mask`] is a no-op for it.
 //!
-//! Wired lines (I/O APIC redirection entries from the MADT's I/O APICs and its interrupt
-//! source overrides) are not routed yet: `connect_line` says `None`, and the kernel uses
-//! MSI-X for PCI functions (QEMU `q35`'s INTx routing needs the DSDT's `_PRT`, which is AML).
+//! Wired lines go through the I/O APICs ([`crate::io_apic`]): a vector of the same range,
+//! the line's trigger and polarity (after the MADT's overrides, which the kernel applies),
+//! masked with the redirection entry's mask bit. PCI functions use MSI-X rather than INTx:
+//! QEMU `q35`'s INTx routing needs the DSDT's `_PRT`, which is AML.
 
-use crate::{apic, X86_64};
+use crate::{apic, io_apic, X86_64};
 use core::sync::atomic::{AtomicU32, Ordering};
 use kernel_core::interrupt::{InterruptControl, Message, WiredLine};
 use kernel_core::user_mode::MapDevice;
@@ -41,25 +42,49 @@ pub fn handle(vector: u32) {
     unsafe { kernel_device_interrupt(vector) }
 }
 
+/// A vector no one has yet.
+fn allocate_vector() -> Option<u32> {
+    NEXT_VECTOR
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |next| {
+            (next <= LAST_DEVICE_VECTOR).then_some(next + 1)
+        })
+        .ok()
+}
+
+/// This CPU's local APIC id (0 before the APIC is enabled: the boot CPU's under QEMU).
+fn this_cpu() -> u8 {
+    if apic::mode() == apic::Mode::Off {
+        0
+    } else {
+        (apic::id() & 0xff) as u8
+    }
+}
+
 impl InterruptControl for X86_64 {
-    fn connect_line(_line: WiredLine, _map_device: MapDevice) -> Option<u32> {
-        None
+    fn connect_line(line: WiredLine, map_device: MapDevice) -> Option<u32> {
+        let vector = allocate_vector()?;
+        io_apic::connect(line, vector, this_cpu(), map_device)?;
+        Some(vector)
     }
 
     fn connect_message() -> Option<(u32, Message)> {
-        let vector = NEXT_VECTOR
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |next| {
-                (next <= LAST_DEVICE_VECTOR).then_some(next + 1)
-            })
-            .ok()?;
+        let vector = allocate_vector()?;
         let message = Message {
-            address: MSI_ADDRESS | (u64::from(apic::id() & 0xff) << 12),
+            address: MSI_ADDRESS | (u64::from(this_cpu()) << 12),
             data: vector,
         };
         Some((vector, message))
     }
 
-    fn mask(_id: u32) {}
+    fn mask(id: u32) {
+        io_apic::set_masked(id, true);
+    }
 
-    fn unmask(_id: u32) {}
+    fn unmask(id: u32) {
+        io_apic::set_masked(id, false);
+    }
+
+    fn routing_entry(id: u32) -> Option<u64> {
+        io_apic::entry(id)
+    }
 }

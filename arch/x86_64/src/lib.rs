@@ -38,6 +38,8 @@ pub mod gdt;
 #[cfg(target_os = "none")]
 mod interrupt_stacks;
 #[cfg(target_os = "none")]
+mod io_apic;
+#[cfg(target_os = "none")]
 pub mod port;
 #[cfg(target_os = "none")]
 mod probe;
