@@ -82,6 +82,17 @@ pub fn enable(id: u32, priority: u8) {
     }
 }
 
+/// GICD_ICFGR<n>, at the same place in GICv2 and GICv3: two bits per interrupt, the upper
+/// one set for edge-triggered. `current` is the register's value; returns the register's
+/// offset in the distributor and its value with `id` made edge (`edge`) or level.
+fn trigger_register(id: u32, edge: bool, current: impl FnOnce(usize) -> u32) -> (usize, u32) {
+    let index = id as usize;
+    let offset = 0xc00 + (index / 16) * 4;
+    let bit = 1 << ((index % 16) * 2 + 1);
+    let value = current(offset);
+    (offset, if edge { value | bit } else { value & !bit })
+}
+
 /// Makes shared interrupt `id` edge- or level-triggered, routed to this CPU, disabled.
 pub fn configure_line(id: u32, edge: bool) {
     match VERSION.load(Ordering::Relaxed) {

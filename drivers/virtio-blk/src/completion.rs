@@ -16,7 +16,10 @@ use core::time::Duration;
 use log::{info, warn};
 use userlib::server::Requests;
 use userlib::sys::{self, Interrupt};
-use virtio_drivers::device::blk::VirtIOBlk;
+use virtio_drivers::device::blk::{BlkReq, BlkResp, VirtIOBlk};
+
+/// The driven device.
+type Block = VirtIOBlk<PoolHal, Transport>;
 
 /// How long the driver waits for an interrupt before it polls the used ring.
 const PATIENCE: Duration = Duration::from_secs(2);
@@ -44,11 +47,7 @@ pub struct Completions {
 impl Completions {
     /// Takes `device`'s interrupt if it can (routing a PCI function's queue to MSI-X entry 0
     /// through `common_configuration`), else falls back to polling, and says which.
-    pub fn start(
-        device: &str,
-        block: &mut VirtIOBlk<PoolHal, Transport>,
-        common_configuration: Option<u64>,
-    ) -> Self {
+    pub fn start(device: &str, block: &mut Block, common_configuration: Option<u64>) -> Self {
         let mut completions = Completions {
             interrupt: None,
             counters: Counters::default(),
@@ -90,14 +89,50 @@ impl Completions {
         }
     }
 
+    /// Reads `bytes` from sector `sector` on, waiting for the completion (see [`Self::wait`]).
+    ///
+    /// # Errors
+    ///
+    /// The device's or the ring's error.
+    pub fn read(
+        &mut self,
+        block: &mut Block,
+        sector: usize,
+        bytes: &mut [u8],
+        requests: &mut Requests,
+    ) -> virtio_drivers::Result {
+        let (mut header, mut status) = (BlkReq::default(), BlkResp::default());
+        // SAFETY: the header, data and status buffers stay borrowed here until the request
+        // completes (`wait` returns only once the device has used it).
+        let token = unsafe { block.read_blocks_nb(sector, &mut header, bytes, &mut status) }?;
+        self.wait(block, token, requests);
+        // SAFETY: the same buffers as submitted, and the device has used them.
+        unsafe { block.complete_read_blocks(token, &header, bytes, &mut status) }
+    }
+
+    /// Writes `bytes` from sector `sector` on, waiting for the completion.
+    ///
+    /// # Errors
+    ///
+    /// The device's or the ring's error.
+    pub fn write(
+        &mut self,
+        block: &mut Block,
+        sector: usize,
+        bytes: &[u8],
+        requests: &mut Requests,
+    ) -> virtio_drivers::Result {
+        let (mut header, mut status) = (BlkReq::default(), BlkResp::default());
+        // SAFETY: as in `read`.
+        let token = unsafe { block.write_blocks_nb(sector, &mut header, bytes, &mut status) }?;
+        self.wait(block, token, requests);
+        // SAFETY: as in `read`.
+        unsafe { block.complete_write_blocks(token, &header, bytes, &mut status) }
+    }
+
     /// Waits until the device has used request `token`, stashing `disk:` requests that
     /// arrive meanwhile.
-    pub fn wait(
-        &mut self,
-        block: &mut VirtIOBlk<PoolHal, Transport>,
-        token: u16,
-        requests: &mut Requests,
-    ) {
+    fn wait(&mut self, block: &mut Block, token: u16, requests: &mut Requests) {
         let Some(interrupt) = &self.interrupt else {
             while block.peek_used() != Some(token) {
                 core::hint::spin_loop();
@@ -146,13 +181,9 @@ impl Completions {
 
     /// For tests (`--exit-unacknowledged`): reads sector 0, takes its interrupt and returns
     /// its count without acknowledging it.
-    pub fn take_without_acknowledging(
-        &mut self,
-        block: &mut VirtIOBlk<PoolHal, Transport>,
-    ) -> Option<u64> {
+    pub fn take_without_acknowledging(&mut self, block: &mut Block) -> Option<u64> {
         let interrupt = self.interrupt.as_ref()?;
-        let mut request = virtio_drivers::device::blk::BlkReq::default();
-        let mut response = virtio_drivers::device::blk::BlkResp::default();
+        let (mut request, mut response) = (BlkReq::default(), BlkResp::default());
         let mut sector = [0u8; 512];
         // SAFETY: the three buffers live on this frame until the request completes below
         // (the interrupt says the device used it; `complete_read_blocks` takes it back).

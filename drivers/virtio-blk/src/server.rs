@@ -177,23 +177,11 @@ impl Disk {
         }
         self.count_transfer(transfer);
         let bytes = &mut self.data[..transfer.length];
-        let mut header = BlkReq::default();
-        let mut status = BlkResp::default();
-        // SAFETY: the header, data and status buffers stay borrowed here until the request
-        // completes below (`wait` returns only once the device has used it).
-        let done = unsafe {
-            self.block
-                .read_blocks_nb(transfer.sector() as usize, &mut header, bytes, &mut status)
-        }
-        .and_then(|token| {
-            self.completions.wait(&mut self.block, token, requests);
-            // SAFETY: the same buffers as submitted, and the device has used them.
-            unsafe {
-                self.block
-                    .complete_read_blocks(token, &header, bytes, &mut status)
-            }
-        });
-        match done {
+        let sector = transfer.sector() as usize;
+        match self
+            .completions
+            .read(&mut self.block, sector, bytes, requests)
+        {
             Ok(()) => {
                 self.handles
                     .set_position(number, position + transfer.length as u64);
@@ -228,22 +216,11 @@ impl Disk {
         }
         self.count_transfer(transfer);
         let bytes = &bytes[..transfer.length];
-        let mut header = BlkReq::default();
-        let mut status = BlkResp::default();
-        // SAFETY: as in `read`: the buffers outlive the request, which completes below.
-        let done = unsafe {
-            self.block
-                .write_blocks_nb(transfer.sector() as usize, &mut header, bytes, &mut status)
-        }
-        .and_then(|token| {
-            self.completions.wait(&mut self.block, token, requests);
-            // SAFETY: the same buffers as submitted, and the device has used them.
-            unsafe {
-                self.block
-                    .complete_write_blocks(token, &header, bytes, &mut status)
-            }
-        });
-        match done {
+        let sector = transfer.sector() as usize;
+        match self
+            .completions
+            .write(&mut self.block, sector, bytes, requests)
+        {
             Ok(()) => {
                 self.handles
                     .set_position(number, position + transfer.length as u64);

@@ -17,8 +17,6 @@ const DISTRIBUTOR_CLEAR_ENABLE: usize = 0x180;
 const DISTRIBUTOR_PRIORITY: usize = 0x400;
 /// GICD_ITARGETSR<n>: one CPU-target byte per interrupt (read-only for private ones).
 const DISTRIBUTOR_TARGETS: usize = 0x800;
-/// GICD_ICFGR<n>: two bits per interrupt; the upper one set means edge-triggered.
-const DISTRIBUTOR_CONFIGURATION: usize = 0xc00;
 /// GICC_CTLR: CPU interface control.
 const CPU_CONTROL: usize = 0x000;
 /// GICC_PMR: only interrupts with a priority value below this are signalled.
@@ -81,14 +79,8 @@ pub fn enable(id: u32, priority: u8) {
 pub fn configure(id: u32, edge: bool) {
     let id = id as usize;
     disable(id as u32);
-    let word = DISTRIBUTOR_CONFIGURATION + (id / 16) * 4;
-    let bit = 1 << ((id % 16) * 2 + 1);
-    let value = read(&DISTRIBUTOR, word);
-    write(
-        &DISTRIBUTOR,
-        word,
-        if edge { value | bit } else { value & !bit },
-    );
+    let (word, value) = super::trigger_register(id as u32, edge, |word| read(&DISTRIBUTOR, word));
+    write(&DISTRIBUTOR, word, value);
     let targets = DISTRIBUTOR_TARGETS + (id & !3);
     let shift = (id % 4) * 8;
     let value = read(&DISTRIBUTOR, targets) & !(0xff << shift);

@@ -30,8 +30,6 @@ const SET_ENABLE: usize = 0x100;
 const CLEAR_ENABLE: usize = 0x180;
 /// GICD_IPRIORITYR<n>, GICR_IPRIORITYR<n>: one priority byte per interrupt.
 const PRIORITY: usize = 0x400;
-/// GICD_ICFGR<n>: two bits per interrupt; the upper one set means edge-triggered.
-const CONFIGURATION: usize = 0xc00;
 /// GICD_IROUTER<n>: 64-bit affinity route per shared interrupt.
 const ROUTE: usize = 0x6000;
 /// GICR_TYPER: 64 bits; affinity in bits 63:32, Last in bit 4, VLPIS in bit 1.
@@ -207,16 +205,9 @@ pub fn enable(id: u32, priority: u8) {
 /// Makes shared interrupt `id` edge- or level-triggered; leaves it disabled (routing to
 /// this CPU is set by [`enable`]).
 pub fn configure(id: u32, edge: bool) {
-    let index = id as usize;
     disable(id);
-    let word = CONFIGURATION + (index / 16) * 4;
-    let bit = 1 << ((index % 16) * 2 + 1);
-    let value = read(&DISTRIBUTOR, word);
-    write(
-        &DISTRIBUTOR,
-        word,
-        if edge { value | bit } else { value & !bit },
-    );
+    let (word, value) = super::trigger_register(id, edge, |word| read(&DISTRIBUTOR, word));
+    write(&DISTRIBUTOR, word, value);
     wait_for_distributor();
 }
 
