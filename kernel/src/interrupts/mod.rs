@@ -13,9 +13,16 @@
 //!
 //! Routing (the CPU port's [`kernel_core::interrupt::InterruptControl`]): a PCI function
 //! with MSI-X gets a message interrupt the kernel programs into the function's table
-//! ([`msix`]); otherwise the device's wired line from the firmware tables (aarch64: a GIC
-//! SPI from `interrupts` / the PCI bridge's `interrupt-map`, edge or level as the tree
-//! says). The kernel masks MSI-X at the device and wired lines at the controller.
+//! ([`msix`]; x86_64 only, aarch64 has no MSI yet); otherwise the device's wired line from
+//! the firmware tables (aarch64: a GIC SPI from `interrupts` / the PCI bridge's
+//! `interrupt-map`, edge or level as the tree says; x86_64: an I/O APIC input, with the
+//! MADT's overrides applied by `kernel_core::interrupt::io_apic::isa_line`). The kernel masks
+//! MSI-X at the device and wired lines at the controller. The rules of one line are
+//! [`kernel_core::interrupt::LineState`], tested on the host.
+//!
+//! Trust: a driver maps its whole device, MSI-X table included, so without an IOMMU's
+//! interrupt remapping it could rewrite its own message; the kernel's guarantee is that it
+//! never needs to, and that masking and counting happen in the kernel.
 //!
 //! Waiting on several things at once is a system call, `SYS_WAIT_ANY` ([`wait`]), rather
 //! than an `event:` scheme: a server passes its scheme socket and its `irq:` descriptors and
