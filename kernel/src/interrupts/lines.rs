@@ -68,6 +68,14 @@ fn connect(device: &Device) -> Option<Line> {
     let (id, masking, source) = match message_interrupt(device) {
         Some(connected) => connected,
         None => {
+            if device.pci.is_some() && routes_intx_through_acpi() {
+                log::warn!(
+                    "interrupts: {} has no MSI-X, and its INTx routing is in ACPI's _PRT \
+                     (AML), which the kernel does not read",
+                    device.name
+                );
+                return None;
+            }
             let line = WiredLine {
                 number: device.interrupt?,
                 trigger: device.trigger,
@@ -95,6 +103,15 @@ fn connect(device: &Device) -> Option<Line> {
         source,
         state: LineState::new(),
     })
+}
+
+/// Whether PCI INTx is routed by ACPI (I/O APICs, x86): a function's interrupt-line register
+/// then names a legacy PIC input, not the I/O APIC input its pin reaches.
+fn routes_intx_through_acpi() -> bool {
+    crate::platform::machine_description()
+        .io_apics()
+        .next()
+        .is_some()
 }
 
 fn message_interrupt(device: &Device) -> Option<(u32, Masking, &'static str)> {
