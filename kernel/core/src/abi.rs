@@ -117,3 +117,14 @@ pub const MEMORY_SCHEME: &str = "memory";
 /// of byte `offset` (so a 0x200-byte virtio-mmio window comes back at its place in its page);
 /// `funmap(that address, size)` undoes it.
 pub const DEVICE_SCHEME: &str = "device";
+
+/// `irq:` (kernel scheme): a device's interrupt for its driver. Only a process whose manifest
+/// entry lists the device in `devices` may open `irq:NAME` (`EACCES` otherwise, `ENOENT` for
+/// an unknown name, `EBUSY` while another process holds the line, `ENODEV` if the kernel
+/// cannot route it). `read` (at least 8 bytes) blocks until the device interrupts and
+/// returns 8: the line's interrupt count, little-endian, once per interrupt; the line is
+/// masked from then on. `write` of 8 bytes (the count read) acknowledges: the line is
+/// unmasked. Closing (or exiting) masks the line and frees it; an interrupt left
+/// unacknowledged is reported to the next holder's first `read`. Waitable with
+/// [`SYS_WAIT_ANY`]. `sys:interrupts` lists the lines.
+pub const IRQ_SCHEME: &str = "irq";

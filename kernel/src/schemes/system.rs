@@ -1,4 +1,4 @@
-//! `sys:` texts: uptime, memory, devices, platform (the machine description and the CPU's
+//! `sys:` texts: uptime, memory, devices, interrupts (`crate::interrupts`), platform (the machine description and the CPU's
 //! interrupt stacks), processes, one process, registered user schemes; and, in test kernels
 //! only, what `test_hooks::system_text` adds (the translation of a process's address, so tests
 //! can check a mapping from the kernel side).

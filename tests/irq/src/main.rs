@@ -17,7 +17,9 @@
 //! 5. `one_interrupt_per_completion`: 1,000 reads, 1,000 completions, 1,000 interrupts in
 //!    the driver and in the kernel, nothing polled;
 //! 6. `waits_on_requests_and_interrupts_together`: three clients read at once; the driver
-//!    takes requests while waiting for completions (`stashed` grows) and every read is right.
+//!    takes requests while waiting for completions (`stashed` grows) and every read is right;
+//! 7. `wait_any_refuses_what_it_cannot_wait_on`: `EINVAL` for no descriptors, too many, or
+//!    one that is neither a scheme socket nor an `irq:` descriptor; `EBADF` for a closed one.
 #![no_std]
 #![no_main]
 
@@ -31,10 +33,11 @@ use core::time::Duration;
 use disk_api::image::pattern_mismatch;
 use disk_api::status;
 use disk_client::{wait_for_disk, Disk};
-use process_tests::check::{errno_name, expect_ending, Outcome};
+use process_tests::check::{errno_name, expect_ending, expect_errno, Outcome};
 use process_tests::runner::Suite;
 use process_tests::{child, ensure};
-use userlib::sys::error::{EACCES, EBUSY};
+use userlib::sys::error::{EACCES, EBADF, EBUSY, EINVAL};
+use userlib::sys::flag::O_WRONLY;
 use userlib::sys::{self, Ending, Interrupt};
 use userlib::Args;
 
@@ -74,7 +77,35 @@ fn main(_args: Args) -> i32 {
         "waits_on_requests_and_interrupts_together",
         waits_on_requests_and_interrupts_together,
     );
+    suite.run(
+        "wait_any_refuses_what_it_cannot_wait_on",
+        wait_any_refuses_what_it_cannot_wait_on,
+    );
     suite.finish()
+}
+
+fn wait_any_refuses_what_it_cannot_wait_on() -> Outcome {
+    let forever = None;
+    expect_errno("wait_any on nothing", sys::wait_any(&[], forever), EINVAL)?;
+    let console = sys::open("debug:", O_WRONLY)
+        .map_err(|error| format!("open debug:: {}", errno_name(error.errno)))?;
+    let many = [console; sys::abi::MAX_WAIT_DESCRIPTORS + 1];
+    expect_errno(
+        "wait_any on 17 descriptors",
+        sys::wait_any(&many, forever),
+        EINVAL,
+    )?;
+    expect_errno(
+        "wait_any on debug:",
+        sys::wait_any(&[console], forever),
+        EINVAL,
+    )?;
+    let _ = sys::close(console);
+    expect_errno(
+        "wait_any on a closed descriptor",
+        sys::wait_any(&[console], forever),
+        EBADF,
+    )
 }
 
 fn ungranted_process_cannot_open_the_interrupt() -> Outcome {
