@@ -93,6 +93,12 @@ fn trigger_register(id: u32, edge: bool, current: impl FnOnce(usize) -> u32) -> 
     (offset, if edge { value | bit } else { value & !bit })
 }
 
+/// GICD_ICENABLER<n>, at the same place in GICv2 and GICv3: the register offset and the bit
+/// that disable interrupt `id` when written.
+fn clear_enable_register(id: u32) -> (usize, u32) {
+    (0x180 + (id as usize / 32) * 4, 1 << (id % 32))
+}
+
 /// Makes shared interrupt `id` edge- or level-triggered, routed to this CPU, disabled.
 pub fn configure_line(id: u32, edge: bool) {
     match VERSION.load(Ordering::Relaxed) {

@@ -11,8 +11,6 @@ use kernel_core::user_mode::MapDevice;
 const DISTRIBUTOR_CONTROL: usize = 0x000;
 /// GICD_ISENABLER<n>: one set-enable bit per interrupt.
 const DISTRIBUTOR_SET_ENABLE: usize = 0x100;
-/// GICD_ICENABLER<n>: one clear-enable bit per interrupt.
-const DISTRIBUTOR_CLEAR_ENABLE: usize = 0x180;
 /// GICD_IPRIORITYR<n>: one priority byte per interrupt.
 const DISTRIBUTOR_PRIORITY: usize = 0x400;
 /// GICD_ITARGETSR<n>: one CPU-target byte per interrupt (read-only for private ones).
@@ -89,12 +87,8 @@ pub fn configure(id: u32, edge: bool) {
 
 /// Disables interrupt `id` at the distributor (a new one stays pending).
 pub fn disable(id: u32) {
-    let id = id as usize;
-    write(
-        &DISTRIBUTOR,
-        DISTRIBUTOR_CLEAR_ENABLE + (id / 32) * 4,
-        1 << (id % 32),
-    );
+    let (register, bit) = super::clear_enable_register(id);
+    write(&DISTRIBUTOR, register, bit);
 }
 
 /// Reads GICC_IAR: `(value, interrupt id)`.

@@ -26,8 +26,6 @@ const DISTRIBUTOR_ENABLE: u32 = 1 | (1 << 1) | (1 << 4);
 const GROUP: usize = 0x080;
 /// GICD_ISENABLER<n>, GICR_ISENABLER0: one set-enable bit per interrupt.
 const SET_ENABLE: usize = 0x100;
-/// GICD_ICENABLER<n>: one clear-enable bit per interrupt.
-const CLEAR_ENABLE: usize = 0x180;
 /// GICD_IPRIORITYR<n>, GICR_IPRIORITYR<n>: one priority byte per interrupt.
 const PRIORITY: usize = 0x400;
 /// GICD_IROUTER<n>: 64-bit affinity route per shared interrupt.
@@ -213,12 +211,8 @@ pub fn configure(id: u32, edge: bool) {
 
 /// Disables shared interrupt `id` at the distributor (a new one stays pending).
 pub fn disable(id: u32) {
-    let index = id as usize;
-    write(
-        &DISTRIBUTOR,
-        CLEAR_ENABLE + (index / 32) * 4,
-        1 << (index % 32),
-    );
+    let (register, bit) = super::clear_enable_register(id);
+    write(&DISTRIBUTOR, register, bit);
     wait_for_distributor();
 }
 
