@@ -19,8 +19,13 @@ const LAST_SHARED: u32 = 1019;
 const PRIORITY: u8 = 0xa0;
 
 impl InterruptControl for Aarch64 {
-    fn connect_line(line: WiredLine, _map_device: MapDevice) -> Option<u32> {
-        if !(FIRST_SHARED..=LAST_SHARED).contains(&line.number) || !gic::is_up() {
+    fn connect_line(line: WiredLine, map_device: MapDevice) -> Option<u32> {
+        if !(FIRST_SHARED..=LAST_SHARED).contains(&line.number) {
+            return None;
+        }
+        // Brings the GIC up if the timer has not yet (it does nothing the second time).
+        gic::init(map_device);
+        if !gic::is_up() {
             return None;
         }
         gic::configure_line(line.number, line.trigger == Trigger::Edge);
@@ -39,5 +44,10 @@ impl InterruptControl for Aarch64 {
 
     fn unmask(id: u32) {
         gic::enable(id, PRIORITY);
+    }
+
+    /// Bit 0: enabled at the distributor; bit 1: edge-triggered.
+    fn routing_entry(id: u32) -> Option<u64> {
+        gic::line_state(id)
     }
 }

@@ -117,6 +117,21 @@ pub fn disable(id: u32) {
     }
 }
 
+/// Shared interrupt `id`'s state as the distributor reads back: bit 0 enabled (GICD_
+/// ISENABLER), bit 1 edge-triggered (GICD_ICFGR).
+pub fn line_state(id: u32) -> Option<u64> {
+    let read: fn(usize) -> u32 = match VERSION.load(Ordering::Relaxed) {
+        3 => v3::read_distributor,
+        2 => v2::read_distributor,
+        _ => return None,
+    };
+    let index = id as usize;
+    let enabled = read(0x100 + (index / 32) * 4) >> (index % 32) & 1;
+    let (offset, _) = trigger_register(id, false, |_| 0);
+    let edge = read(offset) >> ((index % 16) * 2 + 1) & 1;
+    Some(u64::from(enabled) | u64::from(edge) << 1)
+}
+
 /// Whether [`init`] brought a GIC up.
 pub fn is_up() -> bool {
     VERSION.load(Ordering::Relaxed) != 0

@@ -72,6 +72,11 @@ pub fn enable(id: u32, priority: u8) {
     );
 }
 
+/// Reads the distributor register at `offset` (for state checks).
+pub fn read_distributor(offset: usize) -> u32 {
+    read(&DISTRIBUTOR, offset)
+}
+
 /// Makes shared interrupt `id` edge- or level-triggered and targets it at CPU 0 (the only
 /// CPU the kernel runs on); leaves it disabled.
 pub fn configure(id: u32, edge: bool) {

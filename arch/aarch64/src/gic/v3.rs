@@ -200,6 +200,11 @@ pub fn enable(id: u32, priority: u8) {
     }
 }
 
+/// Reads the distributor register at `offset` (for state checks).
+pub fn read_distributor(offset: usize) -> u32 {
+    read(&DISTRIBUTOR, offset)
+}
+
 /// Makes shared interrupt `id` edge- or level-triggered; leaves it disabled (routing to
 /// this CPU is set by [`enable`]).
 pub fn configure(id: u32, edge: bool) {
