@@ -54,7 +54,9 @@ mod arch;
 mod console;
 mod devices;
 mod ipc;
+mod lifecycle;
 mod memory;
+mod object;
 mod panic;
 mod platform;
 mod process;
@@ -102,7 +104,7 @@ fn start_init(platform: &platform::Platform) -> ! {
     ipc::load_grants(platform.manifest().as_ref());
     process::init();
     user_hooks::start_timer();
-    match process::spawn("bin/init", &[b"/bin/init"], None, ipc::init_rights()) {
+    match lifecycle::spawn("bin/init", &[b"/bin/init"], None, ipc::init_rights()) {
         Ok(id) => info!("started init as process {id}"),
         Err(error) => {
             log::error!("cannot start init (/bin/init in the initfs): {error:?}");

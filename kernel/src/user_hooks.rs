@@ -25,7 +25,7 @@ pub fn kernel_timer_tick() {
 /// A fault in user mode: the process dies, the kernel goes on.
 #[no_mangle]
 pub fn kernel_user_fault(frame: &mut <Cpu as UserMode>::UserFrame, fault: Fault) {
-    crate::process::kill_current(fault, frame.instruction_pointer());
+    crate::lifecycle::kill_current(fault, frame.instruction_pointer());
 }
 
 /// Starts the scheduling tick, mapping the timer's registers into the device window.

@@ -3,17 +3,45 @@
 //! only, what `test_hooks::system_text` adds (the translation of a process's address, so tests
 //! can check a mapping from the kernel side).
 
+use super::bytes::{ByteFile, Bytes};
 use crate::arch::{Arch, Cpu};
-use crate::memory::pools::PoolTable;
+use crate::object::{Handles, OpenRequest, Scheme, Sink, Status};
 use crate::process::{self, ProcessId};
 use alloc::format;
 use alloc::string::String;
 use core::fmt::Write;
 use kernel_core::user_mode::UserMode;
-use redox_syscall::error::{EINVAL, ENOENT};
+use kernel_core::Error;
+
+static HANDLES: Handles<ByteFile> = Handles::new();
+
+/// The `sys:` scheme: each open makes its text once; reads and seeks go through it.
+pub struct System;
+
+impl Scheme for System {
+    fn open(&self, request: &OpenRequest<'_>) -> Result<u64, Error> {
+        HANDLES.insert(ByteFile::new(Bytes::Owned(text(request.path)?.into_bytes())))
+    }
+
+    fn read(&self, handle: u64, buffer: &mut dyn Sink) -> Result<usize, Error> {
+        HANDLES.with(handle, |file| file.read(buffer))?
+    }
+
+    fn seek(&self, handle: u64, offset: isize, whence: usize) -> Result<usize, Error> {
+        HANDLES.with(handle, |file| file.seek(offset, whence))?
+    }
+
+    fn status(&self, handle: u64) -> Result<Status, Error> {
+        HANDLES.with(handle, |file| file.status())
+    }
+
+    fn close(&self, handle: u64) {
+        HANDLES.remove(handle);
+    }
+}
 
 /// The text of `sys:NAME`.
-pub fn text(name: &str) -> Result<String, i32> {
+fn text(name: &str) -> Result<String, Error> {
     let mut text = String::new();
     match name {
         "uptime" => {
@@ -55,12 +83,12 @@ pub fn text(name: &str) -> Result<String, i32> {
         }
         _ => {
             if let Some(id) = name.strip_prefix("process/") {
-                return one_process(id.parse().map_err(|_| EINVAL)?);
+                return one_process(id.parse().map_err(|_| Error::InvalidArgument)?);
             }
             if let Some(text) = crate::test_hooks::system_text(name) {
                 return text;
             }
-            return Err(ENOENT);
+            return Err(Error::NotFound);
         }
     }
     Ok(text)
@@ -85,40 +113,13 @@ fn interrupt_stacks_text() -> String {
     text
 }
 
-fn one_process(id: ProcessId) -> Result<String, i32> {
+fn one_process(id: ProcessId) -> Result<String, Error> {
     let (_, parent, name, state, pages) = process::list()
         .into_iter()
         .find(|entry| entry.0 == id)
-        .ok_or(ENOENT)?;
+        .ok_or(Error::NotFound)?;
     let parent = parent.map_or(String::from("-"), |parent| format!("{parent}"));
     Ok(format!(
         "pid {id}\nname {name}\nparent {parent}\nstate {state:?}\npages {pages}\n"
     ))
-}
-
-/// `memory:pools`: one line per declared pool,
-/// `pool NAME PHYSICAL DEVICE_BASE SIZE map|no-map DEVICES [default]`, DEVICES being `-` for
-/// a pool that serves no device of its own (the global pool may).
-pub fn pool_table(pools: &PoolTable) -> String {
-    let mut text = String::new();
-    for pool in pools.iter() {
-        let devices: alloc::vec::Vec<&str> = pool.devices().collect();
-        let devices = if devices.is_empty() {
-            String::from("-")
-        } else {
-            devices.join(",")
-        };
-        let _ = writeln!(
-            text,
-            "pool {} {:#x} {:#x} {:#x} {} {}{}",
-            pool.name,
-            pool.physical_base,
-            pool.device_base,
-            pool.size,
-            if pool.no_map { "no-map" } else { "map" },
-            devices,
-            if pool.default { " default" } else { "" }
-        );
-    }
-    text
 }
