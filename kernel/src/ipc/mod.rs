@@ -27,8 +27,8 @@ mod grants;
 pub use grants::{init_rights, load_grants, section_rights};
 
 use crate::object::{Sink, Source};
-use crate::process::{self, ProcessId, State, WaitQueue};
 use crate::process::space::MappingOrigin;
+use crate::process::{self, ProcessId, State, WaitQueue};
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -139,13 +139,15 @@ pub fn register(name: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Every registered scheme with its server: `(name, pid)`.
-pub fn list() -> Vec<(String, ProcessId)> {
+/// Runs `visit` on every registered scheme with its server, in name order, under the
+/// scheme table's lock (so `visit` must not take any lock but the heap's).
+pub fn for_each_scheme<E>(
+    mut visit: impl FnMut(&str, ProcessId) -> Result<(), E>,
+) -> Result<(), E> {
     SCHEMES
         .lock()
         .iter()
-        .map(|(name, server)| (name.clone(), server.owner))
-        .collect()
+        .try_for_each(|(name, server)| visit(name, server.owner))
 }
 
 /// Whether a user scheme called `name` exists.
@@ -337,7 +339,10 @@ pub fn answer(name: &str, message: &dyn Source) -> Result<usize, Error> {
 /// The rights of the client whose request `tag` on scheme `name` (served by the running
 /// process) awaits an answer. Bound to the pending request, so the answer is always about
 /// the process that sent it.
-pub fn caller_rights(name: &str, tag: u32) -> Result<kernel_core::rights::Rights, Error> {
+pub fn caller_rights(
+    name: &str,
+    tag: u32,
+) -> Result<alloc::sync::Arc<kernel_core::rights::Rights>, Error> {
     let me = process::current();
     let client = {
         let schemes = SCHEMES.lock();

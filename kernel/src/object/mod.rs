@@ -16,4 +16,4 @@ mod transfer;
 pub use files::{File, FileTable, OpenFile};
 pub use handles::Handles;
 pub use scheme::{Caller, OpenRequest, Scheme, Status};
-pub use transfer::{read_all, try_string, Sink, Source};
+pub use transfer::{read_all, Sink, Source};

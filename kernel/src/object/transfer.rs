@@ -5,7 +5,6 @@
 //! kernel callers and tests use plain byte slices. No scheme ever holds a `&[u8]` into user
 //! memory.
 
-use alloc::string::String;
 use alloc::vec::Vec;
 use kernel_core::Error;
 
@@ -64,12 +63,4 @@ pub fn read_all(source: &dyn Source, limit: usize) -> Result<Vec<u8>, Error> {
     bytes.resize(length, 0);
     source.copy_to(0, &mut bytes)?;
     Ok(bytes)
-}
-
-/// A copy of `text` the heap may refuse (`ENOMEM`).
-pub fn try_string(text: &str) -> Result<String, Error> {
-    let mut copy = String::new();
-    copy.try_reserve_exact(text.len())?;
-    copy.push_str(text);
-    Ok(copy)
 }

@@ -41,7 +41,7 @@ use crate::object::FileTable;
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
-use alloc::vec::Vec;
+use alloc::sync::Arc;
 use kernel_core::elf::Machine;
 use kernel_core::rights::Rights;
 use kernel_core::user_mode::UserMode;
@@ -107,7 +107,7 @@ pub struct Process {
     /// Its open files.
     pub files: FileTable,
     /// What it may do, fixed at spawn (see `kernel_core::rights`).
-    pub rights: Rights,
+    pub rights: Arc<Rights>,
     stack: Option<KernelStack>,
     context: Box<<Cpu as UserMode>::Context>,
     start: Option<Start>,
@@ -144,7 +144,7 @@ pub fn init() {
         state: State::Running,
         space: None,
         files: FileTable::default(),
-        rights: Rights::none(),
+        rights: Arc::new(Rights::none()),
         stack: None,
         context: Box::default(),
         start: None,
@@ -203,11 +203,18 @@ pub fn spawn(
     let short = path.rsplit('/').next().unwrap_or(path);
     let mut name = String::new();
     if name.try_reserve_exact(short.len()).is_err() {
+        drop(stack);
         loaded.space.destroy();
         return Err(Error::OutOfMemory);
     }
     name.push_str(short);
-    let mut context: Box<<Cpu as UserMode>::Context> = Box::default();
+    let context = crate::fallible::try_box(<Cpu as UserMode>::Context::default());
+    let queued = with(|table| table.ready.try_reserve(1).is_ok());
+    let Some(mut context) = context.ok().filter(|_| queued) else {
+        drop(stack);
+        loaded.space.destroy();
+        return Err(Error::OutOfMemory);
+    };
     let id = with(|table| {
         let id = table.next_id;
         table.next_id += 1;
@@ -221,7 +228,7 @@ pub fn spawn(
         state: State::Ready,
         space: Some(loaded.space),
         files: FileTable::default(),
-        rights,
+        rights: Arc::new(rights),
         stack: Some(stack),
         context,
         start: Some(Start {
@@ -438,22 +445,32 @@ impl Processes {
     }
 }
 
-/// A snapshot for `sys:processes`: (id, parent, name, state, pages owned).
-pub fn list() -> Vec<(ProcessId, Option<ProcessId>, String, State, u64)> {
+/// One process as `sys:processes` shows it.
+pub struct Summary<'a> {
+    /// Its number.
+    pub id: ProcessId,
+    /// Its parent.
+    pub parent: Option<ProcessId>,
+    /// Its name.
+    pub name: &'a str,
+    /// What it is doing.
+    pub state: State,
+    /// Frames its space owns.
+    pub pages: u64,
+}
+
+/// Runs `visit` on each process in number order, under the process table's lock (so
+/// `visit` must not take it), stopping at the first error.
+pub fn for_each_summary<E>(mut visit: impl FnMut(Summary<'_>) -> Result<(), E>) -> Result<(), E> {
     with(|table| {
-        table
-            .map
-            .values()
-            .map(|process| {
-                let pages = process.space.as_ref().map_or(0, UserSpace::owned_pages);
-                (
-                    process.id,
-                    process.parent,
-                    process.name.clone(),
-                    process.state,
-                    pages,
-                )
+        table.map.values().try_for_each(|process| {
+            visit(Summary {
+                id: process.id,
+                parent: process.parent,
+                name: &process.name,
+                state: process.state,
+                pages: process.space.as_ref().map_or(0, UserSpace::owned_pages),
             })
-            .collect()
+        })
     })
 }

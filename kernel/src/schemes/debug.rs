@@ -1,11 +1,12 @@
 //! `debug:`: console output, one log line per `\n`, tagged with the writer's name.
 
-use crate::object::{try_string, Handles, OpenRequest, Scheme, Sink, Source};
+use crate::fallible::try_string;
+use crate::object::{Handles, OpenRequest, Scheme, Sink, Source};
 use alloc::string::String;
 use alloc::vec::Vec;
 use kernel_core::Error;
 
-/// The longest line kept; longer lines are cut.
+/// The longest line kept; longer lines are cut (and so are lines the heap cannot hold).
 const MAX_LINE: usize = 4096;
 
 /// An open console: the opener's name and the unfinished line.
@@ -21,11 +22,9 @@ pub struct Debug;
 
 impl Scheme for Debug {
     fn open(&self, request: &OpenRequest<'_>) -> Result<u64, Error> {
-        let mut line = Vec::new();
-        line.try_reserve_exact(MAX_LINE)?;
         HANDLES.insert(Console {
             name: try_string(request.caller.name)?,
-            line,
+            line: Vec::new(),
         })
     }
 
@@ -49,7 +48,7 @@ impl Scheme for Debug {
                             String::from_utf8_lossy(&console.line)
                         );
                         console.line.clear();
-                    } else if console.line.len() < MAX_LINE {
+                    } else if console.line.len() < MAX_LINE && console.line.try_reserve(1).is_ok() {
                         console.line.push(byte);
                     }
                 }

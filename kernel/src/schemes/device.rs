@@ -3,6 +3,7 @@
 
 use super::bytes::{ByteFile, Bytes};
 use super::mapping::{map_borrowed, page_list};
+use crate::fallible::Text;
 use crate::object::{Handles, OpenRequest, Scheme, Sink, Status};
 use alloc::vec::Vec;
 use kernel_core::{CacheType, Error, PageFlags};
@@ -31,8 +32,10 @@ impl Scheme for Device {
             );
             return Err(Error::AccessDenied);
         }
+        let mut description = Text::new();
+        let _ = device.write_description(&mut description);
         HANDLES.insert(OpenDevice {
-            description: ByteFile::new(Bytes::Owned(device.description().into_bytes())),
+            description: ByteFile::new(Bytes::Owned(description.finish()?.into_bytes())),
             windows: device.windows(),
         })
     }
@@ -57,14 +60,15 @@ impl Scheme for Device {
         if flags.is_executable() {
             return Err(Error::AccessDenied);
         }
-        let window = HANDLES.with(handle, |device| {
-            kernel_core::device_window::device_window(
-                device.windows.iter().copied(),
-                request.offset as u64,
-                request.size as u64,
-            )
-        })?
-        .ok_or(Error::AccessDenied)?;
+        let window = HANDLES
+            .with(handle, |device| {
+                kernel_core::device_window::device_window(
+                    device.windows.iter().copied(),
+                    request.offset as u64,
+                    request.size as u64,
+                )
+            })?
+            .ok_or(Error::AccessDenied)?;
         let pages = page_list(window.first_page, window.pages)?;
         let address = map_borrowed(&pages, flags.cache(CacheType::Device), None, false)?;
         Ok(address + window.offset_in_page as usize)

@@ -3,6 +3,7 @@
 
 use super::bytes::{ByteFile, Bytes};
 use super::mapping::{map_borrowed, page_list};
+use crate::fallible::Text;
 use crate::memory::pools::PoolTable;
 use crate::object::{Handles, OpenRequest, Scheme, Sink, Status};
 use alloc::string::String;
@@ -32,7 +33,7 @@ impl Scheme for Memory {
         }
         let pools = crate::memory::pools::published();
         if request.path == "pools" {
-            let text = pool_table(&pools).into_bytes();
+            let text = pool_table(&pools)?.into_bytes();
             return HANDLES.insert(Open::Table(ByteFile::new(Bytes::Owned(text))));
         }
         let name = request.path.strip_prefix("pool/").ok_or(Error::NotFound)?;
@@ -100,26 +101,26 @@ impl Scheme for Memory {
 /// `memory:pools`: one line per declared pool,
 /// `pool NAME PHYSICAL DEVICE_BASE SIZE map|no-map DEVICES [default]`, DEVICES being `-` for
 /// a pool that serves no device of its own (the global pool may).
-fn pool_table(pools: &PoolTable) -> String {
-    let mut text = String::new();
+fn pool_table(pools: &PoolTable) -> Result<String, Error> {
+    let mut text = Text::new();
     for pool in pools.iter() {
-        let devices: alloc::vec::Vec<&str> = pool.devices().collect();
-        let devices = if devices.is_empty() {
-            String::from("-")
-        } else {
-            devices.join(",")
-        };
-        let _ = writeln!(
+        let _ = write!(
             text,
-            "pool {} {:#x} {:#x} {:#x} {} {}{}",
+            "pool {} {:#x} {:#x} {:#x} {} ",
             pool.name,
             pool.physical_base,
             pool.device_base,
             pool.size,
             if pool.no_map { "no-map" } else { "map" },
-            devices,
-            if pool.default { " default" } else { "" }
         );
+        let mut devices = pool.devices().peekable();
+        if devices.peek().is_none() {
+            let _ = write!(text, "-");
+        }
+        for (index, device) in devices.enumerate() {
+            let _ = write!(text, "{}{device}", if index > 0 { "," } else { "" });
+        }
+        let _ = writeln!(text, "{}", if pool.default { " default" } else { "" });
     }
-    text
+    text.finish()
 }

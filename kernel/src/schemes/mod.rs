@@ -43,19 +43,19 @@ pub fn is_kernel_scheme(name: &str) -> bool {
 /// The open file itself is one small allocation the heap is not asked about first (stable
 /// Rust has no fallible `Arc`); a process can hold at most `MAX_DESCRIPTORS` of them.
 pub fn open(path: &str, caller: &Caller<'_>, flags: usize) -> Result<File, Error> {
-    let (scheme, name, rest): (&'static dyn Scheme, &str, &str) =
-        if let Some(name) = path.strip_prefix(':') {
-            (&socket::Sockets, name, name)
-        } else {
-            let (name, rest) =
-                kernel_core::path::parse(path).map_err(|_| Error::InvalidArgument)?;
-            let scheme = match TABLE.iter().find(|(kernel, _)| *kernel == name) {
-                Some((_, scheme)) => *scheme,
-                None if ipc::exists(name) => &user::UserSchemes,
-                None => return Err(Error::NotFound),
-            };
-            (scheme, name, rest)
+    let (scheme, name, rest): (&'static dyn Scheme, &str, &str) = if let Some(name) =
+        path.strip_prefix(':')
+    {
+        (&socket::Sockets, name, name)
+    } else {
+        let (name, rest) = kernel_core::path::parse(path).map_err(|_| Error::InvalidArgument)?;
+        let scheme = match TABLE.iter().find(|(kernel, _)| *kernel == name) {
+            Some((_, scheme)) => *scheme,
+            None if ipc::exists(name) => &user::UserSchemes,
+            None => return Err(Error::NotFound),
         };
+        (scheme, name, rest)
+    };
     let handle = scheme.open(&OpenRequest {
         scheme: name,
         path: rest,

@@ -2,8 +2,9 @@
 //! registers the scheme; reading the socket takes the next request, writing it answers one,
 //! and `call` with a pending request's tag asks for that caller's rights.
 
+use crate::fallible::try_string;
 use crate::ipc;
-use crate::object::{try_string, Handles, OpenRequest, Scheme, Sink, Source};
+use crate::object::{Handles, OpenRequest, Scheme, Sink, Source};
 use alloc::string::String;
 use kernel_core::Error;
 

@@ -5,11 +5,11 @@
 
 use super::bytes::{ByteFile, Bytes};
 use crate::arch::{Arch, Cpu};
+use crate::fallible::Text;
 use crate::object::{Handles, OpenRequest, Scheme, Sink, Status};
-use crate::process::{self, ProcessId};
-use alloc::format;
+use crate::process::{self, ProcessId, Summary};
 use alloc::string::String;
-use core::fmt::Write;
+use core::fmt::{self, Write};
 use kernel_core::user_mode::UserMode;
 use kernel_core::Error;
 
@@ -20,7 +20,9 @@ pub struct System;
 
 impl Scheme for System {
     fn open(&self, request: &OpenRequest<'_>) -> Result<u64, Error> {
-        HANDLES.insert(ByteFile::new(Bytes::Owned(text(request.path)?.into_bytes())))
+        HANDLES.insert(ByteFile::new(Bytes::Owned(
+            text(request.path)?.into_bytes(),
+        )))
     }
 
     fn read(&self, handle: u64, buffer: &mut dyn Sink) -> Result<usize, Error> {
@@ -40,86 +42,97 @@ impl Scheme for System {
     }
 }
 
-/// The text of `sys:NAME`.
+/// The text of `sys:NAME`, built only as far as the kernel heap allows (`ENOMEM`).
 fn text(name: &str) -> Result<String, Error> {
-    let mut text = String::new();
-    match name {
-        "uptime" => {
-            let _ = writeln!(text, "uptime-ns {}", Cpu::monotonic_nanoseconds());
-        }
-        "memory" => {
-            let _ = writeln!(text, "free-pages {}", crate::memory::frames::free_pages());
-            let _ = writeln!(
-                text,
-                "shared-pages {}",
-                crate::memory::frames::shared_frames()
-            );
-            let _ = writeln!(text, "page-size 4096");
-        }
-        "devices" => text.push_str(&crate::devices::table_text()),
-        "platform" => {
-            let _ = crate::platform::machine_description().write_text(&mut text);
-            text.push_str(&interrupt_stacks_text());
-        }
-        "schemes" => {
-            for (name, owner) in crate::ipc::list() {
-                let _ = writeln!(text, "{name} {owner}");
-            }
-        }
-        "processes" => {
-            let _ = writeln!(
-                text,
-                "{:>5} {:>6} {:<20} {:<18} {:>6}",
-                "pid", "parent", "name", "state", "pages"
-            );
-            for (id, parent, name, state, pages) in process::list() {
-                let parent = parent.map_or(String::from("-"), |parent| format!("{parent}"));
-                let _ = writeln!(
-                    text,
-                    "{id:>5} {parent:>6} {name:<20} {:<18} {pages:>6}",
-                    format!("{state:?}")
-                );
-            }
-        }
+    let mut text = Text::new();
+    let written = match name {
+        "uptime" => writeln!(text, "uptime-ns {}", Cpu::monotonic_nanoseconds()),
+        "memory" => writeln!(
+            text,
+            "free-pages {}\nshared-pages {}\npage-size 4096",
+            crate::memory::frames::free_pages(),
+            crate::memory::frames::shared_frames()
+        ),
+        "devices" => crate::devices::write_table(&mut text),
+        "platform" => crate::platform::machine_description()
+            .write_text(&mut text)
+            .and_then(|()| write_interrupt_stacks(&mut text)),
+        "schemes" => crate::ipc::for_each_scheme(|name, owner| writeln!(text, "{name} {owner}")),
+        "processes" => writeln!(
+            text,
+            "{:>5} {:>6} {:<20} {:<18} {:>6}",
+            "pid", "parent", "name", "state", "pages"
+        )
+        .and_then(|()| process::for_each_summary(|summary| write_summary_row(&mut text, &summary))),
         _ => {
             if let Some(id) = name.strip_prefix("process/") {
-                return one_process(id.parse().map_err(|_| Error::InvalidArgument)?);
+                let id: ProcessId = id.parse().map_err(|_| Error::InvalidArgument)?;
+                return one_process(id);
             }
             if let Some(text) = crate::test_hooks::system_text(name) {
                 return text;
             }
             return Err(Error::NotFound);
         }
+    };
+    // A write fails only when `Text` could not grow, which `finish` reports.
+    let _ = written;
+    text.finish()
+}
+
+/// One row of `sys:processes`.
+fn write_summary_row(text: &mut Text, summary: &Summary<'_>) -> fmt::Result {
+    write!(text, "{:>5} ", summary.id)?;
+    match summary.parent {
+        Some(parent) => write!(text, "{parent:>6}")?,
+        None => write!(text, "{:>6}", "-")?,
     }
-    Ok(text)
+    let mut state = Text::new();
+    write!(state, "{:?}", summary.state)?;
+    let state = state.finish().map_err(|_| fmt::Error)?;
+    writeln!(
+        text,
+        " {:<20} {state:<18} {:>6}",
+        summary.name, summary.pages
+    )
 }
 
 /// `sys:platform`'s interrupt-stack lines: each as `ist NAME BOTTOM TOP GUARD GUARD_STATE`,
 /// the guard's state (`unmapped` or `mapped`) looked up in the kernel's live tables.
-fn interrupt_stacks_text() -> String {
-    let mut text = String::new();
+fn write_interrupt_stacks(text: &mut Text) -> fmt::Result {
     for stack in Cpu::interrupt_stacks() {
         let state = if crate::memory::kernel_space::translate(stack.guard).is_some() {
             "mapped"
         } else {
             "unmapped"
         };
-        let _ = writeln!(
+        writeln!(
             text,
             "ist {} {:#x} {:#x} {:#x} {state}",
             stack.name, stack.bottom, stack.top, stack.guard
-        );
+        )?;
     }
-    text
+    Ok(())
 }
 
+/// `sys:process/PID`.
 fn one_process(id: ProcessId) -> Result<String, Error> {
-    let (_, parent, name, state, pages) = process::list()
-        .into_iter()
-        .find(|entry| entry.0 == id)
-        .ok_or(Error::NotFound)?;
-    let parent = parent.map_or(String::from("-"), |parent| format!("{parent}"));
-    Ok(format!(
-        "pid {id}\nname {name}\nparent {parent}\nstate {state:?}\npages {pages}\n"
-    ))
+    let mut text = Text::new();
+    let mut found = false;
+    let _ = process::for_each_summary(|summary| {
+        if summary.id != id {
+            return Ok(());
+        }
+        found = true;
+        write!(text, "pid {id}\nname {}\nparent ", summary.name)?;
+        match summary.parent {
+            Some(parent) => write!(text, "{parent}")?,
+            None => write!(text, "-")?,
+        }
+        writeln!(text, "\nstate {:?}\npages {}", summary.state, summary.pages)
+    });
+    if !found {
+        return Err(Error::NotFound);
+    }
+    text.finish()
 }

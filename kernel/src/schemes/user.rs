@@ -11,9 +11,10 @@
 //! cannot die in between; a mapping that fails there undoes the counts and sends the server
 //! the `Munmap` that balances its `MmapPrep` (dmad's map count included).
 
+use crate::fallible::try_string;
 use crate::ipc::{self, Delivery};
 use crate::memory::frames;
-use crate::object::{read_all, try_string, Handles, OpenRequest, Scheme, Sink, Source};
+use crate::object::{read_all, Handles, OpenRequest, Scheme, Sink, Source};
 use crate::process;
 use crate::process::space::MappingOrigin;
 use alloc::string::String;

@@ -10,7 +10,8 @@ use kernel_core::Error;
 pub fn text(rest: &str) -> Result<String, Error> {
     let (id, address) = rest.split_once('/').ok_or(Error::InvalidArgument)?;
     let id: ProcessId = id.parse().map_err(|_| Error::InvalidArgument)?;
-    let address = u64::from_str_radix(address.trim_start_matches("0x"), 16).map_err(|_| Error::InvalidArgument)?;
+    let address = u64::from_str_radix(address.trim_start_matches("0x"), 16)
+        .map_err(|_| Error::InvalidArgument)?;
     if !super::hooks::is_test_image() {
         return Err(Error::NotFound);
     }

@@ -3,6 +3,7 @@
 
 use super::user_memory::{self, UserSlice};
 use super::Outcome;
+use crate::fallible::try_string;
 use crate::object::{Caller, File, OpenFile};
 use crate::process;
 use crate::schemes;
@@ -36,11 +37,12 @@ fn install(file: File) -> Outcome {
 
 /// `open(path, length, flags)`.
 pub fn open(path: usize, length: usize, flags: usize) -> Outcome {
-    let path = UserSlice::new(path, length)?.to_string(kernel_core::path::MAX_PATH)?;
+    let path = UserSlice::new(path, length)?.read_string(kernel_core::path::MAX_PATH)?;
     let (pid, name, rights) = process::with(|table| {
         let running = table.running();
-        (running.id, running.name.clone(), running.rights.clone())
-    });
+        let name = try_string(&running.name)?;
+        Ok::<_, Error>((running.id, name, running.rights.clone()))
+    })?;
     let caller = Caller {
         pid,
         name: &name,
@@ -93,7 +95,9 @@ pub fn duplicate(descriptor: usize) -> Outcome {
 
 /// `lseek(fd, offset, whence)`.
 pub fn seek(descriptor: usize, offset: isize, whence: usize) -> Outcome {
-    with_file(descriptor, |file| file.scheme.seek(file.handle, offset, whence))
+    with_file(descriptor, |file| {
+        file.scheme.seek(file.handle, offset, whence)
+    })
 }
 
 /// `fstat(fd, stat, size)`.

@@ -63,8 +63,8 @@ pub fn map(descriptor: usize, map: usize, size: usize) -> Outcome {
                 .map_err(|_| Error::OutOfMemory)
         });
     }
-    let file = process::with(|table| table.running().files.get(descriptor))
-        .ok_or(Error::BadDescriptor)?;
+    let file =
+        process::with(|table| table.running().files.get(descriptor)).ok_or(Error::BadDescriptor)?;
     let outcome = file.scheme.fmap(file.handle, &request, flags);
     OpenFile::release(file);
     outcome

@@ -27,7 +27,7 @@ pub fn spawn(
     arguments_length: usize,
     rights: usize,
 ) -> Outcome {
-    let path = UserSlice::new(path, path_length)?.to_string(kernel_core::path::MAX_PATH)?;
+    let path = UserSlice::new(path, path_length)?.read_string(kernel_core::path::MAX_PATH)?;
     let parent = process::current();
     if process::with(|table| table.children_of(parent)) >= process::MAX_CHILDREN {
         return Err(Error::TryAgain);
@@ -40,7 +40,7 @@ pub fn spawn(
             usize::try_from(request.section_address).map_err(|_| Error::InvalidArgument)?,
             usize::try_from(request.section_length).map_err(|_| Error::InvalidArgument)?,
         )?
-        .to_string(MAX_SECTION)?;
+        .read_string(MAX_SECTION)?;
         let rights = crate::ipc::section_rights(&section).ok_or(Error::NotFound)?;
         let allowed = process::with(|table| table.running().rights.may_grant(&section, &rights));
         if !allowed {
@@ -52,7 +52,7 @@ pub fn spawn(
     if arguments_length > MAX_ARGUMENTS {
         return Err(Error::InvalidArgument);
     }
-    let buffer = UserSlice::new(arguments, arguments_length)?.to_vec()?;
+    let buffer = UserSlice::new(arguments, arguments_length)?.read_vec()?;
     let mut argv: Vec<&[u8]> = Vec::new();
     argv.try_reserve(1 + buffer.iter().filter(|byte| **byte == 0).count() + 1)?;
     argv.push(path.as_bytes());

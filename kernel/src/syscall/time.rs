@@ -4,8 +4,8 @@ use super::user_memory::{self, UserSlice};
 use super::Outcome;
 use crate::arch::Cpu;
 use kernel_core::user_mode::UserMode;
-use redox_syscall::data::TimeSpec;
 use kernel_core::Error;
+use redox_syscall::data::TimeSpec;
 use redox_syscall::flag::{CLOCK_MONOTONIC, CLOCK_REALTIME};
 
 fn time_spec(nanoseconds: u64) -> TimeSpec {

@@ -122,16 +122,16 @@ impl UserSlice {
     }
 
     /// The whole range copied into a new buffer the heap may refuse (`ENOMEM`).
-    pub fn to_vec(&self) -> Result<Vec<u8>, Error> {
-        crate::object::read_all(self, self.length)
+    pub fn read_vec(self) -> Result<Vec<u8>, Error> {
+        crate::object::read_all(&self, self.length)
     }
 
     /// The range as UTF-8 text; `EINVAL` if it is longer than `limit` or not UTF-8.
-    pub fn to_string(&self, limit: usize) -> Result<String, Error> {
+    pub fn read_string(self, limit: usize) -> Result<String, Error> {
         if self.length > limit {
             return Err(Error::InvalidArgument);
         }
-        String::from_utf8(self.to_vec()?).map_err(|_| Error::InvalidArgument)
+        String::from_utf8(self.read_vec()?).map_err(|_| Error::InvalidArgument)
     }
 }
 

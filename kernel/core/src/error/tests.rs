@@ -19,7 +19,10 @@ fn errnos_are_distinct() {
 
 #[test]
 fn other_server_errnos_pass_through() {
-    assert_eq!(Error::from_errno(errno::EDQUOT), Some(Error::Server(errno::EDQUOT as u16)));
+    assert_eq!(
+        Error::from_errno(errno::EDQUOT),
+        Some(Error::Server(errno::EDQUOT as u16))
+    );
     assert_eq!(Error::Server(errno::EBUSY as u16).errno(), errno::EBUSY);
     assert_eq!(Error::from_errno(0), None);
     assert_eq!(Error::from_errno(MAX_ERRNO + 1), None);
@@ -33,5 +36,8 @@ fn result_words_decode() {
         Error::from_result_word((-(errno::ENOMEM as i64)) as u64),
         Err(Error::OutOfMemory)
     );
-    assert_eq!(Error::from_result_word(u64::MAX - 5000), Ok((u64::MAX - 5000) as usize));
+    assert_eq!(
+        Error::from_result_word(u64::MAX - 5000),
+        Ok((u64::MAX - 5000) as usize)
+    );
 }
