@@ -1,7 +1,7 @@
 //! Read-only byte files: an initfs file, a `sys:` or `memory:pools` text, a device's
 //! description. One position each, shared by every descriptor of the open file.
 
-use crate::object::{Sink, Status};
+use crate::object::{Handles, OpenRequest, Scheme, Sink, Status};
 use alloc::vec::Vec;
 use kernel_core::Error;
 
@@ -64,5 +64,46 @@ impl ByteFile {
             size: self.as_slice().len() as u64,
             mode: 0o100_444,
         }
+    }
+}
+
+/// A scheme of read-only byte files: `open` makes the bytes, the rest is the same for all
+/// (`initfs:`, `sys:`).
+pub struct ByteScheme {
+    contents: fn(&OpenRequest<'_>) -> Result<Bytes, Error>,
+    handles: Handles<ByteFile>,
+}
+
+impl ByteScheme {
+    /// A scheme whose files hold what `contents` makes of each `open`.
+    pub const fn new(contents: fn(&OpenRequest<'_>) -> Result<Bytes, Error>) -> Self {
+        ByteScheme {
+            contents,
+            handles: Handles::new(),
+        }
+    }
+}
+
+impl Scheme for ByteScheme {
+    fn open(&self, request: &OpenRequest<'_>) -> Result<u64, Error> {
+        self.handles
+            .insert(ByteFile::new((self.contents)(request)?))
+    }
+
+    fn read(&self, handle: u64, buffer: &mut dyn Sink) -> Result<usize, Error> {
+        self.handles.with(handle, |file| file.read(buffer))?
+    }
+
+    fn seek(&self, handle: u64, offset: isize, whence: usize) -> Result<usize, Error> {
+        self.handles
+            .with(handle, |file| file.seek(offset, whence))?
+    }
+
+    fn status(&self, handle: u64) -> Result<Status, Error> {
+        self.handles.with(handle, |file| file.status())
+    }
+
+    fn close(&self, handle: u64) {
+        self.handles.remove(handle);
     }
 }

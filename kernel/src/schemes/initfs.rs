@@ -1,14 +1,11 @@
 //! `initfs:`: the boot archive's files, read-only.
 
-use super::bytes::{ByteFile, Bytes};
-use crate::object::{Handles, OpenRequest, Scheme, Sink, Status};
+use super::bytes::{ByteScheme, Bytes};
 use kernel_core::Error;
 use spin::Mutex;
 
 /// The initfs the `initfs:` scheme serves.
 static INITFS: Mutex<Option<image::initfs::Archive<'static>>> = Mutex::new(None);
-
-static HANDLES: Handles<ByteFile> = Handles::new();
 
 /// Sets the archive `initfs:` serves.
 pub fn init(initfs: Option<image::initfs::Archive<'static>>) {
@@ -23,27 +20,8 @@ pub fn initfs_file(path: &str) -> Option<&'static [u8]> {
 }
 
 /// The `initfs:` scheme.
-pub struct Initfs;
-
-impl Scheme for Initfs {
-    fn open(&self, request: &OpenRequest<'_>) -> Result<u64, Error> {
-        let data = initfs_file(request.path).ok_or(Error::NotFound)?;
-        HANDLES.insert(ByteFile::new(Bytes::Static(data)))
-    }
-
-    fn read(&self, handle: u64, buffer: &mut dyn Sink) -> Result<usize, Error> {
-        HANDLES.with(handle, |file| file.read(buffer))?
-    }
-
-    fn seek(&self, handle: u64, offset: isize, whence: usize) -> Result<usize, Error> {
-        HANDLES.with(handle, |file| file.seek(offset, whence))?
-    }
-
-    fn status(&self, handle: u64) -> Result<Status, Error> {
-        HANDLES.with(handle, |file| file.status())
-    }
-
-    fn close(&self, handle: u64) {
-        HANDLES.remove(handle);
-    }
-}
+pub static INITFS_SCHEME: ByteScheme = ByteScheme::new(|request| {
+    initfs_file(request.path)
+        .map(Bytes::Static)
+        .ok_or(Error::NotFound)
+});

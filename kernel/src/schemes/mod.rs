@@ -26,8 +26,8 @@ use kernel_core::Error;
 /// The kernel's own schemes by name. No process may register these names.
 static TABLE: [(&str, &dyn Scheme); 5] = [
     ("debug", &debug::Debug),
-    ("initfs", &initfs::Initfs),
-    ("sys", &sys::System),
+    ("initfs", &initfs::INITFS_SCHEME),
+    ("sys", &sys::SYSTEM),
     (MEMORY_SCHEME, &memory::Memory),
     (DEVICE_SCHEME, &device::Device),
 ];

@@ -3,44 +3,18 @@
 //! only, what `test_hooks::system_text` adds (the translation of a process's address, so tests
 //! can check a mapping from the kernel side).
 
-use super::bytes::{ByteFile, Bytes};
+use super::bytes::{ByteScheme, Bytes};
 use crate::arch::{Arch, Cpu};
 use crate::fallible::Text;
-use crate::object::{Handles, OpenRequest, Scheme, Sink, Status};
 use crate::process::{self, ProcessId, Summary};
 use alloc::string::String;
 use core::fmt::{self, Write};
 use kernel_core::user_mode::UserMode;
 use kernel_core::Error;
 
-static HANDLES: Handles<ByteFile> = Handles::new();
-
 /// The `sys:` scheme: each open makes its text once; reads and seeks go through it.
-pub struct System;
-
-impl Scheme for System {
-    fn open(&self, request: &OpenRequest<'_>) -> Result<u64, Error> {
-        HANDLES.insert(ByteFile::new(Bytes::Owned(
-            text(request.path)?.into_bytes(),
-        )))
-    }
-
-    fn read(&self, handle: u64, buffer: &mut dyn Sink) -> Result<usize, Error> {
-        HANDLES.with(handle, |file| file.read(buffer))?
-    }
-
-    fn seek(&self, handle: u64, offset: isize, whence: usize) -> Result<usize, Error> {
-        HANDLES.with(handle, |file| file.seek(offset, whence))?
-    }
-
-    fn status(&self, handle: u64) -> Result<Status, Error> {
-        HANDLES.with(handle, |file| file.status())
-    }
-
-    fn close(&self, handle: u64) {
-        HANDLES.remove(handle);
-    }
-}
+pub static SYSTEM: ByteScheme =
+    ByteScheme::new(|request| text(request.path).map(|text| Bytes::Owned(text.into_bytes())));
 
 /// The text of `sys:NAME`, built only as far as the kernel heap allows (`ENOMEM`).
 fn text(name: &str) -> Result<String, Error> {

@@ -129,6 +129,53 @@ pub fn failed_lent_mapping_undoes_everything() -> Outcome {
     expect_ending("lender serve", ending, Ending::Exited(0))
 }
 
+/// How many mappings `unmap_flood_reaches_the_server` makes and then unmaps in one burst:
+/// more than the kernel queues from one client at one server (64), so the client must wait
+/// for room rather than lose a `Munmap` or fail.
+const UNMAP_FLOOD: usize = 200;
+
+/// A client unmaps [`UNMAP_FLOOD`] mappings of a lent page back to back: every `funmap`
+/// succeeds, the server hears every `Munmap` (its count returns to 0), and no frame stays
+/// counted as shared.
+pub fn unmap_flood_reaches_the_server() -> Outcome {
+    let server = start_server()?;
+    lending::wait_for_server()?;
+    let file = expect_ok("open lender:page", sys::open("lender:page", O_RDWR))?;
+    let shared = sys_memory::shared_pages()?;
+    let checked = (|| {
+        let mut addresses = alloc::vec::Vec::new();
+        for _ in 0..UNMAP_FLOOD {
+            addresses.push(lending::map(file)?);
+        }
+        let held = expect_ok("ask the server its count", sys::write(file, b"count"))?;
+        ensure!(
+            held == UNMAP_FLOOD,
+            "the server counts {held} mappings, not {UNMAP_FLOOD}"
+        );
+        for address in addresses {
+            // SAFETY: unmaps a read-only mapping made above that nothing reads any more.
+            expect_ok("funmap a lent page", unsafe { sys::funmap(address, PAGE) })?;
+        }
+        let held = expect_ok("ask the server its count", sys::write(file, b"count"))?;
+        ensure!(
+            held == 0,
+            "the server counts {held} mappings after the client unmapped them all"
+        );
+        let now = sys_memory::shared_pages()?;
+        ensure!(
+            now == shared,
+            "shared pages: {shared} before the flood, {now} after"
+        );
+        Ok(())
+    })();
+    let stopped = expect_ok("ask the server to exit", sys::write(file, b"exit"));
+    let _ = sys::close(file);
+    let ending = child::wait(server)?;
+    checked?;
+    stopped?;
+    expect_ending("lender serve", ending, Ending::Exited(0))
+}
+
 /// Starts `lender serve` with the rights of its manifest section (serving `lender`).
 fn start_server() -> Result<usize, alloc::string::String> {
     sys::spawn_with_rights(LENDER, &["serve"], "lender").map_err(|error| {
