@@ -145,7 +145,8 @@ pub unsafe trait Plain: Copy {}
 
 // SAFETY: each is a `repr(C)` struct of integers from `redox_syscall` or `kernel_core::abi`.
 unsafe impl Plain for redox_syscall::data::TimeSpec {}
-// SAFETY: as above.
+// SAFETY: a `repr(C)` struct of integers and `MapFlags`, a bitflags wrapper of a `usize`
+// that holds any bits (unknown ones are refused later, by meaning).
 unsafe impl Plain for redox_syscall::data::Map {}
 // SAFETY: as above.
 unsafe impl Plain for redox_syscall::data::Stat {}
