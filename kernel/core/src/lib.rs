@@ -31,6 +31,7 @@ pub mod path;
 pub mod pci;
 pub mod ranges;
 pub mod rights;
+pub mod slots;
 #[allow(
     unsafe_code,
     reason = "declares the CPU contract's unsafe operations; implements none"

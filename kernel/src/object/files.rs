@@ -2,7 +2,7 @@
 
 use super::Scheme;
 use alloc::sync::Arc;
-use alloc::vec::Vec;
+use kernel_core::slots::Slots;
 use kernel_core::Error;
 
 /// The most descriptors a process may hold (`EMFILE` beyond).
@@ -34,42 +34,39 @@ impl OpenFile {
     }
 }
 
-/// A process's descriptors: index = descriptor number.
-#[derive(Default)]
+/// A process's descriptors: slot number = descriptor number, lowest free first.
 pub struct FileTable {
-    slots: Vec<Option<File>>,
+    slots: Slots<File>,
+}
+
+impl Default for FileTable {
+    fn default() -> Self {
+        FileTable {
+            slots: Slots::new(MAX_DESCRIPTORS),
+        }
+    }
 }
 
 impl FileTable {
-    /// Installs `file` at the lowest free number; when the table is full (or the heap cannot
-    /// grow it) gives the file back with the error, so the caller releases it outside any lock.
+    /// Installs `file` at the lowest free number; when the table is full (`EMFILE`) or the
+    /// heap cannot grow it (`ENOMEM`) gives the file back with the error, so the caller
+    /// releases it outside any lock.
     pub fn insert(&mut self, file: File) -> Result<usize, (File, Error)> {
-        if let Some(index) = self.slots.iter().position(Option::is_none) {
-            self.slots[index] = Some(file);
-            return Ok(index);
-        }
-        if self.slots.len() >= MAX_DESCRIPTORS {
-            return Err((file, Error::TooManyFiles));
-        }
-        if self.slots.try_reserve(1).is_err() {
-            return Err((file, Error::OutOfMemory));
-        }
-        self.slots.push(Some(file));
-        Ok(self.slots.len() - 1)
+        self.slots.insert(file)
     }
 
     /// The file behind descriptor `number`.
     pub fn get(&self, number: usize) -> Option<File> {
-        self.slots.get(number)?.clone()
+        self.slots.get(number).cloned()
     }
 
     /// Removes descriptor `number`; `None` if it was not open. Release what comes back.
     pub fn remove(&mut self, number: usize) -> Option<File> {
-        self.slots.get_mut(number)?.take()
+        self.slots.remove(number)
     }
 
     /// Every open file, emptying the table (a process exiting). Release each.
     pub fn take_all(&mut self) -> impl Iterator<Item = File> {
-        core::mem::take(&mut self.slots).into_iter().flatten()
+        self.slots.take_all()
     }
 }
