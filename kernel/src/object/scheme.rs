@@ -13,6 +13,21 @@
 //! (`WaitQueue::wake_all`); its `write` acknowledges. User memory reaches a scheme only as a
 //! [`super::Source`] or [`super::Sink`], checked again at each copy, so a mapping that
 //! disappears while its owner was parked is an `EFAULT`, not a kernel fault.
+//!
+//! A blocking scheme in outline (an `irq:` whose `read` waits for the next interrupt):
+//!
+//! ```text
+//! static HANDLES: Handles<Line> = Handles::new();      // per handle: line, events seen
+//! static EVENTS: WaitQueue = WaitQueue::new();
+//!
+//! fn read(&self, handle, buffer) {
+//!     let count = EVENTS.wait_until(|| HANDLES.with(handle, |line| line.take_new())
+//!         .transpose())??;                             // no lock held while parked
+//!     buffer.copy_from(0, &count.to_le_bytes())?; Ok(8)
+//! }
+//! fn write(&self, handle, bytes) { /* acknowledge: unmask the line */ }
+//! // the interrupt handler counts the event, then EVENTS.wake_all()
+//! ```
 
 use super::{Sink, Source};
 use kernel_core::rights::Rights;

@@ -2,7 +2,7 @@
 //! registers the scheme; reading the socket takes the next request, writing it answers one,
 //! and `call` with a pending request's tag asks for that caller's rights.
 
-use crate::fallible::try_string;
+use crate::fallible::{try_string, Text};
 use crate::ipc;
 use crate::object::{Handles, OpenRequest, Scheme, Sink, Source};
 use alloc::string::String;
@@ -63,7 +63,9 @@ impl Scheme for Sockets {
             return Err(Error::InvalidArgument);
         }
         input.copy_to(0, &mut tag)?;
-        let text = ipc::caller_rights(&name, u32::from_le_bytes(tag))?.to_text();
+        let mut text = Text::new();
+        let _ = ipc::caller_rights(&name, u32::from_le_bytes(tag))?.write_text(&mut text);
+        let text = text.finish()?;
         if text.len() > output.len() {
             return Err(Error::InvalidArgument);
         }
