@@ -7,28 +7,20 @@
 //! pending request it had not answered with `EIO`; answers it gave before exiting still
 //! reach their clients (kept aside until collected).
 //!
-//! One-way requests are bounded ([`MAX_ONE_WAY_PER_CLIENT`] queued from one client at one
-//! server, [`MAX_ONE_WAY_PER_SERVER`] at one server in all) for those a live client sends
-//! by choice (`funmap`): with no room, the client waits until the server has read enough of
-//! its queue ([`Delivery::WaitForRoom`]). Those the kernel must send are always delivered
-//! ([`Delivery::Always`]): a `Close` per released handle, the `Munmap`s of an exiting
-//! process and the `Munmap` that balances a failed `fmap`. Each of those stands for a slot
-//! the client held anyway — one of its descriptors (at most 256) or mapped regions (at most
-//! 4096) — so they are bounded by the client's own tables, and dropping one would leak the
-//! server's object. Two-way requests need no bound of their own: a client has at most one
-//! pending, with at most `SCHEME_MAX_PAYLOAD` bytes.
+//! One-way requests (`Close`, `Munmap`) and their bounds are in [`one_way`].
 //!
 //! Locking: the scheme table's lock ([`SCHEMES`]) may be held while the orphaned replies'
-//! is taken, nothing else; it is released before the process table's is taken (to wake
-//! someone) and before anything parks.
+//! is taken, and the leaves (the heap, the console), nothing else; it is released before
+//! the process table's is taken (to wake someone) and before anything parks.
 
 mod grants;
+mod one_way;
 
 pub use grants::{init_rights, load_grants, section_rights};
+pub use one_way::{notify_close, notify_unmap, Delivery};
 
 use crate::object::{Sink, Source};
-use crate::process::space::MappingOrigin;
-use crate::process::{self, ProcessId, State, WaitQueue};
+use crate::process::{self, ProcessId, State};
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -36,24 +28,6 @@ use kernel_core::abi::SCHEME_MAX_PAYLOAD;
 use kernel_core::Error;
 use redox_syscall::schemev2::{Cqe, Opcode, Sqe, SqeFlags};
 use spin::Mutex;
-
-/// The most one-way requests one client may have queued at one server before a `funmap`
-/// waits for room.
-pub const MAX_ONE_WAY_PER_CLIENT: usize = 64;
-
-/// The most one-way requests one server may have queued from all clients before a
-/// `funmap` waits for room.
-pub const MAX_ONE_WAY_PER_SERVER: usize = 1024;
-
-/// How a one-way request is delivered when the server's queue is full.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Delivery {
-    /// Queue it anyway: the kernel owes the server this message (a `Close`, an exiting
-    /// process's `Munmap`, the `Munmap` balancing a failed `fmap`).
-    Always,
-    /// Wait until the server's queue has room (a `funmap` a live client chose to make).
-    WaitForRoom,
-}
 
 /// A request waiting for the server to read it.
 struct Request {
@@ -91,17 +65,6 @@ impl Server {
         self.next_tag = self.next_tag.wrapping_add(1).max(1);
         tag
     }
-
-    /// Whether `client` may queue one more one-way request it chose to send.
-    fn has_room_for(&self, client: ProcessId) -> bool {
-        self.one_way < MAX_ONE_WAY_PER_SERVER
-            && self
-                .queue
-                .iter()
-                .filter(|request| request.is_one_way() && request.sqe.caller == u64::from(client))
-                .count()
-                < MAX_ONE_WAY_PER_CLIENT
-    }
 }
 
 static SCHEMES: Mutex<BTreeMap<String, Server>> = Mutex::new(BTreeMap::new());
@@ -110,10 +73,6 @@ static SCHEMES: Mutex<BTreeMap<String, Server>> = Mutex::new(BTreeMap::new());
 /// Each belongs to a client blocked in [`request`], which takes it when it next runs, so
 /// there are never more than blocked clients. Taken only with [`SCHEMES`] held.
 static ORPHANED_REPLIES: Mutex<Vec<(ProcessId, u32, Reply)>> = Mutex::new(Vec::new());
-
-/// Clients waiting for room in some server's one-way queue; woken whenever a server reads a
-/// one-way request or exits.
-static QUEUE_ROOM: WaitQueue = WaitQueue::new();
 
 /// Registers scheme `name` served by the running process.
 pub fn register(name: &str) -> Result<(), Error> {
@@ -155,6 +114,7 @@ pub fn exists(name: &str) -> bool {
     SCHEMES.lock().contains_key(name)
 }
 
+/// A request header from `client`.
 fn sqe(opcode: Opcode, flags: SqeFlags, tag: u32, args: [u64; 6], client: ProcessId) -> Sqe {
     Sqe {
         opcode: opcode as u8,
@@ -211,43 +171,6 @@ pub fn request(
     }
 }
 
-/// Queues a one-way request for scheme `name` (see [`Delivery`]); nothing comes back.
-/// `Io` if the scheme is gone.
-fn send_one_way(
-    name: &str,
-    opcode: Opcode,
-    args: [u64; 6],
-    delivery: Delivery,
-) -> Result<(), Error> {
-    let client = process::current();
-    let owner = QUEUE_ROOM.wait_until(|| {
-        let mut schemes = SCHEMES.lock();
-        let Some(server) = schemes.get_mut(name) else {
-            return Some(Err(Error::Io));
-        };
-        // A server unmapping its own scheme's memory never waits for itself.
-        if delivery == Delivery::WaitForRoom
-            && server.owner != client
-            && !server.has_room_for(client)
-        {
-            return None;
-        }
-        if let Err(error) = server.queue.try_reserve(1) {
-            return Some(Err(error.into()));
-        }
-        let tag = server.next_tag();
-        let sqe = sqe(opcode, SqeFlags::ONEWAY, tag, args, client);
-        server.queue.push_back(Request {
-            sqe,
-            payload: Vec::new(),
-        });
-        server.one_way += 1;
-        Some(Ok(server.owner))
-    })??;
-    process::with(|table| table.wake_if(owner, |state| state == State::WaitingForRequest));
-    Ok(())
-}
-
 /// The next request for the scheme the running process serves, written into `buffer` as
 /// `Sqe` bytes followed by the payload; returns its length. Blocks while there is none.
 /// `InvalidArgument` (and the request stays queued) if it does not fit.
@@ -292,7 +215,7 @@ pub fn receive(name: &str, buffer: &mut dyn Sink) -> Result<usize, Error> {
             return Err(error);
         }
         if request.is_one_way() {
-            QUEUE_ROOM.wake_all();
+            one_way::room_made();
         }
         return Ok(size);
     }
@@ -396,27 +319,7 @@ pub fn server_exited(owner: ProcessId) {
             table.wake_if(client, |state| state == State::WaitingForReply);
         }
     });
-    QUEUE_ROOM.wake_all();
-}
-
-/// Tells a server (one-way, always delivered) that a client closed its handle.
-pub fn notify_close(scheme: &str, handle: u64) {
-    let _ = send_one_way(
-        scheme,
-        Opcode::Close,
-        [handle, 0, 0, 0, 0, 0],
-        Delivery::Always,
-    );
-}
-
-/// Tells a server (one-way) that a client unmapped `size` bytes of a handle's object.
-pub fn notify_unmap(origin: &MappingOrigin, size: u64, delivery: Delivery) {
-    let _ = send_one_way(
-        &origin.scheme,
-        Opcode::Munmap,
-        [origin.handle, origin.offset, size, 0, 0, 0],
-        delivery,
-    );
+    one_way::room_made();
 }
 
 /// The decoded result word of a reply.
