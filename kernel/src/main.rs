@@ -52,14 +52,16 @@
 //! Modules import only downwards (no import circle; `use crate::` per module shows it):
 //!
 //! ```text
-//! syscall, user_hooks, test_hooks      system calls and the arch crate's hooks
-//!   lifecycle                          spawn and exit: tells servers, closes files
-//!     schemes                          every Scheme implementation and the table
-//!       ipc                            user-scheme queues, replies, one-way bounds
-//!         process                      process table, scheduler, spaces, wait queues
-//!           object, fallible           the Scheme trait, open files, descriptor tables
-//!           memory, devices            frames, heap, kernel space, pools, device table
-//!             platform, console, arch  the machine and the one arch seam
+//! syscall, user_hooks, test_hooks        system calls and the arch crate's hooks
+//!   lifecycle                            spawn and exit: tells servers, closes files
+//!     schemes                            every Scheme implementation and the table
+//!       ipc                              user-scheme queues, replies, one-way bounds
+//!         process                        process table, scheduler, spaces, wait queues
+//!           object, fallible             the Scheme trait, open files, descriptor
+//!                                        tables, fallible allocation (import nothing)
+//!       devices                          the device table (PCI, device tree)
+//!           memory                       frames, heap, kernel space, pools
+//!             platform, console, arch    the machine and the one arch seam
 //! ```
 //!
 //! Calls go upward only through `dyn Scheme` (the process table holds descriptor tables
