@@ -3,26 +3,24 @@
 //!
 //! A line's life: [`open`] by a process granted the device (one holder at a time) arms it;
 //! the interrupt fires ([`fired`], from the CPU port's hook): the line is masked, its count
-//! goes up, it is *unacknowledged*, and the holder is woken; the holder's `read` ([`take`])
-//! reports the count once; its `write` ([`acknowledge`]) unmasks. [`release`] (close, or
-//! the holder's exit) masks the line and keeps an unacknowledged interrupt for the next
-//! holder, whose first `read` reports it at once.
+//! goes up, it is *unacknowledged* (the `irq:` scheme then wakes the holder); the holder's
+//! `read` ([`take`]) reports the count once; its `write` ([`acknowledge`]) unmasks.
+//! [`release`] (the handle's close, also at the holder's exit) masks the line and keeps an
+//! unacknowledged interrupt for the next holder, whose first `read` reports it at once.
 //!
-//! Locking: the line table's lock may be held while the process table's is taken (to wake
-//! a holder), never the other way round. The kernel runs with interrupts masked, so the hook
-//! never finds the table locked on this CPU.
+//! Locking: the line table's lock takes only the kernel's address space (connecting maps
+//! registers), the frame allocator and leaves; it is released before anyone is woken. The
+//! kernel runs with interrupts masked, so the hook never finds the table locked on this CPU.
 
 use super::msix;
 use crate::arch::Cpu;
 use crate::devices::Device;
 use crate::memory::kernel_space;
-use crate::process::{self, ProcessId, State};
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt::Write;
+use core::fmt::{self, Write};
 use kernel_core::interrupt::{Busy, InterruptControl, LineState, Polarity, WiredLine};
-use kernel_core::CacheType;
-use redox_syscall::error::{EBADF, EBUSY, ENODEV};
+use kernel_core::{CacheType, Error};
 use spin::Mutex;
 
 /// How a line is masked.
@@ -121,48 +119,46 @@ fn message_interrupt(device: &Device) -> Option<(u32, Masking, &'static str)> {
     Some((id, Masking::Msix(entry), "msi-x"))
 }
 
-/// Makes the running process `holder` of `device`'s line (the caller checked the grant).
-/// `EBUSY` if someone holds it, `ENODEV` if the device has no interrupt the kernel can route.
-pub fn open(device: &Device, holder: ProcessId) -> Result<LineIndex, i32> {
+/// Makes process `holder` the holder of `device`'s line (the caller checked the grant).
+/// `Busy` if someone holds it, `NoDevice` if the device has no interrupt the kernel can
+/// route.
+pub fn open(device: &Device, holder: u32) -> Result<LineIndex, Error> {
     let mut lines = LINES.lock();
     let index = match lines.iter().position(|line| line.device == device.name) {
         Some(index) => index,
         None => {
-            let line = connect(device).ok_or(ENODEV)?;
+            lines.try_reserve(1)?;
+            let line = connect(device).ok_or(Error::NoDevice)?;
             lines.push(line);
             lines.len() - 1
         }
     };
     let line = &mut lines[index];
-    line.state.open(holder).map_err(|Busy| EBUSY)?;
+    line.state.open(holder).map_err(|Busy| Error::Busy)?;
     line.apply_mask();
     Ok(index)
 }
 
-/// The hook's work: interrupt `id` fired. Masks its line, counts it, wakes its holder.
-pub fn fired(id: u32) {
+/// The hook's work: interrupt `id` fired. Masks its line and counts it; `true` if a holder
+/// is there to be woken.
+pub fn fired(id: u32) -> bool {
     let mut lines = LINES.lock();
     let Some(line) = lines.iter_mut().find(|line| line.id == id) else {
-        return;
+        return false;
     };
     let holder = line.state.fire();
     line.apply_mask();
-    if let Some(holder) = holder {
-        process::with(|table| {
-            table.wake_if(holder, |state| {
-                matches!(
-                    state,
-                    State::WaitingForInterrupt | State::WaitingForEvents(_)
-                )
-            })
-        });
-    }
+    holder.is_some()
 }
 
 /// `read`: the line's count once per interrupt; `None` while there is nothing to report.
-pub fn take(index: LineIndex) -> Result<Option<u64>, i32> {
+pub fn take(index: LineIndex) -> Result<Option<u64>, Error> {
     let mut lines = LINES.lock();
-    Ok(lines.get_mut(index).ok_or(EBADF)?.state.take())
+    Ok(lines
+        .get_mut(index)
+        .ok_or(Error::BadDescriptor)?
+        .state
+        .take())
 }
 
 /// Whether `read` on the line would return at once.
@@ -174,9 +170,9 @@ pub fn ready(index: LineIndex) -> bool {
 }
 
 /// `write`: the holder handled the interrupt; the line is unmasked.
-pub fn acknowledge(index: LineIndex) -> Result<(), i32> {
+pub fn acknowledge(index: LineIndex) -> Result<(), Error> {
     let mut lines = LINES.lock();
-    let line = lines.get_mut(index).ok_or(EBADF)?;
+    let line = lines.get_mut(index).ok_or(Error::BadDescriptor)?;
     line.state.acknowledge();
     line.apply_mask();
     Ok(())
@@ -201,24 +197,26 @@ pub fn release(index: LineIndex) {
 
 /// `sys:interrupts`: one line per connected interrupt,
 /// `DEVICE SOURCE id N holder PID|- count N masked yes|no unacknowledged yes|no`.
-pub fn table_text() -> String {
-    let mut text = String::new();
+pub fn write_table(text: &mut dyn Write) -> fmt::Result {
+    let yes = |flag: bool| if flag { "yes" } else { "no" };
     for line in LINES.lock().iter() {
         let state = line.state;
-        let holder = state
-            .holder()
-            .map_or(String::from("-"), |pid| alloc::format!("{pid}"));
-        let yes = |flag: bool| if flag { "yes" } else { "no" };
-        let _ = writeln!(
+        write!(
             text,
-            "{} {} id {} holder {holder} count {} masked {} unacknowledged {}",
-            line.device,
-            line.source,
-            line.id,
+            "{} {} id {} holder ",
+            line.device, line.source, line.id
+        )?;
+        match state.holder() {
+            Some(pid) => write!(text, "{pid}")?,
+            None => write!(text, "-")?,
+        }
+        writeln!(
+            text,
+            " count {} masked {} unacknowledged {}",
             state.count(),
             yes(state.masked()),
             yes(state.unacknowledged())
-        );
+        )?;
     }
-    text
+    Ok(())
 }

@@ -1,4 +1,5 @@
-//! Round-robin scheduling: the run queue, switching, the tick and the idle loop.
+//! Round-robin scheduling: the run queue, switching, the tick (which also wakes wait-queue
+//! waiters whose deadline passed) and the idle loop.
 
 use super::{with, State, IDLE};
 use crate::arch::Cpu;
@@ -80,16 +81,14 @@ pub fn tick() {
             .map
             .values()
             .filter(|process| match process.state {
-                State::Sleeping(deadline) | State::WaitingForEvents(Some(deadline)) => {
-                    deadline <= now
-                }
+                State::Sleeping(deadline) | State::WaitingOnQueueUntil(deadline) => deadline <= now,
                 _ => false,
             })
             .map(|process| process.id)
             .collect();
         for id in sleepers {
             table.wake_if(id, |state| {
-                matches!(state, State::Sleeping(_) | State::WaitingForEvents(Some(_)))
+                matches!(state, State::Sleeping(_) | State::WaitingOnQueueUntil(_))
             });
         }
         table.current != IDLE
