@@ -9,9 +9,9 @@ use alloc::vec;
 use alloc::vec::Vec;
 use disk_api::{DiskError, Seek, Transfer, MAX_TRANSFER, SECTOR_SIZE};
 use log::{error, info, warn};
+use userlib::server::{reply, Request};
 use userlib::sys::error::{EBADF, ENODEV, ENOSYS};
 use userlib::syscall::schemev2::Opcode;
-use virtio_blk::wire::{reply, Request};
 use virtio_blk::{size_text_from, HandleKind, Handles};
 use virtio_drivers::device::blk::{BlkReq, BlkResp, VirtIOBlk};
 
@@ -61,17 +61,9 @@ impl Disk {
     /// Reads requests from `socket` and answers them, for ever; returns an exit status when
     /// the socket fails.
     pub fn serve(&mut self, socket: usize) -> i32 {
-        userlib::server::serve(socket, "disk", |message| {
-            let Some(request) = Request::parse(message) else {
-                warn!(
-                    "short message ({} bytes) on the disk: socket",
-                    message.len()
-                );
-                return None;
-            };
+        userlib::server::serve(socket, "disk", |request| {
             let (result, payload) = self.handle(&request);
-            // One-way messages (Close, Munmap) get no answer: nobody waits for one.
-            (!request.is_one_way()).then(|| reply(request.tag, result, &payload))
+            Some(reply(request.tag, result, &payload))
         })
     }
 
