@@ -38,6 +38,14 @@ pub const SYS_DUP: usize = 0xC005;
 pub const SYS_POWER_OFF: usize = 0xC006;
 /// `getpid() -> pid`.
 pub const SYS_GETPID: usize = 0xC007;
+/// `kill(pid) -> 0`: ends process `pid` as if it had faulted (its parent's `waitpid` sees
+/// [`EXIT_KILLED`]). Allowed to its parent and to a process whose `kills` right names the
+/// target's manifest section (`crate::rights::Rights::may_kill`); `EPERM` otherwise and
+/// always for init, `ESRCH` for no such process. The target dies the next time it would
+/// return to user mode: at once if it sleeps, waits for a request or for a child; a target
+/// blocked on a scheme server's reply dies when that reply (or the server's death) arrives,
+/// so no answer is lost between server and client.
+pub const SYS_KILL: usize = 0xC008;
 
 /// `waitpid` flag: do not block.
 pub const WAIT_NO_HANG: usize = 1;
