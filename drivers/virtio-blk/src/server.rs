@@ -8,7 +8,7 @@ use crate::transport::Transport;
 use alloc::vec;
 use alloc::vec::Vec;
 use disk_api::{DiskError, Seek, Transfer, MAX_TRANSFER, SECTOR_SIZE};
-use log::{error, info, warn};
+use log::{error, info};
 use userlib::server::{reply, Request};
 use userlib::sys::error::{EBADF, ENODEV, ENOSYS};
 use userlib::syscall::schemev2::Opcode;
