@@ -19,7 +19,7 @@ use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
 use alloc::vec::Vec;
 use kernel_core::abi::SCHEME_MAX_PAYLOAD;
-use redox_syscall::error::{EEXIST, EINVAL, EIO, ENOENT};
+use redox_syscall::error::{EEXIST, EINTR, EINVAL, EIO, ENOENT};
 use redox_syscall::schemev2::{Cqe, Opcode, Sqe, SqeFlags};
 use spin::Mutex;
 
@@ -174,6 +174,9 @@ pub fn receive(
         let Some(request) = request else {
             process::with(|table| table.running().state = State::WaitingForRequest);
             process::reschedule(false);
+            if process::kill_requested() {
+                return Err(EINTR);
+            }
             continue;
         };
         let size = core::mem::size_of::<Sqe>() + request.payload.len();

@@ -10,6 +10,10 @@
 //! leaves a zombie holding only its kernel stack until the parent reaps it with [`wait`].
 //! Orphans go to init (process 1). When init ends, the machine powers off with its status.
 //!
+//! Killing: [`kill`] marks a process and wakes it from any wait but a scheme reply; it dies
+//! where it would next return to user mode (end of a system call, after a tick), holding
+//! nothing, exactly as a process that faults. Who may kill is in `kernel_core::rights`.
+//!
 //! Limits: a process has at most [`MAX_CHILDREN`] children (running or not yet reaped); one
 //! more spawn is refused with EAGAIN, as `fork` does (checked by the `spawn` system call).
 //!
@@ -100,6 +104,8 @@ pub struct Process {
     pub files: FileTable,
     /// What it may do, fixed at spawn (see `kernel_core::rights`).
     pub rights: Rights,
+    /// Someone killed it (`SYS_KILL`): it exits the next time it would return to user mode.
+    pub kill_requested: bool,
     stack: Option<KernelStack>,
     context: Box<<Cpu as UserMode>::Context>,
     start: Option<Start>,
@@ -137,6 +143,7 @@ pub fn init() {
         space: None,
         files: FileTable::default(),
         rights: Rights::none(),
+        kill_requested: false,
         stack: None,
         context: Box::default(),
         start: None,
@@ -221,6 +228,7 @@ pub fn spawn(
         space: Some(loaded.space),
         files: FileTable::default(),
         rights,
+        kill_requested: false,
         stack: Some(stack),
         context,
         start: Some(Start {
@@ -363,11 +371,84 @@ pub fn kill_current(fault: kernel_core::Fault, instruction: u64) -> ! {
     exit_current(EXIT_KILLED)
 }
 
+/// Why [`kill`] refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum KillError {
+    /// No such process (ESRCH).
+    NoProcess,
+    /// The caller may not kill it (EPERM): not its parent and no `kills` right naming its
+    /// section, or it is init or the idle thread.
+    NotPermitted,
+}
+
+/// Kills process `target` on behalf of the running process, if it is `target`'s parent or
+/// its rights' `kills` names `target`'s section (`Rights::may_kill`).
+///
+/// The target is marked and, if it is asleep, waiting for a request or for a child, woken;
+/// it then exits with [`EXIT_KILLED`] where it would next return to user mode
+/// ([`exit_if_killed`]), after its system call has let go of everything it held. A target
+/// waiting for a scheme server's reply is left waiting: it dies when the reply (or the
+/// server's death) arrives, so the server's answer still lands in its descriptor table and
+/// is released with it.
+pub fn kill(target: ProcessId) -> Result<(), KillError> {
+    with(|table| {
+        let killer = table.current;
+        let allowed = {
+            let rights = &table.map.get(&killer).ok_or(KillError::NoProcess)?.rights;
+            let victim = table.map.get(&target).ok_or(KillError::NoProcess)?;
+            target != INIT
+                && target != IDLE
+                && (victim.parent == Some(killer) || rights.may_kill(&victim.rights))
+        };
+        if !allowed {
+            return Err(KillError::NotPermitted);
+        }
+        let victim = table.map.get_mut(&target).ok_or(KillError::NoProcess)?;
+        if matches!(victim.state, State::Exited(_)) {
+            return Ok(());
+        }
+        victim.kill_requested = true;
+        info!(
+            "process {} ({target}) killed by process {killer}",
+            victim.name
+        );
+        table.wake_if(target, |state| {
+            matches!(
+                state,
+                State::Sleeping(_) | State::WaitingForRequest | State::WaitingForChild
+            )
+        });
+        Ok(())
+    })
+}
+
+/// Whether someone killed the running process ([`kill`]); a blocking wait that finds this
+/// after waking gives up with `EINTR` so the process can die on its way out.
+pub fn kill_requested() -> bool {
+    with(|table| {
+        let current = table.current;
+        table
+            .map
+            .get(&current)
+            .is_some_and(|process| process.kill_requested)
+    })
+}
+
+/// Ends the running process with [`EXIT_KILLED`] if someone killed it. Called only where it
+/// holds nothing: at the end of a system call and after a timer tick from user mode.
+pub fn exit_if_killed() {
+    if kill_requested() {
+        exit_current(EXIT_KILLED);
+    }
+}
+
 /// Why `wait` returned nothing.
 #[derive(Debug, PartialEq, Eq)]
 pub enum WaitError {
     /// No child matches (ECHILD).
     NoChild,
+    /// The waiting process was killed (EINTR; it exits on its way out).
+    Killed,
 }
 
 /// Waits for a child (`pid` 0 = any) to exit and reaps it; `Ok(None)` with `no_hang` when
@@ -400,7 +481,12 @@ pub fn wait(pid: ProcessId, no_hang: bool) -> Result<Option<(ProcessId, u64)>, W
             Ok(Some((0, 0)))
         })?;
         match outcome {
-            Some((0, _)) => reschedule(false),
+            Some((0, _)) => {
+                reschedule(false);
+                if kill_requested() {
+                    return Err(WaitError::Killed);
+                }
+            }
             other => return Ok(other),
         }
     }

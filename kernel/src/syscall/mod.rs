@@ -46,8 +46,11 @@ pub fn dispatch(frame: &mut impl UserRegisters) {
         abi::SYS_WAITPID => processes::wait(a, b, c),
         abi::SYS_GETPID => Ok(crate::process::current() as usize),
         abi::SYS_POWER_OFF => processes::power_off(a),
+        abi::SYS_KILL => processes::kill(a),
         _ => Err(ENOSYS),
     };
+    // A process killed during its call dies here, holding nothing (see `process::kill`).
+    crate::process::exit_if_killed();
     frame.set_system_call_result(match outcome {
         Ok(value) => value,
         Err(errno) => (-(errno as isize)) as usize,

@@ -1,4 +1,4 @@
-//! Process system calls: spawn, waitpid, power off.
+//! Process system calls: spawn, waitpid, kill, power off.
 
 use super::{user_memory, Outcome};
 use crate::arch::{Arch, Cpu, ExitStatus};
@@ -7,7 +7,7 @@ use alloc::vec::Vec;
 use kernel_core::abi::SpawnRights;
 use kernel_core::abi::WAIT_NO_HANG;
 use kernel_core::rights::Rights;
-use redox_syscall::error::{EAGAIN, ECHILD, EINVAL, ENOENT, ENOEXEC, ENOMEM, EPERM};
+use redox_syscall::error::{EAGAIN, ECHILD, EINTR, EINVAL, ENOENT, ENOEXEC, ENOMEM, EPERM, ESRCH};
 
 /// The most bytes of arguments `spawn` takes.
 const MAX_ARGUMENTS: usize = 16 * 1024;
@@ -89,7 +89,18 @@ pub fn wait(pid: usize, status: usize, flags: usize) -> Outcome {
             Ok(child as usize)
         }
         Ok(None) => Ok(0),
-        Err(_) => Err(ECHILD),
+        Err(process::WaitError::NoChild) => Err(ECHILD),
+        Err(process::WaitError::Killed) => Err(EINTR),
+    }
+}
+
+/// `kill(pid)`: see `kernel_core::abi::SYS_KILL`.
+pub fn kill(pid: usize) -> Outcome {
+    let pid = u32::try_from(pid).map_err(|_| ESRCH)?;
+    match process::kill(pid) {
+        Ok(()) => Ok(0),
+        Err(process::KillError::NoProcess) => Err(ESRCH),
+        Err(process::KillError::NotPermitted) => Err(EPERM),
     }
 }
 
