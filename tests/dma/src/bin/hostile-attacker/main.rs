@@ -1,6 +1,8 @@
 //! `hostile-attacker MODE [ARG]`: the `hostile` suite's attacker, spawned with no rights.
 //!
-//! Each mode is one attack on the kernel or dmad. It exits 0 when every refusal came with
+//! Each mode is one attack on the kernel or dmad; `partial-map` and `munmap-flood` (in
+//! `granted`) run with the `hostile-client` section's device grant, every other mode with
+//! no rights. It exits 0 when every refusal came with
 //! the errno the ABI names (and nothing was gained), [`FAILED_STATUS`] with the reasons on
 //! the console otherwise, and [`USAGE_STATUS`] on bad arguments. Modes that end in a fault
 //! on purpose (`handles-then-crash`) are killed by the kernel instead. The driver,
@@ -9,6 +11,8 @@
 #![no_main]
 
 extern crate alloc;
+
+mod granted;
 
 use alloc::format;
 use alloc::string::String;
@@ -19,7 +23,9 @@ use dma_tests::{FAILED_STATUS, PAGE_SIZE, USAGE_STATUS};
 use process_tests::check::{errno_name, expect_errno, expect_ok, Outcome};
 use process_tests::ensure;
 use userlib::sys::abi::{SpawnRights, SYS_POWER_OFF, SYS_SPAWN};
-use userlib::sys::error::{EACCES, EAGAIN, EBADF, EFAULT, EINVAL, EMFILE, ENOENT, ENOMEM, EPERM};
+use userlib::sys::error::{
+    EACCES, EAGAIN, EBADF, EFAULT, EINVAL, EMFILE, ENOENT, ENOMEM, EPERM, ESRCH,
+};
 use userlib::sys::flag::{O_RDONLY, O_RDWR};
 use userlib::sys::{self, Ending, Map, MapFlags};
 use userlib::syscall::{self, number};
@@ -65,6 +71,9 @@ fn main(args: Args) -> i32 {
         Some("power-off") => power_off(),
         Some("forge-identity") => forge_identity(),
         Some("syscall-fuzz") => syscall_fuzz(),
+        Some("kill") => kill(),
+        Some("partial-map") => granted::partial_map(),
+        Some("munmap-flood") => granted::munmap_flood(),
         _ => {
             println!("usage: hostile-attacker MODE [ARG]");
             return USAGE_STATUS;
@@ -442,8 +451,34 @@ fn syscall_fuzz() -> Outcome {
     Ok(())
 }
 
+/// Killing: dmad, init and the idle thread are `EPERM` without a right naming them; a pid
+/// nobody has is `ESRCH`; its own sleeping child dies at once (a parent may kill its child).
+fn kill() -> Outcome {
+    let schemes = expect_ok("read sys:schemes", sys::read_file("sys:schemes"))?;
+    let dmad = core::str::from_utf8(&schemes)
+        .unwrap_or("")
+        .lines()
+        .find_map(|line| line.strip_prefix("dma "))
+        .and_then(|pid| pid.trim().parse::<usize>().ok())
+        .ok_or("sys:schemes names no server for dma")?;
+    expect_errno("kill dmad", sys::kill(dmad), EPERM)?;
+    expect_errno("kill init", sys::kill(1), EPERM)?;
+    expect_errno("kill the idle thread", sys::kill(0), EPERM)?;
+    expect_errno("kill a pid nobody has", sys::kill(u32::MAX as usize), ESRCH)?;
+    expect_errno("kill a pid beyond u32", sys::kill(usize::MAX), ESRCH)?;
+    let child = expect_ok("spawn a sleeper", sys::spawn(SELF, &["sleep"]))?;
+    expect_ok("kill its own child", sys::kill(child))?;
+    let (_, status) = expect_ok("waitpid", sys::waitpid(child, false))?;
+    ensure!(
+        Ending::from_status(status) == Ending::Killed,
+        "its killed child ended {:?}",
+        Ending::from_status(status)
+    );
+    Ok(())
+}
+
 /// Maps `size` bytes of fresh anonymous memory.
-fn anonymous(size: usize) -> sys::Result<usize> {
+pub(crate) fn anonymous(size: usize) -> sys::Result<usize> {
     let map = Map {
         offset: 0,
         size,

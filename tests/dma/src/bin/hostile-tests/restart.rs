@@ -1,0 +1,168 @@
+//! dmad killed while clients hold its buffers, and restarted by init.
+//!
+//! The driver holds buffers (one mapped and written, one only open), and a text handle, and
+//! kills dmad with the `kills = ["dmad"]` right its manifest section grants (nobody else in
+//! the image has it; `hostile-attacker kill` checks that the attacker gets `EPERM`). Then:
+//! - init restarts dmad: `dma:` is served again, by a new pid;
+//! - the mapping the dead dmad lent is gone from the driver's page tables (the kernel
+//!   revoked it; no stale mapping of pool memory survives), and `funmap` of it is `EINVAL`;
+//! - every old descriptor gets a clean error — `EBADF` from the new dmad, which numbers its
+//!   handles apart from its predecessor's (or `EIO`/`ENOENT` if asked while no dmad
+//!   serves) — for `read` and `fmap`, and closes without harm;
+//! - a new buffer allocates, maps write-combining and holds what is written;
+//! - afterwards the pool is whole (as before the test's buffers existed), and processes and
+//!   frames are as before, dmad's new pid aside.
+
+use crate::snapshot::{dmad_pid, Snapshot};
+use crate::{settle, SETTLE_TIME};
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::time::Duration;
+use dma_tests::buffer::{map_raw, Buffer};
+use dma_tests::translate::{self, Translation};
+use dma_tests::{stats, DEVICE, PAGE_SIZE};
+use process_tests::check::{errno_name, expect_ok, Outcome};
+use process_tests::ensure;
+use userlib::sys::error::{EBADF, EINVAL, EIO, ENOENT};
+use userlib::sys::{self, flag::O_RDONLY};
+use userlib::time;
+
+/// The mapped buffer's size: several pages, so several page-table entries must go.
+const HELD_SIZE: usize = 4 * PAGE_SIZE;
+
+/// The errors an old descriptor may get once its dmad is gone.
+const CLEAN_ERRORS: [i32; 3] = [EBADF, EIO, ENOENT];
+
+/// The test.
+pub fn kill_dmad_holding_buffers() -> Outcome {
+    let before = Snapshot::take()?;
+    let old_dmad = dmad_pid()?;
+    let me = expect_ok("getpid", sys::getpid())?;
+
+    let mapped = Buffer::allocate(DEVICE, HELD_SIZE)
+        .map_err(|error| format!("allocate: {}", errno_name(error.errno)))?;
+    let address = expect_ok("fmap", map_raw(mapped.fd(), 0, HELD_SIZE))?;
+    fill(address, HELD_SIZE);
+    expect_write_combining(me, address, "the held buffer")?;
+    let unmapped = Buffer::allocate(DEVICE, PAGE_SIZE)
+        .map_err(|error| format!("allocate: {}", errno_name(error.errno)))?;
+    let text = expect_ok("open dma:/", sys::open("dma:/", O_RDONLY))?;
+
+    expect_ok("kill dmad", sys::kill(old_dmad))?;
+    let new_dmad = wait_for_new_dmad(old_dmad)?;
+
+    for page in 0..HELD_SIZE / PAGE_SIZE {
+        let at = address + page * PAGE_SIZE;
+        let translation = translate::query(me, at)?;
+        ensure!(
+            translation == Translation::Unmapped,
+            "page {page} of the dead dmad's buffer is still mapped: {translation:?}"
+        );
+    }
+    // SAFETY: the range was the revoked buffer's; nothing of this process is there now (the
+    // kernel maps nothing new there while this runs), so an unmap could remove nothing.
+    let unmap = unsafe { sys::funmap(address, HELD_SIZE) };
+    ensure!(
+        unmap.as_ref().err().map(|error| error.errno) == Some(EINVAL),
+        "funmap of the revoked mapping gave {:?}, not EINVAL",
+        unmap.map_err(|error| errno_name(error.errno))
+    );
+    for (what, fd) in [
+        ("the mapped buffer", mapped.fd()),
+        ("the open buffer", unmapped.fd()),
+        ("dma:/", text),
+    ] {
+        let mut bytes = [0u8; 64];
+        clean_error(&format!("read {what}"), sys::read(fd, &mut bytes))?;
+    }
+    clean_error("fmap the old buffer", map_raw(unmapped.fd(), 0, PAGE_SIZE))?;
+    let _ = sys::close(text);
+    drop(mapped);
+    drop(unmapped);
+
+    // The restarted dmad serves, with its pools whole.
+    stats::settle(
+        DEVICE,
+        before.pool,
+        "the restarted dmad, every old buffer gone",
+    )?;
+    {
+        let fresh = Buffer::allocate(DEVICE, HELD_SIZE)
+            .map_err(|error| format!("allocate from the new dmad: {}", errno_name(error.errno)))?;
+        let mapping = fresh
+            .map_all()
+            .map_err(|error| format!("map from the new dmad: {}", errno_name(error.errno)))?;
+        expect_write_combining(me, mapping.address(), "the new dmad's buffer")?;
+        mapping.fill(|index| index as u64 ^ 0x5a5a);
+        mapping.expect("the new dmad's buffer", |index| index as u64 ^ 0x5a5a)?;
+    }
+    let expected = Snapshot {
+        schemes: with_server(&before.schemes, old_dmad, new_dmad),
+        ..before
+    };
+    settle("dmad's restart", &expected)
+}
+
+/// Waits until `dma:` is served by a pid other than `old`, for a while.
+fn wait_for_new_dmad(old: usize) -> Result<usize, String> {
+    let start = time::monotonic().unwrap_or_default();
+    loop {
+        if let Ok(pid) = dmad_pid() {
+            if pid != old {
+                return Ok(pid);
+            }
+        }
+        let now = time::monotonic().unwrap_or_default();
+        if now.saturating_sub(start) > 2 * SETTLE_TIME {
+            return Err(format!("init did not restart dmad (pid {old} killed)"));
+        }
+        let _ = time::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Passes when `address` in `pid` is a write-combining page; `what` names it.
+fn expect_write_combining(pid: usize, address: usize, what: &str) -> Outcome {
+    match translate::query(pid, address)? {
+        Translation::Mapped { cache, .. } if cache == "write-combining" => Ok(()),
+        other => Err(format!("{what} is {other:?}, not a write-combining page")),
+    }
+}
+
+/// Passes when `result` is one of [`CLEAN_ERRORS`].
+fn clean_error<T>(what: &str, result: sys::Result<T>) -> Outcome {
+    match result {
+        Err(error) if CLEAN_ERRORS.contains(&error.errno) => Ok(()),
+        Err(error) => Err(format!(
+            "{what} after dmad died: {}, not EBADF/EIO/ENOENT",
+            errno_name(error.errno)
+        )),
+        Ok(_) => Err(format!("{what} after dmad died worked")),
+    }
+}
+
+/// `sys:schemes` text with the schemes served by `old` served by `new`.
+fn with_server(schemes: &str, old: usize, new: usize) -> String {
+    let lines: Vec<String> = schemes
+        .lines()
+        .map(|line| match line.split_once(' ') {
+            Some((name, pid)) if pid.trim().parse() == Ok(old) => format!("{name} {new}"),
+            _ => String::from(line),
+        })
+        .collect();
+    let mut text = lines.join("\n");
+    if schemes.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
+/// Writes a pattern over `size` bytes at `address`, a mapping of a pool buffer.
+fn fill(address: usize, size: usize) {
+    let base = address as *mut u64;
+    for index in 0..size / 8 {
+        // SAFETY: `address` is a read-write mapping of `size` bytes this test made and
+        // nothing else in this process touches.
+        unsafe { base.add(index).write_volatile(index as u64) };
+    }
+}
