@@ -9,9 +9,10 @@ pub const MAX_DESCRIPTORS: usize = 256;
 
 /// What an open descriptor refers to: a kernel scheme's open file.
 pub enum OpenFile {
-    /// `debug:`: console output, one log line per `\n`, tagged with the writer's name.
+    /// `debug:`: console output, one log line per `\n`, tagged `name[pid]` so two
+    /// instances of one program (a restarted dmad) are told apart.
     Debug {
-        /// The process name that opened it.
+        /// The tag: the opening process's name and pid, `dmad[2]`.
         name: alloc::string::String,
         /// Bytes of the current, unfinished line.
         line: Vec<u8>,

@@ -24,7 +24,7 @@ pub fn initfs_file(path: &str) -> Option<&'static [u8]> {
 pub fn open(scheme: &str, rest: &str, name: &str) -> Result<OpenFile, i32> {
     Ok(match scheme {
         "debug" => OpenFile::Debug {
-            name: name.into(),
+            name: alloc::format!("{name}[{}]", crate::process::current()),
             line: alloc::vec::Vec::new(),
         },
         "initfs" => OpenFile::Bytes {
