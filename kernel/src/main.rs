@@ -28,6 +28,12 @@
 //! request's tag returns the caller's rights (`Rights::to_text`). Once the request is
 //! answered the kernel no longer answers for it (`ENOENT`).
 //!
+//! Killing is a right too: `kill(pid)` (`kernel_core::abi::SYS_KILL`) is allowed to the
+//! target's parent and to a process whose `kills` right names the target's section (a test
+//! image grants `kills = ["dmad"]` to one test driver), never for init; `EPERM` otherwise.
+//! The target dies where it would next return to user mode, holding nothing, as if it had
+//! faulted (see `process`). Restarting a service is init's policy, not the kernel's.
+//!
 //! Limits per process, each refused with an errno rather than growing the kernel's heap:
 //! 256 descriptors (`EMFILE`), 4096 mapped regions (`ENOMEM`; one mapping is at most
 //! 64 MiB), 64 children not yet reaped (`EAGAIN`). A refused descriptor is dropped only after
