@@ -454,13 +454,7 @@ fn syscall_fuzz() -> Outcome {
 /// Killing: dmad, init and the idle thread are `EPERM` without a right naming them; a pid
 /// nobody has is `ESRCH`; its own sleeping child dies at once (a parent may kill its child).
 fn kill() -> Outcome {
-    let schemes = expect_ok("read sys:schemes", sys::read_file("sys:schemes"))?;
-    let dmad = core::str::from_utf8(&schemes)
-        .unwrap_or("")
-        .lines()
-        .find_map(|line| line.strip_prefix("dma "))
-        .and_then(|pid| pid.trim().parse::<usize>().ok())
-        .ok_or("sys:schemes names no server for dma")?;
+    let dmad = dma_tests::text::dmad_pid()?;
     expect_errno("kill dmad", sys::kill(dmad), EPERM)?;
     expect_errno("kill init", sys::kill(1), EPERM)?;
     expect_errno("kill the idle thread", sys::kill(0), EPERM)?;

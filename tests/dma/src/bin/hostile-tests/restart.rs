@@ -13,13 +13,14 @@
 //! - afterwards the pool is whole (as before the test's buffers existed), and processes and
 //!   frames are as before, dmad's new pid aside.
 
-use crate::snapshot::{dmad_pid, Snapshot};
+use crate::snapshot::Snapshot;
 use crate::{settle, SETTLE_TIME};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::time::Duration;
 use dma_tests::buffer::{map_raw, Buffer};
+use dma_tests::text::dmad_pid;
 use dma_tests::translate::{self, Translation};
 use dma_tests::{stats, DEVICE, PAGE_SIZE};
 use process_tests::check::{errno_name, expect_ok, Outcome};

@@ -52,13 +52,3 @@ impl Snapshot {
 pub fn read(path: &str) -> Result<String, String> {
     read_text(path).map_err(|error| format!("read {path}: {}", errno_name(error.errno)))
 }
-
-/// The pid serving `dma:` (dmad), from `sys:schemes`.
-pub fn dmad_pid() -> Result<usize, String> {
-    let schemes = read("sys:schemes")?;
-    schemes
-        .lines()
-        .find_map(|line| line.strip_prefix("dma "))
-        .and_then(|pid| pid.trim().parse().ok())
-        .ok_or_else(|| format!("sys:schemes names no server for dma: {schemes:?}"))
-}
