@@ -31,7 +31,7 @@ use userlib::{time, Args};
 userlib::entry!(main);
 
 /// The attacker program.
-const ATTACKER: &str = "/bin/hostile-attacker";
+pub(crate) const ATTACKER: &str = "/bin/hostile-attacker";
 /// The manifest section granting the attacker the pool's device, for attacks that need a
 /// buffer.
 const CLIENT: &str = "hostile-client";

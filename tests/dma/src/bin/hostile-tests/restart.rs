@@ -1,9 +1,12 @@
 //! dmad killed while clients hold its buffers, and restarted by init.
 //!
 //! The driver holds buffers (one mapped and written, one only open), and a text handle, and
-//! kills dmad with the `kills = ["dmad"]` right its manifest section grants (nobody else in
+//! while another client (`hostile-attacker through-restart`, no rights) asks dmad for its
+//! table in a loop, kills dmad with the `kills = ["dmad"]` right its manifest section grants (nobody else in
 //! the image has it; `hostile-attacker kill` checks that the attacker gets `EPERM`). Then:
 //! - init restarts dmad: `dma:` is served again, by a new pid;
+//! - the looping client saw only clean refusals (`EIO`, `ENOENT`, then `EBADF` for its old
+//!   handle), never hung, and was answered by the new dmad;
 //! - the mapping the dead dmad lent is gone from the driver's page tables (the kernel
 //!   revoked it; no stale mapping of pool memory survives), and `funmap` of it is `EINVAL`;
 //! - every old descriptor gets a clean error — `EBADF` from the new dmad, which numbers its
@@ -14,7 +17,7 @@
 //!   frames are as before, dmad's new pid aside.
 
 use crate::snapshot::Snapshot;
-use crate::{settle, SETTLE_TIME};
+use crate::{settle, ATTACKER, SETTLE_TIME};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -23,10 +26,10 @@ use dma_tests::buffer::{map_raw, Buffer};
 use dma_tests::text::dmad_pid;
 use dma_tests::translate::{self, Translation};
 use dma_tests::{stats, DEVICE, PAGE_SIZE};
-use process_tests::check::{errno_name, expect_ok, Outcome};
-use process_tests::ensure;
+use process_tests::check::{errno_name, expect_ending, expect_ok, Outcome};
+use process_tests::{child, ensure};
 use userlib::sys::error::{EBADF, EINVAL, EIO, ENOENT};
-use userlib::sys::{self, flag::O_RDONLY};
+use userlib::sys::{self, flag::O_RDONLY, Ending};
 use userlib::time;
 
 /// The mapped buffer's size: several pages, so several page-table entries must go.
@@ -49,9 +52,17 @@ pub fn kill_dmad_holding_buffers() -> Outcome {
     let unmapped = Buffer::allocate(DEVICE, PAGE_SIZE)
         .map_err(|error| format!("allocate: {}", errno_name(error.errno)))?;
     let text = expect_ok("open dma:/", sys::open("dma:/", O_RDONLY))?;
+    // Another client keeps asking dmad throughout (see `hostile-attacker through-restart`).
+    let client = child::start(ATTACKER, &["through-restart"])?;
+    let _ = time::sleep(Duration::from_millis(100));
 
     expect_ok("kill dmad", sys::kill(old_dmad))?;
     let new_dmad = wait_for_new_dmad(old_dmad)?;
+    expect_ending(
+        "hostile-attacker through-restart",
+        child::wait(client)?,
+        Ending::Exited(0),
+    )?;
 
     for page in 0..HELD_SIZE / PAGE_SIZE {
         let at = address + page * PAGE_SIZE;
