@@ -13,6 +13,7 @@
 extern crate alloc;
 
 mod granted;
+mod killing;
 
 use alloc::format;
 use alloc::string::String;
@@ -23,9 +24,7 @@ use dma_tests::{FAILED_STATUS, PAGE_SIZE, USAGE_STATUS};
 use process_tests::check::{errno_name, expect_errno, expect_ok, Outcome};
 use process_tests::ensure;
 use userlib::sys::abi::{SpawnRights, SYS_POWER_OFF, SYS_SPAWN};
-use userlib::sys::error::{
-    EACCES, EAGAIN, EBADF, EFAULT, EINVAL, EIO, EMFILE, ENOENT, ENOMEM, EPERM, ESRCH,
-};
+use userlib::sys::error::{EACCES, EAGAIN, EBADF, EFAULT, EINVAL, EMFILE, ENOENT, ENOMEM, EPERM};
 use userlib::sys::flag::{O_RDONLY, O_RDWR};
 use userlib::sys::{self, Ending, Map, MapFlags};
 use userlib::syscall::{self, number};
@@ -36,7 +35,7 @@ userlib::entry!(main);
 /// The device the test images grant (to the driver, never to the attacker).
 const DEVICE: &str = "virtio-blk0";
 /// The attacker itself, for children it spawns.
-const SELF: &str = "/bin/hostile-attacker";
+pub(crate) const SELF: &str = "/bin/hostile-attacker";
 /// How many children `spawn-flood` tries at most (the kernel's limit is below it).
 const SPAWN_FLOOD_LIMIT: usize = 200;
 /// How many opens `descriptor-table` tries at most (the kernel's limit is below it).
@@ -49,8 +48,6 @@ const HELD: usize = 200;
 const REGION_FLOOD_LIMIT: usize = 8192;
 /// The size of each `memory-flood` mapping.
 const FLOOD_CHUNK: usize = 16 << 20;
-/// How long `through-restart` waits for a new dmad.
-const RESTART_WAIT: Duration = Duration::from_secs(20);
 /// Random system calls in `syscall-fuzz`.
 const FUZZ_CALLS: usize = 3000;
 
@@ -73,8 +70,8 @@ fn main(args: Args) -> i32 {
         Some("power-off") => power_off(),
         Some("forge-identity") => forge_identity(),
         Some("syscall-fuzz") => syscall_fuzz(),
-        Some("kill") => kill(),
-        Some("through-restart") => through_restart(),
+        Some("kill") => killing::kill(),
+        Some("through-restart") => killing::through_restart(),
         Some("partial-map") => granted::partial_map(),
         Some("munmap-flood") => granted::munmap_flood(),
         _ => {
@@ -451,78 +448,6 @@ fn syscall_fuzz() -> Outcome {
         }
     }
     expect_ok("getpid after the fuzz", sys::getpid())?;
-    Ok(())
-}
-
-/// Killing: dmad, init and the idle thread are `EPERM` without a right naming them; a pid
-/// nobody has is `ESRCH`; its own sleeping child dies at once (a parent may kill its child).
-fn kill() -> Outcome {
-    let dmad = dma_tests::text::dmad_pid()?;
-    expect_errno("kill dmad", sys::kill(dmad), EPERM)?;
-    expect_errno("kill init", sys::kill(1), EPERM)?;
-    expect_errno("kill the idle thread", sys::kill(0), EPERM)?;
-    expect_errno("kill a pid nobody has", sys::kill(u32::MAX as usize), ESRCH)?;
-    expect_errno("kill a pid beyond u32", sys::kill(usize::MAX), ESRCH)?;
-    let child = expect_ok("spawn a sleeper", sys::spawn(SELF, &["sleep"]))?;
-    expect_ok("kill its own child", sys::kill(child))?;
-    let (_, status) = expect_ok("waitpid", sys::waitpid(child, false))?;
-    ensure!(
-        Ending::from_status(status) == Ending::Killed,
-        "its killed child ended {:?}",
-        Ending::from_status(status)
-    );
-    Ok(())
-}
-
-/// A client of dmad while it is killed and restarted (the driver does both): it holds a
-/// `dma:/` handle and asks dmad for its table over and over. Every refusal must be clean
-/// (`EIO` for a request pending or sent while no dmad serves, `ENOENT` while `dma:` is
-/// unregistered, `EBADF` for the old handle afterwards) and no call may hang; it ends once a
-/// new dmad answered, or fails after [`RESTART_WAIT`].
-fn through_restart() -> Outcome {
-    let first = dma_tests::text::dmad_pid()?;
-    let held = expect_ok("open dma:/", sys::open("dma:/", O_RDONLY))?;
-    let start = time::monotonic().unwrap_or_default();
-    let mut refused = [0usize; 3];
-    loop {
-        let outcome = sys::open("dma:/", O_RDONLY).and_then(|fd| {
-            let mut text = [0u8; 64];
-            let read = sys::read(fd, &mut text);
-            let _ = sys::close(fd);
-            read
-        });
-        match outcome {
-            Ok(_) => {
-                if dma_tests::text::dmad_pid().is_ok_and(|pid| pid != first) {
-                    break;
-                }
-            }
-            Err(error) => match [EIO, ENOENT, EBADF].iter().position(|e| *e == error.errno) {
-                Some(index) => refused[index] += 1,
-                None => {
-                    return Err(format!(
-                        "a request while dmad restarted failed with {}",
-                        errno_name(error.errno)
-                    ))
-                }
-            },
-        }
-        let now = time::monotonic().unwrap_or_default();
-        ensure!(
-            now.saturating_sub(start) < RESTART_WAIT,
-            "no new dmad answered within {RESTART_WAIT:?} (dmad was pid {first})"
-        );
-    }
-    let mut text = [0u8; 64];
-    expect_errno(
-        "read the handle of the dead dmad",
-        sys::read(held, &mut text),
-        EBADF,
-    )?;
-    println!(
-        "through-restart: refused while dmad was away: {} EIO, {} ENOENT, {} EBADF",
-        refused[0], refused[1], refused[2]
-    );
     Ok(())
 }
 
