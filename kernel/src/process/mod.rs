@@ -11,8 +11,8 @@
 //! Orphans go to init (process 1). When init ends, the machine powers off with its status.
 //!
 //! Killing: [`kill`] marks a process and wakes it from any wait but a scheme reply; it dies
-//! where it would next return to user mode (end of a system call, after a tick), holding
-//! nothing, exactly as a process that faults. Who may kill is in `kernel_core::rights`.
+//! where it would next return to user mode (end of a system call, after a tick, before its
+//! first instruction), holding nothing, exactly as a process that faults (see `kill`). Who may kill is in `kernel_core::rights`.
 //!
 //! Limits: a process has at most [`MAX_CHILDREN`] children (running or not yet reaped); one
 //! more spawn is refused with EAGAIN, as `fork` does (checked by the `spawn` system call).
@@ -26,12 +26,14 @@
 //! memory under a process is worse than stopping it).
 
 mod files;
+mod kill;
 pub mod loader;
 mod scheduler;
 pub mod space;
 mod stack;
 
 pub use files::{Bytes, File, FileTable, OpenFile, UserHandle};
+pub use kill::{exit_if_killed, kill, kill_requested, KillError};
 pub use scheduler::{reschedule, run_idle, sleep_until, tick};
 
 use crate::arch::{Arch, Cpu, ExitStatus};
@@ -261,6 +263,8 @@ extern "C" fn process_start(id: usize) -> ! {
                 .top(),
         )
     });
+    // Killed before it ever ran: it dies without running a user instruction.
+    exit_if_killed();
     // SAFETY: `reschedule` activated this process's root, which maps the entry point and the
     // stack for user mode (the loader made both).
     unsafe { Cpu::enter_user(start.entry, start.stack_pointer, start.arguments, top) }
@@ -369,77 +373,6 @@ pub fn kill_current(fault: kernel_core::Fault, instruction: u64) -> ! {
         ),
     }
     exit_current(EXIT_KILLED)
-}
-
-/// Why [`kill`] refused.
-#[derive(Debug, PartialEq, Eq)]
-pub enum KillError {
-    /// No such process (ESRCH).
-    NoProcess,
-    /// The caller may not kill it (EPERM): not its parent and no `kills` right naming its
-    /// section, or it is init or the idle thread.
-    NotPermitted,
-}
-
-/// Kills process `target` on behalf of the running process, if it is `target`'s parent or
-/// its rights' `kills` names `target`'s section (`Rights::may_kill`).
-///
-/// The target is marked and, if it is asleep, waiting for a request or for a child, woken;
-/// it then exits with [`EXIT_KILLED`] where it would next return to user mode
-/// ([`exit_if_killed`]), after its system call has let go of everything it held. A target
-/// waiting for a scheme server's reply is left waiting: it dies when the reply (or the
-/// server's death) arrives, so the server's answer still lands in its descriptor table and
-/// is released with it.
-pub fn kill(target: ProcessId) -> Result<(), KillError> {
-    with(|table| {
-        let killer = table.current;
-        let allowed = {
-            let rights = &table.map.get(&killer).ok_or(KillError::NoProcess)?.rights;
-            let victim = table.map.get(&target).ok_or(KillError::NoProcess)?;
-            target != INIT
-                && target != IDLE
-                && (victim.parent == Some(killer) || rights.may_kill(&victim.rights))
-        };
-        if !allowed {
-            return Err(KillError::NotPermitted);
-        }
-        let victim = table.map.get_mut(&target).ok_or(KillError::NoProcess)?;
-        if matches!(victim.state, State::Exited(_)) {
-            return Ok(());
-        }
-        victim.kill_requested = true;
-        info!(
-            "process {} ({target}) killed by process {killer}",
-            victim.name
-        );
-        table.wake_if(target, |state| {
-            matches!(
-                state,
-                State::Sleeping(_) | State::WaitingForRequest | State::WaitingForChild
-            )
-        });
-        Ok(())
-    })
-}
-
-/// Whether someone killed the running process ([`kill`]); a blocking wait that finds this
-/// after waking gives up with `EINTR` so the process can die on its way out.
-pub fn kill_requested() -> bool {
-    with(|table| {
-        let current = table.current;
-        table
-            .map
-            .get(&current)
-            .is_some_and(|process| process.kill_requested)
-    })
-}
-
-/// Ends the running process with [`EXIT_KILLED`] if someone killed it. Called only where it
-/// holds nothing: at the end of a system call and after a timer tick from user mode.
-pub fn exit_if_killed() {
-    if kill_requested() {
-        exit_current(EXIT_KILLED);
-    }
 }
 
 /// Why `wait` returned nothing.
