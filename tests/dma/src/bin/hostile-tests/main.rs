@@ -1,13 +1,17 @@
 //! `hostile-tests`: the `hostile` suite's driver, started by the test image's manifest.
 //!
-//! Each test spawns `hostile-attacker MODE` with no rights (see that program for the
-//! attacks) and expects it to end as planned — exit 0 (every refusal had the right errno)
+//! Each test spawns `hostile-attacker MODE` with no rights — or, for the attacks that need
+//! a buffer (`partial-map`, `munmap-flood`), with the `hostile-client` section's, the pool's
+//! device and nothing else (see that program for the attacks) — and expects it to end as planned — exit 0 (every refusal had the right errno)
 //! or killed for its own fault. Then it proves nothing was harmed or leaked, once the
 //! attacker is reaped: dmad still serves `dma:` under the same pid and answers, no new
 //! scheme appeared, the pool's stats are as before, no process is left over, and the
 //! kernel's free frames plus the pages every process owns are as before (so frames neither
 //! leaked nor went to someone who should not have them). The driver is granted
-//! `virtio-blk0` only to hold a victim buffer whose descriptor number the attacker tries.
+//! `virtio-blk0` to hold buffers (a victim whose descriptor number the attacker tries, and
+//! those it holds while dmad dies) and `kills = ["dmad"]`, the only kill right in any image,
+//! for the last test: dmad killed and restarted by init (`restart`), after which the same
+//! checks hold with dmad's new pid.
 #![no_std]
 #![no_main]
 
