@@ -16,7 +16,7 @@
 //! Rights are capabilities, attached at spawn (`kernel_core::rights`). A process's rights —
 //! serve these schemes, map these devices, use `memory:`, hold so many DMA pool pages (a
 //! quota dmad enforces), declare or retire DMA pools, hand named manifest sections' rights to
-//! children — are fixed when it is spawned and never looked up by program name. init starts
+//! children, kill the processes of named sections — are fixed when it is spawned and never looked up by program name. init starts
 //! with the manifest's: it may give any section's rights (each child exactly its section's)
 //! and may declare pools, but serves and maps nothing itself. Any other process spawns
 //! children with no rights, or with a named section's rights only if it lists that section
@@ -29,19 +29,112 @@
 //! answered the kernel no longer answers for it (`ENOENT`).
 //!
 //! Killing is a right too: `kill(pid)` (`kernel_core::abi::SYS_KILL`) is allowed to the
-//! target's parent and to a process whose `kills` right names the target's section (a test
-//! image grants `kills = ["dmad"]` to one test driver), never for init; `EPERM` otherwise.
-//! The target dies where it would next return to user mode, holding nothing, as if it had
-//! faulted (see `process`). Restarting a service is init's policy, not the kernel's.
+//! target's parent and to a process whose `kills` right names the target's manifest section
+//! (`Rights::may_kill`; a test image grants `kills = ["dmad"]` to one test driver), never
+//! for init (`EPERM`; `ESRCH` for no such process). A `kills` right is handed on like any
+//! other: a parent gives a section naming it only if it may grant that section. The target
+//! dies where it would next return to user mode, holding nothing, as if it had faulted
+//! (see `lifecycle`). Restarting a service is init's policy, not the kernel's.
 //!
-//! Limits per process, each refused with an errno rather than growing the kernel's heap:
-//! 256 descriptors (`EMFILE`), 4096 mapped regions (`ENOMEM`; one mapping is at most
-//! 64 MiB), 64 children not yet reaped (`EAGAIN`). A refused descriptor is dropped only after
-//! the process table's lock is released, since closing a user-scheme file takes that lock to
-//! wake its server. Pending one-way requests (`Close`, `Munmap`) from one client are bounded
-//! by construction by its descriptors plus its regions: each comes from one of them, and a
-//! server drains its queue in order before it can answer the client's next request. They
-//! are never refused, since dropping one would leak the server's object.
+//! # Object model
+//!
+//! Every open thing is a handle of one [`object::Scheme`] implementation: the kernel's
+//! schemes (`debug:`, `initfs:`, `sys:`, `memory:`, `device:`, named once in
+//! `schemes::TABLE`), the scheme socket a server reads requests from, and the proxy that
+//! forwards requests on user schemes to their servers. A descriptor names an
+//! [`object::OpenFile`] = (scheme, handle); system calls ask the scheme and never match on
+//! kinds of file, so a new kernel scheme is one new file in `schemes/` plus one line in the
+//! table. Trait methods may block the caller (see `object::Scheme`): an `irq:` scheme parks
+//! readers on a `process::WaitQueue` until its interrupt and acknowledges on `write`. A
+//! handle's side effects (a `Close` to a server) happen in one place, `Scheme::close`,
+//! called by `OpenFile::release` when the last descriptor goes.
+//!
+//! Errors are [`kernel_core::Error`] inside the kernel, turned into a Redox errno only by
+//! `syscall::dispatch` (`Error::errno`). User memory is reached only through
+//! `syscall::user_memory::UserSlice`: range arithmetic checked when it is made, the live
+//! tables checked again at every copy in or out, so no `&[u8]` into user memory outlives a
+//! copy (and a mapping revoked while its owner was parked is `EFAULT`, not a kernel fault).
+//!
+//! # Layers
+//!
+//! Modules import only downwards (no import circle; `use crate::` per module shows it):
+//!
+//! ```text
+//! syscall, user_hooks, test_hooks        system calls and the arch crate's hooks
+//!   lifecycle                            spawn, exit, dying when killed: tells
+//!                                        servers, closes files
+//!     schemes                            every Scheme implementation and the table
+//!       ipc                              user-scheme queues, replies, one-way bounds
+//!         process                        process table, scheduler, spaces, wait queues
+//!           object, fallible             the Scheme trait, open files, descriptor
+//!                                        tables, fallible allocation (import nothing)
+//!       devices                          the device table (PCI, device tree)
+//!           memory                       frames, heap, kernel space, pools
+//!             platform, console, arch    the machine and the one arch seam
+//! ```
+//!
+//! Calls go upward only through `dyn Scheme` (the process table holds descriptor tables
+//! but never closes a file itself; `lifecycle` does) and through the first code `lifecycle`
+//! gives `process::spawn` for a new process. Killing is split the same way: `process::kill`
+//! checks the right, marks the target and wakes it (its waits give up with `EINTR`);
+//! `lifecycle::exit_if_killed` ends it where it holds nothing — the end of a system call
+//! (`syscall::dispatch`), a timer tick from user mode (`user_hooks`), or its first code,
+//! before it runs a user instruction. A target waiting for a server's reply dies once the
+//! reply (or the server's death) arrives, so no answer is lost between server and client.
+//!
+//! # Lock order
+//!
+//! Kernel state is behind spin locks (one CPU, interrupts masked in the kernel, so a lock is
+//! never contended, only re-entered by mistake — which would hang). A path holding one lock
+//! may take only locks further down this list, and no lock is held while a process parks:
+//!
+//! 1. the user-scheme table (`ipc::SCHEMES`), then its orphaned replies;
+//! 2. one scheme's handle table (`object::Handles`; a copy to or from user memory under it
+//!    takes the process table);
+//! 3. the process table (`process::PROCESSES`; address spaces live in it);
+//! 4. the kernel-stack slots (`process::stack`);
+//! 5. the kernel's address space (`memory::kernel_space`);
+//! 6. the frame allocator and its counts (`memory::frames`);
+//! 7. leaves, which take nothing else: wait-queue lists, the initfs, manifest sections,
+//!    the device table, published pools and machine description, the console, and last the
+//!    kernel heap (every allocation takes it).
+//!
+//! So a descriptor refused by a full table, or a process's descriptors at exit, are
+//! released after the process table's lock is dropped (a `Close` wakes a server, which takes
+//! it), and the IPC layer drops the scheme table before it wakes anyone.
+//!
+//! # Limits
+//!
+//! Every table a process can grow is bounded, and refused with an errno rather than grown
+//! on the kernel's heap; a request over a limit changes nothing:
+//!
+//! | what | limit | when full |
+//! | --- | --- | --- |
+//! | descriptors per process | 256 | `EMFILE` |
+//! | mapped regions per process | 4096, each at most 64 MiB | `ENOMEM` |
+//! | children not yet reaped per process | 64 | `EAGAIN` |
+//! | process numbers (never reused) | `u32::MAX` | `EAGAIN` |
+//! | two-way requests pending per client | 1 (the client blocks) | — |
+//! | request payload (`open` path, `write`, `call`) | 4096 bytes | `write` sends the first 4096; `call` `EINVAL` |
+//! | one-way requests a live client queued at one server (`Munmap` from `funmap`) | 64 | `funmap` waits until the server reads some |
+//! | one-way requests queued at one server | 1024 | `funmap` waits likewise |
+//! | `Close`s, exit-time `Munmap`s, a failed `fmap`'s `Munmap` | one per descriptor or region the client held | always delivered, never refused |
+//! | spawn arguments | 16 KiB | `EINVAL` |
+//! | `debug:` line | 4096 bytes | the rest of the line is cut |
+//! | kills of one process | a flag, not a queue: a second `kill` (or one of a zombie) changes nothing | — |
+//!
+//! One-way requests are never dropped, since dropping one would leak the server's object:
+//! those the kernel owes (`Close`, an exiting process's `Munmap`s) stand for a descriptor or
+//! region the client held, so its own tables bound them; a `funmap` by a live client waits
+//! for room instead (a server's unmap of its own scheme's memory never waits on itself, nor
+//! does a killed client's).
+//!
+//! Allocations on paths a process can drive in a loop ask the heap first (`try_reserve`,
+//! `fallible`): IPC payloads and queues, descriptor and handle tables, `sys:` and
+//! `memory:pools` texts, paths and arguments, spawn's name, context and argument block. A dry
+//! heap then answers `ENOMEM`. What stable Rust cannot make fallible — an open file's `Arc`,
+//! a process's `Arc<Rights>`, `BTreeMap` nodes of the process, scheme and pending-request
+//! tables — is bounded by the limits above.
 //!
 //! Frames lent through `fmap` are counted (`memory::frames`): a frame stays allocated until
 //! its last mapping in any process is gone. Pool and device memory is never counted (it is
@@ -59,8 +152,11 @@ extern crate alloc;
 mod arch;
 mod console;
 mod devices;
+mod fallible;
 mod ipc;
+mod lifecycle;
 mod memory;
+mod object;
 mod panic;
 mod platform;
 mod process;
@@ -108,7 +204,7 @@ fn start_init(platform: &platform::Platform) -> ! {
     ipc::load_grants(platform.manifest().as_ref());
     process::init();
     user_hooks::start_timer();
-    match process::spawn("bin/init", &[b"/bin/init"], None, ipc::init_rights()) {
+    match lifecycle::spawn("bin/init", &[b"/bin/init"], None, ipc::init_rights()) {
         Ok(id) => info!("started init as process {id}"),
         Err(error) => {
             log::error!("cannot start init (/bin/init in the initfs): {error:?}");

@@ -22,14 +22,14 @@ pub fn kernel_timer_tick() {
     crate::process::tick();
     // Back in the interrupted process: if it was killed meanwhile, it dies before user mode.
     if crate::process::current() != crate::process::IDLE {
-        crate::process::exit_if_killed();
+        crate::lifecycle::exit_if_killed();
     }
 }
 
 /// A fault in user mode: the process dies, the kernel goes on.
 #[no_mangle]
 pub fn kernel_user_fault(frame: &mut <Cpu as UserMode>::UserFrame, fault: Fault) {
-    crate::process::kill_current(fault, frame.instruction_pointer());
+    crate::lifecycle::kill_current(fault, frame.instruction_pointer());
 }
 
 /// Starts the scheduling tick, mapping the timer's registers into the device window.

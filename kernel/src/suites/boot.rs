@@ -54,10 +54,12 @@ fn pci_bars(platform: &Platform) -> TestResult {
             "{} has no interrupt (firmware line or device-tree interrupt-map)",
             device.name
         );
+        let mut description = alloc::string::String::new();
+        let _ = device.write_description(&mut description);
         log::info!(
             "{}: {}",
             device.name,
-            device.description().trim_end().replace('\n', "; ")
+            description.trim_end().replace('\n', "; ")
         );
     }
     Ok(())
