@@ -47,7 +47,10 @@
 //! table. Trait methods may block the caller (see `object::Scheme`): an `irq:` scheme parks
 //! readers on a `process::WaitQueue` until its interrupt and acknowledges on `write`. A
 //! handle's side effects (a `Close` to a server) happen in one place, `Scheme::close`,
-//! called by `OpenFile::release` when the last descriptor goes.
+//! called by `OpenFile::release` when the last descriptor goes. A user-scheme handle
+//! belongs to the server process that opened it: once another process serves that name (a
+//! restarted server), requests on it are `EBADF` and its `Close` reaches nobody, so a new
+//! server never hears of its predecessor's handles (`EIO` while no one serves the name).
 //!
 //! Errors are [`kernel_core::Error`] inside the kernel, turned into a Redox errno only by
 //! `syscall::dispatch` (`Error::errno`). User memory is reached only through
@@ -123,11 +126,12 @@
 //! | `debug:` line | 4096 bytes | the rest of the line is cut |
 //! | kills of one process | a flag, not a queue: a second `kill` (or one of a zombie) changes nothing | — |
 //!
-//! One-way requests are never dropped, since dropping one would leak the server's object:
-//! those the kernel owes (`Close`, an exiting process's `Munmap`s) stand for a descriptor or
-//! region the client held, so its own tables bound them; a `funmap` by a live client waits
-//! for room instead (a server's unmap of its own scheme's memory never waits on itself, nor
-//! does a killed client's).
+//! One-way requests are never dropped while their server lives, since dropping one would
+//! leak the server's object: those the kernel owes (`Close`, an exiting process's
+//! `Munmap`s) stand for a descriptor or region the client held, so its own tables bound
+//! them; a `funmap` by a live client waits for room instead (a server's unmap of its own
+//! scheme's memory never waits on itself, nor does a killed client's). Only those about a
+//! handle whose server is gone go nowhere: nobody holds the object any more.
 //!
 //! Allocations on paths a process can drive in a loop ask the heap first (`try_reserve`,
 //! `fallible`): IPC payloads and queues, descriptor and handle tables, `sys:` and

@@ -25,8 +25,9 @@ pub fn run() -> i32 {
         Err(error) => return missing_feature("register dma:", error),
     };
     let mut server = Server::new(grants, Box::new(KernelCallers { socket }));
-    // Handle numbers unique across every dmad this boot (pids are never reused): a client
-    // still holding a handle of a dmad that died gets EBADF here, never another buffer.
+    // Handle numbers unique across every dmad this boot (pids are never reused). The kernel
+    // already answers EBADF for a handle of a dmad that died, never asking this one; should
+    // one arrive anyway, it gets EBADF here too, never another buffer.
     match sys::getpid() {
         Ok(pid) => server.number_handles_from((pid as u64) << 32),
         Err(error) => warn!("getpid failed ({error}); handle numbers start at 1"),
