@@ -6,6 +6,11 @@
 //! holding no lock across the calls, so every side effect of an exit happens here, in order:
 //! revoke what the process lent (one TLB flush), destroy its space and send the `Munmap`s,
 //! release its descriptors (`Close`s), fail its servers' pending requests, switch away.
+//!
+//! A killed process (`process::kill` marks it) dies through the same exit, called where it
+//! holds nothing: [`exit_if_killed`] at the end of each system call and after a timer tick
+//! from user mode, and in [`first_code`], before a process killed before it ever ran
+//! executes a user instruction.
 
 use crate::ipc;
 use crate::object::OpenFile;
@@ -24,7 +29,22 @@ pub fn spawn(
     rights: Rights,
 ) -> Result<ProcessId, Error> {
     let program = schemes::initfs_file(path).ok_or(Error::NotFound)?;
-    process::spawn(program, path, arguments, parent, rights)
+    process::spawn(program, path, arguments, parent, rights, first_code)
+}
+
+/// The first code a new process runs, on its kernel stack: it dies here if it was killed
+/// before it ran, and enters user mode otherwise.
+extern "C" fn first_code(id: usize) -> ! {
+    exit_if_killed();
+    process::enter_user(id as ProcessId)
+}
+
+/// Ends the running process with `EXIT_KILLED` if someone killed it (`process::kill`).
+/// Called only where it holds nothing: see the module documentation.
+pub fn exit_if_killed() {
+    if process::kill_requested() {
+        exit_current(EXIT_KILLED);
+    }
 }
 
 /// Ends the running process with `status` and switches away for good.

@@ -16,7 +16,7 @@
 //! Rights are capabilities, attached at spawn (`kernel_core::rights`). A process's rights —
 //! serve these schemes, map these devices, use `memory:`, hold so many DMA pool pages (a
 //! quota dmad enforces), declare or retire DMA pools, hand named manifest sections' rights to
-//! children — are fixed when it is spawned and never looked up by program name. init starts
+//! children, kill the processes of named sections — are fixed when it is spawned and never looked up by program name. init starts
 //! with the manifest's: it may give any section's rights (each child exactly its section's)
 //! and may declare pools, but serves and maps nothing itself. Any other process spawns
 //! children with no rights, or with a named section's rights only if it lists that section
@@ -27,6 +27,14 @@
 //! out), and while that request is pending, a `call` on the server's scheme socket with the
 //! request's tag returns the caller's rights (`Rights::to_text`). Once the request is
 //! answered the kernel no longer answers for it (`ENOENT`).
+//!
+//! Killing is a right too: `kill(pid)` (`kernel_core::abi::SYS_KILL`) is allowed to the
+//! target's parent and to a process whose `kills` right names the target's manifest section
+//! (`Rights::may_kill`; a test image grants `kills = ["dmad"]` to one test driver), never
+//! for init (`EPERM`; `ESRCH` for no such process). A `kills` right is handed on like any
+//! other: a parent gives a section naming it only if it may grant that section. The target
+//! dies where it would next return to user mode, holding nothing, as if it had faulted
+//! (see `lifecycle`). Restarting a service is init's policy, not the kernel's.
 //!
 //! # Object model
 //!
@@ -42,7 +50,11 @@
 //! `EINVAL`; the scheme socket and `irq:` answer) and parks on the one
 //! `process::READINESS` queue their events wake. A handle's side effects (a `Close` to a
 //! server, an interrupt line masked and freed) happen in one place, `Scheme::close`, called
-//! by `OpenFile::release` when the last descriptor goes — also when its holder exits.
+//! by `OpenFile::release` when the last descriptor goes — also when its holder exits. A
+//! user-scheme handle belongs to the server process that opened it: once another process
+//! serves that name (a restarted server), requests on it are `EBADF` and its `Close` reaches
+//! nobody, so a new server never hears of its predecessor's handles (`EIO` while no one
+//! serves the name).
 //!
 //! Errors are [`kernel_core::Error`] inside the kernel, turned into a Redox errno only by
 //! `syscall::dispatch` (`Error::errno`). User memory is reached only through
@@ -56,7 +68,8 @@
 //!
 //! ```text
 //! syscall, user_hooks, test_hooks        system calls and the arch crate's hooks
-//!   lifecycle                            spawn and exit: tells servers, closes files
+//!   lifecycle                            spawn, exit, dying when killed: tells
+//!                                        servers, closes files
 //!     schemes                            every Scheme implementation and the table
 //!       ipc                              user-scheme queues, replies, one-way bounds
 //!         process                        process table, scheduler, spaces, wait queues
@@ -69,7 +82,13 @@
 //! ```
 //!
 //! Calls go upward only through `dyn Scheme` (the process table holds descriptor tables
-//! but never closes a file itself; `lifecycle` does).
+//! but never closes a file itself; `lifecycle` does) and through the first code `lifecycle`
+//! gives `process::spawn` for a new process. Killing is split the same way: `process::kill`
+//! checks the right, marks the target and wakes it (its waits give up with `EINTR`);
+//! `lifecycle::exit_if_killed` ends it where it holds nothing — the end of a system call
+//! (`syscall::dispatch`), a timer tick from user mode (`user_hooks`), or its first code,
+//! before it runs a user instruction. A target waiting for a server's reply dies once the
+//! reply (or the server's death) arrives, so no answer is lost between server and client.
 //!
 //! # Lock order
 //!
@@ -116,11 +135,14 @@
 //! | holders of one `irq:` line | 1 | `EBUSY` |
 //! | interrupts an `irq:` line delivers before its holder acknowledges | 1 (masked until the `write`) | kept pending by the device or controller |
 //! | descriptors one `SYS_WAIT_ANY` waits on | 16 (`MAX_WAIT_DESCRIPTORS`) | `EINVAL` |
+//! | kills of one process | a flag, not a queue: a second `kill` (or one of a zombie) changes nothing | — |
 //!
-//! One-way requests are never dropped, since dropping one would leak the server's object:
-//! those the kernel owes (`Close`, an exiting process's `Munmap`s) stand for a descriptor or
-//! region the client held, so its own tables bound them; a `funmap` by a live client waits
-//! for room instead (a server's unmap of its own scheme's memory never waits on itself).
+//! One-way requests are never dropped while their server lives, since dropping one would
+//! leak the server's object: those the kernel owes (`Close`, an exiting process's
+//! `Munmap`s) stand for a descriptor or region the client held, so its own tables bound
+//! them; a `funmap` by a live client waits for room instead (a server's unmap of its own
+//! scheme's memory never waits on itself, nor does a killed client's). Only those about a
+//! handle whose server is gone go nowhere: nobody holds the object any more.
 //!
 //! Allocations on paths a process can drive in a loop ask the heap first (`try_reserve`,
 //! `fallible`): IPC payloads and queues, descriptor and handle tables, `sys:` and

@@ -20,6 +20,10 @@ pub fn kernel_system_call(frame: &mut <Cpu as UserMode>::UserFrame) {
 #[no_mangle]
 pub fn kernel_timer_tick() {
     crate::process::tick();
+    // Back in the interrupted process: if it was killed meanwhile, it dies before user mode.
+    if crate::process::current() != crate::process::IDLE {
+        crate::lifecycle::exit_if_killed();
+    }
 }
 
 /// A device interrupt (the CPU port's id for it), from user mode or the idle thread.

@@ -10,11 +10,10 @@ use crate::transport::Transport;
 use alloc::vec;
 use alloc::vec::Vec;
 use disk_api::{DiskError, Seek, Transfer, MAX_TRANSFER, SECTOR_SIZE};
-use log::{error, info, warn};
-use userlib::server::Requests;
+use log::{error, info};
+use userlib::server::{reply, Request, Requests};
 use userlib::sys::error::{EBADF, ENODEV, ENOSYS};
 use userlib::syscall::schemev2::Opcode;
-use virtio_blk::wire::{reply, Request};
 use virtio_blk::{size_text_from, text_from, HandleKind, Handles};
 use virtio_drivers::device::blk::{BlkReq, BlkResp, VirtIOBlk};
 
@@ -92,18 +91,10 @@ impl Disk {
     /// the socket fails.
     pub fn serve(&mut self, socket: usize) -> i32 {
         let mut requests = Requests::new(socket);
-        userlib::server::serve_with(&mut requests, "disk", |message, requests| {
-            let Some(request) = Request::parse(message) else {
-                warn!(
-                    "short message ({} bytes) on the disk: socket",
-                    message.len()
-                );
-                return None;
-            };
+        userlib::server::serve_with(&mut requests, "disk", |request, requests| {
             let (result, payload) = self.handle(&request, requests);
             self.stashed = requests.stashed();
-            // One-way messages (Close, Munmap) get no answer: nobody waits for one.
-            (!request.is_one_way()).then(|| reply(request.tag, result, &payload))
+            Some(reply(request.tag, result, &payload))
         })
     }
 

@@ -38,6 +38,14 @@ pub const SYS_DUP: usize = 0xC005;
 pub const SYS_POWER_OFF: usize = 0xC006;
 /// `getpid() -> pid`.
 pub const SYS_GETPID: usize = 0xC007;
+/// `kill(pid) -> 0`: ends process `pid` as if it had faulted (its parent's `waitpid` sees
+/// [`EXIT_KILLED`]). Allowed to its parent and to a process whose `kills` right names the
+/// target's manifest section (`crate::rights::Rights::may_kill`); `EPERM` otherwise and
+/// always for init, `ESRCH` for no such process. The target dies the next time it would
+/// return to user mode: at once if it sleeps, waits for a request or for a child; a target
+/// blocked on a scheme server's reply dies when that reply (or the server's death) arrives,
+/// so no answer is lost between server and client.
+pub const SYS_KILL: usize = 0xC008;
 
 /// `wait_any(descriptors, count, timeout_ns) -> position`: blocks until one of `count`
 /// descriptors (an array of `usize` at `descriptors`, at most [`MAX_WAIT_DESCRIPTORS`]) is
@@ -47,7 +55,7 @@ pub const SYS_GETPID: usize = 0xC007;
 /// `timeout_ns` = [`WAIT_FOREVER`] waits without limit; otherwise `ETIMEDOUT` after that
 /// many nanoseconds (0 polls). coherent's answer to "wait on requests and interrupts at
 /// once", in place of an `event:` scheme (see the kernel's `interrupts` module).
-pub const SYS_WAIT_ANY: usize = 0xC008;
+pub const SYS_WAIT_ANY: usize = 0xC009;
 /// `wait_any` timeout: no limit.
 pub const WAIT_FOREVER: usize = usize::MAX;
 /// The most descriptors one `wait_any` takes.
@@ -128,3 +136,30 @@ pub const DEVICE_SCHEME: &str = "device";
 /// unacknowledged is reported to the next holder's first `read`. Waitable with
 /// [`SYS_WAIT_ANY`]. `sys:interrupts` lists the lines.
 pub const IRQ_SCHEME: &str = "irq";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two branches once gave two calls the same number; every call must have its own.
+    #[test]
+    fn system_call_numbers_are_distinct() {
+        let numbers = [
+            SYS_EXIT,
+            SYS_SPAWN,
+            SYS_WAITPID,
+            SYS_OPEN,
+            SYS_DUP,
+            SYS_POWER_OFF,
+            SYS_GETPID,
+            SYS_KILL,
+            SYS_WAIT_ANY,
+        ];
+        for (index, number) in numbers.iter().enumerate() {
+            assert!(
+                !numbers[..index].contains(number),
+                "{number:#x} is used twice"
+            );
+        }
+    }
+}

@@ -11,8 +11,11 @@ use redox_syscall::error as errno;
 /// Why the kernel refused a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Error {
-    /// No such file, scheme, section, process or pending request (`ENOENT`).
+    /// No such file, scheme, section, process (but see `NoSuchProcess`) or pending request
+    /// (`ENOENT`).
     NotFound,
+    /// No such process to kill (`ESRCH`, as `kill` answers).
+    NoSuchProcess,
     /// The caller lacks the right (`EACCES`).
     AccessDenied,
     /// The caller may not do this at all, e.g. grant rights it lacks (`EPERM`).
@@ -47,13 +50,16 @@ pub enum Error {
     NoDevice,
     /// The deadline passed before anything was ready (`ETIMEDOUT`).
     TimedOut,
+    /// The caller was killed while it waited (`EINTR`); it dies on its way out.
+    Interrupted,
     /// Any other errno, as a user-scheme server answered it (passed through unchanged).
     Server(u16),
 }
 
 /// Every named variant with its errno, in one table for both directions.
-const TABLE: [(Error, i32); 18] = [
+const TABLE: [(Error, i32); 20] = [
     (Error::NotFound, errno::ENOENT),
+    (Error::NoSuchProcess, errno::ESRCH),
     (Error::AccessDenied, errno::EACCES),
     (Error::NotPermitted, errno::EPERM),
     (Error::InvalidArgument, errno::EINVAL),
@@ -71,6 +77,7 @@ const TABLE: [(Error, i32); 18] = [
     (Error::Busy, errno::EBUSY),
     (Error::NoDevice, errno::ENODEV),
     (Error::TimedOut, errno::ETIMEDOUT),
+    (Error::Interrupted, errno::EINTR),
 ];
 
 /// The largest errno a result word can carry (Redox `Error::mux`: `-4095..0`).

@@ -7,7 +7,7 @@
 //! wake. The queue's own lock is taken and released before the process table's, never held
 //! while anything else is taken.
 
-use super::{current, reschedule, with, ProcessId, State};
+use super::{current, kill_requested, reschedule, with, ProcessId, State};
 use crate::arch::Cpu;
 use alloc::vec::Vec;
 use kernel_core::user_mode::UserMode;
@@ -28,7 +28,8 @@ impl WaitQueue {
     }
 
     /// Parks the running process until `ready` returns `Some`, and returns that. `ready` runs
-    /// with no lock of this queue held. `ENOMEM` if the heap cannot hold one more waiter.
+    /// with no lock of this queue held. `ENOMEM` if the heap cannot hold one more waiter;
+    /// `Interrupted` if the process was killed (`super::kill`) and `ready` still says no.
     pub fn wait_until<R>(&self, ready: impl FnMut() -> Option<R>) -> Result<R, Error> {
         // Without a deadline the wait only ends when `ready` gives something.
         self.wait_until_deadline(None, ready)?
@@ -48,6 +49,10 @@ impl WaitQueue {
                 return Ok(Some(value));
             }
             let me = current();
+            if kill_requested() {
+                self.waiters.lock().retain(|waiter| *waiter != me);
+                return Err(Error::Interrupted);
+            }
             if deadline.is_some_and(|deadline| Cpu::monotonic_nanoseconds() >= deadline) {
                 self.waiters.lock().retain(|waiter| *waiter != me);
                 return Ok(None);

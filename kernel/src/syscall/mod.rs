@@ -50,8 +50,11 @@ pub fn dispatch(frame: &mut impl UserRegisters) {
         abi::SYS_GETPID => Ok(crate::process::current() as usize),
         abi::SYS_POWER_OFF => processes::power_off(a),
         abi::SYS_WAIT_ANY => waiting::wait_any(a, b, c),
+        abi::SYS_KILL => processes::kill(a),
         _ => Err(Error::NoSystemCall),
     };
+    // A process killed during its call dies here, holding nothing (see `process::kill`).
+    crate::lifecycle::exit_if_killed();
     frame.set_system_call_result(match outcome {
         Ok(value) => value,
         Err(error) => (-(error.errno() as isize)) as usize,

@@ -185,12 +185,20 @@ devices = ["virtio-blk0"]
 autostart = false
 "#;
 
-/// The processes of the `hostile` suite's image: its driver, granted the pool's device only
-/// to hold a victim buffer. The attacker it spawns has no section: it is granted nothing.
+/// The processes of the `hostile` suite's image: its driver, granted the pool's device (to
+/// hold buffers) and the right to kill dmad (to test init's restart; no other process in any
+/// image has a `kills` right). The attacker it spawns gets no rights, or for the attacks that
+/// need a buffer the `hostile-client` section's: the pool's device and nothing else.
 pub const HOSTILE_TEST_MANIFEST: &str = r#"
 [process.hostile-tests]
 path = "/bin/hostile-tests"
 devices = ["virtio-blk0"]
+kills = ["dmad"]
+
+[process.hostile-client]
+path = "/bin/hostile-attacker"
+devices = ["virtio-blk0"]
+autostart = false
 "#;
 
 /// Where user-program build products go.
