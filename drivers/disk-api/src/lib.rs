@@ -6,6 +6,7 @@
 //! | open `disk:/size` | [`DiskPath::Size`]: a text file `size BYTES` ([`SizeText`]) |
 //! | read / write on a disk handle | [`Transfer::check`]: sector-aligned, at most [`MAX_TRANSFER`] bytes, advancing the position |
 //! | call on a disk handle | [`Seek`]: 8-byte little-endian offset in, the new position out |
+//! | call on a disk handle (optional) | [`Bulk`]: many sectors in one device request, a digest out ([`bulk`]) |
 //! | errors | [`DiskError`]: one Redox errno per meaning |
 //!
 //! [`image`] describes the disk image `cargo xtask` attaches (a header sector and a known
@@ -15,11 +16,13 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod bulk;
 mod error;
 pub mod image;
 mod path;
 mod transfer;
 
+pub use bulk::{Bulk, BulkKind};
 pub use error::DiskError;
 pub use path::{DiskPath, SizeText};
 pub use transfer::{Seek, Transfer};

@@ -53,8 +53,10 @@ extern crate alloc;
 mod buffers;
 mod config_page;
 mod hal;
-mod registers;
 mod server;
+
+use driver_kit::registers;
+use driver_kit::server::{BlockDevice, DiskServer};
 mod transport;
 
 use log::{error, info};
@@ -114,14 +116,14 @@ fn start(device: &str, crash_after: Option<u64>) -> Result<i32, alloc::string::S
     let transport = transport::open()?;
     let block = VirtIOBlk::<hal::PoolHal, transport::Transport>::new(transport)
         .map_err(|error| alloc::format!("cannot start the block device: {error}"))?;
-    let mut disk = server::Disk::new(block, crash_after);
+    let mut disk = DiskServer::new(server::Disk::new(block, crash_after));
     let socket = sys::open(":disk", O_RDWR)
         .map_err(|error| alloc::format!("cannot register disk: ({error})"))?;
     info!(
         "{device}: {} MiB{}, serving disk: (polling; {} DMA buffers from the pool)",
-        disk.capacity() >> 20,
-        if disk.read_only() { ", read-only" } else { "" },
+        disk.device().capacity() >> 20,
+        if disk.device().read_only() { ", read-only" } else { "" },
         hal::with(|devices| devices.buffers.held())
     );
-    Ok(disk.serve(socket))
+    Ok(disk.serve(socket, "disk"))
 }

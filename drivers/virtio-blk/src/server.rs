@@ -1,33 +1,21 @@
-//! The `disk:` scheme: requests from clients, answered from the block device.
-//!
-//! One request at a time: each read or write is one blocking virtio request, completed by
-//! polling the used ring (see the crate docs on interrupts).
+//! The virtio block device as a `driver_kit::server::BlockDevice`: each read or write is one
+//! blocking virtio request, completed by polling the used ring (see the crate docs on
+//! interrupts). The `disk:` loop itself is `driver_kit::server`.
 
 use crate::hal::PoolHal;
 use crate::transport::Transport;
-use alloc::vec;
-use alloc::vec::Vec;
-use disk_api::{DiskError, Seek, Transfer, MAX_TRANSFER, SECTOR_SIZE};
-use log::{error, info, warn};
-use userlib::sys::error::{EBADF, ENODEV, ENOSYS};
-use userlib::syscall::schemev2::Opcode;
-use virtio_blk::wire::{reply, Request};
-use virtio_blk::{size_text_from, HandleKind, Handles};
+use disk_api::{DiskError, Transfer, SECTOR_SIZE};
+use driver_kit::server::BlockDevice;
+use log::{error, info};
 use virtio_drivers::device::blk::{BlkReq, BlkResp, VirtIOBlk};
 
-/// A reply: the result and its payload.
-type Answer = (Result<u64, i32>, Vec<u8>);
-
-/// The disk being served.
+/// The virtio block device being served.
 pub struct Disk {
     block: VirtIOBlk<PoolHal, Transport>,
     capacity: u64,
     read_only: bool,
-    handles: Handles,
-    dirty: Vec<u64>,
     crash_after: Option<u64>,
     transfers: u64,
-    data: Vec<u8>,
 }
 
 impl Disk {
@@ -40,156 +28,8 @@ impl Disk {
             block,
             capacity,
             read_only,
-            handles: Handles::default(),
-            dirty: Vec::new(),
             crash_after,
             transfers: 0,
-            data: vec![0; MAX_TRANSFER],
-        }
-    }
-
-    /// The disk's size in bytes.
-    pub fn capacity(&self) -> u64 {
-        self.capacity
-    }
-
-    /// Whether writes are refused.
-    pub fn read_only(&self) -> bool {
-        self.read_only
-    }
-
-    /// Reads requests from `socket` and answers them, for ever; returns an exit status when
-    /// the socket fails.
-    pub fn serve(&mut self, socket: usize) -> i32 {
-        userlib::server::serve(socket, "disk", |message| {
-            let Some(request) = Request::parse(message) else {
-                warn!(
-                    "short message ({} bytes) on the disk: socket",
-                    message.len()
-                );
-                return None;
-            };
-            let (result, payload) = self.handle(&request);
-            // One-way messages (Close, Munmap) get no answer: nobody waits for one.
-            (!request.is_one_way()).then(|| reply(request.tag, result, &payload))
-        })
-    }
-
-    fn handle(&mut self, request: &Request) -> Answer {
-        let number = request.args[0];
-        if request.is(Opcode::OpenAt) {
-            let Ok(path) = core::str::from_utf8(request.payload) else {
-                return refuse(DiskError::NotFound);
-            };
-            return match self.handles.open(path, request.caller, self.capacity) {
-                Ok(handle) => (Ok(handle), Vec::new()),
-                Err(error) => refuse(error),
-            };
-        }
-        if request.is(Opcode::Close) {
-            self.close(number);
-            return (Ok(0), Vec::new());
-        }
-        let Some(handle) = self.handles.get(number) else {
-            return (Err(EBADF), Vec::new());
-        };
-        match (handle.kind, request.opcode) {
-            (HandleKind::Size, opcode) if opcode == Opcode::Read as u8 => {
-                let capacity = request.args[2] as usize;
-                let bytes = size_text_from(self.capacity, handle.position, capacity);
-                self.handles
-                    .set_position(number, handle.position + bytes.len() as u64);
-                (Ok(bytes.len() as u64), bytes)
-            }
-            (HandleKind::Disk, opcode) if opcode == Opcode::Read as u8 => {
-                self.read(number, handle.position, request.args[2] as usize)
-            }
-            (HandleKind::Disk, opcode) if opcode == Opcode::Write as u8 => {
-                self.write(number, handle.position, request.payload)
-            }
-            (HandleKind::Disk, opcode) if opcode == Opcode::Call as u8 => {
-                match Seek::from_bytes(request.payload, self.capacity) {
-                    Ok(seek) => {
-                        self.handles.set_position(number, seek.offset);
-                        (Ok(Seek::SIZE as u64), seek.to_bytes().to_vec())
-                    }
-                    Err(error) => refuse(error),
-                }
-            }
-            (_, opcode) if opcode == Opcode::MmapPrep as u8 => (Err(ENODEV), Vec::new()),
-            (HandleKind::Size, _) => refuse(DiskError::BadHandle),
-            _ => (Err(ENOSYS), Vec::new()),
-        }
-    }
-
-    fn read(&mut self, number: u64, position: u64, requested: usize) -> Answer {
-        let transfer = match Transfer::check(position, requested, self.capacity, false) {
-            Ok(transfer) => transfer,
-            Err(error) => return refuse(error),
-        };
-        if transfer.length == 0 {
-            return (Ok(0), Vec::new());
-        }
-        self.count_transfer(transfer);
-        let bytes = &mut self.data[..transfer.length];
-        match self.block.read_blocks(transfer.sector() as usize, bytes) {
-            Ok(()) => {
-                self.handles
-                    .set_position(number, position + transfer.length as u64);
-                (Ok(transfer.length as u64), bytes.to_vec())
-            }
-            Err(error) => {
-                error!(
-                    "reading {} bytes at {position:#x}: {error}",
-                    transfer.length
-                );
-                refuse(DiskError::Device)
-            }
-        }
-    }
-
-    fn write(&mut self, number: u64, position: u64, bytes: &[u8]) -> Answer {
-        if self.read_only {
-            return refuse(DiskError::ReadOnly);
-        }
-        let transfer = match Transfer::check(position, bytes.len(), self.capacity, true) {
-            Ok(transfer) => transfer,
-            Err(error) => return refuse(error),
-        };
-        if transfer.length == 0 {
-            return (Ok(0), Vec::new());
-        }
-        self.count_transfer(transfer);
-        match self
-            .block
-            .write_blocks(transfer.sector() as usize, &bytes[..transfer.length])
-        {
-            Ok(()) => {
-                self.handles
-                    .set_position(number, position + transfer.length as u64);
-                if !self.dirty.contains(&number) {
-                    self.dirty.push(number);
-                }
-                (Ok(transfer.length as u64), Vec::new())
-            }
-            Err(error) => {
-                error!(
-                    "writing {} bytes at {position:#x}: {error}",
-                    transfer.length
-                );
-                refuse(DiskError::Device)
-            }
-        }
-    }
-
-    /// Closes a handle; one that wrote is flushed to stable storage first.
-    fn close(&mut self, number: u64) {
-        self.handles.close(number);
-        if let Some(index) = self.dirty.iter().position(|dirty| *dirty == number) {
-            self.dirty.swap_remove(index);
-            if let Err(error) = self.block.flush() {
-                error!("flush after handle {number} closed: {error}");
-            }
         }
     }
 
@@ -216,7 +56,41 @@ impl Disk {
         panic!("crashing on purpose (--crash-after), request started: {started:?}");
     }
 }
+}
 
-fn refuse(error: DiskError) -> Answer {
-    (Err(error.errno()), Vec::new())
+impl BlockDevice for Disk {
+    fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    fn read_only(&self) -> bool {
+        self.read_only
+    }
+
+    fn read(&mut self, transfer: Transfer, bytes: &mut [u8]) -> Result<(), DiskError> {
+        self.count_transfer(transfer);
+        self.block
+            .read_blocks(transfer.sector() as usize, bytes)
+            .map_err(|failure| {
+                error!("reading {} bytes at {:#x}: {failure}", transfer.length, transfer.offset);
+                DiskError::Device
+            })
+    }
+
+    fn write(&mut self, transfer: Transfer, bytes: &[u8]) -> Result<(), DiskError> {
+        self.count_transfer(transfer);
+        self.block
+            .write_blocks(transfer.sector() as usize, bytes)
+            .map_err(|failure| {
+                error!("writing {} bytes at {:#x}: {failure}", transfer.length, transfer.offset);
+                DiskError::Device
+            })
+    }
+
+    fn flush(&mut self) -> Result<(), DiskError> {
+        self.block.flush().map_err(|failure| {
+            error!("flush: {failure}");
+            DiskError::Device
+        })
+    }
 }

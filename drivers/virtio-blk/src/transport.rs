@@ -60,5 +60,6 @@ pub fn open() -> Result<Transport, String> {
                 .map_err(|error| format!("PCI function {function}: {error}"))?;
             Ok(transport.into())
         }
+        TransportKind::Nvme => Err("an NVMe controller, not a virtio device".into()),
     }
 }

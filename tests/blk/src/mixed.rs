@@ -8,7 +8,7 @@
 use alloc::format;
 use alloc::vec;
 use alloc::vec::Vec;
-use disk_api::image::{pattern_byte, sectors, DEFAULT_SIZE};
+use disk_api::image::{generation_byte, sectors, DEFAULT_SIZE};
 use disk_api::SECTOR_SIZE;
 use disk_client::Disk;
 use process_tests::check::{errno_name, Outcome};
@@ -70,13 +70,7 @@ pub fn mixed_requests() -> Outcome {
 /// Sector `sector`'s bytes at `generation`.
 fn fill(sector: u64, generation: u16, data: &mut [u8]) {
     for (index, byte) in data.iter_mut().enumerate() {
-        *byte = match generation {
-            0 => pattern_byte(sector, index),
-            _ => ((sector as u32).wrapping_mul(131)
-                ^ u32::from(generation).wrapping_mul(0x9E37)
-                ^ index as u32)
-                .wrapping_add(index as u32 >> 3) as u8,
-        };
+        *byte = generation_byte(sector, generation, index);
     }
 }
 

@@ -1,0 +1,22 @@
+//! What coherent's driver processes share, so each driver is only its device's protocol.
+//!
+//! - [`DeviceInfo`]: the text `device:NAME` reads as (kind, register ranges, PCI function);
+//! - [`registers::Registers`]: that description opened and its ranges `fmap`ped on demand;
+//! - [`Handles`] and [`wire`]: the server side of the `disk:` interface (`disk-api`), which
+//!   the virtio block and NVMe drivers both serve;
+//! - [`server`]: the `disk:` request loop over any [`server::BlockDevice`].
+//!
+//! The pure parts (description, handle table, wire messages) are tested on the host.
+#![cfg_attr(not(test), no_std)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+extern crate alloc;
+
+mod device_info;
+mod handles;
+pub mod registers;
+pub mod server;
+pub mod wire;
+
+pub use device_info::{DeviceInfo, PciAddress, TransportKind};
+pub use handles::{size_text_from, Handle, HandleKind, Handles};
