@@ -24,7 +24,7 @@ mod transfer;
 
 pub use bulk::{Bulk, BulkKind};
 pub use error::DiskError;
-pub use path::{DiskPath, SizeText};
+pub use path::{DiskPath, SchemePath, SizeText};
 pub use transfer::{Seek, Transfer};
 
 /// The scheme's name.

@@ -46,7 +46,7 @@ impl Disk {
         );
         let request = alloc::boxed::Box::leak(alloc::boxed::Box::new(BlkReq::default()));
         let response = alloc::boxed::Box::leak(alloc::boxed::Box::new(BlkResp::default()));
-        let data = alloc::boxed::Box::leak(vec![0u8; transfer.length].into_boxed_slice());
+        let data = alloc::boxed::Box::leak(alloc::vec![0u8; transfer.length].into_boxed_slice());
         // SAFETY: the three buffers are leaked, so they outlive the request, and nothing
         // touches them again; the device only ever sees bounce buffers anyway.
         let started = unsafe {
@@ -55,7 +55,6 @@ impl Disk {
         };
         panic!("crashing on purpose (--crash-after), request started: {started:?}");
     }
-}
 }
 
 impl BlockDevice for Disk {

@@ -42,7 +42,7 @@ const PCI_BLOCK_DEVICE: &[&str] = &[
 const SERVICES: &[&str] = &["dmad", "dmastat"];
 
 /// Every guest suite, in the order they run.
-const SUITES: [GuestSuite; 8] = [
+const SUITES: [GuestSuite; 9] = [
     GuestSuite {
         name: "boot",
         deadline: Duration::from_secs(60),
@@ -95,6 +95,15 @@ const SUITES: [GuestSuite; 8] = [
         processes: crate::user::BLK_TEST_MANIFEST,
         check_disk: Some(crate::disk::check_after_suite),
         gic: GicVersion::V2,
+        aarch64_extra: &[],
+    },
+    GuestSuite {
+        name: "nvme",
+        deadline: Duration::from_secs(180),
+        keep: &["dmad"],
+        processes: crate::user::NVME_TEST_MANIFEST,
+        check_disk: Some(crate::disk::check_nvme_after_suite),
+        gic: GicVersion::V3,
         aarch64_extra: &[],
     },
     GuestSuite {
