@@ -147,12 +147,29 @@ mod tests {
         };
         assert!(Bulk::is_bulk(&write.to_bytes()));
         assert_eq!(Bulk::from_bytes(&write.to_bytes(), 1), Ok(write));
-        let past = Bulk { sector: 999, count: 2, ..read };
-        assert_eq!(Bulk::from_bytes(&past.to_bytes(), 1000), Err(DiskError::Invalid));
+        let past = Bulk {
+            sector: 999,
+            count: 2,
+            ..read
+        };
+        assert_eq!(
+            Bulk::from_bytes(&past.to_bytes(), 1000),
+            Err(DiskError::Invalid)
+        );
         let huge = Bulk { count: 257, ..read };
-        assert_eq!(Bulk::from_bytes(&huge.to_bytes(), 1000), Err(DiskError::Invalid));
-        let wrapping = Bulk { sector: u64::MAX, count: 1, ..read };
-        assert_eq!(Bulk::from_bytes(&wrapping.to_bytes(), 1000), Err(DiskError::Invalid));
+        assert_eq!(
+            Bulk::from_bytes(&huge.to_bytes(), 1000),
+            Err(DiskError::Invalid)
+        );
+        let wrapping = Bulk {
+            sector: u64::MAX,
+            count: 1,
+            ..read
+        };
+        assert_eq!(
+            Bulk::from_bytes(&wrapping.to_bytes(), 1000),
+            Err(DiskError::Invalid)
+        );
         assert_eq!(Bulk::from_bytes(b"BULK", 1000), Err(DiskError::Invalid));
     }
 

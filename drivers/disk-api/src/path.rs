@@ -125,7 +125,10 @@ mod tests {
         assert_eq!(DiskPath::Disk { offset: 512 }.to_string(), "disk:/512");
         assert_eq!(DiskPath::Size.to_string(), "disk:/size");
         assert_eq!(DiskPath::Size.in_scheme("nvme").to_string(), "nvme:/size");
-        assert_eq!(DiskPath::Disk { offset: 0 }.in_scheme("nvme").to_string(), "nvme:/0");
+        assert_eq!(
+            DiskPath::Disk { offset: 0 }.in_scheme("nvme").to_string(),
+            "nvme:/0"
+        );
     }
 
     #[test]

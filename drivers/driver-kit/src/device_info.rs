@@ -151,7 +151,10 @@ mod tests {
         let info = DeviceInfo::parse(text).unwrap();
         assert_eq!(info.kind, TransportKind::Nvme);
         assert_eq!(info.regions, [(0x1000_0000, 0x4000)]);
-        assert_eq!(DeviceInfo::parse("kind nvme\npci 0 3 0\nconfig 0x1000\n"), None);
+        assert_eq!(
+            DeviceInfo::parse("kind nvme\npci 0 3 0\nconfig 0x1000\n"),
+            None
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! device memory and returns the address of its first byte. Mappings last for the life of
 //! the driver.
 
+use crate::DeviceInfo;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -14,7 +15,6 @@ use core::ptr::NonNull;
 use userlib::sys::error::{Error, EIO};
 use userlib::sys::flag::O_RDWR;
 use userlib::sys::{self, Map, MapFlags, Result};
-use crate::DeviceInfo;
 
 /// One mapped range.
 #[derive(Clone, Copy, Debug)]

@@ -150,11 +150,10 @@ impl<D: BlockDevice> DiskServer<D> {
     }
 
     fn read(&mut self, number: u64, position: u64, requested: usize) -> Answer {
-        let transfer =
-            match Transfer::check(position, requested, self.device.capacity(), false) {
-                Ok(transfer) => transfer,
-                Err(error) => return refuse(error),
-            };
+        let transfer = match Transfer::check(position, requested, self.device.capacity(), false) {
+            Ok(transfer) => transfer,
+            Err(error) => return refuse(error),
+        };
         if transfer.length == 0 {
             return (Ok(0), Vec::new());
         }
@@ -173,8 +172,7 @@ impl<D: BlockDevice> DiskServer<D> {
         if self.device.read_only() {
             return refuse(DiskError::ReadOnly);
         }
-        let transfer = match Transfer::check(position, bytes.len(), self.device.capacity(), true)
-        {
+        let transfer = match Transfer::check(position, bytes.len(), self.device.capacity(), true) {
             Ok(transfer) => transfer,
             Err(error) => return refuse(error),
         };

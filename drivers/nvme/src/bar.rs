@@ -25,7 +25,7 @@ impl Bar {
 
     fn word(&self, offset: usize) -> NonNull<u32> {
         assert!(
-            offset % 4 == 0 && offset + 4 <= self.size,
+            offset.is_multiple_of(4) && offset + 4 <= self.size,
             "register {offset:#x} outside the {:#x}-byte BAR",
             self.size
         );

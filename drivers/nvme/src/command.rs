@@ -77,7 +77,14 @@ impl Command {
         let wanted = u32::from(pairs - 1);
         Command {
             opcode: admin::SET_FEATURES,
-            dwords: [FEATURE_NUMBER_OF_QUEUES, wanted | (wanted << 16), 0, 0, 0, 0],
+            dwords: [
+                FEATURE_NUMBER_OF_QUEUES,
+                wanted | (wanted << 16),
+                0,
+                0,
+                0,
+                0,
+            ],
             ..Command::default()
         }
     }
@@ -146,8 +153,17 @@ impl Command {
     ///
     /// If `blocks` is 0 or above 65,536 (the field holds `blocks - 1` in 16 bits); callers
     /// check counts first.
-    pub fn transfer(write: bool, namespace: u32, first: u64, blocks: u32, prp: (u64, u64)) -> Command {
-        assert!((1..=0x1_0000).contains(&blocks), "{blocks} blocks in one command");
+    pub fn transfer(
+        write: bool,
+        namespace: u32,
+        first: u64,
+        blocks: u32,
+        prp: (u64, u64),
+    ) -> Command {
+        assert!(
+            (1..=0x1_0000).contains(&blocks),
+            "{blocks} blocks in one command"
+        );
         Command {
             opcode: if write { nvm::WRITE } else { nvm::READ },
             namespace,
@@ -265,10 +281,16 @@ mod tests {
         assert_eq!(dword(&sq, 11), 0x0001_0001);
         assert_eq!(dword(&sq, 6), 0x9000);
         let identify = Command::identify(identify_structure::CONTROLLER, 0, 0x7000).to_bytes(5);
-        assert_eq!((dword(&identify, 0), dword(&identify, 10)), (0x0005_0006, 1));
+        assert_eq!(
+            (dword(&identify, 0), dword(&identify, 10)),
+            (0x0005_0006, 1)
+        );
         let queues = Command::set_queue_count(1).to_bytes(6);
         assert_eq!((dword(&queues, 10), dword(&queues, 11)), (7, 0));
-        assert_eq!(dword(&Command::delete_queue(1, true).to_bytes(7), 0), 0x0007_0000);
+        assert_eq!(
+            dword(&Command::delete_queue(1, true).to_bytes(7), 0),
+            0x0007_0000
+        );
     }
 
     #[test]
@@ -286,7 +308,12 @@ mod tests {
         bytes[12..16].copy_from_slice(&0x0001_0009u32.to_le_bytes());
         let done = Completion::decode(&bytes);
         assert_eq!(
-            (done.result, done.submission_head, done.submission_queue, done.identifier),
+            (
+                done.result,
+                done.submission_head,
+                done.submission_queue,
+                done.identifier
+            ),
             (7, 5, 1, 9)
         );
         assert!(done.phase && done.succeeded());

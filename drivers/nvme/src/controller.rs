@@ -132,7 +132,9 @@ impl Controller {
         }
         if let Some(limit) = self.identity.max_transfer(PAGE_SIZE) {
             if limit < DATA_BYTES as u64 {
-                return Err(format!("the controller moves at most {limit} bytes per command"));
+                return Err(format!(
+                    "the controller moves at most {limit} bytes per command"
+                ));
             }
         }
         self.namespace = namespace;
@@ -151,10 +153,20 @@ impl Controller {
             .map_err(|error| format!("Set Features (Number of Queues): {error}"))?;
         let (submissions, completions) = self.io.addresses();
         let entries = self.io.entries();
-        self.admin(&Command::create_completion_queue(1, entries, completions, 0))
-            .map_err(|error| format!("Create I/O Completion Queue: {error}"))?;
-        self.admin(&Command::create_submission_queue(1, entries, submissions, 1))
-            .map_err(|error| format!("Create I/O Submission Queue: {error}"))?;
+        self.admin(&Command::create_completion_queue(
+            1,
+            entries,
+            completions,
+            0,
+        ))
+        .map_err(|error| format!("Create I/O Completion Queue: {error}"))?;
+        self.admin(&Command::create_submission_queue(
+            1,
+            entries,
+            submissions,
+            1,
+        ))
+        .map_err(|error| format!("Create I/O Submission Queue: {error}"))?;
         Ok(())
     }
 
@@ -187,10 +199,17 @@ impl Controller {
     /// If the transfer is larger than the data buffer (callers check counts first).
     pub fn transfer(&mut self, write: bool, first: u64, blocks: u32) -> Result<(), CommandError> {
         let bytes = u64::from(blocks) * SECTOR_SIZE;
-        assert!(bytes as usize <= self.data.len(), "{blocks} blocks exceed the data buffer");
+        assert!(
+            bytes as usize <= self.data.len(),
+            "{blocks} blocks exceed the data buffer"
+        );
         let plan = prp::plan(self.data.dma_addr(), bytes).expect("the data buffer is aligned");
         if let Prp::List { first, entries } = plan {
-            for (slot, page) in self.prp_list.iter_mut().zip(prp::list_entries(first, entries)) {
+            for (slot, page) in self
+                .prp_list
+                .iter_mut()
+                .zip(prp::list_entries(first, entries))
+            {
                 *slot = page;
             }
         }
@@ -214,7 +233,12 @@ impl Controller {
     pub fn flush(&mut self) -> Result<(), CommandError> {
         let wait = self.wait.as_mut();
         self.io
-            .execute(&self.bar, wait, &Command::flush(NAMESPACE), COMMAND_PATIENCE)
+            .execute(
+                &self.bar,
+                wait,
+                &Command::flush(NAMESPACE),
+                COMMAND_PATIENCE,
+            )
             .map(|_| ())
     }
 
@@ -223,8 +247,16 @@ impl Controller {
         let mut text = self.admin.describe("admin");
         text.push_str(&self.io.describe("io"));
         for (name, address, bytes) in [
-            ("identify", self.identify_page.dma_addr(), self.identify_page.len()),
-            ("prp-list", self.prp_list.dma_addr(), self.prp_list.len() * 8),
+            (
+                "identify",
+                self.identify_page.dma_addr(),
+                self.identify_page.len(),
+            ),
+            (
+                "prp-list",
+                self.prp_list.dma_addr(),
+                self.prp_list.len() * 8,
+            ),
             ("data", self.data.dma_addr(), self.data.len()),
         ] {
             text.push_str(&format!("buffer {name} {address:#x} {bytes}\n"));

@@ -60,7 +60,10 @@ impl NvmeDisk {
                 true
             }
         };
-        if let Err(error) = self.controller.transfer(write, request.sector, request.count) {
+        if let Err(error) = self
+            .controller
+            .transfer(write, request.sector, request.count)
+        {
             log::error!("bulk {request:?}: {error}");
             return refuse(DiskError::Device);
         }
@@ -115,7 +118,10 @@ impl BlockDevice for NvmeDisk {
     fn call(&mut self, payload: &[u8]) -> Answer {
         // A client's call buffer is both its input and its reply space, so the name may be
         // followed by zero bytes.
-        let end = payload.iter().rposition(|byte| *byte != 0).map_or(0, |last| last + 1);
+        let end = payload
+            .iter()
+            .rposition(|byte| *byte != 0)
+            .map_or(0, |last| last + 1);
         if &payload[..end] == INFO_CALL {
             let text = self.info().into_bytes();
             return (Ok(text.len() as u64), text);

@@ -99,7 +99,11 @@ pub mod heapless_text {
                 .rposition(|byte| *byte != b' ' && *byte != 0)
                 .map_or(0, |last| (last + 1).min(N));
             for (to, from) in bytes.iter_mut().zip(&field[..length]) {
-                *to = if from.is_ascii_graphic() || *from == b' ' { *from } else { b'?' };
+                *to = if from.is_ascii_graphic() || *from == b' ' {
+                    *from
+                } else {
+                    b'?'
+                };
             }
             Text { bytes, length }
         }

@@ -105,8 +105,8 @@ fn usage() -> i32 {
 }
 
 fn start(device: &'static str, scheme: &str) -> Result<i32, String> {
-    let mut registers = Registers::open(device)
-        .map_err(|error| format!("cannot read device:{device}: {error}"))?;
+    let mut registers =
+        Registers::open(device).map_err(|error| format!("cannot read device:{device}: {error}"))?;
     let info = registers.info().clone();
     if info.kind != TransportKind::Nvme {
         return Err(format!("device:{device} is not an NVMe controller"));

@@ -45,7 +45,7 @@ pub enum PrpError {
 /// [`PrpError::Invalid`] for an empty or misaligned transfer, [`PrpError::TooLong`] for one
 /// that needs a chained list, or one whose end overflows.
 pub fn plan(address: u64, length: u64) -> Result<Prp, PrpError> {
-    if length == 0 || address % 4 != 0 {
+    if length == 0 || !address.is_multiple_of(4) {
         return Err(PrpError::Invalid);
     }
     let last = address.checked_add(length - 1).ok_or(PrpError::TooLong)?;
@@ -91,7 +91,10 @@ mod tests {
         assert_eq!(plan(0x10_0000, 4096), Ok(Prp::One(0x10_0000)));
         assert_eq!(plan(0x10_0e00, 1024), Ok(Prp::Two(0x10_0e00, 0x10_1000)));
         assert_eq!(plan(0x10_0000, 8192), Ok(Prp::Two(0x10_0000, 0x10_1000)));
-        assert_eq!(pointers(Prp::Two(1 << 20, 2 << 20), 0xdead_0000), (1 << 20, 2 << 20));
+        assert_eq!(
+            pointers(Prp::Two(1 << 20, 2 << 20), 0xdead_0000),
+            (1 << 20, 2 << 20)
+        );
         assert_eq!(pointers(Prp::One(1 << 20), 0xdead_0000), (1 << 20, 0));
     }
 
@@ -117,7 +120,10 @@ mod tests {
                 entries: 2
             })
         );
-        assert_eq!(list_entries(0x20_0200, 2).collect::<Vec<_>>(), [0x20_1000, 0x20_2000]);
+        assert_eq!(
+            list_entries(0x20_0200, 2).collect::<Vec<_>>(),
+            [0x20_1000, 0x20_2000]
+        );
     }
 
     #[test]

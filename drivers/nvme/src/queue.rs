@@ -112,10 +112,7 @@ impl QueuePair {
     ) -> core::result::Result<Completion, CommandError> {
         let identifier = self.next_identifier;
         self.next_identifier = self.next_identifier.wrapping_add(1);
-        let (slot, tail) = self
-            .submission_ring
-            .push()
-            .ok_or(CommandError::QueueFull)?;
+        let (slot, tail) = self.submission_ring.push().ok_or(CommandError::QueueFull)?;
         let start = usize::from(slot) * SUBMISSION_ENTRY_SIZE;
         self.submissions[start..start + SUBMISSION_ENTRY_SIZE]
             .copy_from_slice(&command.to_bytes(identifier));

@@ -8,4 +8,6 @@
 #![forbid(unsafe_code)]
 
 pub use driver_kit::wire;
-pub use driver_kit::{size_text_from, DeviceInfo, Handle, HandleKind, Handles, PciAddress, TransportKind};
+pub use driver_kit::{
+    size_text_from, DeviceInfo, Handle, HandleKind, Handles, PciAddress, TransportKind,
+};

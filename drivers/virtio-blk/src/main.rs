@@ -122,7 +122,11 @@ fn start(device: &str, crash_after: Option<u64>) -> Result<i32, alloc::string::S
     info!(
         "{device}: {} MiB{}, serving disk: (polling; {} DMA buffers from the pool)",
         disk.device().capacity() >> 20,
-        if disk.device().read_only() { ", read-only" } else { "" },
+        if disk.device().read_only() {
+            ", read-only"
+        } else {
+            ""
+        },
         hal::with(|devices| devices.buffers.held())
     );
     Ok(disk.serve(socket, "disk"))

@@ -71,7 +71,10 @@ impl BlockDevice for Disk {
         self.block
             .read_blocks(transfer.sector() as usize, bytes)
             .map_err(|failure| {
-                error!("reading {} bytes at {:#x}: {failure}", transfer.length, transfer.offset);
+                error!(
+                    "reading {} bytes at {:#x}: {failure}",
+                    transfer.length, transfer.offset
+                );
                 DiskError::Device
             })
     }
@@ -81,7 +84,10 @@ impl BlockDevice for Disk {
         self.block
             .write_blocks(transfer.sector() as usize, bytes)
             .map_err(|failure| {
-                error!("writing {} bytes at {:#x}: {failure}", transfer.length, transfer.offset);
+                error!(
+                    "writing {} bytes at {:#x}: {failure}",
+                    transfer.length, transfer.offset
+                );
                 DiskError::Device
             })
     }

@@ -87,16 +87,27 @@ pub fn identify_is_sane() -> Outcome {
     let text = info()?;
     let field = |key: &str| line_value(&text, key).ok_or(format!("info lacks `{key}`:\n{text}"));
     let model = field("model")?;
-    ensure!(model.contains("NVMe"), "model {model:?} is not QEMU's NVMe controller");
-    ensure!(field("serial")? == SERIAL, "serial is not {SERIAL}:\n{text}");
-    let blocks: u64 = field("namespace-blocks")?.parse().map_err(|_| "bad block count")?;
+    ensure!(
+        model.contains("NVMe"),
+        "model {model:?} is not QEMU's NVMe controller"
+    );
+    ensure!(
+        field("serial")? == SERIAL,
+        "serial is not {SERIAL}:\n{text}"
+    );
+    let blocks: u64 = field("namespace-blocks")?
+        .parse()
+        .map_err(|_| "bad block count")?;
     let block_size: u64 = field("block-size")?.parse().map_err(|_| "bad block size")?;
     ensure!(
         blocks * block_size == DEFAULT_SIZE,
         "namespace 1 is {blocks} blocks of {block_size} bytes, the image {DEFAULT_SIZE} bytes"
     );
     let mode = field("completions")?;
-    ensure!(mode.starts_with("polling"), "unexpected completion mode {mode:?}");
+    ensure!(
+        mode.starts_with("polling"),
+        "unexpected completion mode {mode:?}"
+    );
     let version = field("version")?;
     ensure!(version.starts_with("1."), "NVMe version {version}");
     Ok(())

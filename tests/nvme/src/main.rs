@@ -45,6 +45,9 @@ fn main(_args: Args) -> i32 {
     suite.run("writes_a_range", || pattern::writes_a_range(SCHEME));
     suite.run("refuses_bad_requests", mixed::refuses_bad_requests);
     suite.run("mixed_requests", mixed::mixed_requests);
-    suite.run("buffers_come_from_the_pool", pool::buffers_come_from_the_pool);
+    suite.run(
+        "buffers_come_from_the_pool",
+        pool::buffers_come_from_the_pool,
+    );
     suite.finish()
 }

@@ -81,7 +81,10 @@ pub fn mixed_requests() -> Outcome {
             );
         }
     }
-    ensure!(longest > 8, "no request needed a PRP list (longest {longest} blocks)");
+    ensure!(
+        longest > 8,
+        "no request needed a PRP list (longest {longest} blocks)"
+    );
     Ok(())
 }
 
@@ -110,14 +113,24 @@ pub fn refuses_bad_requests() -> Outcome {
     huge[4] = 9; // no such kind
     expect_errno("bulk call of an unknown kind", disk.call(&huge, 8), EINVAL)?;
     expect_errno("a call of 3 bytes", disk.call(b"abc", 3), EINVAL)?;
-    let far = Seek { offset: DEFAULT_SIZE + 4096 }.to_bytes();
+    let far = Seek {
+        offset: DEFAULT_SIZE + 4096,
+    }
+    .to_bytes();
     expect_errno("seek past the end", disk.call(&far, 8), EINVAL)?;
     let last = open(DEFAULT_SIZE - 512)?;
     let mut two = [0u8; 1024];
     let count = sys::read(last.descriptor(), &mut two);
-    ensure!(count == Ok(512), "a read across the end gave {count:?}, expected 512 bytes");
+    ensure!(
+        count == Ok(512),
+        "a read across the end gave {count:?}, expected 512 bytes"
+    );
     let end = open(DEFAULT_SIZE)?;
-    expect_errno("write at the end", sys::write(end.descriptor(), &[0u8; 512]), ENOSPC)?;
+    expect_errno(
+        "write at the end",
+        sys::write(end.descriptor(), &[0u8; 512]),
+        ENOSPC,
+    )?;
     // Still serving, and the refused requests changed nothing.
     let mut sector = [0u8; SECTOR];
     disk.read_at(512, &mut sector)

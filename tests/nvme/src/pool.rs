@@ -41,7 +41,8 @@ pub fn buffers_come_from_the_pool() -> Outcome {
             "the driver lists no `{name}` buffer:\n{text}"
         );
     }
-    let table = read_text("dma:/").map_err(|error| format!("read dma:/: {}", errno_name(error.errno)))?;
+    let table =
+        read_text("dma:/").map_err(|error| format!("read dma:/: {}", errno_name(error.errno)))?;
     let pool = pools::parse(&table)
         .into_iter()
         .find(|pool| pool.device == DEVICE)
@@ -67,10 +68,13 @@ pub fn buffers_come_from_the_pool() -> Outcome {
         listed.len()
     );
     let path = stats::path(DEVICE);
-    let owners = read_text(&path).map_err(|error| format!("read {path}: {}", errno_name(error.errno)))?;
+    let owners =
+        read_text(&path).map_err(|error| format!("read {path}: {}", errno_name(error.errno)))?;
     let pid_text = format!("{pid}");
     ensure!(
-        owners.lines().any(|line| line.split_whitespace().next() == Some(pid_text.as_str())),
+        owners
+            .lines()
+            .any(|line| line.split_whitespace().next() == Some(pid_text.as_str())),
         "{path} does not list the driver (pid {pid}) as an owner:\n{owners}"
     );
     Ok(())

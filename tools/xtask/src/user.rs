@@ -518,6 +518,7 @@ mod tests {
                 "/bin/dmad",
                 "/bin/dmastat",
                 "/bin/virtio-blk",
+                "/bin/nvme",
                 "/bin/disk-demo"
             ]
         );
