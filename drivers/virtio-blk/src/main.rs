@@ -54,10 +54,10 @@ mod buffers;
 mod config_page;
 mod hal;
 mod server;
+mod transport;
 
 use driver_kit::registers;
 use driver_kit::server::{BlockDevice, DiskServer};
-mod transport;
 
 use log::{error, info};
 use userlib::sys::{self, flag::O_RDWR};

@@ -10,6 +10,7 @@ use crate::driver::open;
 use alloc::format;
 use alloc::vec;
 use alloc::vec::Vec;
+use blk_tests::XorShift;
 use disk_api::bulk::{Bulk, BulkKind, Digest, MAX_BULK_SECTORS};
 use disk_api::image::{generation_byte, pattern_mismatch, sectors, DEFAULT_SIZE};
 use disk_api::{Seek, SECTOR_SIZE};
@@ -37,12 +38,12 @@ pub fn mixed_requests() -> Outcome {
     let mut next_generation: u16 = 1;
     let mut longest = 0;
     for request in 0..REQUESTS {
-        let length = 1 + random.next() % u64::from(MAX_BULK_SECTORS);
+        let length = 1 + random.next_value() % u64::from(MAX_BULK_SECTORS);
         longest = longest.max(length);
-        let start = random.next() % (count - length + 1);
+        let start = random.next_value() % (count - length + 1);
         let sector = first + start;
         let blocks = start as usize..(start + length) as usize;
-        if random.next().is_multiple_of(2) {
+        if random.next_value().is_multiple_of(2) {
             let generation = next_generation;
             next_generation = next_generation.wrapping_add(1).max(1);
             let write = Bulk {
@@ -142,16 +143,4 @@ pub fn refuses_bad_requests() -> Outcome {
 /// The interface's own refusals (unaligned offsets, lengths, seeks), as for `disk:`.
 fn pattern_checks_first() -> Outcome {
     blk_tests::pattern::refuses_unaligned_requests(crate::SCHEME)
-}
-
-/// A small deterministic random sequence (xorshift64).
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
 }
