@@ -79,7 +79,13 @@ impl Controller {
         let patience = Duration::from_millis(caps.timeout_ms.max(500));
         let dma = |error| format!("no DMA memory from dma:/{device}: {error}");
 
-        bar.write32(reg::CC, bar.read32(reg::CC) & !1);
+        let configuration = bar.read32(reg::CC);
+        if configuration & 1 != 0 {
+            log::info!(
+                "{device}: the controller is still enabled (a previous driver's); resetting it"
+            );
+        }
+        bar.write32(reg::CC, configuration & !1);
         wait_status(&bar, false, patience)?;
         let admin = QueuePair::new(device, 0, entries, &caps).map_err(dma)?;
         let (submissions, completions) = admin.addresses();
@@ -198,6 +204,28 @@ impl Controller {
     ///
     /// If the transfer is larger than the data buffer (callers check counts first).
     pub fn transfer(&mut self, write: bool, first: u64, blocks: u32) -> Result<(), CommandError> {
+        let command = self.transfer_command(write, first, blocks);
+        let wait = self.wait.as_mut();
+        self.io
+            .execute(&self.bar, wait, &command, COMMAND_PATIENCE)
+            .map(|_| ())?;
+        core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Starts a read of `blocks` blocks from `first` and returns without waiting (for the
+    /// test of a driver that dies mid-I/O).
+    ///
+    /// # Errors
+    ///
+    /// As [`Controller::transfer`].
+    pub fn start_read(&mut self, first: u64, blocks: u32) -> Result<u16, CommandError> {
+        let command = self.transfer_command(false, first, blocks);
+        self.io.submit(&self.bar, &command)
+    }
+
+    /// The command for a transfer through the data buffer, its PRP list written if needed.
+    fn transfer_command(&mut self, write: bool, first: u64, blocks: u32) -> Command {
         let bytes = u64::from(blocks) * SECTOR_SIZE;
         assert!(
             bytes as usize <= self.data.len(),
@@ -214,15 +242,9 @@ impl Controller {
             }
         }
         // The data (for a write) and the PRP list reach memory before the doorbell, which
-        // `execute` fences again.
+        // `submit` fences.
         let pointers = prp::pointers(plan, self.prp_list.dma_addr());
-        let command = Command::transfer(write, NAMESPACE, first, blocks, pointers);
-        let wait = self.wait.as_mut();
-        self.io
-            .execute(&self.bar, wait, &command, COMMAND_PATIENCE)
-            .map(|_| ())?;
-        core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
-        Ok(())
+        Command::transfer(write, NAMESPACE, first, blocks, pointers)
     }
 
     /// Flushes the namespace's volatile write cache.

@@ -17,12 +17,36 @@ pub const INFO_CALL: &[u8] = b"info";
 pub struct NvmeDisk {
     controller: Controller,
     device: &'static str,
+    crash_after: Option<u64>,
+    transfers: u64,
 }
 
 impl NvmeDisk {
-    /// Serves `controller`, whose memory comes from `device`'s pool.
-    pub fn new(controller: Controller, device: &'static str) -> Self {
-        NvmeDisk { controller, device }
+    /// Serves `controller`, whose memory comes from `device`'s pool; with `crash_after =
+    /// Some(N)` the driver dies with its `N`th read or write in flight (for the test of a
+    /// driver that dies mid-I/O).
+    pub fn new(controller: Controller, device: &'static str, crash_after: Option<u64>) -> Self {
+        NvmeDisk {
+            controller,
+            device,
+            crash_after,
+            transfers: 0,
+        }
+    }
+
+    /// Counts a transfer; at the `--crash-after` count, starts it and dies before it ends.
+    fn count_transfer(&mut self, transfer: Transfer) {
+        self.transfers += 1;
+        if self.crash_after != Some(self.transfers) {
+            return;
+        }
+        let blocks = (transfer.length as u64 / SECTOR_SIZE) as u32;
+        let started = self.controller.start_read(transfer.sector(), blocks);
+        panic!(
+            "crashing on purpose (--crash-after {}), read of block {} started: {started:?}",
+            self.transfers,
+            transfer.sector()
+        );
     }
 
     /// The controller.
@@ -86,6 +110,7 @@ impl BlockDevice for NvmeDisk {
     }
 
     fn read(&mut self, transfer: Transfer, bytes: &mut [u8]) -> Result<(), DiskError> {
+        self.count_transfer(transfer);
         let blocks = (transfer.length as u64 / SECTOR_SIZE) as u32;
         self.controller
             .transfer(false, transfer.sector(), blocks)
@@ -98,6 +123,7 @@ impl BlockDevice for NvmeDisk {
     }
 
     fn write(&mut self, transfer: Transfer, bytes: &[u8]) -> Result<(), DiskError> {
+        self.count_transfer(transfer);
         let blocks = (transfer.length as u64 / SECTOR_SIZE) as u32;
         self.controller.data()[..transfer.length].copy_from_slice(bytes);
         self.controller

@@ -2,7 +2,9 @@
 //! `nvme:`) from namespace 1 of an NVM Express controller on PCI (QEMU `nvme`, on x86_64
 //! `q35` and aarch64 `virt`).
 //!
-//! Usage: `nvme [--device NAME] [--scheme NAME]` (device `nvme0`, scheme `nvme` by default).
+//! Usage: `nvme [--device NAME] [--scheme NAME] [--crash-after N]` (device `nvme0`, scheme
+//! `nvme` by default; `--crash-after N` is for tests: the driver panics with its `N`th read
+//! or write in flight).
 //!
 //! # Start-up
 //!
@@ -36,9 +38,10 @@
 //! # Gaps
 //!
 //! - One command in flight at a time, one I/O queue pair.
-//! - A driver that dies leaves the controller running; the next driver's reset (CC.EN = 0)
-//!   stops it, but until then the device may still write pages dmad took back (quiescing a
-//!   dead driver's device is the kernel's and dmad's part, issue 13).
+//! - A driver that dies leaves the controller running; the next driver's reset (CC.EN = 0,
+//!   which the `nvme` suite exercises after killing one mid-I/O) stops it, but until then
+//!   the device may still write pages dmad took back (quiescing a dead driver's device is
+//!   the kernel's and dmad's part, issue 13).
 #![cfg_attr(target_os = "none", no_std)]
 #![cfg_attr(target_os = "none", no_main)]
 
@@ -76,6 +79,7 @@ const USAGE_STATUS: i32 = 2;
 fn run(args: Args) -> i32 {
     let mut device: &'static str = "nvme0";
     let mut scheme: &'static str = "nvme";
+    let mut crash_after = None;
     let mut index = 1;
     while let Some(argument) = args.get(index) {
         let Some(value) = args.get(index + 1) else {
@@ -86,11 +90,15 @@ fn run(args: Args) -> i32 {
         match argument {
             "--device" => device = value,
             "--scheme" => scheme = value,
+            "--crash-after" => match value.parse::<u64>() {
+                Ok(count) if count > 0 => crash_after = Some(count),
+                _ => return usage(),
+            },
             _ => return usage(),
         }
         index += 2;
     }
-    match start(device, scheme) {
+    match start(device, scheme, crash_after) {
         Ok(status) => status,
         Err(reason) => {
             error!("{device}: {reason}");
@@ -100,11 +108,11 @@ fn run(args: Args) -> i32 {
 }
 
 fn usage() -> i32 {
-    error!("usage: nvme [--device NAME] [--scheme NAME]");
+    error!("usage: nvme [--device NAME] [--scheme NAME] [--crash-after N]");
     USAGE_STATUS
 }
 
-fn start(device: &'static str, scheme: &str) -> Result<i32, String> {
+fn start(device: &'static str, scheme: &str, crash_after: Option<u64>) -> Result<i32, String> {
     let mut registers =
         Registers::open(device).map_err(|error| format!("cannot read device:{device}: {error}"))?;
     let info = registers.info().clone();
@@ -120,7 +128,7 @@ fn start(device: &'static str, scheme: &str) -> Result<i32, String> {
     // page-aligned), kept for the life of the process in `registers`, used only by `Bar`.
     let bar = unsafe { bar::Bar::new(mapping, size) };
     let controller = controller::Controller::start(device, bar, Box::new(wait::Polling))?;
-    let disk = disk::NvmeDisk::new(controller, device);
+    let disk = disk::NvmeDisk::new(controller, device, crash_after);
     let socket = sys::open(&format!(":{scheme}"), O_RDWR)
         .map_err(|error| format!("cannot register {scheme}: ({error})"))?;
     let controller = disk.controller();

@@ -97,6 +97,28 @@ impl QueuePair {
         )
     }
 
+    /// Puts `command` in the submission queue and rings the doorbell; returns its identifier.
+    ///
+    /// # Errors
+    ///
+    /// [`CommandError::QueueFull`] when no slot is free.
+    pub fn submit(
+        &mut self,
+        bar: &Bar,
+        command: &Command,
+    ) -> core::result::Result<u16, CommandError> {
+        let identifier = self.next_identifier;
+        self.next_identifier = self.next_identifier.wrapping_add(1);
+        let (slot, tail) = self.submission_ring.push().ok_or(CommandError::QueueFull)?;
+        let start = usize::from(slot) * SUBMISSION_ENTRY_SIZE;
+        self.submissions[start..start + SUBMISSION_ENTRY_SIZE]
+            .copy_from_slice(&command.to_bytes(identifier));
+        // Drain write-combining buffers: the entry must be in memory before the doorbell.
+        fence(Ordering::SeqCst);
+        bar.write32(self.submission_doorbell, u32::from(tail));
+        Ok(identifier)
+    }
+
     /// Submits `command`, waits for its completion with `wait`, and returns it.
     ///
     /// # Errors
@@ -110,15 +132,7 @@ impl QueuePair {
         command: &Command,
         patience: Duration,
     ) -> core::result::Result<Completion, CommandError> {
-        let identifier = self.next_identifier;
-        self.next_identifier = self.next_identifier.wrapping_add(1);
-        let (slot, tail) = self.submission_ring.push().ok_or(CommandError::QueueFull)?;
-        let start = usize::from(slot) * SUBMISSION_ENTRY_SIZE;
-        self.submissions[start..start + SUBMISSION_ENTRY_SIZE]
-            .copy_from_slice(&command.to_bytes(identifier));
-        // Drain write-combining buffers: the entry must be in memory before the doorbell.
-        fence(Ordering::SeqCst);
-        bar.write32(self.submission_doorbell, u32::from(tail));
+        let identifier = self.submit(bar, command)?;
         loop {
             let mut found = None;
             let ring = &self.completion_ring;

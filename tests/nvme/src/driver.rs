@@ -9,9 +9,11 @@ use core::time::Duration;
 use disk_api::image::{read_header, DEFAULT_SIZE};
 use disk_client::{wait_for_scheme, Disk};
 use dma_tests::stats;
-use process_tests::check::{errno_name, Outcome};
+use process_tests::check::{errno_name, expect_ending, Outcome};
 use process_tests::child;
 use process_tests::ensure;
+use userlib::sys::error::EIO;
+use userlib::sys::Ending;
 
 /// The controller, and the device whose pool the driver uses.
 pub const DEVICE: &str = "nvme0";
@@ -24,6 +26,12 @@ const START_TIME: Duration = Duration::from_secs(20);
 
 /// The serial number xtask gives the controller.
 const SERIAL: &str = "coherent0";
+
+/// After how many transfers the crashing driver dies.
+const CRASH_AFTER: u64 = 20;
+
+/// The exit status of a Rust panic in a coherent program.
+const PANIC_STATUS: i32 = 101;
 
 /// The process id of the running driver (0: not started).
 static DRIVER_PID: AtomicUsize = AtomicUsize::new(0);
@@ -51,7 +59,57 @@ pub fn info() -> Result<String, String> {
     String::from_utf8(bytes).map_err(|_| "the info text is not UTF-8".into())
 }
 
-/// The driver starts with the pool empty and serves the image.
+/// A driver that dies with a read in flight gives every buffer back to the pool (the next
+/// driver then resets the controller it left enabled).
+pub fn dying_driver_returns_its_buffers() -> Outcome {
+    let before = stats::read(DEVICE)?;
+    ensure!(
+        before.live_buffers == 0,
+        "the pool has {} live buffers before any driver ran",
+        before.live_buffers
+    );
+    let count = format!("{CRASH_AFTER}");
+    let pid = child::start_as("nvme", DRIVER, &["--crash-after", &count])?;
+    wait_for_scheme(SCHEME, START_TIME).map_err(|error| {
+        format!(
+            "the crashing driver never served {SCHEME}: ({})",
+            errno_name(error.errno)
+        )
+    })?;
+    let running = stats::read(DEVICE)?;
+    ensure!(
+        running.live_buffers > 0,
+        "the driver runs but the pool shows {running}"
+    );
+    let disk = open(0)?;
+    let mut block = vec![0u8; 512];
+    let mut served = 0;
+    let failure = loop {
+        match disk.read_at(0, &mut block) {
+            Ok(()) => served += 1,
+            Err(error) => break error,
+        }
+        ensure!(
+            served <= CRASH_AFTER,
+            "the driver served {served} reads without dying"
+        );
+    };
+    ensure!(
+        failure.errno == EIO,
+        "the read the driver died in failed with {}, expected EIO",
+        errno_name(failure.errno)
+    );
+    drop(disk);
+    expect_ending(
+        "the crashing driver",
+        child::wait(pid)?,
+        Ending::Exited(PANIC_STATUS),
+    )?;
+    stats::settle(DEVICE, before, "after the driver died")
+}
+
+/// A fresh driver (resetting the controller the dead one left enabled) starts with the
+/// pool empty and serves the image.
 pub fn driver_serves_nvme() -> Outcome {
     let before = stats::read(DEVICE)?;
     ensure!(

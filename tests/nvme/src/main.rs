@@ -5,19 +5,22 @@
 //! this program starts the driver itself, so it sees the pool before the driver runs. In
 //! order:
 //!
-//! 1. `driver_serves_nvme`: with the pool empty before, the driver registers `nvme:`,
-//!    `nvme:/size` is the image's 16 MiB and sector 0 is its header;
-//! 2. `identify_is_sane`: the driver's `info` (from Identify Controller / Namespace): QEMU's
+//! 1. `dying_driver_returns_its_buffers`: `nvme --crash-after N` dies with its `N`th read
+//!    in flight; the client sees `EIO`, the driver exit status 101, and the pool returns to
+//!    empty;
+//! 2. `driver_serves_nvme`: a fresh driver resets the controller the dead one left enabled,
+//!    registers `nvme:`; `nvme:/size` is the image's 16 MiB and sector 0 is its header;
+//! 3. `identify_is_sane`: the driver's `info` (from Identify Controller / Namespace): QEMU's
 //!    model, the serial xtask gave, namespace blocks × block size = the image size, and the
 //!    completion mode it uses (polling until coherent has `irq:`);
-//! 3. `reads_every_block`: the whole namespace compares equal to the image's pattern;
-//! 4. `writes_a_range`: the range the host checks in the image file afterwards;
-//! 5. `refuses_bad_requests`: unaligned or out-of-range offsets, lengths and seeks, and bulk
+//! 4. `reads_every_block`: the whole namespace compares equal to the image's pattern;
+//! 5. `writes_a_range`: the range the host checks in the image file afterwards;
+//! 6. `refuses_bad_requests`: unaligned or out-of-range offsets, lengths and seeks, and bulk
 //!    requests of 0 or 257 blocks, past the end or wrapping, get `EINVAL`, writes at the end
 //!    `ENOSPC`; the driver still serves afterwards;
-//! 6. `mixed_requests`: 1,000 random bulk reads and writes of 1..=256 blocks in the second
+//! 7. `mixed_requests`: 1,000 random bulk reads and writes of 1..=256 blocks in the second
 //!    half (one NVMe command each, PRP lists above two pages), reads checked by digest;
-//! 7. `buffers_come_from_the_pool`: every buffer the driver lists (queues, PRP list,
+//! 8. `buffers_come_from_the_pool`: every buffer the driver lists (queues, PRP list,
 //!    identify page, data) lies in `nvme0`'s pool, and dmad counts exactly those as live.
 #![no_std]
 #![no_main]
@@ -39,6 +42,10 @@ pub const SCHEME: &str = "nvme";
 
 fn main(_args: Args) -> i32 {
     let mut suite = Suite::new("nvme");
+    suite.run(
+        "dying_driver_returns_its_buffers",
+        driver::dying_driver_returns_its_buffers,
+    );
     suite.run("driver_serves_nvme", driver::driver_serves_nvme);
     suite.run("identify_is_sane", driver::identify_is_sane);
     suite.run("reads_every_block", || pattern::reads_every_sector(SCHEME));
