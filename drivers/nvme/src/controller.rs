@@ -82,7 +82,7 @@ impl Controller {
         let configuration = bar.read32(reg::CC);
         if configuration & 1 != 0 {
             log::info!(
-                "{device}: the controller is still enabled (a previous driver's); resetting it"
+                "{device}: the controller is enabled (left so by firmware or a previous driver); resetting it"
             );
         }
         bar.write32(reg::CC, configuration & !1);
