@@ -4,7 +4,8 @@
 //! - [`registers::Registers`]: that description opened and its ranges `fmap`ped on demand;
 //! - [`Handles`] and [`wire`]: the server side of the `disk:` interface (`disk-api`), which
 //!   the virtio block and NVMe drivers both serve;
-//! - [`server`]: the `disk:` request loop over any [`server::BlockDevice`].
+//! - [`server`]: the `disk:` request loop over any [`server::BlockDevice`];
+//! - [`options`]: the drivers' command line and their test-only crash counter.
 //!
 //! The pure parts (description, handle table, wire messages) are tested on the host.
 #![cfg_attr(not(test), no_std)]
@@ -14,6 +15,7 @@ extern crate alloc;
 
 mod device_info;
 mod handles;
+pub mod options;
 pub mod registers;
 pub mod server;
 pub mod wire;

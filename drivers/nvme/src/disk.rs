@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 use disk_api::bulk::{digest, Bulk, BulkKind};
 use disk_api::image::generation_byte;
 use disk_api::{DiskError, Transfer, SECTOR_SIZE};
+use driver_kit::options::CrashCounter;
 use driver_kit::server::{refuse, Answer, BlockDevice};
 
 /// The call payload that asks for the driver's description ([`NvmeDisk::info`]); zero bytes
@@ -17,8 +18,7 @@ pub const INFO_CALL: &[u8] = b"info";
 pub struct NvmeDisk {
     controller: Controller,
     device: &'static str,
-    crash_after: Option<u64>,
-    transfers: u64,
+    crash: CrashCounter,
 }
 
 impl NvmeDisk {
@@ -29,22 +29,19 @@ impl NvmeDisk {
         NvmeDisk {
             controller,
             device,
-            crash_after,
-            transfers: 0,
+            crash: CrashCounter::new(crash_after),
         }
     }
 
     /// Counts a transfer; at the `--crash-after` count, starts it and dies before it ends.
     fn count_transfer(&mut self, transfer: Transfer) {
-        self.transfers += 1;
-        if self.crash_after != Some(self.transfers) {
+        let Some(count) = self.crash.count() else {
             return;
-        }
+        };
         let blocks = (transfer.length as u64 / SECTOR_SIZE) as u32;
         let started = self.controller.start_read(transfer.sector(), blocks);
         panic!(
-            "crashing on purpose (--crash-after {}), read of block {} started: {started:?}",
-            self.transfers,
+            "crashing on purpose (--crash-after {count}), read of block {} started: {started:?}",
             transfer.sector()
         );
     }

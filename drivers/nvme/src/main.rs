@@ -56,6 +56,7 @@ mod wait;
 use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
+use driver_kit::options::Options;
 use driver_kit::registers::Registers;
 use driver_kit::server::DiskServer;
 use driver_kit::TransportKind;
@@ -77,39 +78,19 @@ fn main() {
 const USAGE_STATUS: i32 = 2;
 
 fn run(args: Args) -> i32 {
-    let mut device: &'static str = "nvme0";
-    let mut scheme: &'static str = "nvme";
-    let mut crash_after = None;
-    let mut index = 1;
-    while let Some(argument) = args.get(index) {
-        let Some(value) = args.get(index + 1) else {
-            return usage();
-        };
-        // The process lives as long as its names: leak them to borrow them for ever.
-        let value: &'static str = Box::leak(String::from(value).into_boxed_str());
-        match argument {
-            "--device" => device = value,
-            "--scheme" => scheme = value,
-            "--crash-after" => match value.parse::<u64>() {
-                Ok(count) if count > 0 => crash_after = Some(count),
-                _ => return usage(),
-            },
-            _ => return usage(),
-        }
-        index += 2;
-    }
-    match start(device, scheme, crash_after) {
+    let Some(options) = Options::parse(args.skip(1), "nvme0", "nvme") else {
+        error!("usage: nvme [--device NAME] [--scheme NAME] [--crash-after N]");
+        return USAGE_STATUS;
+    };
+    // The process lives as long as its device's name: leak it to borrow it for ever.
+    let device: &'static str = Box::leak(options.device.clone().into_boxed_str());
+    match start(device, &options.scheme, options.crash_after) {
         Ok(status) => status,
         Err(reason) => {
             error!("{device}: {reason}");
             1
         }
     }
-}
-
-fn usage() -> i32 {
-    error!("usage: nvme [--device NAME] [--scheme NAME] [--crash-after N]");
-    USAGE_STATUS
 }
 
 fn start(device: &'static str, scheme: &str, crash_after: Option<u64>) -> Result<i32, String> {

@@ -1,6 +1,7 @@
 //! `virtio-blk`: coherent's virtio block driver, a user process serving `disk:`.
 //!
-//! Usage: `virtio-blk [--device NAME] [--crash-after N]` (device `virtio-blk0` by default;
+//! Usage: `virtio-blk [--device NAME] [--scheme NAME] [--crash-after N]` (device
+//! `virtio-blk0` and scheme `disk` by default;
 //! `--crash-after N` is for tests: the driver panics in the middle of its `N`th transfer).
 //!
 //! # Start-up
@@ -56,6 +57,7 @@ mod hal;
 mod server;
 mod transport;
 
+use driver_kit::options::Options;
 use driver_kit::registers;
 use driver_kit::server::{BlockDevice, DiskServer};
 
@@ -78,35 +80,21 @@ fn main() {
 const USAGE_STATUS: i32 = 2;
 
 fn run(args: Args) -> i32 {
-    let mut device = "virtio-blk0";
-    let mut crash_after = None;
-    let mut index = 1;
-    while let Some(argument) = args.get(index) {
-        match (argument, args.get(index + 1)) {
-            ("--device", Some(name)) => device = name,
-            ("--crash-after", Some(count)) => match count.parse::<u64>() {
-                Ok(count) if count > 0 => crash_after = Some(count),
-                _ => return usage(),
-            },
-            _ => return usage(),
-        }
-        index += 2;
-    }
-    match start(device, crash_after) {
+    let Some(options) = Options::parse(args.skip(1), "virtio-blk0", disk_api::SCHEME) else {
+        error!("usage: virtio-blk [--device NAME] [--scheme NAME] [--crash-after N]");
+        return USAGE_STATUS;
+    };
+    match start(&options) {
         Ok(status) => status,
         Err(reason) => {
-            error!("{device}: {reason}");
+            error!("{}: {reason}", options.device);
             1
         }
     }
 }
 
-fn usage() -> i32 {
-    error!("usage: virtio-blk [--device NAME] [--crash-after N]");
-    USAGE_STATUS
-}
-
-fn start(device: &str, crash_after: Option<u64>) -> Result<i32, alloc::string::String> {
+fn start(options: &Options) -> Result<i32, alloc::string::String> {
+    let device = options.device.as_str();
     let registers = registers::Registers::open(device)
         .map_err(|error| alloc::format!("cannot read device:{device}: {error}"))?;
     hal::install(hal::Devices {
@@ -116,9 +104,10 @@ fn start(device: &str, crash_after: Option<u64>) -> Result<i32, alloc::string::S
     let transport = transport::open()?;
     let block = VirtIOBlk::<hal::PoolHal, transport::Transport>::new(transport)
         .map_err(|error| alloc::format!("cannot start the block device: {error}"))?;
-    let mut disk = DiskServer::new(server::Disk::new(block, crash_after));
-    let socket = sys::open(":disk", O_RDWR)
-        .map_err(|error| alloc::format!("cannot register disk: ({error})"))?;
+    let mut disk = DiskServer::new(server::Disk::new(block, options.crash_after));
+    let scheme = options.scheme.as_str();
+    let socket = sys::open(&alloc::format!(":{scheme}"), O_RDWR)
+        .map_err(|error| alloc::format!("cannot register {scheme}: ({error})"))?;
     info!(
         "{device}: {} MiB{}, serving disk: (polling; {} DMA buffers from the pool)",
         disk.device().capacity() >> 20,
@@ -129,5 +118,5 @@ fn start(device: &str, crash_after: Option<u64>) -> Result<i32, alloc::string::S
         },
         hal::with(|devices| devices.buffers.held())
     );
-    Ok(disk.serve(socket, "disk"))
+    Ok(disk.serve(socket, scheme))
 }

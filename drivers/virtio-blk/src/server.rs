@@ -5,6 +5,7 @@
 use crate::hal::PoolHal;
 use crate::transport::Transport;
 use disk_api::{DiskError, Transfer, SECTOR_SIZE};
+use driver_kit::options::CrashCounter;
 use driver_kit::server::BlockDevice;
 use log::{error, info};
 use virtio_drivers::device::blk::{BlkReq, BlkResp, VirtIOBlk};
@@ -14,8 +15,7 @@ pub struct Disk {
     block: VirtIOBlk<PoolHal, Transport>,
     capacity: u64,
     read_only: bool,
-    crash_after: Option<u64>,
-    transfers: u64,
+    crash: CrashCounter,
 }
 
 impl Disk {
@@ -28,20 +28,17 @@ impl Disk {
             block,
             capacity,
             read_only,
-            crash_after,
-            transfers: 0,
+            crash: CrashCounter::new(crash_after),
         }
     }
 
     /// Counts a transfer; at the `--crash-after` count, starts it and dies before it ends.
     fn count_transfer(&mut self, transfer: Transfer) {
-        self.transfers += 1;
-        if self.crash_after != Some(self.transfers) {
+        let Some(count) = self.crash.count() else {
             return;
-        }
+        };
         info!(
-            "--crash-after {}: dying with a read of sector {} in flight",
-            self.transfers,
+            "--crash-after {count}: dying with a read of sector {} in flight",
             transfer.sector()
         );
         let request = alloc::boxed::Box::leak(alloc::boxed::Box::new(BlkReq::default()));

@@ -1,10 +1,11 @@
 //! The `disk:` interface checks shared by the `virtio-blk` and `nvme` suites: whole-disk
 //! pattern reads, the range the host checks afterwards, and refused requests, each on a
-//! scheme name; and the random sequence their mixed-request tests draw from.
+//! scheme name; starting drivers (one that dies mid-I/O, then a fresh one); and the random sequence their mixed-request tests draw from.
 #![no_std]
 
 extern crate alloc;
 
+pub mod driver_under_test;
 pub mod pattern;
 
 /// A small deterministic random sequence (xorshift64), so a failing run repeats exactly.

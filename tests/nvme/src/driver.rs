@@ -1,53 +1,33 @@
-//! Starting the driver, and what it says about the controller.
+//! The NVMe driver under test, and what it says about the controller.
 
 use crate::SCHEME;
 use alloc::format;
 use alloc::string::String;
-use alloc::vec;
-use core::sync::atomic::{AtomicUsize, Ordering};
-use core::time::Duration;
-use disk_api::image::{read_header, DEFAULT_SIZE};
-use disk_client::{wait_for_scheme, Disk};
-use dma_tests::stats;
-use process_tests::check::{errno_name, expect_ending, Outcome};
-use process_tests::child;
+use blk_tests::driver_under_test::DriverUnderTest;
+use core::sync::atomic::AtomicUsize;
+use disk_api::image::DEFAULT_SIZE;
+use disk_client::Disk;
+use process_tests::check::{errno_name, Outcome};
 use process_tests::ensure;
-use userlib::sys::error::EIO;
-use userlib::sys::Ending;
 
 /// The controller, and the device whose pool the driver uses.
 pub const DEVICE: &str = "nvme0";
 
-/// The driver program.
-const DRIVER: &str = "/bin/nvme";
-
-/// How long the driver may take to register `nvme:` (TCG is slow).
-const START_TIME: Duration = Duration::from_secs(20);
-
 /// The serial number xtask gives the controller.
 const SERIAL: &str = "coherent0";
 
-/// After how many transfers the crashing driver dies.
-const CRASH_AFTER: u64 = 20;
-
-/// The exit status of a Rust panic in a coherent program.
-const PANIC_STATUS: i32 = 101;
-
-/// The process id of the running driver (0: not started).
-static DRIVER_PID: AtomicUsize = AtomicUsize::new(0);
-
-/// The running driver's process id, if one was started.
-pub fn driver_pid() -> Option<usize> {
-    match DRIVER_PID.load(Ordering::Relaxed) {
-        0 => None,
-        pid => Some(pid),
-    }
-}
+/// The NVMe driver, serving `nvme:` from `nvme0`.
+pub static DRIVER: DriverUnderTest = DriverUnderTest {
+    section: "nvme",
+    program: "/bin/nvme",
+    scheme: SCHEME,
+    device: DEVICE,
+    pid: AtomicUsize::new(0),
+};
 
 /// Opens the disk at `offset`.
 pub fn open(offset: u64) -> Result<Disk, String> {
-    Disk::open_on(SCHEME, offset)
-        .map_err(|error| format!("open {SCHEME}:/{offset}: {}", errno_name(error.errno)))
+    DRIVER.open(offset)
 }
 
 /// The driver's `info` text.
@@ -62,82 +42,13 @@ pub fn info() -> Result<String, String> {
 /// A driver that dies with a read in flight gives every buffer back to the pool (the next
 /// driver then resets the controller it left enabled).
 pub fn dying_driver_returns_its_buffers() -> Outcome {
-    let before = stats::read(DEVICE)?;
-    ensure!(
-        before.live_buffers == 0,
-        "the pool has {} live buffers before any driver ran",
-        before.live_buffers
-    );
-    let count = format!("{CRASH_AFTER}");
-    let pid = child::start_as("nvme", DRIVER, &["--crash-after", &count])?;
-    wait_for_scheme(SCHEME, START_TIME).map_err(|error| {
-        format!(
-            "the crashing driver never served {SCHEME}: ({})",
-            errno_name(error.errno)
-        )
-    })?;
-    let running = stats::read(DEVICE)?;
-    ensure!(
-        running.live_buffers > 0,
-        "the driver runs but the pool shows {running}"
-    );
-    let disk = open(0)?;
-    let mut block = vec![0u8; 512];
-    let mut served = 0;
-    let failure = loop {
-        match disk.read_at(0, &mut block) {
-            Ok(()) => served += 1,
-            Err(error) => break error,
-        }
-        ensure!(
-            served <= CRASH_AFTER,
-            "the driver served {served} reads without dying"
-        );
-    };
-    ensure!(
-        failure.errno == EIO,
-        "the read the driver died in failed with {}, expected EIO",
-        errno_name(failure.errno)
-    );
-    drop(disk);
-    expect_ending(
-        "the crashing driver",
-        child::wait(pid)?,
-        Ending::Exited(PANIC_STATUS),
-    )?;
-    stats::settle(DEVICE, before, "after the driver died")
+    DRIVER.dies_mid_io()
 }
 
 /// A fresh driver (resetting the controller the dead one left enabled) starts with the
 /// pool empty and serves the image.
 pub fn driver_serves_nvme() -> Outcome {
-    let before = stats::read(DEVICE)?;
-    ensure!(
-        before.live_buffers == 0,
-        "the pool has {} live buffers before the driver ran",
-        before.live_buffers
-    );
-    let pid = child::start_as("nvme", DRIVER, &[])?;
-    DRIVER_PID.store(pid, Ordering::Relaxed);
-    let size = wait_for_scheme(SCHEME, START_TIME).map_err(|error| {
-        format!(
-            "the driver never served {SCHEME}: ({})",
-            errno_name(error.errno)
-        )
-    })?;
-    ensure!(
-        size == DEFAULT_SIZE,
-        "{SCHEME}:/size says {size} bytes, expected {DEFAULT_SIZE}"
-    );
-    let disk = open(0)?;
-    let mut header = vec![0u8; 512];
-    disk.read_at(0, &mut header)
-        .map_err(|error| format!("read block 0: {}", errno_name(error.errno)))?;
-    ensure!(
-        read_header(&header) == Some(size),
-        "block 0 is not the header `coherent-disk v1 {size}`"
-    );
-    Ok(())
+    DRIVER.serves_the_image()
 }
 
 /// Identify data agrees with the image and QEMU's controller.

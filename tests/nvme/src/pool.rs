@@ -1,6 +1,6 @@
 //! Every DMA buffer of the driver is in the NVMe controller's own pool.
 
-use crate::driver::{driver_pid, info, DEVICE};
+use crate::driver::{info, DEVICE, DRIVER};
 use alloc::format;
 use alloc::vec::Vec;
 use dma_tests::text::{number, read_text};
@@ -23,7 +23,7 @@ const BUFFERS: [&str; 7] = [
 /// The driver's `buffer NAME ADDRESS BYTES` lines all lie in `nvme0`'s pool, and dmad
 /// counts exactly that many live buffers there, owned by the driver.
 pub fn buffers_come_from_the_pool() -> Outcome {
-    let pid = driver_pid().ok_or("no driver was started")?;
+    let pid = DRIVER.pid().ok_or("no driver was started")?;
     let text = info()?;
     let listed: Vec<(&str, u64, u64)> = text
         .lines()
