@@ -46,6 +46,31 @@ impl Options {
     }
 }
 
+/// Exit status for arguments a driver does not understand.
+pub const USAGE_STATUS: i32 = 2;
+
+/// A driver program's body: reads its options over the defaults (`device`, `scheme`),
+/// runs `start`, and turns the outcome into the exit status — `start`'s status, 1 with the
+/// reason logged when it fails, [`USAGE_STATUS`] with a usage line for bad arguments.
+pub fn run_driver<'a>(
+    program: &str,
+    arguments: impl Iterator<Item = &'a str>,
+    (device, scheme): (&str, &str),
+    start: impl FnOnce(&Options) -> Result<i32, String>,
+) -> i32 {
+    let Some(options) = Options::parse(arguments, device, scheme) else {
+        log::error!("usage: {program} [--device NAME] [--scheme NAME] [--crash-after N]");
+        return USAGE_STATUS;
+    };
+    match start(&options) {
+        Ok(status) => status,
+        Err(reason) => {
+            log::error!("{}: {reason}", options.device);
+            1
+        }
+    }
+}
+
 /// Counts transfers and says when the `--crash-after` one has come.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CrashCounter {

@@ -56,11 +56,11 @@ mod wait;
 use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
-use driver_kit::options::Options;
+use driver_kit::options::run_driver;
 use driver_kit::registers::Registers;
 use driver_kit::server::DiskServer;
 use driver_kit::TransportKind;
-use log::{error, info};
+use log::info;
 use userlib::sys::{self, flag::O_RDWR};
 use userlib::Args;
 
@@ -74,23 +74,12 @@ fn main() {
     std::process::exit(1);
 }
 
-/// Exit status for arguments the driver does not understand.
-const USAGE_STATUS: i32 = 2;
-
 fn run(args: Args) -> i32 {
-    let Some(options) = Options::parse(args.skip(1), "nvme0", "nvme") else {
-        error!("usage: nvme [--device NAME] [--scheme NAME] [--crash-after N]");
-        return USAGE_STATUS;
-    };
-    // The process lives as long as its device's name: leak it to borrow it for ever.
-    let device: &'static str = Box::leak(options.device.clone().into_boxed_str());
-    match start(device, &options.scheme, options.crash_after) {
-        Ok(status) => status,
-        Err(reason) => {
-            error!("{device}: {reason}");
-            1
-        }
-    }
+    run_driver("nvme", args.skip(1), ("nvme0", "nvme"), |options| {
+        // The process lives as long as its device's name: leak it to borrow it for ever.
+        let device: &'static str = Box::leak(options.device.clone().into_boxed_str());
+        start(device, &options.scheme, options.crash_after)
+    })
 }
 
 fn start(device: &'static str, scheme: &str, crash_after: Option<u64>) -> Result<i32, String> {

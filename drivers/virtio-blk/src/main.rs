@@ -57,11 +57,11 @@ mod hal;
 mod server;
 mod transport;
 
-use driver_kit::options::Options;
+use driver_kit::options::{run_driver, Options};
 use driver_kit::registers;
 use driver_kit::server::{BlockDevice, DiskServer};
 
-use log::{error, info};
+use log::info;
 use userlib::sys::{self, flag::O_RDWR};
 use userlib::Args;
 use virtio_drivers::device::blk::VirtIOBlk;
@@ -76,21 +76,13 @@ fn main() {
     std::process::exit(1);
 }
 
-/// Exit status for arguments the driver does not understand.
-const USAGE_STATUS: i32 = 2;
-
 fn run(args: Args) -> i32 {
-    let Some(options) = Options::parse(args.skip(1), "virtio-blk0", disk_api::SCHEME) else {
-        error!("usage: virtio-blk [--device NAME] [--scheme NAME] [--crash-after N]");
-        return USAGE_STATUS;
-    };
-    match start(&options) {
-        Ok(status) => status,
-        Err(reason) => {
-            error!("{}: {reason}", options.device);
-            1
-        }
-    }
+    run_driver(
+        "virtio-blk",
+        args.skip(1),
+        ("virtio-blk0", disk_api::SCHEME),
+        start,
+    )
 }
 
 fn start(options: &Options) -> Result<i32, alloc::string::String> {
