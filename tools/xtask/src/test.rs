@@ -16,7 +16,7 @@ use std::time::Duration;
 ///
 /// Both GICs stay covered: `boot`, `process` and `dma` run aarch64 on GICv3
 /// (`virt,gic-version=3`: redistributor and system-register CPU interface), and so do
-/// `platform` and `hostile`; `memory`,
+/// `platform`, `nvme` and `hostile`; `memory`,
 /// `virtio-blk` and `stress` on GICv2 (QEMU's default, memory-mapped CPU interface).
 struct GuestSuite {
     name: &'static str,
