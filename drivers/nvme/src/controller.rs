@@ -27,7 +27,7 @@ use nvme::identify::{self, IDENTIFY_SIZE};
 use nvme::prp::{self, Prp};
 use nvme::registers::{self as reg, Capabilities};
 use nvme::PAGE_SIZE;
-use userlib::dma::Dma;
+use userlib::dma::{self, Dma};
 use userlib::time;
 
 /// Entries in each queue.
@@ -148,7 +148,7 @@ impl Controller {
     }
 
     fn identify_bytes(&self) -> [u8; IDENTIFY_SIZE] {
-        core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+        dma::read_barrier();
         let mut bytes = [0u8; IDENTIFY_SIZE];
         bytes.copy_from_slice(&self.identify_page);
         bytes
@@ -209,7 +209,7 @@ impl Controller {
         self.io
             .execute(&self.bar, wait, &command, COMMAND_PATIENCE)
             .map(|_| ())?;
-        core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+        dma::read_barrier();
         Ok(())
     }
 

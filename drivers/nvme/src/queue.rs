@@ -1,19 +1,18 @@
 //! One submission/completion queue pair in `dma:` memory, driven one command at a time.
 //!
-//! Entries are written into the submission queue's write-combining mapping, then a full
-//! fence drains the write-combining buffers before the tail doorbell rings. Completion
+//! Entries are written into the submission queue's write-combining mapping, then
+//! `dma::write_barrier` drains the write-combining buffers before the tail doorbell rings. Completion
 //! entries, which the device writes, are read with volatile loads, the phase word first.
 
 use crate::bar::Bar;
 use crate::wait::CompletionWait;
 use alloc::format;
 use alloc::string::String;
-use core::sync::atomic::{fence, Ordering};
 use core::time::Duration;
 use nvme::command::{Command, Completion, COMPLETION_ENTRY_SIZE, SUBMISSION_ENTRY_SIZE};
 use nvme::registers::Capabilities;
 use nvme::ring::{CompletionRing, SubmissionRing};
-use userlib::dma::Dma;
+use userlib::dma::{self, Dma};
 use userlib::sys::Result;
 
 /// Why a command did not succeed.
@@ -114,7 +113,7 @@ impl QueuePair {
         self.submissions[start..start + SUBMISSION_ENTRY_SIZE]
             .copy_from_slice(&command.to_bytes(identifier));
         // Drain write-combining buffers: the entry must be in memory before the doorbell.
-        fence(Ordering::SeqCst);
+        dma::write_barrier();
         bar.write32(self.submission_doorbell, u32::from(tail));
         Ok(identifier)
     }
@@ -183,7 +182,7 @@ fn read_completion(completions: &Dma<[u8]>, slot: u16) -> Completion {
         // read keeps the compiler from caching a value the device may change.
         bytes[index] = unsafe { core::ptr::read_volatile(&entry[index]) };
         if index == 12 {
-            fence(Ordering::Acquire);
+            dma::read_barrier();
         }
     }
     Completion::decode(&bytes)
