@@ -28,14 +28,106 @@
 //! request's tag returns the caller's rights (`Rights::to_text`). Once the request is
 //! answered the kernel no longer answers for it (`ENOENT`).
 //!
-//! Limits per process, each refused with an errno rather than growing the kernel's heap:
-//! 256 descriptors (`EMFILE`), 4096 mapped regions (`ENOMEM`; one mapping is at most
-//! 64 MiB), 64 children not yet reaped (`EAGAIN`). A refused descriptor is dropped only after
-//! the process table's lock is released, since closing a user-scheme file takes that lock to
-//! wake its server. Pending one-way requests (`Close`, `Munmap`) from one client are bounded
-//! by construction by its descriptors plus its regions: each comes from one of them, and a
-//! server drains its queue in order before it can answer the client's next request. They
-//! are never refused, since dropping one would leak the server's object.
+//! # Object model
+//!
+//! Every open thing is a handle of one [`object::Scheme`] implementation: the kernel's
+//! schemes (`debug:`, `initfs:`, `sys:`, `memory:`, `device:`, `irq:`, named once in
+//! `schemes::TABLE`), the scheme socket a server reads requests from, and the proxy that
+//! forwards requests on user schemes to their servers. A descriptor names an
+//! [`object::OpenFile`] = (scheme, handle); system calls ask the scheme and never match on
+//! kinds of file, so a new kernel scheme is one new file in `schemes/` plus one line in the
+//! table. Trait methods may block the caller (see `object::Scheme`): `irq:` parks readers
+//! on a `process::WaitQueue` until its interrupt and acknowledges on `write`.
+//! `SYS_WAIT_ANY` asks each descriptor's scheme `Scheme::ready` (by default "not waitable",
+//! `EINVAL`; the scheme socket and `irq:` answer) and parks on the one
+//! `process::READINESS` queue their events wake. A handle's side effects (a `Close` to a
+//! server, an interrupt line masked and freed) happen in one place, `Scheme::close`, called
+//! by `OpenFile::release` when the last descriptor goes — also when its holder exits.
+//!
+//! Errors are [`kernel_core::Error`] inside the kernel, turned into a Redox errno only by
+//! `syscall::dispatch` (`Error::errno`). User memory is reached only through
+//! `syscall::user_memory::UserSlice`: range arithmetic checked when it is made, the live
+//! tables checked again at every copy in or out, so no `&[u8]` into user memory outlives a
+//! copy (and a mapping revoked while its owner was parked is `EFAULT`, not a kernel fault).
+//!
+//! # Layers
+//!
+//! Modules import only downwards (no import circle; `use crate::` per module shows it):
+//!
+//! ```text
+//! syscall, user_hooks, test_hooks        system calls and the arch crate's hooks
+//!   lifecycle                            spawn and exit: tells servers, closes files
+//!     schemes                            every Scheme implementation and the table
+//!       ipc                              user-scheme queues, replies, one-way bounds
+//!         process                        process table, scheduler, spaces, wait queues
+//!           object, fallible             the Scheme trait, open files, descriptor
+//!                                        tables, fallible allocation (import nothing)
+//!       interrupts                       device interrupt lines: routing, masking, counts
+//!         devices                        the device table (PCI, device tree)
+//!           memory                       frames, heap, kernel space, pools
+//!             platform, console, arch    the machine and the one arch seam
+//! ```
+//!
+//! Calls go upward only through `dyn Scheme` (the process table holds descriptor tables
+//! but never closes a file itself; `lifecycle` does).
+//!
+//! # Lock order
+//!
+//! Kernel state is behind spin locks (one CPU, interrupts masked in the kernel, so a lock is
+//! never contended, only re-entered by mistake — which would hang). A path holding one lock
+//! may take only locks further down this list, and no lock is held while a process parks:
+//!
+//! 1. the user-scheme table (`ipc::SCHEMES`), then its orphaned replies;
+//! 2. one scheme's handle table (`object::Handles`; a copy to or from user memory under it
+//!    takes the process table);
+//! 3. the process table (`process::PROCESSES`; address spaces live in it);
+//! 4. the interrupt-line table (`interrupts`: connecting a line maps its registers; the
+//!    device-interrupt hook takes it with no other lock held, since interrupts are masked
+//!    in the kernel, and `irq:` wakes the line's holder only after dropping it);
+//! 5. the kernel-stack slots (`process::stack`);
+//! 6. the kernel's address space (`memory::kernel_space`);
+//! 7. the frame allocator and its counts (`memory::frames`);
+//! 8. leaves, which take nothing else: wait-queue lists, the initfs, manifest sections,
+//!    the device table, published pools and machine description, the console, and last the
+//!    kernel heap (every allocation takes it).
+//!
+//! So a descriptor refused by a full table, or a process's descriptors at exit, are
+//! released after the process table's lock is dropped (a `Close` wakes a server, which takes
+//! it), and the IPC layer drops the scheme table before it wakes anyone.
+//!
+//! # Limits
+//!
+//! Every table a process can grow is bounded, and refused with an errno rather than grown
+//! on the kernel's heap; a request over a limit changes nothing:
+//!
+//! | what | limit | when full |
+//! | --- | --- | --- |
+//! | descriptors per process | 256 | `EMFILE` |
+//! | mapped regions per process | 4096, each at most 64 MiB | `ENOMEM` |
+//! | children not yet reaped per process | 64 | `EAGAIN` |
+//! | process numbers (never reused) | `u32::MAX` | `EAGAIN` |
+//! | two-way requests pending per client | 1 (the client blocks) | — |
+//! | request payload (`open` path, `write`, `call`) | 4096 bytes | `write` sends the first 4096; `call` `EINVAL` |
+//! | one-way requests a live client queued at one server (`Munmap` from `funmap`) | 64 | `funmap` waits until the server reads some |
+//! | one-way requests queued at one server | 1024 | `funmap` waits likewise |
+//! | `Close`s, exit-time `Munmap`s, a failed `fmap`'s `Munmap` | one per descriptor or region the client held | always delivered, never refused |
+//! | spawn arguments | 16 KiB | `EINVAL` |
+//! | `debug:` line | 4096 bytes | the rest of the line is cut |
+//! | holders of one `irq:` line | 1 | `EBUSY` |
+//! | interrupts an `irq:` line delivers before its holder acknowledges | 1 (masked until the `write`) | kept pending by the device or controller |
+//! | descriptors one `SYS_WAIT_ANY` waits on | 16 (`MAX_WAIT_DESCRIPTORS`) | `EINVAL` |
+//!
+//! One-way requests are never dropped, since dropping one would leak the server's object:
+//! those the kernel owes (`Close`, an exiting process's `Munmap`s) stand for a descriptor or
+//! region the client held, so its own tables bound them; a `funmap` by a live client waits
+//! for room instead (a server's unmap of its own scheme's memory never waits on itself).
+//!
+//! Allocations on paths a process can drive in a loop ask the heap first (`try_reserve`,
+//! `fallible`): IPC payloads and queues, descriptor and handle tables, `sys:` and
+//! `memory:pools` texts, paths and arguments, spawn's name, context and argument block. A dry
+//! heap then answers `ENOMEM`. What stable Rust cannot make fallible — an open file's `Arc`,
+//! a process's `Arc<Rights>`, `BTreeMap` nodes of the process, scheme and pending-request
+//! tables — is bounded by the limits above.
 //!
 //! Frames lent through `fmap` are counted (`memory::frames`): a frame stays allocated until
 //! its last mapping in any process is gone. Pool and device memory is never counted (it is
@@ -53,8 +145,12 @@ extern crate alloc;
 mod arch;
 mod console;
 mod devices;
+mod fallible;
+mod interrupts;
 mod ipc;
+mod lifecycle;
 mod memory;
+mod object;
 mod panic;
 mod platform;
 mod process;
@@ -102,7 +198,7 @@ fn start_init(platform: &platform::Platform) -> ! {
     ipc::load_grants(platform.manifest().as_ref());
     process::init();
     user_hooks::start_timer();
-    match process::spawn("bin/init", &[b"/bin/init"], None, ipc::init_rights()) {
+    match lifecycle::spawn("bin/init", &[b"/bin/init"], None, ipc::init_rights()) {
         Ok(id) => info!("started init as process {id}"),
         Err(error) => {
             log::error!("cannot start init (/bin/init in the initfs): {error:?}");

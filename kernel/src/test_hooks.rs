@@ -44,7 +44,7 @@ mod product {
     }
 
     /// No test-only `sys:` texts.
-    pub fn system_text(_name: &str) -> Option<Result<String, i32>> {
+    pub fn system_text(_name: &str) -> Option<Result<String, kernel_core::Error>> {
         None
     }
 }

@@ -1,5 +1,5 @@
 //! The kernel's side of the user-mode contract: the hooks the arch crate calls on a system
-//! call, a timer tick and a user fault (see `kernel_core::user_mode`).
+//! call, a timer tick, a device interrupt and a user fault (see `kernel_core::user_mode`).
 
 use crate::arch::Cpu;
 use crate::memory::kernel_space;
@@ -22,10 +22,16 @@ pub fn kernel_timer_tick() {
     crate::process::tick();
 }
 
+/// A device interrupt (the CPU port's id for it), from user mode or the idle thread.
+#[no_mangle]
+pub fn kernel_device_interrupt(id: u32) {
+    crate::schemes::interrupt_fired(id);
+}
+
 /// A fault in user mode: the process dies, the kernel goes on.
 #[no_mangle]
 pub fn kernel_user_fault(frame: &mut <Cpu as UserMode>::UserFrame, fault: Fault) {
-    crate::process::kill_current(fault, frame.instruction_pointer());
+    crate::lifecycle::kill_current(fault, frame.instruction_pointer());
 }
 
 /// Starts the scheduling tick, mapping the timer's registers into the device window.

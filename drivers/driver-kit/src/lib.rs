@@ -5,6 +5,8 @@
 //! - [`Handles`] and [`wire`]: the server side of the `disk:` interface (`disk-api`), which
 //!   the virtio block and NVMe drivers both serve;
 //! - [`server`]: the `disk:` request loop over any [`server::BlockDevice`];
+//! - [`completion`]: waiting for a device by interrupt (`irq:`, with the scheme socket),
+//!   or by polling as the logged fallback, and the `disk:/status` counters;
 //! - [`options`]: the drivers' command line and their test-only crash counter.
 //!
 //! The pure parts (description, handle table, wire messages) are tested on the host.
@@ -13,6 +15,7 @@
 
 extern crate alloc;
 
+pub mod completion;
 mod device_info;
 mod handles;
 pub mod options;
@@ -21,4 +24,4 @@ pub mod server;
 pub mod wire;
 
 pub use device_info::{DeviceInfo, PciAddress, TransportKind};
-pub use handles::{size_text_from, Handle, HandleKind, Handles};
+pub use handles::{size_text_from, text_from, Handle, HandleKind, Handles};

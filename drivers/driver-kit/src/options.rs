@@ -1,7 +1,8 @@
 //! The command line every block driver takes, and its test-only crash counter.
 //!
-//! `DRIVER [--device NAME] [--scheme NAME] [--crash-after N]`: the device to drive, the
-//! scheme to serve, and for tests the transfer in whose middle the driver dies.
+//! `DRIVER [--device NAME] [--scheme NAME] [--crash-after N] [--exit-unacknowledged]`: the
+//! device to drive, the scheme to serve, and for tests the transfer in whose middle the
+//! driver dies, or whether it exits holding an interrupt it has not acknowledged.
 
 use alloc::string::String;
 
@@ -14,6 +15,8 @@ pub struct Options {
     pub scheme: String,
     /// Die in the middle of this transfer (1 = the first).
     pub crash_after: Option<u64>,
+    /// Take one interrupt and exit without acknowledging it (for the `irq` suite).
+    pub exit_unacknowledged: bool,
 }
 
 impl Options {
@@ -29,8 +32,13 @@ impl Options {
             device: device.into(),
             scheme: scheme.into(),
             crash_after: None,
+            exit_unacknowledged: false,
         };
         while let Some(option) = arguments.next() {
+            if option == "--exit-unacknowledged" {
+                options.exit_unacknowledged = true;
+                continue;
+            }
             let value = arguments.next()?;
             match option {
                 "--device" => options.device = value.into(),
@@ -59,7 +67,7 @@ pub fn run_driver<'a>(
     start: impl FnOnce(&Options) -> Result<i32, String>,
 ) -> i32 {
     let Some(options) = Options::parse(arguments, device, scheme) else {
-        log::error!("usage: {program} [--device NAME] [--scheme NAME] [--crash-after N]");
+        log::error!("usage: {program} [--device NAME] [--scheme NAME] [--crash-after N] [--exit-unacknowledged]");
         return USAGE_STATUS;
     };
     match start(&options) {
@@ -106,8 +114,16 @@ mod tests {
             ("nvme0", "nvme")
         );
         assert_eq!(options.crash_after, None);
+        assert!(!options.exit_unacknowledged);
         let options = Options::parse(
-            ["--crash-after", "20", "--device", "x1"].into_iter(),
+            [
+                "--crash-after",
+                "20",
+                "--exit-unacknowledged",
+                "--device",
+                "x1",
+            ]
+            .into_iter(),
             "nvme0",
             "nvme",
         )
@@ -116,6 +132,7 @@ mod tests {
             (options.device.as_str(), options.crash_after),
             ("x1", Some(20))
         );
+        assert!(options.exit_unacknowledged);
         for bad in [
             &["--crash-after", "0"][..],
             &["--crash-after", "many"],

@@ -2,15 +2,19 @@
 //! the interface's checks here; the device's reads, writes and flushes behind
 //! [`BlockDevice`].
 //!
-//! One request at a time: each read or write is one blocking device request. A handle that
-//! wrote is flushed when it closes.
+//! One transfer at a time: each read or write is one device request. While it is in flight
+//! the device waits for its completion with the [`Requests`] in hand — by interrupt, waiting
+//! on its `irq:` descriptor and the scheme socket together and stashing requests that
+//! arrive, which are handled after it (`crate::completion`). A handle that wrote is flushed
+//! when it closes. `disk:/status` is the device's [`BlockDevice::status`] text.
 
 use crate::wire::{reply, Request};
-use crate::{size_text_from, HandleKind, Handles};
+use crate::{size_text_from, text_from, HandleKind, Handles};
 use alloc::vec;
 use alloc::vec::Vec;
 use disk_api::{DiskError, Seek, Transfer, MAX_TRANSFER};
 use log::warn;
+use userlib::server::Requests;
 use userlib::sys::error::{EBADF, ENODEV, ENOSYS};
 use userlib::syscall::schemev2::Opcode;
 
@@ -30,25 +34,39 @@ pub trait BlockDevice {
     /// # Errors
     ///
     /// [`DiskError::Device`] when the device failed.
-    fn read(&mut self, transfer: Transfer, bytes: &mut [u8]) -> Result<(), DiskError>;
+    fn read(
+        &mut self,
+        transfer: Transfer,
+        bytes: &mut [u8],
+        requests: &mut Requests,
+    ) -> Result<(), DiskError>;
 
     /// Writes `bytes` (`transfer.length` of them) to the disk.
     ///
     /// # Errors
     ///
     /// [`DiskError::Device`] when the device failed.
-    fn write(&mut self, transfer: Transfer, bytes: &[u8]) -> Result<(), DiskError>;
+    fn write(
+        &mut self,
+        transfer: Transfer,
+        bytes: &[u8],
+        requests: &mut Requests,
+    ) -> Result<(), DiskError>;
 
     /// Makes written data durable.
     ///
     /// # Errors
     ///
     /// [`DiskError::Device`] when the device failed.
-    fn flush(&mut self) -> Result<(), DiskError>;
+    fn flush(&mut self, requests: &mut Requests) -> Result<(), DiskError>;
+
+    /// The `disk:/status` text (`disk_api::status`), with `stashed` requests read while a
+    /// transfer was in flight.
+    fn status(&self, stashed: u64) -> alloc::string::String;
 
     /// A call on a disk handle that is not a seek (its payload is not 8 bytes); the default
     /// refuses it as malformed.
-    fn call(&mut self, _payload: &[u8]) -> Answer {
+    fn call(&mut self, _payload: &[u8], _requests: &mut Requests) -> Answer {
         refuse(DiskError::Invalid)
     }
 }
@@ -80,7 +98,8 @@ impl<D: BlockDevice> DiskServer<D> {
     /// Reads requests for scheme `scheme` from `socket` and answers them, for ever; returns
     /// an exit status when the socket fails.
     pub fn serve(&mut self, socket: usize, scheme: &str) -> i32 {
-        userlib::server::serve(socket, scheme, |message| {
+        let mut requests = Requests::new(socket);
+        userlib::server::serve_with(&mut requests, scheme, |message, requests| {
             let Some(request) = Request::parse(message) else {
                 warn!(
                     "short message ({} bytes) on the {scheme}: socket",
@@ -88,14 +107,14 @@ impl<D: BlockDevice> DiskServer<D> {
                 );
                 return None;
             };
-            let (result, payload) = self.handle(&request);
+            let (result, payload) = self.handle(&request, requests);
             // One-way messages (Close, Munmap) get no answer: nobody waits for one.
             (!request.is_one_way()).then(|| reply(request.tag, result, &payload))
         })
     }
 
     /// Answers one request.
-    pub fn handle(&mut self, request: &Request) -> Answer {
+    pub fn handle(&mut self, request: &Request, requests: &mut Requests) -> Answer {
         let number = request.args[0];
         let capacity = self.device.capacity();
         if request.is(Opcode::OpenAt) {
@@ -108,7 +127,7 @@ impl<D: BlockDevice> DiskServer<D> {
             };
         }
         if request.is(Opcode::Close) {
-            self.close(number);
+            self.close(number, requests);
             return (Ok(0), Vec::new());
         }
         let Some(handle) = self.handles.get(number) else {
@@ -121,15 +140,22 @@ impl<D: BlockDevice> DiskServer<D> {
                     .set_position(number, handle.position + bytes.len() as u64);
                 (Ok(bytes.len() as u64), bytes)
             }
+            (HandleKind::Status, opcode) if opcode == Opcode::Read as u8 => {
+                let text = self.device.status(requests.stashed());
+                let bytes = text_from(&text, handle.position, request.args[2] as usize);
+                self.handles
+                    .set_position(number, handle.position + bytes.len() as u64);
+                (Ok(bytes.len() as u64), bytes)
+            }
             (HandleKind::Disk, opcode) if opcode == Opcode::Read as u8 => {
-                self.read(number, handle.position, request.args[2] as usize)
+                self.read(number, handle.position, request.args[2] as usize, requests)
             }
             (HandleKind::Disk, opcode) if opcode == Opcode::Write as u8 => {
-                self.write(number, handle.position, request.payload)
+                self.write(number, handle.position, request.payload, requests)
             }
             (HandleKind::Disk, opcode) if opcode == Opcode::Call as u8 => {
                 if request.payload.len() != Seek::SIZE {
-                    let answer = self.device.call(request.payload);
+                    let answer = self.device.call(request.payload, requests);
                     if answer.0.is_ok() && !self.dirty.contains(&number) {
                         self.dirty.push(number);
                     }
@@ -144,12 +170,18 @@ impl<D: BlockDevice> DiskServer<D> {
                 }
             }
             (_, opcode) if opcode == Opcode::MmapPrep as u8 => (Err(ENODEV), Vec::new()),
-            (HandleKind::Size, _) => refuse(DiskError::BadHandle),
+            (HandleKind::Size | HandleKind::Status, _) => refuse(DiskError::BadHandle),
             _ => (Err(ENOSYS), Vec::new()),
         }
     }
 
-    fn read(&mut self, number: u64, position: u64, requested: usize) -> Answer {
+    fn read(
+        &mut self,
+        number: u64,
+        position: u64,
+        requested: usize,
+        requests: &mut Requests,
+    ) -> Answer {
         let transfer = match Transfer::check(position, requested, self.device.capacity(), false) {
             Ok(transfer) => transfer,
             Err(error) => return refuse(error),
@@ -158,7 +190,7 @@ impl<D: BlockDevice> DiskServer<D> {
             return (Ok(0), Vec::new());
         }
         let bytes = &mut self.data[..transfer.length];
-        match self.device.read(transfer, bytes) {
+        match self.device.read(transfer, bytes, requests) {
             Ok(()) => {
                 self.handles
                     .set_position(number, position + transfer.length as u64);
@@ -168,7 +200,13 @@ impl<D: BlockDevice> DiskServer<D> {
         }
     }
 
-    fn write(&mut self, number: u64, position: u64, bytes: &[u8]) -> Answer {
+    fn write(
+        &mut self,
+        number: u64,
+        position: u64,
+        bytes: &[u8],
+        requests: &mut Requests,
+    ) -> Answer {
         if self.device.read_only() {
             return refuse(DiskError::ReadOnly);
         }
@@ -179,7 +217,10 @@ impl<D: BlockDevice> DiskServer<D> {
         if transfer.length == 0 {
             return (Ok(0), Vec::new());
         }
-        match self.device.write(transfer, &bytes[..transfer.length]) {
+        match self
+            .device
+            .write(transfer, &bytes[..transfer.length], requests)
+        {
             Ok(()) => {
                 self.handles
                     .set_position(number, position + transfer.length as u64);
@@ -193,14 +234,30 @@ impl<D: BlockDevice> DiskServer<D> {
     }
 
     /// Closes a handle; one that wrote is flushed to stable storage first.
-    fn close(&mut self, number: u64) {
+    fn close(&mut self, number: u64, requests: &mut Requests) {
         self.handles.close(number);
         if let Some(index) = self.dirty.iter().position(|dirty| *dirty == number) {
             self.dirty.swap_remove(index);
-            if let Err(error) = self.device.flush() {
+            if let Err(error) = self.device.flush(requests) {
                 log::error!("flush after handle {number} closed: {error:?}");
             }
         }
+    }
+}
+
+/// For a device's failed `transfer`: logs `ACTION LENGTH bytes at OFFSET: FAILURE` and
+/// names it [`DiskError::Device`] (`action` is `reading` or `writing`).
+pub fn device_error<E: core::fmt::Display>(
+    action: &'static str,
+    transfer: Transfer,
+) -> impl FnOnce(E) -> DiskError {
+    move |failure| {
+        log::error!(
+            "{action} {} bytes at {:#x}: {failure}",
+            transfer.length,
+            transfer.offset
+        );
+        DiskError::Device
     }
 }
 

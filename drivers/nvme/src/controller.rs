@@ -6,28 +6,33 @@
 //!
 //! 1. read CAP; the NVM command set and 4 KiB pages must be supported;
 //! 2. clear CC.EN and wait for CSTS.RDY = 0 (a controller a dead driver left running is
-//!    reset here, which also stops its DMA);
+//!    reset here, which also stops its DMA); take an interrupt the dead driver left
+//!    unacknowledged;
 //! 3. admin queues from the pool, AQA/ASQ/ACQ;
 //! 4. CC: enable, NVM command set, 4 KiB pages, 64/16-byte entries; wait for CSTS.RDY = 1
 //!    (CAP.TO bounds both waits);
 //! 5. Identify Controller, Identify Namespace 1 (512-byte blocks, no metadata required);
 //! 6. Set Features Number of Queues (one pair), Create I/O Completion Queue 1 (interrupts
 //!    enabled, vector 0), Create I/O Submission Queue 1.
+//!
+//! Both completion queues signal MSI-X vector 0 (or INTx), the interrupt `irq:NAME` holds;
+//! the driver opens it before enabling the controller, since QEMU's controller only
+//! signals a vector that was enabled when the queue was created.
 
 use crate::bar::Bar;
 use crate::queue::{CommandError, QueuePair};
-use crate::wait::CompletionWait;
-use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use core::time::Duration;
 use disk_api::SECTOR_SIZE;
+use driver_kit::completion::Completions;
 use nvme::command::{identify_structure, Command};
 use nvme::identify::{self, IDENTIFY_SIZE};
 use nvme::prp::{self, Prp};
 use nvme::registers::{self as reg, Capabilities};
 use nvme::PAGE_SIZE;
 use userlib::dma::{self, Dma};
+use userlib::server::Requests;
 use userlib::time;
 
 /// Entries in each queue.
@@ -45,7 +50,7 @@ const COMMAND_PATIENCE: Duration = Duration::from_secs(10);
 /// A running controller.
 pub struct Controller {
     bar: Bar,
-    wait: Box<dyn CompletionWait>,
+    wait: Completions,
     admin: QueuePair,
     io: QueuePair,
     identify_page: Dma<[u8]>,
@@ -66,7 +71,7 @@ impl Controller {
     /// # Errors
     ///
     /// Why the controller cannot be used, for the log.
-    pub fn start(device: &str, bar: Bar, wait: Box<dyn CompletionWait>) -> Result<Self, String> {
+    pub fn start(device: &str, bar: Bar, mut wait: Completions) -> Result<Self, String> {
         let caps = Capabilities::decode(bar.read64(reg::CAP));
         if !caps.nvm_command_set {
             return Err("the controller does not offer the NVM command set".into());
@@ -87,6 +92,8 @@ impl Controller {
         }
         bar.write32(reg::CC, configuration & !1);
         wait_status(&bar, false, patience)?;
+        // Reset, the controller no longer asserts what a dead driver left pending.
+        wait.take_inherited(|| ());
         let admin = QueuePair::new(device, 0, entries, &caps).map_err(dma)?;
         let (submissions, completions) = admin.addresses();
         bar.write32(reg::AQA, reg::admin_queue_attributes(entries));
@@ -177,15 +184,19 @@ impl Controller {
     }
 
     fn admin(&mut self, command: &Command) -> Result<(), CommandError> {
-        let wait = self.wait.as_mut();
         self.admin
-            .execute(&self.bar, wait, command, COMMAND_PATIENCE)
+            .execute(&self.bar, &mut self.wait, None, command, COMMAND_PATIENCE)
             .map(|_| ())
     }
 
-    /// How the driver waits for completions.
+    /// How the driver waits for completions: `interrupt` or `polling`.
     pub fn wait_mode(&self) -> &'static str {
         self.wait.mode()
+    }
+
+    /// The `disk:/status` text, with `stashed` requests.
+    pub fn status(&self, stashed: u64) -> String {
+        self.wait.status_text(stashed)
     }
 
     /// The data buffer (for reads, what the last read brought; for writes, fill it first).
@@ -194,7 +205,8 @@ impl Controller {
     }
 
     /// Reads (`write == false`) or writes `blocks` blocks from `first` through the first
-    /// `blocks * 512` bytes of the data buffer, in one command.
+    /// `blocks * 512` bytes of the data buffer, in one command, stashing `requests` that
+    /// arrive meanwhile.
     ///
     /// # Errors
     ///
@@ -203,11 +215,22 @@ impl Controller {
     /// # Panics
     ///
     /// If the transfer is larger than the data buffer (callers check counts first).
-    pub fn transfer(&mut self, write: bool, first: u64, blocks: u32) -> Result<(), CommandError> {
+    pub fn transfer(
+        &mut self,
+        write: bool,
+        first: u64,
+        blocks: u32,
+        requests: &mut Requests,
+    ) -> Result<(), CommandError> {
         let command = self.transfer_command(write, first, blocks);
-        let wait = self.wait.as_mut();
         self.io
-            .execute(&self.bar, wait, &command, COMMAND_PATIENCE)
+            .execute(
+                &self.bar,
+                &mut self.wait,
+                Some(requests),
+                &command,
+                COMMAND_PATIENCE,
+            )
             .map(|_| ())?;
         dma::read_barrier();
         Ok(())
@@ -252,12 +275,12 @@ impl Controller {
     /// # Errors
     ///
     /// As [`Controller::transfer`].
-    pub fn flush(&mut self) -> Result<(), CommandError> {
-        let wait = self.wait.as_mut();
+    pub fn flush(&mut self, requests: &mut Requests) -> Result<(), CommandError> {
         self.io
             .execute(
                 &self.bar,
-                wait,
+                &mut self.wait,
+                Some(requests),
                 &Command::flush(NAMESPACE),
                 COMMAND_PATIENCE,
             )

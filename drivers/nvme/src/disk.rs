@@ -8,7 +8,8 @@ use disk_api::bulk::{digest, Bulk, BulkKind};
 use disk_api::image::generation_byte;
 use disk_api::{DiskError, Transfer, SECTOR_SIZE};
 use driver_kit::options::CrashCounter;
-use driver_kit::server::{refuse, Answer, BlockDevice};
+use driver_kit::server::{device_error, refuse, Answer, BlockDevice};
+use userlib::server::Requests;
 
 /// The call payload that asks for the driver's description ([`NvmeDisk::info`]); zero bytes
 /// may follow it.
@@ -68,7 +69,7 @@ impl NvmeDisk {
         )
     }
 
-    fn bulk(&mut self, request: Bulk) -> Answer {
+    fn bulk(&mut self, request: Bulk, requests: &mut Requests) -> Answer {
         let bytes = request.count as usize * SECTOR_SIZE as usize;
         let write = match request.kind {
             BulkKind::ReadDigest => false,
@@ -83,7 +84,7 @@ impl NvmeDisk {
         };
         if let Err(error) = self
             .controller
-            .transfer(write, request.sector, request.count)
+            .transfer(write, request.sector, request.count, requests)
         {
             log::error!("bulk {request:?}: {error}");
             return refuse(DiskError::Device);
@@ -106,39 +107,47 @@ impl BlockDevice for NvmeDisk {
         false
     }
 
-    fn read(&mut self, transfer: Transfer, bytes: &mut [u8]) -> Result<(), DiskError> {
+    fn read(
+        &mut self,
+        transfer: Transfer,
+        bytes: &mut [u8],
+        requests: &mut Requests,
+    ) -> Result<(), DiskError> {
         self.count_transfer(transfer);
         let blocks = (transfer.length as u64 / SECTOR_SIZE) as u32;
         self.controller
-            .transfer(false, transfer.sector(), blocks)
-            .map_err(|error| {
-                log::error!("reading {blocks} blocks at {}: {error}", transfer.sector());
-                DiskError::Device
-            })?;
+            .transfer(false, transfer.sector(), blocks, requests)
+            .map_err(device_error("reading", transfer))?;
         bytes.copy_from_slice(&self.controller.data()[..transfer.length]);
         Ok(())
     }
 
-    fn write(&mut self, transfer: Transfer, bytes: &[u8]) -> Result<(), DiskError> {
+    fn write(
+        &mut self,
+        transfer: Transfer,
+        bytes: &[u8],
+        requests: &mut Requests,
+    ) -> Result<(), DiskError> {
         self.count_transfer(transfer);
         let blocks = (transfer.length as u64 / SECTOR_SIZE) as u32;
         self.controller.data()[..transfer.length].copy_from_slice(bytes);
         self.controller
-            .transfer(true, transfer.sector(), blocks)
-            .map_err(|error| {
-                log::error!("writing {blocks} blocks at {}: {error}", transfer.sector());
-                DiskError::Device
-            })
+            .transfer(true, transfer.sector(), blocks, requests)
+            .map_err(device_error("writing", transfer))
     }
 
-    fn flush(&mut self) -> Result<(), DiskError> {
-        self.controller.flush().map_err(|error| {
+    fn flush(&mut self, requests: &mut Requests) -> Result<(), DiskError> {
+        self.controller.flush(requests).map_err(|error| {
             log::error!("flush: {error}");
             DiskError::Device
         })
     }
 
-    fn call(&mut self, payload: &[u8]) -> Answer {
+    fn status(&self, stashed: u64) -> alloc::string::String {
+        self.controller.status(stashed)
+    }
+
+    fn call(&mut self, payload: &[u8], requests: &mut Requests) -> Answer {
         // A client's call buffer is both its input and its reply space, so the name may be
         // followed by zero bytes.
         let end = payload
@@ -151,7 +160,7 @@ impl BlockDevice for NvmeDisk {
         }
         let sectors = self.capacity() / SECTOR_SIZE;
         match Bulk::from_bytes(payload, sectors) {
-            Ok(request) => self.bulk(request),
+            Ok(request) => self.bulk(request, requests),
             Err(error) => refuse(error),
         }
     }

@@ -14,6 +14,9 @@
 //!    pair (`controller.rs`);
 //! 3. register `:nvme` and serve the `disk:` interface through `driver_kit::server`.
 //!
+//! `irq:NAME` is opened before step 2 (QEMU's controller signals only MSI-X vectors enabled
+//! when a queue is created).
+//!
 //! Every queue, the identify page, the PRP list page and the 128 KiB data buffer come from
 //! the device's pool through dmad (`dma:/NAME/alloc`); the controller never sees any other
 //! memory of the driver. Data is copied between the scheme's messages and the data buffer.
@@ -21,7 +24,8 @@
 //! # The scheme
 //!
 //! The `disk:` interface of `disk-api` (open `nvme:/OFFSET`, `nvme:/size`, read, write,
-//! seek call; at most 4 KiB per read or write, one NVMe command each), plus two calls on a
+//! seek call, `nvme:/status`; at most 4 KiB per read or write, one NVMe command each), plus
+//! two calls on a
 //! disk handle: `disk_api::Bulk` (up to 256 sectors in one NVMe command, which needs a PRP
 //! list; a read answers the data's digest) and `info` (a text: identity, namespace size,
 //! completion mode and `buffer NAME DEVICE-ADDRESS BYTES` for every DMA buffer).
@@ -30,10 +34,17 @@
 //!
 //! # Interrupts
 //!
-//! Completions are found by polling the completion queue's phase bit (`wait.rs`), the only
-//! mode until coherent has an `irq:` scheme; the boot log names it. The I/O completion
-//! queue is created with interrupts enabled on vector 0, so switching to interrupts is a
-//! new `CompletionWait` and nothing else.
+//! The driver sleeps until the controller interrupts (`driver_kit::completion`): both
+//! completion queues signal vector 0, which is `irq:NAME` — MSI-X table entry 0 (in BAR0)
+//! on x86_64, programmed by the kernel; on aarch64 `virt` the function's INTx, a level GIC
+//! SPI through the host bridge's `interrupt-map`. While a command is in flight the driver
+//! waits on the interrupt and its `nvme:` socket at once (`SYS_WAIT_ANY`), stashing
+//! requests that arrive. The completion is consumed and the head doorbell rung before the
+//! interrupt is acknowledged, so a level line is deasserted when it is unmasked. Polling
+//! the phase bit is the fallback, logged: always when `irq:` cannot be opened, and for one
+//! completion whose interrupt did not come within two seconds. `nvme:/status` says which
+//! mode runs and counts interrupts, completions, polled completions, stashed requests and
+//! inherited interrupts (`disk_api::status`).
 //!
 //! # Gaps
 //!
@@ -51,11 +62,11 @@ mod bar;
 mod controller;
 mod disk;
 mod queue;
-mod wait;
 
 use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
+use driver_kit::completion::Completions;
 use driver_kit::options::run_driver;
 use driver_kit::registers::Registers;
 use driver_kit::server::DiskServer;
@@ -97,7 +108,9 @@ fn start(device: &'static str, scheme: &str, crash_after: Option<u64>) -> Result
     // SAFETY: `mapping` is the kernel's device mapping of the whole BAR0 (`size` bytes,
     // page-aligned), kept for the life of the process in `registers`, used only by `Bar`.
     let bar = unsafe { bar::Bar::new(mapping, size) };
-    let controller = controller::Controller::start(device, bar, Box::new(wait::Polling))?;
+    // Before the controller is enabled: its queues signal only vectors enabled by then.
+    let completions = Completions::open(device);
+    let controller = controller::Controller::start(device, bar, completions)?;
     let disk = disk::NvmeDisk::new(controller, device, crash_after);
     let socket = sys::open(&format!(":{scheme}"), O_RDWR)
         .map_err(|error| format!("cannot register {scheme}: ({error})"))?;
@@ -114,7 +127,7 @@ fn start(device: &'static str, scheme: &str, crash_after: Option<u64>) -> Result
         controller::QUEUE_ENTRIES,
     );
     info!(
-        "{device}: serving {scheme}: (completions: {}; queues, PRP list and data buffer from dma:/{device})",
+        "{device}: serving {scheme}: ({}-driven; queues, PRP list and data buffer from dma:/{device})",
         controller.wait_mode()
     );
     let mut server = DiskServer::new(disk);

@@ -5,14 +5,15 @@
 //! entries, which the device writes, are read with volatile loads, the phase word first.
 
 use crate::bar::Bar;
-use crate::wait::CompletionWait;
 use alloc::format;
 use alloc::string::String;
 use core::time::Duration;
+use driver_kit::completion::Completions;
 use nvme::command::{Command, Completion, COMPLETION_ENTRY_SIZE, SUBMISSION_ENTRY_SIZE};
 use nvme::registers::Capabilities;
 use nvme::ring::{CompletionRing, SubmissionRing};
 use userlib::dma::{self, Dma};
+use userlib::server::Requests;
 use userlib::sys::Result;
 
 /// Why a command did not succeed.
@@ -118,41 +119,42 @@ impl QueuePair {
         Ok(identifier)
     }
 
-    /// Submits `command`, waits for its completion with `wait`, and returns it.
+    /// Submits `command` and waits (with `waiter`, stashing `requests` while serving) for
+    /// its completion, at most `patience`. The completion is consumed and the head doorbell
+    /// rung inside the wait, before the interrupt is acknowledged, so a level-triggered
+    /// line (INTx) is deasserted when it is unmasked.
     ///
     /// # Errors
     ///
-    /// [`CommandError`]: the controller's failure status, no completion within `patience`,
-    /// or a full queue (never, one command at a time).
+    /// The controller's status, no completion in time, or a full queue.
     pub fn execute(
         &mut self,
         bar: &Bar,
-        wait: &mut dyn CompletionWait,
+        waiter: &mut Completions,
+        mut requests: Option<&mut Requests>,
         command: &Command,
         patience: Duration,
     ) -> core::result::Result<Completion, CommandError> {
         let identifier = self.submit(bar, command)?;
         loop {
             let mut found = None;
-            let ring = &self.completion_ring;
-            let completions = &self.completions;
-            wait.wait_until(
-                &mut || {
-                    let entry = read_completion(completions, ring.head());
-                    if ring.is_new(entry.phase) {
-                        found = Some(entry);
-                        true
-                    } else {
-                        false
+            waiter
+                .wait(requests.as_deref_mut(), patience, &mut || {}, &mut || {
+                    if found.is_some() {
+                        return true;
                     }
-                },
-                patience,
-            )
-            .map_err(|_| CommandError::TimedOut)?;
+                    let entry = read_completion(&self.completions, self.completion_ring.head());
+                    if !self.completion_ring.is_new(entry.phase) {
+                        return false;
+                    }
+                    let head = self.completion_ring.pop();
+                    self.submission_ring.set_head(entry.submission_head);
+                    bar.write32(self.completion_doorbell, u32::from(head));
+                    found = Some(entry);
+                    true
+                })
+                .map_err(|_| CommandError::TimedOut)?;
             let entry = found.ok_or(CommandError::TimedOut)?;
-            let head = self.completion_ring.pop();
-            self.submission_ring.set_head(entry.submission_head);
-            bar.write32(self.completion_doorbell, u32::from(head));
             if entry.identifier != identifier {
                 log::warn!(
                     "queue {}: completion for command {} while waiting for {identifier}",

@@ -9,5 +9,5 @@
 
 pub use driver_kit::wire;
 pub use driver_kit::{
-    size_text_from, DeviceInfo, Handle, HandleKind, Handles, PciAddress, TransportKind,
+    size_text_from, text_from, DeviceInfo, Handle, HandleKind, Handles, PciAddress, TransportKind,
 };

@@ -1,8 +1,10 @@
 //! `virtio-blk`: coherent's virtio block driver, a user process serving `disk:`.
 //!
-//! Usage: `virtio-blk [--device NAME] [--scheme NAME] [--crash-after N]` (device
-//! `virtio-blk0` and scheme `disk` by default;
-//! `--crash-after N` is for tests: the driver panics in the middle of its `N`th transfer).
+//! Usage: `virtio-blk [--device NAME] [--scheme NAME] [--crash-after N]
+//! [--exit-unacknowledged]` (device `virtio-blk0` and scheme `disk` by default). The last two
+//! are for tests: with `--crash-after N` the driver panics in the middle of its `N`th
+//! transfer; with `--exit-unacknowledged` it reads one sector, takes its interrupt and exits
+//! with status 3 without acknowledging it.
 //!
 //! # Start-up
 //!
@@ -11,7 +13,10 @@
 //! 2. build the transport: virtio-mmio on the mapped window (aarch64 `virt`), or virtio-pci
 //!    (x86_64 `q35`, modern virtio only) through the function's configuration page;
 //! 3. `VirtIOBlk::new` resets and initialises the device, allocating its ring from the pool;
-//! 4. register `:disk` and serve.
+//! 4. open `irq:NAME` (virtio-pci: route the queue to MSI-X entry 0, which the kernel
+//!    programmed), take an interrupt a dead predecessor left unacknowledged, enable the
+//!    device's interrupts — or fall back to polling, saying so in the log;
+//! 5. register `:disk` and serve.
 //!
 //! Every DMA buffer — the ring, and a bounce buffer for each request header, data block and
 //! status byte — comes from the device's pool through dmad (`dma:/NAME/alloc`); the device
@@ -35,10 +40,14 @@
 //!
 //! # Interrupts
 //!
-//! User processes cannot take interrupts on coherent yet, so the driver completes each
-//! request by polling the used ring (`VirtIOBlk`'s blocking calls) while the client waits.
-//! This is the fallback a driver keeps even when interrupts arrive; the device's
-//! interrupts stay disabled.
+//! The driver sleeps until its device interrupts (`completion`, over the wait shared with the
+//! NVMe driver in `driver_kit::completion`): it waits on `irq:NAME` and
+//! its `disk:` socket at once (`SYS_WAIT_ANY`), stashing requests that arrive while a
+//! transfer is in flight. Polling the used ring is the fallback: always when `irq:` cannot be
+//! opened, and for one completion whose interrupt did not come within two seconds; the log
+//! names either. `disk:/status` says which mode runs and counts interrupts, completions,
+//! polled completions, stashed requests and inherited interrupts. `flush` (on closing a
+//! handle that wrote) is still polled, with the device's interrupts off.
 //!
 //! # Gaps
 //!
@@ -52,6 +61,7 @@
 extern crate alloc;
 
 mod buffers;
+mod completion;
 mod config_page;
 mod hal;
 mod server;
@@ -85,6 +95,9 @@ fn run(args: Args) -> i32 {
     )
 }
 
+/// The exit status of `--exit-unacknowledged`.
+const EXITED_UNACKNOWLEDGED: i32 = 3;
+
 fn start(options: &Options) -> Result<i32, alloc::string::String> {
     let device = options.device.as_str();
     let registers = registers::Registers::open(device)
@@ -93,21 +106,28 @@ fn start(options: &Options) -> Result<i32, alloc::string::String> {
         buffers: buffers::Buffers::new(device),
         registers,
     });
-    let transport = transport::open()?;
-    let block = VirtIOBlk::<hal::PoolHal, transport::Transport>::new(transport)
+    let opened = transport::open()?;
+    let mut block = VirtIOBlk::<hal::PoolHal, transport::Transport>::new(opened.transport)
         .map_err(|error| alloc::format!("cannot start the block device: {error}"))?;
-    let mut disk = DiskServer::new(server::Disk::new(block, options.crash_after));
+    let completions = completion::start(device, &mut block, opened.common_configuration);
+    if options.exit_unacknowledged {
+        let count = completion::take_without_acknowledging(&completions, &mut block);
+        info!("--exit-unacknowledged: exiting with interrupt {count:?} unacknowledged");
+        return Ok(EXITED_UNACKNOWLEDGED);
+    }
+    let mut disk = DiskServer::new(server::Disk::new(block, completions, options.crash_after));
     let scheme = options.scheme.as_str();
     let socket = sys::open(&alloc::format!(":{scheme}"), O_RDWR)
         .map_err(|error| alloc::format!("cannot register {scheme}: ({error})"))?;
     info!(
-        "{device}: {} MiB{}, serving disk: (polling; {} DMA buffers from the pool)",
+        "{device}: {} MiB{}, serving {scheme}: ({}-driven; {} DMA buffers from the pool)",
         disk.device().capacity() >> 20,
         if disk.device().read_only() {
             ", read-only"
         } else {
             ""
         },
+        disk.device().mode(),
         hal::with(|devices| devices.buffers.held())
     );
     Ok(disk.serve(socket, scheme))

@@ -21,8 +21,10 @@ pub mod cache;
 pub mod command_line;
 pub mod device_window;
 pub mod elf;
+pub mod error;
 pub mod flags;
 pub mod frame_counts;
+pub mod interrupt;
 pub mod layout;
 pub mod machine;
 pub mod paging;
@@ -30,6 +32,7 @@ pub mod path;
 pub mod pci;
 pub mod ranges;
 pub mod rights;
+pub mod slots;
 #[allow(
     unsafe_code,
     reason = "declares the CPU contract's unsafe operations; implements none"
@@ -40,4 +43,5 @@ pub use arch::{Arch, ExitStatus, Fault, InterruptStack};
 pub use boot::{BootInfo, MemoryRegion, PhysicalRange, RegionKind};
 pub use cache::CacheType;
 pub use command_line::CommandLine;
+pub use error::Error;
 pub use flags::PageFlags;

@@ -14,7 +14,6 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt::Write;
 
 /// What one process may do.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -80,18 +79,24 @@ impl Rights {
     /// The text a server reads: one `key value...` line per right.
     pub fn to_text(&self) -> String {
         let mut text = String::new();
-        let yes_no = |flag: bool| if flag { "yes" } else { "no" };
-        let _ = writeln!(text, "section {}", self.section.as_deref().unwrap_or("-"));
-        let _ = writeln!(text, "schemes{}", Words(&self.schemes));
-        let _ = writeln!(text, "devices{}", Words(&self.devices));
-        let _ = match self.quota_pages {
-            Some(pages) => writeln!(text, "quota-pages {pages}"),
-            None => writeln!(text, "quota-pages none"),
-        };
-        let _ = writeln!(text, "declare-pools {}", yes_no(self.declare_pools));
-        let _ = writeln!(text, "spawns{}", Words(&self.spawns));
-        let _ = writeln!(text, "grant-any {}", yes_no(self.grant_any));
+        let _ = self.write_text(&mut text);
         text
+    }
+
+    /// Writes [`Rights::to_text`]'s text to `text` (the kernel writes it into a buffer the
+    /// heap may refuse).
+    pub fn write_text(&self, text: &mut dyn core::fmt::Write) -> core::fmt::Result {
+        let yes_no = |flag: bool| if flag { "yes" } else { "no" };
+        writeln!(text, "section {}", self.section.as_deref().unwrap_or("-"))?;
+        writeln!(text, "schemes{}", Words(&self.schemes))?;
+        writeln!(text, "devices{}", Words(&self.devices))?;
+        match self.quota_pages {
+            Some(pages) => writeln!(text, "quota-pages {pages}")?,
+            None => writeln!(text, "quota-pages none")?,
+        }
+        writeln!(text, "declare-pools {}", yes_no(self.declare_pools))?;
+        writeln!(text, "spawns{}", Words(&self.spawns))?;
+        writeln!(text, "grant-any {}", yes_no(self.grant_any))
     }
 
     /// Reads [`Rights::to_text`]'s text; `None` when a line is malformed.

@@ -9,6 +9,8 @@
 mod pci;
 mod tree;
 
+pub use pci::ConfigPage;
+
 use crate::platform::Platform;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -60,6 +62,8 @@ pub struct Device {
     /// The interrupt it raises (GIC interrupt ID on aarch64, the firmware's legacy line on
     /// x86), if known.
     pub interrupt: Option<u32>,
+    /// How that interrupt signals (device tree flags; PCI INTx is level).
+    pub trigger: kernel_core::interrupt::Trigger,
 }
 
 impl Device {
@@ -72,26 +76,25 @@ impl Device {
         windows
     }
 
-    /// The `read` text of `device:NAME`, one fact per line.
-    pub fn description(&self) -> String {
-        let mut text = String::new();
-        let _ = writeln!(text, "kind {}", self.kind.name());
+    /// Writes the `read` text of `device:NAME` to `text`, one fact per line.
+    pub fn write_description(&self, text: &mut dyn Write) -> core::fmt::Result {
+        writeln!(text, "kind {}", self.kind.name())?;
         for (base, size) in &self.regions {
-            let _ = writeln!(text, "region {base:#x} {size:#x}");
+            writeln!(text, "region {base:#x} {size:#x}")?;
         }
         if let Some(function) = self.pci {
             let address = function.address;
-            let _ = writeln!(
+            writeln!(
                 text,
                 "pci {} {} {}",
                 address.bus, address.device, address.function
-            );
-            let _ = writeln!(text, "config {:#x}", function.config);
+            )?;
+            writeln!(text, "config {:#x}", function.config)?;
         }
         if let Some(interrupt) = self.interrupt {
-            let _ = writeln!(text, "interrupt {interrupt}");
+            writeln!(text, "interrupt {interrupt}")?;
         }
-        text
+        Ok(())
     }
 
     /// One boot-log line: `virtio-mmio at 0x0a003e00 (0x200 bytes), interrupt 79`.
@@ -160,25 +163,24 @@ pub fn find(name: &str) -> Option<Device> {
 
 /// `sys:devices`: one line per device, `NAME KIND BASE SIZE [BASE SIZE...] [pci B D F config
 /// PHYSICAL] [interrupt N]`.
-pub fn table_text() -> String {
-    let mut text = String::new();
+pub fn write_table(text: &mut dyn Write) -> core::fmt::Result {
     for device in DEVICES.lock().iter() {
-        let _ = write!(text, "{} {}", device.name, device.kind.name());
+        write!(text, "{} {}", device.name, device.kind.name())?;
         for (base, size) in &device.regions {
-            let _ = write!(text, " {base:#x} {size:#x}");
+            write!(text, " {base:#x} {size:#x}")?;
         }
         if let Some(function) = device.pci {
             let address = function.address;
-            let _ = write!(
+            write!(
                 text,
                 " pci {} {} {} config {:#x}",
                 address.bus, address.device, address.function, function.config
-            );
+            )?;
         }
         if let Some(interrupt) = device.interrupt {
-            let _ = write!(text, " interrupt {interrupt}");
+            write!(text, " interrupt {interrupt}")?;
         }
-        text.push('\n');
+        writeln!(text)?;
     }
-    text
+    Ok(())
 }

@@ -7,19 +7,25 @@
 //! pending request it had not answered with `EIO`; answers it gave before exiting still
 //! reach their clients (kept aside until collected).
 //!
-//! Locking: the scheme table's lock may be held while the process table's is taken (to wake
-//! someone), never the other way round.
+//! One-way requests (`Close`, `Munmap`) and their bounds are in [`one_way`].
+//!
+//! Locking: the scheme table's lock ([`SCHEMES`]) may be held while the orphaned replies'
+//! is taken, and the leaves (the heap, the console), nothing else; it is released before
+//! the process table's is taken (to wake someone) and before anything parks.
 
 mod grants;
+mod one_way;
 
 pub use grants::{init_rights, load_grants, section_rights};
+pub use one_way::{notify_close, notify_unmap, Delivery};
 
+use crate::object::{Sink, Source};
 use crate::process::{self, ProcessId, State};
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
 use alloc::vec::Vec;
 use kernel_core::abi::SCHEME_MAX_PAYLOAD;
-use redox_syscall::error::{EEXIST, EINVAL, EIO, ENOENT};
+use kernel_core::Error;
 use redox_syscall::schemev2::{Cqe, Opcode, Sqe, SqeFlags};
 use spin::Mutex;
 
@@ -29,13 +35,19 @@ struct Request {
     payload: Vec<u8>,
 }
 
+impl Request {
+    fn is_one_way(&self) -> bool {
+        self.sqe.sqe_flags.contains(SqeFlags::ONEWAY)
+    }
+}
+
 /// What a server answered.
 pub struct Reply {
     /// The result word: a value, or `-errno` as `u64`.
     pub result: u64,
     /// Bytes for the client (`Read`, `Call`).
     pub payload: Vec<u8>,
-    /// The process that answered (for one-way requests, that would have).
+    /// The process that answered.
     pub server: ProcessId,
 }
 
@@ -44,6 +56,15 @@ struct Server {
     queue: VecDeque<Request>,
     pending: BTreeMap<u32, (ProcessId, Option<Reply>)>,
     next_tag: u32,
+    one_way: usize,
+}
+
+impl Server {
+    fn next_tag(&mut self) -> u32 {
+        let tag = self.next_tag;
+        self.next_tag = self.next_tag.wrapping_add(1).max(1);
+        tag
+    }
 }
 
 static SCHEMES: Mutex<BTreeMap<String, Server>> = Mutex::new(BTreeMap::new());
@@ -54,32 +75,38 @@ static SCHEMES: Mutex<BTreeMap<String, Server>> = Mutex::new(BTreeMap::new());
 static ORPHANED_REPLIES: Mutex<Vec<(ProcessId, u32, Reply)>> = Mutex::new(Vec::new());
 
 /// Registers scheme `name` served by the running process.
-pub fn register(name: &str) -> Result<(), i32> {
+pub fn register(name: &str) -> Result<(), Error> {
     let owner = process::current();
+    let mut key = String::new();
+    key.try_reserve_exact(name.len())?;
+    key.push_str(name);
     let mut schemes = SCHEMES.lock();
     if schemes.contains_key(name) {
-        return Err(EEXIST);
+        return Err(Error::AlreadyExists);
     }
     schemes.insert(
-        name.into(),
+        key,
         Server {
             owner,
             queue: VecDeque::new(),
             pending: BTreeMap::new(),
             next_tag: 1,
+            one_way: 0,
         },
     );
     log::info!("scheme {name}: registered by process {owner}");
     Ok(())
 }
 
-/// Every registered scheme with its server: `(name, pid)`.
-pub fn list() -> Vec<(String, ProcessId)> {
+/// Runs `visit` on every registered scheme with its server, in name order, under the
+/// scheme table's lock (so `visit` must not take any lock but the heap's).
+pub fn for_each_scheme<E>(
+    mut visit: impl FnMut(&str, ProcessId) -> Result<(), E>,
+) -> Result<(), E> {
     SCHEMES
         .lock()
         .iter()
-        .map(|(name, server)| (name.clone(), server.owner))
-        .collect()
+        .try_for_each(|(name, server)| visit(name, server.owner))
 }
 
 /// Whether a user scheme called `name` exists.
@@ -87,47 +114,53 @@ pub fn exists(name: &str) -> bool {
     SCHEMES.lock().contains_key(name)
 }
 
-/// Sends a request to scheme `name` and, unless it is one-way, blocks until the reply.
+/// Whether scheme `name` has a request queued for its server (its socket is ready for
+/// `SYS_WAIT_ANY`).
+pub fn has_request(name: &str) -> bool {
+    SCHEMES
+        .lock()
+        .get(name)
+        .is_some_and(|server| !server.queue.is_empty())
+}
+
+/// A request was queued for `owner`'s scheme: wake the server if it waits in `read` on its
+/// socket, and everyone in `SYS_WAIT_ANY` (the socket is ready now). Call with no lock held.
+fn request_queued(owner: ProcessId) {
+    process::with(|table| table.wake_if(owner, |state| state == State::WaitingForRequest));
+    process::READINESS.wake_all();
+}
+
+/// A request header from `client`.
+fn sqe(opcode: Opcode, flags: SqeFlags, tag: u32, args: [u64; 6], client: ProcessId) -> Sqe {
+    Sqe {
+        opcode: opcode as u8,
+        sqe_flags: flags,
+        _rsvd: 0,
+        tag,
+        args,
+        caller: u64::from(client),
+    }
+}
+
+/// Sends a request to scheme `name` and blocks until the reply (`Io` if the server is gone).
 pub fn request(
     name: &str,
     opcode: Opcode,
     args: [u64; 6],
     payload: Vec<u8>,
-    one_way: bool,
-) -> Result<Reply, i32> {
+) -> Result<Reply, Error> {
     let client = process::current();
     let (tag, owner) = {
         let mut schemes = SCHEMES.lock();
-        let server = schemes.get_mut(name).ok_or(EIO)?;
-        let tag = server.next_tag;
-        server.next_tag = server.next_tag.wrapping_add(1).max(1);
-        let flags = if one_way {
-            SqeFlags::ONEWAY
-        } else {
-            SqeFlags::empty()
-        };
-        let sqe = Sqe {
-            opcode: opcode as u8,
-            sqe_flags: flags,
-            _rsvd: 0,
-            tag,
-            args,
-            caller: u64::from(client),
-        };
+        let server = schemes.get_mut(name).ok_or(Error::Io)?;
+        server.queue.try_reserve(1)?;
+        let tag = server.next_tag();
+        let sqe = sqe(opcode, SqeFlags::empty(), tag, args, client);
         server.queue.push_back(Request { sqe, payload });
-        if !one_way {
-            server.pending.insert(tag, (client, None));
-        }
+        server.pending.insert(tag, (client, None));
         (tag, server.owner)
     };
-    process::with(|table| table.wake_if(owner, |state| state == State::WaitingForRequest));
-    if one_way {
-        return Ok(Reply {
-            result: 0,
-            payload: Vec::new(),
-            server: owner,
-        });
-    }
+    request_queued(owner);
     loop {
         {
             let mut schemes = SCHEMES.lock();
@@ -136,17 +169,17 @@ pub fn request(
                 let index = orphaned
                     .iter()
                     .position(|(server, pending, _)| *server == owner && *pending == tag)
-                    .ok_or(EIO)?;
+                    .ok_or(Error::Io)?;
                 return Ok(orphaned.swap_remove(index).2);
             };
             match server.pending.get_mut(&tag) {
                 Some((_, reply)) if reply.is_some() => {
-                    let reply = reply.take().expect("checked");
+                    let reply = reply.take().ok_or(Error::Io)?;
                     server.pending.remove(&tag);
                     return Ok(reply);
                 }
                 Some(_) => {}
-                None => return Err(EIO),
+                None => return Err(Error::Io),
             }
         }
         process::with(|table| table.running().state = State::WaitingForReply);
@@ -154,13 +187,10 @@ pub fn request(
     }
 }
 
-/// The next request for the scheme the running process serves, as `Sqe` bytes followed by
-/// the payload, written by `deliver` into the server's buffer. Blocks while there is none.
-pub fn receive(
-    name: &str,
-    capacity: usize,
-    deliver: impl Fn(&[u8]) -> Result<(), i32>,
-) -> Result<usize, i32> {
+/// The next request for the scheme the running process serves, written into `buffer` as
+/// `Sqe` bytes followed by the payload; returns its length. Blocks while there is none.
+/// `InvalidArgument` (and the request stays queued) if it does not fit.
+pub fn receive(name: &str, buffer: &mut dyn Sink) -> Result<usize, Error> {
     let me = process::current();
     loop {
         let request = {
@@ -168,77 +198,104 @@ pub fn receive(
             let server = schemes
                 .get_mut(name)
                 .filter(|server| server.owner == me)
-                .ok_or(EIO)?;
-            server.queue.pop_front()
+                .ok_or(Error::Io)?;
+            let request = server.queue.pop_front();
+            if request.as_ref().is_some_and(Request::is_one_way) {
+                server.one_way -= 1;
+            }
+            request
         };
         let Some(request) = request else {
             process::with(|table| table.running().state = State::WaitingForRequest);
             process::reschedule(false);
             continue;
         };
-        let size = core::mem::size_of::<Sqe>() + request.payload.len();
-        let mut message = Vec::with_capacity(size);
-        message.extend_from_slice(&request.sqe);
-        message.extend_from_slice(&request.payload);
-        if capacity < size || deliver(&message).is_err() {
+        let header = core::mem::size_of::<Sqe>();
+        let size = header + request.payload.len();
+        let delivered = if buffer.len() < size {
+            Err(Error::InvalidArgument)
+        } else {
+            buffer
+                .copy_from(0, &request.sqe)
+                .and_then(|()| buffer.copy_from(header, &request.payload))
+        };
+        if let Err(error) = delivered {
             let mut schemes = SCHEMES.lock();
             if let Some(server) = schemes.get_mut(name) {
+                if request.is_one_way() {
+                    server.one_way += 1;
+                }
+                // The slot it came from is still reserved: the queue never shrinks its buffer.
                 server.queue.push_front(request);
             }
-            return Err(EINVAL);
+            return Err(error);
+        }
+        if request.is_one_way() {
+            one_way::room_made();
         }
         return Ok(size);
     }
 }
 
-/// Takes a server's answer: a `Cqe` followed by payload bytes.
-pub fn answer(name: &str, message: &[u8]) -> Result<usize, i32> {
+/// Takes a server's answer: a `Cqe` followed by payload bytes. Returns its length.
+pub fn answer(name: &str, message: &dyn Source) -> Result<usize, Error> {
     let header = core::mem::size_of::<Cqe>();
-    if message.len() < header || message.len() > header + SCHEME_MAX_PAYLOAD {
-        return Err(EINVAL);
+    let length = message.len();
+    if length < header || length > header + SCHEME_MAX_PAYLOAD {
+        return Err(Error::InvalidArgument);
     }
     let mut cqe = Cqe::default();
-    cqe.copy_from_slice(&message[..header]);
+    message.copy_to(0, &mut cqe)?;
+    let mut payload = Vec::new();
+    payload.try_reserve_exact(length - header)?;
+    payload.resize(length - header, 0);
+    message.copy_to(header, &mut payload)?;
     let me = process::current();
     let client = {
         let mut schemes = SCHEMES.lock();
         let server = schemes
             .get_mut(name)
             .filter(|server| server.owner == me)
-            .ok_or(EIO)?;
-        let (client, reply) = server.pending.get_mut(&cqe.tag).ok_or(EINVAL)?;
+            .ok_or(Error::Io)?;
+        let (client, reply) = server
+            .pending
+            .get_mut(&cqe.tag)
+            .ok_or(Error::InvalidArgument)?;
         if reply.is_some() {
-            return Err(EINVAL);
+            return Err(Error::InvalidArgument);
         }
         *reply = Some(Reply {
             result: cqe.result,
-            payload: message[header..].to_vec(),
+            payload,
             server: me,
         });
         *client
     };
     process::with(|table| table.wake_if(client, |state| state == State::WaitingForReply));
-    Ok(message.len())
+    Ok(length)
 }
 
 /// The rights of the client whose request `tag` on scheme `name` (served by the running
 /// process) awaits an answer. Bound to the pending request, so the answer is always about
 /// the process that sent it.
-pub fn caller_rights(name: &str, tag: u32) -> Result<kernel_core::rights::Rights, i32> {
+pub fn caller_rights(
+    name: &str,
+    tag: u32,
+) -> Result<alloc::sync::Arc<kernel_core::rights::Rights>, Error> {
     let me = process::current();
     let client = {
         let schemes = SCHEMES.lock();
         let server = schemes
             .get(name)
             .filter(|server| server.owner == me)
-            .ok_or(EIO)?;
+            .ok_or(Error::Io)?;
         match server.pending.get(&tag) {
             Some((client, None)) => *client,
-            _ => return Err(ENOENT),
+            _ => return Err(Error::NotFound),
         }
     };
     process::with(|table| table.map.get(&client).map(|process| process.rights.clone()))
-        .ok_or(ENOENT)
+        .ok_or(Error::NotFound)
 }
 
 /// Unregisters every scheme `owner` serves and fails their pending requests.
@@ -278,36 +335,10 @@ pub fn server_exited(owner: ProcessId) {
             table.wake_if(client, |state| state == State::WaitingForReply);
         }
     });
-}
-
-/// Tells a server (one-way) that a client closed its handle.
-pub fn notify_close(scheme: &str, handle: u64) {
-    let _ = request(
-        scheme,
-        Opcode::Close,
-        [handle, 0, 0, 0, 0, 0],
-        Vec::new(),
-        true,
-    );
-}
-
-/// Tells a server (one-way) that a client unmapped part of a handle's object.
-pub fn notify_unmap(origin: &crate::process::space::MappingOrigin, size: u64) {
-    let _ = request(
-        &origin.scheme,
-        Opcode::Munmap,
-        [origin.handle, origin.offset, size, 0, 0, 0],
-        Vec::new(),
-        true,
-    );
+    one_way::room_made();
 }
 
 /// The decoded result word of a reply.
-pub fn result(reply: &Reply) -> Result<usize, i32> {
-    let value = reply.result as i64;
-    if (-4095..0).contains(&value) {
-        Err((-value) as i32)
-    } else {
-        Ok(reply.result as usize)
-    }
+pub fn result(reply: &Reply) -> Result<usize, Error> {
+    Error::from_result_word(reply.result)
 }

@@ -124,7 +124,10 @@ fn argument_block(arguments: &[&[u8]], top: u64) -> Result<Vec<u8>, LoadError> {
         return Err(LoadError::ArgumentsTooLarge);
     }
     let start = top - size as u64;
-    let mut block = Vec::with_capacity(size);
+    let mut block = Vec::new();
+    block
+        .try_reserve_exact(size)
+        .map_err(|_| LoadError::Memory(MapError::OutOfFrames))?;
     block.extend_from_slice(&(arguments.len() as u64).to_le_bytes());
     let mut string_address = start + pointers as u64;
     for argument in arguments {

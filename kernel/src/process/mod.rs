@@ -5,10 +5,15 @@
 //! kernel is never preempted (interrupts stay masked in it); it switches threads only in
 //! [`reschedule`], called when a process blocks, yields, exits or is preempted by the tick.
 //!
-//! Lifecycle: [`spawn`] loads an initfs program into a new address space and queues it;
-//! [`exit_current`] frees the address space and descriptors at once, wakes the parent and
-//! leaves a zombie holding only its kernel stack until the parent reaps it with [`wait`].
-//! Orphans go to init (process 1). When init ends, the machine powers off with its status.
+//! Lifecycle: [`spawn`] loads a program into a new address space and queues it. Exiting is
+//! orchestrated above this layer (`lifecycle`, since servers must be told), from the pieces
+//! here: [`begin_exit`] marks the process exited, wakes the parent and hands back its space
+//! and descriptors; [`revoke_lent`] takes back what it lent; [`finish_exit`] switches away
+//! for good, leaving a zombie holding only its kernel stack until the parent reaps it with
+//! [`wait`]. Orphans go to init (process 1). When init ends, the machine powers off.
+//!
+//! This module knows nothing of schemes or IPC: it holds descriptor tables
+//! (`object::FileTable`) but never closes a file itself.
 //!
 //! Limits: a process has at most [`MAX_CHILDREN`] children (running or not yet reaped); one
 //! more spawn is refused with EAGAIN, as `fork` does (checked by the `spawn` system call).
@@ -21,25 +26,26 @@
 //! with the reason "mapping revoked" (rather than, say, seeing zeroes: silently changing
 //! memory under a process is worse than stopping it).
 
-mod files;
 pub mod loader;
 mod scheduler;
 pub mod space;
 mod stack;
+mod wait_queue;
 
-pub use files::{Bytes, File, FileTable, OpenFile, UserHandle};
 pub use scheduler::{reschedule, run_idle, sleep_until, tick};
+pub use wait_queue::{WaitQueue, READINESS};
 
 use crate::arch::{Arch, Cpu, ExitStatus};
 use crate::memory::kernel_space;
+use crate::object::FileTable;
 use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::string::String;
-use alloc::vec::Vec;
-use kernel_core::abi::EXIT_KILLED;
+use alloc::sync::Arc;
 use kernel_core::elf::Machine;
 use kernel_core::rights::Rights;
 use kernel_core::user_mode::UserMode;
+use kernel_core::Error;
 use log::{info, warn};
 use space::UserSpace;
 use spin::Mutex;
@@ -72,6 +78,11 @@ pub enum State {
     WaitingForRequest,
     /// A client waiting for a scheme server's reply.
     WaitingForReply,
+    /// Parked on a [`WaitQueue`] until its event.
+    WaitingOnQueue,
+    /// Parked on a [`WaitQueue`] until its event or until the monotonic clock reaches this
+    /// many nanoseconds, whichever comes first.
+    WaitingOnQueueUntil(u64),
     /// Ended with this status (see `kernel_core::abi::EXIT_KILLED`), not yet reaped.
     Exited(u64),
 }
@@ -99,7 +110,7 @@ pub struct Process {
     /// Its open files.
     pub files: FileTable,
     /// What it may do, fixed at spawn (see `kernel_core::rights`).
-    pub rights: Rights,
+    pub rights: Arc<Rights>,
     stack: Option<KernelStack>,
     context: Box<<Cpu as UserMode>::Context>,
     start: Option<Start>,
@@ -136,7 +147,7 @@ pub fn init() {
         state: State::Running,
         space: None,
         files: FileTable::default(),
-        rights: Rights::none(),
+        rights: Arc::new(Rights::none()),
         stack: None,
         context: Box::default(),
         start: None,
@@ -169,44 +180,44 @@ pub fn current() -> ProcessId {
     with(|table| table.current)
 }
 
-/// Why a spawn failed.
-#[derive(Debug)]
-pub enum SpawnError {
-    /// No such file in the initfs (ENOENT).
-    NotFound,
-    /// Not a loadable program (ENOEXEC).
-    NotExecutable,
-    /// Out of memory (ENOMEM).
-    OutOfMemory,
-    /// Arguments too large (EINVAL).
-    BadArguments,
-    /// Process numbers are used up (EAGAIN).
-    NoProcessNumber,
-}
-
-/// Loads the initfs program at `path` as a new child of `parent` holding `rights`, and
-/// queues it. The caller has checked that the parent may grant `rights`.
+/// Loads `program` (the ELF file of initfs path `path`) as a new child of `parent` holding
+/// `rights`, and queues it. The caller has checked that the parent may grant `rights`.
+/// `NotExecutable` for a bad ELF, `OutOfMemory`, `InvalidArgument` for arguments too large,
+/// `TryAgain` when process numbers are used up.
 pub fn spawn(
+    program: &[u8],
     path: &str,
     arguments: &[&[u8]],
     parent: Option<ProcessId>,
     rights: Rights,
-) -> Result<ProcessId, SpawnError> {
+) -> Result<ProcessId, Error> {
     if with(|table| table.next_id == ProcessId::MAX) {
-        return Err(SpawnError::NoProcessNumber);
+        return Err(Error::TryAgain);
     }
-    let file = crate::schemes::initfs_file(path).ok_or(SpawnError::NotFound)?;
-    let loaded = loader::load(file, machine(), arguments).map_err(|error| match error {
-        loader::LoadError::Elf(_) => SpawnError::NotExecutable,
-        loader::LoadError::Memory(_) => SpawnError::OutOfMemory,
-        loader::LoadError::ArgumentsTooLarge => SpawnError::BadArguments,
+    let loaded = loader::load(program, machine(), arguments).map_err(|error| match error {
+        loader::LoadError::Elf(_) => Error::NotExecutable,
+        loader::LoadError::Memory(_) => Error::OutOfMemory,
+        loader::LoadError::ArgumentsTooLarge => Error::InvalidArgument,
     })?;
     let Some(stack) = KernelStack::new() else {
         loaded.space.destroy();
-        return Err(SpawnError::OutOfMemory);
+        return Err(Error::OutOfMemory);
     };
-    let name: String = path.rsplit('/').next().unwrap_or(path).into();
-    let mut context: Box<<Cpu as UserMode>::Context> = Box::default();
+    let short = path.rsplit('/').next().unwrap_or(path);
+    let mut name = String::new();
+    if name.try_reserve_exact(short.len()).is_err() {
+        drop(stack);
+        loaded.space.destroy();
+        return Err(Error::OutOfMemory);
+    }
+    name.push_str(short);
+    let context = crate::fallible::try_box(<Cpu as UserMode>::Context::default());
+    let queued = with(|table| table.ready.try_reserve(1).is_ok());
+    let Some(mut context) = context.ok().filter(|_| queued) else {
+        drop(stack);
+        loaded.space.destroy();
+        return Err(Error::OutOfMemory);
+    };
     let id = with(|table| {
         let id = table.next_id;
         table.next_id += 1;
@@ -220,7 +231,7 @@ pub fn spawn(
         state: State::Ready,
         space: Some(loaded.space),
         files: FileTable::default(),
-        rights,
+        rights: Arc::new(rights),
         stack: Some(stack),
         context,
         start: Some(Start {
@@ -258,9 +269,20 @@ extern "C" fn process_start(id: usize) -> ! {
     unsafe { Cpu::enter_user(start.entry, start.stack_pointer, start.arguments, top) }
 }
 
-/// Ends the running process with `status` and switches away for good.
-pub fn exit_current(status: u64) -> ! {
-    let (space, files, id, name) = with(|table| {
+/// What an exiting process leaves for its caller to clean up (`lifecycle::exit_current`).
+pub struct Exiting {
+    /// Its number.
+    pub id: ProcessId,
+    /// Its address space, to destroy once the CPU has left it.
+    pub space: Option<UserSpace>,
+    /// Its descriptors, to release.
+    pub files: FileTable,
+}
+
+/// Marks the running process exited with `status`, hands its children to init, wakes its
+/// parent (and init, for orphans already exited), and takes its space and descriptors out.
+pub fn begin_exit(status: u64) -> Exiting {
+    with(|table| {
         let id = table.current;
         let init_waiting = table
             .map
@@ -278,32 +300,32 @@ pub fn exit_current(status: u64) -> ! {
         let process = table.map.get_mut(&id).expect("the running process exists");
         process.state = State::Exited(status);
         let parent = process.parent;
-        let taken = (
-            process.space.take(),
-            core::mem::take(&mut process.files),
+        let exiting = Exiting {
             id,
-            process.name.clone(),
-        );
+            space: process.space.take(),
+            files: core::mem::take(&mut process.files),
+        };
         if let Some(parent) = parent {
             table.wake_if(parent, |state| state == State::WaitingForChild);
         }
         if orphans && init_waiting {
             table.wake_if(INIT, |state| state == State::WaitingForChild);
         }
-        taken
-    });
-    revoke_lent(id);
-    if let Some(space) = space {
-        // SAFETY: the kernel's root maps everything the kernel uses; we leave the dying
-        // space's root before freeing its tables.
-        unsafe { Cpu::activate_user_root(kernel_space::root()) };
-        for (origin, size) in space.destroy() {
-            crate::ipc::notify_unmap(&origin, size);
-        }
-    }
-    // Closing sends `Close` to the servers of user-scheme descriptors (after their unmaps).
-    drop(files);
-    crate::ipc::server_exited(id);
+        exiting
+    })
+}
+
+/// Leaves the dying space: the CPU switches to the kernel's own root, so `space` can be
+/// destroyed.
+pub fn leave_space() {
+    // SAFETY: the kernel's root maps everything the kernel uses; the caller frees the dying
+    // space's tables only after this.
+    unsafe { Cpu::activate_user_root(kernel_space::root()) };
+}
+
+/// The last step of an exit: init's end powers the machine off; anyone else switches away
+/// for good.
+pub fn finish_exit(id: ProcessId, status: u64) -> ! {
     if id == INIT {
         let ok = status == 0;
         if ok {
@@ -317,13 +339,12 @@ pub fn exit_current(status: u64) -> ! {
             ExitStatus::Failure
         });
     }
-    let _ = name;
     reschedule(false);
     unreachable!("an exited process was scheduled again");
 }
 
 /// Unmaps every mapping `lender` lent from every other process, then flushes the TLB.
-fn revoke_lent(lender: ProcessId) {
+pub fn revoke_lent(lender: ProcessId) {
     let revoked: usize = with(|table| {
         table
             .map
@@ -339,8 +360,9 @@ fn revoke_lent(lender: ProcessId) {
     }
 }
 
-/// Kills the running process after a fault in user mode.
-pub fn kill_current(fault: kernel_core::Fault, instruction: u64) -> ! {
+/// Says why the running process is being killed after a fault in user mode (the caller
+/// then ends it with `EXIT_KILLED`).
+pub fn report_fault(fault: kernel_core::Fault, instruction: u64) {
     let (id, name, revoked_by) = with(|table| {
         let process = &table.map[&table.current];
         let revoked_by = process
@@ -360,26 +382,18 @@ pub fn kill_current(fault: kernel_core::Fault, instruction: u64) -> ! {
             fault.cause, fault.address
         ),
     }
-    exit_current(EXIT_KILLED)
-}
-
-/// Why `wait` returned nothing.
-#[derive(Debug, PartialEq, Eq)]
-pub enum WaitError {
-    /// No child matches (ECHILD).
-    NoChild,
 }
 
 /// Waits for a child (`pid` 0 = any) to exit and reaps it; `Ok(None)` with `no_hang` when
 /// none has exited yet.
-pub fn wait(pid: ProcessId, no_hang: bool) -> Result<Option<(ProcessId, u64)>, WaitError> {
+pub fn wait(pid: ProcessId, no_hang: bool) -> Result<Option<(ProcessId, u64)>, Error> {
     loop {
         let outcome = with(|table| {
             let me = table.current;
             let matches =
                 |process: &Process| process.parent == Some(me) && (pid == 0 || process.id == pid);
             if !table.map.values().any(matches) {
-                return Err(WaitError::NoChild);
+                return Err(Error::NoChild);
             }
             let exited = table
                 .map
@@ -434,22 +448,32 @@ impl Processes {
     }
 }
 
-/// A snapshot for `sys:processes`: (id, parent, name, state, pages owned).
-pub fn list() -> Vec<(ProcessId, Option<ProcessId>, String, State, u64)> {
+/// One process as `sys:processes` shows it.
+pub struct Summary<'a> {
+    /// Its number.
+    pub id: ProcessId,
+    /// Its parent.
+    pub parent: Option<ProcessId>,
+    /// Its name.
+    pub name: &'a str,
+    /// What it is doing.
+    pub state: State,
+    /// Frames its space owns.
+    pub pages: u64,
+}
+
+/// Runs `visit` on each process in number order, under the process table's lock (so
+/// `visit` must not take it), stopping at the first error.
+pub fn for_each_summary<E>(mut visit: impl FnMut(Summary<'_>) -> Result<(), E>) -> Result<(), E> {
     with(|table| {
-        table
-            .map
-            .values()
-            .map(|process| {
-                let pages = process.space.as_ref().map_or(0, UserSpace::owned_pages);
-                (
-                    process.id,
-                    process.parent,
-                    process.name.clone(),
-                    process.state,
-                    pages,
-                )
+        table.map.values().try_for_each(|process| {
+            visit(Summary {
+                id: process.id,
+                parent: process.parent,
+                name: &process.name,
+                state: process.state,
+                pages: process.space.as_ref().map_or(0, UserSpace::owned_pages),
             })
-            .collect()
+        })
     })
 }

@@ -29,9 +29,11 @@ pub struct KernelStack {
 }
 
 impl KernelStack {
-    /// Maps a new stack; `None` when frames or slots run out.
+    /// Maps a new stack; `None` when frames, slots or the kernel heap run out.
     pub fn new() -> Option<Self> {
         let mut slots = SLOTS.lock();
+        // Room for the pinned slot 0 and one new slot, asked of the heap first.
+        slots.try_reserve(2).ok()?;
         if slots.is_empty() {
             slots.push(true);
         }

@@ -22,6 +22,9 @@ pub fn run(platform: &Platform) -> ExitStatus {
     suite.run("breakpoint_caught_and_resumed", breakpoint_resumes);
     suite.run("machine_described_by_acpi", || machine_from_acpi(platform));
     suite.run("pci_functions_have_their_bars", || pci_bars(platform));
+    suite.run("wired_lines_route_and_mask", || {
+        super::interrupt_routing::wired_lines_route_and_mask(platform)
+    });
     suite.finish()
 }
 
@@ -54,10 +57,12 @@ fn pci_bars(platform: &Platform) -> TestResult {
             "{} has no interrupt (firmware line or device-tree interrupt-map)",
             device.name
         );
+        let mut description = alloc::string::String::new();
+        let _ = device.write_description(&mut description);
         log::info!(
             "{}: {}",
             device.name,
-            device.description().trim_end().replace('\n', "; ")
+            description.trim_end().replace('\n', "; ")
         );
     }
     Ok(())

@@ -52,6 +52,6 @@ pub fn is_test_image() -> bool {
 }
 
 /// The test-only `sys:` texts: `translate/PID/ADDRESS`; `None` for any other name.
-pub fn system_text(name: &str) -> Option<Result<String, i32>> {
+pub fn system_text(name: &str) -> Option<Result<String, kernel_core::Error>> {
     name.strip_prefix("translate/").map(super::translate::text)
 }

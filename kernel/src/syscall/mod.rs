@@ -2,21 +2,24 @@
 //!
 //! Every call checks its arguments — descriptor, flags, lengths, and each pointer against the
 //! caller's address space — before it changes anything; a bad request gets an errno and
-//! leaves the system as it was. Errors return as `-errno`.
+//! leaves the system as it was. Inside the kernel errors are `kernel_core::Error`; this is
+//! the one place they become Redox errnos, returned as `-errno`. Every argument that points
+//! to user memory is copied in and out through `user_memory::UserSlice`.
 
 mod files;
 mod memory;
 mod processes;
 mod time;
 pub mod user_memory;
+mod waiting;
 
 use kernel_core::abi;
 use kernel_core::user_mode::UserRegisters;
-use redox_syscall::error::ENOSYS;
+use kernel_core::Error;
 use redox_syscall::number as redox;
 
 /// A system call's outcome: a value or an errno.
-pub type Outcome = Result<usize, i32>;
+pub type Outcome = Result<usize, Error>;
 
 /// Runs the system call in `frame` and stores its result there.
 pub fn dispatch(frame: &mut impl UserRegisters) {
@@ -41,15 +44,16 @@ pub fn dispatch(frame: &mut impl UserRegisters) {
         }
         redox::SYS_CLOCK_GETTIME => time::clock_get_time(a, b),
         redox::SYS_NANOSLEEP => time::sleep(a, b),
-        abi::SYS_EXIT => crate::process::exit_current(u64::from(a as u32)),
+        abi::SYS_EXIT => crate::lifecycle::exit_current(u64::from(a as u32)),
         abi::SYS_SPAWN => processes::spawn(a, b, c, d, e),
         abi::SYS_WAITPID => processes::wait(a, b, c),
         abi::SYS_GETPID => Ok(crate::process::current() as usize),
         abi::SYS_POWER_OFF => processes::power_off(a),
-        _ => Err(ENOSYS),
+        abi::SYS_WAIT_ANY => waiting::wait_any(a, b, c),
+        _ => Err(Error::NoSystemCall),
     };
     frame.set_system_call_result(match outcome {
         Ok(value) => value,
-        Err(errno) => (-(errno as isize)) as usize,
+        Err(error) => (-(error.errno() as isize)) as usize,
     });
 }

@@ -1,13 +1,14 @@
 //! Process system calls: spawn, waitpid, power off.
 
-use super::{user_memory, Outcome};
+use super::user_memory::{self, UserSlice};
+use super::Outcome;
 use crate::arch::{Arch, Cpu, ExitStatus};
-use crate::process::{self, SpawnError, INIT};
+use crate::process::{self, INIT};
 use alloc::vec::Vec;
 use kernel_core::abi::SpawnRights;
 use kernel_core::abi::WAIT_NO_HANG;
 use kernel_core::rights::Rights;
-use redox_syscall::error::{EAGAIN, ECHILD, EINVAL, ENOENT, ENOEXEC, ENOMEM, EPERM};
+use kernel_core::Error;
 
 /// The most bytes of arguments `spawn` takes.
 const MAX_ARGUMENTS: usize = 16 * 1024;
@@ -26,70 +27,59 @@ pub fn spawn(
     arguments_length: usize,
     rights: usize,
 ) -> Outcome {
-    let path = user_memory::string(path, path_length, kernel_core::path::MAX_PATH)?;
+    let path = UserSlice::new(path, path_length)?.read_string(kernel_core::path::MAX_PATH)?;
     let parent = process::current();
     if process::with(|table| table.children_of(parent)) >= process::MAX_CHILDREN {
-        return Err(EAGAIN);
+        return Err(Error::TryAgain);
     }
     let rights = if rights == 0 {
         Rights::none()
     } else {
         let request: SpawnRights = user_memory::read(rights)?;
-        let section = user_memory::string(
-            usize::try_from(request.section_address).map_err(|_| EINVAL)?,
-            usize::try_from(request.section_length).map_err(|_| EINVAL)?,
-            MAX_SECTION,
-        )?;
-        let rights = crate::ipc::section_rights(section).ok_or(ENOENT)?;
-        let allowed = process::with(|table| table.running().rights.may_grant(section, &rights));
+        let section = UserSlice::new(
+            usize::try_from(request.section_address).map_err(|_| Error::InvalidArgument)?,
+            usize::try_from(request.section_length).map_err(|_| Error::InvalidArgument)?,
+        )?
+        .read_string(MAX_SECTION)?;
+        let rights = crate::ipc::section_rights(&section).ok_or(Error::NotFound)?;
+        let allowed = process::with(|table| table.running().rights.may_grant(&section, &rights));
         if !allowed {
-            log::warn!(
-                "process {} may not grant the rights of section {section}",
-                process::current()
-            );
-            return Err(EPERM);
+            log::warn!("process {parent} may not grant the rights of section {section}");
+            return Err(Error::NotPermitted);
         }
         rights
     };
     if arguments_length > MAX_ARGUMENTS {
-        return Err(EINVAL);
+        return Err(Error::InvalidArgument);
     }
-    let buffer = user_memory::bytes(arguments, arguments_length)?;
+    let buffer = UserSlice::new(arguments, arguments_length)?.read_vec()?;
     let mut argv: Vec<&[u8]> = Vec::new();
+    argv.try_reserve(1 + buffer.iter().filter(|byte| **byte == 0).count() + 1)?;
     argv.push(path.as_bytes());
     if !buffer.is_empty() {
-        let buffer = buffer.strip_suffix(&[0]).unwrap_or(buffer);
+        let buffer = buffer.strip_suffix(&[0]).unwrap_or(&buffer);
         argv.extend(buffer.split(|byte| *byte == 0));
     }
-    let path = path.strip_prefix("initfs:").unwrap_or(path);
-    process::spawn(path, &argv, Some(parent), rights)
-        .map(|id| id as usize)
-        .map_err(|error| match error {
-            SpawnError::NotFound => ENOENT,
-            SpawnError::NotExecutable => ENOEXEC,
-            SpawnError::OutOfMemory => ENOMEM,
-            SpawnError::BadArguments => EINVAL,
-            SpawnError::NoProcessNumber => EAGAIN,
-        })
+    let path = path.strip_prefix("initfs:").unwrap_or(&path);
+    crate::lifecycle::spawn(path, &argv, Some(parent), rights).map(|id| id as usize)
 }
 
 /// `waitpid(pid, status, flags)`.
 pub fn wait(pid: usize, status: usize, flags: usize) -> Outcome {
     if flags & !WAIT_NO_HANG != 0 || pid > u32::MAX as usize {
-        return Err(EINVAL);
+        return Err(Error::InvalidArgument);
     }
     if status != 0 {
-        user_memory::bytes_mut(status, 8)?;
+        UserSlice::of::<u64>(status)?.check_writable()?;
     }
-    match process::wait(pid as u32, flags & WAIT_NO_HANG != 0) {
-        Ok(Some((child, code))) => {
+    match process::wait(pid as u32, flags & WAIT_NO_HANG != 0)? {
+        Some((child, code)) => {
             if status != 0 {
                 user_memory::write(status, code)?;
             }
             Ok(child as usize)
         }
-        Ok(None) => Ok(0),
-        Err(_) => Err(ECHILD),
+        None => Ok(0),
     }
 }
 
@@ -99,7 +89,7 @@ pub fn power_off(status: usize) -> Outcome {
     let allowed =
         crate::test_hooks::is_test_image() && process::with(|table| table.current == INIT);
     if !allowed {
-        return Err(EPERM);
+        return Err(Error::NotPermitted);
     }
     Cpu::power_off(if status == 0 {
         ExitStatus::Success

@@ -1,10 +1,11 @@
 //! Time system calls: `clock_gettime`, `nanosleep`.
 
-use super::{user_memory, Outcome};
+use super::user_memory::{self, UserSlice};
+use super::Outcome;
 use crate::arch::Cpu;
 use kernel_core::user_mode::UserMode;
+use kernel_core::Error;
 use redox_syscall::data::TimeSpec;
-use redox_syscall::error::EINVAL;
 use redox_syscall::flag::{CLOCK_MONOTONIC, CLOCK_REALTIME};
 
 fn time_spec(nanoseconds: u64) -> TimeSpec {
@@ -18,7 +19,7 @@ fn time_spec(nanoseconds: u64) -> TimeSpec {
 /// boot too.
 pub fn clock_get_time(clock: usize, time: usize) -> Outcome {
     if clock != CLOCK_REALTIME && clock != CLOCK_MONOTONIC {
-        return Err(EINVAL);
+        return Err(Error::InvalidArgument);
     }
     user_memory::write(time, time_spec(Cpu::monotonic_nanoseconds()))?;
     Ok(0)
@@ -28,10 +29,10 @@ pub fn clock_get_time(clock: usize, time: usize) -> Outcome {
 pub fn sleep(request: usize, remaining: usize) -> Outcome {
     let request: TimeSpec = user_memory::read(request)?;
     if request.tv_sec < 0 || !(0..1_000_000_000).contains(&request.tv_nsec) {
-        return Err(EINVAL);
+        return Err(Error::InvalidArgument);
     }
     if remaining != 0 {
-        user_memory::bytes_mut(remaining, core::mem::size_of::<TimeSpec>())?;
+        UserSlice::of::<TimeSpec>(remaining)?.check_writable()?;
     }
     let duration = (request.tv_sec as u64)
         .saturating_mul(1_000_000_000)

@@ -3,8 +3,9 @@
 //!
 //! For each it reads `SCHEME:/size` and the header sector (`coherent-disk v1 SIZE`, written
 //! by `cargo xtask`), checks the known pattern on the 64 sectors after it, writes a marker
-//! into sector [`MARKER_SECTOR`] and reads it back, and prints one line of what happened;
-//! then it runs `/bin/dmastat` so the pools' tables show both drivers' buffers. Exit status
+//! into sector [`MARKER_SECTOR`] and reads it back, and prints one line of what happened,
+//! ending with how the driver learns of completions (`SCHEME:/status`: its mode, and
+//! interrupts taken against completions — both drivers run interrupt-driven); then it runs `/bin/dmastat` so the pools' tables show both drivers' buffers. Exit status
 //! 0 when every check passed, 1 otherwise.
 #![no_std]
 #![no_main]
@@ -89,7 +90,27 @@ fn demo(scheme: &str) -> Result<String, String> {
         ));
     }
     Ok(alloc::format!(
-        "{} MiB disk; read {CHECKED_SECTORS} sectors, pattern ok; wrote sector {MARKER_SECTOR} and read it back",
-        size >> 20
+        "{} MiB disk; read {CHECKED_SECTORS} sectors, pattern ok; wrote sector {MARKER_SECTOR} and read it back; {}",
+        size >> 20,
+        completions(scheme)
     ))
+}
+
+/// `interrupt-driven (N interrupts, M completions, P polled)`, from `SCHEME:/status`.
+fn completions(scheme: &str) -> String {
+    use disk_api::status::{number, value};
+    let Some(text) = sys::read_file(&alloc::format!("{scheme}:/status"))
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+    else {
+        return alloc::format!("no {scheme}:/status");
+    };
+    let count = |key| number(&text, key).unwrap_or(0);
+    alloc::format!(
+        "{}-driven ({} interrupts, {} completions, {} polled)",
+        value(&text, "mode").unwrap_or("unknown"),
+        count("interrupts"),
+        count("completions"),
+        count("polled")
+    )
 }

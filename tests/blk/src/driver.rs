@@ -22,3 +22,8 @@ pub fn dying_driver_returns_its_buffers() -> Outcome {
 pub fn driver_serves_disk() -> Outcome {
     DRIVER.serves_the_image()
 }
+
+/// The driver sleeps until its device interrupts (`disk:/status`).
+pub fn driver_runs_interrupt_driven() -> Outcome {
+    DRIVER.runs_interrupt_driven()
+}

@@ -11,13 +11,15 @@
 //!    pool returns to what it was before any driver ran;
 //! 2. `driver_serves_disk`: a normal driver registers `disk:`, `disk:/size` is 16 MiB and
 //!    sector 0 is the image header;
-//! 3. `reads_every_sector`: the whole disk compares equal to the image's pattern;
-//! 4. `writes_a_range`: sectors `WRITTEN_FIRST_SECTOR..+WRITTEN_SECTORS` are rewritten and
+//! 3. `driver_runs_interrupt_driven`: `disk:/status` says `mode interrupt`, and ten reads
+//!    are completed by interrupts, none by the polling fallback;
+//! 4. `reads_every_sector`: the whole disk compares equal to the image's pattern;
+//! 5. `writes_a_range`: sectors `WRITTEN_FIRST_SECTOR..+WRITTEN_SECTORS` are rewritten and
 //!    read back (xtask checks the image file after the run);
-//! 5. `refuses_unaligned_requests`: `EINVAL` for unaligned offsets, lengths and seeks;
-//! 6. `buffers_come_from_the_pool`: while the driver runs, `dma:/virtio-blk0/stats` lists
+//! 6. `refuses_unaligned_requests`: `EINVAL` for unaligned offsets, lengths and seeks;
+//! 7. `buffers_come_from_the_pool`: while the driver runs, `dma:/virtio-blk0/stats` lists
 //!    it as an owner of pages, with live buffers;
-//! 7. `mixed_requests`: 1,000 random reads and writes of 1..=128 sectors in the second half
+//! 8. `mixed_requests`: 1,000 random reads and writes of 1..=128 sectors in the second half
 //!    of the disk, each read checked against what was last written there.
 #![no_std]
 #![no_main]
@@ -44,6 +46,10 @@ fn main(_args: Args) -> i32 {
         driver::dying_driver_returns_its_buffers,
     );
     suite.run("driver_serves_disk", driver::driver_serves_disk);
+    suite.run(
+        "driver_runs_interrupt_driven",
+        driver::driver_runs_interrupt_driven,
+    );
     suite.run("reads_every_sector", || pattern::reads_every_sector(SCHEME));
     suite.run("writes_a_range", || pattern::writes_a_range(SCHEME));
     suite.run("refuses_unaligned_requests", || {

@@ -51,6 +51,12 @@ pub fn driver_serves_nvme() -> Outcome {
     DRIVER.serves_the_image()
 }
 
+/// The driver sleeps until the controller interrupts (`irq:nvme0`: MSI-X on x86_64, INTx
+/// on aarch64): `nvme:/status` says `mode interrupt` and counts an interrupt per completion.
+pub fn driver_runs_interrupt_driven() -> Outcome {
+    DRIVER.runs_interrupt_driven()
+}
+
 /// Identify data agrees with the image and QEMU's controller.
 pub fn identify_is_sane() -> Outcome {
     let text = info()?;
@@ -73,10 +79,7 @@ pub fn identify_is_sane() -> Outcome {
         "namespace 1 is {blocks} blocks of {block_size} bytes, the image {DEFAULT_SIZE} bytes"
     );
     let mode = field("completions")?;
-    ensure!(
-        mode.starts_with("polling"),
-        "unexpected completion mode {mode:?}"
-    );
+    ensure!(mode == "interrupt", "unexpected completion mode {mode:?}");
     let version = field("version")?;
     ensure!(version.starts_with("1."), "NVMe version {version}");
     Ok(())

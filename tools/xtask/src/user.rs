@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// Each user package and the programs (cargo `[[bin]]`s) it installs as `/bin/NAME`.
-const PACKAGES: [(&str, &[&str]); 12] = [
+const PACKAGES: [(&str, &[&str]); 13] = [
     ("init", &["init"]),
     ("dmad", &["dmad"]),
     ("dmastat", &["dmastat"]),
@@ -32,6 +32,7 @@ const PACKAGES: [(&str, &[&str]); 12] = [
     ("nvme-tests", &["nvme-tests"]),
     ("disk-demo", &["disk-demo"]),
     ("blk-tests", &["blk-tests"]),
+    ("irq-tests", &["irq-tests", "irq-probe", "irq-reader"]),
     ("bench-server", &["bench-server"]),
     ("dmabench", &["dmabench"]),
     (
@@ -165,6 +166,26 @@ spawns = ["nvme"]
 path = "/bin/nvme"
 schemes = ["nvme"]
 devices = ["nvme0"]
+autostart = false
+"#;
+
+/// The processes of the `irq` suite's image: its driver (no device of its own), the block
+/// driver it starts and a second process granted the device (to find the line busy); the
+/// disk clients it starts (`irq-reader`) get no rights and need no section.
+pub const IRQ_TEST_MANIFEST: &str = r#"
+[process.irq-tests]
+path = "/bin/irq-tests"
+spawns = ["virtio-blk", "irq-contender"]
+
+[process.virtio-blk]
+path = "/bin/virtio-blk"
+schemes = ["disk"]
+devices = ["virtio-blk0"]
+autostart = false
+
+[process.irq-contender]
+path = "/bin/irq-probe"
+devices = ["virtio-blk0"]
 autostart = false
 "#;
 

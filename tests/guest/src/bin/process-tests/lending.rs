@@ -13,18 +13,7 @@ const LENDER: &str = "/bin/lender";
 /// not move) and keeps its contents while the client maps it, even as the client allocates
 /// fresh pages; it is freed when the client unmaps it.
 pub fn lent_page_outlives_the_lenders_unmap() -> Outcome {
-    let server = start_server()?;
-    lending::wait_for_server()?;
-    let file = expect_ok("open lender:page", sys::open("lender:page", O_RDWR))?;
-    let checked = outlives_the_unmap(file);
-    // Whatever happened, stop the server so the next test can register the scheme again.
-    // It answers and exits at once: the answer must reach us all the same.
-    let stopped = expect_ok("ask the server to exit", sys::write(file, b"exit"));
-    let _ = sys::close(file);
-    let ending = child::wait(server)?;
-    checked?;
-    stopped?;
-    expect_ending("lender serve", ending, Ending::Exited(0))
+    with_server(outlives_the_unmap)
 }
 
 fn outlives_the_unmap(file: usize) -> Outcome {
@@ -94,14 +83,11 @@ pub fn revoked_mapping_kills_its_toucher() -> Outcome {
 /// trace of it: no frame counted as shared, and the server got the `Munmap` that balances
 /// its `MmapPrep`.
 pub fn failed_lent_mapping_undoes_everything() -> Outcome {
-    let server = start_server()?;
-    lending::wait_for_server()?;
-    let file = expect_ok("open lender:page", sys::open("lender:page", O_RDWR))?;
-    let shared = sys_memory::shared_pages()?;
-    let (pages, refused) = crate::tables::fill_region_table();
-    let failed = lending::map(file);
-    crate::tables::unmap_all(pages);
-    let checked = (|| {
+    with_server(|file| {
+        let shared = sys_memory::shared_pages()?;
+        let (pages, refused) = crate::tables::fill_region_table();
+        let failed = lending::map(file);
+        crate::tables::unmap_all(pages);
         ensure!(refused.is_some(), "the region table never filled");
         match failed {
             Err(reason) if reason.ends_with("ENOMEM") => {}
@@ -119,8 +105,55 @@ pub fn failed_lent_mapping_undoes_everything() -> Outcome {
             "the server counts {held} mappings after the client's mapping failed"
         );
         Ok(())
-    })();
-    // It answers and exits at once: the answer must reach us all the same.
+    })
+}
+
+/// How many mappings `unmap_flood_reaches_the_server` makes and then unmaps in one burst:
+/// more than the kernel queues from one client at one server (64), so the client must wait
+/// for room rather than lose a `Munmap` or fail.
+const UNMAP_FLOOD: usize = 200;
+
+/// A client unmaps [`UNMAP_FLOOD`] mappings of a lent page back to back: every `funmap`
+/// succeeds, the server hears every `Munmap` (its count returns to 0), and no frame stays
+/// counted as shared.
+pub fn unmap_flood_reaches_the_server() -> Outcome {
+    with_server(|file| {
+        let shared = sys_memory::shared_pages()?;
+        let mut addresses = alloc::vec::Vec::new();
+        for _ in 0..UNMAP_FLOOD {
+            addresses.push(lending::map(file)?);
+        }
+        let held = expect_ok("ask the server its count", sys::write(file, b"count"))?;
+        ensure!(
+            held == UNMAP_FLOOD,
+            "the server counts {held} mappings, not {UNMAP_FLOOD}"
+        );
+        for address in addresses {
+            // SAFETY: unmaps a read-only mapping made above that nothing reads any more.
+            expect_ok("funmap a lent page", unsafe { sys::funmap(address, PAGE) })?;
+        }
+        let held = expect_ok("ask the server its count", sys::write(file, b"count"))?;
+        ensure!(
+            held == 0,
+            "the server counts {held} mappings after the client unmapped them all"
+        );
+        let now = sys_memory::shared_pages()?;
+        ensure!(
+            now == shared,
+            "shared pages: {shared} before the flood, {now} after"
+        );
+        Ok(())
+    })
+}
+
+/// Starts the lender, opens `lender:page` and runs `body` on that descriptor; then, whatever
+/// happened, stops the server (so the next test can register the scheme again) and checks
+/// it exited 0. It answers `exit` and exits at once: the answer must reach us all the same.
+fn with_server(body: impl FnOnce(usize) -> Outcome) -> Outcome {
+    let server = start_server()?;
+    lending::wait_for_server()?;
+    let file = expect_ok("open lender:page", sys::open("lender:page", O_RDWR))?;
+    let checked = body(file);
     let stopped = expect_ok("ask the server to exit", sys::write(file, b"exit"));
     let _ = sys::close(file);
     let ending = child::wait(server)?;

@@ -83,6 +83,10 @@ fn main(_args: Args) -> i32 {
         lending::failed_lent_mapping_undoes_everything,
     );
     suite.run(
+        "unmap_flood_reaches_the_server",
+        lending::unmap_flood_reaches_the_server,
+    );
+    suite.run(
         "full_region_table_gives_enomem",
         tables::full_region_table_gives_enomem,
     );

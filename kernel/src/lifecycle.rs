@@ -1,0 +1,52 @@
+//! Starting and ending processes, where the layers meet: a spawn reads its program from
+//! `initfs:`, and an exit must tell servers (`Munmap` for every borrowed mapping, `Close` for
+//! every descriptor) and unregister the schemes the process served.
+//!
+//! The process table (`process`) knows none of that; this module calls each layer in turn,
+//! holding no lock across the calls, so every side effect of an exit happens here, in order:
+//! revoke what the process lent (one TLB flush), destroy its space and send the `Munmap`s,
+//! release its descriptors (`Close`s), fail its servers' pending requests, switch away.
+
+use crate::ipc;
+use crate::object::OpenFile;
+use crate::process::{self, ProcessId};
+use crate::schemes;
+use kernel_core::abi::EXIT_KILLED;
+use kernel_core::rights::Rights;
+use kernel_core::Error;
+
+/// Loads the initfs program at `path` as a child of `parent` holding `rights` (already
+/// checked as the parent's to give). `NotFound` for a path the initfs lacks.
+pub fn spawn(
+    path: &str,
+    arguments: &[&[u8]],
+    parent: Option<ProcessId>,
+    rights: Rights,
+) -> Result<ProcessId, Error> {
+    let program = schemes::initfs_file(path).ok_or(Error::NotFound)?;
+    process::spawn(program, path, arguments, parent, rights)
+}
+
+/// Ends the running process with `status` and switches away for good.
+pub fn exit_current(status: u64) -> ! {
+    let exiting = process::begin_exit(status);
+    process::revoke_lent(exiting.id);
+    if let Some(space) = exiting.space {
+        process::leave_space();
+        for (origin, size) in space.destroy() {
+            ipc::notify_unmap(&origin, size, ipc::Delivery::Always);
+        }
+    }
+    let mut files = exiting.files;
+    for file in files.take_all() {
+        OpenFile::release(file);
+    }
+    ipc::server_exited(exiting.id);
+    process::finish_exit(exiting.id, status)
+}
+
+/// Kills the running process after a fault in user mode, saying why.
+pub fn kill_current(fault: kernel_core::Fault, instruction: u64) -> ! {
+    process::report_fault(fault, instruction);
+    exit_current(EXIT_KILLED)
+}

@@ -1,0 +1,80 @@
+//! `device:NAME`, only for a process granted device `NAME`: its description to read and
+//! its register ranges to `fmap` as device memory, both as they were at open time.
+
+use super::bytes::{ByteFile, Bytes};
+use super::mapping::{map_borrowed, page_list};
+use crate::fallible::Text;
+use crate::object::{Handles, OpenRequest, Scheme, Sink, Status};
+use alloc::vec::Vec;
+use kernel_core::{CacheType, Error, PageFlags};
+use redox_syscall::data::Map;
+
+/// An open device: its description and the physical ranges a mapping may lie in, as
+/// (base, size).
+struct OpenDevice {
+    description: ByteFile,
+    windows: Vec<(u64, u64)>,
+}
+
+static HANDLES: Handles<OpenDevice> = Handles::new();
+
+/// The `device:` scheme.
+pub struct Device;
+
+impl Scheme for Device {
+    fn open(&self, request: &OpenRequest<'_>) -> Result<u64, Error> {
+        let device = crate::devices::find(request.path).ok_or(Error::NotFound)?;
+        if !request.caller.rights.may_use_device(request.path) {
+            log::warn!(
+                "process {} may not use device {}",
+                request.caller.name,
+                request.path
+            );
+            return Err(Error::AccessDenied);
+        }
+        let mut description = Text::new();
+        let _ = device.write_description(&mut description);
+        HANDLES.insert(OpenDevice {
+            description: ByteFile::new(Bytes::Owned(description.finish()?.into_bytes())),
+            windows: device.windows(),
+        })
+    }
+
+    fn read(&self, handle: u64, buffer: &mut dyn Sink) -> Result<usize, Error> {
+        HANDLES.with(handle, |device| device.description.read(buffer))?
+    }
+
+    fn seek(&self, handle: u64, offset: isize, whence: usize) -> Result<usize, Error> {
+        HANDLES.with(handle, |device| device.description.seek(offset, whence))?
+    }
+
+    fn status(&self, handle: u64) -> Result<Status, Error> {
+        HANDLES.with(handle, |device| device.description.status())
+    }
+
+    /// `request.offset` is a physical address; every byte of the request must lie in one of
+    /// the device's windows. The pages around it are mapped as device memory, never
+    /// executable; the result is the address of byte `offset` (not page-aligned when
+    /// `offset` is not).
+    fn fmap(&self, handle: u64, request: &Map, flags: PageFlags) -> Result<usize, Error> {
+        if flags.is_executable() {
+            return Err(Error::AccessDenied);
+        }
+        let window = HANDLES
+            .with(handle, |device| {
+                kernel_core::device_window::device_window(
+                    device.windows.iter().copied(),
+                    request.offset as u64,
+                    request.size as u64,
+                )
+            })?
+            .ok_or(Error::AccessDenied)?;
+        let pages = page_list(window.first_page, window.pages)?;
+        let address = map_borrowed(&pages, flags.cache(CacheType::Device), None, false)?;
+        Ok(address + window.offset_in_page as usize)
+    }
+
+    fn close(&self, handle: u64) {
+        HANDLES.remove(handle);
+    }
+}

@@ -1,0 +1,113 @@
+//! `sys:` texts: uptime, memory, devices, interrupts (`crate::interrupts`), platform (the
+//! machine description and the CPU's interrupt stacks), processes, one process, registered
+//! user schemes; and, in test kernels only, what `test_hooks::system_text` adds (the
+//! translation of a process's address, so tests can check a mapping from the kernel side).
+
+use super::bytes::{ByteScheme, Bytes};
+use crate::arch::{Arch, Cpu};
+use crate::fallible::Text;
+use crate::process::{self, ProcessId, Summary};
+use alloc::string::String;
+use core::fmt::{self, Write};
+use kernel_core::user_mode::UserMode;
+use kernel_core::Error;
+
+/// The `sys:` scheme: each open makes its text once; reads and seeks go through it.
+pub static SYSTEM: ByteScheme =
+    ByteScheme::new(|request| text(request.path).map(|text| Bytes::Owned(text.into_bytes())));
+
+/// The text of `sys:NAME`, built only as far as the kernel heap allows (`ENOMEM`).
+fn text(name: &str) -> Result<String, Error> {
+    let mut text = Text::new();
+    let written = match name {
+        "uptime" => writeln!(text, "uptime-ns {}", Cpu::monotonic_nanoseconds()),
+        "memory" => writeln!(
+            text,
+            "free-pages {}\nshared-pages {}\npage-size 4096",
+            crate::memory::frames::free_pages(),
+            crate::memory::frames::shared_frames()
+        ),
+        "devices" => crate::devices::write_table(&mut text),
+        "interrupts" => crate::interrupts::write_table(&mut text),
+        "platform" => crate::platform::machine_description()
+            .write_text(&mut text)
+            .and_then(|()| write_interrupt_stacks(&mut text)),
+        "schemes" => crate::ipc::for_each_scheme(|name, owner| writeln!(text, "{name} {owner}")),
+        "processes" => writeln!(
+            text,
+            "{:>5} {:>6} {:<20} {:<18} {:>6}",
+            "pid", "parent", "name", "state", "pages"
+        )
+        .and_then(|()| process::for_each_summary(|summary| write_summary_row(&mut text, &summary))),
+        _ => {
+            if let Some(id) = name.strip_prefix("process/") {
+                let id: ProcessId = id.parse().map_err(|_| Error::InvalidArgument)?;
+                return one_process(id);
+            }
+            if let Some(text) = crate::test_hooks::system_text(name) {
+                return text;
+            }
+            return Err(Error::NotFound);
+        }
+    };
+    // A write fails only when `Text` could not grow, which `finish` reports.
+    let _ = written;
+    text.finish()
+}
+
+/// One row of `sys:processes`.
+fn write_summary_row(text: &mut Text, summary: &Summary<'_>) -> fmt::Result {
+    write!(text, "{:>5} ", summary.id)?;
+    match summary.parent {
+        Some(parent) => write!(text, "{parent:>6}")?,
+        None => write!(text, "{:>6}", "-")?,
+    }
+    let mut state = Text::new();
+    write!(state, "{:?}", summary.state)?;
+    let state = state.finish().map_err(|_| fmt::Error)?;
+    writeln!(
+        text,
+        " {:<20} {state:<18} {:>6}",
+        summary.name, summary.pages
+    )
+}
+
+/// `sys:platform`'s interrupt-stack lines: each as `ist NAME BOTTOM TOP GUARD GUARD_STATE`,
+/// the guard's state (`unmapped` or `mapped`) looked up in the kernel's live tables.
+fn write_interrupt_stacks(text: &mut Text) -> fmt::Result {
+    for stack in Cpu::interrupt_stacks() {
+        let state = if crate::memory::kernel_space::translate(stack.guard).is_some() {
+            "mapped"
+        } else {
+            "unmapped"
+        };
+        writeln!(
+            text,
+            "ist {} {:#x} {:#x} {:#x} {state}",
+            stack.name, stack.bottom, stack.top, stack.guard
+        )?;
+    }
+    Ok(())
+}
+
+/// `sys:process/PID`.
+fn one_process(id: ProcessId) -> Result<String, Error> {
+    let mut text = Text::new();
+    let mut found = false;
+    let _ = process::for_each_summary(|summary| {
+        if summary.id != id {
+            return Ok(());
+        }
+        found = true;
+        write!(text, "pid {id}\nname {}\nparent ", summary.name)?;
+        match summary.parent {
+            Some(parent) => write!(text, "{parent}")?,
+            None => write!(text, "-")?,
+        }
+        writeln!(text, "\nstate {:?}\npages {}", summary.state, summary.pages)
+    });
+    if !found {
+        return Err(Error::NotFound);
+    }
+    text.finish()
+}
