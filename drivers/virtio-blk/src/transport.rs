@@ -111,6 +111,7 @@ pub fn open() -> Result<Opened, String> {
                 common_configuration,
             })
         }
+        TransportKind::Nvme => Err("an NVMe controller, not a virtio device".into()),
     }
 }
 

@@ -24,6 +24,8 @@ pub enum Kind {
     VirtioMmio,
     /// A virtio device on PCI.
     VirtioPci,
+    /// An NVM Express controller on PCI (class 01h, subclass 08h, interface 02h).
+    Nvme,
 }
 
 impl Kind {
@@ -32,6 +34,7 @@ impl Kind {
         match self {
             Kind::VirtioMmio => "virtio-mmio",
             Kind::VirtioPci => "virtio-pci",
+            Kind::Nvme => "nvme",
         }
     }
 }

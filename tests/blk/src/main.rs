@@ -28,13 +28,16 @@ extern crate alloc;
 
 mod driver;
 mod mixed;
-mod pattern;
 mod pool;
 
+use blk_tests::pattern;
 use process_tests::runner::Suite;
 use userlib::Args;
 
 userlib::entry!(main);
+
+/// The virtio block driver's scheme.
+const SCHEME: &str = disk_api::SCHEME;
 
 fn main(_args: Args) -> i32 {
     let mut suite = Suite::new("virtio-blk");
@@ -47,12 +50,11 @@ fn main(_args: Args) -> i32 {
         "driver_runs_interrupt_driven",
         driver::driver_runs_interrupt_driven,
     );
-    suite.run("reads_every_sector", pattern::reads_every_sector);
-    suite.run("writes_a_range", pattern::writes_a_range);
-    suite.run(
-        "refuses_unaligned_requests",
-        pattern::refuses_unaligned_requests,
-    );
+    suite.run("reads_every_sector", || pattern::reads_every_sector(SCHEME));
+    suite.run("writes_a_range", || pattern::writes_a_range(SCHEME));
+    suite.run("refuses_unaligned_requests", || {
+        pattern::refuses_unaligned_requests(SCHEME)
+    });
     suite.run(
         "buffers_come_from_the_pool",
         pool::buffers_come_from_the_pool,
