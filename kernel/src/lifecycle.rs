@@ -4,9 +4,14 @@
 //!
 //! The process table (`process`) knows none of that; this module calls each layer in turn,
 //! holding no lock across the calls, so every side effect of an exit happens here, in order:
-//! revoke what the process lent (one TLB flush), destroy its space and send the `Munmap`s,
-//! release its descriptors (`Close`s), fail its servers' pending requests, switch away.
+//! quiesce the devices it held (`devices::quiesce`: bus mastering off or transport reset,
+//! read back), revoke what the process lent (one TLB flush), destroy its space and send the
+//! `Munmap`s, release its descriptors (`Close`s), fail its servers' pending requests, switch
+//! away. Quiescing comes first because dmad returns a buffer to its pool on those
+//! `Munmap`s and `Close`s: by then the device can no longer write into it, or the kernel
+//! says it could not confirm that and dmad quarantines the buffer.
 
+use crate::devices;
 use crate::ipc;
 use crate::object::OpenFile;
 use crate::process::{self, ProcessId};
@@ -30,6 +35,7 @@ pub fn spawn(
 /// Ends the running process with `status` and switches away for good.
 pub fn exit_current(status: u64) -> ! {
     let exiting = process::begin_exit(status);
+    devices::quiesce::release_all_of(exiting.id);
     process::revoke_lent(exiting.id);
     if let Some(space) = exiting.space {
         process::leave_space();
