@@ -93,7 +93,10 @@ pub fn acquire(device: &Device, pid: u32) -> Result<Epoch, Error> {
         None => {}
     }
     if unconfirmed && !quiesce(device, registers) {
-        log::warn!("device {}: still not quiet; not handed to process {pid}", device.name);
+        log::warn!(
+            "device {}: still not quiet; not handed to process {pid}",
+            device.name
+        );
         return Err(Error::Io);
     }
     if master_off || unconfirmed {

@@ -178,6 +178,34 @@ pub fn caller_rights(socket: usize, tag: u32) -> Result<Rights> {
         .ok_or(Error::new(EINVAL))
 }
 
+/// Asks the kernel, on scheme socket `socket`, for `device`'s quiesce state: tag 0 (never a
+/// request's), then the name and a NUL; the answer is one line,
+/// `NAME holder PID|- state STATE generation G confirmed C`.
+///
+/// # Errors
+///
+/// `EINVAL` for a name longer than 63 bytes or an answer that is not text.
+pub fn device_quiesce_state(socket: usize, device: &str) -> Result<alloc::string::String> {
+    let mut buffer = [0u8; 128];
+    if device.len() >= 64 {
+        return Err(Error::new(EINVAL));
+    }
+    buffer[4..4 + device.len()].copy_from_slice(device.as_bytes());
+    // SAFETY: the kernel reads the request from and writes the answer into `buffer`, which
+    // lives across the call, within its length.
+    let length = unsafe {
+        syscall3(
+            syscall::number::SYS_CALL,
+            socket,
+            buffer.as_mut_ptr() as usize,
+            buffer.len(),
+        )
+    }?;
+    core::str::from_utf8(&buffer[..length])
+        .map(alloc::string::String::from)
+        .map_err(|_| Error::new(EINVAL))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
