@@ -20,13 +20,13 @@ pub const DEVICE: &str = "virtio-blk0";
 pub const DRIVER: &str = "/bin/virtio-blk";
 
 /// How long a driver may take to register `disk:` (TCG is slow).
-const START_TIME: Duration = Duration::from_secs(20);
+pub const START_TIME: Duration = Duration::from_secs(20);
 
 /// After how many transfers the crashing driver dies.
 const CRASH_AFTER: u64 = 20;
 
 /// The exit status of a Rust panic in a coherent program.
-const PANIC_STATUS: i32 = 101;
+pub const PANIC_STATUS: i32 = 101;
 
 /// The process id of the driver the later tests use (0: not started).
 static DRIVER_PID: AtomicUsize = AtomicUsize::new(0);

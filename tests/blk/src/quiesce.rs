@@ -1,0 +1,106 @@
+//! A driver killed mid-I/O: the kernel quiesces its device before dmad takes its buffers back.
+//!
+//! The driver (`--crash-after N`) dies in the middle of a transfer, with the request handed
+//! to the device. The kernel's exit path quiesces the device first (`sys:quiesce`: a new
+//! generation, confirmed, bus mastering off or transport reset read back), and only then
+//! closes the driver's descriptors; dmad, releasing each buffer, records the device
+//! generation it checked (`quiesce-checked` in `dma:/virtio-blk0/stats`). Had the buffers
+//! come back before the quiesce, dmad would have seen the generation from before the death.
+
+use crate::driver::{DEVICE, DRIVER, PANIC_STATUS, START_TIME};
+use alloc::format;
+use alloc::vec;
+use core::time::Duration;
+use disk_client::{wait_for_disk, Disk};
+use dma_tests::{quiesce, stats};
+use process_tests::check::{errno_name, expect_ending, Outcome};
+use process_tests::{child, ensure};
+use userlib::sys::Ending;
+use userlib::time;
+
+/// After how many transfers this driver dies (not the other crash test's count).
+const CRASH_AFTER: u64 = 7;
+
+/// A driver killed mid-I/O has its device quiesced before any of its buffers is reused.
+pub fn killed_driver_device_quiesced_before_reuse() -> Outcome {
+    let before = stats::read(DEVICE)?;
+    let earlier = quiesce::kernel_record(DEVICE)?;
+    let count = format!("{CRASH_AFTER}");
+    let pid = child::start_as("virtio-blk", DRIVER, &["--crash-after", &count])?;
+    if let Err(error) = wait_for_disk(START_TIME) {
+        return Err(format!(
+            "the crashing driver never served disk: ({})",
+            errno_name(error.errno)
+        ));
+    }
+    let running = quiesce::kernel_record(DEVICE)?;
+    ensure!(
+        running.state == "active",
+        "sys:quiesce says {DEVICE} is {} while its driver runs",
+        running.state
+    );
+    let disk = Disk::open(0).map_err(|error| format!("open disk: {}", errno_name(error.errno)))?;
+    let mut sector = vec![0u8; 4096];
+    let mut served = 0;
+    while disk.read_at(0, &mut sector).is_ok() {
+        served += 1;
+        ensure!(
+            served <= CRASH_AFTER,
+            "the driver served {served} reads without dying"
+        );
+    }
+    drop(disk);
+    expect_ending(
+        "the killed driver",
+        child::wait(pid)?,
+        Ending::Exited(PANIC_STATUS),
+    )?;
+    let after = quiesce::kernel_record(DEVICE)?;
+    ensure!(
+        after.state == "quiet" && after.generation > earlier.generation,
+        "sys:quiesce says {DEVICE} is {} at generation {} (was {}): no confirmed quiesce at the driver's death",
+        after.state,
+        after.generation,
+        earlier.generation
+    );
+    ensure!(
+        after.confirmed == after.generation,
+        "the quiesce at generation {} was not confirmed (confirmed {})",
+        after.generation,
+        after.confirmed
+    );
+    stats::settle(DEVICE, before, "after the killed driver's buffers came back")?;
+    // Every release of the dead driver's buffers happened after the quiesce: the last one
+    // saw the quiesce's generation, confirmed, and reused the buffer.
+    let mut reclaim = quiesce::last_reclaim(DEVICE)?;
+    for _ in 0..50 {
+        if reclaim.as_ref().is_some_and(|r| r.owner == pid as u64) {
+            break;
+        }
+        let _ = time::sleep(Duration::from_millis(100));
+        reclaim = quiesce::last_reclaim(DEVICE)?;
+    }
+    let reclaim = reclaim.ok_or("dmad recorded no release of the driver's buffers")?;
+    ensure!(
+        reclaim.owner == pid as u64,
+        "dmad's last release was of pid {}'s buffer, not the driver's ({pid})",
+        reclaim.owner
+    );
+    ensure!(
+        reclaim.generation == after.generation && reclaim.confirmed == after.generation,
+        "dmad released the driver's buffers having seen generation {} (confirmed {}), not the quiesce at its death ({})",
+        reclaim.generation,
+        reclaim.confirmed,
+        after.generation
+    );
+    ensure!(
+        reclaim.verdict == "reused",
+        "dmad {} the buffers of a device confirmed quiet",
+        reclaim.verdict
+    );
+    ensure!(
+        quiesce::quarantined_pages(DEVICE)? == 0,
+        "pages are quarantined although the device was confirmed quiet"
+    );
+    Ok(())
+}
