@@ -59,6 +59,9 @@ struct Record {
     registers: u64,
     /// Whether bus mastering is off because the kernel quiesced it (PCI).
     master_off: bool,
+    /// The process whose hold ended last: the one whose buffers the device may still
+    /// reach if that quiesce failed.
+    last_holder: Option<u32>,
 }
 
 /// Every device ever held. A leaf lock: nothing else is taken under it.
@@ -143,13 +146,17 @@ pub fn release_all_of(pid: u32) {
 }
 
 /// Writes `device`'s state line: `NAME holder PID|- state active|quiet|failed|idle
-/// generation G confirmed C` (`idle`: never quiesced, never held). Unknown devices read as
-/// idle, so a pool serving a device the kernel does not drive is never quarantined.
+/// generation G confirmed C last-holder PID|-` (`idle`: never quiesced, never held;
+/// `last-holder`: whose hold ended last). Unknown devices read as idle, so a pool serving a
+/// device the kernel does not drive is never quarantined.
 pub fn write_state(name: &str, text: &mut dyn Write) -> core::fmt::Result {
     let records = RECORDS.lock();
     match records.iter().find(|record| record.name == name) {
         Some(record) => write_record(record, text),
-        None => writeln!(text, "{name} holder - state idle generation 0 confirmed 0"),
+        None => writeln!(
+            text,
+            "{name} holder - state idle generation 0 confirmed 0 last-holder -"
+        ),
     }
 }
 
@@ -173,17 +180,21 @@ fn write_record(record: &Record, text: &mut dyn Write) -> core::fmt::Result {
         Some(pid) => write!(text, "{pid}")?,
         None => write!(text, "-")?,
     }
-    writeln!(
+    write!(
         text,
-        " state {state} generation {} confirmed {}",
+        " state {state} generation {} confirmed {} last-holder ",
         record.generation, record.confirmed
-    )
+    )?;
+    match record.last_holder {
+        Some(pid) => writeln!(text, "{pid}"),
+        None => writeln!(text, "-"),
+    }
 }
 
 /// Ends `device`'s hold and quiesces it.
 fn end_hold(device: &Device) {
     let _ = with_record(&device.name, |record| {
-        record.holder = None;
+        record.last_holder = record.holder.take();
         record.handles = 0;
     });
     match registers(device) {
@@ -305,6 +316,7 @@ fn with_record<T>(name: &str, change: impl FnOnce(&mut Record) -> T) -> Result<T
         confirmed: 0,
         registers: 0,
         master_off: false,
+        last_holder: None,
     });
     let record = records.last_mut().expect("just pushed");
     Ok(change(record))

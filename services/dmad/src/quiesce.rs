@@ -11,9 +11,13 @@
 //!    ([`Callers::device_state`](crate::Callers::device_state): a `call` on the scheme
 //!    socket), and records the generation it saw ([`Reclaim`], shown in `DEV/stats` as
 //!    `quiesce-checked`);
-//! 2. if the device's last quiesce was confirmed (or none was ever needed), the buffer is
-//!    released as usual: its pages return now, or with its last unmap;
-//! 3. otherwise the buffer is quarantined (`PoolRegistry::quarantine`): never handed out,
+//! 2. if the device's last quiesce was confirmed (or none was ever needed), or the owner
+//!    never held the device (it could not have given the device a buffer's address: a
+//!    driver bounces its clients' data through its own buffers), the buffer is released
+//!    as usual: its pages return now, or with its last unmap;
+//! 3. if the device's last quiesce was *not* confirmed and the buffer's owner is the holder
+//!    whose hold ended with it (`last-holder`: the dead driver), the buffer is quarantined
+//!    (`PoolRegistry::quarantine`): never handed out,
 //!    counted as `quarantined-pages`, until
 //! 4. a later request finds the kernel confirmed a quiesce of that device after the failed
 //!    one (the next holder's open retries it) — then the pool's quarantine is lifted.
@@ -36,6 +40,8 @@ pub struct DeviceState {
     pub generation: u64,
     /// The generation of its last confirmed quiesce (0: none).
     pub confirmed: u64,
+    /// The process whose hold on the device ended last.
+    pub last_holder: Option<u32>,
 }
 
 impl DeviceState {
@@ -47,6 +53,7 @@ impl DeviceState {
         while let (Some(key), Some(value)) = (words.next(), words.next()) {
             match key {
                 "holder" => state.holder = value.parse().ok(),
+                "last-holder" => state.last_holder = value.parse().ok(),
                 "generation" => state.generation = value.parse().ok()?,
                 "confirmed" => state.confirmed = value.parse().ok()?,
                 _ => {}
@@ -58,6 +65,14 @@ impl DeviceState {
     /// Whether the device's last quiesce was confirmed, or it never needed one.
     pub fn is_confirmed(&self) -> bool {
         self.confirmed == self.generation
+    }
+
+    /// Whether a buffer `owner` releases now may still be reached by the device: the
+    /// device's last quiesce is unconfirmed and `owner` is the holder whose hold ended
+    /// with it (or still holds it — a holder that lost its device to a failed quiesce
+    /// cannot have re-opened it, so this means the kernel knows of no later stop).
+    pub fn may_still_reach(&self, owner: u32) -> bool {
+        !self.is_confirmed() && self.last_holder == Some(owner)
     }
 }
 
@@ -93,18 +108,21 @@ mod tests {
 
     #[test]
     fn reads_the_kernel_state_line() {
-        let state =
-            DeviceState::parse("virtio-blk0 holder 7 state active generation 3 confirmed 2\n")
-                .unwrap();
+        let state = DeviceState::parse(
+            "virtio-blk0 holder - state failed generation 3 confirmed 2 last-holder 7\n",
+        )
+        .unwrap();
         assert_eq!(
             state,
             DeviceState {
-                holder: Some(7),
+                holder: None,
                 generation: 3,
-                confirmed: 2
+                confirmed: 2,
+                last_holder: Some(7),
             }
         );
         assert!(!state.is_confirmed());
+        assert!(state.may_still_reach(7) && !state.may_still_reach(8));
         let idle = DeviceState::parse("x holder - state idle generation 0 confirmed 0").unwrap();
         assert!(idle.is_confirmed() && idle.holder.is_none());
         assert_eq!(DeviceState::parse(""), None);

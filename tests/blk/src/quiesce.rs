@@ -69,7 +69,11 @@ pub fn killed_driver_device_quiesced_before_reuse() -> Outcome {
         after.generation,
         after.confirmed
     );
-    stats::settle(DEVICE, before, "after the killed driver's buffers came back")?;
+    stats::settle(
+        DEVICE,
+        before,
+        "after the killed driver's buffers came back",
+    )?;
     // Every release of the dead driver's buffers happened after the quiesce: the last one
     // saw the quiesce's generation, confirmed, and reused the buffer.
     let mut reclaim = quiesce::last_reclaim(DEVICE)?;

@@ -10,7 +10,8 @@ use log::{info, warn};
 
 impl Server {
     /// Releases `owner`'s buffer allocated for `device`, or quarantines it when the kernel
-    /// says the device's last quiesce was not confirmed. Records what it checked.
+    /// says the device's last quiesce, which ended `owner`'s hold, was not confirmed.
+    /// Records what it checked.
     pub(super) fn release_checked(
         &mut self,
         handle: BufferHandle,
@@ -18,7 +19,7 @@ impl Server {
         device: &str,
     ) -> Result<(), PoolError> {
         let state = self.callers.device_state(device).unwrap_or_default();
-        let quarantine = !state.is_confirmed();
+        let quarantine = state.may_still_reach(owner);
         if quarantine {
             let pages = self.registry.quarantine(handle, OwnerId(owner))?;
             warn!(

@@ -11,6 +11,7 @@ fn set(fixture: &Fixture, holder: Option<u32>, generation: u64, confirmed: u64) 
             holder,
             generation,
             confirmed,
+            last_holder: holder.or(Some(BLK as u32)),
         },
     );
 }
@@ -69,6 +70,14 @@ fn an_unconfirmed_quiesce_quarantines_until_a_later_one_is_confirmed() {
     set(&fixture, None, 6, 2);
     let (again, _) = fixture.alloc(BLK, "blk0/alloc?size=4096").unwrap();
     assert_eq!(fixture.stats().quarantined_pages, 5);
+    // A process that never held the device releases as usual.
+    let (bystander, _) = fixture.alloc(GREEDY, "blk0/alloc?size=4096").unwrap();
+    fixture.close(GREEDY, bystander).unwrap();
+    assert_eq!(fixture.stats().quarantined_pages, 5);
+    assert_eq!(
+        fixture.server.last_reclaim("blk0").map(|r| r.quarantined),
+        Some(false)
+    );
     // A confirmed quiesce after the failure (the next holder's open) lifts it at the next
     // request; the buffer released now is reused at once.
     set(&fixture, Some(BLK as u32), 7, 7);
