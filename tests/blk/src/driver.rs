@@ -1,6 +1,7 @@
 //! Starting driver instances: one that dies mid-I/O, then the one the other tests use.
 
 use alloc::format;
+use alloc::string::String;
 use alloc::vec;
 use core::sync::atomic::{AtomicUsize, Ordering};
 use core::time::Duration;
@@ -20,13 +21,13 @@ pub const DEVICE: &str = "virtio-blk0";
 pub const DRIVER: &str = "/bin/virtio-blk";
 
 /// How long a driver may take to register `disk:` (TCG is slow).
-pub const START_TIME: Duration = Duration::from_secs(20);
+const START_TIME: Duration = Duration::from_secs(20);
 
 /// After how many transfers the crashing driver dies.
 const CRASH_AFTER: u64 = 20;
 
 /// The exit status of a Rust panic in a coherent program.
-pub const PANIC_STATUS: i32 = 101;
+const PANIC_STATUS: i32 = 101;
 
 /// The process id of the driver the later tests use (0: not started).
 static DRIVER_PID: AtomicUsize = AtomicUsize::new(0);
@@ -47,7 +48,22 @@ pub fn dying_driver_returns_its_buffers() -> Outcome {
         "the pool has {} live buffers before any driver ran",
         before.live_buffers
     );
-    let count = format!("{CRASH_AFTER}");
+    crash_driver(CRASH_AFTER, || {
+        let running = stats::read(DEVICE)?;
+        ensure!(
+            running.live_buffers > 0,
+            "the driver runs but the pool shows {running}"
+        );
+        Ok(())
+    })?;
+    stats::settle(DEVICE, before, "after the driver died")
+}
+
+/// Starts `virtio-blk --crash-after AFTER`, runs `while_running` once it serves `disk:`,
+/// then reads until the driver dies in the middle of a transfer (the read fails with
+/// `EIO`) and waits for its panic exit. Returns the driver's process id.
+pub fn crash_driver(after: u64, while_running: impl FnOnce() -> Outcome) -> Result<usize, String> {
+    let count = format!("{after}");
     let pid = child::start_as("virtio-blk", DRIVER, &["--crash-after", &count])?;
     if let Err(error) = wait_for_disk(START_TIME) {
         return Err(format!(
@@ -55,11 +71,7 @@ pub fn dying_driver_returns_its_buffers() -> Outcome {
             errno_name(error.errno)
         ));
     }
-    let running = stats::read(DEVICE)?;
-    ensure!(
-        running.live_buffers > 0,
-        "the driver runs but the pool shows {running}"
-    );
+    while_running()?;
     let disk = Disk::open(0).map_err(|error| format!("open disk: {}", errno_name(error.errno)))?;
     let mut sector = vec![0u8; 512];
     let mut served = 0;
@@ -69,7 +81,7 @@ pub fn dying_driver_returns_its_buffers() -> Outcome {
             Err(error) => break error,
         }
         ensure!(
-            served <= CRASH_AFTER,
+            served <= after,
             "the driver served {served} reads without dying"
         );
     };
@@ -84,7 +96,7 @@ pub fn dying_driver_returns_its_buffers() -> Outcome {
         child::wait(pid)?,
         Ending::Exited(PANIC_STATUS),
     )?;
-    stats::settle(DEVICE, before, "after the driver died")
+    Ok(pid)
 }
 
 /// A fresh driver serves `disk:`: its size and header are the image's.

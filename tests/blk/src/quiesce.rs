@@ -7,15 +7,11 @@
 //! generation it checked (`quiesce-checked` in `dma:/virtio-blk0/stats`). Had the buffers
 //! come back before the quiesce, dmad would have seen the generation from before the death.
 
-use crate::driver::{DEVICE, DRIVER, PANIC_STATUS, START_TIME};
-use alloc::format;
-use alloc::vec;
+use crate::driver::DEVICE;
 use core::time::Duration;
-use disk_client::{wait_for_disk, Disk};
 use dma_tests::{quiesce, stats};
-use process_tests::check::{errno_name, expect_ending, Outcome};
-use process_tests::{child, ensure};
-use userlib::sys::Ending;
+use process_tests::check::Outcome;
+use process_tests::ensure;
 use userlib::time;
 
 /// After how many transfers this driver dies (not the other crash test's count).
@@ -25,36 +21,15 @@ const CRASH_AFTER: u64 = 7;
 pub fn killed_driver_device_quiesced_before_reuse() -> Outcome {
     let before = stats::read(DEVICE)?;
     let earlier = quiesce::kernel_record(DEVICE)?;
-    let count = format!("{CRASH_AFTER}");
-    let pid = child::start_as("virtio-blk", DRIVER, &["--crash-after", &count])?;
-    if let Err(error) = wait_for_disk(START_TIME) {
-        return Err(format!(
-            "the crashing driver never served disk: ({})",
-            errno_name(error.errno)
-        ));
-    }
-    let running = quiesce::kernel_record(DEVICE)?;
-    ensure!(
-        running.state == "active",
-        "sys:quiesce says {DEVICE} is {} while its driver runs",
-        running.state
-    );
-    let disk = Disk::open(0).map_err(|error| format!("open disk: {}", errno_name(error.errno)))?;
-    let mut sector = vec![0u8; 4096];
-    let mut served = 0;
-    while disk.read_at(0, &mut sector).is_ok() {
-        served += 1;
+    let pid = crate::driver::crash_driver(CRASH_AFTER, || {
+        let running = quiesce::kernel_record(DEVICE)?;
         ensure!(
-            served <= CRASH_AFTER,
-            "the driver served {served} reads without dying"
+            running.state == "active",
+            "sys:quiesce says {DEVICE} is {} while its driver runs",
+            running.state
         );
-    }
-    drop(disk);
-    expect_ending(
-        "the killed driver",
-        child::wait(pid)?,
-        Ending::Exited(PANIC_STATUS),
-    )?;
+        Ok(())
+    })?;
     let after = quiesce::kernel_record(DEVICE)?;
     ensure!(
         after.state == "quiet" && after.generation > earlier.generation,
