@@ -13,7 +13,7 @@
 
 use crate::devices;
 use crate::ipc;
-use crate::object::OpenFile;
+use crate::object::{OpenFile, MAX_DESCRIPTORS};
 use crate::process::{self, ProcessId};
 use crate::schemes;
 use kernel_core::abi::EXIT_KILLED;
@@ -35,7 +35,10 @@ pub fn spawn(
 /// Ends the running process with `status` and switches away for good.
 pub fn exit_current(status: u64) -> ! {
     let exiting = process::begin_exit(status);
-    devices::quiesce::release_all_of(exiting.id);
+    let open_files = (0..MAX_DESCRIPTORS)
+        .filter(|number| exiting.files.get(*number).is_some())
+        .count();
+    devices::quiesce::release_all_of(exiting.id, open_files);
     process::revoke_lent(exiting.id);
     if let Some(space) = exiting.space {
         process::leave_space();

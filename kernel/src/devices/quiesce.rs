@@ -62,6 +62,10 @@ struct Record {
     /// The process whose hold ended last: the one whose buffers the device may still
     /// reach if that quiesce failed.
     last_holder: Option<u32>,
+    /// How many descriptors that holder still had open when its device was quiesced at
+    /// its exit (`None`: the hold ended by a close): evidence of the exit path's order,
+    /// since its `dma:` handles are among them.
+    files_at_quiesce: Option<usize>,
 }
 
 /// Every device ever held. A leaf lock: nothing else is taken under it.
@@ -125,13 +129,13 @@ pub fn release(device: &Device, epoch: Epoch) {
         record.handles == 0
     });
     if last == Ok(true) {
-        end_hold(device);
+        end_hold(device, None);
     }
 }
 
-/// Ends every hold of `pid` (it is exiting) and quiesces those devices. Called before any of
-/// its mappings or descriptors are released.
-pub fn release_all_of(pid: u32) {
+/// Ends every hold of `pid` (it is exiting, with `open_files` descriptors still open) and
+/// quiesces those devices. Called before any of its mappings or descriptors are released.
+pub fn release_all_of(pid: u32, open_files: usize) {
     let held: Vec<String> = RECORDS
         .lock()
         .iter()
@@ -140,14 +144,15 @@ pub fn release_all_of(pid: u32) {
         .collect();
     for name in held {
         if let Some(device) = super::find(&name) {
-            end_hold(&device);
+            end_hold(&device, Some(open_files));
         }
     }
 }
 
 /// Writes `device`'s state line: `NAME holder PID|- state active|quiet|failed|idle
-/// generation G confirmed C last-holder PID|-` (`idle`: never quiesced, never held;
-/// `last-holder`: whose hold ended last). Unknown devices read as idle, so a pool serving a
+/// generation G confirmed C last-holder PID|- files-at-quiesce N|-` (`idle`: never
+/// quiesced, never held; `last-holder`: whose hold ended last; `files-at-quiesce`: its
+/// open descriptors when its exit quiesced the device). Unknown devices read as idle, so a pool serving a
 /// device the kernel does not drive is never quarantined.
 pub fn write_state(name: &str, text: &mut dyn Write) -> core::fmt::Result {
     let records = RECORDS.lock();
@@ -155,7 +160,7 @@ pub fn write_state(name: &str, text: &mut dyn Write) -> core::fmt::Result {
         Some(record) => write_record(record, text),
         None => writeln!(
             text,
-            "{name} holder - state idle generation 0 confirmed 0 last-holder -"
+            "{name} holder - state idle generation 0 confirmed 0 last-holder - files-at-quiesce -"
         ),
     }
 }
@@ -186,16 +191,22 @@ fn write_record(record: &Record, text: &mut dyn Write) -> core::fmt::Result {
         record.generation, record.confirmed
     )?;
     match record.last_holder {
-        Some(pid) => writeln!(text, "{pid}"),
-        None => writeln!(text, "-"),
+        Some(pid) => write!(text, "{pid}")?,
+        None => write!(text, "-")?,
+    }
+    match record.files_at_quiesce {
+        Some(files) => writeln!(text, " files-at-quiesce {files}"),
+        None => writeln!(text, " files-at-quiesce -"),
     }
 }
 
-/// Ends `device`'s hold and quiesces it.
-fn end_hold(device: &Device) {
+/// Ends `device`'s hold (at its holder's exit with `open_files` descriptors, or by a close)
+/// and quiesces it.
+fn end_hold(device: &Device, open_files: Option<usize>) {
     let _ = with_record(&device.name, |record| {
         record.last_holder = record.holder.take();
         record.handles = 0;
+        record.files_at_quiesce = open_files;
     });
     match registers(device) {
         Ok(registers) => {
@@ -317,6 +328,7 @@ fn with_record<T>(name: &str, change: impl FnOnce(&mut Record) -> T) -> Result<T
         registers: 0,
         master_off: false,
         last_holder: None,
+        files_at_quiesce: None,
     });
     let record = records.last_mut().expect("just pushed");
     Ok(change(record))

@@ -6,6 +6,10 @@
 //! closes the driver's descriptors; dmad, releasing each buffer, records the device
 //! generation it checked (`quiesce-checked` in `dma:/virtio-blk0/stats`). Had the buffers
 //! come back before the quiesce, dmad would have seen the generation from before the death.
+//! And since dmad runs only after the dying driver's exit path, the order inside that path
+//! is checked from the kernel's side: `files-at-quiesce` says how many descriptors the
+//! driver still had when its device was quiesced — more than its live buffers (one `dma:`
+//! descriptor each) — so none of them had been closed yet.
 
 use crate::driver::DEVICE;
 use core::time::Duration;
@@ -21,6 +25,7 @@ const CRASH_AFTER: u64 = 7;
 pub fn killed_driver_device_quiesced_before_reuse() -> Outcome {
     let before = stats::read(DEVICE)?;
     let earlier = quiesce::kernel_record(DEVICE)?;
+    let mut buffers = 0;
     let pid = crate::driver::crash_driver(CRASH_AFTER, || {
         let running = quiesce::kernel_record(DEVICE)?;
         ensure!(
@@ -28,6 +33,7 @@ pub fn killed_driver_device_quiesced_before_reuse() -> Outcome {
             "sys:quiesce says {DEVICE} is {} while its driver runs",
             running.state
         );
+        buffers = stats::read(DEVICE)?.live_buffers;
         Ok(())
     })?;
     let after = quiesce::kernel_record(DEVICE)?;
@@ -43,6 +49,13 @@ pub fn killed_driver_device_quiesced_before_reuse() -> Outcome {
         "the quiesce at generation {} was not confirmed (confirmed {})",
         after.generation,
         after.confirmed
+    );
+    // The exit path quiesced the device while the driver's descriptors — its device handle
+    // and one `dma:` handle per live buffer — were all still open.
+    let files = after.files_at_quiesce.unwrap_or(0);
+    ensure!(
+        files > buffers,
+        "the device was quiesced when the driver had {files} descriptors open, fewer than its {buffers} buffers plus its device: its buffers went back first"
     );
     stats::settle(
         DEVICE,

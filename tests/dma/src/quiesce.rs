@@ -6,7 +6,8 @@ use alloc::format;
 use alloc::string::String;
 use process_tests::check::errno_name;
 
-/// A device's line in `sys:quiesce`: `NAME holder PID|- state STATE generation G confirmed C`.
+/// A device's line in `sys:quiesce`: `NAME holder PID|- state STATE generation G confirmed C
+/// last-holder PID|- files-at-quiesce N|-`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct KernelRecord {
     /// `active`, `quiet`, `failed` or `idle` (no line: never held).
@@ -15,6 +16,9 @@ pub struct KernelRecord {
     pub generation: u64,
     /// The generation of its last confirmed quiesce.
     pub confirmed: u64,
+    /// How many descriptors its last holder still had open when its exit quiesced the
+    /// device (`None`: the hold ended by a close, or never).
+    pub files_at_quiesce: Option<u64>,
 }
 
 /// `device`'s record in `sys:quiesce` now; an idle record if the device was never held.
@@ -35,6 +39,7 @@ pub fn kernel_record(device: &str) -> Result<KernelRecord, String> {
         state: String::from(value_of(line, "state").unwrap_or("?")),
         generation: field("generation")?,
         confirmed: field("confirmed")?,
+        files_at_quiesce: number_of(line, "files-at-quiesce"),
     })
 }
 

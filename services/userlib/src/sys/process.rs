@@ -177,7 +177,7 @@ pub fn caller_rights(socket: usize, tag: u32) -> Result<Rights> {
 ///
 /// `EINVAL` for a name longer than 63 bytes or an answer that is not text.
 pub fn device_quiesce_state(socket: usize, device: &str) -> Result<alloc::string::String> {
-    let mut buffer = [0u8; 128];
+    let mut buffer = [0u8; 256];
     if device.len() >= 64 {
         return Err(Error::new(EINVAL));
     }
