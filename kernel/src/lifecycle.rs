@@ -10,6 +10,11 @@
 //! away. Quiescing comes first because dmad returns a buffer to its pool on those
 //! `Munmap`s and `Close`s: by then the device can no longer write into it, or the kernel
 //! says it could not confirm that and dmad quarantines the buffer.
+//!
+//! A killed process (`process::kill` marks it) dies through the same exit, called where it
+//! holds nothing: [`exit_if_killed`] at the end of each system call and after a timer tick
+//! from user mode, and in [`first_code`], before a process killed before it ever ran
+//! executes a user instruction.
 
 use crate::devices;
 use crate::ipc;
@@ -29,7 +34,22 @@ pub fn spawn(
     rights: Rights,
 ) -> Result<ProcessId, Error> {
     let program = schemes::initfs_file(path).ok_or(Error::NotFound)?;
-    process::spawn(program, path, arguments, parent, rights)
+    process::spawn(program, path, arguments, parent, rights, first_code)
+}
+
+/// The first code a new process runs, on its kernel stack: it dies here if it was killed
+/// before it ran, and enters user mode otherwise.
+extern "C" fn first_code(id: usize) -> ! {
+    exit_if_killed();
+    process::enter_user(id as ProcessId)
+}
+
+/// Ends the running process with `EXIT_KILLED` if someone killed it (`process::kill`).
+/// Called only where it holds nothing: see the module documentation.
+pub fn exit_if_killed() {
+    if process::kill_requested() {
+        exit_current(EXIT_KILLED);
+    }
 }
 
 /// Ends the running process with `status` and switches away for good.

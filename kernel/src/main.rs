@@ -16,7 +16,7 @@
 //! Rights are capabilities, attached at spawn (`kernel_core::rights`). A process's rights —
 //! serve these schemes, map these devices, use `memory:`, hold so many DMA pool pages (a
 //! quota dmad enforces), declare or retire DMA pools, hand named manifest sections' rights to
-//! children — are fixed when it is spawned and never looked up by program name. init starts
+//! children, kill the processes of named sections — are fixed when it is spawned and never looked up by program name. init starts
 //! with the manifest's: it may give any section's rights (each child exactly its section's)
 //! and may declare pools, but serves and maps nothing itself. Any other process spawns
 //! children with no rights, or with a named section's rights only if it lists that section
@@ -28,9 +28,17 @@
 //! request's tag returns the caller's rights (`Rights::to_text`). Once the request is
 //! answered the kernel no longer answers for it (`ENOENT`).
 //!
+//! Killing is a right too: `kill(pid)` (`kernel_core::abi::SYS_KILL`) is allowed to the
+//! target's parent and to a process whose `kills` right names the target's manifest section
+//! (`Rights::may_kill`; a test image grants `kills = ["dmad"]` to one test driver), never
+//! for init (`EPERM`; `ESRCH` for no such process). A `kills` right is handed on like any
+//! other: a parent gives a section naming it only if it may grant that section. The target
+//! dies where it would next return to user mode, holding nothing, as if it had faulted
+//! (see `lifecycle`). Restarting a service is init's policy, not the kernel's.
+//!
 //! # Devices stop before their memory is reused
 //!
-//! The process that opens `device:NAME` holds device `NAME` (others get `EAGAIN`) until
+//! The process that opens `device:NAME` holds device `NAME` (others get `EBUSY`) until
 //! its last such handle closes or it dies. Either way the kernel then quiesces the device
 //! (`devices::quiesce`): a PCI function's Bus Master Enable cleared and read back clear (no
 //! function-level reset: it would wipe the BARs the kernel placed), a virtio-mmio
@@ -51,15 +59,22 @@
 //! # Object model
 //!
 //! Every open thing is a handle of one [`object::Scheme`] implementation: the kernel's
-//! schemes (`debug:`, `initfs:`, `sys:`, `memory:`, `device:`, named once in
+//! schemes (`debug:`, `initfs:`, `sys:`, `memory:`, `device:`, `irq:`, named once in
 //! `schemes::TABLE`), the scheme socket a server reads requests from, and the proxy that
 //! forwards requests on user schemes to their servers. A descriptor names an
 //! [`object::OpenFile`] = (scheme, handle); system calls ask the scheme and never match on
 //! kinds of file, so a new kernel scheme is one new file in `schemes/` plus one line in the
-//! table. Trait methods may block the caller (see `object::Scheme`): an `irq:` scheme parks
-//! readers on a `process::WaitQueue` until its interrupt and acknowledges on `write`. A
-//! handle's side effects (a `Close` to a server) happen in one place, `Scheme::close`,
-//! called by `OpenFile::release` when the last descriptor goes.
+//! table. Trait methods may block the caller (see `object::Scheme`): `irq:` parks readers
+//! on a `process::WaitQueue` until its interrupt and acknowledges on `write`.
+//! `SYS_WAIT_ANY` asks each descriptor's scheme `Scheme::ready` (by default "not waitable",
+//! `EINVAL`; the scheme socket and `irq:` answer) and parks on the one
+//! `process::READINESS` queue their events wake. A handle's side effects (a `Close` to a
+//! server, an interrupt line masked and freed) happen in one place, `Scheme::close`, called
+//! by `OpenFile::release` when the last descriptor goes — also when its holder exits. A
+//! user-scheme handle belongs to the server process that opened it: once another process
+//! serves that name (a restarted server), requests on it are `EBADF` and its `Close` reaches
+//! nobody, so a new server never hears of its predecessor's handles (`EIO` while no one
+//! serves the name).
 //!
 //! Errors are [`kernel_core::Error`] inside the kernel, turned into a Redox errno only by
 //! `syscall::dispatch` (`Error::errno`). User memory is reached only through
@@ -73,19 +88,27 @@
 //!
 //! ```text
 //! syscall, user_hooks, test_hooks        system calls and the arch crate's hooks
-//!   lifecycle                            spawn and exit: tells servers, closes files
+//!   lifecycle                            spawn, exit, dying when killed: tells
+//!                                        servers, closes files
 //!     schemes                            every Scheme implementation and the table
 //!       ipc                              user-scheme queues, replies, one-way bounds
 //!         process                        process table, scheduler, spaces, wait queues
 //!           object, fallible             the Scheme trait, open files, descriptor
 //!                                        tables, fallible allocation (import nothing)
-//!       devices                          the device table (PCI, device tree)
+//!       interrupts                       device interrupt lines: routing, masking, counts
+//!         devices                        the device table (PCI, device tree)
 //!           memory                       frames, heap, kernel space, pools
 //!             platform, console, arch    the machine and the one arch seam
 //! ```
 //!
 //! Calls go upward only through `dyn Scheme` (the process table holds descriptor tables
-//! but never closes a file itself; `lifecycle` does).
+//! but never closes a file itself; `lifecycle` does) and through the first code `lifecycle`
+//! gives `process::spawn` for a new process. Killing is split the same way: `process::kill`
+//! checks the right, marks the target and wakes it (its waits give up with `EINTR`);
+//! `lifecycle::exit_if_killed` ends it where it holds nothing — the end of a system call
+//! (`syscall::dispatch`), a timer tick from user mode (`user_hooks`), or its first code,
+//! before it runs a user instruction. A target waiting for a server's reply dies once the
+//! reply (or the server's death) arrives, so no answer is lost between server and client.
 //!
 //! # Lock order
 //!
@@ -97,10 +120,13 @@
 //! 2. one scheme's handle table (`object::Handles`; a copy to or from user memory under it
 //!    takes the process table);
 //! 3. the process table (`process::PROCESSES`; address spaces live in it);
-//! 4. the kernel-stack slots (`process::stack`);
-//! 5. the kernel's address space (`memory::kernel_space`);
-//! 6. the frame allocator and its counts (`memory::frames`);
-//! 7. leaves, which take nothing else: wait-queue lists, the initfs, manifest sections,
+//! 4. the interrupt-line table (`interrupts`: connecting a line maps its registers; the
+//!    device-interrupt hook takes it with no other lock held, since interrupts are masked
+//!    in the kernel, and `irq:` wakes the line's holder only after dropping it);
+//! 5. the kernel-stack slots (`process::stack`);
+//! 6. the kernel's address space (`memory::kernel_space`);
+//! 7. the frame allocator and its counts (`memory::frames`);
+//! 8. leaves, which take nothing else: wait-queue lists, the initfs, manifest sections,
 //!    the device table, published pools and machine description, the console, and last the
 //!    kernel heap (every allocation takes it).
 //!
@@ -126,11 +152,17 @@
 //! | `Close`s, exit-time `Munmap`s, a failed `fmap`'s `Munmap` | one per descriptor or region the client held | always delivered, never refused |
 //! | spawn arguments | 16 KiB | `EINVAL` |
 //! | `debug:` line | 4096 bytes | the rest of the line is cut |
+//! | holders of one `irq:` line | 1 | `EBUSY` |
+//! | interrupts an `irq:` line delivers before its holder acknowledges | 1 (masked until the `write`) | kept pending by the device or controller |
+//! | descriptors one `SYS_WAIT_ANY` waits on | 16 (`MAX_WAIT_DESCRIPTORS`) | `EINVAL` |
+//! | kills of one process | a flag, not a queue: a second `kill` (or one of a zombie) changes nothing | — |
 //!
-//! One-way requests are never dropped, since dropping one would leak the server's object:
-//! those the kernel owes (`Close`, an exiting process's `Munmap`s) stand for a descriptor or
-//! region the client held, so its own tables bound them; a `funmap` by a live client waits
-//! for room instead (a server's unmap of its own scheme's memory never waits on itself).
+//! One-way requests are never dropped while their server lives, since dropping one would
+//! leak the server's object: those the kernel owes (`Close`, an exiting process's
+//! `Munmap`s) stand for a descriptor or region the client held, so its own tables bound
+//! them; a `funmap` by a live client waits for room instead (a server's unmap of its own
+//! scheme's memory never waits on itself, nor does a killed client's). Only those about a
+//! handle whose server is gone go nowhere: nobody holds the object any more.
 //!
 //! Allocations on paths a process can drive in a loop ask the heap first (`try_reserve`,
 //! `fallible`): IPC payloads and queues, descriptor and handle tables, `sys:` and
@@ -156,6 +188,7 @@ mod arch;
 mod console;
 mod devices;
 mod fallible;
+mod interrupts;
 mod ipc;
 mod lifecycle;
 mod memory;

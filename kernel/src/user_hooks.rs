@@ -1,5 +1,5 @@
 //! The kernel's side of the user-mode contract: the hooks the arch crate calls on a system
-//! call, a timer tick and a user fault (see `kernel_core::user_mode`).
+//! call, a timer tick, a device interrupt and a user fault (see `kernel_core::user_mode`).
 
 use crate::arch::Cpu;
 use crate::memory::kernel_space;
@@ -20,6 +20,16 @@ pub fn kernel_system_call(frame: &mut <Cpu as UserMode>::UserFrame) {
 #[no_mangle]
 pub fn kernel_timer_tick() {
     crate::process::tick();
+    // Back in the interrupted process: if it was killed meanwhile, it dies before user mode.
+    if crate::process::current() != crate::process::IDLE {
+        crate::lifecycle::exit_if_killed();
+    }
+}
+
+/// A device interrupt (the CPU port's id for it), from user mode or the idle thread.
+#[no_mangle]
+pub fn kernel_device_interrupt(id: u32) {
+    crate::schemes::interrupt_fired(id);
 }
 
 /// A fault in user mode: the process dies, the kernel goes on.

@@ -82,6 +82,61 @@ pub fn enable(id: u32, priority: u8) {
     }
 }
 
+/// GICD_ICFGR<n>, at the same place in GICv2 and GICv3: two bits per interrupt, the upper
+/// one set for edge-triggered. `current` is the register's value; returns the register's
+/// offset in the distributor and its value with `id` made edge (`edge`) or level.
+fn trigger_register(id: u32, edge: bool, current: impl FnOnce(usize) -> u32) -> (usize, u32) {
+    let index = id as usize;
+    let offset = 0xc00 + (index / 16) * 4;
+    let bit = 1 << ((index % 16) * 2 + 1);
+    let value = current(offset);
+    (offset, if edge { value | bit } else { value & !bit })
+}
+
+/// GICD_ICENABLER<n>, at the same place in GICv2 and GICv3: the register offset and the bit
+/// that disable interrupt `id` when written.
+fn clear_enable_register(id: u32) -> (usize, u32) {
+    (0x180 + (id as usize / 32) * 4, 1 << (id % 32))
+}
+
+/// Makes shared interrupt `id` edge- or level-triggered, routed to this CPU, disabled.
+pub fn configure_line(id: u32, edge: bool) {
+    match VERSION.load(Ordering::Relaxed) {
+        3 => v3::configure(id, edge),
+        2 => v2::configure(id, edge),
+        _ => {}
+    }
+}
+
+/// Disables interrupt `id` (one arriving meanwhile stays pending).
+pub fn disable(id: u32) {
+    match VERSION.load(Ordering::Relaxed) {
+        3 => v3::disable(id),
+        2 => v2::disable(id),
+        _ => {}
+    }
+}
+
+/// Shared interrupt `id`'s state as the distributor reads back: bit 0 enabled (GICD_
+/// ISENABLER), bit 1 edge-triggered (GICD_ICFGR).
+pub fn line_state(id: u32) -> Option<u64> {
+    let read: fn(usize) -> u32 = match VERSION.load(Ordering::Relaxed) {
+        3 => v3::read_distributor,
+        2 => v2::read_distributor,
+        _ => return None,
+    };
+    let index = id as usize;
+    let enabled = read(0x100 + (index / 32) * 4) >> (index % 32) & 1;
+    let (offset, _) = trigger_register(id, false, |_| 0);
+    let edge = read(offset) >> ((index % 16) * 2 + 1) & 1;
+    Some(u64::from(enabled) | u64::from(edge) << 1)
+}
+
+/// Whether [`init`] brought a GIC up.
+pub fn is_up() -> bool {
+    VERSION.load(Ordering::Relaxed) != 0
+}
+
 /// Acknowledges the highest-priority pending interrupt: returns the acknowledge register's
 /// value (pass it to [`end_of_interrupt`]) and the interrupt id, or `None` if nothing was
 /// pending or the GIC is not set up.

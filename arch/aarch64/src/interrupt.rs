@@ -12,6 +12,8 @@ use core::arch::asm;
 extern "Rust" {
     /// The kernel's timer hook (`kernel_core::user_mode`): may switch threads.
     fn kernel_timer_tick();
+    /// The kernel's device-interrupt hook (`kernel_core::interrupt`): masks, never switches.
+    fn kernel_device_interrupt(id: u32);
 }
 
 /// Unmasks IRQs on this CPU. A pending one is taken at once.
@@ -51,6 +53,11 @@ pub fn handle() {
         // user-mode contract requires.
         unsafe { kernel_timer_tick() };
     } else {
+        if id >= crate::device_interrupts::FIRST_SHARED {
+            // SAFETY: the kernel defines `kernel_device_interrupt` with this signature
+            // (`kernel_core::interrupt`); it masks the line before the end-of-interrupt below.
+            unsafe { kernel_device_interrupt(id) };
+        }
         crate::gic::end_of_interrupt(acknowledged);
     }
 }

@@ -22,6 +22,8 @@ mod boot;
 #[cfg(target_os = "none")]
 mod context;
 #[cfg(target_os = "none")]
+mod device_interrupts;
+#[cfg(target_os = "none")]
 mod early;
 #[cfg(target_os = "none")]
 mod entry;

@@ -27,6 +27,8 @@ const X2APIC_MSR_BASE: u32 = 0x800;
 
 /// Register offsets in the xAPIC page (x2APIC: MSR `0x800 + offset / 16`).
 pub mod register {
+    /// This CPU's local APIC id (xAPIC: bits 31:24; x2APIC: all 32 bits).
+    pub const ID: u64 = 0x20;
     /// Task priority: 0 accepts every vector.
     pub const TASK_PRIORITY: u64 = 0x80;
     /// End of interrupt: write 0.
@@ -130,6 +132,14 @@ pub unsafe fn enable(map_device: MapDevice, use_x2apic: bool) -> Mode {
 pub fn end_of_interrupt() {
     if mode() != Mode::Off {
         write(register::END_OF_INTERRUPT, 0);
+    }
+}
+
+/// This CPU's local APIC id, as MSI messages address it.
+pub fn id() -> u32 {
+    match mode() {
+        Mode::X2apic => read(register::ID),
+        _ => read(register::ID) >> 24,
     }
 }
 

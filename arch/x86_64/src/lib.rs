@@ -30,11 +30,15 @@ mod context;
 #[cfg(target_os = "none")]
 pub mod cpu;
 #[cfg(target_os = "none")]
+mod device_interrupts;
+#[cfg(target_os = "none")]
 mod entry;
 #[cfg(target_os = "none")]
 pub mod gdt;
 #[cfg(target_os = "none")]
 mod interrupt_stacks;
+#[cfg(target_os = "none")]
+mod io_apic;
 #[cfg(target_os = "none")]
 pub mod port;
 #[cfg(target_os = "none")]

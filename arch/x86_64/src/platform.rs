@@ -54,6 +54,10 @@ impl Arch for X86_64 {
         trap::breakpoints_caught()
     }
 
+    fn use_machine(machine: &kernel_core::machine::MachineDescription) {
+        crate::io_apic::configure(machine.io_apics());
+    }
+
     fn physical_to_virtual(physical: u64) -> usize {
         physical_to_virtual(physical)
     }

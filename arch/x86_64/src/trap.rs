@@ -131,6 +131,10 @@ extern "C" fn x86_64_trap(frame: &mut TrapFrame) {
             crate::user::timer_tick();
         }
         apic::SPURIOUS_VECTOR => {}
+        vector if crate::device_interrupts::is_device_vector(vector) => {
+            crate::device_interrupts::handle(vector as u32);
+            apic::end_of_interrupt();
+        }
         vector if from_user && is_user_fault(vector) => {
             let address = if vector == PAGE_FAULT {
                 fault_address()

@@ -13,6 +13,9 @@ pub enum DiskPath {
     },
     /// `disk:/size`: the text `size BYTES`.
     Size,
+    /// `disk:/status`: the driver's state as text, one `KEY VALUE` per line (see
+    /// [`crate::status`]).
+    Status,
 }
 
 impl DiskPath {
@@ -29,6 +32,9 @@ impl DiskPath {
         }
         if path == "size" {
             return Ok(DiskPath::Size);
+        }
+        if path == "status" {
+            return Ok(DiskPath::Status);
         }
         if !path.bytes().all(|byte| byte.is_ascii_digit()) {
             return Err(DiskError::NotFound);
@@ -47,6 +53,7 @@ impl fmt::Display for DiskPath {
         match self {
             DiskPath::Disk { offset } => write!(formatter, "disk:/{offset}"),
             DiskPath::Size => formatter.write_str("disk:/size"),
+            DiskPath::Status => formatter.write_str("disk:/status"),
         }
     }
 }
@@ -94,6 +101,7 @@ mod tests {
             Ok(DiskPath::Disk { offset: 1024 })
         );
         assert_eq!(DiskPath::parse("size"), Ok(DiskPath::Size));
+        assert_eq!(DiskPath::parse("/status"), Ok(DiskPath::Status));
         assert_eq!(DiskPath::parse("/100"), Err(DiskError::Invalid));
         assert_eq!(
             DiskPath::parse("/99999999999999999999999"),

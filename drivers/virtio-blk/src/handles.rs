@@ -10,6 +10,8 @@ pub enum HandleKind {
     Disk,
     /// The `size BYTES` text.
     Size,
+    /// The driver's status text.
+    Status,
 }
 
 /// One open handle.
@@ -49,6 +51,11 @@ impl Handles {
                 position: 0,
                 owner,
             },
+            DiskPath::Status => Handle {
+                kind: HandleKind::Status,
+                position: 0,
+                owner,
+            },
         };
         self.next += 1;
         self.open.insert(self.next, handle);
@@ -85,7 +92,15 @@ impl Handles {
 
 /// The bytes of `disk:/size` from `position` on, at most `capacity` of them.
 pub fn size_text_from(bytes: u64, position: u64, capacity: usize) -> alloc::vec::Vec<u8> {
-    let text = alloc::format!("{}", SizeText { bytes });
+    text_from(
+        &alloc::format!("{}", SizeText { bytes }),
+        position,
+        capacity,
+    )
+}
+
+/// The bytes of `text` from `position` on, at most `capacity` of them.
+pub fn text_from(text: &str, position: u64, capacity: usize) -> alloc::vec::Vec<u8> {
     let start = (position as usize).min(text.len());
     let end = start.saturating_add(capacity).min(text.len());
     text.as_bytes()[start..end].to_vec()

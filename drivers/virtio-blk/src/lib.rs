@@ -1,6 +1,6 @@
 //! The pure parts of the virtio block driver, tested on the host: what `device:` says about
-//! the device, and the table of open `disk:` handles, and
-//! the scheme's wire messages.
+//! the device, and the table of open `disk:` handles (the scheme's wire messages are
+//! `userlib::server`'s, shared by every server).
 //!
 //! Everything that touches the machine (the `virtio_drivers::Hal`, the transports, the
 //! scheme loop) is in the program's own modules (`main.rs`).
@@ -11,7 +11,6 @@ extern crate alloc;
 
 mod device_info;
 mod handles;
-pub mod wire;
 
 pub use device_info::{DeviceInfo, PciAddress, TransportKind};
-pub use handles::{size_text_from, Handle, HandleKind, Handles};
+pub use handles::{size_text_from, text_from, Handle, HandleKind, Handles};

@@ -1,7 +1,9 @@
 //! `virtio-blk`: coherent's virtio block driver, a user process serving `disk:`.
 //!
-//! Usage: `virtio-blk [--device NAME] [--crash-after N]` (device `virtio-blk0` by default;
-//! `--crash-after N` is for tests: the driver panics in the middle of its `N`th transfer).
+//! Usage: `virtio-blk [--device NAME] [--crash-after N] [--exit-unacknowledged]` (device
+//! `virtio-blk0` by default). Both options are for tests: with `--crash-after N` the driver
+//! panics in the middle of its `N`th transfer; with `--exit-unacknowledged` it reads one
+//! sector, takes its interrupt and exits with status 3 without acknowledging it.
 //!
 //! # Start-up
 //!
@@ -10,7 +12,10 @@
 //! 2. build the transport: virtio-mmio on the mapped window (aarch64 `virt`), or virtio-pci
 //!    (x86_64 `q35`, modern virtio only) through the function's configuration page;
 //! 3. `VirtIOBlk::new` resets and initialises the device, allocating its ring from the pool;
-//! 4. register `:disk` and serve.
+//! 4. open `irq:NAME` (virtio-pci: route the queue to MSI-X entry 0, which the kernel
+//!    programmed), take an interrupt a dead predecessor left unacknowledged, enable the
+//!    device's interrupts — or fall back to polling, saying so in the log;
+//! 5. register `:disk` and serve.
 //!
 //! Every DMA buffer — the ring, and a bounce buffer for each request header, data block and
 //! status byte — comes from the device's pool through dmad (`dma:/NAME/alloc`); the device
@@ -34,10 +39,13 @@
 //!
 //! # Interrupts
 //!
-//! User processes cannot take interrupts on coherent yet, so the driver completes each
-//! request by polling the used ring (`VirtIOBlk`'s blocking calls) while the client waits.
-//! This is the fallback a driver keeps even when interrupts arrive; the device's
-//! interrupts stay disabled.
+//! The driver sleeps until its device interrupts (`completion`): it waits on `irq:NAME` and
+//! its `disk:` socket at once (`SYS_WAIT_ANY`), stashing requests that arrive while a
+//! transfer is in flight. Polling the used ring is the fallback: always when `irq:` cannot be
+//! opened, and for one completion whose interrupt did not come within two seconds; the log
+//! names either. `disk:/status` says which mode runs and counts interrupts, completions,
+//! polled completions, stashed requests and inherited interrupts. `flush` (on closing a
+//! handle that wrote) is still polled, with the device's interrupts off.
 //!
 //! # Gaps
 //!
@@ -51,6 +59,7 @@
 extern crate alloc;
 
 mod buffers;
+mod completion;
 mod config_page;
 mod hal;
 mod registers;
@@ -78,8 +87,14 @@ const USAGE_STATUS: i32 = 2;
 fn run(args: Args) -> i32 {
     let mut device = "virtio-blk0";
     let mut crash_after = None;
+    let mut exit_unacknowledged = false;
     let mut index = 1;
     while let Some(argument) = args.get(index) {
+        if argument == "--exit-unacknowledged" {
+            exit_unacknowledged = true;
+            index += 1;
+            continue;
+        }
         match (argument, args.get(index + 1)) {
             ("--device", Some(name)) => device = name,
             ("--crash-after", Some(count)) => match count.parse::<u64>() {
@@ -90,7 +105,7 @@ fn run(args: Args) -> i32 {
         }
         index += 2;
     }
-    match start(device, crash_after) {
+    match start(device, crash_after, exit_unacknowledged) {
         Ok(status) => status,
         Err(reason) => {
             error!("{device}: {reason}");
@@ -100,27 +115,42 @@ fn run(args: Args) -> i32 {
 }
 
 fn usage() -> i32 {
-    error!("usage: virtio-blk [--device NAME] [--crash-after N]");
+    error!("usage: virtio-blk [--device NAME] [--crash-after N] [--exit-unacknowledged]");
     USAGE_STATUS
 }
 
-fn start(device: &str, crash_after: Option<u64>) -> Result<i32, alloc::string::String> {
+/// The exit status of `--exit-unacknowledged`.
+const EXITED_UNACKNOWLEDGED: i32 = 3;
+
+fn start(
+    device: &str,
+    crash_after: Option<u64>,
+    exit_unacknowledged: bool,
+) -> Result<i32, alloc::string::String> {
     let registers = registers::Registers::open(device)
         .map_err(|error| alloc::format!("cannot read device:{device}: {error}"))?;
     hal::install(hal::Devices {
         buffers: buffers::Buffers::new(device),
         registers,
     });
-    let transport = transport::open()?;
-    let block = VirtIOBlk::<hal::PoolHal, transport::Transport>::new(transport)
+    let opened = transport::open()?;
+    let mut block = VirtIOBlk::<hal::PoolHal, transport::Transport>::new(opened.transport)
         .map_err(|error| alloc::format!("cannot start the block device: {error}"))?;
-    let mut disk = server::Disk::new(block, crash_after);
+    let mut completions =
+        completion::Completions::start(device, &mut block, opened.common_configuration);
+    if exit_unacknowledged {
+        let count = completions.take_without_acknowledging(&mut block);
+        info!("--exit-unacknowledged: exiting with interrupt {count:?} unacknowledged");
+        return Ok(EXITED_UNACKNOWLEDGED);
+    }
+    let mut disk = server::Disk::new(block, completions, crash_after);
     let socket = sys::open(":disk", O_RDWR)
         .map_err(|error| alloc::format!("cannot register disk: ({error})"))?;
     info!(
-        "{device}: {} MiB{}, serving disk: (polling; {} DMA buffers from the pool)",
+        "{device}: {} MiB{}, serving disk: ({}-driven; {} DMA buffers from the pool)",
         disk.capacity() >> 20,
         if disk.read_only() { ", read-only" } else { "" },
+        disk.mode(),
         hal::with(|devices| devices.buffers.held())
     );
     Ok(disk.serve(socket))

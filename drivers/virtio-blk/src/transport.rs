@@ -13,19 +13,60 @@ use alloc::format;
 use alloc::string::String;
 use virtio_blk::TransportKind;
 use virtio_drivers::transport::mmio::{MmioTransport, VirtIOHeader};
-use virtio_drivers::transport::pci::bus::{Command, PciRoot};
+use virtio_drivers::transport::pci::bus::{Command, ConfigurationAccess, DeviceFunction, PciRoot};
 use virtio_drivers::transport::pci::PciTransport;
 use virtio_drivers::transport::SomeTransport;
 
 /// The driver's transport.
 pub type Transport = SomeTransport<'static>;
 
+/// The virtio common configuration's `queue_select` and `queue_msix_vector` offsets.
+const QUEUE_SELECT: usize = 0x16;
+const QUEUE_MSIX_VECTOR: usize = 0x1a;
+/// virtio's "no MSI-X vector".
+const NO_VECTOR: u16 = 0xffff;
+/// The vendor-specific capability id virtio uses, and its common-configuration type.
+const VENDOR_CAPABILITY: u8 = 0x09;
+const COMMON_CONFIGURATION: u8 = 1;
+
+/// The transport, and for virtio-pci the physical address of its common configuration
+/// structure (where the driver routes its queue to an MSI-X entry).
+pub struct Opened {
+    /// The transport.
+    pub transport: Transport,
+    /// virtio-pci only: the common configuration structure's physical address.
+    pub common_configuration: Option<u64>,
+}
+
+/// Routes queue 0's interrupts to MSI-X table entry 0, the entry the kernel programmed for
+/// `irq:` (a device reset undoes it, so call after the device is initialised). The common
+/// configuration structure is at `physical`.
+///
+/// # Errors
+///
+/// Why not: the structure cannot be mapped, or the device refused the vector.
+pub fn route_queue_to_entry_zero(physical: u64) -> Result<(), String> {
+    let base = hal::with(|devices| devices.registers.map(physical, 0x38))
+        .map_err(|error| format!("cannot map the common configuration: {error}"))?;
+    // SAFETY: `base` maps the device's 0x38-byte common configuration structure as device
+    // memory for the life of the process; both fields are aligned 16-bit registers in it.
+    let vector = unsafe {
+        base.add(QUEUE_SELECT).cast::<u16>().write_volatile(0);
+        base.add(QUEUE_MSIX_VECTOR).cast::<u16>().write_volatile(0);
+        base.add(QUEUE_MSIX_VECTOR).cast::<u16>().read_volatile()
+    };
+    if vector == NO_VECTOR {
+        return Err("the device refused MSI-X vector 0 for its queue".into());
+    }
+    Ok(())
+}
+
 /// Builds the transport from the installed registers (see [`hal::install`]).
 ///
 /// # Errors
 ///
 /// Why the device cannot be used, for the log.
-pub fn open() -> Result<Transport, String> {
+pub fn open() -> Result<Opened, String> {
     let info = hal::with(|devices| devices.registers.info().clone());
     match info.kind {
         TransportKind::Mmio => {
@@ -37,7 +78,10 @@ pub fn open() -> Result<Transport, String> {
             let transport =
                 unsafe { MmioTransport::new(header.cast::<VirtIOHeader>(), size as usize) }
                     .map_err(|error| format!("not a virtio-mmio device at {base:#x}: {error}"))?;
-            Ok(transport.into())
+            Ok(Opened {
+                transport: transport.into(),
+                common_configuration: None,
+            })
         }
         TransportKind::Pci => {
             let (Some(address), Some(config)) = (info.pci, info.config) else {
@@ -58,7 +102,31 @@ pub fn open() -> Result<Transport, String> {
             );
             let transport = PciTransport::new::<PoolHal, _>(&mut root, function)
                 .map_err(|error| format!("PCI function {function}: {error}"))?;
-            Ok(transport.into())
+            // SAFETY: a second view of the same configuration page, only read (capability
+            // fields) while the root is not used.
+            let reader = unsafe { ConfigPage::new(page, address) };
+            let common_configuration = common_configuration(&mut root, &reader, function);
+            Ok(Opened {
+                transport: transport.into(),
+                common_configuration,
+            })
         }
     }
+}
+
+/// The physical address of the function's virtio common configuration structure: the
+/// vendor capability of type 1 names its BAR and offset.
+fn common_configuration(
+    root: &mut PciRoot<ConfigPage>,
+    reader: &ConfigPage,
+    function: DeviceFunction,
+) -> Option<u64> {
+    let capability = root.capabilities(function).find(|capability| {
+        capability.id == VENDOR_CAPABILITY
+            && (capability.private_header >> 8) as u8 == COMMON_CONFIGURATION
+    })?;
+    let bar = reader.read_word(function, capability.offset + 4) as u8;
+    let offset = reader.read_word(function, capability.offset + 8);
+    let (address, _) = root.bar_info(function, bar).ok()??.memory_address_size()?;
+    Some(address + u64::from(offset))
 }

@@ -44,6 +44,10 @@ pub struct ProcessDeclaration<'a> {
     /// Manifest sections whose rights it may hand to the children it spawns (`spawns`),
     /// beyond any subset of its own rights.
     pub spawns: Names<'a>,
+    /// Manifest sections whose processes it may kill (`kills`): a supervisor's or a test
+    /// driver's right, e.g. `kills = ["dmad"]` in a test image so a test can show init
+    /// restarting dmad. Nobody else may kill a process but its parent.
+    pub kills: Names<'a>,
     /// Whether init starts it (`autostart`, default `true`). A process declared with
     /// `autostart = false` still has its grants (devices, quota) but is started by someone
     /// else, e.g. a test program spawning a DMA client.
@@ -70,6 +74,7 @@ const PROCESS_KEYS: &[&str] = &[
     "quota-pages",
     "declare-pools",
     "spawns",
+    "kills",
     "autostart",
 ];
 
@@ -258,6 +263,12 @@ fn read_process<'a>(
             "spawns",
             is_scheme_name,
             "section names in 'spawns' must be letters, digits, '-' or '_'",
+        )?,
+        kills: optional_names(
+            section,
+            "kills",
+            is_scheme_name,
+            "section names in 'kills' must be letters, digits, '-' or '_'",
         )?,
         autostart: optional_bool(section, "autostart")?.unwrap_or(true),
         line: section.line(),

@@ -38,6 +38,28 @@ pub const SYS_DUP: usize = 0xC005;
 pub const SYS_POWER_OFF: usize = 0xC006;
 /// `getpid() -> pid`.
 pub const SYS_GETPID: usize = 0xC007;
+/// `kill(pid) -> 0`: ends process `pid` as if it had faulted (its parent's `waitpid` sees
+/// [`EXIT_KILLED`]). Allowed to its parent and to a process whose `kills` right names the
+/// target's manifest section (`crate::rights::Rights::may_kill`); `EPERM` otherwise and
+/// always for init, `ESRCH` for no such process. The target dies the next time it would
+/// return to user mode: at once if it sleeps, waits for a request or for a child; a target
+/// blocked on a scheme server's reply dies when that reply (or the server's death) arrives,
+/// so no answer is lost between server and client.
+pub const SYS_KILL: usize = 0xC008;
+
+/// `wait_any(descriptors, count, timeout_ns) -> position`: blocks until one of `count`
+/// descriptors (an array of `usize` at `descriptors`, at most [`MAX_WAIT_DESCRIPTORS`]) is
+/// ready and returns the position of the first ready one. Ready: a scheme socket with a
+/// request queued (its `read` will not block), an `irq:` descriptor with an interrupt not yet
+/// reported (its `read` will not block). Other descriptors are `EINVAL`, a bad one `EBADF`.
+/// `timeout_ns` = [`WAIT_FOREVER`] waits without limit; otherwise `ETIMEDOUT` after that
+/// many nanoseconds (0 polls). coherent's answer to "wait on requests and interrupts at
+/// once", in place of an `event:` scheme (see the kernel's `interrupts` module).
+pub const SYS_WAIT_ANY: usize = 0xC009;
+/// `wait_any` timeout: no limit.
+pub const WAIT_FOREVER: usize = usize::MAX;
+/// The most descriptors one `wait_any` takes.
+pub const MAX_WAIT_DESCRIPTORS: usize = 16;
 
 /// `waitpid` flag: do not block.
 pub const WAIT_NO_HANG: usize = 1;
@@ -103,3 +125,41 @@ pub const MEMORY_SCHEME: &str = "memory";
 /// of byte `offset` (so a 0x200-byte virtio-mmio window comes back at its place in its page);
 /// `funmap(that address, size)` undoes it.
 pub const DEVICE_SCHEME: &str = "device";
+
+/// `irq:` (kernel scheme): a device's interrupt for its driver. Only a process whose manifest
+/// entry lists the device in `devices` may open `irq:NAME` (`EACCES` otherwise, `ENOENT` for
+/// an unknown name, `EBUSY` while another process holds the line, `ENODEV` if the kernel
+/// cannot route it). `read` (at least 8 bytes) blocks until the device interrupts and
+/// returns 8: the line's interrupt count, little-endian, once per interrupt; the line is
+/// masked from then on. `write` of 8 bytes (the count read) acknowledges: the line is
+/// unmasked. Closing (or exiting) masks the line and frees it; an interrupt left
+/// unacknowledged is reported to the next holder's first `read`. Waitable with
+/// [`SYS_WAIT_ANY`]. `sys:interrupts` lists the lines.
+pub const IRQ_SCHEME: &str = "irq";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two branches once gave two calls the same number; every call must have its own.
+    #[test]
+    fn system_call_numbers_are_distinct() {
+        let numbers = [
+            SYS_EXIT,
+            SYS_SPAWN,
+            SYS_WAITPID,
+            SYS_OPEN,
+            SYS_DUP,
+            SYS_POWER_OFF,
+            SYS_GETPID,
+            SYS_KILL,
+            SYS_WAIT_ANY,
+        ];
+        for (index, number) in numbers.iter().enumerate() {
+            assert!(
+                !numbers[..index].contains(number),
+                "{number:#x} is used twice"
+            );
+        }
+    }
+}

@@ -11,8 +11,11 @@ use redox_syscall::error as errno;
 /// Why the kernel refused a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Error {
-    /// No such file, scheme, section, process or pending request (`ENOENT`).
+    /// No such file, scheme, section, process (but see `NoSuchProcess`) or pending request
+    /// (`ENOENT`).
     NotFound,
+    /// No such process to kill (`ESRCH`, as `kill` answers).
+    NoSuchProcess,
     /// The caller lacks the right (`EACCES`).
     AccessDenied,
     /// The caller may not do this at all, e.g. grant rights it lacks (`EPERM`).
@@ -41,13 +44,22 @@ pub enum Error {
     NoSystemCall,
     /// The serving process failed or went away (`EIO`).
     Io,
+    /// Someone else holds it (`EBUSY`): an `irq:` line has one holder.
+    Busy,
+    /// The device has no interrupt the kernel can route (`ENODEV`).
+    NoDevice,
+    /// The deadline passed before anything was ready (`ETIMEDOUT`).
+    TimedOut,
+    /// The caller was killed while it waited (`EINTR`); it dies on its way out.
+    Interrupted,
     /// Any other errno, as a user-scheme server answered it (passed through unchanged).
     Server(u16),
 }
 
 /// Every named variant with its errno, in one table for both directions.
-const TABLE: [(Error, i32); 15] = [
+const TABLE: [(Error, i32); 20] = [
     (Error::NotFound, errno::ENOENT),
+    (Error::NoSuchProcess, errno::ESRCH),
     (Error::AccessDenied, errno::EACCES),
     (Error::NotPermitted, errno::EPERM),
     (Error::InvalidArgument, errno::EINVAL),
@@ -62,6 +74,10 @@ const TABLE: [(Error, i32); 15] = [
     (Error::NotSeekable, errno::ESPIPE),
     (Error::NoSystemCall, errno::ENOSYS),
     (Error::Io, errno::EIO),
+    (Error::Busy, errno::EBUSY),
+    (Error::NoDevice, errno::ENODEV),
+    (Error::TimedOut, errno::ETIMEDOUT),
+    (Error::Interrupted, errno::EINTR),
 ];
 
 /// The largest errno a result word can carry (Redox `Error::mux`: `-4095..0`).

@@ -24,6 +24,7 @@ pub mod elf;
 pub mod error;
 pub mod flags;
 pub mod frame_counts;
+pub mod interrupt;
 pub mod layout;
 pub mod machine;
 pub mod paging;

@@ -34,6 +34,8 @@ pub struct Rights {
     pub spawns: Vec<String>,
     /// Whether it may hand any section's rights to a child (init alone).
     pub grant_any: bool,
+    /// Sections whose processes it may kill (`kills`; see [`Rights::may_kill`]).
+    pub kills: Vec<String>,
 }
 
 impl Rights {
@@ -50,6 +52,16 @@ impl Rights {
     /// Whether these rights allow using device `device`.
     pub fn may_use_device(&self, device: &str) -> bool {
         self.devices.iter().any(|granted| granted == device)
+    }
+
+    /// Whether a process holding `self` may kill a process holding `target`: only when
+    /// `kills` names the target's section. (A parent may always kill its own children; the
+    /// kernel checks that, as it is about the process tree, not rights.)
+    pub fn may_kill(&self, target: &Rights) -> bool {
+        target
+            .section
+            .as_ref()
+            .is_some_and(|section| self.kills.contains(section))
     }
 
     /// Whether every right in `other` is also in `self` (the section name aside): a quota
@@ -69,6 +81,7 @@ impl Rights {
             && (!other.declare_pools || self.declare_pools)
             && (!other.grant_any || self.grant_any)
             && (self.grant_any || other.spawns.iter().all(|name| self.spawns.contains(name)))
+            && other.kills.iter().all(|name| self.kills.contains(name))
     }
 
     /// Whether a process holding `self` may spawn a child with `section`'s rights, `child`.
@@ -96,7 +109,8 @@ impl Rights {
         }
         writeln!(text, "declare-pools {}", yes_no(self.declare_pools))?;
         writeln!(text, "spawns{}", Words(&self.spawns))?;
-        writeln!(text, "grant-any {}", yes_no(self.grant_any))
+        writeln!(text, "grant-any {}", yes_no(self.grant_any))?;
+        writeln!(text, "kills{}", Words(&self.kills))
     }
 
     /// Reads [`Rights::to_text`]'s text; `None` when a line is malformed.
@@ -122,6 +136,7 @@ impl Rights {
                 "schemes" => rights.schemes = names(),
                 "devices" => rights.devices = names(),
                 "spawns" => rights.spawns = names(),
+                "kills" => rights.kills = names(),
                 "quota-pages" => {
                     rights.quota_pages = match words.clone().next()? {
                         "none" => None,
@@ -214,12 +229,28 @@ mod tests {
     }
 
     #[test]
+    fn killing_needs_the_targets_section_in_kills() {
+        let dmad = rights(&["dma"], &[]);
+        let supervisor = Rights {
+            kills: ["s".to_string()].into(),
+            ..Rights::none()
+        };
+        assert!(supervisor.may_kill(&dmad));
+        assert!(!Rights::none().may_kill(&dmad));
+        assert!(!supervisor.may_kill(&Rights::none()));
+        // A kill right is passed on only by a parent holding it.
+        assert!(!Rights::none().may_grant("x", &supervisor));
+        assert!(supervisor.may_grant("x", &supervisor));
+    }
+
+    #[test]
     fn text_round_trips() {
         let all = Rights {
             quota_pages: Some(64),
             declare_pools: true,
             spawns: ["a".to_string(), "b".to_string()].into(),
             grant_any: true,
+            kills: ["dmad".to_string()].into(),
             ..rights(&["dma", "memory"], &["blk0"])
         };
         for value in [all, Rights::none(), rights(&[], &["x"])] {

@@ -11,6 +11,8 @@ mod pci;
 pub mod quiesce;
 mod tree;
 
+pub use pci::ConfigPage;
+
 use crate::platform::Platform;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -59,6 +61,8 @@ pub struct Device {
     /// The interrupt it raises (GIC interrupt ID on aarch64, the firmware's legacy line on
     /// x86), if known.
     pub interrupt: Option<u32>,
+    /// How that interrupt signals (device tree flags; PCI INTx is level).
+    pub trigger: kernel_core::interrupt::Trigger,
 }
 
 impl Device {

@@ -17,6 +17,7 @@ use crate::memory::kernel_space;
 use alloc::string::String;
 use alloc::vec::Vec;
 use image::platform::DeviceTree;
+use kernel_core::interrupt::Trigger;
 use kernel_core::machine::{MachineDescription, PciHostBridge};
 use kernel_core::pci::{self, Address, Bar, BarAllocator};
 use kernel_core::CacheType;
@@ -28,34 +29,46 @@ const BARS: usize = 6;
 
 /// One function's configuration page, mapped in the kernel's device window.
 #[derive(Clone, Copy)]
-struct ConfigPage {
+pub struct ConfigPage {
     virtual_address: u64,
 }
 
 impl ConfigPage {
-    fn read32(self, offset: usize) -> u32 {
+    /// Maps the 4 KiB configuration page at `physical` (a device's `PciFunction::config`).
+    pub fn map(physical: u64) -> Option<Self> {
+        let virtual_address =
+            kernel_space::map_device(physical, pci::CONFIG_PAGE_SIZE, CacheType::Device).ok()?;
+        Some(ConfigPage { virtual_address })
+    }
+
+    /// Reads the aligned 32-bit register holding byte `offset`.
+    pub fn read32(self, offset: usize) -> u32 {
         let pointer = (self.virtual_address + (offset & !3) as u64) as *const u32;
         // SAFETY: `virtual_address` maps a whole 4 KiB configuration page as device memory
         // (see `scan_bus`) and `offset & !3` is an aligned offset inside it.
         unsafe { pointer.read_volatile() }
     }
 
-    fn read16(self, offset: usize) -> u16 {
+    /// Reads the 16-bit register at `offset`.
+    pub fn read16(self, offset: usize) -> u16 {
         (self.read32(offset) >> ((offset & 2) * 8)) as u16
     }
 
-    fn read8(self, offset: usize) -> u8 {
+    /// Reads the byte at `offset`.
+    pub fn read8(self, offset: usize) -> u8 {
         (self.read32(offset) >> ((offset & 3) * 8)) as u8
     }
 
-    fn write32(self, offset: usize, value: u32) {
+    /// Writes the aligned 32-bit register holding byte `offset`.
+    pub fn write32(self, offset: usize, value: u32) {
         let pointer = (self.virtual_address + (offset & !3) as u64) as *mut u32;
         // SAFETY: as in `read32`; writes to configuration space only change the function's
         // own registers, which the kernel owns.
         unsafe { pointer.write_volatile(value) }
     }
 
-    fn write16(self, offset: usize, value: u16) {
+    /// Writes the 16-bit register at `offset`.
+    pub fn write16(self, offset: usize, value: u16) {
         let pointer = (self.virtual_address + (offset & !1) as u64) as *mut u16;
         // SAFETY: as in `write32`, a 2-byte aligned register inside the page.
         unsafe { pointer.write_volatile(value) }
@@ -287,6 +300,8 @@ fn describe(
             config: base + address.ecam_offset(),
         }),
         interrupt,
+        // PCI INTx is level-triggered, active low on the wire, active high at the GIC.
+        trigger: Trigger::Level,
     }
 }
 

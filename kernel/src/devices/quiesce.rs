@@ -2,7 +2,7 @@
 //!
 //! **Holder.** The process that opens `device:NAME` holds device `NAME` until its last
 //! `device:NAME` handle closes or it dies; while it does, nobody else may open the device
-//! (`EAGAIN`), since a second driver would fight the first over its rings and its DMA.
+//! (`EBUSY`), since a second driver would fight the first over its rings and its DMA.
 //!
 //! **Quiesce.** When the hold ends the kernel stops the device from mastering the bus, through
 //! its own mapping of the device's registers, and reads the result back:
@@ -78,7 +78,7 @@ static SEQUENCE: Mutex<u64> = Mutex::new(0);
 pub type Epoch = u64;
 
 /// Makes `pid` the holder of `device` (one more handle if it already is). Retries the
-/// quiesce of a device whose last quiesce failed (`Io` while it still fails); `TryAgain`
+/// quiesce of a device whose last quiesce failed (`Io` while it still fails); `Busy`
 /// while another process holds it.
 pub fn acquire(device: &Device, pid: u32) -> Result<Epoch, Error> {
     let registers = registers(device)?;
@@ -96,7 +96,7 @@ pub fn acquire(device: &Device, pid: u32) -> Result<Epoch, Error> {
                 record.epoch
             })
         }
-        Some(_) => return Err(Error::TryAgain),
+        Some(_) => return Err(Error::Busy),
         None => {}
     }
     if unconfirmed && !quiesce(device, registers) {

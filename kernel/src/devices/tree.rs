@@ -6,6 +6,7 @@
 use super::{Device, Kind};
 use alloc::string::String;
 use image::platform::{DeviceTree, Node, DEVICE_NAME_PROPERTY};
+use kernel_core::interrupt::Trigger;
 
 /// GIC interrupt specifiers: `<type number flags>`, type 0 = shared (IDs from 32), 1 =
 /// per-CPU (IDs from 16).
@@ -24,6 +25,7 @@ pub fn discover(tree: &DeviceTree<'_>, devices: &mut alloc::vec::Vec<Device>) {
             regions: node.reg().filter(|(_, size)| *size > 0).collect(),
             pci: None,
             interrupt: interrupt(&node),
+            trigger: trigger(&node),
         });
     }
 }
@@ -40,5 +42,20 @@ fn interrupt(node: &Node<'_, '_>) -> Option<u32> {
             _ => None,
         },
         _ => None,
+    }
+}
+
+/// The node's first interrupt's trigger: the GIC specifier's flags cell (bits 0..4: 1, 2 =
+/// edge; 4, 8 = level), level when absent (the safe reading: the line is masked until
+/// acknowledged either way).
+fn trigger(node: &Node<'_, '_>) -> Trigger {
+    let flags = node
+        .interrupts()
+        .and_then(|mut interrupts| interrupts.next())
+        .filter(|first| first.len() >= 3)
+        .and_then(|first| first.cell(2));
+    match flags {
+        Some(flags) if flags & 0b11 != 0 => Trigger::Edge,
+        _ => Trigger::Level,
     }
 }

@@ -27,6 +27,7 @@ pub fn load_grants(manifest: Option<&image::manifest::Manifest<'_>>) {
                 declare_pools: process.declare_pools,
                 spawns: process.spawns.map(String::from).collect(),
                 grant_any: false,
+                kills: process.kills.map(String::from).collect(),
             },
         );
     }

@@ -7,6 +7,12 @@
 //! pending request it had not answered with `EIO`; answers it gave before exiting still
 //! reach their clients (kept aside until collected).
 //!
+//! A handle belongs to the server that opened it: every request on it names that process
+//! (`opened_by`), and once another process serves the scheme — the handle's server died and
+//! a new one registered the name — the request is refused with `EBADF` and never reaches
+//! the new server, which never heard of the handle (nor gets its `Close`). While nobody
+//! serves the name, requests get `EIO`, as always for a server that is gone.
+//!
 //! One-way requests (`Close`, `Munmap`) and their bounds are in [`one_way`].
 //!
 //! Locking: the scheme table's lock ([`SCHEMES`]) may be held while the orphaned replies'
@@ -114,6 +120,22 @@ pub fn exists(name: &str) -> bool {
     SCHEMES.lock().contains_key(name)
 }
 
+/// Whether scheme `name` has a request queued for its server (its socket is ready for
+/// `SYS_WAIT_ANY`).
+pub fn has_request(name: &str) -> bool {
+    SCHEMES
+        .lock()
+        .get(name)
+        .is_some_and(|server| !server.queue.is_empty())
+}
+
+/// A request was queued for `owner`'s scheme: wake the server if it waits in `read` on its
+/// socket, and everyone in `SYS_WAIT_ANY` (the socket is ready now). Call with no lock held.
+fn request_queued(owner: ProcessId) {
+    process::with(|table| table.wake_if(owner, |state| state == State::WaitingForRequest));
+    process::READINESS.wake_all();
+}
+
 /// A request header from `client`.
 fn sqe(opcode: Opcode, flags: SqeFlags, tag: u32, args: [u64; 6], client: ProcessId) -> Sqe {
     Sqe {
@@ -126,9 +148,28 @@ fn sqe(opcode: Opcode, flags: SqeFlags, tag: u32, args: [u64; 6], client: Proces
     }
 }
 
-/// Sends a request to scheme `name` and blocks until the reply (`Io` if the server is gone).
+/// The server of scheme `name` that a request may go to: whoever serves it (an open,
+/// `opened_by` = `None`), or for a request on a handle only the process that gave the handle
+/// out. `Io` when nobody serves `name`; `BadDescriptor` when another process does now (the
+/// handle is stale: see the module documentation).
+fn serving<'a>(
+    schemes: &'a mut BTreeMap<String, Server>,
+    name: &str,
+    opened_by: Option<ProcessId>,
+) -> Result<&'a mut Server, Error> {
+    let server = schemes.get_mut(name).ok_or(Error::Io)?;
+    match opened_by {
+        Some(owner) if owner != server.owner => Err(Error::BadDescriptor),
+        _ => Ok(server),
+    }
+}
+
+/// Sends a request to scheme `name` and blocks until the reply: to whoever serves it when
+/// `opened_by` is `None` (an open), else only to that server (a request on a handle it gave
+/// out; see [`serving`]). `Io` if the server is gone, or goes before it answers.
 pub fn request(
     name: &str,
+    opened_by: Option<ProcessId>,
     opcode: Opcode,
     args: [u64; 6],
     payload: Vec<u8>,
@@ -136,7 +177,7 @@ pub fn request(
     let client = process::current();
     let (tag, owner) = {
         let mut schemes = SCHEMES.lock();
-        let server = schemes.get_mut(name).ok_or(Error::Io)?;
+        let server = serving(&mut schemes, name, opened_by)?;
         server.queue.try_reserve(1)?;
         let tag = server.next_tag();
         let sqe = sqe(opcode, SqeFlags::empty(), tag, args, client);
@@ -144,7 +185,7 @@ pub fn request(
         server.pending.insert(tag, (client, None));
         (tag, server.owner)
     };
-    process::with(|table| table.wake_if(owner, |state| state == State::WaitingForRequest));
+    request_queued(owner);
     loop {
         {
             let mut schemes = SCHEMES.lock();
@@ -192,6 +233,9 @@ pub fn receive(name: &str, buffer: &mut dyn Sink) -> Result<usize, Error> {
         let Some(request) = request else {
             process::with(|table| table.running().state = State::WaitingForRequest);
             process::reschedule(false);
+            if process::kill_requested() {
+                return Err(Error::Interrupted);
+            }
             continue;
         };
         let header = core::mem::size_of::<Sqe>();

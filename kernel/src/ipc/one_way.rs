@@ -14,9 +14,9 @@
 //! Clients waiting for room park on one wait queue, woken whenever any server reads a
 //! one-way request or exits; each checks its own server's room again.
 
-use super::{sqe, Request, Server, SCHEMES};
+use super::{serving, sqe, Request, Server, SCHEMES};
 use crate::process::space::MappingOrigin;
-use crate::process::{self, ProcessId, State, WaitQueue};
+use crate::process::{self, ProcessId, WaitQueue};
 use alloc::vec::Vec;
 use kernel_core::Error;
 use redox_syscall::schemev2::{Opcode, SqeFlags};
@@ -61,25 +61,28 @@ pub(super) fn room_made() {
     QUEUE_ROOM.wake_all();
 }
 
-/// Queues a one-way request for scheme `name` (see [`Delivery`]); nothing comes back.
-/// `Io` if the scheme is gone.
+/// Queues a one-way request about a handle `opened_by` gave out, for scheme `name` (see
+/// [`Delivery`]); nothing comes back. `Io` if the scheme is gone, `BadDescriptor` if another
+/// process serves it now (it never heard of the handle; see `super::serving`).
 fn send_one_way(
     name: &str,
+    opened_by: ProcessId,
     opcode: Opcode,
     args: [u64; 6],
     delivery: Delivery,
 ) -> Result<(), Error> {
     let client = process::current();
     let owner = QUEUE_ROOM.wait_until(|| {
+        // A killed client no longer waits: its `Munmap` is owed like an exiting process's.
+        // (Asked before the scheme table is locked: it takes the process table.)
+        let may_wait = delivery == Delivery::WaitForRoom && !process::kill_requested();
         let mut schemes = SCHEMES.lock();
-        let Some(server) = schemes.get_mut(name) else {
-            return Some(Err(Error::Io));
+        let server = match serving(&mut schemes, name, Some(opened_by)) {
+            Ok(server) => server,
+            Err(error) => return Some(Err(error)),
         };
         // A server unmapping its own scheme's memory never waits for itself.
-        if delivery == Delivery::WaitForRoom
-            && server.owner != client
-            && !server.has_room_for(client)
-        {
+        if may_wait && server.owner != client && !server.has_room_for(client) {
             return None;
         }
         if let Err(error) = server.queue.try_reserve(1) {
@@ -94,24 +97,28 @@ fn send_one_way(
         server.one_way += 1;
         Some(Ok(server.owner))
     })??;
-    process::with(|table| table.wake_if(owner, |state| state == State::WaitingForRequest));
+    super::request_queued(owner);
     Ok(())
 }
 
-/// Tells a server (one-way, always delivered) that a client closed its handle.
-pub fn notify_close(scheme: &str, handle: u64) {
+/// Tells `server` (one-way, always delivered) that a client closed the handle it gave out
+/// on `scheme`; nobody, if another process serves `scheme` now.
+pub fn notify_close(scheme: &str, server: ProcessId, handle: u64) {
     let _ = send_one_way(
         scheme,
+        server,
         Opcode::Close,
         [handle, 0, 0, 0, 0, 0],
         Delivery::Always,
     );
 }
 
-/// Tells a server (one-way) that a client unmapped `size` bytes of a handle's object.
+/// Tells the lender (one-way) that a client unmapped `size` bytes of a handle's object;
+/// nobody, if another process serves the scheme now.
 pub fn notify_unmap(origin: &MappingOrigin, size: u64, delivery: Delivery) {
     let _ = send_one_way(
         &origin.scheme,
+        origin.lender,
         Opcode::Munmap,
         [origin.handle, origin.offset, size, 0, 0, 0],
         delivery,

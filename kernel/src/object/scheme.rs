@@ -8,26 +8,16 @@
 //! Blocking: any method may block its caller. It parks the running process (sets a waiting
 //! `process::State` and calls `process::reschedule`) while holding **no** lock, and checks
 //! its condition again when woken; IPC's `request` and `receive` work so. A scheme whose
-//! `read` waits for an event (an `irq:` scheme, say) parks readers the same way
-//! (`process::WaitQueue::wait_until`) and its event source wakes them
-//! (`WaitQueue::wake_all`); its `write` acknowledges. User memory reaches a scheme only as a
+//! `read` waits for an event parks readers on a `process::WaitQueue` (`wait_until`) and its
+//! event source wakes them (`wake_all`): `schemes::irq` is one, its `read` waiting for the
+//! line's next interrupt and its `write` acknowledging. User memory reaches a scheme only as a
 //! [`super::Source`] or [`super::Sink`], checked again at each copy, so a mapping that
 //! disappears while its owner was parked is an `EFAULT`, not a kernel fault.
 //!
-//! A blocking scheme in outline (an `irq:` whose `read` waits for the next interrupt):
-//!
-//! ```text
-//! static HANDLES: Handles<Line> = Handles::new();      // per handle: line, events seen
-//! static EVENTS: WaitQueue = WaitQueue::new();
-//!
-//! fn read(&self, handle, buffer) {
-//!     let count = EVENTS.wait_until(|| HANDLES.with(handle, |line| line.take_new())
-//!         .transpose())??;                             // no lock held while parked
-//!     buffer.copy_from(0, &count.to_le_bytes())?; Ok(8)
-//! }
-//! fn write(&self, handle, bytes) { /* acknowledge: unmask the line */ }
-//! // the interrupt handler counts the event, then EVENTS.wake_all()
-//! ```
+//! Waiting on several handles at once (`SYS_WAIT_ANY`) asks each one's scheme
+//! [`Scheme::ready`]; a scheme that answers it (the scheme socket, `irq:`) wakes the one
+//! `process::READINESS` queue whenever one of its handles may have become ready. Every
+//! other scheme keeps the default, "not waitable" (`EINVAL`).
 
 use super::{Sink, Source};
 use kernel_core::rights::Rights;
@@ -113,6 +103,14 @@ pub trait Scheme: Sync {
     /// Maps part of the object into the running process (`request` checked for shape by the
     /// system call; `flags` are the user permissions asked for); returns the address.
     fn fmap(&self, _handle: u64, _request: &Map, _flags: PageFlags) -> Result<usize, Error> {
+        Err(Error::InvalidArgument)
+    }
+
+    /// Whether `read` on `handle` would return at once, for `SYS_WAIT_ANY`. A scheme that
+    /// answers wakes `process::READINESS` whenever one of its handles may have become ready
+    /// (it may wake too often, never too rarely). By default a handle cannot be waited on
+    /// (`EINVAL`).
+    fn ready(&self, _handle: u64) -> Result<bool, Error> {
         Err(Error::InvalidArgument)
     }
 

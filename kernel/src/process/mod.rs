@@ -15,6 +15,13 @@
 //! This module knows nothing of schemes or IPC: it holds descriptor tables
 //! (`object::FileTable`) but never closes a file itself.
 //!
+//! Killing: [`kill`] checks who may (the target's parent, or a `kills` right naming its
+//! section: `Rights::may_kill`), marks the target and wakes it from any wait but a scheme
+//! reply. Its waits then give up (`Error::Interrupted`), and it dies where it would next
+//! return to user mode — the end of a system call, after a tick, before its first
+//! instruction — holding nothing, exactly as a process that faults; the dying itself is
+//! `lifecycle`'s (`lifecycle::exit_if_killed`), since servers must be told.
+//!
 //! Limits: a process has at most [`MAX_CHILDREN`] children (running or not yet reaped); one
 //! more spawn is refused with EAGAIN, as `fork` does (checked by the `spawn` system call).
 //!
@@ -26,14 +33,16 @@
 //! with the reason "mapping revoked" (rather than, say, seeing zeroes: silently changing
 //! memory under a process is worse than stopping it).
 
+mod kill;
 pub mod loader;
 mod scheduler;
 pub mod space;
 mod stack;
 mod wait_queue;
 
+pub use kill::{kill, kill_requested};
 pub use scheduler::{reschedule, run_idle, sleep_until, tick};
-pub use wait_queue::WaitQueue;
+pub use wait_queue::{WaitQueue, READINESS};
 
 use crate::arch::{Arch, Cpu, ExitStatus};
 use crate::memory::kernel_space;
@@ -80,6 +89,9 @@ pub enum State {
     WaitingForReply,
     /// Parked on a [`WaitQueue`] until its event.
     WaitingOnQueue,
+    /// Parked on a [`WaitQueue`] until its event or until the monotonic clock reaches this
+    /// many nanoseconds, whichever comes first.
+    WaitingOnQueueUntil(u64),
     /// Ended with this status (see `kernel_core::abi::EXIT_KILLED`), not yet reaped.
     Exited(u64),
 }
@@ -108,6 +120,8 @@ pub struct Process {
     pub files: FileTable,
     /// What it may do, fixed at spawn (see `kernel_core::rights`).
     pub rights: Arc<Rights>,
+    /// Someone killed it (`SYS_KILL`): it exits the next time it would return to user mode.
+    pub kill_requested: bool,
     stack: Option<KernelStack>,
     context: Box<<Cpu as UserMode>::Context>,
     start: Option<Start>,
@@ -145,6 +159,7 @@ pub fn init() {
         space: None,
         files: FileTable::default(),
         rights: Arc::new(Rights::none()),
+        kill_requested: false,
         stack: None,
         context: Box::default(),
         start: None,
@@ -177,16 +192,22 @@ pub fn current() -> ProcessId {
     with(|table| table.current)
 }
 
+/// What a new process runs first, on its kernel stack, given its number: the caller's code
+/// (`lifecycle`, which lets a process killed before it ran die there), ending in
+/// [`enter_user`].
+pub type FirstCode = extern "C" fn(usize) -> !;
+
 /// Loads `program` (the ELF file of initfs path `path`) as a new child of `parent` holding
-/// `rights`, and queues it. The caller has checked that the parent may grant `rights`.
-/// `NotExecutable` for a bad ELF, `OutOfMemory`, `InvalidArgument` for arguments too large,
-/// `TryAgain` when process numbers are used up.
+/// `rights`, and queues it to run `first` when first scheduled. The caller has checked that
+/// the parent may grant `rights`. `NotExecutable` for a bad ELF, `OutOfMemory`,
+/// `InvalidArgument` for arguments too large, `TryAgain` when process numbers are used up.
 pub fn spawn(
     program: &[u8],
     path: &str,
     arguments: &[&[u8]],
     parent: Option<ProcessId>,
     rights: Rights,
+    first: FirstCode,
 ) -> Result<ProcessId, Error> {
     if with(|table| table.next_id == ProcessId::MAX) {
         return Err(Error::TryAgain);
@@ -220,7 +241,7 @@ pub fn spawn(
         table.next_id += 1;
         id
     });
-    Cpu::initialize_context(&mut context, stack.top(), process_start, id as usize);
+    Cpu::initialize_context(&mut context, stack.top(), first, id as usize);
     let process = Process {
         id,
         name,
@@ -229,6 +250,7 @@ pub fn spawn(
         space: Some(loaded.space),
         files: FileTable::default(),
         rights: Arc::new(rights),
+        kill_requested: false,
         stack: Some(stack),
         context,
         start: Some(Start {
@@ -244,13 +266,18 @@ pub fn spawn(
     Ok(id)
 }
 
-/// The first code a new process runs, on its kernel stack: into user mode.
-extern "C" fn process_start(id: usize) -> ! {
+/// Enters user mode for the first time as the running process, new process `id`: the end
+/// of its [`FirstCode`].
+///
+/// # Panics
+/// If `id` is not the running process or has started before: a broken spawn.
+pub fn enter_user(id: ProcessId) -> ! {
     let (start, top) = with(|table| {
-        let process = table
-            .map
-            .get_mut(&(id as ProcessId))
-            .expect("a starting process exists");
+        assert_eq!(
+            table.current, id,
+            "a process starts only as the running one"
+        );
+        let process = table.map.get_mut(&id).expect("a starting process exists");
         let start = process.start.take().expect("a process starts once");
         (
             start,
@@ -411,7 +438,12 @@ pub fn wait(pid: ProcessId, no_hang: bool) -> Result<Option<(ProcessId, u64)>, E
             Ok(Some((0, 0)))
         })?;
         match outcome {
-            Some((0, _)) => reschedule(false),
+            Some((0, _)) => {
+                reschedule(false);
+                if kill_requested() {
+                    return Err(Error::Interrupted);
+                }
+            }
             other => return Ok(other),
         }
     }

@@ -1,4 +1,5 @@
-//! Round-robin scheduling: the run queue, switching, the tick and the idle loop.
+//! Round-robin scheduling: the run queue, switching, the tick (which also wakes wait-queue
+//! waiters whose deadline passed) and the idle loop.
 
 use super::{with, State, IDLE};
 use crate::arch::Cpu;
@@ -79,11 +80,16 @@ pub fn tick() {
         let sleepers: alloc::vec::Vec<_> = table
             .map
             .values()
-            .filter(|process| matches!(process.state, State::Sleeping(deadline) if deadline <= now))
+            .filter(|process| match process.state {
+                State::Sleeping(deadline) | State::WaitingOnQueueUntil(deadline) => deadline <= now,
+                _ => false,
+            })
             .map(|process| process.id)
             .collect();
         for id in sleepers {
-            table.wake_if(id, |state| matches!(state, State::Sleeping(_)));
+            table.wake_if(id, |state| {
+                matches!(state, State::Sleeping(_) | State::WaitingOnQueueUntil(_))
+            });
         }
         table.current != IDLE
     });

@@ -1,4 +1,5 @@
-//! `debug:`: console output, one log line per `\n`, tagged with the writer's name.
+//! `debug:`: console output, one log line per `\n`, tagged `name[pid]` with the opener's
+//! name and pid, so two instances of one program (a restarted dmad) are told apart.
 
 use crate::fallible::try_string;
 use crate::object::{Handles, OpenRequest, Scheme, Sink, Source};
@@ -9,9 +10,10 @@ use kernel_core::Error;
 /// The longest line kept; longer lines are cut (and so are lines the heap cannot hold).
 const MAX_LINE: usize = 4096;
 
-/// An open console: the opener's name and the unfinished line.
+/// An open console: the opener's name and pid, and the unfinished line.
 struct Console {
     name: String,
+    pid: u32,
     line: Vec<u8>,
 }
 
@@ -24,6 +26,7 @@ impl Scheme for Debug {
     fn open(&self, request: &OpenRequest<'_>) -> Result<u64, Error> {
         HANDLES.insert(Console {
             name: try_string(request.caller.name)?,
+            pid: request.caller.pid,
             line: Vec::new(),
         })
     }
@@ -43,8 +46,9 @@ impl Scheme for Debug {
                 for &byte in &chunk[..count] {
                     if byte == b'\n' {
                         crate::println!(
-                            "[{}] {}",
+                            "[{}[{}]] {}",
                             console.name,
+                            console.pid,
                             String::from_utf8_lossy(&console.line)
                         );
                         console.line.clear();

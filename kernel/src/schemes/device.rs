@@ -1,7 +1,7 @@
 //! `device:NAME`, only for a process granted device `NAME`: its description to read and
 //! its register ranges to `fmap` as device memory, both as they were at open time. Opening
 //! makes the caller the device's holder (`devices::quiesce`): another process's open is
-//! `EAGAIN` until the hold ends, and the last handle's close quiesces the device.
+//! `EBUSY` until the hold ends, and the last handle's close quiesces the device.
 
 use super::bytes::{ByteFile, Bytes};
 use super::mapping::{map_borrowed, page_list};

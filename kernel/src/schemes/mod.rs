@@ -1,15 +1,16 @@
 //! Opening by path, and the one table of kernel schemes.
 //!
 //! Each scheme is one implementation of [`crate::object::Scheme`] in its own file: the
-//! kernel's (`debug:`, `initfs:`, `sys:`, `memory:`, `device:`, listed in [`TABLE`]), the
-//! scheme socket a server gets by opening `:NAME` ([`socket`]), and the proxy that forwards
-//! every other name to the process serving it ([`user`]). Adding a kernel scheme is one new
+//! kernel's (`debug:`, `initfs:`, `sys:`, `memory:`, `device:`, `irq:`, listed in
+//! [`TABLE`]), the scheme socket a server gets by opening `:NAME` ([`socket`]), and the
+//! proxy that forwards every other name to the process serving it ([`user`]). Adding a kernel scheme is one new
 //! file here and one line in [`TABLE`]; no system call changes.
 
 mod bytes;
 mod debug;
 mod device;
 mod initfs;
+mod irq;
 mod mapping;
 mod memory;
 mod socket;
@@ -17,19 +18,21 @@ mod sys;
 mod user;
 
 pub use initfs::{init, initfs_file};
+pub use irq::fired as interrupt_fired;
 
 use crate::ipc;
 use crate::object::{Caller, File, OpenFile, OpenRequest, Scheme};
-use kernel_core::abi::{DEVICE_SCHEME, MEMORY_SCHEME};
+use kernel_core::abi::{DEVICE_SCHEME, IRQ_SCHEME, MEMORY_SCHEME};
 use kernel_core::Error;
 
 /// The kernel's own schemes by name. No process may register these names.
-static TABLE: [(&str, &dyn Scheme); 5] = [
+static TABLE: [(&str, &dyn Scheme); 6] = [
     ("debug", &debug::Debug),
     ("initfs", &initfs::INITFS_SCHEME),
     ("sys", &sys::SYSTEM),
     (MEMORY_SCHEME, &memory::Memory),
     (DEVICE_SCHEME, &device::Device),
+    (IRQ_SCHEME, &irq::Irq),
 ];
 
 /// Whether the kernel serves scheme `name` itself.

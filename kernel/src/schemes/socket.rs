@@ -92,6 +92,11 @@ impl Scheme for Sockets {
         Ok(text.len())
     }
 
+    /// Ready while a request is queued (`read` will not block).
+    fn ready(&self, handle: u64) -> Result<bool, Error> {
+        Ok(ipc::has_request(&name(handle)?))
+    }
+
     /// The scheme stays registered until its server exits.
     fn close(&self, handle: u64) {
         HANDLES.remove(handle);

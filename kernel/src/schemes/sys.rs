@@ -1,8 +1,8 @@
 //! `sys:` texts: uptime, memory, devices, quiesce (each held device's holder and quiesce
-//! generations), platform (the machine description and the CPU's
-//! interrupt stacks), processes, one process, registered user schemes; and, in test kernels
-//! only, what `test_hooks::system_text` adds (the translation of a process's address, so tests
-//! can check a mapping from the kernel side).
+//! generations), interrupts (`crate::interrupts`), platform (the machine description and
+//! the CPU's interrupt stacks), processes, one process, registered user schemes; and, in
+//! test kernels only, what `test_hooks::system_text` adds (the translation of a process's
+//! address, so tests can check a mapping from the kernel side).
 
 use super::bytes::{ByteScheme, Bytes};
 use crate::arch::{Arch, Cpu};
@@ -30,6 +30,7 @@ fn text(name: &str) -> Result<String, Error> {
         ),
         "devices" => crate::devices::write_table(&mut text),
         "quiesce" => crate::devices::quiesce::write_table(&mut text),
+        "interrupts" => crate::interrupts::write_table(&mut text),
         "platform" => crate::platform::machine_description()
             .write_text(&mut text)
             .and_then(|()| write_interrupt_stacks(&mut text)),

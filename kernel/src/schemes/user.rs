@@ -15,8 +15,8 @@ use crate::fallible::try_string;
 use crate::ipc::{self, Delivery};
 use crate::memory::frames;
 use crate::object::{read_all, Handles, OpenRequest, Scheme, Sink, Source};
-use crate::process;
 use crate::process::space::MappingOrigin;
+use crate::process::{self, ProcessId};
 use alloc::string::String;
 use alloc::vec::Vec;
 use kernel_core::abi::SCHEME_MAX_PAYLOAD;
@@ -25,10 +25,26 @@ use kernel_core::{Error, PageFlags};
 use redox_syscall::data::Map;
 use redox_syscall::schemev2::Opcode;
 
-/// A handle on a user scheme's object: the scheme's name and the server's handle number.
+/// A handle on a user scheme's object: the scheme's name, the server that gave it out and
+/// that server's handle number. Only that server is asked about it: once another process
+/// serves the name (its server died and a new one registered), every request on it is
+/// `EBADF` and its `Close` goes nowhere (see `ipc`).
 struct UserHandle {
     scheme: String,
+    server: ProcessId,
     handle: u64,
+}
+
+impl UserHandle {
+    /// Sends the handle's server a request and waits for its reply.
+    fn request(
+        &self,
+        opcode: Opcode,
+        args: [u64; 6],
+        payload: Vec<u8>,
+    ) -> Result<ipc::Reply, Error> {
+        ipc::request(&self.scheme, Some(self.server), opcode, args, payload)
+    }
 }
 
 static HANDLES: Handles<UserHandle> = Handles::new();
@@ -36,10 +52,16 @@ static HANDLES: Handles<UserHandle> = Handles::new();
 /// The proxy for every user scheme.
 pub struct UserSchemes;
 
-/// The scheme name and server handle behind `handle`, copied out so no lock is held while
-/// the client waits for the server.
-fn target(handle: u64) -> Result<(String, u64), Error> {
-    HANDLES.with(handle, |user| Ok((try_string(&user.scheme)?, user.handle)))?
+/// A copy of `handle`'s [`UserHandle`], so no lock is held while the client waits for the
+/// server.
+fn target(handle: u64) -> Result<UserHandle, Error> {
+    HANDLES.with(handle, |user| {
+        Ok(UserHandle {
+            scheme: try_string(&user.scheme)?,
+            server: user.server,
+            handle: user.handle,
+        })
+    })?
 }
 
 /// The reply's bytes the client gets: at most what the result says and what fits.
@@ -56,65 +78,73 @@ impl Scheme for UserSchemes {
         let scheme = try_string(request.scheme)?;
         let payload = read_all(&request.path.as_bytes(), usize::MAX)?;
         let args = [0, payload.len() as u64, request.flags as u64, 0, 0, 0];
-        let reply = ipc::request(&scheme, Opcode::OpenAt, args, payload)?;
+        let reply = ipc::request(&scheme, None, Opcode::OpenAt, args, payload)?;
         let handle = ipc::result(&reply)? as u64;
-        let server_handle = handle;
+        let server = reply.server;
         HANDLES
             .insert(UserHandle {
                 scheme: try_string(&scheme)?,
+                server,
                 handle,
             })
-            .inspect_err(|_| ipc::notify_close(&scheme, server_handle))
+            .inspect_err(|_| ipc::notify_close(&scheme, server, handle))
     }
 
     fn read(&self, handle: u64, buffer: &mut dyn Sink) -> Result<usize, Error> {
-        let (scheme, handle) = target(handle)?;
-        let args = [handle, 0, buffer.len() as u64, 0, 0, 0];
-        let reply = ipc::request(&scheme, Opcode::Read, args, Vec::new())?;
+        let target = target(handle)?;
+        let args = [target.handle, 0, buffer.len() as u64, 0, 0, 0];
+        let reply = target.request(Opcode::Read, args, Vec::new())?;
         deliver(&reply, buffer)
     }
 
     /// At most `SCHEME_MAX_PAYLOAD` bytes go to the server per write.
     fn write(&self, handle: u64, bytes: &dyn Source) -> Result<usize, Error> {
-        let (scheme, handle) = target(handle)?;
+        let target = target(handle)?;
         let payload = read_all(bytes, SCHEME_MAX_PAYLOAD)?;
-        let args = [handle, payload.len() as u64, 0, 0, 0, 0];
-        ipc::result(&ipc::request(&scheme, Opcode::Write, args, payload)?)
+        let args = [target.handle, payload.len() as u64, 0, 0, 0, 0];
+        ipc::result(&target.request(Opcode::Write, args, payload)?)
     }
 
     fn call(&self, handle: u64, input: &dyn Source, output: &mut dyn Sink) -> Result<usize, Error> {
-        let (scheme, handle) = target(handle)?;
+        let target = target(handle)?;
         if input.len() > SCHEME_MAX_PAYLOAD {
             return Err(Error::InvalidArgument);
         }
         let payload = read_all(input, SCHEME_MAX_PAYLOAD)?;
-        let args = [handle, payload.len() as u64, output.len() as u64, 0, 0, 0];
-        let reply = ipc::request(&scheme, Opcode::Call, args, payload)?;
+        let args = [
+            target.handle,
+            payload.len() as u64,
+            output.len() as u64,
+            0,
+            0,
+            0,
+        ];
+        let reply = target.request(Opcode::Call, args, payload)?;
         deliver(&reply, output)
     }
 
     /// `MmapPrep`: the server answers with the address of the pages in its own space; map
     /// those frames into the caller with the server's memory type and no wider rights.
     fn fmap(&self, handle: u64, request: &Map, asked: PageFlags) -> Result<usize, Error> {
-        let (scheme, handle) = target(handle)?;
+        let target = target(handle)?;
         if !request.size.is_multiple_of(PAGE_SIZE as usize) {
             return Err(Error::InvalidArgument);
         }
         let args = [
-            handle,
+            target.handle,
             request.offset as u64,
             request.size as u64,
             request.flags.bits() as u64,
             0,
             0,
         ];
-        let reply = ipc::request(&scheme, Opcode::MmapPrep, args, Vec::new())?;
+        let reply = target.request(Opcode::MmapPrep, args, Vec::new())?;
         let server_address = ipc::result(&reply)? as u64;
         let server = reply.server;
         let size = request.size as u64;
         let origin = MappingOrigin {
-            scheme,
-            handle,
+            scheme: target.scheme,
+            handle: target.handle,
             offset: request.offset as u64,
             lender: server,
             first_lender: server,
@@ -153,10 +183,10 @@ impl Scheme for UserSchemes {
         }
     }
 
-    /// Tells the server (one-way, always delivered).
+    /// Tells the server that gave it out (one-way, always delivered), if it still serves.
     fn close(&self, handle: u64) {
         if let Some(user) = HANDLES.remove(handle) {
-            ipc::notify_close(&user.scheme, user.handle);
+            ipc::notify_close(&user.scheme, user.server, user.handle);
         }
     }
 }

@@ -22,6 +22,9 @@ pub fn run(platform: &Platform) -> ExitStatus {
     suite.run("breakpoint_caught_and_resumed", breakpoint_resumes);
     suite.run("machine_described_by_acpi", || machine_from_acpi(platform));
     suite.run("pci_functions_have_their_bars", || pci_bars(platform));
+    suite.run("wired_lines_route_and_mask", || {
+        super::interrupt_routing::wired_lines_route_and_mask(platform)
+    });
     suite.finish()
 }
 

@@ -7,6 +7,7 @@
 
 mod boot;
 pub mod hooks;
+mod interrupt_routing;
 mod memory;
 mod translate;
 

@@ -11,6 +11,7 @@ mod memory;
 mod processes;
 mod time;
 pub mod user_memory;
+mod waiting;
 
 use kernel_core::abi;
 use kernel_core::user_mode::UserRegisters;
@@ -48,8 +49,12 @@ pub fn dispatch(frame: &mut impl UserRegisters) {
         abi::SYS_WAITPID => processes::wait(a, b, c),
         abi::SYS_GETPID => Ok(crate::process::current() as usize),
         abi::SYS_POWER_OFF => processes::power_off(a),
+        abi::SYS_WAIT_ANY => waiting::wait_any(a, b, c),
+        abi::SYS_KILL => processes::kill(a),
         _ => Err(Error::NoSystemCall),
     };
+    // A process killed during its call dies here, holding nothing (see `process::kill`).
+    crate::lifecycle::exit_if_killed();
     frame.set_system_call_result(match outcome {
         Ok(value) => value,
         Err(error) => (-(error.errno() as isize)) as usize,

@@ -1,4 +1,4 @@
-//! Process system calls: spawn, waitpid, power off.
+//! Process system calls: spawn, waitpid, kill, power off.
 
 use super::user_memory::{self, UserSlice};
 use super::Outcome;
@@ -81,6 +81,12 @@ pub fn wait(pid: usize, status: usize, flags: usize) -> Outcome {
         }
         None => Ok(0),
     }
+}
+
+/// `kill(pid)`: see `kernel_core::abi::SYS_KILL`.
+pub fn kill(pid: usize) -> Outcome {
+    let pid = u32::try_from(pid).map_err(|_| Error::NoSuchProcess)?;
+    process::kill(pid).map(|()| 0)
 }
 
 /// `power_off(status)`: init, in a test image, ends the run (test kernels only; the product

@@ -24,5 +24,7 @@ fn main(_args: Args) -> i32 {
         }
     };
     info!("serving {}:", bench_server::SCHEME);
-    userlib::server::serve(socket, bench_server::SCHEME, bench_server::answer)
+    userlib::server::serve(socket, bench_server::SCHEME, |request| {
+        bench_server::answer(request.opcode, request.tag)
+    })
 }

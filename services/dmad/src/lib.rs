@@ -1,10 +1,11 @@
 //! dmad's request handling: the `dma:` scheme as a pure state machine over `dma-pool`.
 //!
-//! The program (`main.rs`) only moves bytes: it reads a request from the scheme socket,
-//! hands it to [`Server::handle`] and writes the [`Reply`] back. Everything with a decision
+//! The program (`main.rs`) only moves bytes: `userlib::server::serve` reads a request
+//! from the scheme socket, hands it to [`Server::handle`] and writes the [`Reply`] back. Everything with a decision
 //! in it lives here and is tested on the host:
 //!
-//! - [`Request`]/[`Reply`]: an `Sqe` plus payload in, a result plus payload out;
+//! - [`Request`]/[`Reply`]: an `Sqe` plus payload in (`userlib::server::Request`), a result
+//!   plus payload out;
 //! - [`Server`]: handles per (caller, handle number), grants and quotas from the image
 //!   manifest ([`Grants`]), the pool registry, mappings, and the text tables;
 //! - [`MemoryPoolLine`] and [`Regions`]: the kernel's `memory:pools` lines and where dmad

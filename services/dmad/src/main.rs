@@ -7,8 +7,11 @@
 //!    `memory:pool/NAME`), and declare its pools — one log line per pool;
 //! 3. register the scheme (`open(":dma")`).
 //!
-//! Then for ever: read one request, let [`dmad::Server`] handle it, write the reply (none
-//! for `Close`). All decisions are in the library; this file only moves bytes.
+//! Then for ever: `userlib::server::serve` (the loop every scheme server shares) reads one
+//! request, [`dmad::Server`] handles it, the loop writes the reply (none for the one-way
+//! `Close` and `Munmap`). All decisions are in the library; this program only moves bytes.
+//! Handle numbers start at dmad's pid shifted left 32 bits, so a restarted dmad never hands
+//! out a number a client may still hold from its predecessor (see `system.rs`).
 //!
 //! If the kernel offers no `memory:` scheme or no user schemes (an older kernel), dmad says
 //! so and exits with status 0: there is nothing to serve. Any other start-up failure exits

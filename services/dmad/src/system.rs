@@ -4,15 +4,11 @@
 use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
-use alloc::vec;
-use core::mem::size_of;
-use dmad::{Callers, Grants, MemoryPoolLine, PoolMemory, Reply, Request, Server};
+use dmad::{Callers, Grants, MemoryPoolLine, PoolMemory, Server};
 use log::{error, info, warn};
-use userlib::sys::abi::SCHEME_MAX_PAYLOAD;
-use userlib::sys::error::{Error, EINTR, EINVAL, ENOENT, ENOSYS};
+use userlib::sys::error::{Error, EINVAL, ENOENT, ENOSYS};
 use userlib::sys::flag::O_RDWR;
 use userlib::sys::{self, Map, MapFlags};
-use userlib::syscall::schemev2::{Opcode, Sqe};
 
 /// Where the image manifest is.
 const MANIFEST_PATH: &str = "initfs:manifest.toml";
@@ -29,6 +25,13 @@ pub fn run() -> i32 {
         Err(error) => return missing_feature("register dma:", error),
     };
     let mut server = Server::new(grants, Box::new(KernelCallers { socket }));
+    // Handle numbers unique across every dmad this boot (pids are never reused). The kernel
+    // already answers EBADF for a handle of a dmad that died, never asking this one; should
+    // one arrive anyway, it gets EBADF here too, never another buffer.
+    match sys::getpid() {
+        Ok(pid) => server.number_handles_from((pid as u64) << 32),
+        Err(error) => warn!("getpid failed ({error}); handle numbers start at 1"),
+    }
     add_pools(&mut server, &String::from_utf8_lossy(&pools));
     info!("serving dma:");
     serve(&mut server, socket)
@@ -99,32 +102,12 @@ fn map_region(line: &MemoryPoolLine<'_>) -> sys::Result<u64> {
     Ok(address as u64)
 }
 
-/// The request loop.
+/// The request loop: `userlib::server::serve` with [`Server::handle`] as the handler.
 fn serve(server: &mut Server, socket: usize) -> i32 {
-    let mut buffer = vec![0u8; size_of::<Sqe>() + SCHEME_MAX_PAYLOAD];
     let mut memory = WriteCombiningMemory;
-    loop {
-        let length = match sys::read(socket, &mut buffer) {
-            Ok(length) => length,
-            Err(error) if error.errno == EINTR => continue,
-            Err(error) => {
-                error!("reading dma: requests failed: {error}");
-                return 1;
-            }
-        };
-        let Some((tag, request)) = Request::from_message(&buffer[..length]) else {
-            warn!("short message ({length} bytes) on the dma: socket");
-            continue;
-        };
-        let reply: Reply = server.handle(request, &mut memory);
-        // One-way messages (Close, Munmap) get no answer: nobody waits for one.
-        if request.opcode == Opcode::Close as u8 || request.opcode == Opcode::Munmap as u8 {
-            continue;
-        }
-        if let Err(error) = sys::write(socket, &reply.to_message(tag)) {
-            warn!("cannot answer pid {}: {error}", request.caller);
-        }
-    }
+    userlib::server::serve(socket, "dma", |request| {
+        Some(server.handle(request, &mut memory).to_message(request.tag))
+    })
 }
 
 /// Pool memory, zeroed through dmad's write-combining mappings.

@@ -32,10 +32,8 @@ extern crate alloc;
 
 mod children;
 
-use alloc::string::{String, ToString};
-use alloc::vec::Vec;
-use children::Children;
-use image::manifest::{Manifest, ProcessDeclaration};
+use children::{Children, Launch};
+use image::manifest::Manifest;
 use log::{error, info};
 use userlib::{sys, Args};
 
@@ -77,7 +75,7 @@ fn main(_args: Args) -> i32 {
             Ok(declaration) if !declaration.autostart => {
                 info!("not starting {} (autostart = false)", declaration.name);
             }
-            Ok(declaration) => start(&declaration, &mut children),
+            Ok(declaration) => children.spawn(Launch::from_declaration(&declaration)),
             Err(error) => {
                 error!("{MANIFEST_PATH}: {error}; process skipped");
                 children.note_failure();
@@ -91,24 +89,5 @@ fn main(_args: Args) -> i32 {
             sys::power_off(if children.all_succeeded() { 0 } else { 1 })
         }
         None => children.reap_forever(),
-    }
-}
-
-/// Spawns one declared process and records it.
-fn start(declaration: &ProcessDeclaration, children: &mut Children) {
-    let arguments: Vec<String> = declaration
-        .args
-        .clone()
-        .map(|text| text.to_string())
-        .collect();
-    let arguments: Vec<&str> = arguments.iter().map(String::as_str).collect();
-    let service = declaration.schemes.clone().next().is_some();
-    children.spawn(declaration.name, declaration.path, &arguments, service);
-    for scheme in declaration
-        .schemes
-        .clone()
-        .filter(|scheme| *scheme != "memory")
-    {
-        children::wait_for_scheme(scheme);
     }
 }

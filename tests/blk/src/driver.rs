@@ -12,7 +12,7 @@ use process_tests::check::{errno_name, expect_ending, Outcome};
 use process_tests::child;
 use process_tests::ensure;
 use userlib::sys::error::EIO;
-use userlib::sys::Ending;
+use userlib::sys::{self, Ending};
 
 /// The device whose pool the driver uses.
 pub const DEVICE: &str = "virtio-blk0";
@@ -120,6 +120,40 @@ pub fn driver_serves_disk() -> Outcome {
     ensure!(
         read_header(&header) == Some(size),
         "sector 0 is not the header `coherent-disk v1 {size}`"
+    );
+    Ok(())
+}
+
+/// The driver sleeps until its device interrupts: `disk:/status` says `mode interrupt`, and
+/// reads are completed by interrupts, none by the polling fallback.
+pub fn driver_runs_interrupt_driven() -> Outcome {
+    let status = || {
+        sys::read_file("disk:/status")
+            .ok()
+            .and_then(|bytes| alloc::string::String::from_utf8(bytes).ok())
+            .ok_or_else(|| alloc::string::String::from("cannot read disk:/status"))
+    };
+    let before = status()?;
+    ensure!(
+        disk_api::status::value(&before, "mode") == Some("interrupt"),
+        "the driver does not run interrupt-driven:\n{before}"
+    );
+    let disk = Disk::open(0).map_err(|error| format!("open disk: {}", errno_name(error.errno)))?;
+    let mut sector = vec![0u8; 512];
+    for index in 1..=10 {
+        disk.read_at(index * 512, &mut sector)
+            .map_err(|error| format!("read sector {index}: {}", errno_name(error.errno)))?;
+    }
+    let after = status()?;
+    let delta = |key| {
+        disk_api::status::number(&after, key).unwrap_or(0)
+            - disk_api::status::number(&before, key).unwrap_or(0)
+    };
+    ensure!(
+        delta("interrupts") >= 10 && delta("polled") == 0,
+        "10 reads took {} interrupts and {} polled completions",
+        delta("interrupts"),
+        delta("polled")
     );
     Ok(())
 }

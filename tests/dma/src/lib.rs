@@ -15,8 +15,9 @@
 //! - `dma-worker ID OPS`: allocates and frees concurrently with other workers, checking that
 //!   nobody else writes its buffers;
 //! - `dma-hog exhaust|closed-mapped`: exhausts the whole pool (it has no quota);
-//! - `hostile-tests`: the `hostile` suite's driver; `hostile-attacker MODE`: the attacker it
-//!   spawns with no rights.
+//! - `hostile-tests`: the `hostile` suite's driver (it may kill dmad); `hostile-attacker
+//!   MODE`: the attacker it spawns with no rights, or with the `hostile-client` section's
+//!   (the pool's device only) for attacks that need a buffer.
 //!
 //! The clients are declared in the manifest with `autostart = false`; the driver spawns
 //! each with the rights of its section (`spawn_with_rights`), which it may grant because it

@@ -64,6 +64,25 @@ pub fn number_of(text: &str, key: &str) -> Option<u64> {
     None
 }
 
+/// The pid serving `dma:` (dmad) as `sys:schemes` (`NAME PID` lines) names it.
+///
+/// # Errors
+///
+/// A reason when `sys:schemes` cannot be read or names no server for `dma`.
+pub fn dmad_pid() -> core::result::Result<usize, String> {
+    let schemes = read_text("sys:schemes").map_err(|error| {
+        alloc::format!(
+            "read sys:schemes: {}",
+            process_tests::check::errno_name(error.errno)
+        )
+    })?;
+    schemes
+        .lines()
+        .find_map(|line| line.strip_prefix("dma "))
+        .and_then(|pid| pid.trim().parse().ok())
+        .ok_or_else(|| alloc::format!("sys:schemes names no server for dma: {schemes:?}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use alloc::string::String;
 use core::fmt::Debug;
 use userlib::sys::error::{
     Error, EACCES, EAGAIN, EBADF, EBUSY, ECHILD, EDQUOT, EFAULT, EINVAL, EIO, EMFILE, ENOENT,
-    ENOEXEC, ENOMEM, ENOSYS, EPERM,
+    ENOEXEC, ENOMEM, ENOSYS, EPERM, ESRCH,
 };
 use userlib::sys::Ending;
 
@@ -40,6 +40,7 @@ pub fn errno_name(errno: i32) -> String {
         EDQUOT => "EDQUOT",
         EMFILE => "EMFILE",
         EAGAIN => "EAGAIN",
+        ESRCH => "ESRCH",
         other => return format!("errno {other}"),
     };
     String::from(name)

@@ -20,6 +20,11 @@ pub fn open_and_map() -> Result<(usize, usize), String> {
 
 /// Maps the page lent through `file` (open on `lender:`) read-only; returns its address.
 pub fn map(file: usize) -> Result<usize, String> {
+    map_raw(file).map_err(|error| format!("fmap lender:page: {}", errno_name(error.errno)))
+}
+
+/// As [`map`], with the kernel's error as it is.
+pub fn map_raw(file: usize) -> sys::Result<usize> {
     let map = Map {
         offset: 0,
         size: PAGE,
@@ -27,9 +32,7 @@ pub fn map(file: usize) -> Result<usize, String> {
         address: 0,
     };
     // SAFETY: a fresh mapping at an address the kernel chooses.
-    let address = unsafe { sys::fmap(file, &map) }
-        .map_err(|error| format!("fmap lender:page: {}", errno_name(error.errno)))?;
-    Ok(address)
+    unsafe { sys::fmap(file, &map) }
 }
 
 /// Checks that every byte at `address` (a lent page) is still [`LENT_PATTERN`].

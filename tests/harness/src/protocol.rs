@@ -213,6 +213,7 @@ mod tests {
     #[test]
     fn process_tags_are_stripped_but_log_prefixes_are_not() {
         assert_eq!(untagged("[process-tests] test a ... ok"), "test a ... ok");
+        assert_eq!(untagged("[dmad[2]] test a ... ok"), "test a ... ok");
         assert_eq!(
             untagged("[INFO  kernel] test a ... ok"),
             "[INFO  kernel] test a ... ok"

@@ -16,7 +16,7 @@ use std::time::Duration;
 ///
 /// Both GICs stay covered: `boot`, `process` and `dma` run aarch64 on GICv3
 /// (`virt,gic-version=3`: redistributor and system-register CPU interface), and so do
-/// `platform` and `hostile`; `memory`,
+/// `platform`, `irq` and `hostile`; `memory`,
 /// `virtio-blk` and `stress` on GICv2 (QEMU's default, memory-mapped CPU interface).
 struct GuestSuite {
     name: &'static str,
@@ -42,7 +42,7 @@ const PCI_BLOCK_DEVICE: &[&str] = &[
 const SERVICES: &[&str] = &["dmad", "dmastat"];
 
 /// Every guest suite, in the order they run.
-const SUITES: [GuestSuite; 8] = [
+const SUITES: [GuestSuite; 9] = [
     GuestSuite {
         name: "boot",
         deadline: Duration::from_secs(60),
@@ -95,6 +95,15 @@ const SUITES: [GuestSuite; 8] = [
         processes: crate::user::BLK_TEST_MANIFEST,
         check_disk: Some(crate::disk::check_after_suite),
         gic: GicVersion::V2,
+        aarch64_extra: &[],
+    },
+    GuestSuite {
+        name: "irq",
+        deadline: Duration::from_secs(180),
+        keep: &["dmad"],
+        processes: crate::user::IRQ_TEST_MANIFEST,
+        check_disk: None,
+        gic: GicVersion::V3,
         aarch64_extra: &[],
     },
     GuestSuite {

@@ -23,13 +23,14 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// Each user package and the programs (cargo `[[bin]]`s) it installs as `/bin/NAME`.
-const PACKAGES: [(&str, &[&str]); 10] = [
+const PACKAGES: [(&str, &[&str]); 11] = [
     ("init", &["init"]),
     ("dmad", &["dmad"]),
     ("dmastat", &["dmastat"]),
     ("virtio-blk", &["virtio-blk"]),
     ("disk-demo", &["disk-demo"]),
     ("blk-tests", &["blk-tests"]),
+    ("irq-tests", &["irq-tests", "irq-probe", "irq-reader"]),
     ("bench-server", &["bench-server"]),
     ("dmabench", &["dmabench"]),
     (
@@ -151,6 +152,26 @@ devices = ["virtio-blk0"]
 autostart = false
 "#;
 
+/// The processes of the `irq` suite's image: its driver (no device of its own), the block
+/// driver it starts and a second process granted the device (to find the line busy); the
+/// disk clients it starts (`irq-reader`) get no rights and need no section.
+pub const IRQ_TEST_MANIFEST: &str = r#"
+[process.irq-tests]
+path = "/bin/irq-tests"
+spawns = ["virtio-blk", "irq-contender"]
+
+[process.virtio-blk]
+path = "/bin/virtio-blk"
+schemes = ["disk"]
+devices = ["virtio-blk0"]
+autostart = false
+
+[process.irq-contender]
+path = "/bin/irq-probe"
+devices = ["virtio-blk0"]
+autostart = false
+"#;
+
 /// The processes of the `stress` suite's image: its driver (granted the pool, no quota) and
 /// the workers it starts.
 pub const STRESS_TEST_MANIFEST: &str = r#"
@@ -164,12 +185,20 @@ devices = ["virtio-blk0"]
 autostart = false
 "#;
 
-/// The processes of the `hostile` suite's image: its driver, granted the pool's device only
-/// to hold a victim buffer. The attacker it spawns has no section: it is granted nothing.
+/// The processes of the `hostile` suite's image: its driver, granted the pool's device (to
+/// hold buffers) and the right to kill dmad (to test init's restart; no other process in any
+/// image has a `kills` right). The attacker it spawns gets no rights, or for the attacks that
+/// need a buffer the `hostile-client` section's: the pool's device and nothing else.
 pub const HOSTILE_TEST_MANIFEST: &str = r#"
 [process.hostile-tests]
 path = "/bin/hostile-tests"
 devices = ["virtio-blk0"]
+kills = ["dmad"]
+
+[process.hostile-client]
+path = "/bin/hostile-attacker"
+devices = ["virtio-blk0"]
+autostart = false
 "#;
 
 /// Where user-program build products go.

@@ -13,6 +13,8 @@ const DISTRIBUTOR_CONTROL: usize = 0x000;
 const DISTRIBUTOR_SET_ENABLE: usize = 0x100;
 /// GICD_IPRIORITYR<n>: one priority byte per interrupt.
 const DISTRIBUTOR_PRIORITY: usize = 0x400;
+/// GICD_ITARGETSR<n>: one CPU-target byte per interrupt (read-only for private ones).
+const DISTRIBUTOR_TARGETS: usize = 0x800;
 /// GICC_CTLR: CPU interface control.
 const CPU_CONTROL: usize = 0x000;
 /// GICC_PMR: only interrupts with a priority value below this are signalled.
@@ -68,6 +70,30 @@ pub fn enable(id: u32, priority: u8) {
         DISTRIBUTOR_SET_ENABLE + (id / 32) * 4,
         1 << (id % 32),
     );
+}
+
+/// Reads the distributor register at `offset` (for state checks).
+pub fn read_distributor(offset: usize) -> u32 {
+    read(&DISTRIBUTOR, offset)
+}
+
+/// Makes shared interrupt `id` edge- or level-triggered and targets it at CPU 0 (the only
+/// CPU the kernel runs on); leaves it disabled.
+pub fn configure(id: u32, edge: bool) {
+    let id = id as usize;
+    disable(id as u32);
+    let (word, value) = super::trigger_register(id as u32, edge, |word| read(&DISTRIBUTOR, word));
+    write(&DISTRIBUTOR, word, value);
+    let targets = DISTRIBUTOR_TARGETS + (id & !3);
+    let shift = (id % 4) * 8;
+    let value = read(&DISTRIBUTOR, targets) & !(0xff << shift);
+    write(&DISTRIBUTOR, targets, value | (1 << shift));
+}
+
+/// Disables interrupt `id` at the distributor (a new one stays pending).
+pub fn disable(id: u32) {
+    let (register, bit) = super::clear_enable_register(id);
+    write(&DISTRIBUTOR, register, bit);
 }
 
 /// Reads GICC_IAR: `(value, interrupt id)`.

@@ -200,6 +200,27 @@ pub fn enable(id: u32, priority: u8) {
     }
 }
 
+/// Reads the distributor register at `offset` (for state checks).
+pub fn read_distributor(offset: usize) -> u32 {
+    read(&DISTRIBUTOR, offset)
+}
+
+/// Makes shared interrupt `id` edge- or level-triggered; leaves it disabled (routing to
+/// this CPU is set by [`enable`]).
+pub fn configure(id: u32, edge: bool) {
+    disable(id);
+    let (word, value) = super::trigger_register(id, edge, |word| read(&DISTRIBUTOR, word));
+    write(&DISTRIBUTOR, word, value);
+    wait_for_distributor();
+}
+
+/// Disables shared interrupt `id` at the distributor (a new one stays pending).
+pub fn disable(id: u32) {
+    let (register, bit) = super::clear_enable_register(id);
+    write(&DISTRIBUTOR, register, bit);
+    wait_for_distributor();
+}
+
 /// Reads ICC_IAR1_EL1: `(value, interrupt id)`.
 pub fn acknowledge() -> (u32, u32) {
     let value = read_system_register!("icc_iar1_el1") as u32;

@@ -57,6 +57,7 @@ fn sample_reads_into_typed_views() {
     assert!(dmad.autostart);
     assert!(!dmad.declare_pools);
     assert_eq!(dmad.spawns.clone().count(), 0);
+    assert_eq!(dmad.kills.clone().count(), 0);
     let helper = &processes[1];
     assert_eq!(helper.name, "init-helper");
     assert_eq!(helper.args.clone().count(), 0);
@@ -65,6 +66,7 @@ fn sample_reads_into_typed_views() {
     assert!(!helper.autostart);
     assert!(helper.declare_pools);
     assert_eq!(helper.spawns.clone().collect::<Vec<_>>(), ["dmad"]);
+    assert_eq!(helper.kills.clone().collect::<Vec<_>>(), ["dmad"]);
 }
 
 #[test]

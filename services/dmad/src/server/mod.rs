@@ -111,6 +111,13 @@ impl Server {
         }
     }
 
+    /// Numbers new handles from `first` on (at least 1) instead of 1. The program starts at
+    /// its pid shifted left 32 bits, so no two dmads of one boot hand out the same number
+    /// and a handle left over from a dead dmad never names one of a restarted dmad's.
+    pub fn number_handles_from(&mut self, first: u64) {
+        self.next_handle = first.max(1);
+    }
+
     /// The pool registry (for tables and tests).
     pub fn registry(&self) -> &PoolRegistry {
         &self.registry

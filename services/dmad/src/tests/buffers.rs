@@ -115,6 +115,30 @@ fn close_while_mapped_defers_until_the_last_unmap() {
 }
 
 #[test]
+fn a_restarted_server_never_answers_its_predecessors_handle_numbers() {
+    // Two dmads of one boot, as the program numbers them: from pid << 32.
+    let mut old = Fixture::new();
+    old.server.number_handles_from(2 << 32);
+    let (held, _) = old.alloc(BLK, "blk0/alloc?size=4096").unwrap();
+    assert!(held >= 2 << 32);
+    let mut new = Fixture::new();
+    new.server.number_handles_from(99 << 32);
+    let (fresh, _) = new.alloc(BLK, "blk0/alloc?size=4096").unwrap();
+    assert_ne!(held, fresh);
+    // The old number is EBADF to the new server for every request, and a close of it
+    // changes nothing.
+    assert_eq!(new.read(BLK, held, 64).err(), Some(syscall::error::EBADF));
+    assert_eq!(
+        new.map(BLK, held, 0, 4096).err(),
+        Some(syscall::error::EBADF)
+    );
+    let before = new.stats();
+    assert_eq!(new.close(BLK, held), Err(syscall::error::EBADF));
+    assert_eq!(new.stats(), before);
+    assert!(new.read(BLK, fresh, 64).is_ok());
+}
+
+#[test]
 fn reap_releases_everything_a_process_held() {
     let mut fixture = Fixture::new();
     let free = fixture.stats().free_pages;

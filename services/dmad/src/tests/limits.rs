@@ -254,7 +254,7 @@ fn unmap_cost() {
                 args: [buffer, offset, size, 3, 0, 0],
                 ..Default::default()
             };
-            let (_, request) = crate::Request::from_message(&sqe).unwrap();
+            let request = crate::Request::parse(&sqe).unwrap();
             assert!(fixture
                 .server
                 .handle(request, &mut fixture.memory)

@@ -16,15 +16,16 @@ fn requests_read_from_messages() {
     };
     let mut message = alloc::vec::Vec::from(&*sqe);
     message.extend_from_slice(b"blk0/junk");
-    let (tag, request) = Request::from_message(&message).unwrap();
+    let request = Request::parse(&message).unwrap();
+    let tag = request.tag;
     assert_eq!(
         (tag, request.caller, request.payload),
         (77, 42, &b"blk0/"[..])
     );
     sqe.opcode = Opcode::Read as u8;
-    let (_, request) = Request::from_message(&sqe).unwrap();
+    let request = Request::parse(&sqe).unwrap();
     assert!(request.payload.is_empty());
-    assert!(Request::from_message(&message[..size_of::<Sqe>() - 1]).is_none());
+    assert!(Request::parse(&message[..size_of::<Sqe>() - 1]).is_none());
 }
 
 #[test]

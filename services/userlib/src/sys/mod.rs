@@ -6,13 +6,15 @@
 //! (`kernel_core::abi`) are here, built on the same `syscallN` instruction sequences, so every
 //! result is decoded the Redox way: `-errno` becomes `Err(Error { errno })`.
 
+mod events;
 mod file;
 mod process;
 
+pub use events::{wait_any, Interrupt};
 pub use file::{close, dup, open, read_file, read_to_end};
 pub use kernel_core::rights::Rights;
 pub use process::{
-    caller_rights, device_quiesce_state, exit, getpid, pack_arguments, power_off, spawn,
+    caller_rights, device_quiesce_state, exit, getpid, kill, pack_arguments, power_off, spawn,
     spawn_with_rights, waitpid, Ending,
 };
 

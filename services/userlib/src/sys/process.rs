@@ -2,8 +2,8 @@
 
 use alloc::vec::Vec;
 use kernel_core::abi::{
-    SpawnRights, EXIT_KILLED, SYS_EXIT, SYS_GETPID, SYS_POWER_OFF, SYS_SPAWN, SYS_WAITPID,
-    WAIT_NO_HANG,
+    SpawnRights, EXIT_KILLED, SYS_EXIT, SYS_GETPID, SYS_KILL, SYS_POWER_OFF, SYS_SPAWN,
+    SYS_WAITPID, WAIT_NO_HANG,
 };
 use kernel_core::rights::Rights;
 use syscall::error::EINVAL;
@@ -34,6 +34,18 @@ pub fn power_off(status: i32) -> ! {
 pub fn getpid() -> Result<usize> {
     // SAFETY: no memory is passed.
     unsafe { syscall0(SYS_GETPID) }
+}
+
+/// Kills process `pid`: it ends as if it had faulted, and its parent's [`waitpid`] reports
+/// [`Ending::Killed`] (see `kernel_core::abi::SYS_KILL` for when it dies).
+///
+/// # Errors
+///
+/// `EPERM` unless the caller is `pid`'s parent or holds a `kills` right naming `pid`'s
+/// manifest section (and always for init); `ESRCH` when there is no such process.
+pub fn kill(pid: usize) -> Result<()> {
+    // SAFETY: no memory is passed.
+    unsafe { syscall1(SYS_KILL, pid) }.map(|_| ())
 }
 
 /// Starts the initfs program at `path` with `args` (which do not include the program name:

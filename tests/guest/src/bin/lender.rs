@@ -4,8 +4,8 @@
 //! Modes:
 //! - `serve`: registers `:lender`, maps one anonymous page filled with [`LENT_PATTERN`] and
 //!   answers: `OpenAt` with handle 1, `MmapPrep` with that page's address (counting it;
-//!   `Munmap` uncounts), `Write` of `count` with that count, `Write` of
-//!   `unmap` by unmapping the page from itself, `Write` of `exit` by answering and exiting
+//!   `Munmap` uncounts), `Write` of `count` with that count, `Write` of `closes` with how
+//!   many `Close`s it has received, `Write` of `unmap` by unmapping the page from itself, `Write` of `exit` by answering and exiting
 //!   at once (the answer must still reach the client). It exits 0 then; 1 if it cannot register
 //!   or map. A second page it keeps mapped shares the lent page's page table, so unmapping
 //!   the lent one frees no table.
@@ -76,6 +76,8 @@ fn serve() -> i32 {
     let mut buffer = vec![0u8; size_of::<Sqe>() + SCHEME_MAX_PAYLOAD];
     // `MmapPrep`s answered minus `Munmap`s received: the mappings clients hold.
     let mut mapped: i64 = 0;
+    // `Close`s received, for any handle.
+    let mut closes: i64 = 0;
     loop {
         let length = match sys::read(socket, &mut buffer) {
             Ok(length) => length,
@@ -103,6 +105,11 @@ fn serve() -> i32 {
                 continue;
             }
             opcode if opcode == Opcode::Write as u8 && payload == b"count" => mapped,
+            opcode if opcode == Opcode::Write as u8 && payload == b"closes" => closes,
+            opcode if opcode == Opcode::Close as u8 => {
+                closes += 1;
+                continue;
+            }
             opcode if opcode == Opcode::Write as u8 && payload == b"unmap" => {
                 // SAFETY: the page is this process's own mapping, which it never reads again.
                 match unsafe { sys::funmap(page, PAGE) } {
@@ -115,7 +122,6 @@ fn serve() -> i32 {
                 payload.len() as i64
             }
             opcode if opcode == Opcode::Write as u8 => -i64::from(EINVAL),
-            opcode if opcode == Opcode::Close as u8 || opcode == Opcode::Munmap as u8 => continue,
             _ => -i64::from(ENOSYS),
         };
         let reply = Cqe {

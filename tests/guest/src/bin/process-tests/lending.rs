@@ -1,10 +1,12 @@
 //! Memory a scheme server lends through `fmap`: its frames are counted, so they outlive the
-//! server's own mapping, and when the server dies every mapping it lent is revoked.
+//! server's own mapping, and when the server dies every mapping it lent is revoked. And a
+//! descriptor outlives its server only as a stale handle a new server never hears of.
 
 use alloc::format;
-use process_tests::check::{expect_ending, expect_ok, Outcome};
+use process_tests::check::{expect_ending, expect_errno, expect_ok, Outcome};
 use process_tests::lending::{self, PAGE};
 use process_tests::{child, ensure, sys_memory};
+use userlib::sys::error::{EBADF, EIO};
 use userlib::sys::{self, flag::O_RDWR, Ending, Map, MapFlags};
 
 const LENDER: &str = "/bin/lender";
@@ -141,6 +143,63 @@ pub fn unmap_flood_reaches_the_server() -> Outcome {
         ensure!(
             now == shared,
             "shared pages: {shared} before the flood, {now} after"
+        );
+        Ok(())
+    })
+}
+
+/// A server exits while a client holds a descriptor on its scheme, and a new server registers
+/// the same name: the descriptor is stale. While nobody serves the name, requests on it get
+/// `EIO`; once the new server does, `EBADF` from the kernel — the new server (which numbers
+/// its handles exactly as the old one did) is never asked, and closing the descriptor sends
+/// it no `Close`.
+pub fn stale_handle_never_reaches_a_new_server() -> Outcome {
+    let old = start_server()?;
+    lending::wait_for_server()?;
+    let stale = expect_ok("open lender:page", sys::open("lender:page", O_RDWR))?;
+    let checked = stale_handle_checks(old, stale);
+    let _ = sys::close(stale);
+    checked
+}
+
+fn stale_handle_checks(old: usize, stale: usize) -> Outcome {
+    expect_ok("ask the first server to exit", sys::write(stale, b"exit"))?;
+    expect_ending("the first lender", child::wait(old)?, Ending::Exited(0))?;
+    expect_errno(
+        "write on a descriptor whose server is gone",
+        sys::write(stale, b"count"),
+        EIO,
+    )?;
+    with_server(|fresh| {
+        expect_errno(
+            "write on the old server's descriptor, a new server serving",
+            sys::write(stale, b"count"),
+            EBADF,
+        )?;
+        let mut bytes = [0u8; 8];
+        expect_errno(
+            "read on the old server's descriptor",
+            sys::read(stale, &mut bytes),
+            EBADF,
+        )?;
+        expect_errno(
+            "fmap of the old server's descriptor",
+            lending::map_raw(stale),
+            EBADF,
+        )?;
+        let closes = expect_ok(
+            "ask the new server its closes",
+            sys::write(fresh, b"closes"),
+        )?;
+        expect_ok("close the old server's descriptor", sys::close(stale))?;
+        let after = expect_ok(
+            "ask the new server its closes",
+            sys::write(fresh, b"closes"),
+        )?;
+        ensure!(
+            after == closes,
+            "the new server got {} Close(s) for its predecessor's handle",
+            after - closes
         );
         Ok(())
     })

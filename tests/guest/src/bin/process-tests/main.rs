@@ -4,7 +4,8 @@
 //! other processes' memory, W^X images), that bad system-call arguments get the errno the
 //! ABI names and change nothing, preemption and sleeping, exit statuses and arguments,
 //! spawning errors, the `device:` grants and mapping check, that process churn leaks
-//! no frames, and that memory a server lends is counted and revoked when it dies,
+//! no frames, that memory a server lends is counted and revoked when it dies, that a
+//! descriptor on a dead server's scheme never reaches its successor,
 //! and that full per-process kernel tables give their errnos. It prints
 //! the guest test protocol (see `process_tests::runner`) and exits 0 only when every test
 //! passed.
@@ -85,6 +86,10 @@ fn main(_args: Args) -> i32 {
     suite.run(
         "unmap_flood_reaches_the_server",
         lending::unmap_flood_reaches_the_server,
+    );
+    suite.run(
+        "stale_handle_never_reaches_a_new_server",
+        lending::stale_handle_never_reaches_a_new_server,
     );
     suite.run(
         "full_region_table_gives_enomem",

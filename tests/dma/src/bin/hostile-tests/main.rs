@@ -1,36 +1,46 @@
 //! `hostile-tests`: the `hostile` suite's driver, started by the test image's manifest.
 //!
-//! Each test spawns `hostile-attacker MODE` with no rights (see that program for the
-//! attacks) and expects it to end as planned — exit 0 (every refusal had the right errno)
+//! Each test spawns `hostile-attacker MODE` with no rights — or, for the attacks that need
+//! a buffer (`partial-map`, `munmap-flood`), with the `hostile-client` section's, the pool's
+//! device and nothing else (see that program for the attacks) — and expects it to end as planned — exit 0 (every refusal had the right errno)
 //! or killed for its own fault. Then it proves nothing was harmed or leaked, once the
 //! attacker is reaped: dmad still serves `dma:` under the same pid and answers, no new
 //! scheme appeared, the pool's stats are as before, no process is left over, and the
 //! kernel's free frames plus the pages every process owns are as before (so frames neither
 //! leaked nor went to someone who should not have them). The driver is granted
-//! `virtio-blk0` only to hold a victim buffer whose descriptor number the attacker tries.
+//! `virtio-blk0` to hold buffers (a victim whose descriptor number the attacker tries, and
+//! those it holds while dmad dies) and `kills = ["dmad"]`, the only kill right in any image,
+//! for the last test: dmad killed and restarted by init (`restart`), after which the same
+//! checks hold with dmad's new pid.
 #![no_std]
 #![no_main]
 
 extern crate alloc;
 
+mod restart;
+mod snapshot;
+
 use alloc::format;
-use alloc::string::{String, ToString};
+use alloc::string::ToString;
 use core::time::Duration;
 use dma_tests::buffer::Buffer;
-use dma_tests::text::read_text;
-use dma_tests::{stats, DEVICE, PAGE_SIZE};
+use dma_tests::{DEVICE, PAGE_SIZE};
 use process_tests::check::{errno_name, expect_ending, Outcome};
 use process_tests::runner::Suite;
-use process_tests::{child, ensure, sys_memory};
+use process_tests::{child, ensure};
+use snapshot::Snapshot;
 use userlib::sys::Ending;
 use userlib::{time, Args};
 
 userlib::entry!(main);
 
 /// The attacker program.
-const ATTACKER: &str = "/bin/hostile-attacker";
+pub(crate) const ATTACKER: &str = "/bin/hostile-attacker";
+/// The manifest section granting the attacker the pool's device, for attacks that need a
+/// buffer.
+const CLIENT: &str = "hostile-client";
 /// How long the after-checks wait for one-way closes to reach dmad.
-const SETTLE_TIME: Duration = Duration::from_secs(5);
+pub(crate) const SETTLE_TIME: Duration = Duration::from_secs(5);
 
 fn main(_args: Args) -> i32 {
     let mut suite = Suite::new("hostile");
@@ -89,6 +99,19 @@ fn main(_args: Args) -> i32 {
     suite.run("a_syscall_fuzz_leaves_the_kernel_whole", || {
         attack(&["syscall-fuzz"], Ending::Exited(0))
     });
+    suite.run("killing_without_a_kill_right_is_eperm", || {
+        attack(&["kill"], Ending::Exited(0))
+    });
+    suite.run("a_mapping_failing_part_way_is_undone", || {
+        attack_as(CLIENT, &["partial-map"], Ending::Exited(0))
+    });
+    suite.run("a_munmap_flood_leaves_dmad_serving", || {
+        attack_as(CLIENT, &["munmap-flood"], Ending::Exited(0))
+    });
+    suite.run(
+        "dmad_killed_while_clients_hold_buffers_is_restarted_whole",
+        restart::kill_dmad_holding_buffers,
+    );
     suite.finish()
 }
 
@@ -108,16 +131,30 @@ fn forged_descriptors() -> Outcome {
     Ok(())
 }
 
-/// Runs the attacker with `args`, expects `ending`, then checks the system is as before.
+/// Runs the attacker with `args` and no rights, expects `ending`, then checks the system is
+/// as before.
 fn attack(args: &[&str], ending: Ending) -> Outcome {
     let before = Snapshot::take()?;
     let what = format!("hostile-attacker {}", args.join(" "));
     expect_ending(&what, child::run(ATTACKER, args)?, ending)?;
+    settle(&what, &before)
+}
+
+/// Like [`attack`], with the rights of manifest section `section`.
+fn attack_as(section: &str, args: &[&str], ending: Ending) -> Outcome {
+    let before = Snapshot::take()?;
+    let what = format!("hostile-attacker {} (as {section})", args.join(" "));
+    expect_ending(&what, child::run_as(section, ATTACKER, args)?, ending)?;
+    settle(&what, &before)
+}
+
+/// Waits (up to [`SETTLE_TIME`]) until the system is as `before`; the reason names `what`.
+pub fn settle(what: &str, before: &Snapshot) -> Outcome {
     let start = time::monotonic().unwrap_or_default();
     loop {
         let after = Snapshot::take();
         match &after {
-            Ok(after) if *after == before => return Ok(()),
+            Ok(after) if after == before => return Ok(()),
             _ => {}
         }
         let now = time::monotonic().unwrap_or_default();
@@ -129,48 +166,4 @@ fn attack(args: &[&str], ending: Ending) -> Outcome {
         }
         let _ = time::sleep(Duration::from_millis(20));
     }
-}
-
-/// What must be the same before and after an attack.
-#[derive(Debug, PartialEq, Eq)]
-struct Snapshot {
-    /// `sys:schemes`: every scheme and its server (dmad's pid among them).
-    schemes: String,
-    /// The number of processes.
-    processes: usize,
-    /// The pool's free pages and live buffers.
-    pool: stats::Stats,
-    /// Free frames plus the pages every process owns.
-    frames: u64,
-    /// Whether dmad answered a request (`dma:/` read non-empty).
-    dmad_answers: bool,
-}
-
-impl Snapshot {
-    fn take() -> Result<Self, String> {
-        let schemes = read("sys:schemes")?;
-        let table = read("sys:processes")?;
-        let free = sys_memory::free_pages()?;
-        let mut processes = 0;
-        let mut owned = 0;
-        for line in table.lines().skip(1) {
-            let Some(pages) = line.split_whitespace().last() else {
-                continue;
-            };
-            processes += 1;
-            owned += pages.parse::<u64>().unwrap_or(0);
-        }
-        Ok(Snapshot {
-            schemes,
-            processes,
-            pool: stats::read(DEVICE)?,
-            frames: free + owned,
-            dmad_answers: read("dma:/").is_ok_and(|text| !text.is_empty()),
-        })
-    }
-}
-
-/// The text of `path`.
-fn read(path: &str) -> Result<String, String> {
-    read_text(path).map_err(|error| format!("read {path}: {}", errno_name(error.errno)))
 }

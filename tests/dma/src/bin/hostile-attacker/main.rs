@@ -1,6 +1,8 @@
 //! `hostile-attacker MODE [ARG]`: the `hostile` suite's attacker, spawned with no rights.
 //!
-//! Each mode is one attack on the kernel or dmad. It exits 0 when every refusal came with
+//! Each mode is one attack on the kernel or dmad; `partial-map` and `munmap-flood` (in
+//! `granted`) run with the `hostile-client` section's device grant, every other mode with
+//! no rights. It exits 0 when every refusal came with
 //! the errno the ABI names (and nothing was gained), [`FAILED_STATUS`] with the reasons on
 //! the console otherwise, and [`USAGE_STATUS`] on bad arguments. Modes that end in a fault
 //! on purpose (`handles-then-crash`) are killed by the kernel instead. The driver,
@@ -9,6 +11,9 @@
 #![no_main]
 
 extern crate alloc;
+
+mod granted;
+mod killing;
 
 use alloc::format;
 use alloc::string::String;
@@ -30,7 +35,7 @@ userlib::entry!(main);
 /// The device the test images grant (to the driver, never to the attacker).
 const DEVICE: &str = "virtio-blk0";
 /// The attacker itself, for children it spawns.
-const SELF: &str = "/bin/hostile-attacker";
+pub(crate) const SELF: &str = "/bin/hostile-attacker";
 /// How many children `spawn-flood` tries at most (the kernel's limit is below it).
 const SPAWN_FLOOD_LIMIT: usize = 200;
 /// How many opens `descriptor-table` tries at most (the kernel's limit is below it).
@@ -65,6 +70,10 @@ fn main(args: Args) -> i32 {
         Some("power-off") => power_off(),
         Some("forge-identity") => forge_identity(),
         Some("syscall-fuzz") => syscall_fuzz(),
+        Some("kill") => killing::kill(),
+        Some("through-restart") => killing::through_restart(),
+        Some("partial-map") => granted::partial_map(),
+        Some("munmap-flood") => granted::munmap_flood(),
         _ => {
             println!("usage: hostile-attacker MODE [ARG]");
             return USAGE_STATUS;
@@ -443,7 +452,7 @@ fn syscall_fuzz() -> Outcome {
 }
 
 /// Maps `size` bytes of fresh anonymous memory.
-fn anonymous(size: usize) -> sys::Result<usize> {
+pub(crate) fn anonymous(size: usize) -> sys::Result<usize> {
     let map = Map {
         offset: 0,
         size,

@@ -1,9 +1,11 @@
 //! Scheme messages as the kernel delivers and takes them: an `Sqe` and its payload in, a
 //! `Cqe` and its payload out (the convention is in `kernel_core::abi`).
+//!
+//! Shared by every scheme server ([`super::serve`]) and by host tests of their handlers.
 
 use alloc::vec::Vec;
 use core::mem::size_of;
-use userlib::syscall::schemev2::{Cqe, CqeOpcode, Opcode, Sqe};
+use syscall::schemev2::{Cqe, CqeOpcode, Opcode, Sqe};
 
 /// One request read from the scheme socket.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +54,11 @@ impl<'a> Request<'a> {
     /// Whether no reply is expected (`Close`, `Munmap`).
     pub fn is_one_way(&self) -> bool {
         self.is(Opcode::Close) || self.is(Opcode::Munmap)
+    }
+
+    /// The handle the request is about (`args[0]`; meaningless for `OpenAt`).
+    pub fn handle(&self) -> u64 {
+        self.args[0]
     }
 }
 

@@ -1,0 +1,66 @@
+//! Killing another process: who may, and marking it. Where it dies is `lifecycle`'s
+//! (`lifecycle::exit_if_killed`): the end of a system call, after a timer tick from user
+//! mode, or its first code, before any user instruction.
+
+use super::{with, ProcessId, State, IDLE, INIT};
+use kernel_core::Error;
+use log::info;
+
+/// Kills process `target` on behalf of the running process, if it is `target`'s parent or
+/// its rights' `kills` names `target`'s section (`Rights::may_kill`). `NoSuchProcess` when
+/// there is no such process; `NotPermitted` otherwise, and always for init and the idle
+/// thread. A target that has already exited is left as it is.
+///
+/// The target is marked and, if it is asleep or waiting for a request, a child or a wait
+/// queue, woken: its wait gives up with `Error::Interrupted`, and it exits with
+/// `EXIT_KILLED` where it would next return to user mode, after its system call has let go
+/// of everything it held. A target waiting for a scheme server's reply is left waiting: it
+/// dies when the reply (or the server's death) arrives, so the server's answer still lands
+/// in its descriptor table and is released with it.
+pub fn kill(target: ProcessId) -> Result<(), Error> {
+    with(|table| {
+        let killer = table.current;
+        let allowed = {
+            let rights = &table.map.get(&killer).ok_or(Error::NoSuchProcess)?.rights;
+            let victim = table.map.get(&target).ok_or(Error::NoSuchProcess)?;
+            target != INIT
+                && target != IDLE
+                && (victim.parent == Some(killer) || rights.may_kill(&victim.rights))
+        };
+        if !allowed {
+            return Err(Error::NotPermitted);
+        }
+        let victim = table.map.get_mut(&target).ok_or(Error::NoSuchProcess)?;
+        if matches!(victim.state, State::Exited(_)) {
+            return Ok(());
+        }
+        victim.kill_requested = true;
+        info!(
+            "process {} ({target}) killed by process {killer}",
+            victim.name
+        );
+        table.wake_if(target, |state| {
+            matches!(
+                state,
+                State::Sleeping(_)
+                    | State::WaitingForRequest
+                    | State::WaitingForChild
+                    | State::WaitingOnQueue
+                    | State::WaitingOnQueueUntil(_)
+            )
+        });
+        Ok(())
+    })
+}
+
+/// Whether someone killed the running process ([`kill`]); a blocking wait that finds this
+/// gives up with `Error::Interrupted` so the process can die on its way out.
+pub fn kill_requested() -> bool {
+    with(|table| {
+        let current = table.current;
+        table
+            .map
+            .get(&current)
+            .is_some_and(|process| process.kill_requested)
+    })
+}
