@@ -4,9 +4,11 @@
 //! The kernel only discovers and describes; drivers are processes that map what the table
 //! lists (through `device:NAME`, if the manifest grants them `NAME`). Two sources feed it: the
 //! device tree's `virtio,mmio` nodes ([`tree`]) and a scan of PCI configuration space where
-//! the CPU port names an ECAM window ([`pci`]).
+//! the CPU port names an ECAM window ([`pci`]). Who holds a device, and stopping it before
+//! its driver's DMA memory is reused, is [`quiesce`]'s.
 
 mod pci;
+pub mod quiesce;
 mod tree;
 
 pub use pci::ConfigPage;

@@ -11,7 +11,9 @@
 //! - [`MemoryPoolLine`] and [`Regions`]: the kernel's `memory:pools` lines and where dmad
 //!   mapped each region, so a physical address becomes an address in dmad's own space;
 //! - [`Callers`]: what a caller may do, from the kernel (the rights it was spawned with),
-//!   asked while its request is pending; never from a name.
+//!   asked while its request is pending; never from a name. Also whether a device is quiet
+//!   ([`DeviceState`]): a buffer released while its device's last quiesce is unconfirmed is
+//!   quarantined, not reused (`quiesce`'s doc gives the order of steps).
 //!
 //! # Decisions
 //!
@@ -41,6 +43,7 @@ extern crate alloc;
 
 mod grants;
 mod memory;
+mod quiesce;
 mod refusal;
 mod request;
 mod server;
@@ -48,6 +51,7 @@ mod tables;
 
 pub use grants::{Callers, Grant, Grants};
 pub use memory::{MemoryPoolLine, PoolMemory, Region, Regions};
+pub use quiesce::{DeviceState, Reclaim};
 pub use refusal::Refusal;
 pub use request::{Reply, Request};
 pub use server::limits::Limits;

@@ -138,4 +138,9 @@ impl Callers for KernelCallers {
             }
         }
     }
+
+    fn device_state(&mut self, device: &str) -> Option<dmad::DeviceState> {
+        let line = sys::device_quiesce_state(self.socket, device).ok()?;
+        dmad::DeviceState::parse(&line)
+    }
 }

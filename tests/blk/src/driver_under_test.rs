@@ -81,14 +81,33 @@ impl DriverUnderTest {
             "the pool has {} live buffers before any driver ran",
             before.live_buffers
         );
-        let count = format!("{CRASH_AFTER}");
+        self.crash(CRASH_AFTER, || {
+            let running = stats::read(self.device)?;
+            ensure!(
+                running.live_buffers > 0,
+                "the driver runs but the pool shows {running}"
+            );
+            Ok(())
+        })?;
+        stats::settle(self.device, before, "after the driver died")
+    }
+
+    /// Starts the driver with `--crash-after AFTER`, runs `while_running` once it serves
+    /// its scheme, then reads until the driver dies in the middle of a transfer (the read
+    /// fails with `EIO`) and waits for its panic exit. Returns the driver's process id.
+    ///
+    /// # Errors
+    ///
+    /// What went otherwise, or `while_running`'s error.
+    pub fn crash(
+        &self,
+        after: u64,
+        while_running: impl FnOnce() -> Outcome,
+    ) -> Result<usize, String> {
+        let count = format!("{after}");
         let pid = child::start_as(self.section, self.program, &["--crash-after", &count])?;
         self.wait("crashing")?;
-        let running = stats::read(self.device)?;
-        ensure!(
-            running.live_buffers > 0,
-            "the driver runs but the pool shows {running}"
-        );
+        while_running()?;
         let disk = self.open(0)?;
         let mut sector = vec![0u8; 512];
         let mut served = 0;
@@ -98,7 +117,7 @@ impl DriverUnderTest {
                 Err(error) => break error,
             }
             ensure!(
-                served <= CRASH_AFTER,
+                served <= after,
                 "the driver served {served} reads without dying"
             );
         };
@@ -113,7 +132,7 @@ impl DriverUnderTest {
             child::wait(pid)?,
             Ending::Exited(PANIC_STATUS),
         )?;
-        stats::settle(self.device, before, "after the driver died")
+        Ok(pid)
     }
 
     /// A fresh driver starts with its pool empty and serves the image: its size is 16 MiB

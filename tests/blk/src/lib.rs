@@ -7,6 +7,7 @@ extern crate alloc;
 
 pub mod driver_under_test;
 pub mod pattern;
+pub mod quiesce;
 
 /// A small deterministic random sequence (xorshift64), so a failing run repeats exactly.
 pub struct XorShift(pub u64);

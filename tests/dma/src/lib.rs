@@ -32,6 +32,7 @@ extern crate alloc;
 pub mod buffer;
 pub mod check;
 pub mod pools;
+pub mod quiesce;
 pub mod stats;
 pub mod text;
 pub mod translate;

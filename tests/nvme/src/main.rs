@@ -8,22 +8,25 @@
 //! 1. `dying_driver_returns_its_buffers`: `nvme --crash-after N` dies with its `N`th read
 //!    in flight; the client sees `EIO`, the driver exit status 101, and the pool returns to
 //!    empty;
-//! 2. `driver_serves_nvme`: a fresh driver resets the controller the dead one left enabled,
+//! 2. `killed_driver_device_quiesced_before_reuse`: a second driver dies mid-I/O; the
+//!    kernel quiesced `nvme0` (bus mastering off, read back) while all the driver's
+//!    descriptors were still open, and dmad released its buffers having seen that quiesce;
+//! 3. `driver_serves_nvme`: a fresh driver resets the controller the dead one left enabled,
 //!    registers `nvme:`; `nvme:/size` is the image's 16 MiB and sector 0 is its header;
-//! 3. `driver_runs_interrupt_driven`: `nvme:/status` says `mode interrupt` (`irq:nvme0`:
+//! 4. `driver_runs_interrupt_driven`: `nvme:/status` says `mode interrupt` (`irq:nvme0`:
 //!    MSI-X on x86_64, PCI INTx on aarch64), and ten reads are ten completions, each woken
 //!    by an interrupt, none found by the polling fallback;
-//! 4. `identify_is_sane`: the driver's `info` (from Identify Controller / Namespace): QEMU's
+//! 5. `identify_is_sane`: the driver's `info` (from Identify Controller / Namespace): QEMU's
 //!    model, the serial xtask gave, namespace blocks × block size = the image size, and the
 //!    completion mode it uses (`interrupt`);
-//! 5. `reads_every_block`: the whole namespace compares equal to the image's pattern;
-//! 6. `writes_a_range`: the range the host checks in the image file afterwards;
-//! 7. `refuses_bad_requests`: unaligned or out-of-range offsets, lengths and seeks, and bulk
+//! 6. `reads_every_block`: the whole namespace compares equal to the image's pattern;
+//! 7. `writes_a_range`: the range the host checks in the image file afterwards;
+//! 8. `refuses_bad_requests`: unaligned or out-of-range offsets, lengths and seeks, and bulk
 //!    requests of 0 or 257 blocks, past the end or wrapping, get `EINVAL`, writes at the end
 //!    `ENOSPC`; the driver still serves afterwards;
-//! 8. `mixed_requests`: 1,000 random bulk reads and writes of 1..=256 blocks in the second
+//! 9. `mixed_requests`: 1,000 random bulk reads and writes of 1..=256 blocks in the second
 //!    half (one NVMe command each, PRP lists above two pages), reads checked by digest;
-//! 9. `buffers_come_from_the_pool`: every buffer the driver lists (queues, PRP list,
+//! 10. `buffers_come_from_the_pool`: every buffer the driver lists (queues, PRP list,
 //!    identify page, data) lies in `nvme0`'s pool, and dmad counts exactly those as live.
 #![no_std]
 #![no_main]
@@ -34,7 +37,7 @@ mod driver;
 mod mixed;
 mod pool;
 
-use blk_tests::pattern;
+use blk_tests::{pattern, quiesce};
 use process_tests::runner::Suite;
 use userlib::Args;
 
@@ -49,6 +52,9 @@ fn main(_args: Args) -> i32 {
         "dying_driver_returns_its_buffers",
         driver::dying_driver_returns_its_buffers,
     );
+    suite.run("killed_driver_device_quiesced_before_reuse", || {
+        quiesce::killed_driver_device_quiesced_before_reuse(&driver::DRIVER)
+    });
     suite.run("driver_serves_nvme", driver::driver_serves_nvme);
     suite.run(
         "driver_runs_interrupt_driven",

@@ -3,7 +3,6 @@
 use super::{Handle, Server};
 use crate::{Refusal, Reply};
 use alloc::vec::Vec;
-use dma_pool::OwnerId;
 use log::info;
 
 impl Server {
@@ -37,7 +36,8 @@ impl Server {
         Ok(Reply::bytes(bytes))
     }
 
-    /// Closes a handle: a buffer is released (its pages return once nothing maps it). When
+    /// Closes a handle: a buffer is released (its pages return once nothing maps it), or
+    /// quarantined if its device is not confirmed quiet (`quiesce`). When
     /// it was the caller's last handle, dmad forgets the caller.
     pub(super) fn close(&mut self, caller: u32, number: u64) -> Result<Reply, Refusal> {
         self.owned(caller, number)?;
@@ -46,8 +46,8 @@ impl Server {
             .remove(&(caller, number))
             .expect("owned handle exists");
         self.count(caller, |usage| usage.handles -= 1);
-        if let Handle::Buffer { handle, .. } = open.handle {
-            let released = self.registry.release(handle, OwnerId(caller));
+        if let Handle::Buffer { handle, device, .. } = open.handle {
+            let released = self.release_checked(handle, caller, &device);
             if let Err(error) = released {
                 info!("handle {number} of pid {caller}: buffer already gone ({error})");
             }

@@ -17,6 +17,7 @@ pub(crate) mod limits;
 mod mappings;
 mod open;
 mod pools;
+mod quarantine;
 
 use crate::{Callers, Grant, Grants, PoolMemory, Refusal, Regions, Reply, Request};
 use alloc::boxed::Box;
@@ -33,10 +34,11 @@ use syscall::schemev2::Opcode;
 enum Handle {
     /// A text table snapshot and how far the client has read.
     Text { bytes: Vec<u8>, offset: usize },
-    /// A buffer.
+    /// A buffer, and the device it was allocated for.
     Buffer {
         handle: BufferHandle,
         info: DmaBufferInfo,
+        device: String,
     },
     /// The result of a `declare` or `release-pool`: nothing to read.
     Done,
@@ -86,6 +88,7 @@ pub struct Server {
     /// What each process holding a handle or a mapping holds.
     usage: BTreeMap<u32, limits::Usage>,
     limits: limits::Limits,
+    quiesce: crate::quiesce::QuiesceRecords,
 }
 
 impl Server {
@@ -104,6 +107,7 @@ impl Server {
             next_mapping: 0,
             usage: BTreeMap::new(),
             limits: limits::Limits::DEFAULT,
+            quiesce: Default::default(),
         }
     }
 
@@ -169,7 +173,10 @@ impl Server {
         let opcode = Opcode::try_from_raw(request.opcode);
         let handle = request.handle();
         match opcode {
-            Some(Opcode::OpenAt) => self.open(caller, request.tag, request.payload, memory),
+            Some(Opcode::OpenAt) => {
+                self.lift_quarantines();
+                self.open(caller, request.tag, request.payload, memory)
+            }
             Some(Opcode::Read) => self.read(caller, handle, request.args[2]),
             Some(Opcode::Call) => self.read(caller, handle, request.args[2]),
             Some(Opcode::Write) => {

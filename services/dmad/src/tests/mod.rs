@@ -8,5 +8,6 @@ mod fuzz;
 mod global;
 mod limits;
 mod privileged;
+mod quarantine;
 mod tables;
 mod wire;

@@ -1,0 +1,88 @@
+//! Releasing a buffer after asking whether its device is quiet; quarantining it if not; and
+//! lifting a quarantine once the kernel confirms a later quiesce. See `crate::quiesce`.
+
+use super::Server;
+use crate::quiesce::{Held, Reclaim};
+use alloc::string::String;
+use alloc::vec::Vec;
+use dma_pool::{BufferHandle, OwnerId, PoolError};
+use log::{info, warn};
+
+impl Server {
+    /// Releases `owner`'s buffer allocated for `device`, or quarantines it when the kernel
+    /// says the device's last quiesce, which ended `owner`'s hold, was not confirmed.
+    /// Records what it checked.
+    pub(super) fn release_checked(
+        &mut self,
+        handle: BufferHandle,
+        owner: u32,
+        device: &str,
+    ) -> Result<(), PoolError> {
+        let state = self.callers.device_state(device).unwrap_or_default();
+        let quarantine = state.may_still_reach(owner);
+        if quarantine {
+            let pages = self.registry.quarantine(handle, OwnerId(owner))?;
+            warn!(
+                "{device}: quiesce generation {} not confirmed; {pages} pages of pid {owner} quarantined",
+                state.generation
+            );
+            let held = self
+                .quiesce
+                .held
+                .entry(String::from(device))
+                .or_insert(Held {
+                    pool: handle.pool(),
+                    failed_generation: state.generation,
+                });
+            held.failed_generation = held.failed_generation.max(state.generation);
+        } else {
+            self.registry.release(handle, OwnerId(owner))?;
+        }
+        self.quiesce.reclaims.insert(
+            String::from(device),
+            Reclaim {
+                owner,
+                state,
+                quarantined: quarantine,
+            },
+        );
+        Ok(())
+    }
+
+    /// Lifts the quarantine of every device the kernel has since confirmed quiet. A pool
+    /// holding several devices' quarantined buffers (the global pool) is lifted only when
+    /// none of them is still unconfirmed.
+    pub(super) fn lift_quarantines(&mut self) {
+        if self.quiesce.held.is_empty() {
+            return;
+        }
+        let devices: Vec<String> = self.quiesce.held.keys().cloned().collect();
+        for device in devices {
+            let held = self.quiesce.held[&device];
+            let Some(state) = self.callers.device_state(&device) else {
+                continue;
+            };
+            if state.confirmed > held.failed_generation {
+                self.quiesce.held.remove(&device);
+                if self
+                    .quiesce
+                    .held
+                    .values()
+                    .any(|other| other.pool == held.pool)
+                {
+                    continue;
+                }
+                let (buffers, pages) = self.registry.release_quarantined(held.pool);
+                info!(
+                    "{device}: quiesce confirmed (generation {}); {buffers} quarantined buffers ({pages} pages) back in the pool",
+                    state.confirmed
+                );
+            }
+        }
+    }
+
+    /// What dmad checked at the last release of a buffer of `device`.
+    pub fn last_reclaim(&self, device: &str) -> Option<Reclaim> {
+        self.quiesce.reclaims.get(device).copied()
+    }
+}
