@@ -27,7 +27,7 @@
 //! 9. `mixed_requests`: 1,000 random bulk reads and writes of 1..=256 blocks in the second
 //!    half (one NVMe command each, PRP lists above two pages), reads checked by digest;
 //! 10. `buffers_come_from_the_pool`: every buffer the driver lists (queues, PRP list,
-//!    identify page, data) lies in `nvme0`'s pool, and dmad counts exactly those as live.
+//!     identify page, data) lies in `nvme0`'s pool, and dmad counts exactly those as live.
 #![no_std]
 #![no_main]
 
