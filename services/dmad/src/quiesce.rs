@@ -22,6 +22,12 @@
 //! 4. a later request finds the kernel confirmed a quiesce of that device after the failed
 //!    one (the next holder's open retries it) — then the pool's quarantine is lifted.
 //!
+//! **A restarted dmad.** Quarantine lives in dmad's memory, and init restarts dmad if it
+//! dies; the new one cannot know which pages the old one held back. So when it declares a
+//! device's pool it asks the kernel for that device's state, and if the last quiesce is
+//! unconfirmed it holds back the *whole* pool (allocated to pid 0 and quarantined at once,
+//! shown as `quarantined-pages` like any quarantine) until step 4 lifts it.
+//!
 //! dmad looks again at quarantined devices on every `open` while any quarantine is held, so
 //! the cost of asking is paid only on releases and while something is quarantined. A kernel
 //! that does not answer (`None`) is taken as confirming: dmad then behaves as before.

@@ -19,7 +19,8 @@ impl Server {
     /// `NAME.DEVICE` each; a single-device region is pool `NAME`. A `default` region is one
     /// pool `NAME`, kept under its first device's name (or [`DEFAULT_POOL_DEVICE`] if it has
     /// none), and becomes the global pool; its other devices are served as any device without
-    /// a pool is. Logs one line per pool.
+    /// a pool is. Logs one line per pool. A pool whose device the kernel reports not
+    /// confirmed quiet is held back whole (`crate::quiesce`: a restarted dmad).
     ///
     /// # Errors
     ///
@@ -82,6 +83,7 @@ impl Server {
                 part / 1024,
                 line.phys + offset,
             );
+            self.hold_back_if_unquiet(device);
         }
         Ok(())
     }
@@ -102,8 +104,10 @@ impl Server {
                 "pool {}: not the default pool: {error} (only one pool may be default)",
                 line.name
             );
+            self.hold_back_if_unquiet(device);
             return Ok(());
         }
+        self.hold_back_if_unquiet(device);
         info!(
             "pool {}: {} KiB at {:#x} (device address {:#x}), default pool for granted devices without one",
             line.name,

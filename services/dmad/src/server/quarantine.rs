@@ -5,8 +5,12 @@ use super::Server;
 use crate::quiesce::{Held, Reclaim};
 use alloc::string::String;
 use alloc::vec::Vec;
-use dma_pool::{BufferHandle, OwnerId, PoolError};
+use dma_pool::{BufferHandle, OwnerId, PoolError, PAGE_SIZE};
 use log::{info, warn};
+
+/// Who owns the pages a starting dmad holds back ([`Server::hold_back_if_unquiet`]): pid 0,
+/// which no client of dmad has.
+const START_UP_OWNER: OwnerId = OwnerId(0);
 
 impl Server {
     /// Releases `owner`'s buffer allocated for `device`, or quarantines it when the kernel
@@ -79,6 +83,68 @@ impl Server {
                 );
             }
         }
+    }
+
+    /// At start-up, right after `device`'s pool is declared: if the kernel says the device's
+    /// last quiesce failed, a dmad that died cannot tell which of its pages the device may
+    /// still write, so the whole pool is held back — allocated to [`START_UP_OWNER`] and
+    /// quarantined at once — until a later quiesce is confirmed, when
+    /// [`lift_quarantines`](Self::lift_quarantines) returns it like any quarantine.
+    /// Returns the pages held back.
+    pub(super) fn hold_back_if_unquiet(&mut self, device: &str) -> u64 {
+        let Some(state) = self.callers.device_state(device) else {
+            return 0;
+        };
+        if state.is_confirmed() {
+            return 0;
+        }
+        let Ok(pages) = self
+            .registry
+            .pool_for_device(device)
+            .map(|pool| pool.pages())
+        else {
+            return 0;
+        };
+        let mut held_pages = 0;
+        let mut pool = None;
+        // Largest power-of-two pieces first (an allocation is a power of two), down to a
+        // page: afterwards nothing of the pool is free.
+        let mut piece = 1u64 << (63 - pages.max(1).leading_zeros());
+        while piece > 0 {
+            let mut skip_zeroing = |_: u64, _: u64| {};
+            match self.registry.alloc(
+                device,
+                piece * PAGE_SIZE,
+                None,
+                START_UP_OWNER,
+                &mut skip_zeroing,
+            ) {
+                Ok(allocation) => {
+                    pool = Some(allocation.handle.pool());
+                    held_pages += self
+                        .registry
+                        .quarantine(allocation.handle, START_UP_OWNER)
+                        .unwrap_or(0);
+                }
+                Err(_) => piece /= 2,
+            }
+        }
+        if let Some(pool) = pool {
+            warn!(
+                "{device}: last quiesce (generation {}) not confirmed; its whole pool ({held_pages} pages) quarantined until one is",
+                state.generation
+            );
+            let held = self
+                .quiesce
+                .held
+                .entry(String::from(device))
+                .or_insert(Held {
+                    pool,
+                    failed_generation: state.generation,
+                });
+            held.failed_generation = held.failed_generation.max(state.generation);
+        }
+        held_pages
     }
 
     /// What dmad checked at the last release of a buffer of `device`.

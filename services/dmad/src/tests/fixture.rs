@@ -106,7 +106,12 @@ pub struct Fixture {
 impl Fixture {
     /// The region `blk0` serves.
     pub fn new() -> Self {
-        let devices = DeviceStates::default();
+        Fixture::with_states(DeviceStates::default())
+    }
+
+    /// [`Fixture::new`] with the fake kernel already reporting `devices` when the pool is
+    /// declared (a restarted dmad).
+    pub fn with_states(devices: DeviceStates) -> Self {
         let names = Names {
             devices: devices.clone(),
         };

@@ -100,3 +100,45 @@ fn a_kernel_that_does_not_answer_changes_nothing() {
         Some(false)
     );
 }
+
+#[test]
+fn a_restarted_dmad_holds_back_the_pool_of_a_device_not_confirmed_quiet() {
+    let states = DeviceStates::default();
+    let failed = DeviceState {
+        holder: None,
+        generation: 5,
+        confirmed: 2,
+        last_holder: Some(BLK as u32),
+    };
+    states.borrow_mut().insert("blk0".into(), failed);
+    let mut fixture = Fixture::with_states(states);
+    // The whole pool (256 pages) is quarantined: nothing to hand out, shown in the stats.
+    let stats = fixture.stats();
+    assert_eq!((stats.quarantined_pages, stats.free_pages), (256, 0));
+    assert!(fixture.alloc(GREEDY, "blk0/alloc?size=4096").is_err());
+    // Another failed attempt changes nothing.
+    set(&fixture, None, 6, 2);
+    let text = stats_text(&mut fixture);
+    assert_eq!(line(&text, "quarantined-pages"), "quarantined-pages 256");
+    // A confirmed quiesce after the failure lifts it at the next request.
+    set(&fixture, Some(BLK as u32), 7, 7);
+    let _ = stats_text(&mut fixture);
+    let stats = fixture.stats();
+    assert_eq!((stats.quarantined_pages, stats.free_pages), (0, 256));
+    fixture.alloc(BLK, "blk0/alloc?size=4096").unwrap();
+}
+
+#[test]
+fn a_restarted_dmad_serves_a_confirmed_device_as_usual() {
+    let states = DeviceStates::default();
+    let quiet = DeviceState {
+        holder: None,
+        generation: 5,
+        confirmed: 5,
+        last_holder: Some(BLK as u32),
+    };
+    states.borrow_mut().insert("blk0".into(), quiet);
+    let mut fixture = Fixture::with_states(states);
+    assert_eq!(fixture.stats().quarantined_pages, 0);
+    fixture.alloc(BLK, "blk0/alloc?size=4096").unwrap();
+}
