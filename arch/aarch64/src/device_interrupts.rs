@@ -2,9 +2,11 @@
 //! interrupts (SPIs, ids 32..1020) configured edge or level as the device tree says,
 //! routed to the boot CPU, and masked with the distributor's clear-enable bits.
 //!
-//! There is no MSI yet: QEMU `virt` offers GICv2m or an ITS, neither of which is driven, so
-//! [`InterruptControl::connect_message`] says `None` and PCI functions use their INTx line
-//! (the host bridge's `interrupt-map`).
+//! MSI: with GICv2 and a GICv2m frame ([`gic::v2m`]),
+//! [`InterruptControl::connect_message`] hands out one of the frame's SPIs, edge-triggered,
+//! with the frame's doorbell as message address and the SPI's number as data. With GICv3
+//! (QEMU `virt` has an ITS there, which the kernel does not drive) or no frame it says
+//! `None`, and PCI functions use their INTx line (the host bridge's `interrupt-map`).
 
 use crate::{gic, Aarch64};
 use kernel_core::interrupt::{InterruptControl, Message, Trigger, WiredLine};
@@ -35,7 +37,20 @@ impl InterruptControl for Aarch64 {
     }
 
     fn connect_message() -> Option<(u32, Message)> {
-        None
+        if !gic::is_up() {
+            return None;
+        }
+        let (id, doorbell) = gic::v2m::take()?;
+        // Masked at the function (its MSI-X entry), so enabled at the distributor for good.
+        gic::configure_line(id, true);
+        gic::enable(id, PRIORITY);
+        Some((
+            id,
+            Message {
+                address: doorbell,
+                data: id,
+            },
+        ))
     }
 
     fn mask(id: u32) {

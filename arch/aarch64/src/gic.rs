@@ -6,6 +6,7 @@
 //! interface). Without a description it falls back to QEMU `virt`'s GICv2 addresses.
 
 pub mod v2;
+pub mod v2m;
 pub mod v3;
 
 use core::sync::atomic::{AtomicU8, Ordering};
@@ -66,6 +67,7 @@ pub fn init(map_device: MapDevice) {
             cpu_interface,
         } => {
             v2::init(distributor, cpu_interface, map_device);
+            v2m::init(map_device);
             VERSION.store(2, Ordering::Relaxed);
         }
         _ => {}

@@ -148,6 +148,7 @@ impl Arch for Aarch64 {
     /// description (the early console used QEMU `virt`'s PL011 address until now).
     fn use_machine(machine: &MachineDescription) {
         gic::configure(machine.interrupt_controller);
+        gic::v2m::configure(machine.msi_frame);
         if let Some(id) = machine.timer_interrupt {
             timer::set_interrupt(id);
         }

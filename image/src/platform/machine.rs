@@ -115,6 +115,14 @@ impl DeviceTree<'_> {
             })
     }
 
+    /// The first GICv2m MSI frame's registers (`arm,gic-v2m-frame`, a child of the GIC
+    /// node). The SPIs it serves are read from the frame itself (`MSI_TYPER`).
+    pub fn gic_v2m_frame(&self) -> Option<(u64, u64)> {
+        self.compatible_nodes("arm,gic-v2m-frame")
+            .next()?
+            .first_reg()
+    }
+
     /// The console UART's registers: the `stdout-path` node's first `reg`, else the first
     /// `arm,pl011` node's.
     pub fn console_uart(&self) -> Option<(u64, u64)> {

@@ -183,6 +183,9 @@ pub struct MachineDescription {
     pub timer_interrupt: Option<u32>,
     /// PSCI conduit (aarch64).
     pub psci: Option<PsciConduit>,
+    /// A GICv2m MSI frame (base, size), aarch64 with GICv2: PCI functions' MSI-X messages
+    /// become SPIs through it.
+    pub msi_frame: Option<(u64, u64)>,
 }
 
 impl Default for MachineDescription {
@@ -204,6 +207,7 @@ impl MachineDescription {
             console: None,
             timer_interrupt: None,
             psci: None,
+            msi_frame: None,
         }
     }
 

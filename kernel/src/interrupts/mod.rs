@@ -15,7 +15,9 @@
 //!
 //! Routing (the CPU port's [`kernel_core::interrupt::InterruptControl`]): a PCI function
 //! with MSI-X gets a message interrupt the kernel programs into the function's table
-//! ([`msix`]; x86_64 only, aarch64 has no MSI yet); otherwise the device's wired line from
+//! ([`msix`]; the CPU port gives the message's address and data: x86_64 a local APIC vector,
+//! aarch64 an edge SPI of the GICv2m frame — GICv3's ITS is not driven, so there, and
+//! without a frame, PCI functions fall back to INTx); otherwise the device's wired line from
 //! the firmware tables (aarch64: a GIC SPI from `interrupts` / the PCI bridge's
 //! `interrupt-map`, edge or level as the tree says; x86_64: an I/O APIC input, with the
 //! MADT's overrides applied by `kernel_core::interrupt::io_apic::isa_line`). The kernel masks

@@ -38,6 +38,7 @@ pub fn describe(tree: &DeviceTree<'_>, machine: &mut MachineDescription) {
         };
         machine.interrupt_controller_source = Source::DeviceTree;
     }
+    machine.msi_frame = tree.gic_v2m_frame();
     machine.console = tree.console_uart();
     machine.timer_interrupt = tree.virtual_timer_interrupt();
     machine.psci = tree.psci_method().map(|method| match method {
