@@ -30,15 +30,7 @@ impl Server {
                 "{device}: quiesce generation {} not confirmed; {pages} pages of pid {owner} quarantined",
                 state.generation
             );
-            let held = self
-                .quiesce
-                .held
-                .entry(String::from(device))
-                .or_insert(Held {
-                    pool: handle.pool(),
-                    failed_generation: state.generation,
-                });
-            held.failed_generation = held.failed_generation.max(state.generation);
+            self.hold(device, handle.pool(), state.generation);
         } else {
             self.registry.release(handle, OwnerId(owner))?;
         }
@@ -134,17 +126,23 @@ impl Server {
                 "{device}: last quiesce (generation {}) not confirmed; its whole pool ({held_pages} pages) quarantined until one is",
                 state.generation
             );
-            let held = self
-                .quiesce
-                .held
-                .entry(String::from(device))
-                .or_insert(Held {
-                    pool,
-                    failed_generation: state.generation,
-                });
-            held.failed_generation = held.failed_generation.max(state.generation);
+            self.hold(device, pool, state.generation);
         }
         held_pages
+    }
+
+    /// Records that `device`'s buffers in `pool` are quarantined until a quiesce after
+    /// `failed_generation` is confirmed.
+    fn hold(&mut self, device: &str, pool: dma_pool::PoolId, failed_generation: u64) {
+        let held = self
+            .quiesce
+            .held
+            .entry(String::from(device))
+            .or_insert(Held {
+                pool,
+                failed_generation,
+            });
+        held.failed_generation = held.failed_generation.max(failed_generation);
     }
 
     /// What dmad checked at the last release of a buffer of `device`.

@@ -101,17 +101,25 @@ fn a_kernel_that_does_not_answer_changes_nothing() {
     );
 }
 
+/// A fixture whose fake kernel reports `blk0` at `generation`/`confirmed` (last held by
+/// `BLK`) when the pool is declared, as it would to a restarted dmad.
+fn restarted(generation: u64, confirmed: u64) -> Fixture {
+    let states = DeviceStates::default();
+    states.borrow_mut().insert(
+        "blk0".into(),
+        DeviceState {
+            holder: None,
+            generation,
+            confirmed,
+            last_holder: Some(BLK as u32),
+        },
+    );
+    Fixture::with_states(states)
+}
+
 #[test]
 fn a_restarted_dmad_holds_back_the_pool_of_a_device_not_confirmed_quiet() {
-    let states = DeviceStates::default();
-    let failed = DeviceState {
-        holder: None,
-        generation: 5,
-        confirmed: 2,
-        last_holder: Some(BLK as u32),
-    };
-    states.borrow_mut().insert("blk0".into(), failed);
-    let mut fixture = Fixture::with_states(states);
+    let mut fixture = restarted(5, 2);
     // The whole pool (256 pages) is quarantined: nothing to hand out, shown in the stats.
     let stats = fixture.stats();
     assert_eq!((stats.quarantined_pages, stats.free_pages), (256, 0));
@@ -130,15 +138,7 @@ fn a_restarted_dmad_holds_back_the_pool_of_a_device_not_confirmed_quiet() {
 
 #[test]
 fn a_restarted_dmad_serves_a_confirmed_device_as_usual() {
-    let states = DeviceStates::default();
-    let quiet = DeviceState {
-        holder: None,
-        generation: 5,
-        confirmed: 5,
-        last_holder: Some(BLK as u32),
-    };
-    states.borrow_mut().insert("blk0".into(), quiet);
-    let mut fixture = Fixture::with_states(states);
+    let mut fixture = restarted(5, 5);
     assert_eq!(fixture.stats().quarantined_pages, 0);
     fixture.alloc(BLK, "blk0/alloc?size=4096").unwrap();
 }
