@@ -167,8 +167,9 @@ impl DriverUnderTest {
     /// `mode interrupt`, and ten reads are ten completions, each woken by an interrupt, none
     /// found by the polling fallback. MSI-X and edge lines give exactly one interrupt per
     /// completion (and so does a level line on GICv2: the driver deasserts it before it
-    /// acknowledges); QEMU's GICv3 delivers a level SPI (NVMe's PCI INTx on aarch64) once
-    /// more after the unmask, so up to two per completion pass.
+    /// acknowledges); QEMU's GICv3 delivers a level SPI (NVMe's PCI INTx there) once
+    /// more after the unmask, so up to two per completion pass. (With GICv2, NVMe uses MSI-X
+    /// through GICv2m.)
     pub fn runs_interrupt_driven(&self) -> Outcome {
         const READS: u64 = 10;
         let path = format!("{}:/status", self.scheme);

@@ -14,7 +14,7 @@
 //! 3. `driver_serves_nvme`: a fresh driver resets the controller the dead one left enabled,
 //!    registers `nvme:`; `nvme:/size` is the image's 16 MiB and sector 0 is its header;
 //! 4. `driver_runs_interrupt_driven`: `nvme:/status` says `mode interrupt` (`irq:nvme0`:
-//!    MSI-X on x86_64, PCI INTx on aarch64), and ten reads are ten completions, each woken
+//!    MSI-X on x86_64 and on aarch64's GICv2 through GICv2m, PCI INTx on GICv3), and ten reads are ten completions, each woken
 //!    by an interrupt, none found by the polling fallback;
 //! 5. `identify_is_sane`: the driver's `info` (from Identify Controller / Namespace): QEMU's
 //!    model, the serial xtask gave, namespace blocks × block size = the image size, and the
