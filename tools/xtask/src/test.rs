@@ -16,8 +16,11 @@ use std::time::Duration;
 ///
 /// Both GICs stay covered: `boot`, `process` and `dma` run aarch64 on GICv3
 /// (`virt,gic-version=3`: redistributor and system-register CPU interface), and so do
-/// `platform`, `nvme`, `irq` and `hostile`; `memory`,
-/// `virtio-blk` and `stress` on GICv2 (QEMU's default, memory-mapped CPU interface).
+/// `platform`, `irq` and `hostile`; `memory`, `virtio-blk`, `nvme` and `stress` on GICv2
+/// (QEMU's default, memory-mapped CPU interface). `nvme` runs on GICv2 because there its
+/// PCI function gets MSI-X through the GICv2m frame, the mode a driver should use where the
+/// platform offers it; on GICv3 (no ITS driver) it falls back to INTx, where the README
+/// records an open over-count of interrupts.
 struct GuestSuite {
     name: &'static str,
     deadline: Duration,
@@ -103,7 +106,7 @@ const SUITES: [GuestSuite; 10] = [
         keep: &["dmad"],
         processes: crate::user::NVME_TEST_MANIFEST,
         check_disk: Some(crate::disk::check_nvme_after_suite),
-        gic: GicVersion::V3,
+        gic: GicVersion::V2,
         aarch64_extra: &[],
     },
     GuestSuite {
