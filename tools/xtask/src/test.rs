@@ -104,7 +104,7 @@ const SUITES: [GuestSuite; 9] = [
         check_disk: Some(crate::disk::check_after_suite),
         gic: GicVersion::V2,
         aarch64_extra: &[],
-        iommu: false,
+        iommu: true,
     },
     GuestSuite {
         name: "irq",
