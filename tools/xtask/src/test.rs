@@ -45,7 +45,7 @@ const PCI_BLOCK_DEVICE: &[&str] = &[
 const SERVICES: &[&str] = &["dmad", "dmastat"];
 
 /// Every guest suite, in the order they run.
-const SUITES: [GuestSuite; 9] = [
+const SUITES: [GuestSuite; 10] = [
     GuestSuite {
         name: "boot",
         deadline: Duration::from_secs(60),
@@ -115,6 +115,16 @@ const SUITES: [GuestSuite; 9] = [
         gic: GicVersion::V3,
         aarch64_extra: &[],
         iommu: false,
+    },
+    GuestSuite {
+        name: "iommu",
+        deadline: Duration::from_secs(120),
+        keep: &["dmad"],
+        processes: crate::user::IOMMU_TEST_MANIFEST,
+        check_disk: None,
+        gic: GicVersion::V3,
+        aarch64_extra: &[],
+        iommu: true,
     },
     GuestSuite {
         name: "hostile",
