@@ -4,16 +4,21 @@
 //!
 //! The process table (`process`) knows none of that; this module calls each layer in turn,
 //! holding no lock across the calls, so every side effect of an exit happens here, in order:
-//! revoke what the process lent (one TLB flush), destroy its space and send the `Munmap`s,
-//! release its descriptors (`Close`s), fail its servers' pending requests, switch away.
+//! quiesce the devices it held (`devices::quiesce`: bus mastering off or transport reset,
+//! read back), revoke what the process lent (one TLB flush), destroy its space and send the
+//! `Munmap`s, release its descriptors (`Close`s), fail its servers' pending requests, switch
+//! away. Quiescing comes first because dmad returns a buffer to its pool on those
+//! `Munmap`s and `Close`s: by then the device can no longer write into it, or the kernel
+//! says it could not confirm that and dmad quarantines the buffer.
 //!
 //! A killed process (`process::kill` marks it) dies through the same exit, called where it
 //! holds nothing: [`exit_if_killed`] at the end of each system call and after a timer tick
 //! from user mode, and in [`first_code`], before a process killed before it ever ran
 //! executes a user instruction.
 
+use crate::devices;
 use crate::ipc;
-use crate::object::OpenFile;
+use crate::object::{OpenFile, MAX_DESCRIPTORS};
 use crate::process::{self, ProcessId};
 use crate::schemes;
 use kernel_core::abi::EXIT_KILLED;
@@ -50,6 +55,10 @@ pub fn exit_if_killed() {
 /// Ends the running process with `status` and switches away for good.
 pub fn exit_current(status: u64) -> ! {
     let exiting = process::begin_exit(status);
+    let open_files = (0..MAX_DESCRIPTORS)
+        .filter(|number| exiting.files.get(*number).is_some())
+        .count();
+    devices::quiesce::release_all_of(exiting.id, open_files);
     process::revoke_lent(exiting.id);
     if let Some(space) = exiting.space {
         process::leave_space();

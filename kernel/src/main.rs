@@ -36,6 +36,29 @@
 //! dies where it would next return to user mode, holding nothing, as if it had faulted
 //! (see `lifecycle`). Restarting a service is init's policy, not the kernel's.
 //!
+//! # Devices stop before their memory is reused
+//!
+//! The process that opens `device:NAME` holds device `NAME` (others get `EBUSY`) until
+//! its last such handle closes or it dies. Either way the kernel then quiesces the device
+//! (`devices::quiesce`): a PCI function's Bus Master Enable cleared and read back clear (no
+//! function-level reset: it would wipe the BARs the kernel placed), a virtio-mmio
+//! transport's `Status` written 0 and read back 0. At exit the order is:
+//!
+//! 1. quiesce every device the process holds, recording each attempt's generation (a
+//!    kernel-wide sequence number) and whether the read-back confirmed it;
+//! 2. revoke what it lent, destroy its space (`Munmap`s to servers);
+//! 3. close its descriptors (`Close`s: dmad releases its buffers now).
+//!
+//! dmad, before returning a released buffer to its pool, unmaps it from the device's IOMMU
+//! domain (`iommu:`: removed, IOTLB invalidated, waited for) and asks for the device's state
+//! with `call` on its scheme socket (tag 0 + device name): if the unmap failed, or the last
+//! quiesce was not confirmed, the buffer is quarantined (until a later quiesce is confirmed
+//! — the next holder's open retries it and is refused with `EIO` while it fails — or, after
+//! a failed unmap, for good). The full order (quiesce → unmap + invalidate + wait → pool or
+//! quarantine) is written once, in dmad's crate doc ("Releasing a buffer"). `sys:quiesce` shows every held
+//! device's holder, generation and last confirmed generation. Test kernels can make one
+//! device's quiesce report failure (`sys:quiesce-fail/NAME`, `sys:quiesce-works/NAME`).
+//!
 //! # Object model
 //!
 //! Every open thing is a handle of one [`object::Scheme`] implementation: the kernel's

@@ -33,6 +33,18 @@ pub fn pattern_byte(sector: u64, index: usize) -> u8 {
     (sector.wrapping_mul(31).wrapping_add(index as u64)) as u8
 }
 
+/// Byte `index` of sector `sector` after the `generation`th rewrite by a mixed-request
+/// test (generation 0 is the image's pattern), so a read is checked without keeping data.
+pub fn generation_byte(sector: u64, generation: u16, index: usize) -> u8 {
+    match generation {
+        0 => pattern_byte(sector, index),
+        _ => ((sector as u32).wrapping_mul(131)
+            ^ u32::from(generation).wrapping_mul(0x9E37)
+            ^ index as u32)
+            .wrapping_add(index as u32 >> 3) as u8,
+    }
+}
+
 /// Fills `bytes` (one sector or less) with sector `sector`'s pattern.
 pub fn fill_pattern(sector: u64, bytes: &mut [u8]) {
     for (index, byte) in bytes.iter_mut().enumerate() {

@@ -7,6 +7,7 @@
 //! | open `disk:/status` | [`DiskPath::Status`]: the driver's state, `KEY VALUE` lines ([`status`]) |
 //! | read / write on a disk handle | [`Transfer::check`]: sector-aligned, at most [`MAX_TRANSFER`] bytes, advancing the position |
 //! | call on a disk handle | [`Seek`]: 8-byte little-endian offset in, the new position out |
+//! | call on a disk handle (optional) | [`Bulk`]: many sectors in one device request, a digest out ([`bulk`]) |
 //! | errors | [`DiskError`]: one Redox errno per meaning |
 //!
 //! [`image`] describes the disk image `cargo xtask` attaches (a header sector and a known
@@ -16,13 +17,15 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod bulk;
 mod error;
 pub mod image;
 mod path;
 mod transfer;
 
+pub use bulk::{Bulk, BulkKind};
 pub use error::DiskError;
-pub use path::{DiskPath, SizeText};
+pub use path::{DiskPath, SchemePath, SizeText};
 pub use transfer::{Seek, Transfer};
 
 /// The scheme's name.

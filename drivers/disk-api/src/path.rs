@@ -47,14 +47,35 @@ impl DiskPath {
     }
 }
 
+impl DiskPath {
+    /// The full path in a driver that serves the interface under another scheme name, e.g.
+    /// `nvme:/4096` for the NVMe driver's `nvme:`.
+    pub fn in_scheme(self, scheme: &str) -> SchemePath<'_> {
+        SchemePath { path: self, scheme }
+    }
+}
+
+/// A [`DiskPath`] under a scheme name, for display.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SchemePath<'a> {
+    path: DiskPath,
+    scheme: &'a str,
+}
+
+impl fmt::Display for SchemePath<'_> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.path {
+            DiskPath::Disk { offset } => write!(formatter, "{}:/{offset}", self.scheme),
+            DiskPath::Size => write!(formatter, "{}:/size", self.scheme),
+            DiskPath::Status => write!(formatter, "{}:/status", self.scheme),
+        }
+    }
+}
+
 impl fmt::Display for DiskPath {
     /// The full path a client opens, e.g. `disk:/4096` or `disk:/size`.
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DiskPath::Disk { offset } => write!(formatter, "disk:/{offset}"),
-            DiskPath::Size => formatter.write_str("disk:/size"),
-            DiskPath::Status => formatter.write_str("disk:/status"),
-        }
+        self.in_scheme(crate::SCHEME).fmt(formatter)
     }
 }
 
@@ -111,6 +132,11 @@ mod tests {
         assert_eq!(DiskPath::parse("/sizes"), Err(DiskError::NotFound));
         assert_eq!(DiskPath::Disk { offset: 512 }.to_string(), "disk:/512");
         assert_eq!(DiskPath::Size.to_string(), "disk:/size");
+        assert_eq!(DiskPath::Size.in_scheme("nvme").to_string(), "nvme:/size");
+        assert_eq!(
+            DiskPath::Disk { offset: 0 }.in_scheme("nvme").to_string(),
+            "nvme:/0"
+        );
     }
 
     #[test]

@@ -1,4 +1,6 @@
-//! A client of `disk:` (the virtio block driver's scheme) for coherent programs.
+//! A client of the `disk:` interface for coherent programs: `disk:` (the virtio block
+//! driver) or any scheme that serves the same interface (`nvme:`, the NVMe driver); the
+//! `*_on` functions take the scheme name.
 //!
 //! [`Disk`] is one open handle. [`Disk::read_at`] and [`Disk::write_at`] seek (the driver's
 //! seek call) and then move whole sectors, splitting transfers larger than the driver's
@@ -30,10 +32,32 @@ impl Disk {
     /// The driver's refusal (`EINVAL` for an unaligned or too large offset), `ENOENT` when
     /// no driver serves `disk:`.
     pub fn open(offset: u64) -> Result<Disk> {
-        let path = alloc::format!("{}", DiskPath::Disk { offset });
+        Disk::open_on(disk_api::SCHEME, offset)
+    }
+
+    /// Opens the disk that `scheme` serves, positioned at byte `offset`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Disk::open`].
+    pub fn open_on(scheme: &str, offset: u64) -> Result<Disk> {
+        let path = alloc::format!("{}", DiskPath::Disk { offset }.in_scheme(scheme));
         Ok(Disk {
             fd: sys::open(&path, O_RDWR)?,
         })
+    }
+
+    /// A call on the handle with `payload`; returns the reply's bytes (at most `capacity`).
+    ///
+    /// # Errors
+    ///
+    /// The driver's refusal.
+    pub fn call(&self, payload: &[u8], capacity: usize) -> Result<alloc::vec::Vec<u8>> {
+        let mut buffer = alloc::vec![0u8; capacity.max(payload.len())];
+        buffer[..payload.len()].copy_from_slice(payload);
+        let count = userlib::syscall::call_rw(self.fd, &mut buffer, CallFlags::empty(), &[])?;
+        buffer.truncate(count);
+        Ok(buffer)
     }
 
     /// The descriptor, for raw calls.
@@ -99,7 +123,16 @@ impl Drop for Disk {
 ///
 /// The failing open or read; `EINVAL` when the text is not `size BYTES`.
 pub fn size() -> Result<u64> {
-    let bytes = sys::read_file(&alloc::format!("{}", DiskPath::Size))?;
+    size_on(disk_api::SCHEME)
+}
+
+/// The size in bytes of the disk `scheme` serves, from `SCHEME:/size`.
+///
+/// # Errors
+///
+/// As [`size`].
+pub fn size_on(scheme: &str) -> Result<u64> {
+    let bytes = sys::read_file(&alloc::format!("{}", DiskPath::Size.in_scheme(scheme)))?;
     let text = core::str::from_utf8(&bytes).map_err(|_| Error::new(EINVAL))?;
     let size = SizeText::parse(text).ok_or(Error::new(EINVAL))?;
     if size.bytes % SECTOR_SIZE == 0 {
@@ -115,9 +148,18 @@ pub fn size() -> Result<u64> {
 ///
 /// The last failure (`ENOENT` when no driver registered the scheme in time).
 pub fn wait_for_disk(patience: Duration) -> Result<u64> {
+    wait_for_scheme(disk_api::SCHEME, patience)
+}
+
+/// [`wait_for_disk`] for the disk `scheme` serves.
+///
+/// # Errors
+///
+/// As [`wait_for_disk`].
+pub fn wait_for_scheme(scheme: &str, patience: Duration) -> Result<u64> {
     let start = time::monotonic()?;
     loop {
-        match size() {
+        match size_on(scheme) {
             Ok(size) => return Ok(size),
             Err(error) if error.errno == ENOENT || error.errno == EIO => {
                 if time::monotonic()? - start > patience {

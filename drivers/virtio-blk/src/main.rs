@@ -1,9 +1,10 @@
 //! `virtio-blk`: coherent's virtio block driver, a user process serving `disk:`.
 //!
-//! Usage: `virtio-blk [--device NAME] [--crash-after N] [--exit-unacknowledged]` (device
-//! `virtio-blk0` by default). Both options are for tests: with `--crash-after N` the driver
-//! panics in the middle of its `N`th transfer; with `--exit-unacknowledged` it reads one
-//! sector, takes its interrupt and exits with status 3 without acknowledging it.
+//! Usage: `virtio-blk [--device NAME] [--scheme NAME] [--crash-after N]
+//! [--exit-unacknowledged]` (device `virtio-blk0` and scheme `disk` by default). The last two
+//! are for tests: with `--crash-after N` the driver panics in the middle of its `N`th
+//! transfer; with `--exit-unacknowledged` it reads one sector, takes its interrupt and exits
+//! with status 3 without acknowledging it.
 //!
 //! # Start-up
 //!
@@ -39,7 +40,8 @@
 //!
 //! # Interrupts
 //!
-//! The driver sleeps until its device interrupts (`completion`): it waits on `irq:NAME` and
+//! The driver sleeps until its device interrupts (`completion`, over the wait shared with the
+//! NVMe driver in `driver_kit::completion`): it waits on `irq:NAME` and
 //! its `disk:` socket at once (`SYS_WAIT_ANY`), stashing requests that arrive while a
 //! transfer is in flight. Polling the used ring is the fallback: always when `irq:` cannot be
 //! opened, and for one completion whose interrupt did not come within two seconds; the log
@@ -62,11 +64,14 @@ mod buffers;
 mod completion;
 mod config_page;
 mod hal;
-mod registers;
 mod server;
 mod transport;
 
-use log::{error, info};
+use driver_kit::options::{run_driver, Options};
+use driver_kit::registers;
+use driver_kit::server::{BlockDevice, DiskServer};
+
+use log::info;
 use userlib::sys::{self, flag::O_RDWR};
 use userlib::Args;
 use virtio_drivers::device::blk::VirtIOBlk;
@@ -81,52 +86,20 @@ fn main() {
     std::process::exit(1);
 }
 
-/// Exit status for arguments the driver does not understand.
-const USAGE_STATUS: i32 = 2;
-
 fn run(args: Args) -> i32 {
-    let mut device = "virtio-blk0";
-    let mut crash_after = None;
-    let mut exit_unacknowledged = false;
-    let mut index = 1;
-    while let Some(argument) = args.get(index) {
-        if argument == "--exit-unacknowledged" {
-            exit_unacknowledged = true;
-            index += 1;
-            continue;
-        }
-        match (argument, args.get(index + 1)) {
-            ("--device", Some(name)) => device = name,
-            ("--crash-after", Some(count)) => match count.parse::<u64>() {
-                Ok(count) if count > 0 => crash_after = Some(count),
-                _ => return usage(),
-            },
-            _ => return usage(),
-        }
-        index += 2;
-    }
-    match start(device, crash_after, exit_unacknowledged) {
-        Ok(status) => status,
-        Err(reason) => {
-            error!("{device}: {reason}");
-            1
-        }
-    }
-}
-
-fn usage() -> i32 {
-    error!("usage: virtio-blk [--device NAME] [--crash-after N] [--exit-unacknowledged]");
-    USAGE_STATUS
+    run_driver(
+        "virtio-blk",
+        args.skip(1),
+        ("virtio-blk0", disk_api::SCHEME),
+        start,
+    )
 }
 
 /// The exit status of `--exit-unacknowledged`.
 const EXITED_UNACKNOWLEDGED: i32 = 3;
 
-fn start(
-    device: &str,
-    crash_after: Option<u64>,
-    exit_unacknowledged: bool,
-) -> Result<i32, alloc::string::String> {
+fn start(options: &Options) -> Result<i32, alloc::string::String> {
+    let device = options.device.as_str();
     let registers = registers::Registers::open(device)
         .map_err(|error| alloc::format!("cannot read device:{device}: {error}"))?;
     hal::install(hal::Devices {
@@ -136,22 +109,26 @@ fn start(
     let opened = transport::open()?;
     let mut block = VirtIOBlk::<hal::PoolHal, transport::Transport>::new(opened.transport)
         .map_err(|error| alloc::format!("cannot start the block device: {error}"))?;
-    let mut completions =
-        completion::Completions::start(device, &mut block, opened.common_configuration);
-    if exit_unacknowledged {
-        let count = completions.take_without_acknowledging(&mut block);
+    let completions = completion::start(device, &mut block, opened.common_configuration);
+    if options.exit_unacknowledged {
+        let count = completion::take_without_acknowledging(&completions, &mut block);
         info!("--exit-unacknowledged: exiting with interrupt {count:?} unacknowledged");
         return Ok(EXITED_UNACKNOWLEDGED);
     }
-    let mut disk = server::Disk::new(block, completions, crash_after);
-    let socket = sys::open(":disk", O_RDWR)
-        .map_err(|error| alloc::format!("cannot register disk: ({error})"))?;
+    let mut disk = DiskServer::new(server::Disk::new(block, completions, options.crash_after));
+    let scheme = options.scheme.as_str();
+    let socket = sys::open(&alloc::format!(":{scheme}"), O_RDWR)
+        .map_err(|error| alloc::format!("cannot register {scheme}: ({error})"))?;
     info!(
-        "{device}: {} MiB{}, serving disk: ({}-driven; {} DMA buffers from the pool)",
-        disk.capacity() >> 20,
-        if disk.read_only() { ", read-only" } else { "" },
-        disk.mode(),
+        "{device}: {} MiB{}, serving {scheme}: ({}-driven; {} DMA buffers from the pool)",
+        disk.device().capacity() >> 20,
+        if disk.device().read_only() {
+            ", read-only"
+        } else {
+            ""
+        },
+        disk.device().mode(),
         hal::with(|devices| devices.buffers.held())
     );
-    Ok(disk.serve(socket))
+    Ok(disk.serve(socket, scheme))
 }

@@ -116,6 +116,7 @@ pub fn open() -> Result<Opened, String> {
                 common_configuration,
             })
         }
+        TransportKind::Nvme => Err("an NVMe controller, not a virtio device".into()),
     }
 }
 

@@ -115,7 +115,8 @@ pub const MEMORY_SCHEME: &str = "memory";
 /// block device (aarch64: the device-tree node whose `coherent,device-name` says so;
 /// x86_64: the first PCI function with vendor 0x1af4 and device 0x1001 or 0x1042).
 ///
-/// `read` gives text, one fact per line: `kind virtio-mmio` or `kind virtio-pci`;
+/// `read` gives text, one fact per line: `kind virtio-mmio`, `kind virtio-pci` or `kind nvme`
+/// (an NVM Express controller, PCI class 01h/08h/02h, named `nvme0` for the first);
 /// `region PHYSICAL SIZE` for each register range (hexadecimal `0x...`); for PCI also
 /// `pci BUS DEVICE FUNCTION` and `config PHYSICAL` (the function's 4 KiB ECAM page);
 /// `interrupt N` where known. `fmap` with `Map { offset: PHYSICAL, size, .. }` maps that part

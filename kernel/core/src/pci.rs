@@ -29,6 +29,9 @@ pub const COMMAND: usize = 0x04;
 pub const HEADER_TYPE: usize = 0x0e;
 /// Offset of the class code's base class (8 bits).
 pub const CLASS: usize = 0x0b;
+/// Offset of the 32-bit word holding revision (bits 0..8), programming interface, subclass
+/// and base class (bits 24..32).
+pub const CLASS_REVISION: usize = 0x08;
 /// Offset of the first base address register.
 pub const BAR0: usize = 0x10;
 /// Offset of a bridge's secondary bus number (8 bits, header type 1).
@@ -125,6 +128,15 @@ pub fn bar_size(low: u32, high: u32, wide: bool) -> Option<u64> {
         (0xffff_ffff_0000_0000 | low, low != 0)
     };
     implemented.then(|| (!mask).wrapping_add(1))
+}
+
+/// Class code (base class 01h mass storage, subclass 08h non-volatile memory, programming
+/// interface 02h NVM Express) of an NVMe controller.
+pub const NVME_CLASS_CODE: u32 = 0x01_08_02;
+
+/// Whether the word at [`CLASS_REVISION`] names an NVM Express controller.
+pub fn is_nvme(class_revision: u32) -> bool {
+    class_revision >> 8 == NVME_CLASS_CODE
 }
 
 /// Whether `(vendor, device)` is a virtio block device (transitional or modern).

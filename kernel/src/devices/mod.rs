@@ -4,9 +4,11 @@
 //! The kernel only discovers and describes; drivers are processes that map what the table
 //! lists (through `device:NAME`, if the manifest grants them `NAME`). Two sources feed it: the
 //! device tree's `virtio,mmio` nodes ([`tree`]) and a scan of PCI configuration space where
-//! the CPU port names an ECAM window ([`pci`]).
+//! the CPU port names an ECAM window ([`pci`]). Who holds a device, and stopping it before
+//! its driver's DMA memory is reused, is [`quiesce`]'s.
 
 mod pci;
+pub mod quiesce;
 mod tree;
 
 pub use pci::ConfigPage;
@@ -24,6 +26,8 @@ pub enum Kind {
     VirtioMmio,
     /// A virtio device on PCI.
     VirtioPci,
+    /// An NVM Express controller on PCI (class 01h, subclass 08h, interface 02h).
+    Nvme,
     /// Any other PCI function a driver may use (QEMU's `edu` DMA engine).
     Pci,
 }
@@ -34,6 +38,7 @@ impl Kind {
         match self {
             Kind::VirtioMmio => "virtio-mmio",
             Kind::VirtioPci => "virtio-pci",
+            Kind::Nvme => "nvme",
             Kind::Pci => "pci",
         }
     }

@@ -6,8 +6,9 @@
 //! (`kernel_core::pci::BarAllocator`: size-aligned bump allocation; I/O BARs and bridge bus
 //! numbers are left alone) with decoding off. The boot log lists every function found with
 //! the BARs it assigned. The kernel then names the first virtio block function `virtio-blk0`
-//! (and the first QEMU `edu` function `edu0`, kind `pci`: the IOMMU tests' DMA engine)
-//! and turns on its memory decoding and bus mastering (the kernel owns configuration-space
+//! and the first NVMe controller (class 01h/08h/02h) `nvme0` (and the first QEMU `edu`
+//! function `edu0`, kind `pci`: the IOMMU tests' DMA engine), and turns on its memory
+//! decoding and bus mastering (the kernel owns configuration-space
 //! policy; the driver only maps what the table lists); other functions keep decoding off. Its
 //! interrupt is the firmware's interrupt line, or on a device-tree machine the GIC interrupt
 //! the host bridge's `interrupt-map` routes its pin to. It
@@ -183,27 +184,46 @@ fn scan_bus(
                 if secondary != 0 && !buses.contains(&secondary) {
                     buses.push(secondary);
                 }
-            } else if pci::is_virtio_block(page.read16(pci::VENDOR_ID), page.read16(pci::DEVICE_ID))
-            {
-                let taken = devices.iter().any(|known| known.name == "virtio-blk0");
-                let name = if taken {
-                    alloc::format!("virtio-blk@{bus:02x}:{device:02x}.{function}")
-                } else {
-                    String::from("virtio-blk0")
-                };
-                devices.push(describe(name, base, address, page, interrupts));
-            } else if page.read16(pci::VENDOR_ID) == pci::EDU_VENDOR
-                && page.read16(pci::DEVICE_ID) == pci::EDU_DEVICE
-                && !devices.iter().any(|known| known.name == "edu0")
-            {
-                let mut edu = describe(String::from("edu0"), base, address, page, interrupts);
-                edu.kind = Kind::Pci;
-                devices.push(edu);
+            } else if let Some((stem, kind)) = driven_kind(page) {
+                let name = free_name(devices, stem, address);
+                devices.push(describe((name, kind), base, address, page, interrupts));
             }
             if function == 0 && header & 0x80 == 0 {
                 break;
             }
         }
+    }
+}
+
+/// Which kind of function coherent drives `page` is, with the stem of its name: virtio
+/// block (`virtio-blk`), NVMe (`nvme`) or QEMU's `edu` DMA engine (`edu`, kind `pci`: the
+/// IOMMU tests' weapon); `None` for any other function.
+fn driven_kind(page: ConfigPage) -> Option<(&'static str, Kind)> {
+    if pci::is_virtio_block(page.read16(pci::VENDOR_ID), page.read16(pci::DEVICE_ID)) {
+        Some(("virtio-blk", Kind::VirtioPci))
+    } else if pci::is_nvme(page.read32(pci::CLASS_REVISION)) {
+        Some(("nvme", Kind::Nvme))
+    } else if page.read16(pci::VENDOR_ID) == pci::EDU_VENDOR
+        && page.read16(pci::DEVICE_ID) == pci::EDU_DEVICE
+    {
+        Some(("edu", Kind::Pci))
+    } else {
+        None
+    }
+}
+
+/// `STEM0` for the first function of its kind, `STEM@BB:DD.F` for later ones.
+fn free_name(devices: &[Device], stem: &str, address: Address) -> String {
+    let first = alloc::format!("{stem}0");
+    if devices.iter().any(|known| known.name == first) {
+        let Address {
+            bus,
+            device,
+            function,
+        } = address;
+        alloc::format!("{stem}@{bus:02x}:{device:02x}.{function}")
+    } else {
+        first
     }
 }
 
@@ -252,7 +272,7 @@ fn assign_bars(page: ConfigPage, allocator: &mut BarAllocator) -> String {
 /// mastering. Its interrupt is the firmware's interrupt line, or without firmware the GIC
 /// interrupt the device tree's `interrupt-map` routes its interrupt pin to.
 fn describe(
-    name: String,
+    (name, kind): (String, Kind),
     base: u64,
     address: Address,
     page: ConfigPage,
@@ -301,7 +321,7 @@ fn describe(
     };
     Device {
         name,
-        kind: Kind::VirtioPci,
+        kind,
         regions,
         pci: Some(PciFunction {
             address,

@@ -15,7 +15,7 @@
 //! The lower half stays empty: it belongs to processes.
 
 use super::frames;
-use super::physical::PhysicalLayout;
+use super::physical::{PhysicalLayout, Reservation};
 use crate::arch::{Arch, Cpu};
 use kernel_core::layout::{
     DEVICE_WINDOW_BASE, DEVICE_WINDOW_SIZE, KERNEL_IMAGE_BASE, KERNEL_STACKS_BASE, LINEAR_MAP_BASE,
@@ -91,6 +91,17 @@ pub fn init(layout: &PhysicalLayout) {
         let _ = linear.remove(pool.physical_base, pool.size);
     }
     linear.align_inward(PAGE_SIZE);
+    // The initrd and device tree hold what the kernel reads at boot, but need not lie in
+    // the memory map's RAM: on x86_64 QEMU places the initrd below its own estimate of the
+    // firmware's tables, and SeaBIOS's reserved high zone can cover the initrd's last pages
+    // (an initfs past ~6 MiB faulted here). Their whole pages join the linear map.
+    for (base, size, reason) in layout.reserved.iter().flatten() {
+        if matches!(reason, Reservation::Initrd | Reservation::DeviceTree) {
+            let start = base & !(PAGE_SIZE - 1);
+            let end = (base + size).next_multiple_of(PAGE_SIZE);
+            let _ = linear.insert(start, end - start);
+        }
+    }
     let linear_flags = PageFlags::kernel().writable();
     for range in linear.iter() {
         map_or_panic(

@@ -13,7 +13,7 @@ mod handles;
 mod scheme;
 mod transfer;
 
-pub use files::{File, FileTable, OpenFile};
+pub use files::{File, FileTable, OpenFile, MAX_DESCRIPTORS};
 pub use handles::Handles;
 pub use scheme::{Caller, OpenRequest, Scheme, Status};
 pub use transfer::{read_all, Sink, Source};

@@ -1,8 +1,11 @@
 //! `device:NAME`, only for a process granted device `NAME`: its description to read and
-//! its register ranges to `fmap` as device memory, both as they were at open time.
+//! its register ranges to `fmap` as device memory, both as they were at open time. Opening
+//! makes the caller the device's holder (`devices::quiesce`): another process's open is
+//! `EBUSY` until the hold ends, and the last handle's close quiesces the device.
 
 use super::bytes::{ByteFile, Bytes};
 use super::mapping::{map_borrowed, page_list};
+use crate::devices::quiesce;
 use crate::fallible::Text;
 use crate::object::{Handles, OpenRequest, Scheme, Sink, Status};
 use alloc::vec::Vec;
@@ -14,6 +17,9 @@ use redox_syscall::data::Map;
 struct OpenDevice {
     description: ByteFile,
     windows: Vec<(u64, u64)>,
+    /// The device and the hold this handle belongs to.
+    device: crate::devices::Device,
+    epoch: quiesce::Epoch,
 }
 
 static HANDLES: Handles<OpenDevice> = Handles::new();
@@ -34,10 +40,18 @@ impl Scheme for Device {
         }
         let mut description = Text::new();
         let _ = device.write_description(&mut description);
-        HANDLES.insert(OpenDevice {
-            description: ByteFile::new(Bytes::Owned(description.finish()?.into_bytes())),
+        let description = ByteFile::new(Bytes::Owned(description.finish()?.into_bytes()));
+        let epoch = quiesce::acquire(&device, request.caller.pid)?;
+        let inserted = HANDLES.insert(OpenDevice {
+            description,
             windows: device.windows(),
-        })
+            device: device.clone(),
+            epoch,
+        });
+        if inserted.is_err() {
+            quiesce::release(&device, epoch);
+        }
+        inserted
     }
 
     fn read(&self, handle: u64, buffer: &mut dyn Sink) -> Result<usize, Error> {
@@ -75,6 +89,8 @@ impl Scheme for Device {
     }
 
     fn close(&self, handle: u64) {
-        HANDLES.remove(handle);
+        if let Some(device) = HANDLES.remove(handle) {
+            quiesce::release(&device.device, device.epoch);
+        }
     }
 }

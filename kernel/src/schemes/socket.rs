@@ -1,6 +1,7 @@
 //! Scheme sockets: a process holding the right to serve `NAME` opens `:NAME`, which
 //! registers the scheme; reading the socket takes the next request, writing it answers one,
-//! and `call` with a pending request's tag asks for that caller's rights.
+//! and `call` with a pending request's tag asks for that caller's rights; `call` with tag 0
+//! (never a request's) followed by a device name asks for that device's quiesce state.
 
 use crate::fallible::{try_string, Text};
 use crate::ipc;
@@ -55,7 +56,9 @@ impl Scheme for Sockets {
 
     /// The buffer holds a pending request's tag (4 bytes, little endian) and receives the
     /// rights of the process that sent it, as `Rights::to_text`. `NotFound` when no request
-    /// with that tag waits for this server's answer.
+    /// with that tag waits for this server's answer. Tag 0, which no request has, is
+    /// followed by a device name ended by a NUL (at most 64 bytes) and receives that
+    /// device's quiesce state line (`devices::quiesce::write_state`).
     fn call(&self, handle: u64, input: &dyn Source, output: &mut dyn Sink) -> Result<usize, Error> {
         let name = name(handle)?;
         let mut tag = [0u8; 4];
@@ -64,7 +67,23 @@ impl Scheme for Sockets {
         }
         input.copy_to(0, &mut tag)?;
         let mut text = Text::new();
-        let _ = ipc::caller_rights(&name, u32::from_le_bytes(tag))?.write_text(&mut text);
+        match u32::from_le_bytes(tag) {
+            0 => {
+                let mut device = [0u8; 64];
+                let length = device.len().min(input.len() - tag.len());
+                input.copy_to(tag.len(), &mut device[..length])?;
+                let end = device[..length]
+                    .iter()
+                    .position(|byte| *byte == 0)
+                    .ok_or(Error::InvalidArgument)?;
+                let device =
+                    core::str::from_utf8(&device[..end]).map_err(|_| Error::InvalidArgument)?;
+                let _ = crate::devices::quiesce::write_state(device, &mut text);
+            }
+            tag => {
+                let _ = ipc::caller_rights(&name, tag)?.write_text(&mut text);
+            }
+        }
         let text = text.finish()?;
         if text.len() > output.len() {
             return Err(Error::InvalidArgument);

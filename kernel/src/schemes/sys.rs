@@ -1,7 +1,8 @@
-//! `sys:` texts: uptime, memory, devices, interrupts (`crate::interrupts`), platform (the
-//! machine description and the CPU's interrupt stacks), processes, one process, registered
-//! user schemes; and, in test kernels only, what `test_hooks::system_text` adds (the
-//! translation of a process's address, so tests can check a mapping from the kernel side).
+//! `sys:` texts: uptime, memory, devices, quiesce (each held device's holder and quiesce
+//! generations), interrupts (`crate::interrupts`), platform (the machine description and
+//! the CPU's interrupt stacks), processes, one process, registered user schemes; and, in
+//! test kernels only, what `test_hooks::system_text` adds (the translation of a process's
+//! address, so tests can check a mapping from the kernel side).
 
 use super::bytes::{ByteScheme, Bytes};
 use crate::arch::{Arch, Cpu};
@@ -28,6 +29,7 @@ fn text(name: &str) -> Result<String, Error> {
             crate::memory::frames::shared_frames()
         ),
         "devices" => crate::devices::write_table(&mut text),
+        "quiesce" => crate::devices::quiesce::write_table(&mut text),
         "interrupts" => crate::interrupts::write_table(&mut text),
         "iommu" => crate::iommu::write_text(&mut text),
         "platform" => crate::platform::machine_description()

@@ -51,7 +51,23 @@ pub fn is_test_image() -> bool {
     TEST_IMAGE.load(Ordering::Relaxed)
 }
 
-/// The test-only `sys:` texts: `translate/PID/ADDRESS`; `None` for any other name.
+/// The test-only `sys:` texts: `translate/PID/ADDRESS`; `quiesce-fail/NAME` and
+/// `quiesce-works/NAME`, whose open makes the quiesce of device `NAME` report failure or
+/// work again (the quarantine tests' switch); `None` for any other name.
 pub fn system_text(name: &str) -> Option<Result<String, kernel_core::Error>> {
+    if let Some(device) = name.strip_prefix("quiesce-fail/") {
+        return Some(switch_quiesce(device, true));
+    }
+    if let Some(device) = name.strip_prefix("quiesce-works/") {
+        return Some(switch_quiesce(device, false));
+    }
     name.strip_prefix("translate/").map(super::translate::text)
+}
+
+/// Sets the quiesce switch of `device` and says so.
+fn switch_quiesce(device: &str, refuse: bool) -> Result<String, kernel_core::Error> {
+    crate::devices::quiesce::set_refused(device, refuse)?;
+    let verdict = if refuse { "fail" } else { "work" };
+    log::info!("test switch: the quiesce of device {device} will {verdict}");
+    Ok(alloc::format!("quiesce of {device} will {verdict}\n"))
 }

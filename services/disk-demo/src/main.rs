@@ -1,10 +1,12 @@
-//! `disk-demo`: shows the virtio block driver at work on the default image's disk.
+//! `disk-demo`: shows both block drivers at work on the default image's two disks: the
+//! virtio block driver's `disk:` and the NVMe driver's `nvme:` (the same interface).
 //!
-//! It reads `disk:/size` and the header sector (`coherent-disk v1 SIZE`, written by
-//! `cargo xtask`), checks the known pattern on the 64 sectors after it, writes a marker into
-//! sector [`MARKER_SECTOR`] and reads it back, prints one line of what happened, and then
-//! runs `/bin/dmastat` so the pool's tables show the driver's buffers. Exit status 0 when
-//! every check passed, 1 otherwise.
+//! For each it reads `SCHEME:/size` and the header sector (`coherent-disk v1 SIZE`, written
+//! by `cargo xtask`), checks the known pattern on the 64 sectors after it, writes a marker
+//! into sector [`MARKER_SECTOR`] and reads it back, and prints one line of what happened,
+//! ending with how the driver learns of completions (`SCHEME:/status`: its mode, and
+//! interrupts taken against completions — both drivers run interrupt-driven); then it runs `/bin/dmastat` so the pools' tables show both drivers' buffers. Exit status
+//! 0 when every check passed, 1 otherwise.
 #![no_std]
 #![no_main]
 
@@ -15,7 +17,7 @@ use alloc::vec;
 use core::time::Duration;
 use disk_api::image::{pattern_mismatch, read_header};
 use disk_api::SECTOR_SIZE;
-use disk_client::{wait_for_disk, Disk};
+use disk_client::{wait_for_scheme, Disk};
 use userlib::{println, sys, Args};
 
 userlib::entry!(main);
@@ -26,17 +28,20 @@ const CHECKED_SECTORS: u64 = 64;
 /// The sector the demo writes.
 const MARKER_SECTOR: u64 = 100;
 
+/// The disks shown: scheme and the driver behind it.
+const DISKS: [(&str, &str); 2] = [("disk", "virtio-blk"), ("nvme", "nvme")];
+
 fn main(_args: Args) -> i32 {
-    let status = match demo() {
-        Ok(story) => {
-            println!("disk-demo: {story}");
-            0
+    let mut status = 0;
+    for (scheme, driver) in DISKS {
+        match demo(scheme) {
+            Ok(story) => println!("disk-demo: {scheme}: ({driver}) {story}"),
+            Err(reason) => {
+                println!("disk-demo: {scheme}: ({driver}) {reason}");
+                status = 1;
+            }
         }
-        Err(reason) => {
-            println!("disk-demo: {reason}");
-            1
-        }
-    };
+    }
     match sys::spawn("/bin/dmastat", &[]).and_then(|pid| sys::waitpid(pid, false)) {
         Ok(_) => status,
         Err(error) => {
@@ -46,10 +51,11 @@ fn main(_args: Args) -> i32 {
     }
 }
 
-fn demo() -> Result<String, String> {
-    let size = wait_for_disk(Duration::from_secs(5))
-        .map_err(|error| alloc::format!("no disk: ({error})"))?;
-    let disk = Disk::open(0).map_err(|error| alloc::format!("cannot open disk: ({error})"))?;
+fn demo(scheme: &str) -> Result<String, String> {
+    let size = wait_for_scheme(scheme, Duration::from_secs(5))
+        .map_err(|error| alloc::format!("no {scheme}: ({error})"))?;
+    let disk = Disk::open_on(scheme, 0)
+        .map_err(|error| alloc::format!("cannot open {scheme}: ({error})"))?;
     let sector = SECTOR_SIZE as usize;
     let mut bytes = vec![0u8; sector * (1 + CHECKED_SECTORS as usize)];
     disk.read_at(0, &mut bytes)
@@ -84,7 +90,27 @@ fn demo() -> Result<String, String> {
         ));
     }
     Ok(alloc::format!(
-        "{} MiB disk; read {CHECKED_SECTORS} sectors, pattern ok; wrote sector {MARKER_SECTOR} and read it back",
-        size >> 20
+        "{} MiB disk; read {CHECKED_SECTORS} sectors, pattern ok; wrote sector {MARKER_SECTOR} and read it back; {}",
+        size >> 20,
+        completions(scheme)
     ))
+}
+
+/// `interrupt-driven (N interrupts, M completions, P polled)`, from `SCHEME:/status`.
+fn completions(scheme: &str) -> String {
+    use disk_api::status::{number, value};
+    let Some(text) = sys::read_file(&alloc::format!("{scheme}:/status"))
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+    else {
+        return alloc::format!("no {scheme}:/status");
+    };
+    let count = |key| number(&text, key).unwrap_or(0);
+    alloc::format!(
+        "{}-driven ({} interrupts, {} completions, {} polled)",
+        value(&text, "mode").unwrap_or("unknown"),
+        count("interrupts"),
+        count("completions"),
+        count("polled")
+    )
 }

@@ -23,6 +23,9 @@ pub(crate) enum RecordState {
     Live,
     /// A buffer its owner released that is still mapped.
     Released,
+    /// A released buffer its device may still reach: its pages stay out of the free space
+    /// until [`Pool::release_quarantined`](crate::Pool::release_quarantined).
+    Quarantined,
 }
 
 /// One buffer (28 bytes).

@@ -22,6 +22,10 @@
 //!   at once but keeps its pages out of the free set until the last mapping goes; the
 //!   [`MappingToken`] dmad keeps per mapping stays valid until then.
 //! - [`release_all`](PoolRegistry::release_all) reclaims everything an exiting owner held.
+//! - [`quarantine`](PoolRegistry::quarantine) releases a buffer whose device may still reach
+//!   it (a dead driver's device not confirmed quiet): its pages stay out of the free space,
+//!   counted in [`PoolStats::quarantined_pages`], until
+//!   [`release_quarantined`](PoolRegistry::release_quarantined) — Fuchsia's quarantine.
 //! - At most one pool is the *global* pool (Linux `CONFIG_DMA_GLOBAL_POOL`,
 //!   [`set_global`](PoolRegistry::set_global)); [`pool_serving`](PoolRegistry::pool_serving)
 //!   falls back to it for a device with no pool of its own. Whether that device may use it

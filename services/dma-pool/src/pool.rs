@@ -5,6 +5,7 @@
 //! per-owner quotas that span pools.
 
 mod buffers;
+mod quarantine;
 mod stats;
 
 use alloc::string::String;
@@ -30,6 +31,8 @@ pub struct Pool {
     deferred_pages: u64,
     high_water_pages: u64,
     failed_allocations: u64,
+    quarantined_buffers: u64,
+    quarantined_pages: u64,
 }
 
 impl Pool {
@@ -54,6 +57,8 @@ impl Pool {
             deferred_pages: 0,
             high_water_pages: 0,
             failed_allocations: 0,
+            quarantined_buffers: 0,
+            quarantined_pages: 0,
         }
     }
 
@@ -107,9 +112,9 @@ impl Pool {
         self.space.pages() - self.space.free_pages()
     }
 
-    /// Whether any buffer, live or released-but-mapped, remains.
+    /// Whether any buffer, live, released-but-mapped or quarantined, remains.
     pub fn is_busy(&self) -> bool {
-        self.live_buffers + self.deferred_buffers > 0
+        self.live_buffers + self.deferred_buffers + self.quarantined_buffers > 0
     }
 
     pub(crate) fn set_device_quota(&mut self, pages: Option<u64>) {

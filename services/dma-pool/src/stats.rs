@@ -22,6 +22,10 @@ pub struct PoolStats {
     pub high_water_pages: u64,
     /// Allocations refused for lack of memory or quota (malformed requests are not counted).
     pub failed_allocations: u64,
+    /// Released buffers held back because their device may still reach them.
+    pub quarantined_buffers: u64,
+    /// Pages those quarantined buffers hold (not free, not charged to anyone).
+    pub quarantined_pages: u64,
 }
 
 /// One owner's use of the registry's pools.

@@ -2,7 +2,6 @@
 
 use crate::{Problem, Samples, ITERATIONS, MINIMUM_ITERATIONS, TIME_BUDGET, WARM_UP};
 use alloc::format;
-use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::sync::atomic::{fence, Ordering};
@@ -195,22 +194,35 @@ pub fn zero_4k() -> Result<Vec<Samples>, Problem> {
     Ok(vec![("zero_4k", samples)])
 }
 
-/// `blk_read_4k`: one 4 KiB read from `disk:`, at offsets cycling through the first MiB.
+/// `blk_read_4k`: one 4 KiB read from `disk:` (virtio-blk), at offsets cycling through the
+/// first MiB.
 pub fn blk_read_4k() -> Result<Vec<Samples>, Problem> {
-    match sys::open("disk:/0", O_RDONLY) {
+    disk_read_4k("disk", "blk_read_4k", "virtio-blk")
+}
+
+/// `nvme_read_4k`: the same on `nvme:` (the NVMe driver: one NVMe read command, PRP1 only).
+pub fn nvme_read_4k() -> Result<Vec<Samples>, Problem> {
+    disk_read_4k("nvme", "nvme_read_4k", "nvme")
+}
+
+/// One 4 KiB read on a `SCHEME:/OFFSET` handle of the `disk:` interface, as `name`; skipped
+/// when no `driver` serves `scheme`.
+fn disk_read_4k(scheme: &str, name: &'static str, driver: &str) -> Result<Vec<Samples>, Problem> {
+    let first = format!("{scheme}:/0");
+    match sys::open(&first, O_RDONLY) {
         Ok(fd) => {
             let _ = sys::close(fd);
         }
         Err(error) if error.errno == ENOENT => {
-            return Err(Problem::Skip(String::from(
-                "no disk: scheme in this image (no virtio-blk driver)",
+            return Err(Problem::Skip(format!(
+                "no {scheme}: scheme in this image (no {driver} driver)"
             )))
         }
-        Err(error) => return Err(failed("open disk:/0", error)),
+        Err(error) => return Err(failed(&first, error)),
     }
     let mut block = vec![0u8; BLOCK];
     let mut read_at = |round: usize| -> Result<u64, Problem> {
-        let path = format!("disk:/{}", (round % BLOCK_OFFSETS) * BLOCK);
+        let path = format!("{scheme}:/{}", (round % BLOCK_OFFSETS) * BLOCK);
         let fd = sys::open(&path, O_RDONLY).map_err(|error| failed(&path, error))?;
         let start = now();
         let result = sys::read(fd, &mut block);
@@ -232,5 +244,5 @@ pub fn blk_read_4k() -> Result<Vec<Samples>, Problem> {
     while rounds.another() {
         samples.push(read_at(rounds.done)?);
     }
-    Ok(vec![("blk_read_4k", samples)])
+    Ok(vec![(name, samples)])
 }

@@ -6,8 +6,9 @@
 //! `map` right after a buffer is allocated for device D (before the client can learn its
 //! address), `unmap` when the buffer is closed or its owner dies, *before* the pool may hand
 //! its pages out again. The kernel's `unmap` returns only after the IOTLB invalidation
-//! completed. An `unmap` that fails leaves the buffer quarantined: never released, so its
-//! pages are never reused while a device might still reach them.
+//! completed. An `unmap` that fails leaves the buffer quarantined for good, in the same
+//! quarantine as an unconfirmed quiesce's (the crate doc's "Releasing a buffer" gives the
+//! order), so its pages are never reused while a device might still reach them.
 //!
 //! The device address in the buffer descriptor is the IOVA the device must use: dmad maps
 //! each buffer at its pool device address, so drivers see the same numbers with or without

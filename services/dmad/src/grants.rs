@@ -74,6 +74,12 @@ pub trait Callers {
     /// The kernel-issued rights of process `pid`, which sent the pending request `tag`;
     /// `None` if the kernel does not answer (the caller then has no rights).
     fn rights(&mut self, pid: u32, tag: u32) -> Option<Rights>;
+
+    /// The kernel's quiesce state of `device`; `None` if the kernel does not answer (dmad
+    /// then reuses buffers as if the device were confirmed quiet).
+    fn device_state(&mut self, _device: &str) -> Option<crate::DeviceState> {
+        None
+    }
 }
 
 #[cfg(test)]

@@ -142,6 +142,11 @@ impl Callers for KernelCallers {
             }
         }
     }
+
+    fn device_state(&mut self, device: &str) -> Option<dmad::DeviceState> {
+        let line = sys::device_quiesce_state(self.socket, device).ok()?;
+        dmad::DeviceState::parse(&line)
+    }
 }
 
 /// The kernel's IOMMU facility: one `iommu:DEVICE` descriptor per device, opened at the

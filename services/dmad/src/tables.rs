@@ -6,7 +6,10 @@
 //! `DEV/stats` has the same two lines for the pool that serves the device, then `key value`
 //! lines: `served-by POOL own|default` (which pool serves DEV, and `default` when that is
 //! the global pool, whether DEV falls back to it or it is kept under DEV's name), the
-//! pool's other counters, then a table of owners
+//! pool's other counters (`quarantined-buffers`, `quarantined-pages`: released buffers
+//! held back because their device was not confirmed quiet), `quiesce-checked OWNER
+//! GENERATION CONFIRMED reused|quarantined` (what dmad checked at the last release of a
+//! buffer of DEV; `quiesce-checked none` before any), then a table of owners
 //! (`pid name pages quota-pages`).
 
 use alloc::string::String;
@@ -29,6 +32,7 @@ pub(crate) fn root(registry: &PoolRegistry) -> String {
 pub(crate) fn device<'a>(
     registry: &PoolRegistry,
     pool: &Pool,
+    reclaim: Option<crate::Reclaim>,
     name_of: impl Fn(u32) -> Option<&'a str>,
 ) -> String {
     let mut text = String::from(HEADER);
@@ -62,6 +66,27 @@ pub(crate) fn device<'a>(
     let _ = writeln!(text, "high-water-pages {}", stats.high_water_pages);
     let _ = writeln!(text, "failed-allocations {}", stats.failed_allocations);
     let _ = writeln!(text, "device-quota-pages {}", quota(pool.device_quota()));
+    let _ = writeln!(text, "quarantined-buffers {}", stats.quarantined_buffers);
+    let _ = writeln!(text, "quarantined-pages {}", stats.quarantined_pages);
+    match reclaim {
+        Some(reclaim) => {
+            let _ = writeln!(
+                text,
+                "quiesce-checked {} {} {} {}",
+                reclaim.owner,
+                reclaim.state.generation,
+                reclaim.state.confirmed,
+                if reclaim.quarantined {
+                    "quarantined"
+                } else {
+                    "reused"
+                }
+            );
+        }
+        None => {
+            let _ = writeln!(text, "quiesce-checked none");
+        }
+    }
     let _ = writeln!(text);
     let _ = writeln!(
         text,

@@ -1,5 +1,5 @@
 //! `dmastat`: prints dmad's tables — `dma:/` and then each device's `dma:/DEV/stats` — to the
-//! console.
+//! console, with a warning line for each device whose pool holds quarantined pages.
 //!
 //! dmad may still be starting when dmastat runs (init starts them one after the other), so
 //! dmastat retries opening `dma:/` for a while — but only while a process named `dmad` is
@@ -58,12 +58,11 @@ fn main(_args: Args) -> i32 {
             Ok(bytes) => {
                 println!();
                 println!("{path}");
-                for line in core::str::from_utf8(&bytes)
-                    .unwrap_or("(not UTF-8)\n")
-                    .lines()
-                {
+                let text = core::str::from_utf8(&bytes).unwrap_or("(not UTF-8)\n");
+                for line in text.lines() {
                     println!("{line}");
                 }
+                report_quarantine(device, text);
             }
             Err(error) => {
                 println!("dmastat: cannot read {path}: {error}");
@@ -72,6 +71,21 @@ fn main(_args: Args) -> i32 {
         }
     }
     status
+}
+
+/// Says so when `device`'s pool holds quarantined pages: buffers of a dead driver whose
+/// device the kernel could not confirm quiet, kept out of the pool until it can.
+fn report_quarantine(device: &str, stats: &str) {
+    let quarantined = stats
+        .lines()
+        .find_map(|line| line.strip_prefix("quarantined-pages "))
+        .and_then(|pages| pages.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    if quarantined > 0 {
+        println!(
+            "dmastat: {device}: {quarantined} pages quarantined (device not confirmed quiet; never handed out until it is)"
+        );
+    }
 }
 
 /// Whether `sys:processes` lists a process named `dmad` that has not exited (columns

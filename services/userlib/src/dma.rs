@@ -20,6 +20,19 @@ use syscall::error::{Error, Result, EINVAL, EIO};
 use syscall::flag::O_RDWR;
 use syscall::{Map, MapFlags};
 
+/// Call between filling a buffer (a queue entry, data, a PRP list) and telling the device
+/// about it (ringing a doorbell register): the buffer's bytes, written through a
+/// write-combining mapping, reach memory first.
+pub fn write_barrier() {
+    crate::arch::dma_write_barrier();
+}
+
+/// Call between reading the flag that says the device has written a buffer (a completion's
+/// phase bit) and reading the rest of what it wrote.
+pub fn read_barrier() {
+    crate::arch::dma_read_barrier();
+}
+
 /// Types whose all-zero bit pattern is a valid value, so a zeroed buffer holds one.
 ///
 /// # Safety

@@ -8,7 +8,8 @@
 use alloc::format;
 use alloc::vec;
 use alloc::vec::Vec;
-use disk_api::image::{pattern_byte, sectors, DEFAULT_SIZE};
+use blk_tests::XorShift;
+use disk_api::image::{generation_byte, sectors, DEFAULT_SIZE};
 use disk_api::SECTOR_SIZE;
 use disk_client::Disk;
 use process_tests::check::{errno_name, Outcome};
@@ -27,11 +28,11 @@ pub fn mixed_requests() -> Outcome {
     let mut buffer = vec![0u8; MOST_SECTORS as usize * SECTOR];
     let mut next_generation: u16 = 1;
     for request in 0..REQUESTS {
-        let length = 1 + random.next() % MOST_SECTORS;
-        let start = random.next() % (count - length + 1);
+        let length = 1 + random.next_value() % MOST_SECTORS;
+        let start = random.next_value() % (count - length + 1);
         let bytes = &mut buffer[..length as usize * SECTOR];
         let offset = (first + start) * SECTOR_SIZE;
-        if random.next().is_multiple_of(2) {
+        if random.next_value().is_multiple_of(2) {
             let generation = next_generation;
             next_generation = next_generation.wrapping_add(1).max(1);
             for (index, data) in bytes.chunks_mut(SECTOR).enumerate() {
@@ -70,24 +71,6 @@ pub fn mixed_requests() -> Outcome {
 /// Sector `sector`'s bytes at `generation`.
 fn fill(sector: u64, generation: u16, data: &mut [u8]) {
     for (index, byte) in data.iter_mut().enumerate() {
-        *byte = match generation {
-            0 => pattern_byte(sector, index),
-            _ => ((sector as u32).wrapping_mul(131)
-                ^ u32::from(generation).wrapping_mul(0x9E37)
-                ^ index as u32)
-                .wrapping_add(index as u32 >> 3) as u8,
-        };
-    }
-}
-
-/// A small deterministic random sequence (xorshift64).
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
+        *byte = generation_byte(sector, generation, index);
     }
 }

@@ -1,4 +1,5 @@
-//! Whole-disk reads, the range the host checks, and refused requests.
+//! Whole-disk reads, the range the host checks, and refused requests, on any scheme that
+//! serves the `disk:` interface (`disk:` in the `virtio-blk` suite, `nvme:` in `nvme`).
 
 use alloc::format;
 use alloc::vec;
@@ -16,14 +17,15 @@ use userlib::syscall::flag::CallFlags;
 
 const SECTOR: usize = SECTOR_SIZE as usize;
 
-fn open(offset: u64) -> Result<Disk, alloc::string::String> {
-    Disk::open(offset).map_err(|error| format!("open disk:/{offset}: {}", errno_name(error.errno)))
+fn open(scheme: &str, offset: u64) -> Result<Disk, alloc::string::String> {
+    Disk::open_on(scheme, offset)
+        .map_err(|error| format!("open {scheme}:/{offset}: {}", errno_name(error.errno)))
 }
 
 /// Every sector reads as the image holds it (header, then the pattern; the written range
 /// may hold the suite's own pattern from an earlier test).
-pub fn reads_every_sector() -> Outcome {
-    let disk = open(0)?;
+pub fn reads_every_sector(scheme: &str) -> Outcome {
+    let disk = open(scheme, 0)?;
     let mut chunk = vec![0u8; MAX_TRANSFER];
     let per_chunk = (MAX_TRANSFER / SECTOR) as u64;
     let mut sector = 0;
@@ -56,8 +58,8 @@ pub fn reads_every_sector() -> Outcome {
 }
 
 /// The suite's range is rewritten and reads back; the host checks the file afterwards.
-pub fn writes_a_range() -> Outcome {
-    let disk = open(WRITTEN_FIRST_SECTOR * SECTOR_SIZE)?;
+pub fn writes_a_range(scheme: &str) -> Outcome {
+    let disk = open(scheme, WRITTEN_FIRST_SECTOR * SECTOR_SIZE)?;
     let mut bytes = vec![0u8; (WRITTEN_SECTORS as usize) * SECTOR];
     for (index, data) in bytes.chunks_mut(SECTOR).enumerate() {
         let sector = WRITTEN_FIRST_SECTOR + index as u64;
@@ -75,11 +77,12 @@ pub fn writes_a_range() -> Outcome {
 }
 
 /// Offsets and lengths that are not sector multiples are refused and move nothing.
-pub fn refuses_unaligned_requests() -> Outcome {
-    expect_errno("open disk:/100", sys::open("disk:/100", O_RDWR), EINVAL)?;
-    let too_far = format!("disk:/{}", DEFAULT_SIZE + 512);
+pub fn refuses_unaligned_requests(scheme: &str) -> Outcome {
+    let unaligned = format!("{scheme}:/100");
+    expect_errno(&unaligned, sys::open(&unaligned, O_RDWR), EINVAL)?;
+    let too_far = format!("{scheme}:/{}", DEFAULT_SIZE + 512);
     expect_errno("open past the end", sys::open(&too_far, O_RDWR), EINVAL)?;
-    let disk = open(0)?;
+    let disk = open(scheme, 0)?;
     let mut short = [0u8; 100];
     expect_errno(
         "read of 100 bytes",
@@ -94,12 +97,12 @@ pub fn refuses_unaligned_requests() -> Outcome {
     let mut odd = Seek { offset: 700 }.to_bytes();
     let seek = userlib::syscall::call_rw(disk.descriptor(), &mut odd, CallFlags::empty(), &[]);
     expect_errno("seek to 700", seek, EINVAL)?;
-    let mut end = Disk::open(DEFAULT_SIZE).map_err(|error| format!("open the end: {error}"))?;
+    let mut end = open(scheme, DEFAULT_SIZE)?;
     let nothing = sys::read(end.descriptor(), &mut [0u8; 512]);
     ensure!(nothing == Ok(0), "a read at the end gave {nothing:?}");
     let full = sys::write(end.descriptor(), &[0u8; 512]);
     expect_errno("write at the end", full, userlib::sys::error::ENOSPC)?;
-    end = open(512)?;
+    end = open(scheme, 512)?;
     let mut sector = [0u8; SECTOR];
     let count = sys::read(end.descriptor(), &mut sector);
     ensure!(count == Ok(SECTOR), "read of sector 1 gave {count:?}");

@@ -1,6 +1,6 @@
 //! The driver's DMA buffers are in its device's pool.
 
-use crate::driver::{driver_pid, DEVICE};
+use crate::driver::DRIVER;
 use alloc::format;
 use dma_tests::stats;
 use dma_tests::text::read_text;
@@ -9,13 +9,13 @@ use process_tests::ensure;
 
 /// dmad lists the running driver as the owner of pool pages, and live buffers exist.
 pub fn buffers_come_from_the_pool() -> Outcome {
-    let pid = driver_pid().ok_or("no driver was started")?;
-    let now = stats::read(DEVICE)?;
+    let pid = DRIVER.pid().ok_or("no driver was started")?;
+    let now = stats::read(DRIVER.device)?;
     ensure!(
         now.live_buffers > 0,
         "the driver runs but the pool shows {now}"
     );
-    let path = stats::path(DEVICE);
+    let path = stats::path(DRIVER.device);
     let text =
         read_text(&path).map_err(|error| format!("read {path}: {}", errno_name(error.errno)))?;
     let pages = owner_pages(&text, pid);

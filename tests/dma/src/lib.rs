@@ -31,7 +31,9 @@ extern crate alloc;
 
 pub mod buffer;
 pub mod check;
+pub mod iommu;
 pub mod pools;
+pub mod quiesce;
 pub mod stats;
 pub mod text;
 pub mod translate;

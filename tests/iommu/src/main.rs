@@ -23,7 +23,7 @@
 extern crate alloc;
 
 mod edu;
-mod listing;
+use dma_tests::iommu as listing;
 
 use alloc::format;
 use alloc::string::String;

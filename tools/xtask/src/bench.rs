@@ -2,8 +2,8 @@
 //!
 //! `bench` runs the DMA pool allocator's host benchmark (`cargo bench -p dma-pool`).
 //!
-//! `bench --guest [--arch A]` boots, per CPU, an image that starts dmad, the `disk:` driver
-//! when the default image has one, `bench-server` (serving `bench:`) and `dmabench` (granted
+//! `bench --guest [--arch A]` boots, per CPU, an image that starts dmad, the `disk:` and
+//! `nvme:` drivers when the default image has them, `bench-server` (serving `bench:`) and `dmabench` (granted
 //! the block device's pool, no quota). It is a test image (`test-suite = "bench"`), so init
 //! powers off when dmabench ends; it is not one of `cargo xtask test`'s suites. xtask reads
 //! dmabench's `bench-clock`, `bench NAME ...`, `bench-skip` and `bench-failed` lines, prints a
@@ -38,8 +38,8 @@ devices = ["virtio-blk0"]
 "#;
 
 /// The default image's processes the benchmark image keeps: the DMA server and, when the
-/// image has one, the block driver serving `disk:`.
-const KEPT_SERVICES: [&str; 2] = ["dmad", "virtio-blk"];
+/// image has them, the block drivers serving `disk:` and `nvme:`.
+const KEPT_SERVICES: [&str; 3] = ["dmad", "virtio-blk", "nvme"];
 
 /// The host benchmarks.
 pub fn host() -> Result<()> {

@@ -8,8 +8,12 @@
 //! - x86_64 `q35`: `-device virtio-blk-pci,disable-legacy=on` (modern virtio only, which is
 //!   what `virtio-drivers`' PCI transport speaks).
 //!
-//! Test runs make a fresh image per suite; `cargo xtask run` keeps `default-ARCH.img`
-//! between runs (what the demo wrote stays) and makes it only when it is missing.
+//! Every machine also gets a second image of the same kind as its NVMe disk (QEMU `nvme`,
+//! a PCI function on both CPUs, serial `coherent0`), next to the first: `STEM.nvme.img`.
+//!
+//! Test runs make fresh images per suite; `cargo xtask run` keeps `default-ARCH.img` and
+//! `default-ARCH.nvme.img` between runs (what the demo wrote stays) and makes them only
+//! when they are missing.
 
 use crate::Result;
 use disk_api::image::{
@@ -18,7 +22,7 @@ use disk_api::image::{
 };
 use disk_api::SECTOR_SIZE;
 use harness::{Arch, Machine};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const SECTOR: usize = SECTOR_SIZE as usize;
 
@@ -35,8 +39,18 @@ pub fn image_bytes(size: u64) -> Vec<u8> {
     bytes
 }
 
-/// Writes a fresh default-size image to `path`.
+/// Writes fresh default-size images to `path` (virtio) and its [`nvme_image`].
 pub fn create(path: &Path) -> Result<()> {
+    create_one(path)?;
+    create_one(&nvme_image(path))
+}
+
+/// The NVMe disk's image that goes with the virtio disk's image `image`.
+pub fn nvme_image(image: &Path) -> PathBuf {
+    image.with_extension("nvme.img")
+}
+
+fn create_one(path: &Path) -> Result<()> {
     if let Some(directory) = path.parent() {
         std::fs::create_dir_all(directory)
             .map_err(|error| format!("cannot create {}: {error}", directory.display()))?;
@@ -56,12 +70,31 @@ pub fn qemu_arguments(arch: Arch, image: &Path) -> Vec<String> {
         format!("file={},if=none,format=raw,id=disk0", image.display()),
         "-device".into(),
         device.into(),
+        "-drive".into(),
+        format!(
+            "file={},if=none,format=raw,id=nvme-disk0",
+            nvme_image(image).display()
+        ),
+        "-device".into(),
+        "nvme,drive=nvme-disk0,serial=coherent0".into(),
     ]
 }
 
-/// Attaches `image` to `machine` (before its device tree is made, so the tree matches).
-pub fn attach(machine: &mut Machine, image: &Path) {
+/// Attaches `image` and its NVMe image to `machine` (before its device tree is made, so
+/// the tree matches), making the NVMe image if it is missing.
+pub fn attach(machine: &mut Machine, image: &Path) -> Result<()> {
+    let nvme = nvme_image(image);
+    if !nvme.exists() {
+        create_one(&nvme)?;
+    }
     machine.extra.extend(qemu_arguments(machine.arch, image));
+    Ok(())
+}
+
+/// [`check_after_suite`] for the NVMe image that goes with `image`, after the `nvme` suite
+/// (which writes the same range and scratch half).
+pub fn check_nvme_after_suite(image: &Path) -> Result<()> {
+    check_after_suite(&nvme_image(image))
 }
 
 /// Puts `machine` behind an IOMMU: on x86_64, QEMU's Intel VT-d (`-device intel-iommu`,
@@ -163,5 +196,9 @@ mod tests {
         assert!(x86.contains("file=/tmp/disk.img,if=none,format=raw,id=disk0"));
         let arm = qemu_arguments(Arch::Aarch64, image).join(" ");
         assert!(arm.contains("virtio-blk-device,drive=disk0"));
+        for arguments in [x86, arm] {
+            assert!(arguments.contains("file=/tmp/disk.nvme.img,if=none,format=raw,id=nvme-disk0"));
+            assert!(arguments.contains("-device nvme,drive=nvme-disk0,serial=coherent0"));
+        }
     }
 }

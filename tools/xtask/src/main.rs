@@ -196,7 +196,7 @@ pub fn machine_with_gic(
 ) -> Result<Machine> {
     let mut machine = Machine::new(arch, kernel, initrd);
     machine.gic = gic;
-    disk::attach(&mut machine, disk);
+    disk::attach(&mut machine, disk)?;
     if arch == Arch::Aarch64 {
         let directory = guest::guest_target_directory().join("images");
         machine.device_tree = Some(platform::device_tree_for(
@@ -244,6 +244,7 @@ fn run(arch: Arch, profile: Profile) -> Result<()> {
     if !disk.exists() {
         disk::create(&disk)?;
     }
+    // `attach` makes the NVMe image when only it is missing (a disk from before NVMe).
     let mut machine = machine(
         arch,
         kernel,

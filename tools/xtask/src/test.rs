@@ -16,7 +16,7 @@ use std::time::Duration;
 ///
 /// Both GICs stay covered: `boot`, `process` and `dma` run aarch64 on GICv3
 /// (`virt,gic-version=3`: redistributor and system-register CPU interface), and so do
-/// `platform`, `irq` and `hostile`; `memory`,
+/// `platform`, `nvme`, `irq` and `hostile`; `memory`,
 /// `virtio-blk` and `stress` on GICv2 (QEMU's default, memory-mapped CPU interface).
 struct GuestSuite {
     name: &'static str,
@@ -52,7 +52,7 @@ const EDU_DEVICE: &[&str] = &["-device", "edu,dma_mask=0xffffffff"];
 const SERVICES: &[&str] = &["dmad", "dmastat"];
 
 /// Every guest suite, in the order they run.
-const SUITES: [GuestSuite; 10] = [
+const SUITES: [GuestSuite; 11] = [
     GuestSuite {
         name: "boot",
         deadline: Duration::from_secs(60),
@@ -115,6 +115,17 @@ const SUITES: [GuestSuite; 10] = [
         processes: crate::user::BLK_TEST_MANIFEST,
         check_disk: Some(crate::disk::check_after_suite),
         gic: GicVersion::V2,
+        aarch64_extra: &[],
+        on_aarch64: true,
+        iommu: true,
+    },
+    GuestSuite {
+        name: "nvme",
+        deadline: Duration::from_secs(180),
+        keep: &["dmad"],
+        processes: crate::user::NVME_TEST_MANIFEST,
+        check_disk: Some(crate::disk::check_nvme_after_suite),
+        gic: GicVersion::V3,
         aarch64_extra: &[],
         on_aarch64: true,
         iommu: true,

@@ -23,11 +23,13 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// Each user package and the programs (cargo `[[bin]]`s) it installs as `/bin/NAME`.
-const PACKAGES: [(&str, &[&str]); 12] = [
+const PACKAGES: [(&str, &[&str]); 14] = [
     ("init", &["init"]),
     ("dmad", &["dmad"]),
     ("dmastat", &["dmastat"]),
     ("virtio-blk", &["virtio-blk"]),
+    ("nvme", &["nvme"]),
+    ("nvme-tests", &["nvme-tests"]),
     ("disk-demo", &["disk-demo"]),
     ("blk-tests", &["blk-tests"]),
     ("irq-tests", &["irq-tests", "irq-probe", "irq-reader"]),
@@ -150,6 +152,21 @@ spawns = ["virtio-blk"]
 path = "/bin/virtio-blk"
 schemes = ["disk"]
 devices = ["virtio-blk0"]
+autostart = false
+"#;
+
+/// The processes of the `nvme` suite's image: the suite's program, which starts the NVMe
+/// driver itself (granted `nvme` and the `nvme0` controller, not started by init) so it
+/// can see the pool before and after; it is granted `nvme0` only to read its pool's stats.
+pub const NVME_TEST_MANIFEST: &str = r#"
+[process.nvme-tests]
+path = "/bin/nvme-tests"
+spawns = ["nvme"]
+
+[process.nvme]
+path = "/bin/nvme"
+schemes = ["nvme"]
+devices = ["nvme0"]
 autostart = false
 "#;
 
@@ -539,6 +556,7 @@ mod tests {
                 "/bin/dmad",
                 "/bin/dmastat",
                 "/bin/virtio-blk",
+                "/bin/nvme",
                 "/bin/disk-demo"
             ]
         );

@@ -76,3 +76,10 @@ fn only_virtio_block_ids_match() {
     assert!(!is_virtio_block(0x1af4, 0x1000));
     assert!(!is_virtio_block(0x8086, 0x1001));
 }
+
+#[test]
+fn recognises_nvme_controllers() {
+    assert!(is_nvme(0x0108_0202));
+    assert!(!is_nvme(0x0108_0102));
+    assert!(!is_nvme(0x0106_0100));
+}

@@ -239,7 +239,7 @@ impl Pool {
     }
 
     /// Returns a record's pages to the free space and vacates it.
-    fn free_record(&mut self, slot: u32, record: &BufferRecord) {
+    pub(super) fn free_record(&mut self, slot: u32, record: &BufferRecord) {
         let first_page = u64::from(record.first_page);
         self.space.release(first_page, u32::from(record.order));
         self.buffers.remove(slot, self.space.chunk_slot(first_page));

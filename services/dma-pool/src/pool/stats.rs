@@ -22,6 +22,8 @@ impl Pool {
             deferred_pages: self.deferred_pages,
             high_water_pages: self.high_water_pages,
             failed_allocations: self.failed_allocations,
+            quarantined_buffers: self.quarantined_buffers,
+            quarantined_pages: self.quarantined_pages,
         }
     }
 
@@ -30,7 +32,7 @@ impl Pool {
     pub fn owner_pages(&self, owner: OwnerId) -> u64 {
         self.buffers
             .iter()
-            .filter(|(_, record)| record.owner == owner)
+            .filter(|(_, record)| record.owner == owner && record.state != RecordState::Quarantined)
             .map(|(_, record)| record.pages())
             .sum()
     }
@@ -39,6 +41,9 @@ impl Pool {
     pub fn owners(&self) -> impl Iterator<Item = (OwnerId, u64)> {
         let mut owners: Vec<(OwnerId, u64)> = Vec::new();
         for (_, record) in self.buffers.iter() {
+            if record.state == RecordState::Quarantined {
+                continue;
+            }
             match owners.binary_search_by_key(&record.owner, |&(owner, _)| owner) {
                 Ok(index) => owners[index].1 += record.pages(),
                 Err(index) => owners.insert(index, (record.owner, record.pages())),
@@ -47,16 +52,20 @@ impl Pool {
         owners.into_iter()
     }
 
-    /// Every buffer, live or released-but-mapped, in buffer-table order.
+    /// Every buffer, live or released-but-mapped, in buffer-table order (quarantined ones
+    /// are nobody's and only counted in [`Pool::stats`]).
     pub fn buffers(&self) -> impl Iterator<Item = BufferInfo> + '_ {
-        self.buffers.iter().map(|(slot, record)| {
-            let handle = BufferHandle {
-                pool: self.id,
-                slot,
-                generation: record.generation,
-            };
-            self.describe(handle, record)
-        })
+        self.buffers
+            .iter()
+            .filter(|(_, record)| record.state != RecordState::Quarantined)
+            .map(|(slot, record)| {
+                let handle = BufferHandle {
+                    pool: self.id,
+                    slot,
+                    generation: record.generation,
+                };
+                self.describe(handle, record)
+            })
     }
 
     /// The maximal runs of free pages, lowest first.
@@ -84,6 +93,7 @@ impl Pool {
         self.space.check()?;
         self.buffers.check(|page| self.space.chunk_slot(page))?;
         let mut live = 0;
+        let mut quarantined = 0;
         let mut deferred = 0;
         let mut deferred_pages = 0;
         let mut used = 0;
@@ -98,10 +108,12 @@ impl Pool {
                         return Err("a released buffer without mappings kept its pages");
                     }
                 }
+                RecordState::Quarantined => quarantined += 1,
                 RecordState::Vacant => unreachable!("iter skips vacant records"),
             }
         }
         if live != self.live_buffers
+            || quarantined != self.quarantined_buffers
             || deferred != self.deferred_buffers
             || deferred_pages != self.deferred_pages
         {

@@ -8,6 +8,7 @@
 mod buffers;
 mod declare;
 mod global;
+mod quarantine;
 
 pub use declare::MAX_POOL_PAGES;
 

@@ -3,6 +3,7 @@
 use super::{Handle, Server};
 use crate::{Refusal, Reply};
 use alloc::vec::Vec;
+use log::info;
 
 impl Server {
     /// A read (or call) of at most `capacity` bytes: a buffer's descriptor, or the next part
@@ -35,7 +36,8 @@ impl Server {
         Ok(Reply::bytes(bytes))
     }
 
-    /// Closes a handle: a buffer is released (its pages return once nothing maps it). When
+    /// Closes a handle: a buffer is released (its pages return once nothing maps it), or
+    /// quarantined if its device is not confirmed quiet (`quiesce`). When
     /// it was the caller's last handle, dmad forgets the caller.
     pub(super) fn close(&mut self, caller: u32, number: u64) -> Result<Reply, Refusal> {
         self.owned(caller, number)?;
@@ -48,7 +50,10 @@ impl Server {
             handle, mapping, ..
         } = open.handle
         {
-            self.unmap_and_release(caller, handle, &mapping);
+            let reclaimed = self.reclaim(handle, caller, &mapping);
+            if let Err(error) = reclaimed {
+                info!("handle {number} of pid {caller}: buffer already gone ({error})");
+            }
         }
         if self.usage(caller).handles == 0 {
             self.forget_client(caller);

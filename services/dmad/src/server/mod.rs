@@ -17,6 +17,7 @@ pub(crate) mod limits;
 mod mappings;
 mod open;
 mod pools;
+mod quarantine;
 
 use crate::{Callers, Grant, Grants, PoolMemory, Refusal, Regions, Reply, Request};
 use alloc::boxed::Box;
@@ -25,7 +26,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use dma_api::{DmaBufferInfo, DmaError};
 use dma_pool::{BufferHandle, MappingToken, OwnerId, PoolRegistry};
-use log::warn;
+use log::{info, warn};
 use syscall::schemev2::Opcode;
 
 /// What an open handle is.
@@ -33,7 +34,7 @@ use syscall::schemev2::Opcode;
 enum Handle {
     /// A text table snapshot and how far the client has read.
     Text { bytes: Vec<u8>, offset: usize },
-    /// A buffer.
+    /// A buffer, and the device it was allocated for.
     Buffer {
         handle: BufferHandle,
         info: DmaBufferInfo,
@@ -90,6 +91,7 @@ pub struct Server {
     limits: limits::Limits,
     /// The devices' IOMMU domains (nothing to do without an IOMMU).
     confinement: Box<dyn crate::Confinement>,
+    quiesce: crate::quiesce::QuiesceRecords,
 }
 
 impl Server {
@@ -109,39 +111,13 @@ impl Server {
             usage: BTreeMap::new(),
             limits: limits::Limits::DEFAULT,
             confinement: Box::new(crate::Unconfined),
+            quiesce: Default::default(),
         }
     }
 
     /// Tells `confinement` of every buffer a device gains or loses from now on.
     pub fn confine_with(&mut self, confinement: Box<dyn crate::Confinement>) {
         self.confinement = confinement;
-    }
-
-    /// Takes a buffer away from its device and releases it to its pool, in that order; if
-    /// the device could not be cut off, the buffer stays allocated for good (quarantined).
-    fn unmap_and_release(
-        &mut self,
-        owner: u32,
-        handle: BufferHandle,
-        mapping: &crate::DeviceMapping,
-    ) -> bool {
-        if let Err(errno) = self
-            .confinement
-            .unmap(&mapping.device, mapping.iova, mapping.size)
-        {
-            warn!(
-                "buffer {:#x} of {}: the IOMMU did not unmap it (errno {errno}); quarantined, never reused",
-                mapping.iova, mapping.device
-            );
-            return false;
-        }
-        if let Err(error) = self.registry.release(handle, OwnerId(owner)) {
-            log::info!(
-                "buffer {:#x} of pid {owner}: already gone ({error})",
-                mapping.iova
-            );
-        }
-        true
     }
 
     /// Numbers new handles from `first` on (at least 1) instead of 1. The program starts at
@@ -181,8 +157,8 @@ impl Server {
         }
     }
 
-    /// Forgets everything `pid` held (its exit): releases its buffers (mapped ones return
-    /// with their last unmap), closes its handles and drops what dmad knew of it.
+    /// Forgets everything `pid` held (its exit): reclaims its buffers (unmap, then release or
+    /// quarantine: the crate doc's order), closes its handles and drops what dmad knew of it.
     pub fn reap(&mut self, pid: u32) {
         let buffers: Vec<(BufferHandle, crate::DeviceMapping)> = self
             .handles
@@ -194,15 +170,16 @@ impl Server {
                 _ => None,
             })
             .collect();
-        let mut all_unmapped = true;
         for (handle, mapping) in &buffers {
-            all_unmapped &= self.unmap_and_release(pid, *handle, mapping);
+            if let Err(error) = self.reclaim(*handle, pid, mapping) {
+                info!(
+                    "buffer {:#x} of pid {pid}: already gone ({error})",
+                    mapping.iova
+                );
+            }
         }
-        // Whatever else the process held goes too, unless a buffer could not be cut off
-        // from its device: then everything left stays (quarantined).
-        if all_unmapped {
-            self.registry.release_all(OwnerId(pid));
-        }
+        // Whatever else it held (released buffers still mapped) goes too.
+        self.registry.release_all(OwnerId(pid));
         let theirs: Vec<(u32, u64)> = self
             .handles
             .range((pid, 0)..=(pid, u64::MAX))
@@ -224,7 +201,10 @@ impl Server {
         let opcode = Opcode::try_from_raw(request.opcode);
         let handle = request.handle();
         match opcode {
-            Some(Opcode::OpenAt) => self.open(caller, request.tag, request.payload, memory),
+            Some(Opcode::OpenAt) => {
+                self.lift_quarantines();
+                self.open(caller, request.tag, request.payload, memory)
+            }
             Some(Opcode::Read) => self.read(caller, handle, request.args[2]),
             Some(Opcode::Call) => self.read(caller, handle, request.args[2]),
             Some(Opcode::Write) => {

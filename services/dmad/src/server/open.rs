@@ -44,7 +44,8 @@ impl Server {
             DmaPath::Root => Ok(self.text(tables::root(&self.registry))),
             DmaPath::Stats { device } => {
                 let pool = self.pool_serving(device)?;
-                let text = tables::device(&self.registry, pool, |pid| {
+                let reclaim = self.last_reclaim(device);
+                let text = tables::device(&self.registry, pool, reclaim, |pid| {
                     self.clients
                         .get(&pid)
                         .and_then(|client| client.name.as_deref())

@@ -87,7 +87,9 @@ fn a_failed_unmap_quarantines_the_buffer() {
     let (handle, _) = fixture.alloc(BLK, "blk0/alloc?size=4096").unwrap();
     log.borrow_mut().refuse_unmap = true;
     fixture.close(BLK, handle).unwrap();
-    assert_eq!(fixture.stats().free_pages, SIZE / 4096 - 1);
+    let stats = fixture.stats();
+    assert_eq!(stats.free_pages, SIZE / 4096 - 1);
+    assert_eq!((stats.quarantined_buffers, stats.quarantined_pages), (1, 1));
 }
 
 #[test]

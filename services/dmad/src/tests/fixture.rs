@@ -46,8 +46,15 @@ pub const DEFAULT_PHYS: u64 = PHYS + SIZE;
 pub type Fingerprint = (Vec<(PoolStats, Vec<BufferInfo>)>, Vec<(u32, OwnerUsage)>);
 
 /// Rights by pid, as the kernel would give them: init may declare pools; the others hold
-/// their section's devices.
-struct Names;
+/// their section's devices. Device quiesce states are what the test set in `devices`
+/// (absent: the kernel does not answer).
+struct Names {
+    devices: DeviceStates,
+}
+
+/// The quiesce states a test makes the fake kernel report, by device.
+pub type DeviceStates =
+    alloc::rc::Rc<core::cell::RefCell<alloc::collections::BTreeMap<String, crate::DeviceState>>>;
 
 impl Callers for Names {
     fn rights(&mut self, pid: u32, _tag: u32) -> Option<Rights> {
@@ -69,6 +76,10 @@ impl Callers for Names {
             ..Rights::none()
         })
     }
+
+    fn device_state(&mut self, device: &str) -> Option<crate::DeviceState> {
+        self.devices.borrow().get(device).copied()
+    }
 }
 
 /// The region's bytes, and every zeroing call.
@@ -89,12 +100,17 @@ impl PoolMemory for FakeMemory {
 pub struct Fixture {
     pub server: Server,
     pub memory: FakeMemory,
+    pub devices: DeviceStates,
 }
 
 impl Fixture {
     /// The region `blk0` serves.
     pub fn new() -> Self {
-        let mut server = Server::new(Grants::from_manifest(MANIFEST).unwrap(), Box::new(Names));
+        let devices = DeviceStates::default();
+        let names = Names {
+            devices: devices.clone(),
+        };
+        let mut server = Server::new(Grants::from_manifest(MANIFEST).unwrap(), Box::new(names));
         let line =
             MemoryPoolLine::parse("pool blk0-pool 0x80000000 0xc0000000 0x100000 no-map blk0")
                 .unwrap();
@@ -105,6 +121,7 @@ impl Fixture {
                 bytes: alloc::vec![GARBAGE; SIZE as usize],
                 zeroed: Vec::new(),
             },
+            devices,
         }
     }
 

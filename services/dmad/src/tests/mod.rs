@@ -9,5 +9,6 @@ mod fuzz;
 mod global;
 mod limits;
 mod privileged;
+mod quarantine;
 mod tables;
 mod wire;

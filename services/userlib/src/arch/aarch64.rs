@@ -40,3 +40,19 @@ pub fn counter_scale() -> Scale {
     unsafe { core::arch::asm!("mrs {}, cntfrq_el0", out(reg) hertz, options(nomem, nostack)) };
     Scale::for_frequency("cntvct", hertz)
 }
+
+/// Orders this CPU's earlier writes to DMA memory before its later writes, device
+/// registers included, as the device sees them (`dmb oshst`: the outer-shareable domain,
+/// where devices observe; Linux's `dma_wmb`).
+pub fn dma_write_barrier() {
+    // SAFETY: a barrier instruction; it touches no memory and changes no register. Not
+    // `nomem`, so the compiler keeps memory accesses on their side of it too.
+    unsafe { core::arch::asm!("dmb oshst", options(nostack, preserves_flags)) };
+}
+
+/// Orders this CPU's earlier reads (e.g. a completion's flag the device wrote) before its
+/// later reads of DMA memory (`dmb oshld`; Linux's `dma_rmb`).
+pub fn dma_read_barrier() {
+    // SAFETY: as in `dma_write_barrier`.
+    unsafe { core::arch::asm!("dmb oshld", options(nostack, preserves_flags)) };
+}

@@ -1,5 +1,6 @@
-//! The one place userlib picks its CPU: program entry (`_start`) and the cycle counter are
-//! the only things that differ between x86_64 and aarch64 user programs.
+//! The one place userlib picks its CPU: program entry (`_start`), the cycle counter and
+//! the DMA memory barriers are the only things that differ between x86_64 and aarch64
+//! user programs.
 
 #[cfg(target_arch = "aarch64")]
 mod aarch64;

@@ -32,3 +32,19 @@ pub fn counter_now() -> u64 {
 pub fn counter_scale() -> Scale {
     Scale::one_to_one("tsc")
 }
+
+/// Orders this CPU's earlier writes to DMA memory before its later writes, device
+/// registers included: `sfence` drains the write-combining buffers, which ordinary x86
+/// store ordering does not cover (Linux's `wmb`).
+pub fn dma_write_barrier() {
+    // SAFETY: a fence instruction; it touches no memory and changes no register. Not
+    // `nomem`, so the compiler keeps memory accesses on their side of it too.
+    unsafe { core::arch::asm!("sfence", options(nostack, preserves_flags)) };
+}
+
+/// Orders this CPU's earlier reads before its later reads of DMA memory: `lfence`, since
+/// reads of write-combining memory may be speculative and out of order.
+pub fn dma_read_barrier() {
+    // SAFETY: as in `dma_write_barrier`.
+    unsafe { core::arch::asm!("lfence", options(nostack, preserves_flags)) };
+}

@@ -14,8 +14,8 @@ pub use events::{wait_any, Interrupt};
 pub use file::{call, close, dup, open, read_file, read_to_end};
 pub use kernel_core::rights::Rights;
 pub use process::{
-    caller_rights, exit, getpid, kill, pack_arguments, power_off, spawn, spawn_with_rights,
-    waitpid, Ending,
+    caller_rights, device_quiesce_state, exit, getpid, kill, pack_arguments, power_off, spawn,
+    spawn_with_rights, waitpid, Ending,
 };
 
 pub use kernel_core::abi;

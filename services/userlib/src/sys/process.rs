@@ -174,20 +174,45 @@ impl core::fmt::Display for Ending {
 pub fn caller_rights(socket: usize, tag: u32) -> Result<Rights> {
     let mut buffer = [0u8; kernel_core::abi::SCHEME_MAX_PAYLOAD];
     buffer[..4].copy_from_slice(&tag.to_le_bytes());
-    // SAFETY: the kernel reads the tag from and writes the answer into `buffer`, which lives
-    // across the call, within its length.
-    let length = unsafe {
+    let length = socket_call(socket, &mut buffer)?;
+    core::str::from_utf8(&buffer[..length])
+        .ok()
+        .and_then(Rights::parse)
+        .ok_or(Error::new(EINVAL))
+}
+
+/// Asks the kernel, on scheme socket `socket`, for `device`'s quiesce state: tag 0 (never a
+/// request's), then the name and a NUL; the answer is one line,
+/// `NAME holder PID|- state STATE generation G confirmed C`.
+///
+/// # Errors
+///
+/// `EINVAL` for a name longer than 63 bytes or an answer that is not text.
+pub fn device_quiesce_state(socket: usize, device: &str) -> Result<alloc::string::String> {
+    let mut buffer = [0u8; 256];
+    if device.len() >= 64 {
+        return Err(Error::new(EINVAL));
+    }
+    buffer[4..4 + device.len()].copy_from_slice(device.as_bytes());
+    let length = socket_call(socket, &mut buffer)?;
+    core::str::from_utf8(&buffer[..length])
+        .map(alloc::string::String::from)
+        .map_err(|_| Error::new(EINVAL))
+}
+
+/// A `call` on scheme socket `socket`: the kernel reads the question from `buffer` and
+/// writes its answer there; returns the answer's length.
+fn socket_call(socket: usize, buffer: &mut [u8]) -> Result<usize> {
+    // SAFETY: the kernel reads from and writes into `buffer`, which lives across the call,
+    // within its length.
+    unsafe {
         syscall3(
             syscall::number::SYS_CALL,
             socket,
             buffer.as_mut_ptr() as usize,
             buffer.len(),
         )
-    }?;
-    core::str::from_utf8(&buffer[..length])
-        .ok()
-        .and_then(Rights::parse)
-        .ok_or(Error::new(EINVAL))
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,6 @@
-//! `dma-holder COUNT exit|crash`: holds `COUNT` buffers, then exits or dies of a fault.
+//! `dma-holder COUNT exit|crash|device-exit`: holds `COUNT` buffers, then exits or dies of a
+//! fault; `device-exit` first opens `device:DEVICE` (so it holds the device, which the
+//! kernel quiesces when it exits) and then exits.
 //!
 //! It allocates `COUNT` buffers of one and two pages (alternately), maps every fifth and
 //! writes to it, and checks that dmad's counts went down by exactly what it holds. Then,
@@ -26,10 +28,18 @@ userlib::entry!(main);
 
 fn main(args: Args) -> i32 {
     let count: Option<usize> = args.get(1).and_then(|text| text.parse().ok());
-    let (Some(count), Some(ending @ ("exit" | "crash"))) = (count, args.get(2)) else {
-        println!("usage: dma-holder COUNT exit|crash");
+    let (Some(count), Some(ending @ ("exit" | "crash" | "device-exit"))) = (count, args.get(2))
+    else {
+        println!("usage: dma-holder COUNT exit|crash|device-exit");
         return USAGE_STATUS;
     };
+    if ending == "device-exit" {
+        let path = alloc::format!("device:{DEVICE}");
+        if let Err(error) = userlib::sys::open(&path, userlib::sys::flag::O_RDONLY) {
+            println!("open {path} failed with {}", errno_name(error.errno));
+            return FAILED_STATUS;
+        }
+    }
     if let Err(reason) = hold(count) {
         println!("{reason}");
         return FAILED_STATUS;

@@ -4,7 +4,8 @@
 //! buffer shape (power-of-two pages, aligned, zeroed, write-combining at the device
 //! address), every errno of the scheme from a request that must cause it — each leaving
 //! the pool's counts unchanged — the pool's exhaustion and a closed-but-mapped buffer,
-//! buffers coming back from clients that exit or crash, and concurrent clients. It prints
+//! buffers coming back from clients that exit or crash, buffers quarantined while their
+//! device's quiesce is unconfirmed (the test kernel's switch), and concurrent clients. It prints
 //! the guest test protocol (see `process_tests::runner`) and exits 0 only when every test
 //! passed.
 //!
@@ -20,6 +21,7 @@ extern crate alloc;
 mod allocation;
 mod clients;
 mod errors;
+mod quarantine;
 
 use process_tests::runner::Suite;
 use userlib::Args;
@@ -74,6 +76,10 @@ fn main(_args: Args) -> i32 {
     suite.run(
         "crashing_holders_return_their_buffers",
         clients::crashing_holders_return_their_buffers,
+    );
+    suite.run(
+        "unconfirmed_quiesce_quarantines_until_confirmed",
+        quarantine::unconfirmed_quiesce_quarantines_until_confirmed,
     );
     suite.run(
         "concurrent_workers_keep_their_buffers",

@@ -7,6 +7,7 @@
 //! device memory and returns the address of its first byte. Mappings last for the life of
 //! the driver.
 
+use crate::DeviceInfo;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -14,7 +15,6 @@ use core::ptr::NonNull;
 use userlib::sys::error::{Error, EIO};
 use userlib::sys::flag::O_RDWR;
 use userlib::sys::{self, Map, MapFlags, Result};
-use virtio_blk::DeviceInfo;
 
 /// One mapped range.
 #[derive(Clone, Copy, Debug)]
@@ -44,7 +44,7 @@ impl Registers {
         let text = sys::read_to_end(fd).map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
         let info = text.and_then(|text| {
             DeviceInfo::parse(&text).ok_or_else(|| {
-                log::error!("{path} says {text:?}, which names no usable virtio device");
+                log::error!("{path} says {text:?}, which names no device this driver knows");
                 Error::new(EIO)
             })
         });

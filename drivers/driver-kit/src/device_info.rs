@@ -1,7 +1,7 @@
 //! The text `device:NAME` reads as: which transport, where the registers are.
 //!
-//! One fact per line (see `kernel_core::abi::DEVICE_SCHEME`): `kind virtio-mmio` or
-//! `kind virtio-pci`; `region PHYSICAL SIZE` per register range; for PCI `pci BUS DEVICE
+//! One fact per line (see `kernel_core::abi::DEVICE_SCHEME`): `kind virtio-mmio`,
+//! `kind virtio-pci` or `kind nvme`; `region PHYSICAL SIZE` per register range; for PCI `pci BUS DEVICE
 //! FUNCTION` and `config PHYSICAL`; maybe `interrupt N`. Numbers are `0x` hexadecimal or
 //! decimal. Unknown lines are ignored, so the kernel may add facts.
 
@@ -14,6 +14,8 @@ pub enum TransportKind {
     Mmio,
     /// A PCI function with virtio capabilities (x86_64 `q35`).
     Pci,
+    /// An NVM Express controller on PCI (registers in BAR0).
+    Nvme,
 }
 
 /// A PCI function's address.
@@ -68,6 +70,7 @@ impl DeviceInfo {
             match words.as_slice() {
                 ["kind", "virtio-mmio"] => kind = Some(TransportKind::Mmio),
                 ["kind", "virtio-pci"] => kind = Some(TransportKind::Pci),
+                ["kind", "nvme"] => kind = Some(TransportKind::Nvme),
                 ["region", base, size] => info.regions.push((number(base)?, number(size)?)),
                 ["pci", bus, device, function] => {
                     info.pci = Some(PciAddress {
@@ -85,6 +88,9 @@ impl DeviceInfo {
         let complete = match info.kind {
             TransportKind::Mmio => !info.regions.is_empty(),
             TransportKind::Pci => info.pci.is_some() && info.config.is_some(),
+            TransportKind::Nvme => {
+                info.pci.is_some() && info.config.is_some() && !info.regions.is_empty()
+            }
         };
         complete.then_some(info)
     }
@@ -136,6 +142,18 @@ mod tests {
         assert_eq!(
             info.region_holding(0xfe003000, 0x1000),
             Some((0xfe000000, 0x4000))
+        );
+    }
+
+    #[test]
+    fn reads_an_nvme_controller() {
+        let text = "kind nvme\nregion 0x10000000 0x4000\npci 0 3 0\nconfig 0x30018000\n";
+        let info = DeviceInfo::parse(text).unwrap();
+        assert_eq!(info.kind, TransportKind::Nvme);
+        assert_eq!(info.regions, [(0x1000_0000, 0x4000)]);
+        assert_eq!(
+            DeviceInfo::parse("kind nvme\npci 0 3 0\nconfig 0x1000\n"),
+            None
         );
     }
 

@@ -1,4 +1,5 @@
-//! `sys:iommu` as the tests read it: each device's domain and mappings, and the faults.
+//! `sys:iommu` as the tests read it: each device's domain and mappings, and the faults
+//! (used by the `iommu` suite and by the block suites' killed-driver check).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -9,10 +10,17 @@ pub type Mapping = (u64, u64, u64);
 
 /// The text, after giving the kernel's timer tick time to drain fault records.
 pub fn read() -> Result<String, String> {
-    crate::edu::sleep(Duration::from_millis(30));
+    let _ = userlib::time::sleep(Duration::from_millis(30));
     userlib::sys::read_file("sys:iommu")
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
         .map_err(|error| alloc::format!("read sys:iommu: {error}"))
+}
+
+/// Whether the kernel confines devices (an IOMMU is in use): not `iommu none`.
+pub fn confined(text: &str) -> bool {
+    text.lines()
+        .next()
+        .is_some_and(|line| line.trim() != "iommu none")
 }
 
 fn hex(text: &str) -> u64 {

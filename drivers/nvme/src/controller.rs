@@ -1,0 +1,333 @@
+//! The controller: reset, admin queue, identify, one I/O queue pair, and block transfers
+//! with PRP lists — every queue, the identify page, the PRP list page and the data buffer
+//! from the device's pool.
+//!
+//! # Start-up (NVMe Base Specification §3.5.1)
+//!
+//! 1. read CAP; the NVM command set and 4 KiB pages must be supported;
+//! 2. clear CC.EN and wait for CSTS.RDY = 0 (a controller a dead driver left running is
+//!    reset here, which also stops its DMA); take an interrupt the dead driver left
+//!    unacknowledged;
+//! 3. admin queues from the pool, AQA/ASQ/ACQ;
+//! 4. CC: enable, NVM command set, 4 KiB pages, 64/16-byte entries; wait for CSTS.RDY = 1
+//!    (CAP.TO bounds both waits);
+//! 5. Identify Controller, Identify Namespace 1 (512-byte blocks, no metadata required);
+//! 6. Set Features Number of Queues (one pair), Create I/O Completion Queue 1 (interrupts
+//!    enabled, vector 0), Create I/O Submission Queue 1.
+//!
+//! Both completion queues signal MSI-X vector 0 (or INTx), the interrupt `irq:NAME` holds;
+//! the driver opens it before enabling the controller, since QEMU's controller only
+//! signals a vector that was enabled when the queue was created.
+
+use crate::bar::Bar;
+use crate::queue::{CommandError, QueuePair};
+use alloc::format;
+use alloc::string::String;
+use core::time::Duration;
+use disk_api::SECTOR_SIZE;
+use driver_kit::completion::Completions;
+use nvme::command::{identify_structure, Command};
+use nvme::identify::{self, IDENTIFY_SIZE};
+use nvme::prp::{self, Prp};
+use nvme::registers::{self as reg, Capabilities};
+use nvme::PAGE_SIZE;
+use userlib::dma::{self, Dma};
+use userlib::server::Requests;
+use userlib::time;
+
+/// Entries in each queue.
+pub const QUEUE_ENTRIES: u16 = 64;
+
+/// The namespace the driver serves.
+pub const NAMESPACE: u32 = 1;
+
+/// Bytes in the data buffer: the largest transfer (256 sectors).
+pub const DATA_BYTES: usize = 256 * SECTOR_SIZE as usize;
+
+/// How long one I/O or admin command may take.
+const COMMAND_PATIENCE: Duration = Duration::from_secs(10);
+
+/// A running controller.
+pub struct Controller {
+    bar: Bar,
+    wait: Completions,
+    admin: QueuePair,
+    io: QueuePair,
+    identify_page: Dma<[u8]>,
+    prp_list: Dma<[u64]>,
+    data: Dma<[u8]>,
+    /// From Identify Controller.
+    pub identity: identify::Controller,
+    /// From Identify Namespace.
+    pub namespace: identify::Namespace,
+    /// The VS register.
+    pub version: (u16, u8, u8),
+}
+
+impl Controller {
+    /// Resets and starts the controller whose registers are `bar`, with memory from
+    /// `device`'s pool.
+    ///
+    /// # Errors
+    ///
+    /// Why the controller cannot be used, for the log.
+    pub fn start(device: &str, bar: Bar, mut wait: Completions) -> Result<Self, String> {
+        let caps = Capabilities::decode(bar.read64(reg::CAP));
+        if !caps.nvm_command_set {
+            return Err("the controller does not offer the NVM command set".into());
+        }
+        if !(caps.min_page_size..=caps.max_page_size).contains(&PAGE_SIZE) {
+            return Err(format!("4 KiB pages unsupported ({caps:?})"));
+        }
+        let entries = QUEUE_ENTRIES.min(caps.max_queue_entries.min(0xffff) as u16);
+        let version = reg::version(bar.read32(reg::VS));
+        let patience = Duration::from_millis(caps.timeout_ms.max(500));
+        let dma = |error| format!("no DMA memory from dma:/{device}: {error}");
+
+        let configuration = bar.read32(reg::CC);
+        if configuration & 1 != 0 {
+            log::info!(
+                "{device}: the controller is enabled (left so by firmware or a previous driver); resetting it"
+            );
+        }
+        bar.write32(reg::CC, configuration & !1);
+        wait_status(&bar, false, patience)?;
+        // Reset, the controller no longer asserts what a dead driver left pending.
+        wait.take_inherited(|| ());
+        let admin = QueuePair::new(device, 0, entries, &caps).map_err(dma)?;
+        let (submissions, completions) = admin.addresses();
+        bar.write32(reg::AQA, reg::admin_queue_attributes(entries));
+        bar.write64(reg::ASQ, submissions);
+        bar.write64(reg::ACQ, completions);
+        bar.write32(reg::CC, reg::enable_configuration());
+        wait_status(&bar, true, patience)?;
+
+        let mut controller = Controller {
+            io: QueuePair::new(device, 1, entries, &caps).map_err(dma)?,
+            admin,
+            wait,
+            identify_page: Dma::zeroed_slice(device, IDENTIFY_SIZE).map_err(dma)?,
+            prp_list: Dma::zeroed_slice(device, prp::LIST_ENTRIES).map_err(dma)?,
+            data: Dma::zeroed_slice(device, DATA_BYTES).map_err(dma)?,
+            bar,
+            identity: identify::Controller::parse(&[0; IDENTIFY_SIZE]),
+            namespace: identify::Namespace {
+                blocks: 0,
+                block_size: SECTOR_SIZE,
+                metadata: 0,
+            },
+            version,
+        };
+        controller.identify()?;
+        controller.create_io_queues()?;
+        Ok(controller)
+    }
+
+    fn identify(&mut self) -> Result<(), String> {
+        let page = self.identify_page.dma_addr();
+        let command = Command::identify(identify_structure::CONTROLLER, 0, page);
+        self.admin(&command)
+            .map_err(|error| format!("Identify Controller: {error}"))?;
+        self.identity = identify::Controller::parse(&self.identify_bytes());
+        if self.identity.namespaces < NAMESPACE {
+            return Err("the controller has no namespace".into());
+        }
+        let command = Command::identify(identify_structure::NAMESPACE, NAMESPACE, page);
+        self.admin(&command)
+            .map_err(|error| format!("Identify Namespace {NAMESPACE}: {error}"))?;
+        let namespace = identify::Namespace::parse(&self.identify_bytes())
+            .ok_or("namespace 1 has no usable block format")?;
+        if namespace.block_size != SECTOR_SIZE || namespace.metadata != 0 {
+            return Err(format!(
+                "namespace 1 has {}-byte blocks with {} metadata bytes; the driver serves 512-byte blocks without metadata",
+                namespace.block_size, namespace.metadata
+            ));
+        }
+        if let Some(limit) = self.identity.max_transfer(PAGE_SIZE) {
+            if limit < DATA_BYTES as u64 {
+                return Err(format!(
+                    "the controller moves at most {limit} bytes per command"
+                ));
+            }
+        }
+        self.namespace = namespace;
+        Ok(())
+    }
+
+    fn identify_bytes(&self) -> [u8; IDENTIFY_SIZE] {
+        dma::read_barrier();
+        let mut bytes = [0u8; IDENTIFY_SIZE];
+        bytes.copy_from_slice(&self.identify_page);
+        bytes
+    }
+
+    fn create_io_queues(&mut self) -> Result<(), String> {
+        self.admin(&Command::set_queue_count(1))
+            .map_err(|error| format!("Set Features (Number of Queues): {error}"))?;
+        let (submissions, completions) = self.io.addresses();
+        let entries = self.io.entries();
+        self.admin(&Command::create_completion_queue(
+            1,
+            entries,
+            completions,
+            0,
+        ))
+        .map_err(|error| format!("Create I/O Completion Queue: {error}"))?;
+        self.admin(&Command::create_submission_queue(
+            1,
+            entries,
+            submissions,
+            1,
+        ))
+        .map_err(|error| format!("Create I/O Submission Queue: {error}"))?;
+        Ok(())
+    }
+
+    fn admin(&mut self, command: &Command) -> Result<(), CommandError> {
+        self.admin
+            .execute(&self.bar, &mut self.wait, None, command, COMMAND_PATIENCE)
+            .map(|_| ())
+    }
+
+    /// How the driver waits for completions: `interrupt` or `polling`.
+    pub fn wait_mode(&self) -> &'static str {
+        self.wait.mode()
+    }
+
+    /// The `disk:/status` text, with `stashed` requests.
+    pub fn status(&self, stashed: u64) -> String {
+        self.wait.status_text(stashed)
+    }
+
+    /// The data buffer (for reads, what the last read brought; for writes, fill it first).
+    pub fn data(&mut self) -> &mut [u8] {
+        &mut self.data
+    }
+
+    /// Reads (`write == false`) or writes `blocks` blocks from `first` through the first
+    /// `blocks * 512` bytes of the data buffer, in one command, stashing `requests` that
+    /// arrive meanwhile.
+    ///
+    /// # Errors
+    ///
+    /// The controller's status, or no completion in time.
+    ///
+    /// # Panics
+    ///
+    /// If the transfer is larger than the data buffer (callers check counts first).
+    pub fn transfer(
+        &mut self,
+        write: bool,
+        first: u64,
+        blocks: u32,
+        requests: &mut Requests,
+    ) -> Result<(), CommandError> {
+        let command = self.transfer_command(write, first, blocks);
+        self.io
+            .execute(
+                &self.bar,
+                &mut self.wait,
+                Some(requests),
+                &command,
+                COMMAND_PATIENCE,
+            )
+            .map(|_| ())?;
+        dma::read_barrier();
+        Ok(())
+    }
+
+    /// Starts a read of `blocks` blocks from `first` and returns without waiting (for the
+    /// test of a driver that dies mid-I/O).
+    ///
+    /// # Errors
+    ///
+    /// As [`Controller::transfer`].
+    pub fn start_read(&mut self, first: u64, blocks: u32) -> Result<u16, CommandError> {
+        let command = self.transfer_command(false, first, blocks);
+        self.io.submit(&self.bar, &command)
+    }
+
+    /// The command for a transfer through the data buffer, its PRP list written if needed.
+    fn transfer_command(&mut self, write: bool, first: u64, blocks: u32) -> Command {
+        let bytes = u64::from(blocks) * SECTOR_SIZE;
+        assert!(
+            bytes as usize <= self.data.len(),
+            "{blocks} blocks exceed the data buffer"
+        );
+        let plan = prp::plan(self.data.dma_addr(), bytes).expect("the data buffer is aligned");
+        if let Prp::List { first, entries } = plan {
+            for (slot, page) in self
+                .prp_list
+                .iter_mut()
+                .zip(prp::list_entries(first, entries))
+            {
+                *slot = page;
+            }
+        }
+        // The data (for a write) and the PRP list reach memory before the doorbell, which
+        // `submit` fences.
+        let pointers = prp::pointers(plan, self.prp_list.dma_addr());
+        Command::transfer(write, NAMESPACE, first, blocks, pointers)
+    }
+
+    /// Flushes the namespace's volatile write cache.
+    ///
+    /// # Errors
+    ///
+    /// As [`Controller::transfer`].
+    pub fn flush(&mut self, requests: &mut Requests) -> Result<(), CommandError> {
+        self.io
+            .execute(
+                &self.bar,
+                &mut self.wait,
+                Some(requests),
+                &Command::flush(NAMESPACE),
+                COMMAND_PATIENCE,
+            )
+            .map(|_| ())
+    }
+
+    /// `buffer NAME DEVICE-ADDRESS BYTES` for every DMA buffer the driver holds.
+    pub fn buffers(&self) -> String {
+        let mut text = self.admin.describe("admin");
+        text.push_str(&self.io.describe("io"));
+        for (name, address, bytes) in [
+            (
+                "identify",
+                self.identify_page.dma_addr(),
+                self.identify_page.len(),
+            ),
+            (
+                "prp-list",
+                self.prp_list.dma_addr(),
+                self.prp_list.len() * 8,
+            ),
+            ("data", self.data.dma_addr(), self.data.len()),
+        ] {
+            text.push_str(&format!("buffer {name} {address:#x} {bytes}\n"));
+        }
+        text
+    }
+}
+
+/// Waits until CSTS.RDY is `ready`, failing on CSTS.CFS or after `patience`.
+fn wait_status(bar: &Bar, ready: bool, patience: Duration) -> Result<(), String> {
+    let start = time::monotonic().map_err(|error| format!("no clock: {error}"))?;
+    loop {
+        let status = bar.read32(reg::CSTS);
+        if status & reg::CSTS_FATAL != 0 && ready {
+            return Err(format!("controller fatal status (CSTS {status:#x})"));
+        }
+        if (status & reg::CSTS_READY != 0) == ready {
+            return Ok(());
+        }
+        let now = time::monotonic().map_err(|error| format!("no clock: {error}"))?;
+        if now - start > patience {
+            return Err(format!(
+                "the controller did not become {} within {patience:?} (CSTS {status:#x})",
+                if ready { "ready" } else { "idle" }
+            ));
+        }
+        let _ = time::sleep(Duration::from_millis(1));
+    }
+}
