@@ -49,17 +49,20 @@
 //! 2. revoke what it lent, destroy its space (`Munmap`s to servers);
 //! 3. close its descriptors (`Close`s: dmad releases its buffers now).
 //!
-//! dmad, before returning a released buffer to its pool, asks for the device's state with
-//! `call` on its scheme socket (tag 0 + device name): if the last quiesce was not
-//! confirmed, the buffer is quarantined until a later quiesce is (the next holder's open
-//! retries it and is refused with `EIO` while it fails). `sys:quiesce` shows every held
+//! dmad, before returning a released buffer to its pool, unmaps it from the device's IOMMU
+//! domain (`iommu:`: removed, IOTLB invalidated, waited for) and asks for the device's state
+//! with `call` on its scheme socket (tag 0 + device name): if the unmap failed, or the last
+//! quiesce was not confirmed, the buffer is quarantined (until a later quiesce is confirmed
+//! — the next holder's open retries it and is refused with `EIO` while it fails — or, after
+//! a failed unmap, for good). The full order (quiesce → unmap + invalidate + wait → pool or
+//! quarantine) is written once, in dmad's crate doc ("Releasing a buffer"). `sys:quiesce` shows every held
 //! device's holder, generation and last confirmed generation. Test kernels can make one
 //! device's quiesce report failure (`sys:quiesce-fail/NAME`, `sys:quiesce-works/NAME`).
 //!
 //! # Object model
 //!
 //! Every open thing is a handle of one [`object::Scheme`] implementation: the kernel's
-//! schemes (`debug:`, `initfs:`, `sys:`, `memory:`, `device:`, `irq:`, named once in
+//! schemes (`debug:`, `initfs:`, `sys:`, `memory:`, `device:`, `irq:`, `iommu:`, named once in
 //! `schemes::TABLE`), the scheme socket a server reads requests from, and the proxy that
 //! forwards requests on user schemes to their servers. A descriptor names an
 //! [`object::OpenFile`] = (scheme, handle); system calls ask the scheme and never match on
@@ -96,6 +99,8 @@
 //!           object, fallible             the Scheme trait, open files, descriptor
 //!                                        tables, fallible allocation (import nothing)
 //!       interrupts                       device interrupt lines: routing, masking, counts
+//!       iommu                            the IOMMU chosen at boot (`dyn Iommu`), domains,
+//!                                        faults; dmad maps buffers through `iommu:`
 //!         devices                        the device table (PCI, device tree)
 //!           memory                       frames, heap, kernel space, pools
 //!             platform, console, arch    the machine and the one arch seam
@@ -125,8 +130,10 @@
 //!    in the kernel, and `irq:` wakes the line's holder only after dropping it);
 //! 5. the kernel-stack slots (`process::stack`);
 //! 6. the kernel's address space (`memory::kernel_space`);
-//! 7. the frame allocator and its counts (`memory::frames`);
-//! 8. leaves, which take nothing else: wait-queue lists, the initfs, manifest sections,
+//! 7. the IOMMU driver's tables (`iommu`: a domain's page tables take frames; taken with
+//!    nothing above held, from `iommu:` calls, boot and `sys:iommu`);
+//! 8. the frame allocator and its counts (`memory::frames`);
+//! 9. leaves, which take nothing else: the IOMMU fault ring, wait-queue lists, the initfs, manifest sections,
 //!    the device table, published pools and machine description, the console, and last the
 //!    kernel heap (every allocation takes it).
 //!
@@ -189,6 +196,7 @@ mod console;
 mod devices;
 mod fallible;
 mod interrupts;
+mod iommu;
 mod ipc;
 mod lifecycle;
 mod memory;
@@ -228,6 +236,7 @@ pub fn kernel_main(boot: &BootInfo) -> ! {
     platform.log_initfs();
     let layout = memory::init(&platform);
     devices::discover(&platform);
+    iommu::discover(&platform);
 
     // Test kernels only: self-test switches and in-kernel suites, which power off.
     test_hooks::before_init(&platform, &layout);

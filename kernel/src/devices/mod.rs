@@ -28,6 +28,8 @@ pub enum Kind {
     VirtioPci,
     /// An NVM Express controller on PCI (class 01h, subclass 08h, interface 02h).
     Nvme,
+    /// Any other PCI function a driver may use (QEMU's `edu` DMA engine).
+    Pci,
 }
 
 impl Kind {
@@ -37,6 +39,7 @@ impl Kind {
             Kind::VirtioMmio => "virtio-mmio",
             Kind::VirtioPci => "virtio-pci",
             Kind::Nvme => "nvme",
+            Kind::Pci => "pci",
         }
     }
 }
@@ -161,6 +164,18 @@ pub fn find(name: &str) -> Option<Device> {
         .iter()
         .find(|device| device.name == name)
         .cloned()
+}
+
+/// Every named PCI function as (place in the table, name, bus address): the devices an
+/// IOMMU confines, each in the domain its place numbers.
+pub fn named_pci_functions() -> Vec<(usize, String, kernel_core::pci::Address)> {
+    DEVICES
+        .lock()
+        .iter()
+        .enumerate()
+        .filter(|(_, device)| !device.name.contains('@'))
+        .filter_map(|(index, device)| Some((index, device.name.clone(), device.pci?.address)))
+        .collect()
 }
 
 /// `sys:devices`: one line per device, `NAME KIND BASE SIZE [BASE SIZE...] [pci B D F config

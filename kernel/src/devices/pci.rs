@@ -6,7 +6,9 @@
 //! (`kernel_core::pci::BarAllocator`: size-aligned bump allocation; I/O BARs and bridge bus
 //! numbers are left alone) with decoding off. The boot log lists every function found with
 //! the BARs it assigned. The kernel then names the first virtio block function `virtio-blk0`
-//! and the first NVMe controller (class 01h/08h/02h) `nvme0`, and turns on its memory decoding and bus mastering (the kernel owns configuration-space
+//! and the first NVMe controller (class 01h/08h/02h) `nvme0` (and the first QEMU `edu`
+//! function `edu0`, kind `pci`: the IOMMU tests' DMA engine), and turns on its memory
+//! decoding and bus mastering (the kernel owns configuration-space
 //! policy; the driver only maps what the table lists); other functions keep decoding off. Its
 //! interrupt is the firmware's interrupt line, or on a device-tree machine the GIC interrupt
 //! the host bridge's `interrupt-map` routes its pin to. It
@@ -194,12 +196,17 @@ fn scan_bus(
 }
 
 /// Which kind of function coherent drives `page` is, with the stem of its name: virtio
-/// block (`virtio-blk`) or NVMe (`nvme`); `None` for any other function.
+/// block (`virtio-blk`), NVMe (`nvme`) or QEMU's `edu` DMA engine (`edu`, kind `pci`: the
+/// IOMMU tests' weapon); `None` for any other function.
 fn driven_kind(page: ConfigPage) -> Option<(&'static str, Kind)> {
     if pci::is_virtio_block(page.read16(pci::VENDOR_ID), page.read16(pci::DEVICE_ID)) {
         Some(("virtio-blk", Kind::VirtioPci))
     } else if pci::is_nvme(page.read32(pci::CLASS_REVISION)) {
         Some(("nvme", Kind::Nvme))
+    } else if page.read16(pci::VENDOR_ID) == pci::EDU_VENDOR
+        && page.read16(pci::DEVICE_ID) == pci::EDU_DEVICE
+    {
+        Some(("edu", Kind::Pci))
     } else {
         None
     }

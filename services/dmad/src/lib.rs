@@ -10,10 +10,32 @@
 //!   manifest ([`Grants`]), the pool registry, mappings, and the text tables;
 //! - [`MemoryPoolLine`] and [`Regions`]: the kernel's `memory:pools` lines and where dmad
 //!   mapped each region, so a physical address becomes an address in dmad's own space;
+//! - [`Confinement`]: the kernel's IOMMU domains, told of each buffer a device gains or loses
+//!   (map on allocation, unmap before release; a failed unmap quarantines the buffer);
 //! - [`Callers`]: what a caller may do, from the kernel (the rights it was spawned with),
 //!   asked while its request is pending; never from a name. Also whether a device is quiet
 //!   ([`DeviceState`]): a buffer released while its device's last quiesce is unconfirmed is
-//!   quarantined, not reused (`quiesce`'s doc gives the order of steps).
+//!   quarantined, not reused.
+//!
+//! # Releasing a buffer
+//!
+//! This is the one place the order is written down (the kernel crate's doc and the
+//! `quiesce` and `confine` modules refer here). When a buffer is closed, or its owner dies:
+//!
+//! 1. **the device is quiet** if its holder died or closed it: the kernel quiesced it (bus
+//!    mastering off / transport reset, read back) at the holder's exit *before* closing the
+//!    holder's descriptors, so this step is done before dmad hears of the `Close`;
+//! 2. **unmap**: dmad asks the kernel (`iommu:DEVICE`, [`Confinement::unmap`]) to take the
+//!    buffer out of the device's IOMMU domain; the kernel removes the entries, invalidates
+//!    the IOTLB and waits for completion before it answers (nothing to do without an IOMMU);
+//! 3. **check**: dmad asks the kernel for the device's quiesce state ([`DeviceState`]);
+//! 4. **pages back to the pool, or quarantine**: the buffer is released — its pages return
+//!    now, or with its last `Munmap` — unless the unmap failed, or the device's last quiesce
+//!    was not confirmed and the owner is the holder whose hold ended with it. Then it is
+//!    quarantined: one mechanism for both reasons (`PoolRegistry::quarantine`: never handed
+//!    out, counted as `quarantined-pages` in `DEV/stats`). A quiesce quarantine is lifted
+//!    when a later request finds a later quiesce confirmed (the next holder's open retries
+//!    it); an unmap quarantine never is, and it keeps its pool's whole quarantine held.
 //!
 //! # Decisions
 //!
@@ -41,6 +63,7 @@
 
 extern crate alloc;
 
+mod confine;
 mod grants;
 mod memory;
 mod quiesce;
@@ -49,6 +72,7 @@ mod request;
 mod server;
 mod tables;
 
+pub use confine::{Confinement, DeviceMapping, Unconfined};
 pub use grants::{Callers, Grant, Grants};
 pub use memory::{MemoryPoolLine, PoolMemory, Region, Regions};
 pub use quiesce::{DeviceState, Reclaim};

@@ -4,23 +4,12 @@
 //! The kernel quiesces a device when its holder (the process that opened `device:NAME`)
 //! closes it or dies — and at exit does so *before* the holder's mappings and descriptors
 //! go, so every `Munmap` and `Close` dmad gets from a dead driver comes after its device
-//! was stopped (see the kernel crate's doc). Order of steps for each buffer a `Close`
-//! releases:
-//!
-//! 1. dmad asks the kernel for the state of the device the buffer was allocated for
-//!    ([`Callers::device_state`](crate::Callers::device_state): a `call` on the scheme
-//!    socket), and records the generation it saw ([`Reclaim`], shown in `DEV/stats` as
-//!    `quiesce-checked`);
-//! 2. if the device's last quiesce was confirmed (or none was ever needed), or the owner
-//!    never held the device (it could not have given the device a buffer's address: a
-//!    driver bounces its clients' data through its own buffers), the buffer is released
-//!    as usual: its pages return now, or with its last unmap;
-//! 3. if the device's last quiesce was *not* confirmed and the buffer's owner is the holder
-//!    whose hold ended with it (`last-holder`: the dead driver), the buffer is quarantined
-//!    (`PoolRegistry::quarantine`): never handed out,
-//!    counted as `quarantined-pages`, until
-//! 4. a later request finds the kernel confirmed a quiesce of that device after the failed
-//!    one (the next holder's open retries it) — then the pool's quarantine is lifted.
+//! was stopped (see the kernel crate's doc). The order of steps for each released buffer
+//! (quiesced, unmapped from the IOMMU, then released or quarantined) is in the crate doc,
+//! "Releasing a buffer". A buffer is quarantined for a quiesce reason when the device's last
+//! quiesce was *not* confirmed and its owner is the holder whose hold ended with it
+//! (`last-holder`: the dead driver); an owner that never held the device could not have
+//! given it a buffer's address (a driver bounces its clients' data through its own buffers).
 //!
 //! **A restarted dmad.** Quarantine lives in dmad's memory, and init restarts dmad if it
 //! dies; the new one cannot know which pages the old one held back. So when it declares a
@@ -93,12 +82,14 @@ pub struct Reclaim {
     pub quarantined: bool,
 }
 
-/// A device whose buffers are quarantined: in which pool, and the failed generation a later
-/// confirmed quiesce must pass.
+/// A device whose buffers are quarantined: in which pool, the failed generation a later
+/// confirmed quiesce must pass, and whether an IOMMU unmap failed (then never lifted: the
+/// device may still reach the pages whatever its quiesce state).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Held {
     pub(crate) pool: PoolId,
     pub(crate) failed_generation: u64,
+    pub(crate) unmap_failed: bool,
 }
 
 /// dmad's quiesce records: the last reclaim per device, and the quarantined devices.

@@ -14,18 +14,21 @@
 //!    the driver's descriptors were all open, and dmad's last release of the driver's
 //!    buffers saw exactly that generation (so the device was stopped before any buffer went
 //!    back), the pool whole, nothing quarantined;
-//! 3. `driver_serves_disk`: a normal driver registers `disk:`, `disk:/size` is 16 MiB and
+//! 3. `killed_driver_loses_its_domain_mappings`: a third driver dies mid-I/O; behind an
+//!    IOMMU, `sys:iommu` shows its live buffers in `virtio-blk0`'s domain while it runs and
+//!    none once the pool is whole again (unmapped before the pages returned);
+//! 4. `driver_serves_disk`: a normal driver registers `disk:`, `disk:/size` is 16 MiB and
 //!    sector 0 is the image header (its open turns bus mastering back on);
-//! 4. `driver_runs_interrupt_driven`: `disk:/status` says `mode interrupt`, and ten reads
+//! 5. `driver_runs_interrupt_driven`: `disk:/status` says `mode interrupt`, and ten reads
 //!    are completed by interrupts, none by the polling fallback;
-//! 5. `reads_every_sector`: the whole disk compares equal to the image's pattern;
-//! 6. `writes_a_range`: sectors `WRITTEN_FIRST_SECTOR..+WRITTEN_SECTORS` are rewritten and
+//! 6. `reads_every_sector`: the whole disk compares equal to the image's pattern;
+//! 7. `writes_a_range`: sectors `WRITTEN_FIRST_SECTOR..+WRITTEN_SECTORS` are rewritten and
 //!    read back (xtask checks the image file after the run);
-//! 7. `refuses_unaligned_requests`: `EINVAL` for unaligned offsets, lengths and seeks;
-//! 8. `buffers_come_from_the_pool`: while the driver runs, `dma:/virtio-blk0/stats` lists
+//! 8. `refuses_unaligned_requests`: `EINVAL` for unaligned offsets, lengths and seeks;
+//! 9. `buffers_come_from_the_pool`: while the driver runs, `dma:/virtio-blk0/stats` lists
 //!    it as an owner of pages, with live buffers;
-//! 9. `mixed_requests`: 1,000 random reads and writes of 1..=128 sectors in the second half
-//!    of the disk, each read checked against what was last written there.
+//! 10. `mixed_requests`: 1,000 random reads and writes of 1..=128 sectors in the second half
+//!     of the disk, each read checked against what was last written there.
 #![no_std]
 #![no_main]
 
@@ -53,6 +56,9 @@ fn main(_args: Args) -> i32 {
     );
     suite.run("killed_driver_device_quiesced_before_reuse", || {
         quiesce::killed_driver_device_quiesced_before_reuse(&driver::DRIVER)
+    });
+    suite.run("killed_driver_loses_its_domain_mappings", || {
+        quiesce::killed_driver_loses_its_domain_mappings(&driver::DRIVER)
     });
     suite.run("driver_serves_disk", driver::driver_serves_disk);
     suite.run(

@@ -12,8 +12,10 @@
 //! descriptor each) — so none of them had been closed yet.
 
 use crate::driver_under_test::DriverUnderTest;
+use alloc::format;
+use alloc::vec::Vec;
 use core::time::Duration;
-use dma_tests::{quiesce, stats};
+use dma_tests::{iommu, quiesce, stats};
 use process_tests::check::Outcome;
 use process_tests::ensure;
 use userlib::time;
@@ -94,6 +96,56 @@ pub fn killed_driver_device_quiesced_before_reuse(driver: &DriverUnderTest) -> O
     ensure!(
         quiesce::quarantined_pages(device)? == 0,
         "pages are quarantined although the device was confirmed quiet"
+    );
+    Ok(())
+}
+
+/// After how many transfers the driver of [`killed_driver_loses_its_domain_mappings`] dies.
+const CRASH_AFTER_CONFINED: u64 = 5;
+
+/// A driver killed mid-I/O loses its IOMMU domain mappings before its pages are reused
+/// (dmad's crate doc, "Releasing a buffer"): while it runs, `sys:iommu` walks the device's
+/// domain and finds exactly the pages of its live buffers; once the pool is whole again, none of them —
+/// nor anything else — is left in the domain, and nothing is quarantined (every unmap
+/// succeeded). Without an IOMMU (`iommu none`: aarch64 for now, plain machines) there is no
+/// domain to walk and the test checks only the pool.
+pub fn killed_driver_loses_its_domain_mappings(driver: &DriverUnderTest) -> Outcome {
+    let device = driver.device;
+    let before = stats::read(device)?;
+    let confined = iommu::confined(&iommu::read()?);
+    let mut mapped = Vec::new();
+    driver.crash(CRASH_AFTER_CONFINED, || {
+        if !confined {
+            return Ok(());
+        }
+        // The walk joins neighbouring buffers into one range: compare pages, not counts.
+        let held = before.free_pages - stats::read(device)?.free_pages;
+        let text = iommu::read()?;
+        mapped = iommu::mappings(&text, device)
+            .ok_or(format!("sys:iommu lists no domain for {device}:\n{text}"))?;
+        let pages: u64 = mapped.iter().map(|(_, _, size)| size / 4096).sum();
+        ensure!(
+            pages > 0 && pages == held,
+            "{device}'s domain maps {pages} pages while its driver holds {held}:\n{text}"
+        );
+        Ok(())
+    })?;
+    stats::settle(
+        device,
+        before,
+        "after the killed driver's buffers came back",
+    )?;
+    if confined {
+        let text = iommu::read()?;
+        let left = iommu::mappings(&text, device).unwrap_or_default();
+        ensure!(
+            left.is_empty(),
+            "the dead driver's pool is whole but {device}'s domain still maps {left:x?} (it mapped {mapped:x?})"
+        );
+    }
+    ensure!(
+        quiesce::quarantined_pages(device)? == 0,
+        "pages are quarantined although every unmap succeeded"
     );
     Ok(())
 }

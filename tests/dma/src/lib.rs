@@ -31,6 +31,7 @@ extern crate alloc;
 
 pub mod buffer;
 pub mod check;
+pub mod iommu;
 pub mod pools;
 pub mod quiesce;
 pub mod stats;

@@ -46,9 +46,12 @@ impl Server {
             .remove(&(caller, number))
             .expect("owned handle exists");
         self.count(caller, |usage| usage.handles -= 1);
-        if let Handle::Buffer { handle, device, .. } = open.handle {
-            let released = self.release_checked(handle, caller, &device);
-            if let Err(error) = released {
+        if let Handle::Buffer {
+            handle, mapping, ..
+        } = open.handle
+        {
+            let reclaimed = self.reclaim(handle, caller, &mapping);
+            if let Err(error) = reclaimed {
                 info!("handle {number} of pid {caller}: buffer already gone ({error})");
             }
         }

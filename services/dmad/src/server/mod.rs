@@ -26,7 +26,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use dma_api::{DmaBufferInfo, DmaError};
 use dma_pool::{BufferHandle, MappingToken, OwnerId, PoolRegistry};
-use log::warn;
+use log::{info, warn};
 use syscall::schemev2::Opcode;
 
 /// What an open handle is.
@@ -38,7 +38,8 @@ enum Handle {
     Buffer {
         handle: BufferHandle,
         info: DmaBufferInfo,
-        device: String,
+        /// Where the device's IOMMU domain maps it.
+        mapping: crate::DeviceMapping,
     },
     /// The result of a `declare` or `release-pool`: nothing to read.
     Done,
@@ -88,6 +89,8 @@ pub struct Server {
     /// What each process holding a handle or a mapping holds.
     usage: BTreeMap<u32, limits::Usage>,
     limits: limits::Limits,
+    /// The devices' IOMMU domains (nothing to do without an IOMMU).
+    confinement: Box<dyn crate::Confinement>,
     quiesce: crate::quiesce::QuiesceRecords,
 }
 
@@ -107,8 +110,14 @@ impl Server {
             next_mapping: 0,
             usage: BTreeMap::new(),
             limits: limits::Limits::DEFAULT,
+            confinement: Box::new(crate::Unconfined),
             quiesce: Default::default(),
         }
+    }
+
+    /// Tells `confinement` of every buffer a device gains or loses from now on.
+    pub fn confine_with(&mut self, confinement: Box<dyn crate::Confinement>) {
+        self.confinement = confinement;
     }
 
     /// Numbers new handles from `first` on (at least 1) instead of 1. The program starts at
@@ -148,9 +157,28 @@ impl Server {
         }
     }
 
-    /// Forgets everything `pid` held (its exit): releases its buffers (mapped ones return
-    /// with their last unmap), closes its handles and drops what dmad knew of it.
+    /// Forgets everything `pid` held (its exit): reclaims its buffers (unmap, then release or
+    /// quarantine: the crate doc's order), closes its handles and drops what dmad knew of it.
     pub fn reap(&mut self, pid: u32) {
+        let buffers: Vec<(BufferHandle, crate::DeviceMapping)> = self
+            .handles
+            .range((pid, 0)..=(pid, u64::MAX))
+            .filter_map(|(_, open)| match &open.handle {
+                Handle::Buffer {
+                    handle, mapping, ..
+                } => Some((*handle, mapping.clone())),
+                _ => None,
+            })
+            .collect();
+        for (handle, mapping) in &buffers {
+            if let Err(error) = self.reclaim(*handle, pid, mapping) {
+                info!(
+                    "buffer {:#x} of pid {pid}: already gone ({error})",
+                    mapping.iova
+                );
+            }
+        }
+        // Whatever else it held (released buffers still mapped) goes too.
         self.registry.release_all(OwnerId(pid));
         let theirs: Vec<(u32, u64)> = self
             .handles

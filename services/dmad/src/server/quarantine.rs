@@ -1,8 +1,10 @@
-//! Releasing a buffer after asking whether its device is quiet; quarantining it if not; and
-//! lifting a quarantine once the kernel confirms a later quiesce. See `crate::quiesce`.
+//! Reclaiming a buffer in the crate doc's order (unmap from the device's IOMMU domain, then
+//! back to the pool or into quarantine), and lifting a quarantine once the kernel confirms a
+//! later quiesce. One quarantine for both reasons: see `crate::quiesce`.
 
 use super::Server;
 use crate::quiesce::{Held, Reclaim};
+use crate::DeviceMapping;
 use alloc::string::String;
 use alloc::vec::Vec;
 use dma_pool::{BufferHandle, OwnerId, PoolError, PAGE_SIZE};
@@ -13,24 +15,35 @@ use log::{info, warn};
 const START_UP_OWNER: OwnerId = OwnerId(0);
 
 impl Server {
-    /// Releases `owner`'s buffer allocated for `device`, or quarantines it when the kernel
-    /// says the device's last quiesce, which ended `owner`'s hold, was not confirmed.
-    /// Records what it checked.
-    pub(super) fn release_checked(
+    /// Reclaims `owner`'s buffer at `mapping` (crate doc, "Releasing a buffer"): unmaps it
+    /// from its device's IOMMU domain (the kernel invalidates and waits), then releases it,
+    /// or quarantines it when the unmap failed (for good) or when the kernel says the
+    /// device's last quiesce, which ended `owner`'s hold, was not confirmed (until a later
+    /// one is). Records what it checked.
+    pub(super) fn reclaim(
         &mut self,
         handle: BufferHandle,
         owner: u32,
-        device: &str,
+        mapping: &DeviceMapping,
     ) -> Result<(), PoolError> {
+        let device = mapping.device.as_str();
+        let unmapped = self.confinement.unmap(device, mapping.iova, mapping.size);
         let state = self.callers.device_state(device).unwrap_or_default();
-        let quarantine = state.may_still_reach(owner);
+        let unmap_failed = unmapped.is_err();
+        let quarantine = unmap_failed || state.may_still_reach(owner);
         if quarantine {
             let pages = self.registry.quarantine(handle, OwnerId(owner))?;
-            warn!(
-                "{device}: quiesce generation {} not confirmed; {pages} pages of pid {owner} quarantined",
-                state.generation
-            );
-            self.hold(device, handle.pool(), state.generation);
+            match unmapped {
+                Err(errno) => warn!(
+                    "{device}: the IOMMU did not unmap {:#x} (errno {errno}); {pages} pages of pid {owner} quarantined for good",
+                    mapping.iova
+                ),
+                Ok(()) => warn!(
+                    "{device}: quiesce generation {} not confirmed; {pages} pages of pid {owner} quarantined",
+                    state.generation
+                ),
+            }
+            self.hold(device, handle.pool(), state.generation, unmap_failed);
         } else {
             self.registry.release(handle, OwnerId(owner))?;
         }
@@ -58,7 +71,8 @@ impl Server {
             let Some(state) = self.callers.device_state(&device) else {
                 continue;
             };
-            if state.confirmed > held.failed_generation {
+            // A buffer the IOMMU may still map stays quarantined whatever the quiesce says.
+            if !held.unmap_failed && state.confirmed > held.failed_generation {
                 self.quiesce.held.remove(&device);
                 if self
                     .quiesce
@@ -126,14 +140,20 @@ impl Server {
                 "{device}: last quiesce (generation {}) not confirmed; its whole pool ({held_pages} pages) quarantined until one is",
                 state.generation
             );
-            self.hold(device, pool, state.generation);
+            self.hold(device, pool, state.generation, false);
         }
         held_pages
     }
 
     /// Records that `device`'s buffers in `pool` are quarantined until a quiesce after
     /// `failed_generation` is confirmed.
-    fn hold(&mut self, device: &str, pool: dma_pool::PoolId, failed_generation: u64) {
+    fn hold(
+        &mut self,
+        device: &str,
+        pool: dma_pool::PoolId,
+        failed_generation: u64,
+        unmap_failed: bool,
+    ) {
         let held = self
             .quiesce
             .held
@@ -141,8 +161,10 @@ impl Server {
             .or_insert(Held {
                 pool,
                 failed_generation,
+                unmap_failed,
             });
         held.failed_generation = held.failed_generation.max(failed_generation);
+        held.unmap_failed |= unmap_failed;
     }
 
     /// What dmad checked at the last release of a buffer of `device`.
