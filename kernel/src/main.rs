@@ -76,6 +76,8 @@
 //!           object, fallible             the Scheme trait, open files, descriptor
 //!                                        tables, fallible allocation (import nothing)
 //!       interrupts                       device interrupt lines: routing, masking, counts
+//!       iommu                            the IOMMU chosen at boot (`dyn Iommu`), domains,
+//!                                        faults; dmad maps buffers through `iommu:`
 //!         devices                        the device table (PCI, device tree)
 //!           memory                       frames, heap, kernel space, pools
 //!             platform, console, arch    the machine and the one arch seam
@@ -169,6 +171,7 @@ mod console;
 mod devices;
 mod fallible;
 mod interrupts;
+mod iommu;
 mod ipc;
 mod lifecycle;
 mod memory;
@@ -208,6 +211,7 @@ pub fn kernel_main(boot: &BootInfo) -> ! {
     platform.log_initfs();
     let layout = memory::init(&platform);
     devices::discover(&platform);
+    iommu::discover(&platform);
 
     // Test kernels only: self-test switches and in-kernel suites, which power off.
     test_hooks::before_init(&platform, &layout);

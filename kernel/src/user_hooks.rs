@@ -20,6 +20,9 @@ pub fn kernel_system_call(frame: &mut <Cpu as UserMode>::UserFrame) {
 #[no_mangle]
 pub fn kernel_timer_tick() {
     crate::process::tick();
+    // Blocked device accesses the IOMMU recorded: logged, never fatal; bounded by the
+    // hardware's few fault records, so a fault storm costs each tick a few register reads.
+    crate::iommu::poll_faults();
     // Back in the interrupted process: if it was killed meanwhile, it dies before user mode.
     if crate::process::current() != crate::process::IDLE {
         crate::lifecycle::exit_if_killed();

@@ -25,6 +25,7 @@ pub mod error;
 pub mod flags;
 pub mod frame_counts;
 pub mod interrupt;
+pub mod iommu;
 pub mod layout;
 pub mod machine;
 pub mod paging;

@@ -19,6 +19,8 @@ pub const MAX_OVERRIDES: usize = 16;
 pub const MAX_CPUS: usize = 64;
 /// The most `ranges` windows kept per PCI host bridge.
 pub const MAX_PCI_WINDOWS: usize = 4;
+/// The most IOMMU units described.
+pub const MAX_IOMMUS: usize = 4;
 
 /// Where a fact came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -183,6 +185,8 @@ pub struct MachineDescription {
     pub timer_interrupt: Option<u32>,
     /// PSCI conduit (aarch64).
     pub psci: Option<PsciConduit>,
+    /// IOMMUs (ACPI DMAR DRHDs; device-tree `arm,smmu-v3` nodes).
+    pub iommus: [Option<crate::iommu::IommuUnit>; MAX_IOMMUS],
 }
 
 impl Default for MachineDescription {
@@ -204,6 +208,7 @@ impl MachineDescription {
             console: None,
             timer_interrupt: None,
             psci: None,
+            iommus: [None; MAX_IOMMUS],
         }
     }
 
@@ -225,6 +230,16 @@ impl MachineDescription {
     /// Adds a CPU; `false` when the table is full.
     pub fn push_cpu(&mut self, id: u64) -> bool {
         push(&mut self.cpus, id)
+    }
+
+    /// Adds an IOMMU unit; `false` when the table is full.
+    pub fn push_iommu(&mut self, unit: crate::iommu::IommuUnit) -> bool {
+        push(&mut self.iommus, unit)
+    }
+
+    /// The IOMMU units in order.
+    pub fn iommus(&self) -> impl Iterator<Item = &crate::iommu::IommuUnit> {
+        self.iommus.iter().flatten()
     }
 
     /// The PCI host bridges in order.
@@ -258,7 +273,8 @@ impl MachineDescription {
     /// `pci-ecam BASE SIZE BUS_START BUS_END SOURCE`, `interrupt-controller KIND ... SOURCE`,
     /// `io-apic ID ADDRESS GSI_BASE`, `override IRQ GSI [level] [active-low]` (each word only
     /// where the table departs from the ISA default, edge-triggered active-high), `cpu ID`,
-    /// `console BASE SIZE`, `timer-interrupt ID`, `psci hvc|smc`. Numbers are hexadecimal with `0x`, except ids,
+    /// `console BASE SIZE`, `timer-interrupt ID`, `psci hvc|smc`,
+    /// `iommu vt-d|smmuv3 BASE SIZE segment N [all]`. Numbers are hexadecimal with `0x`, except ids,
     /// bus numbers and interrupts, which are decimal.
     pub fn write_text(&self, out: &mut dyn fmt::Write) -> fmt::Result {
         for host in self.pci_hosts() {
@@ -310,6 +326,20 @@ impl MachineDescription {
         }
         for id in self.cpus() {
             writeln!(out, "cpu {id}")?;
+        }
+        for unit in self.iommus() {
+            let kind = match unit.kind {
+                crate::iommu::IommuKind::VtD => "vt-d",
+                crate::iommu::IommuKind::SmmuV3 => "smmuv3",
+            };
+            writeln!(
+                out,
+                "iommu {kind} {:#x} {:#x} segment {}{}",
+                unit.registers,
+                unit.size,
+                unit.segment,
+                if unit.include_all { " all" } else { "" }
+            )?;
         }
         if let Some((base, size)) = self.console {
             writeln!(out, "console {base:#x} {size:#x}")?;
