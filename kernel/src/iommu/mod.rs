@@ -17,7 +17,9 @@
 //! driver's own lock is a leaf taken with nothing above `memory::frames` held, and may take
 //! the frame allocator and the heap.
 
-use kernel_core::iommu::{DomainId, Fault, Iommu};
+mod smmu;
+
+use kernel_core::iommu::{DomainId, Fault, Iommu, IommuKind};
 use spin::Once;
 
 /// The registered driver, set once at boot.
@@ -79,6 +81,17 @@ pub fn discover(platform: &crate::platform::Platform) {
             unit.kind,
             unit.registers
         ),
+        Some(unit) if unit.kind == IommuKind::SmmuV3 => {
+            // Stream ids cover every PCI bus the device table found.
+            let buses = crate::devices::highest_pci_bus().map_or(1, |bus| u32::from(bus) + 1);
+            match smmu::Smmu::probe(unit, buses) {
+                Ok(driver) => register(driver),
+                Err(reason) => log::warn!(
+                    "iommu: SMMUv3 at {:#x} left off ({reason}); devices are unconfined",
+                    unit.registers
+                ),
+            }
+        }
         Some(unit) => {
             log::warn!(
                 "iommu: no driver for {:?} at {:#x} yet; devices are unconfined",

@@ -35,7 +35,8 @@ pub enum Command {
         /// The domain's ASID.
         asid: u16,
     },
-    /// Forget the TLB entries for one page of one ASID (CMD_TLBI_NH_VA, leaf only).
+    /// Forget the TLB entries for one page of one ASID, walk-cache entries included
+    /// (CMD_TLBI_NH_VA with Leaf = 0: an unmap may free the tables that led to the page).
     InvalidatePage {
         /// The domain's ASID.
         asid: u16,
@@ -112,7 +113,7 @@ mod tests {
                 address: 0x1234_5678
             }
             .encode(),
-            [(2 << 48) | 0x12, 0x1234_5001]
+            [(2 << 48) | 0x12, 0x1234_5000]
         );
         assert_eq!(
             Command::InvalidateVmid { vmid: 1 }.encode(),
