@@ -2,7 +2,7 @@
 //! crate, after checking that everything it will touch lies in readable memory.
 
 use crate::bytes::Bytes;
-use crate::{read_madt, read_mcfg, Summary, TableError};
+use crate::{read_dmar, read_madt, read_mcfg, Summary, TableError};
 use acpi::madt::Madt;
 use acpi::mcfg::Mcfg;
 use acpi::{AcpiHandler, AcpiTables, PhysicalMapping};
@@ -56,6 +56,8 @@ pub struct AcpiInfo {
     pub mcfg: Result<Summary, TableError>,
     /// What the MADT gave, or why it gave nothing.
     pub madt: Result<Summary, TableError>,
+    /// What the DMAR (VT-d IOMMUs) gave, or why it gave nothing.
+    pub dmar: Result<Summary, TableError>,
 }
 
 impl AcpiInfo {
@@ -151,6 +153,7 @@ pub unsafe fn read<M: TableMemory>(
         unlisted: 0,
         mcfg: Err(TableError::Missing),
         madt: Err(TableError::Missing),
+        dmar: Err(TableError::Missing),
     };
     let entries = (root_length as usize - HEADER) / entry_size;
     for index in 0..entries {
@@ -199,6 +202,29 @@ pub unsafe fn read<M: TableMemory>(
         }
     }
 
+    // The crate does not know the DMAR: read it directly, checksum included.
+    let dmar = info
+        .tables()
+        .find(|entry| entry.signature == *b"DMAR")
+        .copied();
+    if let Some(entry) = dmar {
+        // SAFETY: every listed table was found readable over its declared length above.
+        let read = unsafe {
+            with_bytes(&memory, entry.address, entry.length as usize, |bytes| {
+                if bytes
+                    .0
+                    .iter()
+                    .fold(0u8, |sum, byte| sum.wrapping_add(*byte))
+                    != 0
+                {
+                    Err(TableError::Invalid)
+                } else {
+                    read_dmar(bytes.0, machine)
+                }
+            })
+        };
+        info.dmar = read.unwrap_or(Err(TableError::Invalid));
+    }
     // Everything the crate will read is now known to be readable: the RSDP, the root table
     // and each listed table over its declared length.
     // SAFETY: `rsdp` was checked readable over the 36 bytes `from_rsdp` maps.

@@ -5,7 +5,7 @@
 //! features, so nothing here allocates. Its MCFG and MADT entry iterators trust the lengths
 //! the firmware wrote (a zero-length MADT entry loops forever, a short table underflows), so
 //! the entries are read by this crate's bounds-checked readers ([`read_mcfg`],
-//! [`read_madt`]), which are plain functions over bytes and run on the host against fixture
+//! [`read_madt`], and [`read_dmar`] for the VT-d IOMMUs the crate does not know), which are plain functions over bytes and run on the host against fixture
 //! tables.
 //!
 //! A malformed table is an error the caller logs, never a panic: a bad RSDP or root table
@@ -21,6 +21,7 @@ mod bytes;
     reason = "hands the acpi crate physical memory through its unsafe mapping interface"
 )]
 mod discover;
+mod dmar;
 mod madt;
 mod mcfg;
 #[cfg(test)]
@@ -31,6 +32,7 @@ mod mcfg;
 mod tests;
 
 pub use discover::{read, AcpiError, AcpiInfo, TableEntry, TableMemory, MAX_TABLES};
+pub use dmar::read_dmar;
 pub use madt::read_madt;
 pub use mcfg::read_mcfg;
 

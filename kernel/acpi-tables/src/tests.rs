@@ -485,3 +485,87 @@ fn no_corruption_of_one_byte_panics() {
         let _ = read_mcfg(&madt[..length], &mut MachineDescription::new());
     }
 }
+
+/// A DMAR with the given remapping structures (host address width 39).
+fn dmar(structures: &[Vec<u8>]) -> Vec<u8> {
+    let mut body = vec![38, 0]; // host address width - 1, flags
+    body.extend_from_slice(&[0; 10]);
+    for structure in structures {
+        body.extend_from_slice(structure);
+    }
+    table(b"DMAR", &body)
+}
+
+/// A DRHD as QEMU's intel-iommu writes it: INCLUDE_PCI_ALL, segment 0, registers at
+/// 0xfed90000, no device scopes.
+fn drhd(flags: u8, registers: u64) -> Vec<u8> {
+    let mut bytes = vec![0, 0, 16, 0, flags, 0, 0, 0];
+    bytes.extend_from_slice(&registers.to_le_bytes());
+    bytes
+}
+
+#[test]
+fn dmar_gives_the_vt_d_unit() {
+    let rmrr = vec![
+        1, 0, 24, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+    let mut tables = q35_tables();
+    tables.push(dmar(&[drhd(1, 0xfed9_0000), rmrr]));
+    let (memory, _) = memory(2, &tables);
+    let (info, machine) = read_all(memory);
+    assert_eq!(
+        info.unwrap().dmar,
+        Ok(Summary {
+            kept: 1,
+            dropped: 0
+        })
+    );
+    let units: Vec<_> = machine.iommus().copied().collect();
+    assert_eq!(
+        units,
+        [kernel_core::iommu::IommuUnit {
+            kind: kernel_core::iommu::IommuKind::VtD,
+            registers: 0xfed9_0000,
+            size: 4096,
+            segment: 0,
+            include_all: true,
+            interrupt: None,
+        }]
+    );
+}
+
+#[test]
+fn malformed_dmar_structures_are_refused() {
+    let mut zero_length = drhd(1, 0xfed9_0000);
+    zero_length[2] = 0;
+    let mut short_drhd = drhd(1, 0xfed9_0000);
+    short_drhd[2] = 8;
+    let mut past_end = drhd(1, 0xfed9_0000);
+    past_end[2] = 200;
+    for structure in [zero_length, short_drhd, past_end] {
+        let mut machine = MachineDescription::new();
+        assert_eq!(
+            crate::read_dmar(&dmar(&[structure]), &mut machine),
+            Err(TableError::BadEntry { offset: 48 })
+        );
+        assert_eq!(machine.iommus().count(), 0);
+    }
+    let mut machine = MachineDescription::new();
+    assert_eq!(
+        crate::read_dmar(&table(b"DMAR", &[38]), &mut machine),
+        Err(TableError::Truncated)
+    );
+}
+
+#[test]
+fn a_bad_dmar_checksum_costs_only_the_iommu() {
+    let mut tables = q35_tables();
+    let mut table = dmar(&[drhd(1, 0xfed9_0000)]);
+    table[40] ^= 1;
+    tables.push(table);
+    let (memory, _) = memory(2, &tables);
+    let (info, machine) = read_all(memory);
+    assert_eq!(info.unwrap().dmar, Err(TableError::Invalid));
+    assert_eq!(machine.iommus().count(), 0);
+    assert_q35(&machine);
+}

@@ -36,6 +36,8 @@
 //! `arm,smmu-v3` on aarch64). The kernel registers at most one unit at boot.
 
 use crate::Error;
+
+pub mod vtd;
 use core::fmt;
 
 /// The smallest unit a domain maps (both VT-d and SMMUv3 use 4 KiB translation granules).

@@ -84,6 +84,9 @@ fn log_found(found: &AcpiInfo) {
     }
     log_table("MCFG", found.mcfg);
     log_table("MADT", found.madt);
+    if found.dmar != Err(TableError::Missing) {
+        log_table("DMAR", found.dmar);
+    }
 }
 
 /// One line per table the kernel reads: how many entries it kept, or why it kept none.

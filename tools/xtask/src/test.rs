@@ -26,6 +26,9 @@ struct GuestSuite {
     check_disk: Option<fn(&Path) -> Result<()>>,
     gic: GicVersion,
     aarch64_extra: &'static [&'static str],
+    /// Whether the machine has an IOMMU (x86_64: `-device intel-iommu`, virtio with
+    /// `iommu_platform=on`); the aarch64 SMMUv3 follows with its driver.
+    iommu: bool,
 }
 
 /// An extra virtio block function on aarch64's PCI host bridge (a null disk), so the `boot`
@@ -51,6 +54,7 @@ const SUITES: [GuestSuite; 9] = [
         check_disk: None,
         gic: GicVersion::V3,
         aarch64_extra: PCI_BLOCK_DEVICE,
+        iommu: false,
     },
     GuestSuite {
         name: "memory",
@@ -60,6 +64,7 @@ const SUITES: [GuestSuite; 9] = [
         check_disk: None,
         gic: GicVersion::V2,
         aarch64_extra: &[],
+        iommu: false,
     },
     GuestSuite {
         name: "process",
@@ -69,6 +74,7 @@ const SUITES: [GuestSuite; 9] = [
         check_disk: None,
         gic: GicVersion::V3,
         aarch64_extra: &[],
+        iommu: false,
     },
     GuestSuite {
         name: "dma",
@@ -78,6 +84,7 @@ const SUITES: [GuestSuite; 9] = [
         check_disk: None,
         gic: GicVersion::V3,
         aarch64_extra: &[],
+        iommu: false,
     },
     GuestSuite {
         name: "platform",
@@ -87,6 +94,7 @@ const SUITES: [GuestSuite; 9] = [
         check_disk: None,
         gic: GicVersion::V3,
         aarch64_extra: &[],
+        iommu: false,
     },
     GuestSuite {
         name: "virtio-blk",
@@ -96,6 +104,7 @@ const SUITES: [GuestSuite; 9] = [
         check_disk: Some(crate::disk::check_after_suite),
         gic: GicVersion::V2,
         aarch64_extra: &[],
+        iommu: false,
     },
     GuestSuite {
         name: "irq",
@@ -105,6 +114,7 @@ const SUITES: [GuestSuite; 9] = [
         check_disk: None,
         gic: GicVersion::V3,
         aarch64_extra: &[],
+        iommu: false,
     },
     GuestSuite {
         name: "hostile",
@@ -114,6 +124,7 @@ const SUITES: [GuestSuite; 9] = [
         check_disk: None,
         gic: GicVersion::V3,
         aarch64_extra: &[],
+        iommu: false,
     },
     GuestSuite {
         name: "stress",
@@ -123,6 +134,7 @@ const SUITES: [GuestSuite; 9] = [
         check_disk: None,
         gic: GicVersion::V2,
         aarch64_extra: &[],
+        iommu: false,
     },
 ];
 
@@ -311,6 +323,9 @@ fn run_suite(
         gic,
         crate::platform::Platform::Test,
     )?;
+    if suite.iommu {
+        crate::disk::add_iommu(&mut machine);
+    }
     if arch == Arch::Aarch64 {
         machine.extra.extend(
             suite
