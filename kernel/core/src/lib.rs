@@ -34,7 +34,6 @@ pub mod pci;
 pub mod ranges;
 pub mod rights;
 pub mod slots;
-pub mod smmu;
 #[allow(
     unsafe_code,
     reason = "declares the CPU contract's unsafe operations; implements none"

@@ -323,8 +323,18 @@ fn run_suite(
         gic,
         crate::platform::Platform::Test,
     )?;
-    if suite.iommu {
+    if suite.iommu || iommu_override() {
         crate::disk::add_iommu(&mut machine);
+        if arch == Arch::Aarch64 {
+            // The tree QEMU gives a machine with its SMMU names it (and the `iommu-map`).
+            let directory = guest::guest_target_directory().join("images");
+            machine.device_tree = Some(crate::platform::device_tree_for(
+                &machine,
+                &directory,
+                &stem,
+                crate::platform::Platform::Test,
+            )?);
+        }
     }
     if arch == Arch::Aarch64 {
         machine.extra.extend(
@@ -383,6 +393,12 @@ fn run_suite(
             run.elapsed.as_secs_f64()
         ),
     })
+}
+
+/// `COHERENT_IOMMU=on` runs every suite behind the IOMMU (x86_64 VT-d, aarch64 SMMUv3),
+/// for trying the drivers on suites that do not ask for it.
+fn iommu_override() -> bool {
+    std::env::var("COHERENT_IOMMU").is_ok_and(|value| value == "on")
 }
 
 /// `COHERENT_GIC=2|3` runs every aarch64 suite on that GIC version instead of the suite's

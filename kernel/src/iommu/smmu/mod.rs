@@ -9,7 +9,7 @@
 //! CMD_TLBI_NSNH_ALL, CMD_SYNC), and enables translation, each step acknowledged in CR0ACK.
 //!
 //! A domain is one stage-1 context descriptor (its ASID is the domain number) and one
-//! translation table tree, walked by `kernel_core::paging` in `kernel_core::smmu`'s
+//! translation table tree, walked by `kernel_core::paging` in `kernel_core::iommu::smmu`'s
 //! [`Stage1Format`]. Attaching a stream writes its STE (translate through the domain's CD)
 //! and invalidates it; unmapping clears the leaves, invalidates each page's TLB and
 //! walk-cache entries (CMD_TLBI_NH_VA) and waits for CMD_SYNC — the freed table frames go
@@ -32,17 +32,17 @@ use alloc::boxed::Box;
 use alloc::collections::btree_map::Entry;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
-use kernel_core::iommu::{
-    Access, DomainId, Fault, FaultReason, Iommu, IommuUnit, Mapping, SourceId, PAGE_SIZE,
-};
-use kernel_core::paging::{MapError, PageSizes, PageTable, TableFrames};
-use kernel_core::smmu::{
+use kernel_core::iommu::smmu::{
     linear_stream_table_config, stream_table_base, Command, ContextDescriptor, EventKind, Features,
     Stage1Format, StreamTableEntry, CR0, CR0_ACKNOWLEDGE, CR0_COMMAND_QUEUE_ENABLE,
     CR0_EVENT_QUEUE_ENABLE, CR0_SMMU_ENABLE, CR1, CR1_WRITE_BACK_INNER_SHAREABLE, GBPA, GBPA_ABORT,
     GBPA_UPDATE, IDR0, IDR1, IDR5, REGISTER_BYTES, STREAM_TABLE_ENTRY_BYTES, STRTAB_BASE,
     STRTAB_BASE_CFG,
 };
+use kernel_core::iommu::{
+    Access, DomainId, Fault, FaultReason, Iommu, IommuUnit, Mapping, SourceId, PAGE_SIZE,
+};
+use kernel_core::paging::{MapError, PageSizes, PageTable, TableFrames};
 use kernel_core::{CacheType, Error, PageFlags};
 use queues::{install, Queue, Registers};
 use spin::Mutex;
@@ -159,12 +159,12 @@ impl Smmu {
         }
         let commands = Queue::new(
             COMMAND_QUEUE_LOG2.min(features.command_queue_log2),
-            kernel_core::smmu::COMMAND_BYTES,
+            kernel_core::iommu::smmu::COMMAND_BYTES,
         )
         .ok_or("no memory for the command queue")?;
         let events = Queue::new(
             EVENT_QUEUE_LOG2.min(features.event_queue_log2),
-            kernel_core::smmu::EVENT_BYTES,
+            kernel_core::iommu::smmu::EVENT_BYTES,
         )
         .ok_or("no memory for the event queue")?;
 

@@ -3,7 +3,7 @@
 
 use crate::memory::{frames, physical_to_virtual};
 use core::sync::atomic::{fence, Ordering};
-use kernel_core::smmu::{
+use kernel_core::iommu::smmu::{
     command_error_name, queue_base, Command, Event, CMDQ_BASE, CMDQ_CONS, CMDQ_CONS_ERROR_SHIFT,
     CMDQ_PROD, COMMAND_BYTES, EVENTQ_BASE, EVENTQ_CONS, EVENTQ_PROD, EVENT_BYTES, GERROR, GERRORN,
 };

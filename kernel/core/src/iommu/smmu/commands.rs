@@ -67,7 +67,7 @@ impl Command {
             Command::InvalidateAllStage1 => [TLBI_NH_ALL, 0],
             Command::InvalidateAsid { asid } => [TLBI_NH_ASID | ((asid as u64) << 48), 0],
             Command::InvalidatePage { asid, address } => {
-                [TLBI_NH_VA | ((asid as u64) << 48), (address & !0xfff) | 1]
+                [TLBI_NH_VA | ((asid as u64) << 48), address & !0xfff]
             }
             Command::InvalidateVmid { vmid } => [TLBI_S12_VMALL | ((vmid as u64) << 32), 0],
             Command::InvalidateAll => [TLBI_NSNH_ALL, 0],
