@@ -167,6 +167,18 @@ pub fn find(name: &str) -> Option<Device> {
         .cloned()
 }
 
+/// Every named PCI function as (place in the table, name, bus address): the devices an
+/// IOMMU confines, each in the domain its place numbers.
+pub fn named_pci_functions() -> Vec<(usize, String, kernel_core::pci::Address)> {
+    DEVICES
+        .lock()
+        .iter()
+        .enumerate()
+        .filter(|(_, device)| !device.name.contains('@'))
+        .filter_map(|(index, device)| Some((index, device.name.clone(), device.pci?.address)))
+        .collect()
+}
+
 /// `sys:devices`: one line per device, `NAME KIND BASE SIZE [BASE SIZE...] [pci B D F config
 /// PHYSICAL] [interrupt N]`.
 pub fn write_table(text: &mut dyn Write) -> core::fmt::Result {

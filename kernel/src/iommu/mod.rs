@@ -1,5 +1,6 @@
 //! The machine's IOMMU, if any: chosen once at boot, then used by the `iommu:` scheme (dmad's
-//! map/unmap requests), `sys:iommu` (each domain's live mappings) and the fault log.
+//! map/unmap requests), `sys:iommu` (each domain's live mappings, recent faults) and the
+//! fault log.
 //!
 //! The contract, the data types and the design decision (the kernel programs the IOMMU; dmad
 //! asks through `iommu:DEVICE`) are documented in [`kernel_core::iommu`]. This module holds
@@ -9,28 +10,39 @@
 //! unit, or `iommu=off` on the command line, [`get`] is `None` and the boot log says devices
 //! are unconfined (device address = physical address, as before).
 //!
-//! Each confined device gets its own domain, numbered by its place in the device table
-//! (domain = index + 1), attached when the device table is built, empty until dmad maps
-//! buffers into it.
+//! Each named PCI device gets its own domain, numbered by its place in the device table
+//! (domain = place + 1), attached at boot and empty until dmad maps buffers into it; every
+//! other function is blocked. Device addresses (IOVAs) are the pool's device addresses, so
+//! drivers see the same numbers with or without an IOMMU; what changes is that only the
+//! live buffers of the device's own domain answer.
 //!
-//! Layer: beside `interrupts` (imports `devices`, `memory`, `platform`). Lock order: a
-//! driver's own lock is a leaf taken with nothing above `memory::frames` held, and may take
-//! the frame allocator and the heap.
+//! Faults are polled at each timer tick ([`poll_faults`]): logged as a warning with device,
+//! direction and address, and kept in a small ring with a running count for `sys:iommu`.
+//!
+//! Layer: beside `interrupts` (imports `devices`, `memory`, `platform`). Lock order: the
+//! driver's own lock sits between the kernel's address space and the frame allocator (it
+//! takes the frame allocator and the heap); the fault ring is a leaf.
 
 mod smmu;
+mod vtd;
 
-use kernel_core::iommu::{DomainId, Fault, Iommu, IommuKind};
-use spin::Once;
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::fmt::Write;
+use kernel_core::iommu::{DomainId, Fault, Iommu, IommuKind, SourceId};
+use spin::{Mutex, Once};
 
 /// The registered driver, set once at boot.
 static IOMMU: Once<&'static dyn Iommu> = Once::new();
 
+/// Faults remembered for `sys:iommu`.
+const FAULT_RING: usize = 32;
+
+/// The latest faults (oldest first) and how many there were in all.
+static FAULTS: Mutex<(Vec<Fault>, u64)> = Mutex::new((Vec::new(), 0));
+
 /// Registers `driver` as the machine's IOMMU. A second registration is ignored and logged
 /// (the kernel confines devices with one unit).
-#[allow(
-    dead_code,
-    reason = "the VT-d (x86_64) and SMMUv3 (aarch64) drivers call it from `discover`"
-)]
 pub fn register(driver: &'static dyn Iommu) {
     if IOMMU.is_completed() {
         log::warn!("iommu: a second unit ({}) is ignored", driver.name());
@@ -45,22 +57,36 @@ pub fn get() -> Option<&'static dyn Iommu> {
 }
 
 /// The domain the device at `index` in the device table gets.
-#[allow(
-    dead_code,
-    reason = "used once the drivers attach devices in `discover`"
-)]
 pub fn domain_of(index: usize) -> DomainId {
     DomainId(u16::try_from(index + 1).unwrap_or(u16::MAX))
 }
 
-/// Drains the recorded faults into the log (and the fault ring `sys:iommu` shows). Cheap
-/// when there are none; called from the timer tick and before each `sys:iommu` read.
+/// The domain of the named device `name`, if an IOMMU confines it.
+pub fn domain_of_device(name: &str) -> Option<DomainId> {
+    get()?;
+    crate::devices::named_pci_functions()
+        .into_iter()
+        .find(|(_, device, _)| device == name)
+        .map(|(index, _, _)| domain_of(index))
+}
+
+/// Drains the recorded faults into the log and the ring `sys:iommu` shows. Cheap when there
+/// are none (one register read); called from the timer tick and before each `sys:iommu`.
 pub fn poll_faults() {
-    if let Some(iommu) = get() {
-        iommu.drain_faults(&mut |fault: Fault| {
-            log::warn!("iommu: blocked {fault}");
-        });
-    }
+    let Some(iommu) = get() else {
+        return;
+    };
+    iommu.drain_faults(&mut |fault: Fault| {
+        log::warn!("iommu: blocked {fault}");
+        let mut faults = FAULTS.lock();
+        if faults.0.len() == FAULT_RING {
+            faults.0.remove(0);
+        }
+        if faults.0.try_reserve(1).is_ok() {
+            faults.0.push(fault);
+        }
+        faults.1 += 1;
+    });
 }
 
 /// Chooses the machine's IOMMU at boot, after the device table is built: the first unit of
@@ -68,39 +94,96 @@ pub fn poll_faults() {
 /// Logs the outcome — one line per confined device and its domain, or that devices are
 /// unconfined.
 ///
-/// Drivers plug in here: each kind of [`kernel_core::iommu::IommuKind`] is matched to its
-/// driver's constructor, which maps the unit's registers, sets up its tables with every
-/// source blocked, enables translation, and returns the `&'static dyn Iommu` to register.
+/// Drivers plug in here: each kind of [`IommuKind`] is matched to its driver's constructor,
+/// which maps the unit's registers, sets up its tables with every source blocked, enables
+/// translation, and returns the driver to register.
 pub fn discover(platform: &crate::platform::Platform) {
     let wanted = platform.command_line.get("iommu") != Some("off");
-    let mut units = platform.machine.iommus();
-    match units.next() {
-        None => log::info!("iommu: none found; devices are unconfined (device address = physical)"),
-        Some(unit) if !wanted => log::info!(
+    let Some(unit) = platform.machine.iommus().next() else {
+        log::info!("iommu: none found; devices are unconfined (device address = physical)");
+        return;
+    };
+    if !wanted {
+        log::info!(
             "iommu: {:?} at {:#x} left off (iommu=off); devices are unconfined",
             unit.kind,
             unit.registers
-        ),
-        Some(unit) if unit.kind == IommuKind::SmmuV3 => {
+        );
+        return;
+    }
+    let started: Result<&'static dyn Iommu, &str> = match unit.kind {
+        IommuKind::VtD => vtd::VtD::start(unit).map(|driver| &*Box::leak(Box::new(driver)) as _),
+        IommuKind::SmmuV3 => {
             // Stream ids cover every PCI bus the device table found.
             let buses = crate::devices::highest_pci_bus().map_or(1, |bus| u32::from(bus) + 1);
-            match smmu::Smmu::probe(unit, buses) {
-                Ok(driver) => register(driver),
-                Err(reason) => log::warn!(
-                    "iommu: SMMUv3 at {:#x} left off ({reason}); devices are unconfined",
-                    unit.registers
-                ),
-            }
+            smmu::Smmu::probe(unit, buses).map(|driver| driver as &'static dyn Iommu)
         }
-        Some(unit) => {
+    };
+    match started {
+        Ok(driver) => register(driver),
+        Err(reason) => {
             log::warn!(
-                "iommu: no driver for {:?} at {:#x} yet; devices are unconfined",
+                "iommu: {:?} at {:#x} unusable ({reason}); devices are unconfined",
                 unit.kind,
                 unit.registers
             );
+            return;
         }
     }
-    if let Some(iommu) = get() {
-        log::info!("iommu: {} confines DMA", iommu.name());
+    let Some(iommu) = get() else { return };
+    for (index, name, address) in crate::devices::named_pci_functions() {
+        let source = SourceId::pci(address.bus, address.device, address.function);
+        let domain = domain_of(index);
+        match iommu.attach(source, domain) {
+            Ok(()) => log::info!("iommu: device {name} ({source}) in domain {}", domain.0),
+            Err(error) => log::error!("iommu: cannot attach {name} ({source}): {error:?}"),
+        }
     }
+    log::info!(
+        "iommu: {} confines DMA; other PCI functions are blocked",
+        iommu.name()
+    );
+}
+
+/// `sys:iommu`: `iommu NAME` (or `iommu none`), then per confined device `domain N DEVICE
+/// B:D.F` followed by its mappings `map IOVA PHYSICAL SIZE rw|r`, then `faults TOTAL` and
+/// the latest faults `fault B:D.F read|write ADDRESS REASON`.
+pub fn write_text(text: &mut dyn Write) -> core::fmt::Result {
+    poll_faults();
+    let Some(iommu) = get() else {
+        return writeln!(text, "iommu none");
+    };
+    writeln!(text, "iommu {}", iommu.name())?;
+    for (index, name, address) in crate::devices::named_pci_functions() {
+        let domain = domain_of(index);
+        let source = SourceId::pci(address.bus, address.device, address.function);
+        writeln!(text, "domain {} {name} {source}", domain.0)?;
+        let mut result = Ok(());
+        let _ = iommu.mappings(domain, &mut |mapping| {
+            if result.is_ok() {
+                result = writeln!(
+                    text,
+                    "map {:#x} {:#x} {:#x} {}",
+                    mapping.iova,
+                    mapping.physical,
+                    mapping.size,
+                    if mapping.access.write { "rw" } else { "r" }
+                );
+            }
+        });
+        result?;
+    }
+    let faults = FAULTS.lock().clone();
+    writeln!(text, "faults {}", faults.1)?;
+    for fault in faults.0 {
+        writeln!(
+            text,
+            "fault {} {} {:#x} {}",
+            fault.source,
+            if fault.write { "write" } else { "read" },
+            fault.address,
+            fault.reason
+        )?;
+    }
+    Ok(())
 }

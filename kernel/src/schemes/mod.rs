@@ -1,7 +1,7 @@
 //! Opening by path, and the one table of kernel schemes.
 //!
 //! Each scheme is one implementation of [`crate::object::Scheme`] in its own file: the
-//! kernel's (`debug:`, `initfs:`, `sys:`, `memory:`, `device:`, `irq:`, listed in
+//! kernel's (`debug:`, `initfs:`, `sys:`, `memory:`, `device:`, `irq:`, `iommu:`, listed in
 //! [`TABLE`]), the scheme socket a server gets by opening `:NAME` ([`socket`]), and the
 //! proxy that forwards every other name to the process serving it ([`user`]). Adding a kernel scheme is one new
 //! file here and one line in [`TABLE`]; no system call changes.
@@ -10,6 +10,7 @@ mod bytes;
 mod debug;
 mod device;
 mod initfs;
+mod iommu;
 mod irq;
 mod mapping;
 mod memory;
@@ -23,16 +24,18 @@ pub use irq::fired as interrupt_fired;
 use crate::ipc;
 use crate::object::{Caller, File, OpenFile, OpenRequest, Scheme};
 use kernel_core::abi::{DEVICE_SCHEME, IRQ_SCHEME, MEMORY_SCHEME};
+use kernel_core::iommu::IOMMU_SCHEME;
 use kernel_core::Error;
 
 /// The kernel's own schemes by name. No process may register these names.
-static TABLE: [(&str, &dyn Scheme); 6] = [
+static TABLE: [(&str, &dyn Scheme); 7] = [
     ("debug", &debug::Debug),
     ("initfs", &initfs::INITFS_SCHEME),
     ("sys", &sys::SYSTEM),
     (MEMORY_SCHEME, &memory::Memory),
     (DEVICE_SCHEME, &device::Device),
     (IRQ_SCHEME, &irq::Irq),
+    (IOMMU_SCHEME, &iommu::IommuScheme),
 ];
 
 /// Whether the kernel serves scheme `name` itself.

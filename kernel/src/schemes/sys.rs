@@ -29,6 +29,7 @@ fn text(name: &str) -> Result<String, Error> {
         ),
         "devices" => crate::devices::write_table(&mut text),
         "interrupts" => crate::interrupts::write_table(&mut text),
+        "iommu" => crate::iommu::write_text(&mut text),
         "platform" => crate::platform::machine_description()
             .write_text(&mut text)
             .and_then(|()| write_interrupt_stacks(&mut text)),

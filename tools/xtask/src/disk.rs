@@ -65,7 +65,8 @@ pub fn attach(machine: &mut Machine, image: &Path) {
 }
 
 /// Puts `machine` behind an IOMMU: on x86_64, QEMU's Intel VT-d (`-device intel-iommu`,
-/// first, as QEMU wants it before the PCI devices it translates; no interrupt remapping, so
+/// first, as QEMU wants it before the PCI devices it translates; 48-bit addresses for 4-level
+/// tables; no interrupt remapping, so
 /// MSI writes to 0xfeex_xxxx pass untranslated) and every virtio PCI device with
 /// `iommu_platform=on`, so its DMA goes through the IOMMU and the driver must accept
 /// `VIRTIO_F_ACCESS_PLATFORM`. On aarch64, `virt`'s SMMUv3 (`iommu=smmuv3`), which
@@ -79,9 +80,13 @@ pub fn add_iommu(machine: &mut Machine) {
     }
     match machine.arch {
         Arch::X86_64 => {
-            machine
-                .extra
-                .splice(0..0, ["-device".to_string(), "intel-iommu".to_string()]);
+            machine.extra.splice(
+                0..0,
+                [
+                    "-device".to_string(),
+                    "intel-iommu,intremap=off,aw-bits=48".to_string(),
+                ],
+            );
         }
         Arch::Aarch64 => machine.smmu = true,
     }
