@@ -324,6 +324,12 @@ fn run_suite(
         crate::platform::Platform::Test,
     )?;
     if suite.iommu || iommu_override() {
+        if iommu_override() {
+            // The boot suite's end-to-end IOMMU check drives edu's DMA.
+            machine
+                .extra
+                .extend(["-device".to_string(), "edu".to_string()]);
+        }
         crate::disk::add_iommu(&mut machine);
         if arch == Arch::Aarch64 {
             // The tree QEMU gives a machine with its SMMU names it (and the `iommu-map`).
