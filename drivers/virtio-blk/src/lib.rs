@@ -1,5 +1,6 @@
 //! The pure parts of the virtio block driver, tested on the host: what `device:` says about
-//! the device, and the table of open `disk:` handles (the scheme's wire messages are
+//! the device, the table of open `disk:` handles, and the transport wrapper that accepts
+//! `VIRTIO_F_ACCESS_PLATFORM` behind an IOMMU ([`access_platform`]) (the scheme's wire messages are
 //! `userlib::server`'s, shared by every server).
 //!
 //! Everything that touches the machine (the `virtio_drivers::Hal`, the transports, the
@@ -9,6 +10,7 @@
 
 extern crate alloc;
 
+pub mod access_platform;
 mod device_info;
 mod handles;
 

@@ -6,19 +6,24 @@
 //!   ([`ConfigPage`]); memory decoding and bus mastering are switched on (the firmware
 //!   assigned the BARs), then `PciTransport` finds the virtio capabilities and maps the BAR
 //!   ranges through the `Hal` (`mmio_phys_to_virt` → `device:`).
+//!
+//! Either is wrapped in `AccessPlatform`, so a device behind an IOMMU (which offers
+//! `VIRTIO_F_ACCESS_PLATFORM`) is accepted; its addresses are dmad's IOVAs either way.
 
 use crate::config_page::{device_function, ConfigPage};
 use crate::hal::{self, PoolHal};
 use alloc::format;
 use alloc::string::String;
+use virtio_blk::access_platform::AccessPlatform;
 use virtio_blk::TransportKind;
 use virtio_drivers::transport::mmio::{MmioTransport, VirtIOHeader};
 use virtio_drivers::transport::pci::bus::{Command, ConfigurationAccess, DeviceFunction, PciRoot};
 use virtio_drivers::transport::pci::PciTransport;
 use virtio_drivers::transport::SomeTransport;
 
-/// The driver's transport.
-pub type Transport = SomeTransport<'static>;
+/// The driver's transport: whichever the device has, accepting `VIRTIO_F_ACCESS_PLATFORM`
+/// when the device sits behind an IOMMU (see `virtio_blk::access_platform`).
+pub type Transport = AccessPlatform<SomeTransport<'static>>;
 
 /// The virtio common configuration's `queue_select` and `queue_msix_vector` offsets.
 const QUEUE_SELECT: usize = 0x16;
@@ -79,7 +84,7 @@ pub fn open() -> Result<Opened, String> {
                 unsafe { MmioTransport::new(header.cast::<VirtIOHeader>(), size as usize) }
                     .map_err(|error| format!("not a virtio-mmio device at {base:#x}: {error}"))?;
             Ok(Opened {
-                transport: transport.into(),
+                transport: AccessPlatform::new(transport.into()),
                 common_configuration: None,
             })
         }
@@ -107,7 +112,7 @@ pub fn open() -> Result<Opened, String> {
             let reader = unsafe { ConfigPage::new(page, address) };
             let common_configuration = common_configuration(&mut root, &reader, function);
             Ok(Opened {
-                transport: transport.into(),
+                transport: AccessPlatform::new(transport.into()),
                 common_configuration,
             })
         }

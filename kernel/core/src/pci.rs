@@ -52,6 +52,11 @@ pub const VIRTIO_BLOCK_TRANSITIONAL: u16 = 0x1001;
 /// Device ID of a modern (virtio 1.0) block device.
 pub const VIRTIO_BLOCK_MODERN: u16 = 0x1042;
 
+/// Vendor ID of QEMU's `edu` educational device (a DMA engine, the IOMMU tests' weapon).
+pub const EDU_VENDOR: u16 = 0x1234;
+/// Device ID of QEMU's `edu` device.
+pub const EDU_DEVICE: u16 = 0x11e8;
+
 /// A function's place on the bus.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Address {

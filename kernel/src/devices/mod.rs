@@ -24,6 +24,8 @@ pub enum Kind {
     VirtioMmio,
     /// A virtio device on PCI.
     VirtioPci,
+    /// Any other PCI function a driver may use (QEMU's `edu` DMA engine).
+    Pci,
 }
 
 impl Kind {
@@ -32,6 +34,7 @@ impl Kind {
         match self {
             Kind::VirtioMmio => "virtio-mmio",
             Kind::VirtioPci => "virtio-pci",
+            Kind::Pci => "pci",
         }
     }
 }

@@ -6,6 +6,7 @@
 //! (`kernel_core::pci::BarAllocator`: size-aligned bump allocation; I/O BARs and bridge bus
 //! numbers are left alone) with decoding off. The boot log lists every function found with
 //! the BARs it assigned. The kernel then names the first virtio block function `virtio-blk0`
+//! (and the first QEMU `edu` function `edu0`, kind `pci`: the IOMMU tests' DMA engine)
 //! and turns on its memory decoding and bus mastering (the kernel owns configuration-space
 //! policy; the driver only maps what the table lists); other functions keep decoding off. Its
 //! interrupt is the firmware's interrupt line, or on a device-tree machine the GIC interrupt
@@ -191,6 +192,13 @@ fn scan_bus(
                     String::from("virtio-blk0")
                 };
                 devices.push(describe(name, base, address, page, interrupts));
+            } else if page.read16(pci::VENDOR_ID) == pci::EDU_VENDOR
+                && page.read16(pci::DEVICE_ID) == pci::EDU_DEVICE
+                && !devices.iter().any(|known| known.name == "edu0")
+            {
+                let mut edu = describe(String::from("edu0"), base, address, page, interrupts);
+                edu.kind = Kind::Pci;
+                devices.push(edu);
             }
             if function == 0 && header & 0x80 == 0 {
                 break;

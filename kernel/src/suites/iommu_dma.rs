@@ -94,6 +94,16 @@ pub fn edu_dma_is_confined(platform: &Platform) -> TestResult {
         log::info!("no IOMMU or no edu device: nothing to confine");
         return Ok(());
     };
+    // edu may be a named device with a domain of its own: borrow it, give it back after.
+    let home = crate::devices::named_pci_functions()
+        .into_iter()
+        .find(|(_, _, address)| {
+            SourceId::pci(address.bus, address.device, address.function) == edu.source
+        })
+        .map(|(index, _, _)| crate::iommu::domain_of(index));
+    if home.is_some() {
+        let _ = iommu.detach(edu.source);
+    }
     let page = frames::allocate_zeroed(1)
         .ok_or_else(|| Failure::new(format_args!("no frame for the test page")))?;
     let memory = physical_to_virtual(page.physical) as *mut u64;
@@ -159,6 +169,9 @@ pub fn edu_dma_is_confined(platform: &Platform) -> TestResult {
         Ok(())
     })();
     let _ = iommu.detach(edu.source);
+    if let Some(domain) = home {
+        let _ = iommu.attach(edu.source, domain);
+    }
     frames::free(page);
     outcome
 }

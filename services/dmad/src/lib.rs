@@ -10,6 +10,8 @@
 //!   manifest ([`Grants`]), the pool registry, mappings, and the text tables;
 //! - [`MemoryPoolLine`] and [`Regions`]: the kernel's `memory:pools` lines and where dmad
 //!   mapped each region, so a physical address becomes an address in dmad's own space;
+//! - [`Confinement`]: the kernel's IOMMU domains, told of each buffer a device gains or loses
+//!   (map on allocation, unmap before release; a failed unmap quarantines the buffer);
 //! - [`Callers`]: what a caller may do, from the kernel (the rights it was spawned with),
 //!   asked while its request is pending; never from a name.
 //!
@@ -39,6 +41,7 @@
 
 extern crate alloc;
 
+mod confine;
 mod grants;
 mod memory;
 mod refusal;
@@ -46,6 +49,7 @@ mod request;
 mod server;
 mod tables;
 
+pub use confine::{Confinement, DeviceMapping, Unconfined};
 pub use grants::{Callers, Grant, Grants};
 pub use memory::{MemoryPoolLine, PoolMemory, Region, Regions};
 pub use refusal::Refusal;

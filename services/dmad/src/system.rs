@@ -2,9 +2,12 @@
 //! socket and the request loop.
 
 use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
-use dmad::{Callers, Grants, MemoryPoolLine, PoolMemory, Server};
+use alloc::string::ToString;
+use dmad::{Callers, Confinement, Grants, MemoryPoolLine, PoolMemory, Server};
+use kernel_core::iommu::{Access, Request};
 use log::{error, info, warn};
 use userlib::sys::error::{Error, EINVAL, ENOENT, ENOSYS};
 use userlib::sys::flag::O_RDWR;
@@ -25,6 +28,7 @@ pub fn run() -> i32 {
         Err(error) => return missing_feature("register dma:", error),
     };
     let mut server = Server::new(grants, Box::new(KernelCallers { socket }));
+    server.confine_with(Box::new(KernelIommu::default()));
     // Handle numbers unique across every dmad this boot (pids are never reused). The kernel
     // already answers EBADF for a handle of a dmad that died, never asking this one; should
     // one arrive anyway, it gets EBADF here too, never another buffer.
@@ -137,5 +141,60 @@ impl Callers for KernelCallers {
                 None
             }
         }
+    }
+}
+
+/// The kernel's IOMMU facility: one `iommu:DEVICE` descriptor per device, opened at the
+/// device's first buffer. `ENODEV` there means the kernel confines no such device (no
+/// IOMMU): remembered, and that device's buffers need nothing more.
+#[derive(Default)]
+struct KernelIommu {
+    devices: BTreeMap<String, Option<usize>>,
+}
+
+impl KernelIommu {
+    /// The descriptor for `device`, or `None` when the kernel does not confine it.
+    fn descriptor(&mut self, device: &str) -> Result<Option<usize>, i32> {
+        if let Some(known) = self.devices.get(device) {
+            return Ok(*known);
+        }
+        let descriptor = match sys::open(&format!("iommu:{device}"), O_RDWR) {
+            Ok(fd) => {
+                info!("{device}: buffers are mapped into its IOMMU domain");
+                Some(fd)
+            }
+            Err(error) if error.errno == userlib::sys::error::ENODEV => None,
+            Err(error) => return Err(error.errno),
+        };
+        self.devices.insert(device.to_string(), descriptor);
+        Ok(descriptor)
+    }
+
+    fn ask(&mut self, device: &str, request: Request) -> Result<(), i32> {
+        let Some(fd) = self.descriptor(device)? else {
+            return Ok(());
+        };
+        let mut bytes = request.encode();
+        sys::call(fd, &mut bytes)
+            .map(|_| ())
+            .map_err(|error| error.errno)
+    }
+}
+
+impl Confinement for KernelIommu {
+    fn map(&mut self, device: &str, iova: u64, physical: u64, size: u64) -> Result<(), i32> {
+        self.ask(
+            device,
+            Request::Map {
+                iova,
+                physical,
+                size,
+                access: Access::READ_WRITE,
+            },
+        )
+    }
+
+    fn unmap(&mut self, device: &str, iova: u64, size: u64) -> Result<(), i32> {
+        self.ask(device, Request::Unmap { iova, size })
     }
 }

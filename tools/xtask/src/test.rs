@@ -26,8 +26,8 @@ struct GuestSuite {
     check_disk: Option<fn(&Path) -> Result<()>>,
     gic: GicVersion,
     aarch64_extra: &'static [&'static str],
-    /// Whether the machine has an IOMMU (x86_64: `-device intel-iommu`, virtio with
-    /// `iommu_platform=on`); the aarch64 SMMUv3 follows with its driver.
+    /// Whether the machine has an IOMMU (x86_64: `-device intel-iommu`; aarch64: `virt`'s
+    /// SMMUv3), virtio PCI devices with `iommu_platform=on`, and QEMU's `edu`.
     iommu: bool,
 }
 
@@ -45,7 +45,7 @@ const PCI_BLOCK_DEVICE: &[&str] = &[
 const SERVICES: &[&str] = &["dmad", "dmastat"];
 
 /// Every guest suite, in the order they run.
-const SUITES: [GuestSuite; 9] = [
+const SUITES: [GuestSuite; 10] = [
     GuestSuite {
         name: "boot",
         deadline: Duration::from_secs(60),
@@ -104,7 +104,7 @@ const SUITES: [GuestSuite; 9] = [
         check_disk: Some(crate::disk::check_after_suite),
         gic: GicVersion::V2,
         aarch64_extra: &[],
-        iommu: false,
+        iommu: true,
     },
     GuestSuite {
         name: "irq",
@@ -115,6 +115,16 @@ const SUITES: [GuestSuite; 9] = [
         gic: GicVersion::V3,
         aarch64_extra: &[],
         iommu: false,
+    },
+    GuestSuite {
+        name: "iommu",
+        deadline: Duration::from_secs(120),
+        keep: &["dmad"],
+        processes: crate::user::IOMMU_TEST_MANIFEST,
+        check_disk: None,
+        gic: GicVersion::V3,
+        aarch64_extra: &[],
+        iommu: true,
     },
     GuestSuite {
         name: "hostile",
@@ -324,12 +334,6 @@ fn run_suite(
         crate::platform::Platform::Test,
     )?;
     if suite.iommu || iommu_override() {
-        if iommu_override() {
-            // The boot suite's end-to-end IOMMU check drives edu's DMA.
-            machine
-                .extra
-                .extend(["-device".to_string(), "edu".to_string()]);
-        }
         crate::disk::add_iommu(&mut machine);
         if arch == Arch::Aarch64 {
             // The tree QEMU gives a machine with its SMMU names it (and the `iommu-map`).

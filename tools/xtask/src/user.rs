@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// Each user package and the programs (cargo `[[bin]]`s) it installs as `/bin/NAME`.
-const PACKAGES: [(&str, &[&str]); 11] = [
+const PACKAGES: [(&str, &[&str]); 12] = [
     ("init", &["init"]),
     ("dmad", &["dmad"]),
     ("dmastat", &["dmastat"]),
@@ -31,6 +31,7 @@ const PACKAGES: [(&str, &[&str]); 11] = [
     ("disk-demo", &["disk-demo"]),
     ("blk-tests", &["blk-tests"]),
     ("irq-tests", &["irq-tests", "irq-probe", "irq-reader"]),
+    ("iommu-tests", &["iommu-tests"]),
     ("bench-server", &["bench-server"]),
     ("dmabench", &["dmabench"]),
     (
@@ -170,6 +171,14 @@ autostart = false
 path = "/bin/irq-probe"
 devices = ["virtio-blk0"]
 autostart = false
+"#;
+
+/// The processes of the `iommu` suite's image: its driver, granted QEMU's `edu` DMA engine
+/// (served by the global pool) and `virtio-blk0` (for another device's buffer).
+pub const IOMMU_TEST_MANIFEST: &str = r#"
+[process.iommu-tests]
+path = "/bin/iommu-tests"
+devices = ["edu0", "virtio-blk0"]
 "#;
 
 /// The processes of the `stress` suite's image: its driver (granted the pool, no quota) and

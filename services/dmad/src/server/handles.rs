@@ -3,8 +3,6 @@
 use super::{Handle, Server};
 use crate::{Refusal, Reply};
 use alloc::vec::Vec;
-use dma_pool::OwnerId;
-use log::info;
 
 impl Server {
     /// A read (or call) of at most `capacity` bytes: a buffer's descriptor, or the next part
@@ -46,11 +44,11 @@ impl Server {
             .remove(&(caller, number))
             .expect("owned handle exists");
         self.count(caller, |usage| usage.handles -= 1);
-        if let Handle::Buffer { handle, .. } = open.handle {
-            let released = self.registry.release(handle, OwnerId(caller));
-            if let Err(error) = released {
-                info!("handle {number} of pid {caller}: buffer already gone ({error})");
-            }
+        if let Handle::Buffer {
+            handle, mapping, ..
+        } = open.handle
+        {
+            self.unmap_and_release(caller, handle, &mapping);
         }
         if self.usage(caller).handles == 0 {
             self.forget_client(caller);

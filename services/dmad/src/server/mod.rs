@@ -37,6 +37,8 @@ enum Handle {
     Buffer {
         handle: BufferHandle,
         info: DmaBufferInfo,
+        /// Where the device's IOMMU domain maps it.
+        mapping: crate::DeviceMapping,
     },
     /// The result of a `declare` or `release-pool`: nothing to read.
     Done,
@@ -86,6 +88,8 @@ pub struct Server {
     /// What each process holding a handle or a mapping holds.
     usage: BTreeMap<u32, limits::Usage>,
     limits: limits::Limits,
+    /// The devices' IOMMU domains (nothing to do without an IOMMU).
+    confinement: Box<dyn crate::Confinement>,
 }
 
 impl Server {
@@ -104,6 +108,38 @@ impl Server {
             next_mapping: 0,
             usage: BTreeMap::new(),
             limits: limits::Limits::DEFAULT,
+            confinement: Box::new(crate::Unconfined),
+        }
+    }
+
+    /// Tells `confinement` of every buffer a device gains or loses from now on.
+    pub fn confine_with(&mut self, confinement: Box<dyn crate::Confinement>) {
+        self.confinement = confinement;
+    }
+
+    /// Takes a buffer away from its device and releases it to its pool, in that order; if
+    /// the device could not be cut off, the buffer stays allocated for good (quarantined).
+    fn unmap_and_release(
+        &mut self,
+        owner: u32,
+        handle: BufferHandle,
+        mapping: &crate::DeviceMapping,
+    ) {
+        if let Err(errno) = self
+            .confinement
+            .unmap(&mapping.device, mapping.iova, mapping.size)
+        {
+            warn!(
+                "buffer {:#x} of {}: the IOMMU did not unmap it (errno {errno}); quarantined, never reused",
+                mapping.iova, mapping.device
+            );
+            return;
+        }
+        if let Err(error) = self.registry.release(handle, OwnerId(owner)) {
+            log::info!(
+                "buffer {:#x} of pid {owner}: already gone ({error})",
+                mapping.iova
+            );
         }
     }
 
@@ -147,7 +183,24 @@ impl Server {
     /// Forgets everything `pid` held (its exit): releases its buffers (mapped ones return
     /// with their last unmap), closes its handles and drops what dmad knew of it.
     pub fn reap(&mut self, pid: u32) {
-        self.registry.release_all(OwnerId(pid));
+        let buffers: Vec<(BufferHandle, crate::DeviceMapping)> = self
+            .handles
+            .range((pid, 0)..=(pid, u64::MAX))
+            .filter_map(|(_, open)| match &open.handle {
+                Handle::Buffer {
+                    handle, mapping, ..
+                } => Some((*handle, mapping.clone())),
+                _ => None,
+            })
+            .collect();
+        for (handle, mapping) in &buffers {
+            self.unmap_and_release(pid, *handle, mapping);
+        }
+        // Whatever is left (nothing, unless a handle was lost) goes too; quarantined buffers
+        // were not unmapped and stay.
+        if buffers.is_empty() {
+            self.registry.release_all(OwnerId(pid));
+        }
         let theirs: Vec<(u32, u64)> = self
             .handles
             .range((pid, 0)..=(pid, u64::MAX))

@@ -4,7 +4,7 @@ use super::{Handle, Server};
 use crate::{tables, PoolMemory, Refusal, Reply};
 use dma_api::{DeclareRequest, DmaBufferInfo, DmaError, DmaPath};
 use dma_pool::{CacheType, OwnerId, PoolDeclaration};
-use log::info;
+use log::{info, warn};
 
 impl Server {
     /// Opens `payload` (the path inside `dma:`) for `caller`; the reply is the new handle.
@@ -118,7 +118,24 @@ impl Server {
             memory.zero(address, len);
         };
         let allocation = registry.alloc(&key, size, align, OwnerId(caller), &mut zeroer)?;
+        let mapping = crate::DeviceMapping {
+            device: alloc::string::String::from(device),
+            iova: allocation.device_address,
+            size: allocation.size_bytes,
+        };
+        let mapped = self
+            .confinement
+            .map(device, mapping.iova, allocation.phys, mapping.size);
+        if let Err(errno) = mapped {
+            warn!("the IOMMU refused to map a buffer of {device} (errno {errno})");
+            let _ = self.registry.release(allocation.handle, OwnerId(caller));
+            return Err(Refusal::new(
+                DmaError::OutOfMemory,
+                "the IOMMU could not map the buffer",
+            ));
+        }
         Ok(Handle::Buffer {
+            mapping,
             handle: allocation.handle,
             info: DmaBufferInfo {
                 device_address: allocation.device_address,

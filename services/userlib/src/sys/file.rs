@@ -70,3 +70,17 @@ pub fn read_file(path: &str) -> Result<Vec<u8>> {
     let _ = close(fd);
     bytes
 }
+
+/// A request–reply `call` on `fd`: the kernel (or server) reads `buffer` as the request and
+/// writes its answer into it; returns the answer's length.
+pub fn call(fd: usize, buffer: &mut [u8]) -> Result<usize> {
+    // SAFETY: the kernel reads and writes `buffer` only within its length, while it lives.
+    unsafe {
+        syscall3(
+            syscall::number::SYS_CALL,
+            fd,
+            buffer.as_mut_ptr() as usize,
+            buffer.len(),
+        )
+    }
+}
