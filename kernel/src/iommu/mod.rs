@@ -26,11 +26,45 @@
 mod smmu;
 mod vtd;
 
+use crate::memory::kernel_space::LinearAccess;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt::Write;
-use kernel_core::iommu::{DomainId, Fault, Iommu, IommuKind, SourceId};
+use kernel_core::iommu::{Access, DomainId, Fault, Iommu, IommuKind, Mapping, SourceId};
+use kernel_core::paging::{PageTable, PageTableFormat};
 use spin::{Mutex, Once};
+
+/// Calls `visit` for each run of a domain's leaves contiguous in IOVA and physical address
+/// with the same access, walking the hardware tables in IOVA order (every driver's
+/// [`Iommu::mappings`]).
+fn visit_merged<F: PageTableFormat>(table: &PageTable<F>, visit: &mut dyn FnMut(Mapping)) {
+    let mut run: Option<Mapping> = None;
+    table.for_each_leaf(&LinearAccess, |leaf| {
+        let access = Access {
+            read: true,
+            write: leaf.flags.is_writable(),
+        };
+        if let Some(current) = run.as_mut() {
+            if current.iova + current.size == leaf.virtual_start
+                && current.physical + current.size == leaf.physical
+                && current.access == access
+            {
+                current.size += leaf.page_size;
+                return;
+            }
+            visit(*current);
+        }
+        run = Some(Mapping {
+            iova: leaf.virtual_start,
+            physical: leaf.physical,
+            size: leaf.page_size,
+            access,
+        });
+    });
+    if let Some(last) = run {
+        visit(last);
+    }
+}
 
 /// The registered driver, set once at boot.
 static IOMMU: Once<&'static dyn Iommu> = Once::new();

@@ -299,32 +299,7 @@ impl Iommu for VtD {
     fn mappings(&self, domain: DomainId, visit: &mut dyn FnMut(Mapping)) -> Result<(), Error> {
         let state = self.state.lock();
         let table = state.domains.get(&domain).ok_or(Error::NotFound)?;
-        let mut run: Option<Mapping> = None;
-        table.for_each_leaf(&LinearAccess, |leaf| {
-            let access = Access {
-                read: true,
-                write: leaf.flags.is_writable(),
-            };
-            if let Some(current) = run.as_mut() {
-                if current.iova + current.size == leaf.virtual_start
-                    && current.physical + current.size == leaf.physical
-                    && current.access == access
-                {
-                    current.size += leaf.page_size;
-                    return;
-                }
-                visit(*current);
-            }
-            run = Some(Mapping {
-                iova: leaf.virtual_start,
-                physical: leaf.physical,
-                size: leaf.page_size,
-                access,
-            });
-        });
-        if let Some(last) = run {
-            visit(last);
-        }
+        super::visit_merged(table, visit);
         Ok(())
     }
 

@@ -401,17 +401,7 @@ impl Iommu for Smmu {
     fn mappings(&self, domain: DomainId, visit: &mut dyn FnMut(Mapping)) -> Result<(), Error> {
         let state = self.state.lock();
         let entry = state.domains.get(&domain).ok_or(Error::NotFound)?;
-        entry.table.for_each_leaf(&LinearAccess, |leaf| {
-            visit(Mapping {
-                iova: leaf.virtual_start,
-                physical: leaf.physical,
-                size: leaf.page_size,
-                access: Access {
-                    read: true,
-                    write: leaf.flags.is_writable(),
-                },
-            })
-        });
+        super::visit_merged(&entry.table, visit);
         Ok(())
     }
 
