@@ -39,7 +39,7 @@
 //! # Object model
 //!
 //! Every open thing is a handle of one [`object::Scheme`] implementation: the kernel's
-//! schemes (`debug:`, `initfs:`, `sys:`, `memory:`, `device:`, `irq:`, named once in
+//! schemes (`debug:`, `initfs:`, `sys:`, `memory:`, `device:`, `irq:`, `iommu:`, named once in
 //! `schemes::TABLE`), the scheme socket a server reads requests from, and the proxy that
 //! forwards requests on user schemes to their servers. A descriptor names an
 //! [`object::OpenFile`] = (scheme, handle); system calls ask the scheme and never match on
@@ -107,8 +107,10 @@
 //!    in the kernel, and `irq:` wakes the line's holder only after dropping it);
 //! 5. the kernel-stack slots (`process::stack`);
 //! 6. the kernel's address space (`memory::kernel_space`);
-//! 7. the frame allocator and its counts (`memory::frames`);
-//! 8. leaves, which take nothing else: wait-queue lists, the initfs, manifest sections,
+//! 7. the IOMMU driver's tables (`iommu`: a domain's page tables take frames; taken with
+//!    nothing above held, from `iommu:` calls, boot and `sys:iommu`);
+//! 8. the frame allocator and its counts (`memory::frames`);
+//! 9. leaves, which take nothing else: the IOMMU fault ring, wait-queue lists, the initfs, manifest sections,
 //!    the device table, published pools and machine description, the console, and last the
 //!    kernel heap (every allocation takes it).
 //!

@@ -78,10 +78,6 @@ pub fn add_iommu(machine: &mut Machine) {
             argument.push_str(",iommu_platform=on");
         }
     }
-    // QEMU's edu DMA engine, reaching all 32 address bits (its default mask is 28 bits).
-    machine
-        .extra
-        .extend(["-device".to_string(), "edu,dma_mask=0xffffffff".to_string()]);
     match machine.arch {
         Arch::X86_64 => {
             machine.extra.splice(

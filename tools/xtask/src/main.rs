@@ -2,7 +2,8 @@
 //!
 //! - `build [--arch A] [--release]`: build the kernel and the default image.
 //! - `run [--arch A] [--release]`: boot the default image with the console on the terminal
-//!   (x86_64 by default; KVM when usable, TCG otherwise). Ctrl-A X quits QEMU.
+//!   (x86_64 by default; KVM when usable, TCG otherwise). Ctrl-A X quits QEMU. On x86_64
+//!   the machine has an IOMMU (`intel-iommu`, virtio with `iommu_platform=on`).
 //!   `build` and `run` use the product kernel (no test machinery) and an initfs holding only
 //!   init and the programs the default manifest starts. Where `/dev/kvm` exists, `run` also
 //!   builds the test kernel, only to boot the accelerator probe (`coherent.selftest=probe`)
@@ -252,6 +253,8 @@ fn run(arch: Arch, profile: Profile) -> Result<()> {
         platform::Platform::Default,
     )?;
     machine.interactive = true;
+    // The default machine confines its devices: the boot log shows each device's domain.
+    disk::add_iommu(&mut machine);
     eprintln!(
         "xtask: booting the default image on {} ({}); Ctrl-A X quits QEMU",
         arch.name(),
