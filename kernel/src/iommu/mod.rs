@@ -31,7 +31,8 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt::Write;
 use kernel_core::iommu::{Access, DomainId, Fault, Iommu, IommuKind, Mapping, SourceId};
-use kernel_core::paging::{PageTable, PageTableFormat};
+use kernel_core::paging::{MapError, PageTable, PageTableFormat};
+use kernel_core::Error;
 use spin::{Mutex, Once};
 
 /// Calls `visit` for each run of a domain's leaves contiguous in IOVA and physical address
@@ -63,6 +64,16 @@ fn visit_merged<F: PageTableFormat>(table: &PageTable<F>, visit: &mut dyn FnMut(
     });
     if let Some(last) = run {
         visit(last);
+    }
+}
+
+/// The error every driver answers for a refused table operation.
+fn table_error(error: MapError) -> Error {
+    match error {
+        MapError::AlreadyMapped => Error::AlreadyExists,
+        MapError::NotMapped => Error::NotFound,
+        MapError::OutOfFrames => Error::OutOfMemory,
+        _ => Error::InvalidArgument,
     }
 }
 

@@ -17,7 +17,7 @@ use crate::memory::kernel_space::{self, AllocatorFrames, LinearAccess};
 use alloc::collections::{btree_map, BTreeMap};
 use kernel_core::iommu::vtd::{self, Capability, ExtendedCapability, SecondLevel};
 use kernel_core::iommu::{Access, DomainId, Fault, Iommu, IommuUnit, Mapping, SourceId, PAGE_SIZE};
-use kernel_core::paging::{MapError, PageSizes, PageTable, PhysicalAccess};
+use kernel_core::paging::{PageSizes, PageTable, PhysicalAccess};
 use kernel_core::{CacheType, Error, PageFlags};
 use spin::Mutex;
 
@@ -192,15 +192,6 @@ fn write_entry(table: u64, index: usize, (low, high): (u64, u64)) {
     memory.write_entry(table, index * 2, low);
 }
 
-fn map_error(error: MapError) -> Error {
-    match error {
-        MapError::AlreadyMapped => Error::AlreadyExists,
-        MapError::NotMapped => Error::NotFound,
-        MapError::OutOfFrames => Error::OutOfMemory,
-        _ => Error::InvalidArgument,
-    }
-}
-
 impl Iommu for VtD {
     fn name(&self) -> &'static str {
         "VT-d"
@@ -216,7 +207,7 @@ impl Iommu for VtD {
             };
         }
         if let btree_map::Entry::Vacant(slot) = state.domains.entry(domain) {
-            slot.insert(PageTable::new(&mut AllocatorFrames).map_err(map_error)?);
+            slot.insert(PageTable::new(&mut AllocatorFrames).map_err(super::table_error)?);
         }
         let root = state.domains[&domain].root();
         let bus = source.bus();
@@ -275,7 +266,7 @@ impl Iommu for VtD {
                 flags,
                 PageSizes::Small,
             )
-            .map_err(map_error)?;
+            .map_err(super::table_error)?;
         // Not needed without caching mode (a not-present entry is never cached), but cheap
         // and correct either way.
         self.invalidate_domain(domain)
@@ -292,7 +283,7 @@ impl Iommu for VtD {
                 size,
                 |_, _, _| {},
             )
-            .map_err(map_error)?;
+            .map_err(super::table_error)?;
         self.invalidate_domain(domain)
     }
 

@@ -42,7 +42,7 @@ use kernel_core::iommu::smmu::{
 use kernel_core::iommu::{
     Access, DomainId, Fault, FaultReason, Iommu, IommuUnit, Mapping, SourceId, PAGE_SIZE,
 };
-use kernel_core::paging::{MapError, PageSizes, PageTable, TableFrames};
+use kernel_core::paging::{PageSizes, PageTable, TableFrames};
 use kernel_core::{CacheType, Error, PageFlags};
 use queues::{install, Queue, Registers};
 use spin::Mutex;
@@ -234,7 +234,7 @@ impl Smmu {
 /// An empty domain with ASID `asid`: a root table and a context descriptor pointing at it.
 fn new_domain(asid: u16) -> Result<Domain, Error> {
     let mut frames = DeferredFrames::new();
-    let table = PageTable::<Stage1Format>::new(&mut frames).map_err(map_error)?;
+    let table = PageTable::<Stage1Format>::new(&mut frames).map_err(super::table_error)?;
     let Some(context) = frames::allocate_zeroed(1) else {
         table.destroy(&LinearAccess, &mut frames);
         frames.release();
@@ -250,14 +250,6 @@ fn new_domain(asid: u16) -> Result<Domain, Error> {
         context: context.physical,
         asid,
     })
-}
-
-fn map_error(error: MapError) -> Error {
-    match error {
-        MapError::AlreadyMapped => Error::AlreadyExists,
-        MapError::OutOfFrames => Error::OutOfMemory,
-        _ => Error::InvalidArgument,
-    }
 }
 
 fn fault_reason(kind: EventKind, code: u8) -> FaultReason {
@@ -341,7 +333,7 @@ impl Iommu for Smmu {
                 flags,
                 PageSizes::Small,
             )
-            .map_err(map_error);
+            .map_err(super::table_error);
         // A refused map changed nothing and freed nothing; nothing to invalidate.
         frames.release();
         outcome
@@ -369,7 +361,7 @@ impl Iommu for Smmu {
                         PAGE_SIZE,
                         |_, _, _| {},
                     )
-                    .map_err(map_error)?;
+                    .map_err(super::table_error)?;
                 unmapped += 1;
             }
             page += PAGE_SIZE;
