@@ -241,8 +241,9 @@ pub trait Iommu: Sync {
     ) -> Result<(), Error>;
 
     /// Unmaps `[iova, iova + size)` from `domain`, invalidates the IOTLB for it and waits for
-    /// completion: when this returns, the device can no longer reach those pages. Pages not
-    /// mapped are skipped; a range not aligned is `InvalidArgument`.
+    /// completion: when this returns, the device can no longer reach those pages. A range
+    /// not wholly mapped is `NotFound` and nothing changes; one not aligned is
+    /// `InvalidArgument`.
     fn unmap(&self, domain: DomainId, iova: u64, size: u64) -> Result<(), Error>;
 
     /// Calls `visit` for each live mapping of `domain`, in IOVA order, walking the hardware

@@ -62,7 +62,7 @@ impl VtD {
         };
         let capability = Capability(probe.read64(vtd::CAPABILITY));
         let extended = ExtendedCapability(probe.read64(vtd::EXTENDED_CAPABILITY));
-        log::info!(
+        log::debug!(
             "iommu: VT-d capability {:#x}, extended {:#x}",
             capability.0,
             extended.0

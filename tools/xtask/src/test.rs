@@ -127,7 +127,7 @@ const SUITES: [GuestSuite; 10] = [
         gic: GicVersion::V3,
         aarch64_extra: &[],
         on_aarch64: true,
-        iommu: false,
+        iommu: true,
     },
     GuestSuite {
         name: "iommu",

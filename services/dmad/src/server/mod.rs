@@ -124,7 +124,7 @@ impl Server {
         owner: u32,
         handle: BufferHandle,
         mapping: &crate::DeviceMapping,
-    ) {
+    ) -> bool {
         if let Err(errno) = self
             .confinement
             .unmap(&mapping.device, mapping.iova, mapping.size)
@@ -133,7 +133,7 @@ impl Server {
                 "buffer {:#x} of {}: the IOMMU did not unmap it (errno {errno}); quarantined, never reused",
                 mapping.iova, mapping.device
             );
-            return;
+            return false;
         }
         if let Err(error) = self.registry.release(handle, OwnerId(owner)) {
             log::info!(
@@ -141,6 +141,7 @@ impl Server {
                 mapping.iova
             );
         }
+        true
     }
 
     /// Numbers new handles from `first` on (at least 1) instead of 1. The program starts at
@@ -193,12 +194,13 @@ impl Server {
                 _ => None,
             })
             .collect();
+        let mut all_unmapped = true;
         for (handle, mapping) in &buffers {
-            self.unmap_and_release(pid, *handle, mapping);
+            all_unmapped &= self.unmap_and_release(pid, *handle, mapping);
         }
-        // Whatever is left (nothing, unless a handle was lost) goes too; quarantined buffers
-        // were not unmapped and stay.
-        if buffers.is_empty() {
+        // Whatever else the process held goes too, unless a buffer could not be cut off
+        // from its device: then everything left stays (quarantined).
+        if all_unmapped {
             self.registry.release_all(OwnerId(pid));
         }
         let theirs: Vec<(u32, u64)> = self

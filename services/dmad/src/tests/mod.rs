@@ -2,6 +2,7 @@
 //! `Vec`-backed stand-in for dmad's mapping of pool memory.
 
 mod buffers;
+mod confinement;
 mod errors;
 mod fixture;
 mod fuzz;
