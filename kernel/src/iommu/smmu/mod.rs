@@ -232,7 +232,7 @@ impl Smmu {
 }
 
 /// An empty domain with ASID `asid`: a root table and a context descriptor pointing at it.
-fn new_domain(asid: u16) -> Result<Domain, Error> {
+fn new_domain(asid: u16, output_address_bits: u32) -> Result<Domain, Error> {
     let mut frames = DeferredFrames::new();
     let table = PageTable::<Stage1Format>::new(&mut frames).map_err(super::table_error)?;
     let Some(context) = frames::allocate_zeroed(1) else {
@@ -243,6 +243,7 @@ fn new_domain(asid: u16) -> Result<Domain, Error> {
     let descriptor = ContextDescriptor {
         table: table.root(),
         asid,
+        output_address_bits,
     };
     write_structure(context.physical, descriptor.encode());
     Ok(Domain {
@@ -279,7 +280,7 @@ impl Iommu for Smmu {
             None => {}
         }
         if let Entry::Vacant(slot) = state.domains.entry(domain) {
-            slot.insert(new_domain(domain.0)?);
+            slot.insert(new_domain(domain.0, self.features.output_address_bits)?);
         }
         let context_descriptor = state.domains[&domain].context;
         self.set_stream(

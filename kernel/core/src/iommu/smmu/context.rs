@@ -17,8 +17,7 @@ const TABLE_WALK_ATTRIBUTES: u64 = (1 << 8) | (1 << 10) | (3 << 12);
 /// EPD1: no TTB1 walks (the upper half of the IOVA space faults).
 const DISABLE_TTB1: u64 = 1 << 30;
 const VALID: u64 = 1 << 31;
-/// IPS = 0b101: 48-bit output addresses.
-const IPS_48_BITS: u64 = 5 << 32;
+const IPS_SHIFT: u32 = 32;
 /// AA64: the tables are in the AArch64 format.
 const AARCH64: u64 = 1 << 41;
 /// R: record faults in the event queue.
@@ -36,6 +35,21 @@ pub struct ContextDescriptor {
     pub table: u64,
     /// The domain's ASID, which tags its TLB entries.
     pub asid: u16,
+    /// The SMMU's output address size in bits (IDR5.OAS): the descriptor's IPS.
+    pub output_address_bits: u32,
+}
+
+/// The IPS / OAS code of an address size in bits (32, 36, 40, 42, 44, 48; 52 above).
+const fn address_size_code(bits: u32) -> u64 {
+    match bits {
+        0..=32 => 0,
+        33..=36 => 1,
+        37..=40 => 2,
+        41..=42 => 3,
+        43..=44 => 4,
+        45..=48 => 5,
+        _ => 6,
+    }
 }
 
 impl ContextDescriptor {
@@ -55,7 +69,7 @@ impl ContextDescriptor {
             | TABLE_WALK_ATTRIBUTES
             | DISABLE_TTB1
             | VALID
-            | IPS_48_BITS
+            | (address_size_code(self.output_address_bits) << IPS_SHIFT)
             | AARCH64
             | RECORD_FAULTS
             | ABORT_FAULTS
@@ -67,9 +81,11 @@ impl ContextDescriptor {
 
     /// Reads back a descriptor this module wrote, if valid.
     pub fn decode(words: &[u64; 8]) -> Option<Self> {
+        const BITS: [u32; 7] = [32, 36, 40, 42, 44, 48, 52];
         (words[0] & VALID != 0).then(|| ContextDescriptor {
             table: words[1] & TABLE_MASK,
             asid: (words[0] >> ASID_SHIFT) as u16,
+            output_address_bits: BITS[((words[0] >> IPS_SHIFT) & 7).min(6) as usize],
         })
     }
 }
@@ -83,8 +99,10 @@ mod tests {
         let words = ContextDescriptor {
             table: 0x4560_0000,
             asid: 7,
+            output_address_bits: 44,
         }
         .encode();
+        assert_eq!((words[0] >> 32) & 7, 4, "IPS = 44 bits, QEMU's OAS");
         assert_eq!(words[0] & 0x3f, 16, "T0SZ");
         assert_eq!((words[0] >> 6) & 3, 0, "TG0 = 4 KiB");
         assert_ne!(words[0] & (1 << 31), 0, "V");
@@ -97,7 +115,8 @@ mod tests {
             ContextDescriptor::decode(&words),
             Some(ContextDescriptor {
                 table: 0x4560_0000,
-                asid: 7
+                asid: 7,
+                output_address_bits: 44,
             })
         );
         assert_eq!(ContextDescriptor::decode(&[0; 8]), None);
