@@ -362,17 +362,7 @@ fn run_suite(
             .extend(EDU_DEVICE.iter().map(|argument| argument.to_string()));
     }
     if suite.iommu || iommu_override() {
-        crate::disk::add_iommu(&mut machine);
-        if arch == Arch::Aarch64 {
-            // The tree QEMU gives a machine with its SMMU names it (and the `iommu-map`).
-            let directory = guest::guest_target_directory().join("images");
-            machine.device_tree = Some(crate::platform::device_tree_for(
-                &machine,
-                &directory,
-                &stem,
-                crate::platform::Platform::Test,
-            )?);
-        }
+        crate::behind_iommu(&mut machine, &stem, crate::platform::Platform::Test)?;
     }
     if arch == Arch::Aarch64 {
         machine.extra.extend(
