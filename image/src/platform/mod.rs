@@ -23,6 +23,7 @@ mod cells;
 mod compact;
 mod dma_ranges;
 mod error;
+mod iommu;
 mod machine;
 mod node;
 mod placement;
@@ -35,6 +36,7 @@ pub use augment::{augment, augment_with, BusSpec, Extras, PoolSpec, TEST_DEVICE_
 pub use compact::without_nops;
 pub use dma_ranges::{DmaMap, DmaRange, DmaReachError, MAX_DMA_RANGES};
 pub use error::{PlatformError, PoolNodeError};
+pub use iommu::{IommuMapEntry, SmmuNode, MAX_IOMMU_MAP_ENTRIES};
 pub use machine::{
     GicRegisters, PciHostNode, PciRange, PsciMethod, GIC_PPI_BASE, GIC_SPI_BASE, MAX_PCI_RANGES,
 };

@@ -37,6 +37,7 @@
 
 use crate::Error;
 
+pub mod smmu;
 pub mod vtd;
 use core::fmt;
 

@@ -157,6 +157,15 @@ pub fn all() -> Vec<Device> {
     DEVICES.lock().clone()
 }
 
+/// The highest PCI bus number a function was found on (the IOMMU sizes its tables by it).
+pub fn highest_pci_bus() -> Option<u8> {
+    DEVICES
+        .lock()
+        .iter()
+        .filter_map(|device| device.pci.map(|function| function.address.bus))
+        .max()
+}
+
 /// The device called `name`.
 pub fn find(name: &str) -> Option<Device> {
     DEVICES

@@ -23,13 +23,59 @@
 //! driver's own lock sits between the kernel's address space and the frame allocator (it
 //! takes the frame allocator and the heap); the fault ring is a leaf.
 
+mod smmu;
 mod vtd;
 
+use crate::memory::kernel_space::LinearAccess;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt::Write;
-use kernel_core::iommu::{DomainId, Fault, Iommu, IommuKind, SourceId};
+use kernel_core::iommu::{Access, DomainId, Fault, Iommu, IommuKind, Mapping, SourceId};
+use kernel_core::paging::{MapError, PageTable, PageTableFormat};
+use kernel_core::Error;
 use spin::{Mutex, Once};
+
+/// Calls `visit` for each run of a domain's leaves contiguous in IOVA and physical address
+/// with the same access, walking the hardware tables in IOVA order (every driver's
+/// [`Iommu::mappings`]).
+fn visit_merged<F: PageTableFormat>(table: &PageTable<F>, visit: &mut dyn FnMut(Mapping)) {
+    let mut run: Option<Mapping> = None;
+    table.for_each_leaf(&LinearAccess, |leaf| {
+        let access = Access {
+            read: true,
+            write: leaf.flags.is_writable(),
+        };
+        if let Some(current) = run.as_mut() {
+            if current.iova + current.size == leaf.virtual_start
+                && current.physical + current.size == leaf.physical
+                && current.access == access
+            {
+                current.size += leaf.page_size;
+                return;
+            }
+            visit(*current);
+        }
+        run = Some(Mapping {
+            iova: leaf.virtual_start,
+            physical: leaf.physical,
+            size: leaf.page_size,
+            access,
+        });
+    });
+    if let Some(last) = run {
+        visit(last);
+    }
+}
+
+/// The error every driver answers for a refused table operation.
+fn table_error(error: MapError) -> Error {
+    match error {
+        MapError::AlreadyMapped => Error::AlreadyExists,
+        MapError::NotMapped => Error::NotFound,
+        MapError::OutOfFrames => Error::OutOfMemory,
+        _ => Error::InvalidArgument,
+    }
+}
 
 /// The registered driver, set once at boot.
 static IOMMU: Once<&'static dyn Iommu> = Once::new();
@@ -112,7 +158,11 @@ pub fn discover(platform: &crate::platform::Platform) {
     }
     let started: Result<&'static dyn Iommu, &str> = match unit.kind {
         IommuKind::VtD => vtd::VtD::start(unit).map(|driver| &*Box::leak(Box::new(driver)) as _),
-        IommuKind::SmmuV3 => Err("no SMMUv3 driver in this kernel"),
+        IommuKind::SmmuV3 => {
+            // Stream ids cover every PCI bus the device table found.
+            let buses = crate::devices::highest_pci_bus().map_or(1, |bus| u32::from(bus) + 1);
+            smmu::Smmu::probe(unit, buses).map(|driver| driver as &'static dyn Iommu)
+        }
     };
     match started {
         Ok(driver) => register(driver),

@@ -17,7 +17,7 @@ use crate::memory::kernel_space::{self, AllocatorFrames, LinearAccess};
 use alloc::collections::{btree_map, BTreeMap};
 use kernel_core::iommu::vtd::{self, Capability, ExtendedCapability, SecondLevel};
 use kernel_core::iommu::{Access, DomainId, Fault, Iommu, IommuUnit, Mapping, SourceId, PAGE_SIZE};
-use kernel_core::paging::{MapError, PageSizes, PageTable, PhysicalAccess};
+use kernel_core::paging::{PageSizes, PageTable, PhysicalAccess};
 use kernel_core::{CacheType, Error, PageFlags};
 use spin::Mutex;
 
@@ -192,15 +192,6 @@ fn write_entry(table: u64, index: usize, (low, high): (u64, u64)) {
     memory.write_entry(table, index * 2, low);
 }
 
-fn map_error(error: MapError) -> Error {
-    match error {
-        MapError::AlreadyMapped => Error::AlreadyExists,
-        MapError::NotMapped => Error::NotFound,
-        MapError::OutOfFrames => Error::OutOfMemory,
-        _ => Error::InvalidArgument,
-    }
-}
-
 impl Iommu for VtD {
     fn name(&self) -> &'static str {
         "VT-d"
@@ -216,7 +207,7 @@ impl Iommu for VtD {
             };
         }
         if let btree_map::Entry::Vacant(slot) = state.domains.entry(domain) {
-            slot.insert(PageTable::new(&mut AllocatorFrames).map_err(map_error)?);
+            slot.insert(PageTable::new(&mut AllocatorFrames).map_err(super::table_error)?);
         }
         let root = state.domains[&domain].root();
         let bus = source.bus();
@@ -275,7 +266,7 @@ impl Iommu for VtD {
                 flags,
                 PageSizes::Small,
             )
-            .map_err(map_error)?;
+            .map_err(super::table_error)?;
         // Not needed without caching mode (a not-present entry is never cached), but cheap
         // and correct either way.
         self.invalidate_domain(domain)
@@ -292,39 +283,14 @@ impl Iommu for VtD {
                 size,
                 |_, _, _| {},
             )
-            .map_err(map_error)?;
+            .map_err(super::table_error)?;
         self.invalidate_domain(domain)
     }
 
     fn mappings(&self, domain: DomainId, visit: &mut dyn FnMut(Mapping)) -> Result<(), Error> {
         let state = self.state.lock();
         let table = state.domains.get(&domain).ok_or(Error::NotFound)?;
-        let mut run: Option<Mapping> = None;
-        table.for_each_leaf(&LinearAccess, |leaf| {
-            let access = Access {
-                read: true,
-                write: leaf.flags.is_writable(),
-            };
-            if let Some(current) = run.as_mut() {
-                if current.iova + current.size == leaf.virtual_start
-                    && current.physical + current.size == leaf.physical
-                    && current.access == access
-                {
-                    current.size += leaf.page_size;
-                    return;
-                }
-                visit(*current);
-            }
-            run = Some(Mapping {
-                iova: leaf.virtual_start,
-                physical: leaf.physical,
-                size: leaf.page_size,
-                access,
-            });
-        });
-        if let Some(last) = run {
-            visit(last);
-        }
+        super::visit_merged(table, visit);
         Ok(())
     }
 

@@ -4,12 +4,13 @@
 //! The queries themselves are pure and host-tested in `image::platform` (GIC from the
 //! `interrupt-controller` node, console from `/chosen/stdout-path` or `arm,pl011`, the virtual
 //! timer from `arm,armv8-timer`, PSCI from `/psci`, CPUs from `/cpus`, PCI host bridges from
-//! `pci-host-ecam-generic`); this module turns their answers into a
+//! `pci-host-ecam-generic`, SMMUv3 from `arm,smmu-v3` and the bridges' `iommu-map`); this module turns their answers into a
 //! [`MachineDescription`]. A fact the tree does not give is logged as missing and taken from
 //! `Arch::machine_defaults` (QEMU `virt`'s constants), marked `fallback`.
 
 use crate::arch::{Arch, Cpu};
 use image::platform::{DeviceTree, GicRegisters, PsciMethod};
+use kernel_core::iommu::{IommuKind, IommuUnit};
 use kernel_core::machine::{
     InterruptController, MachineDescription, PciHostBridge, PciWindow, PsciConduit, Source,
     MAX_PCI_WINDOWS,
@@ -99,6 +100,59 @@ pub fn describe(tree: &DeviceTree<'_>, machine: &mut MachineDescription) {
         }
         if !machine.push_pci_host(host) {
             warn!("platform: more PCI host bridges in the device tree than the description keeps");
+        }
+    }
+    describe_smmus(tree, machine);
+}
+
+/// Adds each `arm,smmu-v3` node as an IOMMU unit of the PCI segment whose `iommu-map` names
+/// it. Only an identity `iommu-map` (stream id = requester id, QEMU `virt`'s) is supported:
+/// the shared interface attaches devices by requester id; another map is logged and the unit
+/// left out, so devices stay unconfined rather than confined under the wrong stream.
+fn describe_smmus(tree: &DeviceTree<'_>, machine: &mut MachineDescription) {
+    for smmu in tree.smmus() {
+        let mut segment = None;
+        let mut identity = true;
+        for node in tree.pci_hosts() {
+            for entry in tree.pci_iommu_map(node.config.0).into_iter().flatten() {
+                if Some(entry.iommu) == smmu.phandle {
+                    segment = Some(node.segment);
+                    identity &= entry.rid_base == entry.stream_base;
+                    log::info!(
+                        "platform: SMMUv3 at {:#x} serves PCI segment {}: requester ids {:#x}..{:#x} are stream ids from {:#x}",
+                        smmu.registers.0,
+                        node.segment,
+                        entry.rid_base,
+                        u64::from(entry.rid_base) + u64::from(entry.length),
+                        entry.stream_base
+                    );
+                }
+            }
+        }
+        let Some(segment) = segment else {
+            warn!(
+                "platform: SMMUv3 at {:#x} translates no PCI bus (no iommu-map names it); left out",
+                smmu.registers.0
+            );
+            continue;
+        };
+        if !identity {
+            warn!(
+                "platform: SMMUv3 at {:#x}: stream ids differ from requester ids, which is not supported; left out",
+                smmu.registers.0
+            );
+            continue;
+        }
+        let unit = IommuUnit {
+            kind: IommuKind::SmmuV3,
+            registers: smmu.registers.0,
+            size: smmu.registers.1,
+            segment,
+            include_all: true,
+            interrupt: smmu.event_interrupt,
+        };
+        if !machine.push_iommu(unit) {
+            warn!("platform: more IOMMUs in the device tree than the description keeps");
         }
     }
 }

@@ -25,6 +25,9 @@ pub fn run(platform: &Platform) -> ExitStatus {
     suite.run("wired_lines_route_and_mask", || {
         super::interrupt_routing::wired_lines_route_and_mask(platform)
     });
+    suite.run("iommu_confines_edu_dma", || {
+        super::iommu_dma::edu_dma_is_confined(platform)
+    });
     suite.finish()
 }
 

@@ -8,6 +8,7 @@
 mod boot;
 pub mod hooks;
 mod interrupt_routing;
+mod iommu_dma;
 mod memory;
 mod translate;
 

@@ -23,6 +23,16 @@ pub fn confined(text: &str) -> bool {
         .is_some_and(|line| line.trim() != "iommu none")
 }
 
+/// Whether `device` is a PCI function (`sys:devices` says `pci B D F`): only those sit behind
+/// the IOMMU. aarch64's test disk is still virtio-mmio, which no SMMU translates.
+pub fn on_pci(device: &str) -> bool {
+    userlib::sys::read_file("sys:devices").is_ok_and(|bytes| {
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .any(|line| line.split_whitespace().next() == Some(device) && line.contains(" pci "))
+    })
+}
+
 fn hex(text: &str) -> u64 {
     u64::from_str_radix(text.trim_start_matches("0x"), 16).unwrap_or(u64::MAX)
 }

@@ -234,6 +234,9 @@ pub struct Machine {
     pub gic: GicVersion,
     /// Serial on stdio multiplexed with the QEMU monitor (Ctrl-A X quits), for people.
     pub interactive: bool,
+    /// An aarch64 `virt` machine with its SMMUv3 (`iommu=smmuv3`), which translates the
+    /// PCI host bridge's functions. x86_64's VT-d is a `-device` in `extra` instead.
+    pub smmu: bool,
 }
 
 impl Machine {
@@ -257,6 +260,7 @@ impl Machine {
             extra: Vec::new(),
             gic: GicVersion::default(),
             interactive: false,
+            smmu: false,
         }
     }
 
@@ -264,18 +268,22 @@ impl Machine {
     pub fn arguments(&self) -> Vec<String> {
         let mut arguments: Vec<String> = Vec::new();
         let mut push = |items: &[&str]| arguments.extend(items.iter().map(|s| s.to_string()));
-        let machine = match (self.arch, self.gic) {
+        let mut machine = match (self.arch, self.gic) {
             (Arch::X86_64, _) => "q35",
             (Arch::Aarch64, GicVersion::V2) => "virt",
             (Arch::Aarch64, GicVersion::V3) => "virt,gic-version=3",
-        };
+        }
+        .to_string();
+        if self.arch == Arch::Aarch64 && self.smmu {
+            machine.push_str(",iommu=smmuv3");
+        }
         let accelerator = match (self.arch, self.accelerator) {
             (Arch::X86_64, Accelerator::Kvm) => "kvm",
             _ => "tcg",
         };
         push(&[
             "-machine",
-            machine,
+            &machine,
             "-accel",
             accelerator,
             "-cpu",

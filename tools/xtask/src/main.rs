@@ -206,6 +206,20 @@ pub fn machine_with_gic(
     Ok(machine)
 }
 
+/// Puts `machine` behind its CPU's IOMMU ([`disk::add_iommu`]); on aarch64 makes its device
+/// tree again, since QEMU's tree names the SMMUv3 (and the PCI host's `iommu-map`) only for
+/// a machine that has one.
+pub fn behind_iommu(machine: &mut Machine, stem: &str, variant: platform::Platform) -> Result<()> {
+    disk::add_iommu(machine);
+    if machine.arch == Arch::Aarch64 {
+        let directory = guest::guest_target_directory().join("images");
+        machine.device_tree = Some(platform::device_tree_for(
+            machine, &directory, stem, variant,
+        )?);
+    }
+    Ok(())
+}
+
 fn arches_or(chosen: &[Arch], default: &[Arch]) -> Vec<Arch> {
     if chosen.is_empty() {
         default.to_vec()
@@ -255,7 +269,7 @@ fn run(arch: Arch, profile: Profile) -> Result<()> {
     )?;
     machine.interactive = true;
     // The default machine confines its devices: the boot log shows each device's domain.
-    disk::add_iommu(&mut machine);
+    behind_iommu(&mut machine, "default", platform::Platform::Default)?;
     eprintln!(
         "xtask: booting the default image on {} ({}); Ctrl-A X quits QEMU",
         arch.name(),

@@ -29,11 +29,10 @@ struct GuestSuite {
     check_disk: Option<fn(&Path) -> Result<()>>,
     gic: GicVersion,
     aarch64_extra: &'static [&'static str],
-    /// Whether the suite runs on aarch64 too (the `iommu` suite joins it with the SMMUv3
-    /// driver of the `smmu` branch; until then it is skipped there with a line saying so).
+    /// Whether the suite runs on aarch64 too.
     on_aarch64: bool,
-    /// Whether the machine has an IOMMU (x86_64: `-device intel-iommu`, virtio with
-    /// `iommu_platform=on`); the aarch64 SMMUv3 follows with its driver.
+    /// Whether the machine has an IOMMU (x86_64: `-device intel-iommu`; aarch64: `virt`'s
+    /// SMMUv3) and virtio PCI devices with `iommu_platform=on`.
     iommu: bool,
 }
 
@@ -152,7 +151,7 @@ const SUITES: [GuestSuite; 11] = [
         check_disk: None,
         gic: GicVersion::V3,
         aarch64_extra: &[],
-        on_aarch64: false,
+        on_aarch64: true,
         iommu: true,
     },
     GuestSuite {
@@ -233,7 +232,7 @@ pub fn run(arches: &[Arch], profile: Profile, only: &[String]) -> Result<()> {
         {
             if *arch == Arch::Aarch64 && !suite.on_aarch64 {
                 println!(
-                    "xtask: {}-aarch64 skipped: no aarch64 IOMMU (SMMUv3) driver yet",
+                    "xtask: {}-aarch64 skipped: the suite is x86_64-only",
                     suite.name
                 );
                 continue;
@@ -371,13 +370,13 @@ fn run_suite(
         gic,
         crate::platform::Platform::Test,
     )?;
-    if arch == Arch::X86_64 && suite.name == "iommu" {
+    if suite.name == "iommu" || iommu_override() {
         machine
             .extra
             .extend(EDU_DEVICE.iter().map(|argument| argument.to_string()));
     }
-    if suite.iommu {
-        crate::disk::add_iommu(&mut machine);
+    if suite.iommu || iommu_override() {
+        crate::behind_iommu(&mut machine, &stem, crate::platform::Platform::Test)?;
     }
     if arch == Arch::Aarch64 {
         machine.extra.extend(
@@ -436,6 +435,12 @@ fn run_suite(
             run.elapsed.as_secs_f64()
         ),
     })
+}
+
+/// `COHERENT_IOMMU=on` runs every suite behind the IOMMU (x86_64 VT-d, aarch64 SMMUv3),
+/// for trying the drivers on suites that do not ask for it.
+fn iommu_override() -> bool {
+    std::env::var("COHERENT_IOMMU").is_ok_and(|value| value == "on")
 }
 
 /// `COHERENT_GIC=2|3` runs every aarch64 suite on that GIC version instead of the suite's

@@ -3,6 +3,7 @@
 mod augment;
 mod dma_ranges;
 mod fixture;
+mod iommu;
 mod machine;
 mod placement;
 mod pools;
