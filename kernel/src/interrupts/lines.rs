@@ -60,8 +60,8 @@ static LINES: Mutex<Vec<Line>> = Mutex::new(Vec::new());
 /// A held line, by its index in the table.
 pub type LineIndex = usize;
 
-/// Connects `device`'s interrupt: MSI-X where the function has it and the CPU port offers
-/// messages, else its wired line.
+/// Connects `device`'s interrupt: MSI-X where the function has it, the CPU port offers
+/// messages and no IOMMU would block them (`iommu::blocks_messages_of`), else its wired line.
 fn connect(device: &Device) -> Option<Line> {
     let (id, masking, source) = match message_interrupt(device) {
         Some(connected) => connected,
@@ -114,6 +114,14 @@ fn routes_intx_through_acpi() -> bool {
 
 fn message_interrupt(device: &Device) -> Option<(u32, Masking, &'static str)> {
     let config = device.pci?.config;
+    if crate::iommu::blocks_messages_of(&device.name) {
+        log::info!(
+            "interrupts: {}: the SMMU would translate its MSI writes and its domain maps no \
+             doorbell; using its wired line",
+            device.name
+        );
+        return None;
+    }
     let (id, message) = Cpu::connect_message()?;
     let entry = msix::connect(config, message)?;
     Some((id, Masking::Msix(entry), "msi-x"))

@@ -30,6 +30,7 @@ use crate::memory::kernel_space::LinearAccess;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt::Write;
+use core::sync::atomic::{AtomicBool, Ordering};
 use kernel_core::iommu::{Access, DomainId, Fault, Iommu, IommuKind, Mapping, SourceId};
 use kernel_core::paging::{MapError, PageTable, PageTableFormat};
 use kernel_core::Error;
@@ -82,6 +83,18 @@ static IOMMU: Once<&'static dyn Iommu> = Once::new();
 
 /// Faults remembered for `sys:iommu`.
 const FAULT_RING: usize = 32;
+
+/// Whether the registered IOMMU translates devices' MSI writes like any other DMA (SMMUv3;
+/// VT-d never translates writes to its interrupt range 0xFEEx_xxxx).
+static TRANSLATES_MESSAGES: AtomicBool = AtomicBool::new(false);
+
+/// Whether a message interrupt of the named device would be translated — and so blocked,
+/// since domains map only DMA buffers (the MSI doorbell is not mapped into them; Linux's
+/// `iommu_dma_prepare_msi` does that, coherent does not yet). `interrupts` then gives the
+/// device its wired line instead.
+pub fn blocks_messages_of(name: &str) -> bool {
+    TRANSLATES_MESSAGES.load(Ordering::Relaxed) && domain_of_device(name).is_some()
+}
 
 /// The latest faults (oldest first) and how many there were in all.
 static FAULTS: Mutex<(Vec<Fault>, u64)> = Mutex::new((Vec::new(), 0));
@@ -159,6 +172,7 @@ pub fn discover(platform: &crate::platform::Platform) {
     let started: Result<&'static dyn Iommu, &str> = match unit.kind {
         IommuKind::VtD => vtd::VtD::start(unit).map(|driver| &*Box::leak(Box::new(driver)) as _),
         IommuKind::SmmuV3 => {
+            TRANSLATES_MESSAGES.store(true, Ordering::Relaxed);
             // Stream ids cover every PCI bus the device table found.
             let buses = crate::devices::highest_pci_bus().map_or(1, |bus| u32::from(bus) + 1);
             smmu::Smmu::probe(unit, buses).map(|driver| driver as &'static dyn Iommu)
@@ -167,6 +181,7 @@ pub fn discover(platform: &crate::platform::Platform) {
     match started {
         Ok(driver) => register(driver),
         Err(reason) => {
+            TRANSLATES_MESSAGES.store(false, Ordering::Relaxed);
             log::warn!(
                 "iommu: {:?} at {:#x} unusable ({reason}); devices are unconfined",
                 unit.kind,
