@@ -9,6 +9,11 @@
 //! | `blk_read_4k` | one 4 KiB `read` on a `disk:/OFFSET` handle (opened and closed outside the sample) |
 //! | `nvme_read_4k` | the same on an `nvme:/OFFSET` handle (the NVMe driver) |
 //!
+//! Before them it times a loop of a known instruction count and prints
+//! `bench-calibration instructions=N median_ticks=T`: under QEMU's `-icount` (the host's
+//! `cargo xtask bench --guest --icount`) that is how many instructions one counter tick
+//! stands for.
+//!
 //! Each runs [`ITERATIONS`] times after [`WARM_UP`] untimed rounds, unless it has used
 //! [`TIME_BUDGET`] of wall-clock time by then; it never stops before [`MINIMUM_ITERATIONS`].
 //! The line per result reports how many samples it took. Every allocation is freed before
@@ -68,6 +73,11 @@ fn main(_args: Args) -> i32 {
     let fd = sys::open(RESULT_CONSOLE, O_WRONLY).unwrap_or_else(|_| console::descriptor());
     let mut results = LineWriter::new(fd);
     let _ = writeln!(results, "{}", clock_line(&scale));
+    let (instructions, ticks) = measure::calibrate();
+    let _ = writeln!(
+        results,
+        "bench-calibration instructions={instructions} median_ticks={ticks}"
+    );
     results.flush();
 
     let measurements: [(&str, Measurement); 6] = [

@@ -6,10 +6,33 @@
 //! `nvme:` drivers when the default image has them, `bench-server` (serving `bench:`) and `dmabench` (granted
 //! the block device's pool, no quota). It is a test image (`test-suite = "bench"`), so init
 //! powers off when dmabench ends; it is not one of `cargo xtask test`'s suites. xtask reads
-//! dmabench's `bench-clock`, `bench NAME ...`, `bench-skip` and `bench-failed` lines, prints a
-//! table marked with the accelerator (`kvm` or `tcg`) and writes
-//! `target/bench/guest-ARCH.json`: an array of
-//! `{"name", "accel", "median_cycles", "p99_cycles", "iterations"}`.
+//! dmabench's `bench-clock`, `bench-calibration`, `bench NAME ...`, `bench-skip` and
+//! `bench-failed` lines, prints a table per run and writes `target/bench/guest-ARCH.json`: an
+//! array of `{"name", "accel", "median_cycles", "p99_cycles", "iterations"}`, plus
+//! `"median_instructions"` and `"p99_instructions"` on the rows of an `icount` run.
+//!
+//! ## Two modes ([`Mode`])
+//!
+//! - **Cycles** (`accel` `kvm` or `tcg`): the machine runs under the best accelerator. Under
+//!   KVM on real hardware the counter's cycles are the CPU's; under TCG (QEMU's binary
+//!   translator) they are wall-clock time of the translated code scaled to cycles, which
+//!   says little about hardware.
+//! - **Instructions** (`accel` `icount`): TCG with `-icount shift=0,align=off`, where QEMU's
+//!   virtual clock advances exactly 1 ns per guest instruction executed (shift 0) and never
+//!   waits for the host's clock (no alignment). The guest's counter then counts
+//!   instructions: x86_64's TSC ticks once per nanosecond of the virtual clock, so
+//!   **1 instruction per tick**; aarch64's CNTVCT ticks at CNTFRQ (62.5 MHz on `virt`), so
+//!   **16 instructions per tick** (1e9 / CNTFRQ): that is each CPU's resolution.
+//!   [`instructions_per_tick`] takes the figure from the `bench-clock` line, and the run
+//!   checks it against dmabench's calibration loop of a known instruction count (within 5%,
+//!   or the run fails). The counts are deterministic: whatever the host's load, the same
+//!   code executes the same instructions (the operations that wait for a device, the disk
+//!   reads, vary a little with where the device's completion lands).
+//!
+//! `cargo xtask bench --guest` runs both modes on each CPU, cycles first; `--icount` runs
+//! only the instruction mode and `--no-icount` only the cycles mode. A run that does one
+//! mode keeps the other mode's rows already in the JSON file, so the file always holds the
+//! latest rows of each.
 
 use crate::guest::{self, Profile};
 use crate::{fail, workspace_root, Result};
@@ -63,6 +86,28 @@ fn bench_directory() -> PathBuf {
     workspace_root().join("target").join("bench")
 }
 
+/// How a guest benchmark run is clocked (see the module doc).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The best accelerator; results in cycles, marked `kvm` or `tcg`.
+    Cycles,
+    /// TCG with `-icount shift=0,align=off`; results in instructions too, marked `icount`.
+    Instructions,
+}
+
+impl Mode {
+    /// Both, in the order a default run takes them.
+    pub const ALL: [Mode; 2] = [Mode::Cycles, Mode::Instructions];
+}
+
+/// QEMU's instruction counting: 2^0 ns of virtual time per instruction, no sleeping to keep
+/// the virtual clock near the host's.
+pub const ICOUNT_ARGUMENTS: [&str; 2] = ["-icount", "shift=0,align=off"];
+
+/// The largest relative difference allowed between the calibration loop's measured
+/// instructions per tick and [`instructions_per_tick`]'s.
+const CALIBRATION_TOLERANCE: f64 = 0.05;
+
 /// One result line from the guest, with the accelerator it ran under.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GuestResult {
@@ -74,6 +119,8 @@ pub struct GuestResult {
     pub p99_cycles: f64,
     /// Samples taken.
     pub iterations: u64,
+    /// Median and 99th percentile in instructions (an `icount` run only).
+    pub instructions: Option<(f64, f64)>,
 }
 
 /// What dmabench printed.
@@ -81,6 +128,8 @@ pub struct GuestResult {
 pub struct Report {
     /// The `bench-clock` line's fields (how ticks became cycles).
     pub clock: Option<String>,
+    /// The `bench-calibration` line: (instructions of the loop, median ticks it took).
+    pub calibration: Option<(u64, u64)>,
     /// The results, in order.
     pub results: Vec<GuestResult>,
     /// `bench-skip` and `bench-failed` lines: (name, reason, failed).
@@ -94,6 +143,10 @@ pub fn parse(output: &str) -> Report {
     for line in output.lines().map(|line| untagged(line.trim())) {
         if let Some(fields) = line.strip_prefix("bench-clock ") {
             report.clock = Some(fields.to_string());
+        } else if let Some(fields) = line.strip_prefix("bench-calibration ") {
+            let instructions = field(fields, "instructions").and_then(|v| v.parse().ok());
+            let ticks = field(fields, "median_ticks").and_then(|v| v.parse().ok());
+            report.calibration = instructions.zip(ticks);
         } else if let Some(rest) = line.strip_prefix("bench-skip ") {
             let (name, reason) = rest.split_once(' ').unwrap_or((rest, ""));
             report
@@ -129,7 +182,65 @@ fn parse_result(text: &str) -> Option<GuestResult> {
         median_cycles: median?,
         p99_cycles: p99?,
         iterations: iterations?,
+        instructions: None,
     })
+}
+
+/// The value of `NAME=VALUE` among the space-separated `fields`.
+fn field<'a>(fields: &'a str, name: &str) -> Option<&'a str> {
+    fields
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix(name)?.strip_prefix('='))
+}
+
+/// How many instructions one tick of the counter named in the `bench-clock` line `clock`
+/// stands for under `-icount shift=0` (one instruction per nanosecond of virtual time): 1
+/// for the TSC (it ticks in nanoseconds of the virtual clock), 1e9 / `counter_hz` for a
+/// counter that states its frequency (aarch64's CNTVCT: 16 at 62.5 MHz).
+pub fn instructions_per_tick(clock: &str) -> Option<f64> {
+    match field(clock, "counter")? {
+        "tsc" => Some(1.0),
+        _ => {
+            let hertz: f64 = field(clock, "counter_hz")?.parse().ok()?;
+            (hertz > 0.0).then(|| 1e9 / hertz)
+        }
+    }
+}
+
+/// Fills in every result's instructions from its cycles for an `icount` run: ticks are
+/// cycles / `cycles_per_tick`, instructions are ticks × [`instructions_per_tick`]. Checks
+/// that figure against the calibration loop first; returns the measured instructions per
+/// tick, or why the report cannot be read in instructions.
+pub fn add_instructions(report: &mut Report) -> Result<f64> {
+    let clock = report
+        .clock
+        .clone()
+        .ok_or("no bench-clock line, so no scale for instructions")?;
+    let per_tick = instructions_per_tick(&clock)
+        .ok_or_else(|| format!("cannot tell instructions per tick from `{clock}`"))?;
+    let cycles_per_tick: f64 = field(&clock, "cycles_per_tick")
+        .and_then(|value| value.parse().ok())
+        .filter(|value: &f64| *value > 0.0)
+        .ok_or_else(|| format!("no cycles_per_tick in `{clock}`"))?;
+    let (loop_instructions, loop_ticks) = report
+        .calibration
+        .ok_or("no bench-calibration line to check instructions per tick against")?;
+    let measured = loop_instructions as f64 / loop_ticks.max(1) as f64;
+    if (measured - per_tick).abs() > CALIBRATION_TOLERANCE * per_tick {
+        return fail(format!(
+            "the calibration loop of {loop_instructions} instructions took {loop_ticks} ticks \
+             ({measured:.2} instructions per tick), not the {per_tick} expected: is QEMU \
+             counting instructions (-icount shift=0)?"
+        ));
+    }
+    for result in &mut report.results {
+        let instructions = |cycles: f64| (cycles / cycles_per_tick * per_tick).round();
+        result.instructions = Some((
+            instructions(result.median_cycles),
+            instructions(result.p99_cycles),
+        ));
+    }
+    Ok(measured)
 }
 
 /// The results as the JSON array `target/bench/guest-ARCH.json` holds.
@@ -138,17 +249,51 @@ pub fn to_json(results: &[GuestResult], accel: &str) -> String {
     for (index, result) in results.iter().enumerate() {
         let _ = write!(
             json,
-            "  {{\"name\": \"{}\", \"accel\": \"{accel}\", \"median_cycles\": {:.1}, \"p99_cycles\": {:.1}, \"iterations\": {}}}",
+            "  {{\"name\": \"{}\", \"accel\": \"{accel}\", \"median_cycles\": {:.1}, \"p99_cycles\": {:.1}, \"iterations\": {}",
             result.name.escape_default(),
             result.median_cycles,
             result.p99_cycles,
             result.iterations
         );
+        if let Some((median, p99)) = result.instructions {
+            let _ = write!(
+                json,
+                ", \"median_instructions\": {median:.0}, \"p99_instructions\": {p99:.0}"
+            );
+        }
+        json.push('}');
         json.push_str(if index + 1 < results.len() {
             ",\n"
         } else {
             "\n"
         });
+    }
+    json.push_str("]\n");
+    json
+}
+
+/// The rows of a JSON file [`to_json`] wrote (one object per line) whose accelerator is not
+/// one of `replaced`: what a run of other modes keeps.
+pub fn kept_rows(json: &str, replaced: &[&str]) -> Vec<String> {
+    json.lines()
+        .map(|line| line.trim().trim_end_matches(','))
+        .filter(|line| line.starts_with('{'))
+        .filter(|line| {
+            !replaced
+                .iter()
+                .any(|accel| line.contains(&format!("\"accel\": \"{accel}\"")))
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// Joins JSON objects, one per line, into an array.
+pub fn join_rows(rows: &[String]) -> String {
+    let mut json = String::from("[\n");
+    for (index, row) in rows.iter().enumerate() {
+        json.push_str("  ");
+        json.push_str(row);
+        json.push_str(if index + 1 < rows.len() { ",\n" } else { "\n" });
     }
     json.push_str("]\n");
     json
@@ -164,8 +309,9 @@ pub fn bench_manifest() -> Result<String> {
     ))
 }
 
-/// Boots the benchmark image on each of `arches`, prints the tables and writes the JSON.
-pub fn guest_run(arches: &[Arch], profile: Profile) -> Result<()> {
+/// Boots the benchmark image on each of `arches` once per mode in `modes`, prints the tables
+/// and writes the JSON.
+pub fn guest_run(arches: &[Arch], profile: Profile, modes: &[Mode]) -> Result<()> {
     let manifest = bench_manifest()?;
     for &arch in arches {
         let kernel = guest::build_kernel(arch, profile, guest::Kernel::Test)?;
@@ -182,68 +328,121 @@ pub fn guest_run(arches: &[Arch], profile: Profile) -> Result<()> {
                 );
             }
         }
-        let disk = guest::guest_target_directory()
-            .join("images")
-            .join(format!("{stem}.img"));
-        crate::disk::create(&disk)?;
-        let machine = crate::machine(
-            arch,
-            kernel,
-            initrd,
-            &disk,
-            &stem,
-            crate::platform::Platform::Default,
-        )?;
-        let accel = machine.accelerator.name();
-        println!("\n=== guest benchmark on {} ({accel})", arch.name());
-        let run = harness::run(&machine, DEADLINE, |line| {
-            if untagged(line).starts_with("bench") {
-                println!("{line}");
-            }
-        })
-        .map_err(|error| format!("cannot start {}: {error}", arch.qemu_binary()))?;
-        let report = parse(&run.output);
-        print_table(arch, accel, &report);
         let path = bench_directory().join(format!("guest-{}.json", arch.name()));
+        let mut written: Vec<&str> = Vec::new();
+        let mut rows = Vec::new();
+        for &mode in modes {
+            let (accel, report) = guest_run_once(arch, &kernel, &initrd, &stem, mode)?;
+            rows.extend(kept_rows(&to_json(&report.results, accel), &[]));
+            written.push(accel);
+        }
+        // The rows of the modes not run this time stay (a KVM host writes `kvm` rows, a
+        // TCG host `tcg` ones; a cycles run replaces both).
+        if modes.contains(&Mode::Cycles) {
+            written.extend(["kvm", "tcg"]);
+        }
+        let mut all = std::fs::read_to_string(&path)
+            .map(|old| kept_rows(&old, &written))
+            .unwrap_or_default();
+        all.extend(rows);
         std::fs::create_dir_all(bench_directory())
             .map_err(|error| format!("cannot create {}: {error}", bench_directory().display()))?;
-        std::fs::write(&path, to_json(&report.results, accel))
+        std::fs::write(&path, join_rows(&all))
             .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
-        println!(
-            "results: {} ({:.0} s)",
-            path.display(),
-            run.elapsed.as_secs_f64()
-        );
-        if run.ending != Ending::Exited(arch.success_status()) || report.results.is_empty() {
-            let last = run.output.lines().rev().take(15).collect::<Vec<_>>();
-            let last: Vec<&str> = last.into_iter().rev().collect();
-            return fail(format!(
-                "the {} benchmark guest ended with {:?}; its last lines:\n{}",
-                arch.name(),
-                run.ending,
-                last.join("\n")
-            ));
-        }
-        if report.not_measured.iter().any(|(_, _, failed)| *failed) {
-            return fail(format!("a {} measurement failed", arch.name()));
-        }
+        println!("results: {}", path.display());
     }
     Ok(())
 }
 
-fn print_table(arch: Arch, accel: &str, report: &Report) {
+/// One boot of the benchmark image on `arch` in `mode`: its accelerator's name (`kvm`,
+/// `tcg` or `icount`) and what dmabench reported, instructions filled in for `icount`.
+fn guest_run_once(
+    arch: Arch,
+    kernel: &std::path::Path,
+    initrd: &std::path::Path,
+    stem: &str,
+    mode: Mode,
+) -> Result<(&'static str, Report)> {
+    let disk = guest::guest_target_directory()
+        .join("images")
+        .join(format!("{stem}.img"));
+    crate::disk::create(&disk)?;
+    let mut machine = crate::machine(
+        arch,
+        kernel.to_path_buf(),
+        initrd.to_path_buf(),
+        &disk,
+        stem,
+        crate::platform::Platform::Default,
+    )?;
+    let accel = match mode {
+        Mode::Cycles => machine.accelerator.name(),
+        Mode::Instructions => {
+            if machine.accelerator != harness::Accelerator::Tcg {
+                // Instruction counting is TCG's; KVM's CPU model would not fit it.
+                machine.accelerator = harness::Accelerator::Tcg;
+                machine.cpu = "max".into();
+            }
+            machine
+                .extra
+                .extend(ICOUNT_ARGUMENTS.iter().map(|argument| argument.to_string()));
+            "icount"
+        }
+    };
+    println!("\n=== guest benchmark on {} ({accel})", arch.name());
+    let run = harness::run(&machine, DEADLINE, |line| {
+        if untagged(line).starts_with("bench") {
+            println!("{line}");
+        }
+    })
+    .map_err(|error| format!("cannot start {}: {error}", arch.qemu_binary()))?;
+    let mut report = parse(&run.output);
+    let calibration = match mode {
+        Mode::Instructions => Some(add_instructions(&mut report)?),
+        Mode::Cycles => None,
+    };
+    print_table(arch, accel, &report, calibration);
+    println!(
+        "{} run: {:.0} s",
+        accel,
+        run.elapsed.as_secs_f64()
+    );
+    if run.ending != Ending::Exited(arch.success_status()) || report.results.is_empty() {
+        let last = run.output.lines().rev().take(15).collect::<Vec<_>>();
+        let last: Vec<&str> = last.into_iter().rev().collect();
+        return fail(format!(
+            "the {} benchmark guest ({accel}) ended with {:?}; its last lines:\n{}",
+            arch.name(),
+            run.ending,
+            last.join("\n")
+        ));
+    }
+    if report.not_measured.iter().any(|(_, _, failed)| *failed) {
+        return fail(format!("a {} measurement failed ({accel})", arch.name()));
+    }
+    Ok((accel, report))
+}
+
+fn print_table(arch: Arch, accel: &str, report: &Report, calibration: Option<f64>) {
     println!(
         "\n{} ({accel}; {})",
         arch.name(),
         report.clock.as_deref().unwrap_or("no bench-clock line")
     );
+    if let Some(measured) = calibration {
+        println!("calibration loop: {measured:.3} instructions per counter tick");
+    }
     println!(
-        "{:<12} {:<5} {:>14} {:>14} {:>10}",
-        "name", "accel", "median cycles", "p99 cycles", "iterations"
+        "{:<12} {:<6} {:>14} {:>14} {:>10} {:>13} {:>13}",
+        "name", "accel", "median cycles", "p99 cycles", "iterations", "median instr", "p99 instr"
     );
     for result in &report.results {
+        let (median, p99) = match result.instructions {
+            Some((median, p99)) => (format!("{median:.0}"), format!("{p99:.0}")),
+            None => ("-".into(), "-".into()),
+        };
         println!(
-            "{:<12} {accel:<5} {:>14.1} {:>14.1} {:>10}",
+            "{:<12} {accel:<6} {:>14.1} {:>14.1} {:>10} {median:>13} {p99:>13}",
             result.name, result.median_cycles, result.p99_cycles, result.iterations
         );
     }
@@ -280,7 +479,8 @@ bench broken median_cycles=x
                 name: "null_call".into(),
                 median_cycles: 1234.5,
                 p99_cycles: 2000.0,
-                iterations: 10000
+                iterations: 10000,
+                instructions: None,
             }
         );
         assert_eq!(
@@ -301,6 +501,51 @@ bench broken median_cycles=x
             "[\n  {\"name\": \"null_call\", \"accel\": \"tcg\", \"median_cycles\": 1234.5, \"p99_cycles\": 2000.0, \"iterations\": 10000},\n  {\"name\": \"alloc_4k\", \"accel\": \"tcg\", \"median_cycles\": 9000.0, \"p99_cycles\": 12000.0, \"iterations\": 10000}\n]\n"
         );
         assert_eq!(to_json(&[], "kvm"), "[\n]\n");
+    }
+
+    #[test]
+    fn icount_runs_get_instructions_from_ticks() {
+        let mut report = parse(OUTPUT);
+        // The TSC: one instruction per tick.
+        report.calibration = Some((100_000, 100_040));
+        assert_eq!(add_instructions(&mut report).map(|m| m > 0.99), Ok(true));
+        assert_eq!(report.results[0].instructions, Some((1235.0, 2000.0)));
+        let json = to_json(&report.results[..1], "icount");
+        assert!(json.contains(
+            "\"accel\": \"icount\", \"median_cycles\": 1234.5, \"p99_cycles\": 2000.0, \"iterations\": 10000, \"median_instructions\": 1235, \"p99_instructions\": 2000}"
+        ));
+        // CNTVCT at 62.5 MHz scaled to 32 cycles a tick: 16 instructions a tick.
+        let clock = "counter=cntvct counter_hz=62500000 nominal_cpu_hz=2000000000 cycles_per_tick=32";
+        assert_eq!(instructions_per_tick(clock), Some(16.0));
+        let mut aarch64 = parse(&format!(
+            "bench-clock {clock}\nbench-calibration instructions=100000 median_ticks=6250\nbench null_call median_cycles=3200.0 p99_cycles=6400.0 iterations=5\n"
+        ));
+        assert_eq!(add_instructions(&mut aarch64), Ok(16.0));
+        assert_eq!(aarch64.results[0].instructions, Some((1600.0, 3200.0)));
+        // A calibration that disagrees (QEMU not counting instructions) is refused.
+        aarch64.calibration = Some((100_000, 100));
+        assert!(add_instructions(&mut aarch64).is_err());
+        report.calibration = None;
+        assert!(add_instructions(&mut report).is_err());
+    }
+
+    #[test]
+    fn a_run_of_one_mode_keeps_the_other_modes_rows() {
+        let report = parse(OUTPUT);
+        let old = format!(
+            "{}",
+            join_rows(
+                &[
+                    kept_rows(&to_json(&report.results, "tcg"), &[]),
+                    kept_rows(&to_json(&report.results[..1], "icount"), &[]),
+                ]
+                .concat()
+            )
+        );
+        let kept = kept_rows(&old, &["icount"]);
+        assert_eq!(kept.len(), 2);
+        assert!(kept.iter().all(|row| row.contains("\"tcg\"")));
+        assert_eq!(join_rows(&kept), to_json(&report.results, "tcg"));
     }
 
     #[test]

@@ -24,6 +24,9 @@
 //! - `bench --guest [--arch A]`: the in-guest benchmark (`dmabench`: cycles for a scheme call,
 //!   `dma:` allocation and release, zeroing, a disk read) on both CPUs, or `A`, always with
 //!   the release build; results in `target/bench/guest-ARCH.json`. Not part of `test`.
+//!   It runs twice per CPU: under the accelerator (cycles) and under QEMU's instruction
+//!   counting (`-icount`, rows marked `icount` with instruction counts); `--icount` or
+//!   `--no-icount` runs only the one (see `bench.rs`).
 //!
 //! Every command first makes sure the bare-metal Rust targets and QEMU are installed.
 
@@ -62,9 +65,11 @@ struct Options {
     profile: Profile,
     suites: Vec<String>,
     guest: bool,
+    /// `bench --guest`'s modes: both unless `--icount` or `--no-icount` picks one.
+    bench_modes: Vec<bench::Mode>,
 }
 
-const USAGE: &str = "usage: cargo xtask build|run|test|lint|check-product|bench [--arch x86_64|aarch64] [--release] [--suite NAME] [--guest]";
+const USAGE: &str = "usage: cargo xtask build|run|test|lint|check-product|bench [--arch x86_64|aarch64] [--release] [--suite NAME] [--guest [--icount|--no-icount]]";
 
 fn parse(arguments: &[String]) -> Result<Options> {
     let mut options = Options {
@@ -73,6 +78,7 @@ fn parse(arguments: &[String]) -> Result<Options> {
         profile: Profile::Debug,
         suites: Vec::new(),
         guest: false,
+        bench_modes: bench::Mode::ALL.to_vec(),
     };
     let mut arguments = arguments.iter();
     while let Some(argument) = arguments.next() {
@@ -85,6 +91,8 @@ fn parse(arguments: &[String]) -> Result<Options> {
             }
             "--release" => options.profile = Profile::Release,
             "--guest" => options.guest = true,
+            "--icount" => options.bench_modes = vec![bench::Mode::Instructions],
+            "--no-icount" => options.bench_modes = vec![bench::Mode::Cycles],
             "--suite" => options.suites.push(
                 arguments
                     .next()
@@ -140,7 +148,11 @@ fn dispatch(options: Options) -> Result<()> {
         }
         "bench" if options.guest => {
             toolchain::ensure_qemu()?;
-            bench::guest_run(&arches_or(&options.arches, &Arch::ALL), Profile::Release)
+            bench::guest_run(
+                &arches_or(&options.arches, &Arch::ALL),
+                Profile::Release,
+                &options.bench_modes,
+            )
         }
         "bench" => bench::host(),
         "run" => {
