@@ -38,7 +38,66 @@ use spin::Mutex;
 /// A request waiting for the server to read it.
 struct Request {
     sqe: Sqe,
-    payload: Vec<u8>,
+    payload: Payload,
+}
+
+/// The bytes a request carries to its server: inline when they are few (a `call`'s
+/// arguments, a short path), so the common request takes nothing from the heap; a vector
+/// otherwise.
+pub enum Payload {
+    /// At most [`Payload::INLINE`] bytes; only `..length` are the payload.
+    Inline {
+        /// The bytes.
+        bytes: [u8; Payload::INLINE],
+        /// How many there are.
+        length: usize,
+    },
+    /// More bytes.
+    Heap(Vec<u8>),
+}
+
+impl Payload {
+    /// The most bytes kept inline.
+    pub const INLINE: usize = 64;
+
+    /// No bytes.
+    pub const fn empty() -> Self {
+        Payload::Inline {
+            bytes: [0; Payload::INLINE],
+            length: 0,
+        }
+    }
+
+    /// The first `limit` bytes of `source` (all of them if fewer); `OutOfMemory` when they
+    /// do not fit inline and the heap refuses.
+    pub fn read(source: &dyn Source, limit: usize) -> Result<Self, Error> {
+        let length = source.len().min(limit);
+        if length > Self::INLINE {
+            return crate::object::read_all(source, limit).map(Payload::Heap);
+        }
+        let mut bytes = [0u8; Self::INLINE];
+        source.copy_to(0, &mut bytes[..length])?;
+        Ok(Payload::Inline { bytes, length })
+    }
+
+    /// The bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        match self {
+            Payload::Inline { bytes, length } => &bytes[..*length],
+            Payload::Heap(bytes) => bytes,
+        }
+    }
+
+    /// How many bytes.
+    pub fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+}
+
+impl From<Vec<u8>> for Payload {
+    fn from(bytes: Vec<u8>) -> Self {
+        Payload::Heap(bytes)
+    }
 }
 
 impl Request {
@@ -172,7 +231,7 @@ pub fn request(
     opened_by: Option<ProcessId>,
     opcode: Opcode,
     args: [u64; 6],
-    payload: Vec<u8>,
+    payload: Payload,
 ) -> Result<Reply, Error> {
     let client = process::current();
     let (tag, owner) = {
@@ -245,7 +304,7 @@ pub fn receive(name: &str, buffer: &mut dyn Sink) -> Result<usize, Error> {
         } else {
             buffer
                 .copy_from(0, &request.sqe)
-                .and_then(|()| buffer.copy_from(header, &request.payload))
+                .and_then(|()| buffer.copy_from(header, request.payload.as_slice()))
         };
         if let Err(error) = delivered {
             let mut schemes = SCHEMES.lock();

@@ -17,7 +17,6 @@
 use super::{serving, sqe, Request, Server, SCHEMES};
 use crate::process::space::MappingOrigin;
 use crate::process::{self, ProcessId, WaitQueue};
-use alloc::vec::Vec;
 use kernel_core::Error;
 use redox_syscall::schemev2::{Opcode, SqeFlags};
 
@@ -92,7 +91,7 @@ fn send_one_way(
         let sqe = sqe(opcode, SqeFlags::ONEWAY, tag, args, client);
         server.queue.push_back(Request {
             sqe,
-            payload: Vec::new(),
+            payload: super::Payload::empty(),
         });
         server.one_way += 1;
         Some(Ok(server.owner))

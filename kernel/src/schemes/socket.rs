@@ -3,7 +3,7 @@
 //! and `call` with a pending request's tag asks for that caller's rights; `call` with tag 0
 //! (never a request's) followed by a device name asks for that device's quiesce state.
 
-use crate::fallible::{try_string, Text};
+use crate::fallible::{try_string, NameCopy, Text};
 use crate::ipc;
 use crate::object::{Handles, OpenRequest, Scheme, Sink, Source};
 use alloc::string::String;
@@ -16,8 +16,8 @@ static HANDLES: Handles<String> = Handles::new();
 pub struct Sockets;
 
 /// The name behind `handle`, copied out so no lock is held while the server waits.
-fn name(handle: u64) -> Result<String, Error> {
-    HANDLES.with(handle, |name| try_string(name))?
+fn name(handle: u64) -> Result<NameCopy, Error> {
+    HANDLES.with(handle, |name| NameCopy::new(name))?
 }
 
 impl Scheme for Sockets {

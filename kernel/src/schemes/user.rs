@@ -11,14 +11,13 @@
 //! cannot die in between; a mapping that fails there undoes the counts and sends the server
 //! the `Munmap` that balances its `MmapPrep` (dmad's map count included).
 
-use crate::fallible::try_string;
-use crate::ipc::{self, Delivery};
+use crate::fallible::{try_string, NameCopy};
+use crate::ipc::{self, Delivery, Payload};
 use crate::memory::frames;
-use crate::object::{read_all, Handles, OpenRequest, Scheme, Sink, Source};
+use crate::object::{Handles, OpenRequest, Scheme, Sink, Source};
 use crate::process::space::MappingOrigin;
 use crate::process::{self, ProcessId};
 use alloc::string::String;
-use alloc::vec::Vec;
 use kernel_core::abi::SCHEME_MAX_PAYLOAD;
 use kernel_core::layout::PAGE_SIZE;
 use kernel_core::{Error, PageFlags};
@@ -35,13 +34,20 @@ struct UserHandle {
     handle: u64,
 }
 
-impl UserHandle {
+/// A [`UserHandle`] copied out of the table for one request (the name without the heap).
+struct Target {
+    scheme: NameCopy,
+    server: ProcessId,
+    handle: u64,
+}
+
+impl Target {
     /// Sends the handle's server a request and waits for its reply.
     fn request(
         &self,
         opcode: Opcode,
         args: [u64; 6],
-        payload: Vec<u8>,
+        payload: Payload,
     ) -> Result<ipc::Reply, Error> {
         ipc::request(&self.scheme, Some(self.server), opcode, args, payload)
     }
@@ -54,10 +60,10 @@ pub struct UserSchemes;
 
 /// A copy of `handle`'s [`UserHandle`], so no lock is held while the client waits for the
 /// server.
-fn target(handle: u64) -> Result<UserHandle, Error> {
+fn target(handle: u64) -> Result<Target, Error> {
     HANDLES.with(handle, |user| {
-        Ok(UserHandle {
-            scheme: try_string(&user.scheme)?,
+        Ok(Target {
+            scheme: NameCopy::new(&user.scheme)?,
             server: user.server,
             handle: user.handle,
         })
@@ -76,7 +82,7 @@ fn deliver(reply: &ipc::Reply, buffer: &mut dyn Sink) -> Result<usize, Error> {
 impl Scheme for UserSchemes {
     fn open(&self, request: &OpenRequest<'_>) -> Result<u64, Error> {
         let scheme = try_string(request.scheme)?;
-        let payload = read_all(&request.path.as_bytes(), usize::MAX)?;
+        let payload = Payload::read(&request.path.as_bytes(), usize::MAX)?;
         let args = [0, payload.len() as u64, request.flags as u64, 0, 0, 0];
         let reply = ipc::request(&scheme, None, Opcode::OpenAt, args, payload)?;
         let handle = ipc::result(&reply)? as u64;
@@ -93,14 +99,14 @@ impl Scheme for UserSchemes {
     fn read(&self, handle: u64, buffer: &mut dyn Sink) -> Result<usize, Error> {
         let target = target(handle)?;
         let args = [target.handle, 0, buffer.len() as u64, 0, 0, 0];
-        let reply = target.request(Opcode::Read, args, Vec::new())?;
+        let reply = target.request(Opcode::Read, args, Payload::empty())?;
         deliver(&reply, buffer)
     }
 
     /// At most `SCHEME_MAX_PAYLOAD` bytes go to the server per write.
     fn write(&self, handle: u64, bytes: &dyn Source) -> Result<usize, Error> {
         let target = target(handle)?;
-        let payload = read_all(bytes, SCHEME_MAX_PAYLOAD)?;
+        let payload = Payload::read(bytes, SCHEME_MAX_PAYLOAD)?;
         let args = [target.handle, payload.len() as u64, 0, 0, 0, 0];
         ipc::result(&target.request(Opcode::Write, args, payload)?)
     }
@@ -110,7 +116,7 @@ impl Scheme for UserSchemes {
         if input.len() > SCHEME_MAX_PAYLOAD {
             return Err(Error::InvalidArgument);
         }
-        let payload = read_all(input, SCHEME_MAX_PAYLOAD)?;
+        let payload = Payload::read(input, SCHEME_MAX_PAYLOAD)?;
         let args = [
             target.handle,
             payload.len() as u64,
@@ -138,12 +144,12 @@ impl Scheme for UserSchemes {
             0,
             0,
         ];
-        let reply = target.request(Opcode::MmapPrep, args, Vec::new())?;
+        let reply = target.request(Opcode::MmapPrep, args, Payload::empty())?;
         let server_address = ipc::result(&reply)? as u64;
         let server = reply.server;
         let size = request.size as u64;
         let origin = MappingOrigin {
-            scheme: target.scheme,
+            scheme: try_string(&target.scheme)?,
             handle: target.handle,
             offset: request.offset as u64,
             lender: server,

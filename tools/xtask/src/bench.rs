@@ -532,15 +532,12 @@ bench broken median_cycles=x
     #[test]
     fn a_run_of_one_mode_keeps_the_other_modes_rows() {
         let report = parse(OUTPUT);
-        let old = format!(
-            "{}",
-            join_rows(
-                &[
-                    kept_rows(&to_json(&report.results, "tcg"), &[]),
-                    kept_rows(&to_json(&report.results[..1], "icount"), &[]),
-                ]
-                .concat()
-            )
+        let old = join_rows(
+            &[
+                kept_rows(&to_json(&report.results, "tcg"), &[]),
+                kept_rows(&to_json(&report.results[..1], "icount"), &[]),
+            ]
+            .concat(),
         );
         let kept = kept_rows(&old, &["icount"]);
         assert_eq!(kept.len(), 2);

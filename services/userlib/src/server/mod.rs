@@ -113,14 +113,19 @@ where
     R: Deref<Target = [u8]>,
 {
     loop {
-        let (message, from_backlog) = match requests.backlog.pop_front() {
-            Some(message) => (message, true),
+        // The loop's buffer stays full length: a message read into it is its first `length`
+        // bytes, so nothing is cleared or resized between requests.
+        let (message, length, from_backlog) = match requests.backlog.pop_front() {
+            Some(message) => {
+                let length = message.len();
+                (message, length, true)
+            }
             None => {
                 let mut buffer = core::mem::take(&mut requests.buffer);
                 match sys::read(requests.socket, &mut buffer) {
                     Ok(length) => {
-                        buffer.truncate(length);
-                        (buffer, false)
+                        let length = length.min(buffer.len());
+                        (buffer, length, false)
                     }
                     Err(error) if error.errno == EINTR => {
                         requests.buffer = buffer;
@@ -133,12 +138,9 @@ where
                 }
             }
         };
-        let answer = match Request::parse(&message) {
+        let answer = match Request::parse(&message[..length]) {
             None => {
-                log::warn!(
-                    "short message ({} bytes) on the {scheme}: socket",
-                    message.len()
-                );
+                log::warn!("short message ({length} bytes) on the {scheme}: socket");
                 None
             }
             Some(request) => {
@@ -149,10 +151,8 @@ where
             }
         };
         if !from_backlog {
-            // Give the loop's buffer back, full length again, for the next read.
-            let mut buffer = message;
-            buffer.resize(size_of::<Sqe>() + SCHEME_MAX_PAYLOAD, 0);
-            requests.buffer = buffer;
+            // Give the loop's buffer back for the next read.
+            requests.buffer = message;
         }
         let Some((caller, reply)) = answer else {
             continue;
