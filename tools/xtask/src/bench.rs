@@ -402,11 +402,7 @@ fn guest_run_once(
         Mode::Cycles => None,
     };
     print_table(arch, accel, &report, calibration);
-    println!(
-        "{} run: {:.0} s",
-        accel,
-        run.elapsed.as_secs_f64()
-    );
+    println!("{} run: {:.0} s", accel, run.elapsed.as_secs_f64());
     if run.ending != Ending::Exited(arch.success_status()) || report.results.is_empty() {
         let last = run.output.lines().rev().take(15).collect::<Vec<_>>();
         let last: Vec<&str> = last.into_iter().rev().collect();
@@ -515,7 +511,8 @@ bench broken median_cycles=x
             "\"accel\": \"icount\", \"median_cycles\": 1234.5, \"p99_cycles\": 2000.0, \"iterations\": 10000, \"median_instructions\": 1235, \"p99_instructions\": 2000}"
         ));
         // CNTVCT at 62.5 MHz scaled to 32 cycles a tick: 16 instructions a tick.
-        let clock = "counter=cntvct counter_hz=62500000 nominal_cpu_hz=2000000000 cycles_per_tick=32";
+        let clock =
+            "counter=cntvct counter_hz=62500000 nominal_cpu_hz=2000000000 cycles_per_tick=32";
         assert_eq!(instructions_per_tick(clock), Some(16.0));
         let mut aarch64 = parse(&format!(
             "bench-clock {clock}\nbench-calibration instructions=100000 median_ticks=6250\nbench null_call median_cycles=3200.0 p99_cycles=6400.0 iterations=5\n"

@@ -34,6 +34,7 @@ mod bench;
 mod disk;
 mod guest;
 mod platform;
+mod progress;
 mod symbols;
 mod test;
 mod toolchain;

@@ -1,4 +1,8 @@
 //! `cargo xtask test`: host tests, the harness's self-test, then the guest suites.
+//!
+//! The terminal gets a start and an end line per step and the summary; each guest's full
+//! console and the host steps' output are kept under `target/test-logs/`, and a failed
+//! step's last lines are printed inline (`progress.rs`).
 
 use crate::guest::{self, Profile};
 use crate::{fail, workspace_root, Result};
@@ -261,20 +265,15 @@ pub fn run(arches: &[Arch], profile: Profile, only: &[String]) -> Result<()> {
 
 /// Host tests and lint.
 fn host_checks(outcomes: &mut Vec<Outcome>) -> Result<()> {
-    banner("host tests (cargo test)");
-    let host = Command::new(env!("CARGO"))
-        .current_dir(workspace_root())
-        .args(["test", "--workspace", "--exclude", "kernel"])
-        .status()
-        .map_err(|error| format!("cannot run cargo test: {error}"))?;
+    let mut host = Command::new(env!("CARGO"));
+    host.current_dir(workspace_root())
+        .args(["test", "--workspace", "--exclude", "kernel"]);
+    let (passed, detail) =
+        crate::progress::run_logged(&mut host, "host-tests", "host tests (cargo test)", "ok");
     outcomes.push(Outcome {
         label: "host tests".into(),
-        passed: host.success(),
-        detail: if host.success() {
-            "ok".into()
-        } else {
-            format!("cargo test failed ({host})")
-        },
+        passed,
+        detail,
     });
 
     banner("lint (clippy, warnings denied, host crates and the kernel on both CPUs)");
@@ -310,7 +309,6 @@ fn product_check(arches: &[Arch], profile: Profile, outcomes: &mut Vec<Outcome>)
 
 /// The harness's own test against deliberately failing guests.
 fn harness_self_test(images: &[GuestImage], outcomes: &mut Vec<Outcome>) -> Result<()> {
-    banner("harness self-test against deliberately failing guests");
     let mut self_test = Command::new(env!("CARGO"));
     self_test.current_dir(workspace_root()).args([
         "test",
@@ -332,17 +330,16 @@ fn harness_self_test(images: &[GuestImage], outcomes: &mut Vec<Outcome>) -> Resu
         self_test.env(format!("COHERENT_KERNEL_{variable}"), kernel);
         self_test.env(format!("COHERENT_INITFS_{variable}"), initrd);
     }
-    let status = self_test
-        .status()
-        .map_err(|error| format!("cannot run the harness self-test: {error}"))?;
+    let (passed, detail) = crate::progress::run_logged(
+        &mut self_test,
+        "harness-self-test",
+        "harness self-test against deliberately failing guests",
+        "failing guests are caught",
+    );
     outcomes.push(Outcome {
         label: "harness self-test".into(),
-        passed: status.success(),
-        detail: if status.success() {
-            "failing guests are caught".into()
-        } else {
-            format!("failed ({status})")
-        },
+        passed,
+        detail,
     });
 
     Ok(())
@@ -392,14 +389,15 @@ fn run_suite(
         (Arch::Aarch64, GicVersion::V2) => ", GICv2",
         _ => "",
     };
-    banner(&format!(
-        "guest suite {}-{} ({}{gic_name})",
-        suite.name,
-        arch.name(),
-        machine.accelerator.name()
-    ));
-    let run = harness::run(&machine, suite.deadline, |line| println!("{line}"))
+    let step = crate::progress::Step::start(
+        &format!("{}-{}", suite.name, arch.name()),
+        &format!("{}{gic_name}", machine.accelerator.name()),
+    );
+    // The guest's console goes to its log file, not the terminal (see `progress`).
+    let mut log = crate::progress::Log::create(&format!("{}-{}", suite.name, arch.name()))?;
+    let run = harness::run(&machine, suite.deadline, |line| log.line(line))
         .map_err(|error| format!("cannot start {}: {error}", arch.qemu_binary()))?;
+    let log_path = log.finish();
     let verdict = judge(suite.name, arch, &run.output, &run.ending);
     for problem in &verdict.problems {
         println!("xtask: {}: {problem}", verdict.label);
@@ -419,21 +417,27 @@ fn run_suite(
         Ending::Killed => "killed".into(),
         Ending::TimedOut => "timed out".into(),
     };
+    let passed = verdict.is_pass() && disk_check.is_ok();
+    let detail = format!(
+        "{} passed, {} failed{} ({}, {ending}, {:.1} s)",
+        verdict.passed,
+        verdict.failed,
+        if disk_check.is_ok() {
+            ""
+        } else {
+            ", disk image check FAILED"
+        },
+        machine.accelerator.name(),
+        run.elapsed.as_secs_f64()
+    );
+    if !passed {
+        crate::progress::print_tail(&verdict.label, &run.output, &log_path);
+    }
+    step.end(passed, &detail);
     Ok(Outcome {
         label: verdict.label.clone(),
-        passed: verdict.is_pass() && disk_check.is_ok(),
-        detail: format!(
-            "{} passed, {} failed{} ({}, {ending}, {:.1} s)",
-            verdict.passed,
-            verdict.failed,
-            if disk_check.is_ok() {
-                ""
-            } else {
-                ", disk image check FAILED"
-            },
-            machine.accelerator.name(),
-            run.elapsed.as_secs_f64()
-        ),
+        passed,
+        detail,
     })
 }
 
