@@ -11,6 +11,8 @@
 //! array of `{"name", "accel", "median_cycles", "p99_cycles", "iterations"}`, plus
 //! `"median_instructions"` and `"p99_instructions"` on the rows of an `icount` run.
 //!
+//! Each JSON file gets a picture beside it (`dma-pool.svg`, `guest-ARCH.svg`; see `svg.rs`).
+//!
 //! ## Two modes ([`Mode`])
 //!
 //! - **Cycles** (`accel` `kvm` or `tcg`): the machine runs under the best accelerator. Under
@@ -72,10 +74,17 @@ pub fn host() -> Result<()> {
         .status()
         .map_err(|error| format!("cannot run cargo bench: {error}"))?;
     if status.success() {
-        println!(
-            "results: {}",
-            bench_directory().join("dma-pool.json").display()
-        );
+        // The benchmark writes under CARGO_TARGET_DIR when that is set (see its output.rs).
+        let json = std::env::var_os("CARGO_TARGET_DIR")
+            .map(|target| workspace_root().join(target).join("bench"))
+            .unwrap_or_else(bench_directory)
+            .join("dma-pool.json");
+        let text = std::fs::read_to_string(&json)
+            .map_err(|error| format!("cannot read {}: {error}", json.display()))?;
+        let picture = json.with_extension("svg");
+        std::fs::write(&picture, crate::svg::pool_chart(&text))
+            .map_err(|error| format!("cannot write {}: {error}", picture.display()))?;
+        println!("results: {} and {}", json.display(), picture.display());
         Ok(())
     } else {
         fail(format!("cargo bench failed ({status})"))
@@ -347,9 +356,13 @@ pub fn guest_run(arches: &[Arch], profile: Profile, modes: &[Mode]) -> Result<()
         all.extend(rows);
         std::fs::create_dir_all(bench_directory())
             .map_err(|error| format!("cannot create {}: {error}", bench_directory().display()))?;
-        std::fs::write(&path, join_rows(&all))
+        let json = join_rows(&all);
+        std::fs::write(&path, &json)
             .map_err(|error| format!("cannot write {}: {error}", path.display()))?;
-        println!("results: {}", path.display());
+        let picture = path.with_extension("svg");
+        std::fs::write(&picture, crate::svg::guest_chart(arch.name(), &json))
+            .map_err(|error| format!("cannot write {}: {error}", picture.display()))?;
+        println!("results: {} and {}", path.display(), picture.display());
     }
     Ok(())
 }

@@ -35,6 +35,7 @@ mod disk;
 mod guest;
 mod platform;
 mod progress;
+mod svg;
 mod symbols;
 mod test;
 mod toolchain;
