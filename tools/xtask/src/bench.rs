@@ -11,7 +11,8 @@
 //! array of `{"name", "accel", "median_cycles", "p99_cycles", "iterations"}`, plus
 //! `"median_instructions"` and `"p99_instructions"` on the rows of an `icount` run.
 //!
-//! Each JSON file gets a picture beside it (`dma-pool.svg`, `guest-ARCH.svg`; see `svg.rs`).
+//! Each JSON file gets a picture beside it (`dma-pool.svg`, `guest-ARCH.svg`; see `svg.rs`);
+//! `bench --pictures` draws them again from the JSON files without measuring.
 //!
 //! ## Two modes ([`Mode`])
 //!
@@ -27,9 +28,10 @@
 //!   **16 instructions per tick** (1e9 / CNTFRQ): that is each CPU's resolution.
 //!   [`instructions_per_tick`] takes the figure from the `bench-clock` line, and the run
 //!   checks it against dmabench's calibration loop of a known instruction count (within 5%,
-//!   or the run fails). The counts are deterministic: whatever the host's load, the same
-//!   code executes the same instructions (the operations that wait for a device, the disk
-//!   reads, vary a little with where the device's completion lands).
+//!   or the run fails). The counts are deterministic: two runs of each CPU gave the same
+//!   median for every operation, and the same p99 for all but the disk reads, whose device
+//!   completes on the host's clock (the idle guest's virtual clock follows the host's while it
+//!   waits), so their tail varies from run to run.
 //!
 //! `cargo xtask bench --guest` runs both modes on each CPU, cycles first; `--icount` runs
 //! only the instruction mode and `--no-icount` only the cycles mode. A run that does one
@@ -74,11 +76,7 @@ pub fn host() -> Result<()> {
         .status()
         .map_err(|error| format!("cannot run cargo bench: {error}"))?;
     if status.success() {
-        // The benchmark writes under CARGO_TARGET_DIR when that is set (see its output.rs).
-        let json = std::env::var_os("CARGO_TARGET_DIR")
-            .map(|target| workspace_root().join(target).join("bench"))
-            .unwrap_or_else(bench_directory)
-            .join("dma-pool.json");
+        let json = pool_json_path();
         let text = std::fs::read_to_string(&json)
             .map_err(|error| format!("cannot read {}: {error}", json.display()))?;
         let picture = json.with_extension("svg");
@@ -89,6 +87,46 @@ pub fn host() -> Result<()> {
     } else {
         fail(format!("cargo bench failed ({status})"))
     }
+}
+
+/// `bench --pictures`: draws the SVG beside each benchmark JSON file there is
+/// (`dma-pool.json`, `guest-ARCH.json`) again, without measuring anything.
+pub fn redraw() -> Result<()> {
+    let mut drawn = 0;
+    let pool = pool_json_path();
+    if let Ok(text) = std::fs::read_to_string(&pool) {
+        write_picture(&pool, &crate::svg::pool_chart(&text))?;
+        drawn += 1;
+    }
+    for arch in Arch::ALL {
+        let path = bench_directory().join(format!("guest-{}.json", arch.name()));
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            write_picture(&path, &crate::svg::guest_chart(arch.name(), &text))?;
+            drawn += 1;
+        }
+    }
+    if drawn == 0 {
+        return fail("no benchmark results to draw: run cargo xtask bench first");
+    }
+    Ok(())
+}
+
+/// Writes `svg` beside `json` (same name, `.svg`).
+fn write_picture(json: &std::path::Path, svg: &str) -> Result<()> {
+    let picture = json.with_extension("svg");
+    std::fs::write(&picture, svg)
+        .map_err(|error| format!("cannot write {}: {error}", picture.display()))?;
+    println!("picture: {}", picture.display());
+    Ok(())
+}
+
+/// Where the host benchmark writes its JSON: under `CARGO_TARGET_DIR` when that is set (see
+/// its `output.rs`), else `target/bench`.
+fn pool_json_path() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(|target| workspace_root().join(target).join("bench"))
+        .unwrap_or_else(bench_directory)
+        .join("dma-pool.json")
 }
 
 fn bench_directory() -> PathBuf {

@@ -26,7 +26,8 @@
 //!   the release build; results in `target/bench/guest-ARCH.json`. Not part of `test`.
 //!   It runs twice per CPU: under the accelerator (cycles) and under QEMU's instruction
 //!   counting (`-icount`, rows marked `icount` with instruction counts); `--icount` or
-//!   `--no-icount` runs only the one (see `bench.rs`).
+//!   `--no-icount` runs only the one (see `bench.rs`). Every run writes an SVG beside each
+//!   JSON file; `bench --pictures` only draws them again.
 //!
 //! Every command first makes sure the bare-metal Rust targets and QEMU are installed.
 
@@ -67,11 +68,13 @@ struct Options {
     profile: Profile,
     suites: Vec<String>,
     guest: bool,
+    /// `bench --pictures`: only draw the SVGs again.
+    pictures: bool,
     /// `bench --guest`'s modes: both unless `--icount` or `--no-icount` picks one.
     bench_modes: Vec<bench::Mode>,
 }
 
-const USAGE: &str = "usage: cargo xtask build|run|test|lint|check-product|bench [--arch x86_64|aarch64] [--release] [--suite NAME] [--guest [--icount|--no-icount]]";
+const USAGE: &str = "usage: cargo xtask build|run|test|lint|check-product|bench [--arch x86_64|aarch64] [--release] [--suite NAME] [--guest [--icount|--no-icount]] [--pictures]";
 
 fn parse(arguments: &[String]) -> Result<Options> {
     let mut options = Options {
@@ -80,6 +83,7 @@ fn parse(arguments: &[String]) -> Result<Options> {
         profile: Profile::Debug,
         suites: Vec::new(),
         guest: false,
+        pictures: false,
         bench_modes: bench::Mode::ALL.to_vec(),
     };
     let mut arguments = arguments.iter();
@@ -93,6 +97,7 @@ fn parse(arguments: &[String]) -> Result<Options> {
             }
             "--release" => options.profile = Profile::Release,
             "--guest" => options.guest = true,
+            "--pictures" => options.pictures = true,
             "--icount" => options.bench_modes = vec![bench::Mode::Instructions],
             "--no-icount" => options.bench_modes = vec![bench::Mode::Cycles],
             "--suite" => options.suites.push(
@@ -148,6 +153,7 @@ fn dispatch(options: Options) -> Result<()> {
             }
             Ok(())
         }
+        "bench" if options.pictures => bench::redraw(),
         "bench" if options.guest => {
             toolchain::ensure_qemu()?;
             bench::guest_run(

@@ -16,7 +16,7 @@
 
 use crate::{workspace_root, Result};
 use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -30,7 +30,11 @@ static RUN_STARTED: OnceLock<Instant> = OnceLock::new();
 
 /// Where the logs go.
 pub fn log_directory() -> PathBuf {
-    workspace_root().join("target").join("test-logs")
+    let root = workspace_root();
+    root.canonicalize()
+        .unwrap_or(root)
+        .join("target")
+        .join("test-logs")
 }
 
 /// `[ M:SS]` since the run began.
@@ -66,10 +70,11 @@ impl Step {
     }
 }
 
-/// A step's log file.
+/// A step's log file, written line by line as the guest prints (unbuffered, so
+/// `tail -f target/test-logs/SUITE-ARCH.log` follows a running suite).
 pub struct Log {
     path: PathBuf,
-    writer: Option<BufWriter<File>>,
+    writer: Option<File>,
 }
 
 impl Log {
@@ -83,7 +88,7 @@ impl Log {
             .map_err(|error| format!("cannot create {}: {error}", path.display()))?;
         Ok(Log {
             path,
-            writer: Some(BufWriter::new(file)),
+            writer: Some(file),
         })
     }
 
@@ -105,11 +110,8 @@ impl Log {
         }
     }
 
-    /// Writes out what is buffered and returns the file's path.
-    pub fn finish(mut self) -> PathBuf {
-        if let Some(mut writer) = self.writer.take() {
-            let _ = writer.flush();
-        }
+    /// Closes the file and returns its path.
+    pub fn finish(self) -> PathBuf {
         self.path
     }
 }
