@@ -7,7 +7,7 @@
 //! console), `host-tests.log` and `harness-self-test.log` for the host steps. Each run of a
 //! step replaces its file.
 //!
-//! A progress line starts with the time since the test run began:
+//! A progress line starts with the time since the first step started:
 //!
 //! ```text
 //! [  2:05] start  boot-x86_64 (tcg)
@@ -37,7 +37,7 @@ pub fn log_directory() -> PathBuf {
         .join("test-logs")
 }
 
-/// `[ M:SS]` since the run began.
+/// `[ M:SS]` since the first step started.
 fn stamp() -> String {
     let elapsed = RUN_STARTED.get_or_init(Instant::now).elapsed().as_secs();
     format!("[{:>3}:{:02}]", elapsed / 60, elapsed % 60)
