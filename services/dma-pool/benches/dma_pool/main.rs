@@ -5,6 +5,15 @@
 //! pattern, it measures nanoseconds per alloc+free pair (allocate a buffer of a random order
 //! 0..=8, free it at once; a refused allocation counts as a pair), prints a table, and writes
 //! `target/bench/dma-pool.json`.
+//!
+//! Three columns per row:
+//! - `pool_ns`: the whole [`PoolRegistry`] path dmad calls: device lookup, request checks,
+//!   owner quota, buffer table with generation-checked handles and per-chunk start lists,
+//!   release by handle with owner check. Linux does that bookkeeping only with
+//!   `CONFIG_DMA_API_DEBUG`, which the baseline leaves out.
+//! - `core_ns`: the pool's free-space allocator alone ([`PageAllocator`]): find and mark an
+//!   aligned run, clear it, the same work as the baseline.
+//! - `bitmap_ns`: the Linux port (`linux_bitmap.rs`).
 
 mod linux_bitmap;
 mod output;
@@ -13,9 +22,9 @@ mod scenario;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use dma_pool::{PoolRegistry, PAGE_SIZE};
+use dma_pool::{PageAllocator, PoolRegistry, PAGE_SIZE};
 use linux_bitmap::LinuxCoherentPool;
-use scenario::{build_linux, build_registry, request_orders, Occupancy, DEVICE, OWNER};
+use scenario::{build_core, build_linux, build_registry, request_orders, Occupancy, DEVICE, OWNER};
 
 /// How long each measurement runs (after a warm-up of a tenth of that).
 const MEASURE: Duration = Duration::from_millis(400);
@@ -27,6 +36,7 @@ pub struct Row {
     pub pool_bytes: u64,
     pub occupancy: f64,
     pub pool_ns: f64,
+    pub core_ns: f64,
     pub bitmap_ns: f64,
     pub success_rate: f64,
 }
@@ -39,6 +49,7 @@ fn main() {
             let pages = pool_bytes / PAGE_SIZE;
             let mut registry = build_registry(pages, occupancy);
             let mut linux = build_linux(pages, occupancy);
+            let mut core = build_core(pages, occupancy);
             let used = registry.pool_for_device(DEVICE).unwrap().used_pages();
             assert_eq!(
                 used,
@@ -46,13 +57,17 @@ fn main() {
                 "the two pools start in different states"
             );
             let success_rate = verify_same_answers(&mut registry, &mut linux, &orders);
+            verify_core_answers(&mut core, &mut linux, &orders);
             let pool_ns = measure(|index| pool_pair(&mut registry, orders[index % orders.len()]));
+            let core_ns = measure(|index| core_pair(&mut core, orders[index % orders.len()]));
             let bitmap_ns = measure(|index| linux_pair(&mut linux, orders[index % orders.len()]));
             registry.check_invariants().unwrap();
+            core.check().unwrap();
             rows.push(Row {
                 pool_bytes,
                 occupancy: used as f64 / pages as f64,
                 pool_ns,
+                core_ns,
                 bitmap_ns,
                 success_rate,
             });
@@ -74,6 +89,17 @@ fn pool_pair(registry: &mut PoolRegistry, order: u32) -> bool {
             true
         }
         Err(_) => false,
+    }
+}
+
+/// One alloc+free pair on the pool's free-space allocator alone.
+fn core_pair(core: &mut PageAllocator, order: u32) -> bool {
+    match core.allocate(order, order) {
+        Some(page) => {
+            core.release(black_box(page), order);
+            true
+        }
+        None => false,
     }
 }
 
@@ -115,6 +141,23 @@ fn verify_same_answers(
         }
     }
     successes as f64 / orders.len().min(1024) as f64
+}
+
+/// As [`verify_same_answers`], for the free-space allocator alone.
+fn verify_core_answers(core: &mut PageAllocator, linux: &mut LinuxCoherentPool, orders: &[u32]) {
+    for &order in orders.iter().take(1024) {
+        let ours = core.allocate(order, order);
+        let theirs = linux.alloc(PAGE_SIZE << order);
+        assert_eq!(
+            ours.is_some(),
+            theirs.is_some(),
+            "the core and Linux disagree on an order-{order} request"
+        );
+        if let (Some(page), Some((_, device_address))) = (ours, theirs) {
+            core.release(page, order);
+            linux.release(order, device_address);
+        }
+    }
 }
 
 /// Average nanoseconds per pair of `pair(index)`, after a warm-up.

@@ -9,18 +9,20 @@ pub fn print_row(row: &Row, header: bool) {
     if header {
         println!("dma-pool: ns per alloc+free pair, orders 0..=8 (same requests, same states, one process)");
         println!(
-            "{:>10} {:>10} {:>10} {:>12} {:>12} {:>9}",
-            "pool", "occupied", "succeeded", "pool ns", "bitmap ns", "speed-up"
+            "{:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9}",
+            "pool", "occupied", "succeeded", "pool ns", "core ns", "bitmap ns", "pool x", "core x"
         );
     }
     println!(
-        "{:>10} {:>9.1}% {:>9.1}% {:>12.1} {:>12.1} {:>8.1}x",
+        "{:>10} {:>9.1}% {:>9.1}% {:>10.1} {:>10.1} {:>10.1} {:>8.1}x {:>8.1}x",
         size_name(row.pool_bytes),
         row.occupancy * 100.0,
         row.success_rate * 100.0,
         row.pool_ns,
+        row.core_ns,
         row.bitmap_ns,
-        row.bitmap_ns / row.pool_ns
+        row.bitmap_ns / row.pool_ns,
+        row.bitmap_ns / row.core_ns
     );
 }
 
@@ -30,8 +32,8 @@ pub fn write_json(rows: &[Row]) {
         .iter()
         .map(|row| {
             format!(
-                "  {{\"pool_bytes\": {}, \"occupancy\": {:.4}, \"pool_ns\": {:.2}, \"bitmap_ns\": {:.2}}}",
-                row.pool_bytes, row.occupancy, row.pool_ns, row.bitmap_ns
+                "  {{\"pool_bytes\": {}, \"occupancy\": {:.4}, \"pool_ns\": {:.2}, \"core_ns\": {:.2}, \"bitmap_ns\": {:.2}}}",
+                row.pool_bytes, row.occupancy, row.pool_ns, row.core_ns, row.bitmap_ns
             )
         })
         .collect();
