@@ -113,6 +113,7 @@
 
 extern crate alloc;
 
+pub mod blocks;
 mod buffers;
 mod cache;
 mod declaration;
