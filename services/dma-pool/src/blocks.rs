@@ -258,6 +258,20 @@ impl BlockPool {
         Ok(())
     }
 
+    /// The block starting at `device_address`, if it is handed out.
+    pub fn allocated(&self, device_address: u64) -> Option<Block> {
+        let (index, slot) = self.locate(device_address).ok()?;
+        let page = &self.pages[index];
+        if page.free[slot / 64] & (1u64 << (slot % 64)) != 0 {
+            return None;
+        }
+        let offset = u64::from(self.offsets[slot]);
+        Some(Block {
+            device_address,
+            cpu_address: page.cpu_address + offset,
+        })
+    }
+
     /// The page index and block slot of the block starting at `device_address`.
     fn locate(&self, device_address: u64) -> Result<(usize, usize), BlockError> {
         let index = match self

@@ -32,14 +32,18 @@ fn step() -> impl Strategy<Value = Step> {
 
 /// (size, align, boundary): boundary 0 or a power of two at least the block size.
 fn shape() -> impl Strategy<Value = (u64, u64, u64)> {
-    (1u64..9000, 0u32..9, prop_oneof![Just(None), (0u32..15).prop_map(Some)]).prop_map(
-        |(size, align_shift, boundary_shift)| {
+    (
+        1u64..9000,
+        0u32..9,
+        prop_oneof![Just(None), (0u32..15).prop_map(Some)],
+    )
+        .prop_map(|(size, align_shift, boundary_shift)| {
             let align = 1u64 << align_shift;
             let block = size.next_multiple_of(align);
-            let boundary = boundary_shift.map_or(0, |shift| (1u64 << shift).max(block.next_power_of_two()));
+            let boundary =
+                boundary_shift.map_or(0, |shift| (1u64 << shift).max(block.next_power_of_two()));
             (size, align, boundary)
-        },
-    )
+        })
 }
 
 proptest! {
@@ -81,8 +85,8 @@ proptest! {
                             prop_assert!(d.is_multiple_of(align), "misaligned block");
                             let page = pages.iter().find(|&&p| p <= d && d < p + page_bytes);
                             prop_assert!(page.is_some_and(|&p| d + block <= p + page_bytes), "block outside its page");
-                            if boundary != 0 {
-                                prop_assert_eq!(d / boundary, (d + block - 1) / boundary, "block crosses the boundary");
+                            if let Some(window) = d.checked_div(boundary) {
+                                prop_assert_eq!(window, (d + block - 1) / boundary, "block crosses the boundary");
                             }
                             // No overlap with the neighbours on either side.
                             if let Some((&below, _)) = live.range(..d).next_back() {
@@ -145,7 +149,10 @@ proptest! {
 #[test]
 fn layouts() {
     let pool = BlockPool::new(64, 64, 0, PAGE).unwrap();
-    assert_eq!((pool.block_size(), pool.page_bytes(), pool.blocks_per_page()), (64, 4096, 64));
+    assert_eq!(
+        (pool.block_size(), pool.page_bytes(), pool.blocks_per_page()),
+        (64, 4096, 64)
+    );
     // 3000-byte blocks, boundary 4 KiB, in 4 KiB pages: one per page.
     let pool = BlockPool::new(3000, 8, 4096, PAGE).unwrap();
     assert_eq!(pool.blocks_per_page(), 1);
@@ -155,10 +162,22 @@ fn layouts() {
     // 1536-byte blocks with a 2 KiB boundary: one per 2 KiB.
     let pool = BlockPool::new(1536, 512, 2048, PAGE).unwrap();
     assert_eq!(pool.blocks_per_page(), 2);
-    assert!(matches!(BlockPool::new(0, 8, 0, PAGE), Err(BlockError::Invalid(_))));
-    assert!(matches!(BlockPool::new(64, 3, 0, PAGE), Err(BlockError::Invalid(_))));
-    assert!(matches!(BlockPool::new(128, 8, 64, PAGE), Err(BlockError::Invalid(_))));
-    assert!(matches!(BlockPool::new(64, 8, 100, PAGE), Err(BlockError::Invalid(_))));
+    assert!(matches!(
+        BlockPool::new(0, 8, 0, PAGE),
+        Err(BlockError::Invalid(_))
+    ));
+    assert!(matches!(
+        BlockPool::new(64, 3, 0, PAGE),
+        Err(BlockError::Invalid(_))
+    ));
+    assert!(matches!(
+        BlockPool::new(128, 8, 64, PAGE),
+        Err(BlockError::Invalid(_))
+    ));
+    assert!(matches!(
+        BlockPool::new(64, 8, 100, PAGE),
+        Err(BlockError::Invalid(_))
+    ));
 }
 
 #[test]
@@ -176,6 +195,9 @@ fn frees_are_checked() {
     assert_eq!(pool.free(0x10_0080), Err(BlockError::DoubleFree));
     pool.free(a.device_address).unwrap();
     assert_eq!(pool.free(a.device_address), Err(BlockError::DoubleFree));
+    assert_eq!(pool.allocated(a.device_address), None);
     assert_eq!(pool.alloc(), Some(a));
+    assert_eq!(pool.allocated(a.device_address), Some(a));
+    assert_eq!(pool.allocated(0x10_0020), None);
     assert_eq!(pool.used_blocks(), 2);
 }

@@ -158,7 +158,10 @@ fn idle_owner_entries_are_invisible_and_make_room() {
         .alloc("blk0", PAGE_SIZE, None, BOB, &mut zeroer)
         .unwrap();
     assert_eq!(
-        registry.owners().map(|(owner, _)| owner).collect::<Vec<_>>(),
+        registry
+            .owners()
+            .map(|(owner, _)| owner)
+            .collect::<Vec<_>>(),
         [BOB]
     );
     assert_refused(&mut registry, PoolError::OutOfMemory, 1, |registry| {
