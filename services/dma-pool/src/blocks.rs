@@ -9,10 +9,10 @@
 //!
 //! # Layout
 //!
-//! Fixed when the pool is created and the same in every page: block `i` of a page starts at
-//! `offsets[i]`, a multiple of the block size (the size rounded up to the alignment), moved
-//! up to the next boundary when it would cross one, exactly as Linux's `pool_init_page`
-//! lays blocks out. Pages must start at a device address aligned to `page_bytes` (dmad's
+//! Fixed when the pool is created and the same in every page: blocks of the block size (the
+//! size rounded up to the alignment) one after another, moved up to the next boundary when
+//! one would cross it, exactly as Linux's `pool_init_page` lays blocks out; computed, not
+//! stored. Pages must start at a device address aligned to `page_bytes` (dmad's
 //! buffers are aligned to their size), so a block that does not cross a boundary inside the
 //! page does not cross one in the device's address space either; [`add_page`] refuses any
 //! other address.
@@ -26,10 +26,10 @@
 //!
 //! # Cost
 //!
-//! Per page, one free bit per block; a hint remembers a page with a free block. Allocation
-//! is O(1) while the hinted page has room (the usual case) and O(pages) when it must look
-//! for another; freeing finds the page by device address in O(log pages) (pages are kept
-//! sorted by device address). Nothing allocates except [`add_page`](BlockPool::add_page).
+//! Per page, one free bit per block; a hint remembers the page used last. Allocation is
+//! O(1) while the hinted page has room (the usual case) and O(pages) when it must look for
+//! another; freeing finds the page at once when it is the hinted one, else by binary search
+//! (pages are kept sorted by device address). Nothing allocates except [`add_page`](BlockPool::add_page).
 //!
 //! [`add_page`]: BlockPool::add_page
 
@@ -73,8 +73,18 @@ struct Page {
 pub struct BlockPool {
     block_size: u64,
     page_bytes: u64,
-    /// Offsets of the blocks inside every page, ascending.
-    offsets: Vec<u32>,
+    /// Bytes of a boundary window inside a page: the boundary, or the page if the boundary
+    /// is none or larger. Blocks never cross a window's end.
+    window: u64,
+    /// log2 of `window`.
+    window_shift: u32,
+    /// Blocks in each window: `window / block_size`.
+    per_window: u64,
+    /// log2 of the block size and of `per_window` when the block size is a power of two
+    /// (the usual case), so the hot paths shift instead of dividing.
+    shifts: Option<(u32, u32)>,
+    /// Blocks in each page.
+    blocks_per_page: usize,
     /// Pages sorted by device address.
     pages: Vec<Page>,
     /// A page that probably has a free block.
@@ -117,20 +127,26 @@ impl BlockPool {
         if page_bytes > 1 << 32 {
             return Err(BlockError::Invalid("blocks larger than 4 GiB"));
         }
-        let mut offsets = Vec::new();
-        let mut offset = 0;
-        while offset + block_size <= page_bytes {
-            if boundary != 0 && offset / boundary != (offset + block_size - 1) / boundary {
-                offset = offset.next_multiple_of(boundary);
-                continue;
-            }
-            offsets.push(offset as u32);
-            offset += block_size;
-        }
+        // Linux's `pool_init_page` layout: blocks one after another, moved to the next
+        // boundary when one would cross it; as windows divide pages (both powers of two),
+        // that is `per_window` blocks at the start of every window.
+        let window = if boundary == 0 {
+            page_bytes
+        } else {
+            boundary.min(page_bytes)
+        };
+        let per_window = window / block_size;
+        let blocks_per_page = ((page_bytes / window) * per_window) as usize;
         Ok(BlockPool {
             block_size,
             page_bytes,
-            offsets,
+            window,
+            window_shift: window.trailing_zeros(),
+            per_window,
+            shifts: block_size
+                .is_power_of_two()
+                .then(|| (block_size.trailing_zeros(), per_window.trailing_zeros())),
+            blocks_per_page,
             pages: Vec::new(),
             hint: 0,
             free_blocks: 0,
@@ -149,7 +165,7 @@ impl BlockPool {
 
     /// Blocks in each page.
     pub fn blocks_per_page(&self) -> usize {
-        self.offsets.len()
+        self.blocks_per_page
     }
 
     /// Pages added.
@@ -164,7 +180,7 @@ impl BlockPool {
 
     /// Blocks handed out and not freed.
     pub fn used_blocks(&self) -> u64 {
-        self.pages.len() as u64 * self.offsets.len() as u64 - self.free_blocks
+        self.pages.len() as u64 * self.blocks_per_page as u64 - self.free_blocks
     }
 
     /// Adds a page of [`page_bytes`](Self::page_bytes) whose first byte the device sees at
@@ -187,7 +203,7 @@ impl BlockPool {
             Ok(_) => return Err(BlockError::Invalid("page added twice")),
             Err(index) => index,
         };
-        let blocks = self.offsets.len();
+        let blocks = self.blocks_per_page;
         let mut free = vec![!0u64; blocks.div_ceil(64)];
         if !blocks.is_multiple_of(64) {
             *free.last_mut().expect("at least one word") = (1u64 << (blocks % 64)) - 1;
@@ -230,10 +246,11 @@ impl BlockPool {
         *word &= !(1u64 << bit);
         page.free_blocks -= 1;
         self.free_blocks -= 1;
-        let offset = u64::from(self.offsets[word_index * 64 + bit as usize]);
+        let (device_address, cpu_address) = (page.device_address, page.cpu_address);
+        let offset = self.offset(word_index * 64 + bit as usize);
         Some(Block {
-            device_address: page.device_address + offset,
-            cpu_address: page.cpu_address + offset,
+            device_address: device_address + offset,
+            cpu_address: cpu_address + offset,
         })
     }
 
@@ -265,31 +282,63 @@ impl BlockPool {
         if page.free[slot / 64] & (1u64 << (slot % 64)) != 0 {
             return None;
         }
-        let offset = u64::from(self.offsets[slot]);
+        let offset = self.offset(slot);
         Some(Block {
             device_address,
             cpu_address: page.cpu_address + offset,
         })
     }
 
-    /// The page index and block slot of the block starting at `device_address`.
+    /// The offset of block `slot` inside its page.
+    fn offset(&self, slot: usize) -> u64 {
+        let slot = slot as u64;
+        match self.shifts {
+            Some((block_shift, per_window_shift)) => {
+                ((slot >> per_window_shift) << self.window_shift)
+                    + ((slot & (self.per_window - 1)) << block_shift)
+            }
+            None => {
+                (slot / self.per_window) * self.window + (slot % self.per_window) * self.block_size
+            }
+        }
+    }
+
+    /// The block slot starting at `offset` inside a page, if one does.
+    fn slot(&self, offset: u64) -> Option<usize> {
+        let window = offset >> self.window_shift;
+        let within = offset & (self.window - 1);
+        let (index, remainder) = match self.shifts {
+            Some((block_shift, _)) => (within >> block_shift, within & (self.block_size - 1)),
+            None => (within / self.block_size, within % self.block_size),
+        };
+        (remainder == 0 && index < self.per_window)
+            .then(|| (window * self.per_window + index) as usize)
+    }
+
+    /// The page index and block slot of the block starting at `device_address`: the hinted
+    /// page if it holds the address, else a binary search.
     fn locate(&self, device_address: u64) -> Result<(usize, usize), BlockError> {
-        let index = match self
-            .pages
-            .binary_search_by_key(&device_address, |page| page.device_address)
-        {
-            Ok(index) => index,
-            Err(0) => return Err(BlockError::NotFromPool),
-            Err(index) => index - 1,
+        let index = match self.pages.get(self.hint) {
+            Some(page)
+                if device_address >= page.device_address
+                    && device_address - page.device_address < self.page_bytes =>
+            {
+                self.hint
+            }
+            _ => match self
+                .pages
+                .binary_search_by_key(&device_address, |page| page.device_address)
+            {
+                Ok(index) => index,
+                Err(0) => return Err(BlockError::NotFromPool),
+                Err(index) => index - 1,
+            },
         };
         let offset = device_address - self.pages[index].device_address;
         if offset >= self.page_bytes {
             return Err(BlockError::NotFromPool);
         }
-        let slot = self
-            .offsets
-            .binary_search(&(offset as u32))
-            .map_err(|_| BlockError::NotFromPool)?;
+        let slot = self.slot(offset).ok_or(BlockError::NotFromPool)?;
         Ok((index, slot))
     }
 

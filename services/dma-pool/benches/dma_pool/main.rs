@@ -14,7 +14,12 @@
 //! - `core_ns`: the pool's free-space allocator alone ([`PageAllocator`]): find and mark an
 //!   aligned run, clear it, the same work as the baseline.
 //! - `bitmap_ns`: the Linux port (`linux_bitmap.rs`).
+//!
+//! Then small-block rows (`blocks.rs`, `target/bench/dma-pool-blocks.json`): ns per
+//! alloc+free pair of a [`dma_pool::blocks::BlockPool`] block, beside an order-0 page pair
+//! on the registry and on the bitmap.
 
+mod blocks;
 mod linux_bitmap;
 mod output;
 mod scenario;
@@ -30,6 +35,17 @@ use scenario::{build_core, build_linux, build_registry, request_orders, Occupanc
 const MEASURE: Duration = Duration::from_millis(400);
 /// Pairs per timing batch.
 const BATCH: usize = 64;
+
+/// One small-block row.
+pub struct BlockRow {
+    pub block_bytes: u64,
+    pub boundary: u64,
+    /// Fraction of the pool's blocks held while measuring.
+    pub held: f64,
+    pub block_ns: f64,
+    pub page_pool_ns: f64,
+    pub page_bitmap_ns: f64,
+}
 
 /// One row of results.
 pub struct Row {
@@ -75,6 +91,11 @@ fn main() {
         }
     }
     output::write_json(&rows);
+    let block_rows = blocks::rows();
+    for (index, row) in block_rows.iter().enumerate() {
+        output::print_block_row(row, index == 0);
+    }
+    output::write_block_json(&block_rows);
 }
 
 /// One alloc+free pair on the pool; returns whether the allocation succeeded.
@@ -161,7 +182,7 @@ fn verify_core_answers(core: &mut PageAllocator, linux: &mut LinuxCoherentPool, 
 }
 
 /// Average nanoseconds per pair of `pair(index)`, after a warm-up.
-fn measure(mut pair: impl FnMut(usize) -> bool) -> f64 {
+pub fn measure(mut pair: impl FnMut(usize) -> bool) -> f64 {
     let mut index = 0;
     let warm_up = Instant::now();
     while warm_up.elapsed() < MEASURE / 10 {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use crate::Row;
+use crate::{BlockRow, Row};
 
 /// Prints one table row, with the header first.
 pub fn print_row(row: &Row, header: bool) {
@@ -26,6 +26,40 @@ pub fn print_row(row: &Row, header: bool) {
     );
 }
 
+/// Prints one small-block row, with the header first.
+pub fn print_block_row(row: &BlockRow, header: bool) {
+    if header {
+        println!("small-block pool: ns per alloc+free pair of one block, beside one page pair");
+        println!(
+            "{:>8} {:>9} {:>8} {:>10} {:>13} {:>15}",
+            "block", "boundary", "held", "block ns", "page pool ns", "page bitmap ns"
+        );
+    }
+    println!(
+        "{:>6} B {:>9} {:>7.1}% {:>10.1} {:>13.1} {:>15.1}",
+        row.block_bytes,
+        row.boundary,
+        row.held * 100.0,
+        row.block_ns,
+        row.page_pool_ns,
+        row.page_bitmap_ns
+    );
+}
+
+/// Writes `target/bench/dma-pool-blocks.json`.
+pub fn write_block_json(rows: &[BlockRow]) {
+    let entries: Vec<String> = rows
+        .iter()
+        .map(|row| {
+            format!(
+                "  {{\"block_bytes\": {}, \"boundary\": {}, \"held\": {:.4}, \"block_ns\": {:.2}, \"page_pool_ns\": {:.2}, \"page_bitmap_ns\": {:.2}}}",
+                row.block_bytes, row.boundary, row.held, row.block_ns, row.page_pool_ns, row.page_bitmap_ns
+            )
+        })
+        .collect();
+    write_file("dma-pool-blocks.json", &entries);
+}
+
 /// Writes `target/bench/dma-pool.json` in the workspace's target directory.
 pub fn write_json(rows: &[Row]) {
     let entries: Vec<String> = rows
@@ -37,10 +71,15 @@ pub fn write_json(rows: &[Row]) {
             )
         })
         .collect();
+    write_file("dma-pool.json", &entries);
+}
+
+/// Writes a JSON array of `entries` to `target/bench/NAME`.
+fn write_file(name: &str, entries: &[String]) {
     let directory = target_directory().join("bench");
     std::fs::create_dir_all(&directory).expect("create target/bench");
-    let path = directory.join("dma-pool.json");
-    std::fs::write(&path, format!("[\n{}\n]\n", entries.join(",\n"))).expect("write dma-pool.json");
+    let path = directory.join(name);
+    std::fs::write(&path, format!("[\n{}\n]\n", entries.join(",\n"))).expect("write the JSON");
     println!("wrote {}", path.display());
 }
 
