@@ -1,6 +1,8 @@
 //! The controller: reset, admin queue, identify, one I/O queue pair, and block transfers
-//! with PRP lists — every queue, the identify page, the PRP list page and the data buffer
-//! from the device's pool.
+//! with PRP lists — every queue, the identify page and the data buffer from the device's
+//! pool; the PRP list is a block of a small-block [`DmaPool`] (whose page comes from that
+//! pool), sized for the data buffer's pages and never crossing a page boundary, as a list
+//! that does not chain must not.
 //!
 //! # Start-up (NVMe Base Specification §3.5.1)
 //!
@@ -31,7 +33,7 @@ use nvme::identify::{self, IDENTIFY_SIZE};
 use nvme::prp::{self, Prp};
 use nvme::registers::{self as reg, Capabilities};
 use nvme::PAGE_SIZE;
-use userlib::dma::{self, Dma};
+use userlib::dma::{self, Dma, DmaBlock, DmaPool};
 use userlib::server::Requests;
 use userlib::time;
 
@@ -44,6 +46,9 @@ pub const NAMESPACE: u32 = 1;
 /// Bytes in the data buffer: the largest transfer (256 sectors).
 pub const DATA_BYTES: usize = 256 * SECTOR_SIZE as usize;
 
+/// Bytes of the PRP list: an entry for every page of the data buffer (it needs one fewer).
+const PRP_LIST_BYTES: usize = DATA_BYTES / PAGE_SIZE as usize * 8;
+
 /// How long one I/O or admin command may take.
 const COMMAND_PATIENCE: Duration = Duration::from_secs(10);
 
@@ -54,7 +59,9 @@ pub struct Controller {
     admin: QueuePair,
     io: QueuePair,
     identify_page: Dma<[u8]>,
-    prp_list: Dma<[u64]>,
+    /// Small DMA blocks; the PRP list is one.
+    blocks: DmaPool,
+    prp_list: DmaBlock,
     data: Dma<[u8]>,
     /// From Identify Controller.
     pub identity: identify::Controller,
@@ -102,12 +109,16 @@ impl Controller {
         bar.write32(reg::CC, reg::enable_configuration());
         wait_status(&bar, true, patience)?;
 
+        let mut blocks =
+            DmaPool::new(device, PRP_LIST_BYTES, 64, PAGE_SIZE as usize).map_err(dma)?;
+        let prp_list = blocks.alloc().map_err(dma)?;
         let mut controller = Controller {
             io: QueuePair::new(device, 1, entries, &caps).map_err(dma)?,
             admin,
             wait,
             identify_page: Dma::zeroed_slice(device, IDENTIFY_SIZE).map_err(dma)?,
-            prp_list: Dma::zeroed_slice(device, prp::LIST_ENTRIES).map_err(dma)?,
+            blocks,
+            prp_list,
             data: Dma::zeroed_slice(device, DATA_BYTES).map_err(dma)?,
             bar,
             identity: identify::Controller::parse(&[0; IDENTIFY_SIZE]),
@@ -256,12 +267,16 @@ impl Controller {
         );
         let plan = prp::plan(self.data.dma_addr(), bytes).expect("the data buffer is aligned");
         if let Prp::List { first, entries } = plan {
-            for (slot, page) in self
-                .prp_list
-                .iter_mut()
+            let list = self
+                .blocks
+                .bytes_mut(&self.prp_list)
+                .expect("the PRP list is a live block of the pool");
+            assert!(entries * 8 <= list.len(), "the PRP list is too short");
+            for (slot, page) in list
+                .chunks_exact_mut(8)
                 .zip(prp::list_entries(first, entries))
             {
-                *slot = page;
+                slot.copy_from_slice(&page.to_le_bytes());
             }
         }
         // The data (for a write) and the PRP list reach memory before the doorbell, which
@@ -300,7 +315,7 @@ impl Controller {
             (
                 "prp-list",
                 self.prp_list.dma_addr(),
-                self.prp_list.len() * 8,
+                self.blocks.block_size(),
             ),
             ("data", self.data.dma_addr(), self.data.len()),
         ] {

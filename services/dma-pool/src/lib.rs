@@ -62,6 +62,12 @@
 //!   a buddy branch each time; a chunk allocation that fails merges the spare and retries,
 //!   which is what keeps the search exact.
 //!
+//! - In front of both, a **hot cache** holds one recently released block per order (like the
+//!   per-CPU page lists in front of Linux's buddy allocator): the next request of that order
+//!   takes it in O(1) without splitting anything, and a request the structures cannot meet
+//!   while hot blocks exist returns them (merging) and searches again, so exactness holds.
+//!   [`PageAllocator`] is this free-space allocator alone, without the buffer records.
+//!
 //! A size-aligned allocation or a release costs O(log n) bitmap updates, each touching at
 //! most ⌈log64 n⌉ summary words (3 for a 4 GiB pool): O(log n · log64 n) word operations,
 //! nearly flat from 16 MiB to 4 GiB. An explicit alignment larger than the buffer can make
@@ -97,13 +103,17 @@
 //!
 //! Linux's search tries aligned positions from the start of the bitmap, checking each, so
 //! its cost grows with the pool and its fragmentation; `cargo bench -p dma-pool` measures it
-//! against this crate in the same process.
+//! against this crate in the same process, both the whole registry path (`pool_ns`, which
+//! also does the handle, owner and quota bookkeeping Linux does only under
+//! `CONFIG_DMA_API_DEBUG`) and the free-space allocator alone (`core_ns`, the same work as
+//! the bitmap).
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 extern crate alloc;
 
+pub mod blocks;
 mod buffers;
 mod cache;
 mod declaration;
@@ -111,6 +121,7 @@ mod error;
 mod ids;
 mod outcome;
 mod owners;
+mod page_allocator;
 mod pool;
 mod registry;
 mod request;
@@ -125,6 +136,7 @@ pub use error::PoolError;
 pub use ids::{BufferHandle, MappingToken, OwnerId, PoolId};
 pub use outcome::{Allocation, BufferInfo, MapRange, Release, ReleaseReport, Unmapped};
 pub use owners::DEFAULT_OWNER_CAPACITY;
+pub use page_allocator::PageAllocator;
 pub use pool::Pool;
 pub use registry::{PoolRegistry, MAX_POOL_PAGES};
 pub use stats::{FreeExtent, MetadataUsage, OwnerUsage, PoolStats};

@@ -2,7 +2,14 @@
 //!
 //! The table is a vector sorted by owner id whose capacity is reserved when the registry is
 //! built, so an owner's first allocation inserts without allocating; lookups are binary
-//! searches. An entry disappears when its owner holds nothing and has no quota.
+//! searches, short-cut by a hint at the entry found last (a driver allocates and frees in
+//! bursts, so the same owner comes back).
+//!
+//! An owner that holds nothing and has no quota is *idle*: it is invisible to every reader,
+//! but its entry stays where it is, so a process that frees its last buffer and allocates
+//! again does not remove and re-insert (shifting the table) each time. Idle entries are
+//! dropped when the table needs their room, so the capacity still counts only owners with a
+//! charge or a quota.
 
 use alloc::vec::Vec;
 
@@ -18,11 +25,20 @@ struct OwnerEntry {
     usage: OwnerUsage,
 }
 
-/// All owners with a charge or a quota.
+impl OwnerEntry {
+    /// Holds nothing and has no quota: as if absent.
+    fn is_idle(&self) -> bool {
+        self.usage == OwnerUsage::default()
+    }
+}
+
+/// All owners with a charge or a quota (and some idle ones).
 #[derive(Clone, Debug)]
 pub(crate) struct OwnerTable {
     entries: Vec<OwnerEntry>,
     capacity: usize,
+    /// Index of the entry found last; checked before use.
+    hint: usize,
 }
 
 impl OwnerTable {
@@ -31,6 +47,7 @@ impl OwnerTable {
         OwnerTable {
             entries: Vec::with_capacity(capacity),
             capacity,
+            hint: 0,
         }
     }
 
@@ -43,29 +60,32 @@ impl OwnerTable {
 
     /// Every owner with a charge or a quota, by id.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (OwnerId, OwnerUsage)> + '_ {
-        self.entries.iter().map(|entry| (entry.owner, entry.usage))
+        self.entries
+            .iter()
+            .filter(|entry| !entry.is_idle())
+            .map(|entry| (entry.owner, entry.usage))
     }
 
-    /// Checks that charging `pages` more to `owner` is allowed and has room in the table.
-    pub(crate) fn check_charge(&self, owner: OwnerId, pages: u64) -> Result<(), PoolError> {
-        match self.find(owner) {
-            Some(index) => {
-                let usage = &self.entries[index].usage;
-                match usage.quota_pages {
-                    Some(quota) if usage.charged_pages().saturating_add(pages) > quota => {
-                        Err(PoolError::OverQuota)
-                    }
-                    _ => Ok(()),
-                }
+    /// Checks that charging `pages` more to `owner` is allowed and has room in the table;
+    /// returns the owner's entry (added idle if it had none) for [`charge`](Self::charge).
+    pub(crate) fn check_charge(&mut self, owner: OwnerId, pages: u64) -> Result<usize, PoolError> {
+        let index = match self.find(owner) {
+            Some(index) => index,
+            None => self.insert(owner)?,
+        };
+        self.hint = index;
+        let usage = &self.entries[index].usage;
+        match usage.quota_pages {
+            Some(quota) if usage.charged_pages().saturating_add(pages) > quota => {
+                Err(PoolError::OverQuota)
             }
-            None if self.entries.len() >= self.capacity => Err(PoolError::OutOfMemory),
-            None => Ok(()),
+            _ => Ok(index),
         }
     }
 
-    /// Charges a new live buffer of `pages` to `owner` (after [`check_charge`](Self::check_charge)).
-    pub(crate) fn charge(&mut self, owner: OwnerId, pages: u64) {
-        let index = self.find_or_insert(owner);
+    /// Charges a new live buffer of `pages` to the entry [`check_charge`](Self::check_charge)
+    /// returned (nothing has changed the table since).
+    pub(crate) fn charge(&mut self, index: usize, pages: u64) {
         let usage = &mut self.entries[index].usage;
         usage.live_buffers += 1;
         usage.live_pages += pages;
@@ -93,62 +113,56 @@ impl OwnerTable {
         owner: OwnerId,
         quota_pages: Option<u64>,
     ) -> Result<(), PoolError> {
-        if self.find(owner).is_none() {
-            if quota_pages.is_none() {
-                return Ok(());
-            }
-            if self.entries.len() >= self.capacity {
-                return Err(PoolError::OutOfMemory);
-            }
-        }
-        self.update_or_insert(owner, |usage| usage.quota_pages = quota_pages);
+        let index = match self.find(owner) {
+            Some(index) => index,
+            None if quota_pages.is_none() => return Ok(()),
+            None => self.insert(owner)?,
+        };
+        self.entries[index].usage.quota_pages = quota_pages;
         Ok(())
     }
 
+    /// Applies `change` to a charged owner's figures.
     fn update(&mut self, owner: OwnerId, change: impl FnOnce(&mut OwnerUsage)) {
         let index = self.find(owner).expect("charged owner has an entry");
+        self.hint = index;
         change(&mut self.entries[index].usage);
-        self.prune(index);
     }
 
-    fn update_or_insert(&mut self, owner: OwnerId, change: impl FnOnce(&mut OwnerUsage)) {
-        let index = self.find_or_insert(owner);
-        change(&mut self.entries[index].usage);
-        self.prune(index);
-    }
-
-    fn prune(&mut self, index: usize) {
-        if self.entries[index].usage == OwnerUsage::default() {
-            self.entries.remove(index);
-        }
-    }
-
+    /// The entry of `owner`, if it has one (possibly idle).
     fn find(&self, owner: OwnerId) -> Option<usize> {
+        if self
+            .entries
+            .get(self.hint)
+            .is_some_and(|entry| entry.owner == owner)
+        {
+            return Some(self.hint);
+        }
         self.entries
             .binary_search_by_key(&owner, |entry| entry.owner)
             .ok()
     }
 
-    fn find_or_insert(&mut self, owner: OwnerId) -> usize {
-        match self
-            .entries
-            .binary_search_by_key(&owner, |entry| entry.owner)
-        {
-            Ok(index) => index,
-            Err(index) => {
-                debug_assert!(
-                    self.entries.len() < self.capacity,
-                    "owner table checked for room"
-                );
-                self.entries.insert(
-                    index,
-                    OwnerEntry {
-                        owner,
-                        usage: OwnerUsage::default(),
-                    },
-                );
-                index
+    /// Adds an idle entry for `owner` (which has none), dropping idle entries first if the
+    /// table is full; [`PoolError::OutOfMemory`] if every entry has a charge or a quota.
+    fn insert(&mut self, owner: OwnerId) -> Result<usize, PoolError> {
+        if self.entries.len() >= self.capacity {
+            self.entries.retain(|entry| !entry.is_idle());
+            if self.entries.len() >= self.capacity {
+                return Err(PoolError::OutOfMemory);
             }
         }
+        let index = self
+            .entries
+            .binary_search_by_key(&owner, |entry| entry.owner)
+            .expect_err("owner has no entry");
+        self.entries.insert(
+            index,
+            OwnerEntry {
+                owner,
+                usage: OwnerUsage::default(),
+            },
+        );
+        Ok(index)
     }
 }

@@ -126,7 +126,7 @@ impl Pool {
     }
 
     /// The physical and device addresses of pool page `page`.
-    fn addresses(&self, page: u64) -> (u64, u64) {
+    pub(crate) fn addresses(&self, page: u64) -> (u64, u64) {
         let offset = page << PAGE_SHIFT;
         (self.phys_base + offset, self.device_base + offset)
     }

@@ -4,7 +4,9 @@
 mod common;
 
 use common::*;
-use dma_pool::{CacheType, OwnerId, PoolDeclaration, PoolError, PoolRegistry, PAGE_SIZE};
+use dma_pool::{
+    CacheType, OwnerId, OwnerUsage, PoolDeclaration, PoolError, PoolRegistry, PAGE_SIZE,
+};
 
 fn invalid(reason: &'static str) -> PoolError {
     PoolError::InvalidRequest(reason)
@@ -122,6 +124,55 @@ fn alloc_with_full_buffer_table_or_owner_table() {
         registry.alloc("blk0", PAGE_SIZE, None, ALICE, &mut zeroer)
     });
     assert_eq!(zeroer.calls.len(), 2);
+}
+
+/// An owner that released everything keeps an idle entry (so its next allocation does not
+/// re-insert it), but the entry is invisible and gives its room to a new owner.
+#[test]
+fn idle_owner_entries_are_invisible_and_make_room() {
+    let mut registry = PoolRegistry::with_owner_capacity(1);
+    registry
+        .add_reserved_region(REGION_BASE, REGION_SIZE)
+        .unwrap();
+    let declaration = PoolDeclaration::new(
+        "p",
+        "blk0",
+        REGION_BASE,
+        REGION_BASE,
+        16 * PAGE_SIZE,
+        CacheType::Uncached,
+    );
+    registry.declare(&declaration).unwrap();
+    let mut zeroer = RecordingZeroer::default();
+    for _ in 0..3 {
+        let buffer = registry
+            .alloc("blk0", PAGE_SIZE, None, ALICE, &mut zeroer)
+            .unwrap();
+        assert_eq!(registry.owners().count(), 1);
+        registry.release(buffer.handle, ALICE).unwrap();
+        assert_eq!(registry.owners().count(), 0);
+        assert_eq!(registry.owner_usage(ALICE), OwnerUsage::default());
+    }
+    // ALICE's idle entry gives way to BOB, who then fills the table.
+    let held = registry
+        .alloc("blk0", PAGE_SIZE, None, BOB, &mut zeroer)
+        .unwrap();
+    assert_eq!(
+        registry
+            .owners()
+            .map(|(owner, _)| owner)
+            .collect::<Vec<_>>(),
+        [BOB]
+    );
+    assert_refused(&mut registry, PoolError::OutOfMemory, 1, |registry| {
+        registry.alloc("blk0", PAGE_SIZE, None, ALICE, &mut zeroer)
+    });
+    registry.check_invariants().unwrap();
+    registry.release(held.handle, BOB).unwrap();
+    registry
+        .alloc("blk0", PAGE_SIZE, None, ALICE, &mut zeroer)
+        .unwrap();
+    registry.check_invariants().unwrap();
 }
 
 #[test]

@@ -6,9 +6,16 @@
 //! the pool's write-combining memory type). [`Dma::dma_addr`] is the address to give the
 //! device. Dropping unmaps and closes, and dmad returns the pages once nothing maps them.
 //!
+//! Small blocks (descriptors, PRP lists) come from a [`DmaPool`], which carves them from page
+//! buffers so that most allocations cost no request to dmad.
+//!
 //! Only types for which all-zero bytes are a valid value may live in a buffer
 //! ([`Zeroable`]); the buffer is shared with a device, so what the device may write must be
 //! read with care (volatile reads or fences) by the driver.
+
+mod pool;
+
+pub use pool::{DmaBlock, DmaPool};
 
 use crate::sys;
 use core::marker::PhantomData;

@@ -1,6 +1,7 @@
 //! `cargo xtask bench`: the host benchmarks, and with `--guest` the in-guest one.
 //!
-//! `bench` runs the DMA pool allocator's host benchmark (`cargo bench -p dma-pool`).
+//! `bench` runs the host benchmarks: the DMA pool allocator's and small-block pool's
+//! (`cargo bench -p dma-pool`) and dmad's request handling (`cargo bench -p dmad`).
 //!
 //! `bench --guest [--arch A]` boots, per CPU, an image that starts dmad, the `disk:` and
 //! `nvme:` drivers when the default image has them, `bench-server` (serving `bench:`) and `dmabench` (granted
@@ -72,7 +73,7 @@ const KEPT_SERVICES: [&str; 3] = ["dmad", "virtio-blk", "nvme"];
 pub fn host() -> Result<()> {
     let status = Command::new(env!("CARGO"))
         .current_dir(workspace_root())
-        .args(["bench", "--package", "dma-pool"])
+        .args(["bench", "--package", "dma-pool", "--package", "dmad"])
         .status()
         .map_err(|error| format!("cannot run cargo bench: {error}"))?;
     if status.success() {
@@ -83,6 +84,9 @@ pub fn host() -> Result<()> {
         std::fs::write(&picture, crate::svg::pool_chart(&text))
             .map_err(|error| format!("cannot write {}: {error}", picture.display()))?;
         println!("results: {} and {}", json.display(), picture.display());
+        for name in ["dma-pool-blocks.json", "dmad-request.json"] {
+            println!("results: {}", bench_directory().join(name).display());
+        }
         Ok(())
     } else {
         fail(format!("cargo bench failed ({status})"))

@@ -5,7 +5,21 @@
 //! pattern, it measures nanoseconds per alloc+free pair (allocate a buffer of a random order
 //! 0..=8, free it at once; a refused allocation counts as a pair), prints a table, and writes
 //! `target/bench/dma-pool.json`.
+//!
+//! Three columns per row:
+//! - `pool_ns`: the whole [`PoolRegistry`] path dmad calls: device lookup, request checks,
+//!   owner quota, buffer table with generation-checked handles and per-chunk start lists,
+//!   release by handle with owner check. Linux does that bookkeeping only with
+//!   `CONFIG_DMA_API_DEBUG`, which the baseline leaves out.
+//! - `core_ns`: the pool's free-space allocator alone ([`PageAllocator`]): find and mark an
+//!   aligned run, clear it, the same work as the baseline.
+//! - `bitmap_ns`: the Linux port (`linux_bitmap.rs`).
+//!
+//! Then small-block rows (`blocks.rs`, `target/bench/dma-pool-blocks.json`): ns per
+//! alloc+free pair of a [`dma_pool::blocks::BlockPool`] block, beside an order-0 page pair
+//! on the registry and on the bitmap.
 
+mod blocks;
 mod linux_bitmap;
 mod output;
 mod scenario;
@@ -13,20 +27,32 @@ mod scenario;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use dma_pool::{PoolRegistry, PAGE_SIZE};
+use dma_pool::{PageAllocator, PoolRegistry, PAGE_SIZE};
 use linux_bitmap::LinuxCoherentPool;
-use scenario::{build_linux, build_registry, request_orders, Occupancy, DEVICE, OWNER};
+use scenario::{build_core, build_linux, build_registry, request_orders, Occupancy, DEVICE, OWNER};
 
 /// How long each measurement runs (after a warm-up of a tenth of that).
 const MEASURE: Duration = Duration::from_millis(400);
 /// Pairs per timing batch.
 const BATCH: usize = 64;
 
+/// One small-block row.
+pub struct BlockRow {
+    pub block_bytes: u64,
+    pub boundary: u64,
+    /// Fraction of the pool's blocks held while measuring.
+    pub held: f64,
+    pub block_ns: f64,
+    pub page_pool_ns: f64,
+    pub page_bitmap_ns: f64,
+}
+
 /// One row of results.
 pub struct Row {
     pub pool_bytes: u64,
     pub occupancy: f64,
     pub pool_ns: f64,
+    pub core_ns: f64,
     pub bitmap_ns: f64,
     pub success_rate: f64,
 }
@@ -39,6 +65,7 @@ fn main() {
             let pages = pool_bytes / PAGE_SIZE;
             let mut registry = build_registry(pages, occupancy);
             let mut linux = build_linux(pages, occupancy);
+            let mut core = build_core(pages, occupancy);
             let used = registry.pool_for_device(DEVICE).unwrap().used_pages();
             assert_eq!(
                 used,
@@ -46,13 +73,17 @@ fn main() {
                 "the two pools start in different states"
             );
             let success_rate = verify_same_answers(&mut registry, &mut linux, &orders);
+            verify_core_answers(&mut core, &mut linux, &orders);
             let pool_ns = measure(|index| pool_pair(&mut registry, orders[index % orders.len()]));
+            let core_ns = measure(|index| core_pair(&mut core, orders[index % orders.len()]));
             let bitmap_ns = measure(|index| linux_pair(&mut linux, orders[index % orders.len()]));
             registry.check_invariants().unwrap();
+            core.check().unwrap();
             rows.push(Row {
                 pool_bytes,
                 occupancy: used as f64 / pages as f64,
                 pool_ns,
+                core_ns,
                 bitmap_ns,
                 success_rate,
             });
@@ -60,6 +91,11 @@ fn main() {
         }
     }
     output::write_json(&rows);
+    let block_rows = blocks::rows();
+    for (index, row) in block_rows.iter().enumerate() {
+        output::print_block_row(row, index == 0);
+    }
+    output::write_block_json(&block_rows);
 }
 
 /// One alloc+free pair on the pool; returns whether the allocation succeeded.
@@ -74,6 +110,17 @@ fn pool_pair(registry: &mut PoolRegistry, order: u32) -> bool {
             true
         }
         Err(_) => false,
+    }
+}
+
+/// One alloc+free pair on the pool's free-space allocator alone.
+fn core_pair(core: &mut PageAllocator, order: u32) -> bool {
+    match core.allocate(order, order) {
+        Some(page) => {
+            core.release(black_box(page), order);
+            true
+        }
+        None => false,
     }
 }
 
@@ -117,8 +164,25 @@ fn verify_same_answers(
     successes as f64 / orders.len().min(1024) as f64
 }
 
+/// As [`verify_same_answers`], for the free-space allocator alone.
+fn verify_core_answers(core: &mut PageAllocator, linux: &mut LinuxCoherentPool, orders: &[u32]) {
+    for &order in orders.iter().take(1024) {
+        let ours = core.allocate(order, order);
+        let theirs = linux.alloc(PAGE_SIZE << order);
+        assert_eq!(
+            ours.is_some(),
+            theirs.is_some(),
+            "the core and Linux disagree on an order-{order} request"
+        );
+        if let (Some(page), Some((_, device_address))) = (ours, theirs) {
+            core.release(page, order);
+            linux.release(order, device_address);
+        }
+    }
+}
+
 /// Average nanoseconds per pair of `pair(index)`, after a warm-up.
-fn measure(mut pair: impl FnMut(usize) -> bool) -> f64 {
+pub fn measure(mut pair: impl FnMut(usize) -> bool) -> f64 {
     let mut index = 0;
     let warm_up = Instant::now();
     while warm_up.elapsed() < MEASURE / 10 {

@@ -2,26 +2,62 @@
 
 use std::path::PathBuf;
 
-use crate::Row;
+use crate::{BlockRow, Row};
 
 /// Prints one table row, with the header first.
 pub fn print_row(row: &Row, header: bool) {
     if header {
         println!("dma-pool: ns per alloc+free pair, orders 0..=8 (same requests, same states, one process)");
         println!(
-            "{:>10} {:>10} {:>10} {:>12} {:>12} {:>9}",
-            "pool", "occupied", "succeeded", "pool ns", "bitmap ns", "speed-up"
+            "{:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>9} {:>9}",
+            "pool", "occupied", "succeeded", "pool ns", "core ns", "bitmap ns", "pool x", "core x"
         );
     }
     println!(
-        "{:>10} {:>9.1}% {:>9.1}% {:>12.1} {:>12.1} {:>8.1}x",
+        "{:>10} {:>9.1}% {:>9.1}% {:>10.1} {:>10.1} {:>10.1} {:>8.1}x {:>8.1}x",
         size_name(row.pool_bytes),
         row.occupancy * 100.0,
         row.success_rate * 100.0,
         row.pool_ns,
+        row.core_ns,
         row.bitmap_ns,
-        row.bitmap_ns / row.pool_ns
+        row.bitmap_ns / row.pool_ns,
+        row.bitmap_ns / row.core_ns
     );
+}
+
+/// Prints one small-block row, with the header first.
+pub fn print_block_row(row: &BlockRow, header: bool) {
+    if header {
+        println!("small-block pool: ns per alloc+free pair of one block, beside one page pair");
+        println!(
+            "{:>8} {:>9} {:>8} {:>10} {:>13} {:>15}",
+            "block", "boundary", "held", "block ns", "page pool ns", "page bitmap ns"
+        );
+    }
+    println!(
+        "{:>6} B {:>9} {:>7.1}% {:>10.1} {:>13.1} {:>15.1}",
+        row.block_bytes,
+        row.boundary,
+        row.held * 100.0,
+        row.block_ns,
+        row.page_pool_ns,
+        row.page_bitmap_ns
+    );
+}
+
+/// Writes `target/bench/dma-pool-blocks.json`.
+pub fn write_block_json(rows: &[BlockRow]) {
+    let entries: Vec<String> = rows
+        .iter()
+        .map(|row| {
+            format!(
+                "  {{\"block_bytes\": {}, \"boundary\": {}, \"held\": {:.4}, \"block_ns\": {:.2}, \"page_pool_ns\": {:.2}, \"page_bitmap_ns\": {:.2}}}",
+                row.block_bytes, row.boundary, row.held, row.block_ns, row.page_pool_ns, row.page_bitmap_ns
+            )
+        })
+        .collect();
+    write_file("dma-pool-blocks.json", &entries);
 }
 
 /// Writes `target/bench/dma-pool.json` in the workspace's target directory.
@@ -30,15 +66,20 @@ pub fn write_json(rows: &[Row]) {
         .iter()
         .map(|row| {
             format!(
-                "  {{\"pool_bytes\": {}, \"occupancy\": {:.4}, \"pool_ns\": {:.2}, \"bitmap_ns\": {:.2}}}",
-                row.pool_bytes, row.occupancy, row.pool_ns, row.bitmap_ns
+                "  {{\"pool_bytes\": {}, \"occupancy\": {:.4}, \"pool_ns\": {:.2}, \"core_ns\": {:.2}, \"bitmap_ns\": {:.2}}}",
+                row.pool_bytes, row.occupancy, row.pool_ns, row.core_ns, row.bitmap_ns
             )
         })
         .collect();
+    write_file("dma-pool.json", &entries);
+}
+
+/// Writes a JSON array of `entries` to `target/bench/NAME`.
+fn write_file(name: &str, entries: &[String]) {
     let directory = target_directory().join("bench");
     std::fs::create_dir_all(&directory).expect("create target/bench");
-    let path = directory.join("dma-pool.json");
-    std::fs::write(&path, format!("[\n{}\n]\n", entries.join(",\n"))).expect("write dma-pool.json");
+    let path = directory.join(name);
+    std::fs::write(&path, format!("[\n{}\n]\n", entries.join(",\n"))).expect("write the JSON");
     println!("wrote {}", path.display());
 }
 

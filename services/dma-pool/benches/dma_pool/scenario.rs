@@ -1,6 +1,9 @@
 //! The benchmark's pool states and request stream, built identically for both allocators.
 
-use dma_pool::{BufferHandle, CacheType, OwnerId, PoolDeclaration, PoolRegistry, PAGE_SIZE};
+use dma_pool::{
+    BufferHandle, CacheType, OwnerId, PageAllocator, PoolDeclaration, PoolRegistry, PAGE_SHIFT,
+    PAGE_SIZE,
+};
 
 use crate::linux_bitmap::LinuxCoherentPool;
 
@@ -92,6 +95,27 @@ pub fn build_registry(pages: u64, occupancy: Occupancy) -> PoolRegistry {
         }
     }
     registry
+}
+
+/// The pool's free-space allocator alone, in the given state (the same plan).
+pub fn build_core(pages: u64, occupancy: Occupancy) -> PageAllocator {
+    let mut core = PageAllocator::new(BASE >> PAGE_SHIFT, pages);
+    if occupancy == Occupancy::Fragmented {
+        let (blocks, kept) = fragmented_plan(pages);
+        for &(page, order) in &blocks {
+            assert_eq!(
+                core.allocate(order, order),
+                Some(page),
+                "fill placed differently from the plan"
+            );
+        }
+        for (&(page, order), keep) in blocks.iter().zip(kept) {
+            if !keep {
+                core.release(page, order);
+            }
+        }
+    }
+    core
 }
 
 /// Linux's pool in the given state. The fill sets the planned bits directly: the plan is

@@ -13,12 +13,13 @@ use crate::{
 
 impl Pool {
     /// Reserves pages for `request` and records the buffer; zeroing is the caller's.
-    /// Checks, in order: the device quota, room in the buffer table, free pages.
+    /// Checks, in order: the device quota, room in the buffer table, free pages. Returns the
+    /// handle and the buffer's first pool page.
     pub(crate) fn allocate(
         &mut self,
         request: BufferRequest,
         owner: OwnerId,
-    ) -> Result<BufferHandle, PoolError> {
+    ) -> Result<(BufferHandle, u64), PoolError> {
         let pages = request.pages();
         if self
             .device_quota
@@ -42,11 +43,12 @@ impl Pool {
                 .insert(first_page as u32, request.order as u8, owner, chunk_slot);
         self.live_buffers += 1;
         self.high_water_pages = self.high_water_pages.max(self.used_pages());
-        Ok(BufferHandle {
+        let handle = BufferHandle {
             pool: self.id,
             slot,
             generation,
-        })
+        };
+        Ok((handle, first_page))
     }
 
     /// The live buffer `handle` names, if `owner` holds it.

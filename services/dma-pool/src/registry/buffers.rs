@@ -29,21 +29,23 @@ impl PoolRegistry {
         let index = self.device_index(device)?;
         let pool = self.pools[index].as_mut().expect("slot found occupied");
         let request = BufferRequest::new(size_bytes, align_bytes, pool.pages())?;
-        if let Err(error) = self.owners.check_charge(owner, request.pages()) {
-            pool.note_failed_allocation();
-            return Err(error);
-        }
-        let handle = pool.allocate(request, owner)?;
-        self.owners.charge(owner, request.pages());
-        let info = pool
-            .buffer_info(handle, owner)
-            .expect("buffer just allocated");
-        zeroer.zero(info.phys, info.size_bytes);
+        let entry = match self.owners.check_charge(owner, request.pages()) {
+            Ok(entry) => entry,
+            Err(error) => {
+                pool.note_failed_allocation();
+                return Err(error);
+            }
+        };
+        let (handle, first_page) = pool.allocate(request, owner)?;
+        self.owners.charge(entry, request.pages());
+        let (phys, device_address) = pool.addresses(first_page);
+        let size_bytes = request.pages() << crate::PAGE_SHIFT;
+        zeroer.zero(phys, size_bytes);
         Ok(Allocation {
             handle,
-            phys: info.phys,
-            device_address: info.device_address,
-            size_bytes: info.size_bytes,
+            phys,
+            device_address,
+            size_bytes,
             cache_type: pool.cache_type(),
         })
     }

@@ -7,7 +7,8 @@ use super::words::{has_run, ALL_FREE, CHUNK_PAGES, CHUNK_SHIFT};
 use super::FreeSpace;
 
 impl FreeSpace {
-    /// Calls `emit(first_page, pages)` for every maximal run of free pages, lowest first.
+    /// Calls `emit(first_page, pages)` for every maximal run of free pages, lowest first,
+    /// hot blocks included.
     pub(crate) fn for_each_free_extent(&self, mut emit: impl FnMut(u64, u64)) {
         let mut run: Option<(u64, u64)> = None;
         let mut extend = |start: u64, length: u64| match &mut run {
@@ -34,7 +35,7 @@ impl FreeSpace {
                 slot += chunks as usize;
                 continue;
             }
-            let word = self.words[slot];
+            let word = self.words[slot] | self.hot_mask(chunk);
             let mut bit = 0u32;
             while bit < 64 && word >> bit != 0 {
                 bit += (word >> bit).trailing_zeros();
@@ -60,6 +61,7 @@ impl FreeSpace {
     /// Checks every structural invariant; returns the first one broken.
     pub(crate) fn check(&self) -> Result<(), &'static str> {
         self.buddy.check()?;
+        self.check_hot()?;
         for runs in &self.runs {
             runs.check()?;
         }

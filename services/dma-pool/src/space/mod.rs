@@ -22,6 +22,7 @@
 
 mod buddy;
 mod extents;
+mod hot;
 mod small;
 pub(crate) mod words;
 
@@ -34,6 +35,7 @@ use core::array;
 
 use crate::summary::SummaryBitmap;
 use buddy::ChunkBuddy;
+use hot::HOT_ORDERS;
 use words::{run_mask, ALL_FREE, CHUNK_PAGES, CHUNK_SHIFT, SMALL_ORDER_LIMIT};
 
 /// Number of small orders kept in `runs` (orders 0..=5).
@@ -59,6 +61,12 @@ pub(crate) struct FreeSpace {
     /// One entirely free split chunk kept back from the buddy, so that a pool cycling small
     /// buffers does not split and re-merge a whole buddy branch each time.
     spare: Option<usize>,
+    /// The hot cache (see `hot.rs`): `hot[order]` is the pool page of a free block of
+    /// `2^order` pages held back from the structures above, valid when bit `order` of
+    /// `hot_orders` is set. Its pages count in `free_pages`.
+    hot: [u64; HOT_ORDERS],
+    /// Bit `order` set: `hot[order]` holds a block.
+    hot_orders: u64,
 }
 
 impl FreeSpace {
@@ -90,6 +98,8 @@ impl FreeSpace {
             buddy: ChunkBuddy::new(interior.clone()),
             free_pages: pages,
             spare: None,
+            hot: [0; HOT_ORDERS],
+            hot_orders: 0,
         };
         // The partial chunks at either end are split for good: their in-pool pages are free.
         for slot in [0, slots - 1] {
@@ -135,6 +145,9 @@ impl FreeSpace {
 
     /// The largest order a size-aligned allocation could get right now, if any page is free.
     pub(crate) fn largest_free_order(&self) -> Option<u32> {
+        if self.hot_orders != 0 {
+            return self.largest_aligned_block_order();
+        }
         let buddy = self.buddy.largest_free_order();
         let spare = self
             .spare
@@ -150,7 +163,38 @@ impl FreeSpace {
     /// Takes `2^order` free pages whose first device frame is a multiple of `2^align_order`
     /// (`align_order >= order`) and returns the first page's index in the pool, or `None`
     /// when no such run is free anywhere in the pool.
+    ///
+    /// The hot block of `order` is taken first when it is suitably aligned; otherwise the
+    /// structures are searched, and if they have no room while hot blocks exist, the hot
+    /// blocks are returned to them and the search repeated, so the answer stays exact.
     pub(crate) fn allocate(&mut self, order: u32, align_order: u32) -> Option<u64> {
+        let page = match self.take_hot(order, align_order) {
+            Some(page) => page,
+            None => match self.allocate_structural(order, align_order) {
+                Some(page) => page,
+                None if self.hot_orders != 0 => {
+                    self.flush_hot();
+                    self.allocate_structural(order, align_order)?
+                }
+                None => return None,
+            },
+        };
+        self.free_pages -= 1 << order;
+        Some(page)
+    }
+
+    /// Returns the `2^order` pages starting at pool page `page`, allocated earlier with the
+    /// same order: into the hot cache if its slot for `order` is empty, else to the
+    /// structures.
+    pub(crate) fn release(&mut self, page: u64, order: u32) {
+        self.free_pages += 1 << order;
+        if !self.put_hot(page, order) {
+            self.release_structural(page, order);
+        }
+    }
+
+    /// [`allocate`](Self::allocate) from the chunk words and the buddy alone.
+    fn allocate_structural(&mut self, order: u32, align_order: u32) -> Option<u64> {
         debug_assert!(align_order >= order);
         let frame = if order <= SMALL_ORDER_LIMIT {
             self.allocate_small(order, align_order)?
@@ -168,15 +212,12 @@ impl FreeSpace {
             };
             chunk << CHUNK_SHIFT
         };
-        self.free_pages -= 1 << order;
         Some(frame - self.first_frame)
     }
 
-    /// Returns the `2^order` pages starting at pool page `page`, allocated earlier with the
-    /// same order.
-    pub(crate) fn release(&mut self, page: u64, order: u32) {
+    /// Returns a block to the chunk words and the buddy (not the hot cache), merging it.
+    fn release_structural(&mut self, page: u64, order: u32) {
         let frame = self.first_frame + page;
-        self.free_pages += 1 << order;
         if order > SMALL_ORDER_LIMIT {
             self.buddy
                 .release(frame >> CHUNK_SHIFT, order - CHUNK_SHIFT);

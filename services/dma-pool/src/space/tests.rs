@@ -24,6 +24,20 @@ impl PageMap {
         })
     }
 
+    /// The largest order of a free run aligned to its size, if any page is free.
+    fn largest_free_order(&self) -> Option<u32> {
+        self.extents()
+            .into_iter()
+            .filter_map(|(start, length)| {
+                let first = self.first_frame + start;
+                (0..40u32).rev().find(|&order| {
+                    let aligned = first.next_multiple_of(1 << order);
+                    aligned + (1 << order) <= first + length
+                })
+            })
+            .max()
+    }
+
     fn extents(&self) -> Vec<(u64, u64)> {
         let mut extents: Vec<(u64, u64)> = Vec::new();
         for (page, &free) in self.free.iter().enumerate() {
@@ -109,6 +123,7 @@ proptest! {
             prop_assert_eq!(space.check(), Ok(()));
             prop_assert_eq!(space.free_pages(), model.free.iter().filter(|&&free| free).count() as u64);
             prop_assert_eq!(extents_of(&space), model.extents());
+            prop_assert_eq!(space.largest_free_order(), model.largest_free_order());
         }
         for (page, order) in live.drain(..) {
             space.release(page, order);
@@ -118,6 +133,49 @@ proptest! {
         let fresh = FreeSpace::new(first_frame, pages);
         prop_assert_eq!(space.largest_free_order(), fresh.largest_free_order());
     }
+}
+
+/// The hot cache hands a released block straight back to the next request of its order,
+/// but never at the cost of exactness: a request only the hot blocks' pages can complete
+/// flushes them back into the structures and succeeds.
+#[test]
+fn hot_blocks_are_reused_and_flushed_when_needed() {
+    // 256 pages: four whole chunks in one buddy block of order 8.
+    let mut space = FreeSpace::new(1 << 20, 256);
+    let small = space.allocate(0, 0).unwrap();
+    let chunk = space.allocate(6, 6).unwrap();
+    space.release(small, 0);
+    space.release(chunk, 6);
+    assert_eq!(space.hot_orders, 1 | 1 << 6);
+    space.check().unwrap();
+    assert_eq!(extents_of(&space), vec![(0, 256)]);
+    assert_eq!(space.largest_free_order(), Some(8));
+    // Same orders again: the hot blocks, at the same pages, with nothing searched.
+    assert_eq!(space.allocate(0, 0), Some(small));
+    assert_eq!(space.allocate(6, 6), Some(chunk));
+    assert_eq!(space.hot_orders, 0);
+    space.release(small, 0);
+    space.release(chunk, 6);
+    // A hot block misaligned for the request is left alone.
+    let first = space.allocate(0, 0).unwrap();
+    let second = space.allocate(0, 0).unwrap();
+    assert_eq!((first, second), (small, small + 1));
+    space.release(second, 0);
+    space.release(first, 0);
+    assert_eq!(space.hot[0], second);
+    let aligned = space.allocate(0, 3).unwrap();
+    assert_eq!(aligned % 8, 0);
+    assert_eq!((space.hot_orders & 1, space.hot[0]), (1, second));
+    space.release(aligned, 0);
+    space.check().unwrap();
+    // The whole pool needs the hot pages back: flushed, merged, allocated.
+    assert_eq!(space.allocate(8, 8), Some(0));
+    assert_eq!(space.hot_orders, 0);
+    assert_eq!(space.free_pages(), 0);
+    space.check().unwrap();
+    space.release(0, 8);
+    space.check().unwrap();
+    assert_eq!(space.free_pages(), 256);
 }
 
 #[test]
