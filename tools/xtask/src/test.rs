@@ -47,7 +47,7 @@ const PCI_BLOCK_DEVICE: &[&str] = &[
 
 /// QEMU's `edu` DMA engine, the `iommu` suite's weapon, reaching all 32 address bits (its
 /// default mask is 28 bits, below the pools).
-const EDU_DEVICE: &[&str] = &["-device", "edu,dma_mask=0xffffffff"];
+pub const EDU_DEVICE: &[&str] = &["-device", "edu,dma_mask=0xffffffff"];
 
 /// The default image's processes most suites keep: the DMA server and its one-shot table
 /// printer, but not the block driver or its demo (they would hold pool buffers).
@@ -445,7 +445,7 @@ fn iommu_override() -> bool {
 
 /// `COHERENT_GIC=2|3` runs every aarch64 suite on that GIC version instead of the suite's
 /// own (for trying the suites on both; the default split covers both in one run).
-fn gic_override() -> Option<GicVersion> {
+pub fn gic_override() -> Option<GicVersion> {
     match std::env::var("COHERENT_GIC").ok()?.as_str() {
         "2" => Some(GicVersion::V2),
         "3" => Some(GicVersion::V3),
