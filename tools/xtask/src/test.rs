@@ -17,10 +17,10 @@ use std::time::Duration;
 /// Both GICs stay covered: `boot`, `process` and `dma` run aarch64 on GICv3
 /// (`virt,gic-version=3`: redistributor and system-register CPU interface), and so do
 /// `platform`, `irq` and `hostile`; `memory`, `virtio-blk`, `nvme` and `stress` on GICv2
-/// (QEMU's default, memory-mapped CPU interface). `nvme` runs on GICv2 because there its
-/// PCI function gets MSI-X through the GICv2m frame, the mode a driver should use where the
-/// platform offers it; on GICv3 (no ITS driver) it falls back to INTx, where the README
-/// records an open over-count of interrupts.
+/// (QEMU's default, memory-mapped CPU interface). `nvme` runs on GICv2: behind the SMMU its
+/// function gets INTx on either GIC (the SMMU would block MSI), and NVMe's INTx on GICv3
+/// still over-counts now and then (10 reads: 10 interrupts in one run, 33 in the next; the
+/// README's open problem), while on GICv2 it is one per completion.
 struct GuestSuite {
     name: &'static str,
     deadline: Duration,
