@@ -50,9 +50,10 @@ struct Line {
 
 impl Line {
     /// Makes the hardware mask what the state says. A software-masked line unmasked with a
-    /// message pending fires at once (and is masked again); `true` if that left a holder
-    /// with an interrupt to take.
-    fn apply_mask(&mut self) -> bool {
+    /// message pending fires at once (and is masked again). Nobody needs waking then: a line
+    /// is unmasked only by its holder's own `open` or acknowledgement, and its next `read`
+    /// or wait finds the interrupt ready.
+    fn apply_mask(&mut self) {
         let masked = self.state.masked();
         match self.masking {
             Masking::Controller if masked => Cpu::mask(self.id),
@@ -60,11 +61,10 @@ impl Line {
             Masking::Msix(entry) => entry.set_masked(masked),
             Masking::Software if !masked && self.pending => {
                 self.pending = false;
-                return self.state.fire().is_some();
+                let _ = self.state.fire();
             }
             Masking::Software => {}
         }
-        false
     }
 }
 
