@@ -1,6 +1,6 @@
 //! IRQs: masking them, idling until one comes, and handling one.
 //!
-//! The kernel runs with PSTATE.I set (IRQs masked) except inside [`wait_for_interrupt`];
+//! The kernel runs with PSTATE.I set (IRQs masked) except inside [`wait_for_interrupt`] (after its `wfi`);
 //! user mode runs with it clear. So an IRQ arrives either from EL0 (vector 9) or while the
 //! kernel idles (vector 5), and both come to [`handle`].
 
@@ -29,12 +29,19 @@ pub fn disable() {
     unsafe { asm!("msr daifset, #2", options(nostack)) };
 }
 
-/// Waits for an interrupt with IRQs unmasked, then masks them again. The pending IRQ is
-/// taken (and handled) between `wfi` and the mask.
+/// Waits for an interrupt, then takes it: `wfi` runs with IRQs still masked (a pending IRQ
+/// ends it whatever PSTATE.I says), and only then are IRQs unmasked, long enough (`isb`) for
+/// the pending one to be taken and handled, and masked again.
+///
+/// The order matters. Unmasking first (`daifclr; wfi`) lets an IRQ that became pending
+/// while the kernel had them masked — a device interrupt raised during the very system call
+/// that blocked its driver — be taken *before* `wfi`: its handler wakes the driver, and
+/// `wfi` then sleeps anyway, until the next timer tick (10 ms lost per such wake-up;
+/// `irq_latency` showed it). x86's `sti; hlt` is atomic; this is aarch64's equivalent.
 pub fn wait_for_interrupt() {
     // SAFETY: as for `enable`: the handler preserves every register, and the timer hook it
     // calls may switch threads and come back; the mask is restored before returning.
-    unsafe { asm!("msr daifclr, #2", "wfi", "msr daifset, #2") };
+    unsafe { asm!("wfi", "msr daifclr, #2", "isb", "msr daifset, #2") };
 }
 
 /// Called by the trap dispatcher for every IRQ, with IRQs masked.

@@ -17,6 +17,7 @@ extern crate alloc;
 
 pub mod completion;
 mod device_info;
+pub mod faults;
 mod handles;
 pub mod options;
 pub mod registers;

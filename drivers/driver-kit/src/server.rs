@@ -7,7 +7,13 @@
 //! on its `irq:` descriptor and the scheme socket together and stashing requests that
 //! arrive, which are handled after it (`crate::completion`). A handle that wrote is flushed
 //! when it closes. `disk:/status` is the device's [`BlockDevice::status`] text.
+//!
+//! With [`DiskServer::watch_faults`], every transfer the device completed is followed by a
+//! look at the device's IOMMU fault record (`crate::faults`): a fault that came meanwhile
+//! turns the request into `EIO` (and the log says where the device was blocked), so a
+//! client never takes for data what the device may not have moved.
 
+use crate::faults::FaultWatch;
 use crate::{size_text_from, text_from, HandleKind, Handles};
 use alloc::vec;
 use alloc::vec::Vec;
@@ -72,6 +78,7 @@ pub trait BlockDevice {
 /// The disk being served.
 pub struct DiskServer<D> {
     device: D,
+    faults: Option<FaultWatch>,
     handles: Handles,
     dirty: Vec<u64>,
     data: Vec<u8>,
@@ -82,10 +89,27 @@ impl<D: BlockDevice> DiskServer<D> {
     pub fn new(device: D) -> Self {
         DiskServer {
             device,
+            faults: None,
             handles: Handles::default(),
             dirty: Vec::new(),
             data: vec![0; MAX_TRANSFER],
         }
+    }
+
+    /// Fails each transfer during which device `name` faulted (see the module doc); logs
+    /// and goes on without if its record cannot be read.
+    pub fn watch_faults(&mut self, name: &str) {
+        match FaultWatch::open(name) {
+            Ok(watch) => self.faults = Some(watch),
+            Err(error) => log::warn!("{name}: cannot watch its IOMMU faults: {error}"),
+        }
+    }
+
+    /// Whether the device faulted since the last look.
+    fn faulted(&mut self) -> bool {
+        self.faults
+            .as_mut()
+            .is_some_and(|watch| watch.new_fault().is_some())
     }
 
     /// The device.
@@ -181,7 +205,12 @@ impl<D: BlockDevice> DiskServer<D> {
             return (Ok(0), Vec::new());
         }
         let bytes = &mut self.data[..transfer.length];
-        match self.device.read(transfer, bytes, requests) {
+        let result = self.device.read(transfer, bytes, requests);
+        if result.is_ok() && self.faulted() {
+            return refuse(DiskError::Device);
+        }
+        let bytes = &mut self.data[..transfer.length];
+        match result {
             Ok(()) => {
                 self.handles
                     .set_position(number, position + transfer.length as u64);
@@ -208,10 +237,13 @@ impl<D: BlockDevice> DiskServer<D> {
         if transfer.length == 0 {
             return (Ok(0), Vec::new());
         }
-        match self
+        let result = self
             .device
-            .write(transfer, &bytes[..transfer.length], requests)
-        {
+            .write(transfer, &bytes[..transfer.length], requests);
+        if result.is_ok() && self.faulted() {
+            return refuse(DiskError::Device);
+        }
+        match result {
             Ok(()) => {
                 self.handles
                     .set_position(number, position + transfer.length as u64);

@@ -131,6 +131,7 @@ fn start(device: &'static str, scheme: &str, crash_after: Option<u64>) -> Result
         controller.wait_mode()
     );
     let mut server = DiskServer::new(disk);
+    server.watch_faults(device);
     // `registers` keeps BAR0 mapped while the server runs.
     let status = server.serve(socket, scheme);
     drop(registers);

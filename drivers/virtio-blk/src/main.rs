@@ -116,6 +116,7 @@ fn start(options: &Options) -> Result<i32, alloc::string::String> {
         return Ok(EXITED_UNACKNOWLEDGED);
     }
     let mut disk = DiskServer::new(server::Disk::new(block, completions, options.crash_after));
+    disk.watch_faults(device);
     let scheme = options.scheme.as_str();
     let socket = sys::open(&alloc::format!(":{scheme}"), O_RDWR)
         .map_err(|error| alloc::format!("cannot register {scheme}: ({error})"))?;

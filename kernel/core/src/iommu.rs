@@ -25,7 +25,11 @@
 //! without an IOMMU nothing changes: IOVA = device address). A domain holds exactly the live
 //! buffers of its device; anything else a device touches faults, is recorded by the hardware,
 //! drained by the kernel ([`Iommu::drain_faults`]) and logged with device, address and
-//! direction — never fatal.
+//! direction — never fatal. The kernel also keeps, per device, a [`DeviceFaults`] record (how
+//! many faults, the last one's address and direction), which the device's holder — and only
+//! it — reads by a `call` on its `device:NAME` handle (request `faults`, answer
+//! [`DeviceFaults::write_text`]); driver-kit turns a new fault into `EIO` on the request that
+//! saw it.
 //!
 //! # Adding a driver
 //!
@@ -164,6 +168,63 @@ impl fmt::Display for Fault {
             self.address,
             self.reason
         )
+    }
+}
+
+/// What the holder of a device learns of its faults: how many the kernel drained for that
+/// device since boot, and the last one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeviceFaults {
+    /// Faults of the device so far.
+    pub count: u64,
+    /// The last one's device address and whether it was a write.
+    pub last: Option<(u64, bool)>,
+}
+
+impl DeviceFaults {
+    /// The request a `call` on a `device:` handle carries to ask for this record.
+    pub const REQUEST: &'static [u8] = b"faults";
+
+    /// Counts `fault` and makes it the last.
+    pub fn record(&mut self, fault: &Fault) {
+        self.count = self.count.saturating_add(1);
+        self.last = Some((fault.address, fault.write));
+    }
+
+    /// `faults COUNT` and, after a fault, ` last ADDRESS read|write`, then a newline.
+    pub fn write_text(&self, text: &mut dyn fmt::Write) -> fmt::Result {
+        write!(text, "faults {}", self.count)?;
+        if let Some((address, write)) = self.last {
+            let direction = if write { "write" } else { "read" };
+            write!(text, " last {address:#x} {direction}")?;
+        }
+        writeln!(text)
+    }
+
+    /// Reads [`DeviceFaults::write_text`]'s line back; `None` if it is not one.
+    pub fn parse(text: &str) -> Option<DeviceFaults> {
+        let mut words = text.trim_end_matches(['\n', '\0']).split(' ');
+        if words.next()? != "faults" {
+            return None;
+        }
+        let count = words.next()?.parse().ok()?;
+        let last = match words.next() {
+            None => None,
+            Some("last") => {
+                let address = u64::from_str_radix(words.next()?.strip_prefix("0x")?, 16).ok()?;
+                let write = match words.next()? {
+                    "write" => true,
+                    "read" => false,
+                    _ => return None,
+                };
+                Some((address, write))
+            }
+            Some(_) => return None,
+        };
+        if words.next().is_some() {
+            return None;
+        }
+        Some(DeviceFaults { count, last })
     }
 }
 
@@ -355,6 +416,32 @@ impl Request {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn device_faults_count_keep_the_last_and_round_trip() {
+        let mut faults = DeviceFaults::default();
+        let mut text = alloc::string::String::new();
+        faults.write_text(&mut text).unwrap();
+        assert_eq!(text, "faults 0\n");
+        assert_eq!(DeviceFaults::parse(&text), Some(faults));
+        for (address, write) in [(0x1000, false), (0x8000_2000, true)] {
+            faults.record(&Fault {
+                source: SourceId::pci(0, 3, 0),
+                address,
+                write,
+                reason: FaultReason::NotMapped,
+            });
+        }
+        assert_eq!(faults.count, 2);
+        assert_eq!(faults.last, Some((0x8000_2000, true)));
+        text.clear();
+        faults.write_text(&mut text).unwrap();
+        assert_eq!(text, "faults 2 last 0x80002000 write\n");
+        assert_eq!(DeviceFaults::parse(&text), Some(faults));
+        for nonsense in ["", "faults", "faults x", "faults 1 last 0x10 sideways", "faults 1 2"] {
+            assert_eq!(DeviceFaults::parse(nonsense), None, "{nonsense:?}");
+        }
+    }
 
     #[test]
     fn requester_id_packs_bus_device_function() {

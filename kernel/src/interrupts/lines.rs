@@ -30,6 +30,9 @@ enum Masking {
     Controller,
     /// At the device: an MSI-X table entry's mask bit.
     Msix(msix::Entry),
+    /// In the kernel (plain MSI, which may have no mask bit): a message arriving while the
+    /// line is masked sets `Line::pending` and is delivered on unmask.
+    Software,
 }
 
 /// One device's interrupt.
@@ -38,19 +41,29 @@ struct Line {
     /// The id the CPU port reports (GIC interrupt id, x86 vector).
     id: u32,
     masking: Masking,
-    /// `msi-x`, `wired-edge`, `wired-level`: for `sys:interrupts`.
+    /// `msi-x`, `msi`, `wired-edge`, `wired-level`: for `sys:interrupts`.
     source: &'static str,
     state: LineState,
+    /// A software-masked line's message that arrived while it was masked.
+    pending: bool,
 }
 
 impl Line {
-    /// Makes the hardware mask what the state says.
-    fn apply_mask(&self) {
+    /// Makes the hardware mask what the state says. A software-masked line unmasked with a
+    /// message pending fires at once (and is masked again). Nobody needs waking then: a line
+    /// is unmasked only by its holder's own `open` or acknowledgement, and its next `read`
+    /// or wait finds the interrupt ready.
+    fn apply_mask(&mut self) {
         let masked = self.state.masked();
         match self.masking {
             Masking::Controller if masked => Cpu::mask(self.id),
             Masking::Controller => Cpu::unmask(self.id),
             Masking::Msix(entry) => entry.set_masked(masked),
+            Masking::Software if !masked && self.pending => {
+                self.pending = false;
+                let _ = self.state.fire();
+            }
+            Masking::Software => {}
         }
     }
 }
@@ -100,6 +113,7 @@ fn connect(device: &Device) -> Option<Line> {
         masking,
         source,
         state: LineState::new(),
+        pending: false,
     })
 }
 
@@ -123,8 +137,10 @@ fn message_interrupt(device: &Device) -> Option<(u32, Masking, &'static str)> {
         return None;
     }
     let (id, message) = Cpu::connect_message()?;
-    let entry = msix::connect(config, message)?;
-    Some((id, Masking::Msix(entry), "msi-x"))
+    if let Some(entry) = msix::connect(config, message) {
+        return Some((id, Masking::Msix(entry), "msi-x"));
+    }
+    msix::connect_msi(config, message).then_some((id, Masking::Software, "msi"))
 }
 
 /// Makes process `holder` the holder of `device`'s line (the caller checked the grant).
@@ -154,6 +170,10 @@ pub fn fired(id: u32) -> bool {
     let Some(line) = lines.iter_mut().find(|line| line.id == id) else {
         return false;
     };
+    if matches!(line.masking, Masking::Software) && line.state.masked() {
+        line.pending = true;
+        return false;
+    }
     let holder = line.state.fire();
     line.apply_mask();
     holder.is_some()

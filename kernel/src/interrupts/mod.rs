@@ -15,7 +15,8 @@
 //!
 //! Routing (the CPU port's [`kernel_core::interrupt::InterruptControl`]): a PCI function
 //! with MSI-X gets a message interrupt the kernel programs into the function's table
-//! ([`msix`]; the CPU port gives the message's address and data: x86_64 a local APIC vector,
+//! ([`msix`]; a function with only plain MSI gets its one message there too, masked in the
+//! kernel; the CPU port gives the message's address and data: x86_64 a local APIC vector,
 //! aarch64 an edge SPI of the GICv2m frame — GICv3's ITS is not driven, so there, and
 //! without a frame, PCI functions fall back to INTx); otherwise the device's wired line from
 //! the firmware tables (aarch64: a GIC SPI from `interrupts` / the PCI bridge's

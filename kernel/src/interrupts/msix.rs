@@ -9,6 +9,13 @@
 //! unmask (PCI's rule), so masking loses nothing.
 //!
 //! Drivers route their sources to table entry 0 (virtio: `queue_msix_vector = 0`).
+//!
+//! A function with plain MSI (capability id 0x05) and no MSI-X ([`connect_msi`], QEMU's
+//! `edu`) gets the same message written into its capability, one vector, MSI enabled and
+//! INTx disabled. MSI's per-vector mask bit is optional (edu has none), so such a line is
+//! masked in the kernel instead (`lines::Masking::Software`): a message arriving while the
+//! line is masked is remembered there and delivered on unmask, as a device's pending bit
+//! would be.
 
 use crate::devices::ConfigPage;
 use crate::memory::kernel_space;
@@ -18,6 +25,13 @@ use kernel_core::CacheType;
 
 /// The capability id of MSI-X.
 const CAPABILITY_MSIX: u8 = 0x11;
+/// The capability id of MSI.
+const CAPABILITY_MSI: u8 = 0x05;
+/// MSI message control: bit 0 enable, bits 4..=6 multiple message enable (0: one vector),
+/// bit 7 64-bit address capable.
+const MSI_ENABLE: u16 = 1;
+const MSI_MULTIPLE_ENABLE: u16 = 0b111 << 4;
+const MSI_64_BIT: u16 = 1 << 7;
 /// Status register bit 4: the function has a capability list.
 const STATUS_CAPABILITIES: u16 = 1 << 4;
 /// The status register's offset.
@@ -58,7 +72,7 @@ impl Entry {
 /// capability or its table cannot be mapped.
 pub fn connect(config: u64, message: Message) -> Option<Entry> {
     let page = ConfigPage::map(config)?;
-    let capability = find_capability(page)?;
+    let capability = find_capability(page, CAPABILITY_MSIX)?;
     let table = page.read32(capability + 4);
     let bar_index = (table & 0b111) as usize;
     let table_offset = u64::from(table & !0b111);
@@ -91,8 +105,37 @@ pub fn connect(config: u64, message: Message) -> Option<Entry> {
     Some(entry)
 }
 
-/// The offset of the function's MSI-X capability, walking at most 48 entries of the list.
-fn find_capability(page: ConfigPage) -> Option<usize> {
+/// Writes `message` into the MSI capability of the function whose configuration page is at
+/// `config` (one vector) and enables MSI with INTx disabled. `false` if the function has no
+/// MSI capability. The caller masks the line in software.
+pub fn connect_msi(config: u64, message: Message) -> bool {
+    let Some(page) = ConfigPage::map(config) else {
+        return false;
+    };
+    let Some(capability) = find_capability(page, CAPABILITY_MSI) else {
+        return false;
+    };
+    let control = page.read16(capability + 2);
+    page.write32(capability + 4, message.address as u32);
+    let data = if control & MSI_64_BIT != 0 {
+        page.write32(capability + 8, (message.address >> 32) as u32);
+        capability + 12
+    } else {
+        capability + 8
+    };
+    // MSI data is 16 bits wide; both CPU ports' messages fit (a vector, a GICv2m SPI).
+    page.write16(data, message.data as u16);
+    let command = page.read16(pci::COMMAND);
+    page.write16(pci::COMMAND, command | COMMAND_INTX_DISABLE);
+    page.write16(
+        capability + 2,
+        (control & !MSI_MULTIPLE_ENABLE) | MSI_ENABLE,
+    );
+    true
+}
+
+/// The offset of the function's capability `id`, walking at most 48 entries of the list.
+fn find_capability(page: ConfigPage, id: u8) -> Option<usize> {
     if page.read16(STATUS) & STATUS_CAPABILITIES == 0 {
         return None;
     }
@@ -101,7 +144,7 @@ fn find_capability(page: ConfigPage) -> Option<usize> {
         if offset < 0x40 {
             return None;
         }
-        if page.read8(offset) == CAPABILITY_MSIX {
+        if page.read8(offset) == id {
             return Some(offset);
         }
         offset = usize::from(page.read8(offset + 1) & !3);

@@ -17,11 +17,14 @@
 //! live buffers of the device's own domain answer.
 //!
 //! Faults are polled at each timer tick ([`poll_faults`]): logged as a warning with device,
-//! direction and address, and kept in a small ring with a running count for `sys:iommu`.
+//! direction and address, kept in a small ring with a running count for `sys:iommu`, and
+//! counted per device with the last one kept ([`faults_of`]), which the device's holder reads
+//! through its `device:` handle — how a driver learns its device was blocked.
 //!
 //! Layer: beside `interrupts` (imports `devices`, `memory`, `platform`). Lock order: the
 //! driver's own lock sits between the kernel's address space and the frame allocator (it
-//! takes the frame allocator and the heap); the fault ring is a leaf.
+//! takes the frame allocator and the heap); the fault ring and the per-device records are
+//! leaves, taken one after the other.
 
 mod smmu;
 mod vtd;
@@ -31,7 +34,9 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, Ordering};
-use kernel_core::iommu::{Access, DomainId, Fault, Iommu, IommuKind, Mapping, SourceId};
+use kernel_core::iommu::{
+    Access, DeviceFaults, DomainId, Fault, Iommu, IommuKind, Mapping, SourceId,
+};
 use kernel_core::paging::{MapError, PageTable, PageTableFormat};
 use kernel_core::Error;
 use spin::{Mutex, Once};
@@ -99,6 +104,15 @@ pub fn blocks_messages_of(name: &str) -> bool {
 /// The latest faults (oldest first) and how many there were in all.
 static FAULTS: Mutex<(Vec<Fault>, u64)> = Mutex::new((Vec::new(), 0));
 
+/// Sources whose faults are counted one by one for their holders (a PCI bus has at most
+/// this many named functions here; a fault of a further source is still logged and in
+/// `FAULTS`).
+const FAULT_SOURCES: usize = 64;
+
+/// Per source: its faults' count and the last one ([`faults_of`]). A leaf lock, never taken
+/// with `FAULTS` held.
+static SOURCE_FAULTS: Mutex<Vec<(SourceId, DeviceFaults)>> = Mutex::new(Vec::new());
+
 /// Registers `driver` as the machine's IOMMU. A second registration is ignored and logged
 /// (the kernel confines devices with one unit).
 pub fn register(driver: &'static dyn Iommu) {
@@ -144,7 +158,28 @@ pub fn poll_faults() {
             faults.0.push(fault);
         }
         faults.1 += 1;
+        drop(faults);
+        let mut sources = SOURCE_FAULTS.lock();
+        if let Some((_, record)) = sources.iter_mut().find(|(source, _)| *source == fault.source) {
+            record.record(&fault);
+        } else if sources.len() < FAULT_SOURCES && sources.try_reserve(1).is_ok() {
+            let mut record = DeviceFaults::default();
+            record.record(&fault);
+            sources.push((fault.source, record));
+        }
     });
+}
+
+/// The faults of the device at `source` so far (drained first, so a fault the hardware has
+/// recorded is counted): what its holder reads through `device:NAME` (`call` `faults`).
+pub fn faults_of(source: SourceId) -> DeviceFaults {
+    poll_faults();
+    SOURCE_FAULTS
+        .lock()
+        .iter()
+        .find(|(known, _)| *known == source)
+        .map(|(_, record)| *record)
+        .unwrap_or_default()
 }
 
 /// Chooses the machine's IOMMU at boot, after the device table is built: the first unit of

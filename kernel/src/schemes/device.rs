@@ -2,13 +2,19 @@
 //! its register ranges to `fmap` as device memory, both as they were at open time. Opening
 //! makes the caller the device's holder (`devices::quiesce`): another process's open is
 //! `EBUSY` until the hold ends, and the last handle's close quiesces the device.
+//!
+//! `call` with the request `faults` answers the device's IOMMU fault record
+//! (`kernel_core::iommu::DeviceFaults`: `faults COUNT [last ADDRESS read|write]`), so only
+//! the holder learns what its device was blocked from doing; `faults 0` where no IOMMU
+//! confines it.
 
 use super::bytes::{ByteFile, Bytes};
 use super::mapping::{map_borrowed, page_list};
 use crate::devices::quiesce;
 use crate::fallible::Text;
-use crate::object::{Handles, OpenRequest, Scheme, Sink, Status};
+use crate::object::{Handles, OpenRequest, Scheme, Sink, Source, Status};
 use alloc::vec::Vec;
+use kernel_core::iommu::{DeviceFaults, SourceId};
 use kernel_core::{CacheType, Error, PageFlags};
 use redox_syscall::data::Map;
 
@@ -56,6 +62,33 @@ impl Scheme for Device {
 
     fn read(&self, handle: u64, buffer: &mut dyn Sink) -> Result<usize, Error> {
         HANDLES.with(handle, |device| device.description.read(buffer))?
+    }
+
+    /// `faults`: the device's IOMMU fault record as text; anything else is `EINVAL`.
+    fn call(&self, handle: u64, input: &dyn Source, output: &mut dyn Sink) -> Result<usize, Error> {
+        let request = DeviceFaults::REQUEST;
+        let mut asked = [0u8; DeviceFaults::REQUEST.len()];
+        if input.len() < request.len() {
+            return Err(Error::InvalidArgument);
+        }
+        input.copy_to(0, &mut asked)?;
+        if asked != request {
+            return Err(Error::InvalidArgument);
+        }
+        let pci = HANDLES.with(handle, |device| device.device.pci)?;
+        let faults = pci.map_or_else(DeviceFaults::default, |function| {
+            let address = function.address;
+            crate::iommu::faults_of(SourceId::pci(
+                address.bus,
+                address.device,
+                address.function,
+            ))
+        });
+        let mut text = Text::new();
+        let _ = faults.write_text(&mut text);
+        let text = text.finish()?;
+        output.copy_from(0, text.as_bytes())?;
+        Ok(text.len())
     }
 
     fn seek(&self, handle: u64, offset: isize, whence: usize) -> Result<usize, Error> {

@@ -8,6 +8,7 @@
 //! | `zero_4k` | writing zeros over a mapped 4 KiB write-combining buffer, then a full fence |
 //! | `blk_read_4k` | one 4 KiB `read` on a `disk:/OFFSET` handle (opened and closed outside the sample) |
 //! | `nvme_read_4k` | the same on an `nvme:/OFFSET` handle (the NVMe driver) |
+//! | `irq_latency` | QEMU `edu`'s interrupt-raise write → the blocking `irq:edu0` read returns (device interrupt → driver wakes) |
 //!
 //! Before them it times a loop of a known instruction count and prints
 //! `bench-calibration instructions=N median_ticks=T`: under QEMU's `-icount` (the host's
@@ -18,7 +19,8 @@
 //! [`TIME_BUDGET`] of wall-clock time by then; it never stops before [`MINIMUM_ITERATIONS`].
 //! The line per result reports how many samples it took. Every allocation is freed before
 //! the next, so the 8 MiB pool never runs out. `blk_read_4k` and `nvme_read_4k` are skipped
-//! (a `bench-skip` line) when the image has no `disk:` or `nvme:` scheme.
+//! (a `bench-skip` line) when the image has no `disk:` or `nvme:` scheme, `irq_latency` when
+//! the machine has no `edu` device (`cargo xtask bench --guest` adds one).
 //!
 //! Result lines go to the kernel's unprefixed console (`debug:raw`) for `cargo xtask bench
 //! --guest`; a human table follows on the ordinary console. The exit status is 0 when every
@@ -80,13 +82,14 @@ fn main(_args: Args) -> i32 {
     );
     results.flush();
 
-    let measurements: [(&str, Measurement); 6] = [
+    let measurements: [(&str, Measurement); 7] = [
         ("null_call", measure::null_call),
         ("alloc_4k", measure::alloc_free_4k),
         ("alloc_1m", measure::alloc_free_1m),
         ("zero_4k", measure::zero_4k),
         ("blk_read_4k", measure::blk_read_4k),
         ("nvme_read_4k", measure::nvme_read_4k),
+        ("irq_latency", measure::irq_latency),
     ];
     let mut table = Vec::new();
     let mut failed = false;

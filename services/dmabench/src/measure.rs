@@ -296,3 +296,110 @@ pub fn calibrate() -> (u64, u64) {
     samples.sort_unstable();
     (2 * CALIBRATION_ITERATIONS, samples[samples.len() / 2])
 }
+
+/// QEMU's `edu` device as an interrupt source: BAR0 register 0x24 interrupt status, 0x60
+/// raise (status |= value, then the interrupt), 0x64 acknowledge (status &= !value); 32-bit
+/// accesses.
+const EDU: &str = "edu0";
+const EDU_STATUS: usize = 0x24;
+const EDU_RAISE: usize = 0x60;
+const EDU_ACKNOWLEDGE: usize = 0x64;
+
+/// Maps `device:edu0`'s first region (BAR0); `None` when the image has no edu.
+fn map_edu() -> Result<Option<*mut u32>, Problem> {
+    let fd = match sys::open("device:edu0", O_RDWR) {
+        Ok(fd) => fd,
+        Err(error) if error.errno == ENOENT => return Ok(None),
+        Err(error) => return Err(failed("open device:edu0", error)),
+    };
+    let text = sys::read_to_end(fd).map_err(|error| failed("read device:edu0", error))?;
+    let text = alloc::string::String::from_utf8_lossy(&text).into_owned();
+    let base = text.lines().find_map(|line| {
+        let mut words = line.split_whitespace();
+        match (words.next(), words.next()) {
+            (Some("region"), Some(base)) => {
+                u64::from_str_radix(base.trim_start_matches("0x"), 16).ok()
+            }
+            _ => None,
+        }
+    });
+    let Some(base) = base else {
+        return Err(Problem::Fail(format!("device:edu0 says {text:?}")));
+    };
+    let map = Map {
+        offset: base as usize,
+        size: 4096,
+        flags: MapFlags::PROT_READ | MapFlags::PROT_WRITE | MapFlags::MAP_SHARED,
+        address: 0,
+    };
+    // SAFETY: a fresh mapping (address 0) of the device's own registers.
+    let registers = unsafe { sys::fmap(fd, &map) }.map_err(|error| failed("fmap edu0", error))?;
+    Ok(Some(registers as *mut u32))
+}
+
+/// `irq_latency`: from just before the write that makes `edu` raise its interrupt to the
+/// return of the blocking `irq:edu0` read (the kernel's handler, masking, waking the
+/// driver, the switch back). The device's status is acknowledged and the line re-armed
+/// outside the sample. Every round must see the line's count go up by exactly one.
+pub fn irq_latency() -> Result<Vec<Samples>, Problem> {
+    let Some(registers) = map_edu()? else {
+        return Err(Problem::Skip(format!(
+            "no {EDU} device in this machine (QEMU -device edu)"
+        )));
+    };
+    // SAFETY: `registers` maps edu's first 4 KiB of BAR0; the offsets are its 32-bit
+    // interrupt registers.
+    let write = |offset: usize, value: u32| unsafe {
+        registers.add(offset / 4).write_volatile(value)
+    };
+    // SAFETY: as in `write`.
+    let read = |offset: usize| unsafe { registers.add(offset / 4).read_volatile() };
+    let interrupt =
+        sys::Interrupt::open(EDU).map_err(|error| failed(&format!("irq:{EDU}"), error))?;
+    let mut last = None;
+    let mut round = || -> Result<u64, Problem> {
+        let start = now();
+        write(EDU_RAISE, 1);
+        let count = interrupt.wait();
+        let end = now();
+        let count = count.map_err(|error| failed(&format!("read irq:{EDU}"), error))?;
+        let status = read(EDU_STATUS);
+        write(EDU_ACKNOWLEDGE, status);
+        interrupt
+            .acknowledge(count)
+            .map_err(|error| failed(&format!("acknowledge irq:{EDU}"), error))?;
+        if status & 1 == 0 {
+            return Err(Problem::Fail(format!(
+                "woken with edu's interrupt status {status:#x}"
+            )));
+        }
+        if let Some(previous) = last {
+            if count != previous + 1 {
+                return Err(Problem::Fail(format!(
+                    "interrupt count went from {previous} to {count} for one raise"
+                )));
+            }
+        }
+        last = Some(count);
+        Ok(end.wrapping_sub(start))
+    };
+    for _ in 0..WARM_UP {
+        round()?;
+    }
+    let mut samples = Vec::with_capacity(ITERATIONS);
+    let mut rounds = Rounds::new();
+    while rounds.another() {
+        samples.push(round()?);
+    }
+    // How the kernel connected the line (`msi`, `wired-level`, ...), for the reader.
+    if let Ok(fd) = sys::open("sys:interrupts", O_RDONLY) {
+        if let Ok(table) = sys::read_to_end(fd) {
+            let table = alloc::string::String::from_utf8_lossy(&table).into_owned();
+            if let Some(line) = table.lines().find(|line| line.starts_with(EDU)) {
+                userlib::println!("bench-note irq_latency {line}");
+            }
+        }
+        let _ = sys::close(fd);
+    }
+    Ok(vec![("irq_latency", samples)])
+}

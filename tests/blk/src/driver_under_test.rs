@@ -196,6 +196,10 @@ impl DriverUnderTest {
                 - disk_api::status::number(&before, key).unwrap_or(0)
         };
         let (interrupts, completions) = (delta("interrupts"), delta("completions"));
+        userlib::println!(
+            "{READS} reads: {completions} completions, {interrupts} interrupts, {} polled",
+            delta("polled")
+        );
         ensure!(
             completions >= READS
                 && (completions..=2 * completions).contains(&interrupts)

@@ -107,14 +107,18 @@ const CRASH_AFTER_CONFINED: u64 = 5;
 /// (dmad's crate doc, "Releasing a buffer"): while it runs, `sys:iommu` walks the device's
 /// domain and finds exactly the pages of its live buffers; once the pool is whole again, none of them —
 /// nor anything else — is left in the domain, and nothing is quarantined (every unmap
-/// succeeded). Without an IOMMU (`iommu none`: aarch64 for now, plain machines) there is no
+/// succeeded). Without an IOMMU (`iommu none`: plain machines) there is no
 /// domain to walk and the test checks only the pool.
 pub fn killed_driver_loses_its_domain_mappings(driver: &DriverUnderTest) -> Outcome {
     let device = driver.device;
     let before = stats::read(device)?;
-    // Only PCI functions sit behind the IOMMU: aarch64's virtio-blk is virtio-mmio, which no
-    // SMMU translates, so there only the pool half of this test applies.
-    let confined = iommu::confined(&iommu::read()?) && iommu::on_pci(device);
+    // Only PCI functions sit behind the IOMMU; every test machine's block devices are PCI
+    // functions on both CPUs (virtio-pci, NVMe), so a confining machine must confine this one.
+    let confined = iommu::confined(&iommu::read()?);
+    ensure!(
+        !confined || iommu::on_pci(device),
+        "{device} is not a PCI function, so the IOMMU cannot confine it"
+    );
     let mut mapped = Vec::new();
     driver.crash(CRASH_AFTER_CONFINED, || {
         if !confined {

@@ -24,7 +24,7 @@ pub fn confined(text: &str) -> bool {
 }
 
 /// Whether `device` is a PCI function (`sys:devices` says `pci B D F`): only those sit behind
-/// the IOMMU. aarch64's test disk is still virtio-mmio, which no SMMU translates.
+/// the IOMMU (a virtio-mmio transport would not be).
 pub fn on_pci(device: &str) -> bool {
     userlib::sys::read_file("sys:devices").is_ok_and(|bytes| {
         String::from_utf8_lossy(&bytes)

@@ -6,6 +6,7 @@
 use alloc::format;
 use alloc::string::String;
 use core::time::Duration;
+use kernel_core::iommu::DeviceFaults;
 use userlib::sys::flag::O_RDWR;
 use userlib::sys::{self, Map, MapFlags, TimeSpec};
 
@@ -20,6 +21,7 @@ const TO_MEMORY: u64 = 2;
 
 /// The mapped device and its PCI requester id (`bb:dd.f`).
 pub struct Edu {
+    fd: usize,
     registers: *mut u8,
     /// `bb:dd.f` as the kernel prints sources.
     pub source: String,
@@ -63,9 +65,15 @@ impl Edu {
         // SAFETY: a fresh mapping (address 0) of the device's own registers.
         let registers = unsafe { sys::fmap(fd, &map) }.map_err(|e| format!("fmap edu: {e}"))?;
         Ok(Edu {
+            fd,
             registers: registers as *mut u8,
             source,
         })
+    }
+
+    /// The kernel's record of edu's IOMMU faults, through this holder's `device:` handle.
+    pub fn faults(&self) -> Result<DeviceFaults, String> {
+        faults_through(self.fd).map_err(|e| format!("call faults on device:edu0: {e}"))
     }
 
     fn write(&self, offset: usize, value: u64) {
@@ -101,6 +109,15 @@ impl Edu {
             "edu transfer {source:#x} -> {destination:#x} never ended"
         ))
     }
+}
+
+/// The fault record through `device:` descriptor `fd` (the `faults` call).
+pub fn faults_through(fd: usize) -> sys::Result<DeviceFaults> {
+    let mut buffer = [0u8; 96];
+    buffer[..DeviceFaults::REQUEST.len()].copy_from_slice(DeviceFaults::REQUEST);
+    let length = sys::call(fd, &mut buffer)?;
+    let text = String::from_utf8_lossy(&buffer[..length.min(buffer.len())]).into_owned();
+    DeviceFaults::parse(&text).ok_or(sys::Error::new(userlib::sys::error::EIO))
 }
 
 /// Sleeps `duration`.

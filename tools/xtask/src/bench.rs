@@ -5,8 +5,9 @@
 //!
 //! `bench --guest [--arch A]` boots, per CPU, an image that starts dmad, the `disk:` and
 //! `nvme:` drivers when the default image has them, `bench-server` (serving `bench:`) and `dmabench` (granted
-//! the block device's pool, no quota). It is a test image (`test-suite = "bench"`), so init
-//! powers off when dmabench ends; it is not one of `cargo xtask test`'s suites. xtask reads
+//! the block device's pool, no quota, and QEMU's `edu` device, which the machine gets for
+//! `irq_latency`). It is a test image (`test-suite = "bench"`), so init powers off when
+//! dmabench ends (aarch64: GICv2, with its v2m MSI frame, unless `COHERENT_GIC=3`); it is not one of `cargo xtask test`'s suites. xtask reads
 //! dmabench's `bench-clock`, `bench-calibration`, `bench NAME ...`, `bench-skip` and
 //! `bench-failed` lines, prints a table per run and writes `target/bench/guest-ARCH.json`: an
 //! array of `{"name", "accel", "median_cycles", "p99_cycles", "iterations"}`, plus
@@ -59,10 +60,11 @@ pub const BENCH_PROCESSES: &str = r#"
 path = "/bin/bench-server"
 schemes = ["bench"]
 
-# The benchmark: granted the block device's pool, without a quota.
+# The benchmark: granted the block device's pool, without a quota, and QEMU's `edu` device
+# (its interrupt is `irq_latency`'s source).
 [process.dmabench]
 path = "/bin/dmabench"
-devices = ["virtio-blk0"]
+devices = ["virtio-blk0", "edu0"]
 "#;
 
 /// The default image's processes the benchmark image keeps: the DMA server and, when the
@@ -422,14 +424,19 @@ fn guest_run_once(
         .join("images")
         .join(format!("{stem}.img"));
     crate::disk::create(&disk)?;
-    let mut machine = crate::machine(
+    let mut machine = crate::machine_with_gic(
         arch,
         kernel.to_path_buf(),
         initrd.to_path_buf(),
         &disk,
         stem,
+        crate::test::gic_override().unwrap_or(harness::GicVersion::V2),
         crate::platform::Platform::Default,
     )?;
+    // `irq_latency`'s interrupt source.
+    machine
+        .extra
+        .extend(crate::test::EDU_DEVICE.iter().map(|argument| argument.to_string()));
     let accel = match mode {
         Mode::Cycles => machine.accelerator.name(),
         Mode::Instructions => {

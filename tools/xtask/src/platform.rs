@@ -1,9 +1,12 @@
 //! The aarch64 platform description: QEMU's own device tree plus coherent's DMA pools.
 //!
 //! xtask asks QEMU for the device tree of exactly the machine it is about to boot
-//! (`dumpdtb`), adds a `/reserved-memory` `shared-dma-pool` node for each device pool and
-//! links it from the device's node with `memory-region` (the binding Linux uses), then boots
-//! with `-dtb`. x86_64 has no device tree; its pools come from the image manifest.
+//! (`dumpdtb`), adds a `/reserved-memory` `shared-dma-pool` node for each device pool of a
+//! device-tree node and links it from that node with `memory-region` (the binding Linux
+//! uses), then boots with `-dtb`. The real devices — the virtio block device and NVMe — are
+//! PCI functions, which no node describes: their pools come from the image manifest, as on
+//! x86_64, which has no device tree. So the default machine's tree gets no pool, and the
+//! `shared-dma-pool` path is exercised by the test machines' devices below.
 //!
 //! Test machines ([`Platform::Test`]) also get what the `platform` suite checks:
 //! - a `simple-bus` [`TEST_BUS`] whose `dma-ranges` map child bus address = physical +
@@ -13,17 +16,13 @@
 //! - a second test device `dma-test1` at the root, with no pool (it borrows the default one).
 //!
 //! The test devices never really DMA (QEMU translates nothing), so only their addresses
-//! are checked; the virtio block device's path keeps the identity. x86_64 test images get
+//! are checked. x86_64 test images get
 //! the same through the `platform` suite's manifest (`user::PLATFORM_TEST_MANIFEST`).
 
 use crate::Result;
 use harness::Machine;
 use image::platform::{augment_with, BusSpec, Extras, PoolSpec};
 use std::path::{Path, PathBuf};
-
-/// QEMU `virt` gives the first `-device virtio-*-device` the virtio-mmio transport with the
-/// highest base address; that is where the block device appears.
-pub const VIRTIO_BLOCK_NODE: &str = "/virtio_mmio@a003e00";
 
 /// The bus of the test device that sees memory at an offset.
 pub const TEST_BUS: &str = "dma-test-bus";
@@ -44,18 +43,9 @@ pub enum Platform {
     Test,
 }
 
-/// The DMA pools coherent declares in the aarch64 device tree.
+/// The DMA pools coherent declares in the aarch64 device tree (test machines only).
 pub fn aarch64_pools(platform: Platform) -> Vec<PoolSpec> {
-    let mut pools = vec![PoolSpec {
-        name: "virtio-blk0-pool".into(),
-        base: None,
-        size: 8 << 20,
-        align: 2 << 20,
-        no_map: true,
-        device_node_path: VIRTIO_BLOCK_NODE.into(),
-        device_name: "virtio-blk0".into(),
-        default: false,
-    }];
+    let mut pools = Vec::new();
     if platform == Platform::Test {
         pools.push(PoolSpec {
             name: "dma-test0-pool".into(),

@@ -191,11 +191,19 @@ autostart = false
 "#;
 
 /// The processes of the `iommu` suite's image: its driver, granted QEMU's `edu` DMA engine
-/// (served by the global pool) and `virtio-blk0` (for another device's buffer).
+/// (served by the global pool) and `virtio-blk0` (for another device's buffer), and the
+/// same program as a stranger granted edu0, started by the driver.
 pub const IOMMU_TEST_MANIFEST: &str = r#"
 [process.iommu-tests]
 path = "/bin/iommu-tests"
 devices = ["edu0", "virtio-blk0"]
+
+# The same program as `--stranger`, granted edu0 too: it must not reach the record of a
+# device another process holds.
+[process.iommu-stranger]
+path = "/bin/iommu-tests"
+devices = ["edu0"]
+autostart = false
 "#;
 
 /// The processes of the `stress` suite's image: its driver (granted the pool, no quota) and

@@ -1,9 +1,9 @@
 //! `device:`: only a granted device opens, its text names its ranges, and `fmap` maps exactly
 //! those ranges as registers.
 //!
-//! The process suite's manifest grants this program `virtio-blk0`. The test image has no disk:
-//! on aarch64 the device tree still names the (empty) virtio-mmio transport `virtio-blk0`; on
-//! x86_64 PCI has no such function, so the name is unknown there.
+//! The process suite's manifest grants this program `virtio-blk0` (the machine's virtio-pci
+//! block function; where a machine has none the name is unknown and the open must say
+//! `ENOENT`; a virtio-mmio transport is also checked by its magic).
 
 use alloc::string::String;
 use process_tests::check::{expect_errno, expect_ok, Outcome};
