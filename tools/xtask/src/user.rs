@@ -23,10 +23,11 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// Each user package and the programs (cargo `[[bin]]`s) it installs as `/bin/NAME`.
-const PACKAGES: [(&str, &[&str]); 14] = [
+const PACKAGES: [(&str, &[&str]); 15] = [
     ("init", &["init"]),
     ("dmad", &["dmad"]),
     ("dmastat", &["dmastat"]),
+    ("shell", &["shell"]),
     ("virtio-blk", &["virtio-blk"]),
     ("nvme", &["nvme"]),
     ("nvme-tests", &["nvme-tests"]),
