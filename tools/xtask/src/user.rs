@@ -556,6 +556,7 @@ mod tests {
                 "/bin/init",
                 "/bin/dmad",
                 "/bin/dmastat",
+                "/bin/shell",
                 "/bin/virtio-blk",
                 "/bin/nvme",
                 "/bin/disk-demo"
