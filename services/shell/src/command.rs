@@ -16,6 +16,7 @@ commands:
   kill PID               end a process the shell may kill
   cat PATH               print a file or scheme path (initfs:manifest.toml, dma:/, disk:/size)
   dmastat [DEVICE]       dmad's pool table, or one device's pool statistics
+  dmastat --map DEVICE   the device's pool as a grid (. free # live d deferred Q quarantined)
   free                   free frames and DMA pool pages
   poweroff               turn the machine off
 ";
@@ -42,6 +43,8 @@ pub enum Command<'a> {
     Cat(&'a str),
     /// `dmastat [DEVICE]`.
     DmaStat(Option<&'a str>),
+    /// `dmastat --map DEVICE`.
+    DmaMap(&'a str),
     /// `free`.
     Free,
     /// `poweroff`.
@@ -110,8 +113,10 @@ pub fn parse(line: &str) -> Result<Command<'_>, ParseError<'_>> {
         },
         "dmastat" => match rest.as_slice() {
             [] => Ok(Command::DmaStat(None)),
+            ["--map", device] => Ok(Command::DmaMap(device)),
+            ["--map"] => Err(ParseError::Usage("dmastat [DEVICE] | dmastat --map DEVICE")),
             [device] => Ok(Command::DmaStat(Some(device))),
-            _ => Err(ParseError::Usage("dmastat [DEVICE]")),
+            _ => Err(ParseError::Usage("dmastat [DEVICE] | dmastat --map DEVICE")),
         },
         unknown => Err(ParseError::Unknown(unknown)),
     }
@@ -134,6 +139,7 @@ mod tests {
         assert_eq!(parse("cat dma:/"), Ok(Command::Cat("dma:/")));
         assert_eq!(parse("dmastat"), Ok(Command::DmaStat(None)));
         assert_eq!(parse("dmastat\tnvme0"), Ok(Command::DmaStat(Some("nvme0"))));
+        assert_eq!(parse("dmastat --map nvme0"), Ok(Command::DmaMap("nvme0")));
         assert_eq!(
             parse("run dmastat  a b"),
             Ok(Command::Run {
@@ -155,7 +161,14 @@ mod tests {
         assert_eq!(message("run"), "usage: run PROGRAM [ARGS...]");
         assert_eq!(message("ps aux"), "usage: ps");
         assert_eq!(message("poweroff now"), "usage: poweroff");
-        assert_eq!(message("dmastat a b"), "usage: dmastat [DEVICE]");
+        assert_eq!(
+            message("dmastat a b"),
+            "usage: dmastat [DEVICE] | dmastat --map DEVICE"
+        );
+        assert_eq!(
+            message("dmastat --map"),
+            "usage: dmastat [DEVICE] | dmastat --map DEVICE"
+        );
         for message in ["frobnicate", "kill", "cat a b"].map(message) {
             assert!(!message.contains('\n'));
         }

@@ -93,6 +93,7 @@ fn execute(out: &mut Console, line: &str) {
             let _ = writeln!(out, "{path}");
             cat(out, &path)
         }
+        Command::DmaMap(device) => cat(out, &format!("dma:/{device}/map")),
         Command::Free => free(out),
         Command::PowerOff => {
             let _ = writeln!(out, "powering off");

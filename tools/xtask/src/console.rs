@@ -18,7 +18,7 @@ pub const KEEP: &[&str] = &["dmad", "dmastat", "virtio-blk", "nvme", "shell"];
 const PROMPT: &str = "coherent> ";
 
 /// What the harness types, in order (`\x7f` is the backspace key).
-const COMMANDS: [&str; 9] = [
+const COMMANDS: [&str; 10] = [
     "help",
     "ps",
     "cat dma:/",
@@ -27,6 +27,7 @@ const COMMANDS: [&str; 9] = [
     "frobnicate now",
     "kill me",
     "pz\x7fs",
+    "dmastat --map nvme0",
     "poweroff",
 ];
 
@@ -57,8 +58,12 @@ pub fn run(arch: Arch, machine: &Machine, deadline: Duration) -> Result<RunOutpu
         ),
         ("backspace_edits_the_line", backspace(&answer(7))),
         (
+            "dmastat_map_draws_the_pool",
+            map_matches_table(&answer(8), &answer(2)),
+        ),
+        (
             "poweroff_ends_qemu_with_success",
-            poweroff(arch, &answer(8), &conversation.ending),
+            poweroff(arch, &answer(9), &conversation.ending),
         ),
     ];
     let mut output = conversation.output;
@@ -203,6 +208,34 @@ fn backspace(answer: &str) -> Check {
         return Err(format!("echo was {echo:?}"));
     }
     processes(answer)
+}
+
+/// `dmastat --map nvme0` (256 pages, one cell each): as many free cells as `dma:/` says
+/// nvme0 has free pages, every other cell live (nothing is deferred or quarantined here).
+fn map_matches_table(map: &str, table: &str) -> Check {
+    let lines = shell_lines(map);
+    if lines.get(1) != Some(&"pages 256, 1 cell = 1 page, 256 cells") {
+        return Err(format!("unexpected map heading: {lines:?}"));
+    }
+    let grid: String = lines
+        .iter()
+        .skip(2)
+        .take_while(|line| !line.starts_with(". free"))
+        .copied()
+        .collect();
+    let free = grid.chars().filter(|cell| *cell == '.').count();
+    let live = grid.chars().filter(|cell| *cell == '#').count();
+    let table_free = shell_lines(table)
+        .iter()
+        .find(|line| line.split_whitespace().next() == Some("nvme0"))
+        .and_then(|line| line.split_whitespace().nth(5))
+        .and_then(|pages| pages.parse::<usize>().ok());
+    match table_free {
+        Some(pages) if pages == free && free + live == 256 && live > 0 => Ok(()),
+        other => Err(format!(
+            "map has {free} free and {live} live cells of 256; dma:/ says {other:?} free"
+        )),
+    }
 }
 
 fn poweroff(arch: Arch, answer: &str, ending: &Ending) -> Check {
