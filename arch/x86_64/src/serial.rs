@@ -45,9 +45,7 @@ pub fn enable_receive_interrupt() {
 /// left).
 pub fn read_byte() -> Option<u8> {
     // SAFETY: COM1 belongs to the kernel's console; reading the buffer takes the byte.
-    unsafe {
-        (port::read_u8(COM1 + LINE_STATUS) & DATA_READY != 0).then(|| port::read_u8(COM1))
-    }
+    unsafe { (port::read_u8(COM1 + LINE_STATUS) & DATA_READY != 0).then(|| port::read_u8(COM1)) }
 }
 
 /// Writes bytes, translating `\n` to `\r\n`.

@@ -41,17 +41,17 @@ pub fn describe(tree: &DeviceTree<'_>, machine: &mut MachineDescription) {
     }
     machine.msi_frame = tree.gic_v2m_frame();
     machine.console = tree.console_uart();
-    machine.console_interrupt = tree
-        .console_uart_interrupt()
-        .map(|(number, edge)| kernel_core::interrupt::WiredLine {
-            number,
-            trigger: if edge {
-                kernel_core::interrupt::Trigger::Edge
-            } else {
-                kernel_core::interrupt::Trigger::Level
-            },
-            polarity: kernel_core::interrupt::Polarity::ActiveHigh,
-        });
+    machine.console_interrupt =
+        tree.console_uart_interrupt()
+            .map(|(number, edge)| kernel_core::interrupt::WiredLine {
+                number,
+                trigger: if edge {
+                    kernel_core::interrupt::Trigger::Edge
+                } else {
+                    kernel_core::interrupt::Trigger::Level
+                },
+                polarity: kernel_core::interrupt::Polarity::ActiveHigh,
+            });
     machine.timer_interrupt = tree.virtual_timer_interrupt();
     machine.psci = tree.psci_method().map(|method| match method {
         PsciMethod::Hvc => PsciConduit::Hypervisor,

@@ -100,10 +100,7 @@ fn connect(input: &mut Input) -> Result<(), Error> {
     Cpu::console_enable_input();
     input.line = Some(id);
     Cpu::unmask(id);
-    log::info!(
-        "console: input connected (line {}, id {id})",
-        wired.number
-    );
+    log::info!("console: input connected (line {}, id {id})", wired.number);
     Ok(())
 }
 

@@ -55,11 +55,11 @@ pub fn render(states: &[PageState], columns: usize, max_cells: usize) -> String 
     for (index, run) in states.chunks(scale).enumerate() {
         let worst = run.iter().copied().max().unwrap_or(PageState::Free);
         text.push(worst.symbol());
-        if (index + 1) % columns == 0 {
+        if (index + 1).is_multiple_of(columns) {
             text.push('\n');
         }
     }
-    if cells % columns != 0 {
+    if !cells.is_multiple_of(columns) {
         text.push('\n');
     }
     text.push_str(LEGEND);
@@ -102,6 +102,9 @@ mod tests {
     #[test]
     fn an_empty_pool_draws_no_cells() {
         let text = render(&[], 64, 256);
-        assert_eq!(text, alloc::format!("pages 0, 1 cell = 1 page, 0 cells\n{LEGEND}\n"));
+        assert_eq!(
+            text,
+            alloc::format!("pages 0, 1 cell = 1 page, 0 cells\n{LEGEND}\n")
+        );
     }
 }

@@ -90,7 +90,10 @@ fn map(device: &str) -> i32 {
     let path = format!("dma:/{device}/map");
     match sys::read_file(&path) {
         Ok(bytes) => {
-            for line in core::str::from_utf8(&bytes).unwrap_or("(not UTF-8)\n").lines() {
+            for line in core::str::from_utf8(&bytes)
+                .unwrap_or("(not UTF-8)\n")
+                .lines()
+            {
                 println!("{line}");
             }
             0

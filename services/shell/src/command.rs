@@ -152,7 +152,10 @@ mod tests {
     #[test]
     fn bad_lines_get_one_clear_line() {
         let message = |line| parse(line).unwrap_err().to_string();
-        assert_eq!(message("frobnicate x"), "frobnicate: unknown command (type help)");
+        assert_eq!(
+            message("frobnicate x"),
+            "frobnicate: unknown command (type help)"
+        );
         assert_eq!(message("kill"), "usage: kill PID");
         assert_eq!(message("kill 1 2"), "usage: kill PID");
         assert_eq!(message("kill me"), "kill: me: not a process id");
@@ -176,7 +179,9 @@ mod tests {
 
     #[test]
     fn help_names_every_command() {
-        for name in ["help", "ps", "run", "kill", "cat", "dmastat", "free", "poweroff"] {
+        for name in [
+            "help", "ps", "run", "kill", "cat", "dmastat", "free", "poweroff",
+        ] {
             assert!(parse(name).is_ok() || matches!(parse(name), Err(ParseError::Usage(_))));
             assert!(HELP.lines().any(|line| line.trim_start().starts_with(name)));
         }

@@ -27,6 +27,7 @@ impl Write for Console {
     }
 }
 
+/// The shell: holds `console:`, prompts, and runs each line typed.
 pub fn main(_args: Args) -> i32 {
     let fd = match sys::open("console:", O_RDWR) {
         Ok(fd) => fd,
@@ -37,7 +38,10 @@ pub fn main(_args: Args) -> i32 {
     };
     wait_for_demo();
     let mut out = Console(fd);
-    let _ = write!(out, "\ncoherent shell: type help for the commands\n{PROMPT}");
+    let _ = write!(
+        out,
+        "\ncoherent shell: type help for the commands\n{PROMPT}"
+    );
     let mut editor = Editor::new();
     let mut bytes = [0u8; 64];
     loop {
@@ -171,11 +175,7 @@ fn run(out: &mut Console, program: &str, arguments: &[&str]) -> fmt::Result {
         Err(error) => return writeln!(out, "run: {program}: {error}"),
     };
     match sys::waitpid(pid, false) {
-        Ok((_, status)) => writeln!(
-            out,
-            "{program} (pid {pid}) {}",
-            Ending::from_status(status)
-        ),
+        Ok((_, status)) => writeln!(out, "{program} (pid {pid}) {}", Ending::from_status(status)),
         Err(error) => writeln!(out, "run: {program}: waiting failed: {error}"),
     }
 }
@@ -202,7 +202,9 @@ fn demo_running() -> bool {
         .filter_map(|line| {
             let mut columns = line.split_whitespace().skip(2);
             let name = columns.next()?;
-            let exited = columns.next().is_some_and(|state| state.starts_with("Exited"));
+            let exited = columns
+                .next()
+                .is_some_and(|state| state.starts_with("Exited"));
             (!exited).then_some(name)
         })
         .collect();

@@ -141,9 +141,7 @@ pub fn converse_command(
 fn answers(transcript: &str, prompt: &str, count: usize, typed: usize) -> Vec<Option<String>> {
     let pieces: Vec<&str> = transcript.split(prompt).skip(1).collect();
     (0..count)
-        .map(|index| {
-            (index < typed).then(|| pieces.get(index).copied().unwrap_or("").to_string())
-        })
+        .map(|index| (index < typed).then(|| pieces.get(index).copied().unwrap_or("").to_string()))
         .collect()
 }
 

@@ -97,7 +97,10 @@ fn the_map_draws_a_device_pool_with_its_live_pages() {
     let mut lines = text.lines();
     assert!(lines.next().unwrap().starts_with("pool "), "{text}");
     let scale = lines.next().unwrap();
-    assert!(scale.starts_with("pages ") && scale.contains("1 cell = "), "{text}");
+    assert!(
+        scale.starts_with("pages ") && scale.contains("1 cell = "),
+        "{text}"
+    );
     let grid: String = lines
         .clone()
         .take_while(|line| !line.starts_with(". free"))
