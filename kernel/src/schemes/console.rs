@@ -8,8 +8,8 @@
 //! a small buffer ([`BUFFER_SIZE`] bytes; bytes typed while it is full are dropped) and wakes
 //! the reader. `read` blocks until at least one byte is there and returns what is (raw bytes:
 //! no echo, no line editing — both are the shell's); `write` prints raw bytes on the console.
-//! One holder at a time (`EBUSY`); without the right, `EACCES`; with no receive interrupt
-//! the CPU port can route, `ENODEV`. The line stays connected after the holder closes; what
+//! One open handle at a time (`EBUSY`; `dup` shares it); without the right, `EACCES`; with
+//! no receive interrupt the CPU port can route, `ENODEV`. The line stays connected after the holder closes; what
 //! is typed meanwhile waits for the next holder (up to the buffer's size).
 
 use crate::arch::{Arch, Cpu};
@@ -108,7 +108,7 @@ fn connect(input: &mut Input) -> Result<(), Error> {
 pub struct ConsoleInput;
 
 impl Scheme for ConsoleInput {
-    /// `AccessDenied` without the `console` right, `Busy` while another process holds it.
+    /// `AccessDenied` without the `console` right, `Busy` while a handle is open.
     fn open(&self, request: &OpenRequest<'_>) -> Result<u64, Error> {
         if !request.caller.rights.console {
             log::warn!(
@@ -121,7 +121,10 @@ impl Scheme for ConsoleInput {
         {
             // Connecting maps registers (kernel space, frames): taken before the leaf lock.
             let mut input = INPUT.lock();
-            if input.holder.is_some_and(|holder| holder != pid) {
+            // One open handle at all (its descriptors may be duplicated): a second open,
+            // even by the holder, would let a close give the console away while a handle
+            // is still in use.
+            if input.holder.is_some() {
                 return Err(Error::Busy);
             }
             if input.line.is_none() {
@@ -137,6 +140,9 @@ impl Scheme for ConsoleInput {
                 input = INPUT.lock();
                 if input.line.is_none() {
                     input.line = fresh.line;
+                }
+                if input.holder.is_some() {
+                    return Err(Error::Busy);
                 }
             }
             input.holder = Some(pid);
