@@ -26,6 +26,12 @@ pub fn write_fmt(arguments: fmt::Arguments) {
     let _ = CONSOLE.lock().write_fmt(arguments);
 }
 
+/// Writes raw bytes to the console (`console:`'s `write`), whole, between other writers'.
+pub fn write_bytes(bytes: &[u8]) {
+    let _console = CONSOLE.lock();
+    Cpu::console_write(bytes);
+}
+
 /// Writes formatted text to the console even if another writer holds the lock (a panic
 /// report must get out even when the panic happened mid-line).
 pub fn write_fmt_forced(arguments: fmt::Arguments) {

@@ -16,7 +16,9 @@
 //! Rights are capabilities, attached at spawn (`kernel_core::rights`). A process's rights —
 //! serve these schemes, map these devices, use `memory:`, hold so many DMA pool pages (a
 //! quota dmad enforces), declare or retire DMA pools, hand named manifest sections' rights to
-//! children, kill the processes of named sections — are fixed when it is spawned and never looked up by program name. init starts
+//! children, kill the processes of named sections, read the serial console (`console`:
+//! the kernel's `console:` scheme, the shell's), turn the machine off (`power`) — are fixed
+//! when it is spawned and never looked up by program name. init starts
 //! with the manifest's: it may give any section's rights (each child exactly its section's)
 //! and may declare pools, but serves and maps nothing itself. Any other process spawns
 //! children with no rights, or with a named section's rights only if it lists that section
@@ -62,7 +64,8 @@
 //! # Object model
 //!
 //! Every open thing is a handle of one [`object::Scheme`] implementation: the kernel's
-//! schemes (`debug:`, `initfs:`, `sys:`, `memory:`, `device:`, `irq:`, `iommu:`, named once in
+//! schemes (`debug:`, `initfs:`, `sys:`, `memory:`, `device:`, `irq:`, `iommu:`, `console:`,
+//! named once in
 //! `schemes::TABLE`), the scheme socket a server reads requests from, and the proxy that
 //! forwards requests on user schemes to their servers. A descriptor names an
 //! [`object::OpenFile`] = (scheme, handle); system calls ask the scheme and never match on

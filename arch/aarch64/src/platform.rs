@@ -35,6 +35,14 @@ impl Arch for Aarch64 {
         serial::write_bytes(bytes);
     }
 
+    fn console_enable_input() {
+        serial::enable_receive_interrupt();
+    }
+
+    fn console_read_byte() -> Option<u8> {
+        serial::read_byte()
+    }
+
     fn power_off(status: ExitStatus) -> ! {
         power_off(status)
     }
@@ -134,6 +142,11 @@ impl Arch for Aarch64 {
             cpu_interface: (gic::CPU_INTERFACE_BASE, gic::CPU_INTERFACE_SIZE),
         };
         machine.console = Some((serial::PL011_BASE, serial::PL011_SIZE));
+        machine.console_interrupt = Some(kernel_core::interrupt::WiredLine {
+            number: serial::PL011_INTERRUPT_ID,
+            trigger: kernel_core::interrupt::Trigger::Level,
+            polarity: kernel_core::interrupt::Polarity::ActiveHigh,
+        });
         machine.timer_interrupt = Some(timer::DEFAULT_INTERRUPT_ID);
         machine.psci = Some(if entered_at_el2() {
             PsciConduit::SecureMonitor

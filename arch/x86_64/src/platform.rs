@@ -37,6 +37,24 @@ impl Arch for X86_64 {
         serial::write_bytes(bytes);
     }
 
+    /// COM1: ISA IRQ 4, through the MADT's overrides.
+    fn console_input_line(
+        machine: &kernel_core::machine::MachineDescription,
+    ) -> Option<kernel_core::interrupt::WiredLine> {
+        Some(kernel_core::interrupt::io_apic::isa_line(
+            serial::COM1_IRQ,
+            machine.overrides(),
+        ))
+    }
+
+    fn console_enable_input() {
+        serial::enable_receive_interrupt();
+    }
+
+    fn console_read_byte() -> Option<u8> {
+        serial::read_byte()
+    }
+
     fn power_off(status: ExitStatus) -> ! {
         power_off(status)
     }

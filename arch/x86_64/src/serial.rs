@@ -7,6 +7,16 @@ const COM1: u16 = 0x3f8;
 /// Line status register offset; bit 5 = transmit holding register empty.
 const LINE_STATUS: u16 = 5;
 const TRANSMIT_EMPTY: u8 = 1 << 5;
+/// Line status bit 0: a received byte is waiting in the receive buffer.
+const DATA_READY: u8 = 1;
+/// Interrupt enable register offset; bit 0 = received data available.
+const INTERRUPT_ENABLE: u16 = 1;
+const RECEIVED_DATA_INTERRUPT: u8 = 1;
+/// Modem control register offset: DTR, RTS and OUT2 (which gates the IRQ on a PC).
+const MODEM_CONTROL: u16 = 4;
+const DTR_RTS_OUT2: u8 = 0x0b;
+/// COM1's ISA interrupt request line.
+pub const COM1_IRQ: u8 = 4;
 
 /// Programs COM1 for 115200 baud, 8N1, FIFOs on, interrupts off.
 pub fn init() {
@@ -20,6 +30,22 @@ pub fn init() {
         port::write_u8(COM1 + 2, 0xc7); // FIFOs on and cleared, 14-byte threshold
         port::write_u8(COM1 + 4, 0x03); // DTR and RTS
     }
+}
+
+/// Turns on the received-data interrupt (COM1 raises ISA IRQ [`COM1_IRQ`]).
+pub fn enable_receive_interrupt() {
+    // SAFETY: COM1 belongs to the kernel's console; these writes only enable its interrupt.
+    unsafe {
+        port::write_u8(COM1 + MODEM_CONTROL, DTR_RTS_OUT2);
+        port::write_u8(COM1 + INTERRUPT_ENABLE, RECEIVED_DATA_INTERRUPT);
+    }
+}
+
+/// The next received byte, if one is waiting (reading it clears the interrupt once none is
+/// left).
+pub fn read_byte() -> Option<u8> {
+    // SAFETY: COM1 belongs to the kernel's console; reading the buffer takes the byte.
+    unsafe { (port::read_u8(COM1 + LINE_STATUS) & DATA_READY != 0).then(|| port::read_u8(COM1)) }
 }
 
 /// Writes bytes, translating `\n` to `\r\n`.

@@ -52,6 +52,12 @@ pub struct ProcessDeclaration<'a> {
     /// `autostart = false` still has its grants (devices, quota) but is started by someone
     /// else, e.g. a test program spawning a DMA client.
     pub autostart: bool,
+    /// Whether it may read the serial console (`console`, default `false`): the kernel's
+    /// `console:` scheme, one reader at a time (the shell).
+    pub console: bool,
+    /// Whether it may turn the machine off (`power`, default `false`): the shell's
+    /// `poweroff`.
+    pub power: bool,
     /// The line of the section header.
     pub line: usize,
 }
@@ -76,6 +82,8 @@ const PROCESS_KEYS: &[&str] = &[
     "spawns",
     "kills",
     "autostart",
+    "console",
+    "power",
 ];
 
 impl<'a> Manifest<'a> {
@@ -271,6 +279,8 @@ fn read_process<'a>(
             "section names in 'kills' must be letters, digits, '-' or '_'",
         )?,
         autostart: optional_bool(section, "autostart")?.unwrap_or(true),
+        console: optional_bool(section, "console")?.unwrap_or(false),
+        power: optional_bool(section, "power")?.unwrap_or(false),
         line: section.line(),
     })
 }

@@ -131,6 +131,22 @@ impl DeviceTree<'_> {
             .or_else(|| self.compatible_nodes("arm,pl011").next()?.first_reg())
     }
 
+    /// The console UART's receive interrupt as (GIC interrupt id, edge-triggered): the first
+    /// `interrupts` specifier `<type number flags>` of the node [`Self::console_uart`] reads
+    /// (type 0: SPI, id = 32 + number; flags 1 or 2: edge, else level).
+    pub fn console_uart_interrupt(&self) -> Option<(u32, bool)> {
+        let node = self
+            .stdout()
+            .filter(|node| node.first_reg().is_some())
+            .or_else(|| self.compatible_nodes("arm,pl011").next())?;
+        let specifier = node.interrupts()?.next()?;
+        if specifier.len() < 3 || specifier.cell(0)? != 0 {
+            return None;
+        }
+        let id = specifier.cell(1)?.checked_add(GIC_SPI_BASE)?;
+        Some((id, specifier.cell(2)? & 0b11 != 0))
+    }
+
     /// The EL1 virtual timer's GIC interrupt id: the third `interrupts` specifier of the
     /// `arm,armv8-timer` (or `arm,armv7-timer`) node, `<type number flags>` with type 1 (PPI,
     /// id = 16 + number) or 0 (SPI, id = 32 + number).

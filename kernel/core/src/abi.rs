@@ -33,8 +33,10 @@ pub const SYS_WAITPID: usize = 0xC003;
 pub const SYS_OPEN: usize = 0xC004;
 /// `dup(fd) -> fd`: a second descriptor for the same open file.
 pub const SYS_DUP: usize = 0xC005;
-/// `power_off(status) -> !`: only init, only in a test image: ends the run with `status`
-/// (0 = success).
+/// `power_off(status) -> !`: turns the machine off with `status` (0 = success). Allowed to a
+/// process holding the `power` right (`power = true` in its manifest section: the shell's
+/// `poweroff`) in any kernel, and to init in a test image (test kernels only); `EPERM`
+/// otherwise.
 pub const SYS_POWER_OFF: usize = 0xC006;
 /// `getpid() -> pid`.
 pub const SYS_GETPID: usize = 0xC007;

@@ -54,6 +54,23 @@ pub trait Arch {
     /// for long; safe to call from an exception handler.
     fn console_write(bytes: &[u8]);
 
+    /// The console's receive interrupt as a wired line, from the machine description (by
+    /// default its `console_interrupt`; x86_64's COM1 is ISA IRQ 4 after the MADT's
+    /// overrides). `None`: no typed input.
+    fn console_input_line(
+        machine: &crate::machine::MachineDescription,
+    ) -> Option<crate::interrupt::WiredLine> {
+        machine.console_interrupt
+    }
+
+    /// Turns on the console UART's receive interrupt (data received, and on a PL011 the
+    /// receive timeout). Called once, when the line is connected.
+    fn console_enable_input();
+
+    /// The next byte the console UART received, if any (reading it clears the interrupt
+    /// once the receive FIFO is empty). Safe to call from the interrupt hook.
+    fn console_read_byte() -> Option<u8>;
+
     /// Turns the machine off reporting `status`; under QEMU this exits QEMU with a status
     /// the test harness checks.
     fn power_off(status: ExitStatus) -> !;

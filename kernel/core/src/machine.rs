@@ -181,6 +181,9 @@ pub struct MachineDescription {
     pub cpus: [Option<u64>; MAX_CPUS],
     /// The console UART (base, size), where the tables name one.
     pub console: Option<(u64, u64)>,
+    /// The console UART's receive interrupt, where the tables name one (aarch64: the
+    /// PL011's SPI from the device tree; x86_64's COM1 is ISA IRQ 4, which the CPU port knows).
+    pub console_interrupt: Option<crate::interrupt::WiredLine>,
     /// The timer's interrupt (aarch64: the virtual timer's PPI as a GIC interrupt id).
     pub timer_interrupt: Option<u32>,
     /// PSCI conduit (aarch64).
@@ -209,6 +212,7 @@ impl MachineDescription {
             overrides: [None; MAX_OVERRIDES],
             cpus: [None; MAX_CPUS],
             console: None,
+            console_interrupt: None,
             timer_interrupt: None,
             psci: None,
             msi_frame: None,

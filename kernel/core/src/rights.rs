@@ -36,6 +36,12 @@ pub struct Rights {
     pub grant_any: bool,
     /// Sections whose processes it may kill (`kills`; see [`Rights::may_kill`]).
     pub kills: Vec<String>,
+    /// Whether it may open the kernel's `console:` and read what is typed on the serial
+    /// console (`console = true`: the shell's right; one reader at a time).
+    pub console: bool,
+    /// Whether it may turn the machine off (`power = true`, `SYS_POWER_OFF`: the shell's
+    /// `poweroff`).
+    pub power: bool,
 }
 
 impl Rights {
@@ -82,6 +88,8 @@ impl Rights {
             && (!other.grant_any || self.grant_any)
             && (self.grant_any || other.spawns.iter().all(|name| self.spawns.contains(name)))
             && other.kills.iter().all(|name| self.kills.contains(name))
+            && (!other.console || self.console)
+            && (!other.power || self.power)
     }
 
     /// Whether a process holding `self` may spawn a child with `section`'s rights, `child`.
@@ -110,7 +118,9 @@ impl Rights {
         writeln!(text, "declare-pools {}", yes_no(self.declare_pools))?;
         writeln!(text, "spawns{}", Words(&self.spawns))?;
         writeln!(text, "grant-any {}", yes_no(self.grant_any))?;
-        writeln!(text, "kills{}", Words(&self.kills))
+        writeln!(text, "kills{}", Words(&self.kills))?;
+        writeln!(text, "console {}", yes_no(self.console))?;
+        writeln!(text, "power {}", yes_no(self.power))
     }
 
     /// Reads [`Rights::to_text`]'s text; `None` when a line is malformed.
@@ -145,6 +155,8 @@ impl Rights {
                 }
                 "declare-pools" => rights.declare_pools = flag()?,
                 "grant-any" => rights.grant_any = flag()?,
+                "console" => rights.console = flag()?,
+                "power" => rights.power = flag()?,
                 _ => return None,
             }
         }
@@ -251,6 +263,8 @@ mod tests {
             spawns: ["a".to_string(), "b".to_string()].into(),
             grant_any: true,
             kills: ["dmad".to_string()].into(),
+            console: true,
+            power: true,
             ..rights(&["dma", "memory"], &["blk0"])
         };
         for value in [all, Rights::none(), rights(&[], &["x"])] {

@@ -28,6 +28,8 @@ pub fn load_grants(manifest: Option<&image::manifest::Manifest<'_>>) {
                 spawns: process.spawns.map(String::from).collect(),
                 grant_any: false,
                 kills: process.kills.map(String::from).collect(),
+                console: process.console,
+                power: process.power,
             },
         );
     }

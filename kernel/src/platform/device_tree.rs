@@ -41,6 +41,17 @@ pub fn describe(tree: &DeviceTree<'_>, machine: &mut MachineDescription) {
     }
     machine.msi_frame = tree.gic_v2m_frame();
     machine.console = tree.console_uart();
+    machine.console_interrupt =
+        tree.console_uart_interrupt()
+            .map(|(number, edge)| kernel_core::interrupt::WiredLine {
+                number,
+                trigger: if edge {
+                    kernel_core::interrupt::Trigger::Edge
+                } else {
+                    kernel_core::interrupt::Trigger::Level
+                },
+                polarity: kernel_core::interrupt::Polarity::ActiveHigh,
+            });
     machine.timer_interrupt = tree.virtual_timer_interrupt();
     machine.psci = tree.psci_method().map(|method| match method {
         PsciMethod::Hvc => PsciConduit::Hypervisor,
@@ -170,6 +181,9 @@ pub fn fill_defaults(machine: &mut MachineDescription) {
     if machine.console.is_none() && defaults.console.is_some() {
         warn!("platform: no console UART in the tables; using the machine type's default");
         machine.console = defaults.console;
+    }
+    if machine.console_interrupt.is_none() && defaults.console_interrupt.is_some() {
+        machine.console_interrupt = defaults.console_interrupt;
     }
     if machine.timer_interrupt.is_none() && defaults.timer_interrupt.is_some() {
         warn!("platform: no timer interrupt in the tables; using the machine type's default");

@@ -1,12 +1,13 @@
 //! Opening by path, and the one table of kernel schemes.
 //!
 //! Each scheme is one implementation of [`crate::object::Scheme`] in its own file: the
-//! kernel's (`debug:`, `initfs:`, `sys:`, `memory:`, `device:`, `irq:`, `iommu:`, listed in
+//! kernel's (`debug:`, `initfs:`, `sys:`, `memory:`, `device:`, `irq:`, `iommu:`, `console:`, listed in
 //! [`TABLE`]), the scheme socket a server gets by opening `:NAME` ([`socket`]), and the
 //! proxy that forwards every other name to the process serving it ([`user`]). Adding a kernel scheme is one new
 //! file here and one line in [`TABLE`]; no system call changes.
 
 mod bytes;
+mod console;
 mod debug;
 mod device;
 mod initfs;
@@ -19,7 +20,7 @@ mod sys;
 mod user;
 
 pub use initfs::{init, initfs_file};
-pub use irq::fired as interrupt_fired;
+pub use irq::fired as irq_fired;
 
 use crate::ipc;
 use crate::object::{Caller, File, OpenFile, OpenRequest, Scheme};
@@ -27,8 +28,15 @@ use kernel_core::abi::{DEVICE_SCHEME, IRQ_SCHEME, MEMORY_SCHEME};
 use kernel_core::iommu::IOMMU_SCHEME;
 use kernel_core::Error;
 
+/// The device-interrupt hook: interrupt `id` is the console's input or a device line's.
+pub fn interrupt_fired(id: u32) {
+    if !console::fired(id) {
+        irq_fired(id);
+    }
+}
+
 /// The kernel's own schemes by name. No process may register these names.
-static TABLE: [(&str, &dyn Scheme); 7] = [
+static TABLE: [(&str, &dyn Scheme); 8] = [
     ("debug", &debug::Debug),
     ("initfs", &initfs::INITFS_SCHEME),
     ("sys", &sys::SYSTEM),
@@ -36,6 +44,7 @@ static TABLE: [(&str, &dyn Scheme); 7] = [
     (DEVICE_SCHEME, &device::Device),
     (IRQ_SCHEME, &irq::Irq),
     (IOMMU_SCHEME, &iommu::IommuScheme),
+    ("console", &console::ConsoleInput),
 ];
 
 /// Whether the kernel serves scheme `name` itself.

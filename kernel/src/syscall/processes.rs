@@ -89,11 +89,20 @@ pub fn kill(pid: usize) -> Outcome {
     process::kill(pid).map(|()| 0)
 }
 
-/// `power_off(status)`: init, in a test image, ends the run (test kernels only; the product
-/// kernel answers `EPERM`, see `test_hooks`).
+/// `power_off(status)`: init, in a test image, ends the run (test kernels only, see
+/// `test_hooks`); in any kernel a process granted the `power` right (`power = true` in its
+/// manifest section: the shell's `poweroff`) may turn the machine off. Anyone else gets
+/// `EPERM`.
 pub fn power_off(status: usize) -> Outcome {
-    let allowed =
-        crate::test_hooks::is_test_image() && process::with(|table| table.current == INIT);
+    let (is_init, has_power_right) = process::with(|table| {
+        let current = table.current;
+        let power = table
+            .map
+            .get(&current)
+            .is_some_and(|process| process.rights.power);
+        (current == INIT, power)
+    });
+    let allowed = has_power_right || (crate::test_hooks::is_test_image() && is_init);
     if !allowed {
         return Err(Error::NotPermitted);
     }

@@ -5,6 +5,7 @@
 //! ```text
 //! ""                                   root table
 //! DEV/stats                            one device's table
+//! DEV/map                              the device's pool as a grid of page states
 //! DEV/alloc?size=N[&align=A]           allocate (query keys in any order, each once)
 //! DEV/release-pool                     retire DEV's pool (declare-pools right)
 //! declare?name=P&device=DEV&phys=X&size=N[&device-base=Y]   declare a pool (declare-pools right)
@@ -25,6 +26,11 @@ pub enum DmaPath<'a> {
     Root,
     /// `DEV/stats`: one device's table.
     Stats {
+        /// The device.
+        device: &'a str,
+    },
+    /// `DEV/map`: the device's pool drawn as a grid, one cell per page or run of pages.
+    Map {
         /// The device.
         device: &'a str,
     },
@@ -94,8 +100,9 @@ impl<'a> DmaPath<'a> {
             ("alloc", Some(query)) => parse_alloc(device, query),
             ("alloc", None) => Err(DmaError::Invalid),
             ("stats", None) => Ok(DmaPath::Stats { device }),
+            ("map", None) => Ok(DmaPath::Map { device }),
             ("release-pool", None) => Ok(DmaPath::ReleasePool { device }),
-            ("stats" | "release-pool", Some(_)) => Err(DmaError::Invalid),
+            ("stats" | "map" | "release-pool", Some(_)) => Err(DmaError::Invalid),
             _ => Err(DmaError::UnknownDevice),
         }
     }
@@ -105,6 +112,7 @@ impl<'a> DmaPath<'a> {
         match *self {
             DmaPath::Root => None,
             DmaPath::Stats { device }
+            | DmaPath::Map { device }
             | DmaPath::Alloc { device, .. }
             | DmaPath::ReleasePool { device } => Some(device),
             DmaPath::Declare(request) => Some(request.device),

@@ -5,6 +5,7 @@
 //! per-owner quotas that span pools.
 
 mod buffers;
+mod map;
 mod quarantine;
 mod stats;
 

@@ -269,3 +269,32 @@ fn metadata_is_under_two_bits_per_page_at_four_gibibytes() {
     );
     assert_eq!(metadata.buffer_table_bytes, 4096 * 28);
 }
+
+#[test]
+fn page_states_show_live_deferred_and_free_pages() {
+    use dma_pool::PageState::{Deferred, Free, Live};
+    let (mut registry, _) = registry_with_pool(16);
+    let mut zeroer = RecordingZeroer::default();
+    let kept = registry
+        .alloc("blk0", 2 * PAGE_SIZE, None, ALICE, &mut zeroer)
+        .unwrap();
+    let released = registry
+        .alloc("blk0", 4 * PAGE_SIZE, None, ALICE, &mut zeroer)
+        .unwrap();
+    registry.map_added(released.handle, ALICE).unwrap();
+    registry.release(released.handle, ALICE).unwrap();
+    let pool = registry.pool_for_device("blk0").unwrap();
+    let states = pool.page_states();
+    assert_eq!(states.len(), 16);
+    let page = |phys: u64| ((phys - pool.phys_base()) / PAGE_SIZE) as usize;
+    assert_eq!(&states[page(kept.phys)..page(kept.phys) + 2], [Live, Live]);
+    assert_eq!(
+        &states[page(released.phys)..page(released.phys) + 4],
+        [Deferred; 4]
+    );
+    assert_eq!(states.iter().filter(|state| **state == Free).count(), 10);
+    assert_eq!(
+        states.iter().filter(|state| **state == Free).count() as u64,
+        pool.stats().free_pages
+    );
+}

@@ -1,4 +1,4 @@
-//! The text tables `dma:/` and `dma:/DEV/stats` read as.
+//! The text tables `dma:/`, `dma:/DEV/stats` and `dma:/DEV/map` read as.
 //!
 //! `dma:/` has a header line and one line per pool: `pool device physical device-address
 //! size-KiB free-pages largest-free-run live-buffers kind`, kind being `default` for the
@@ -17,6 +17,23 @@ use core::fmt::Write;
 use dma_pool::{OwnerId, Pool, PoolRegistry};
 
 const HEADER: &str = "pool                 device               physical           device-address     size-KiB   free-pages largest-free-run live-buffers kind";
+
+/// Cells per row of `DEV/map`, and the most cells drawn (a larger pool gets several pages
+/// per cell).
+const MAP_COLUMNS: usize = 64;
+const MAP_CELLS: usize = 1024;
+
+/// `DEV/map`: `pool NAME device DEV`, then the pool's page states as a grid
+/// (`dma_pool::page_map::render`).
+pub(crate) fn map(pool: &Pool) -> String {
+    let mut text = alloc::format!("pool {} device {}\n", pool.name(), pool.device());
+    text.push_str(&dma_pool::page_map::render(
+        &pool.page_states(),
+        MAP_COLUMNS,
+        MAP_CELLS,
+    ));
+    text
+}
 
 /// The table of every pool.
 pub(crate) fn root(registry: &PoolRegistry) -> String {

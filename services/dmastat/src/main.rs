@@ -1,5 +1,8 @@
 //! `dmastat`: prints dmad's tables — `dma:/` and then each device's `dma:/DEV/stats` — to the
 //! console, with a warning line for each device whose pool holds quarantined pages.
+//! `dmastat --map DEVICE` instead draws the pool serving DEVICE as a grid of page states
+//! (`dma:/DEV/map`: free, live, deferred, quarantined; one cell per page or per run of
+//! pages, the scale printed above the grid).
 //!
 //! dmad may still be starting when dmastat runs (init starts them one after the other), so
 //! dmastat retries opening `dma:/` for a while — but only while a process named `dmad` is
@@ -22,7 +25,16 @@ userlib::entry!(main);
 const ATTEMPTS: u32 = 20;
 const PAUSE: Duration = Duration::from_millis(100);
 
-fn main(_args: Args) -> i32 {
+fn main(args: Args) -> i32 {
+    if args.get(1) == Some("--map") {
+        return match (args.get(2), args.get(3)) {
+            (Some(device), None) => map(device),
+            _ => {
+                println!("usage: dmastat [--map DEVICE]");
+                2
+            }
+        };
+    }
     let mut attempt = 0;
     let root = loop {
         match sys::read_file("dma:/") {
@@ -71,6 +83,26 @@ fn main(_args: Args) -> i32 {
         }
     }
     status
+}
+
+/// Prints `dma:/DEVICE/map`.
+fn map(device: &str) -> i32 {
+    let path = format!("dma:/{device}/map");
+    match sys::read_file(&path) {
+        Ok(bytes) => {
+            for line in core::str::from_utf8(&bytes)
+                .unwrap_or("(not UTF-8)\n")
+                .lines()
+            {
+                println!("{line}");
+            }
+            0
+        }
+        Err(error) => {
+            println!("dmastat: cannot read {path}: {error}");
+            1
+        }
+    }
 }
 
 /// Says so when `device`'s pool holds quarantined pages: buffers of a dead driver whose

@@ -7,12 +7,14 @@
 //! exited with the arch's success status. Everything else is a failure with a reason.
 //!
 //! [`protocol`] is pure and unit-tested; [`qemu`] builds QEMU command lines; [`runner`] runs
-//! them under a deadline.
+//! them under a deadline; [`conversation`] types commands into a guest's shell.
 
+pub mod conversation;
 pub mod protocol;
 pub mod qemu;
 pub mod runner;
 
+pub use conversation::{converse, Conversation};
 pub use protocol::{judge, Verdict};
 pub use qemu::{Accelerator, Arch, GicVersion, Machine};
 pub use runner::{run, RunOutput};

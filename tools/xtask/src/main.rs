@@ -32,6 +32,7 @@
 //! Every command first makes sure the bare-metal Rust targets and QEMU are installed.
 
 mod bench;
+mod console;
 mod disk;
 mod guest;
 mod platform;

@@ -58,7 +58,7 @@ pub const EDU_DEVICE: &[&str] = &["-device", "edu,dma_mask=0xffffffff"];
 const SERVICES: &[&str] = &["dmad", "dmastat"];
 
 /// Every guest suite, in the order they run.
-const SUITES: [GuestSuite; 11] = [
+const SUITES: [GuestSuite; 12] = [
     GuestSuite {
         name: "boot",
         deadline: Duration::from_secs(60),
@@ -163,6 +163,19 @@ const SUITES: [GuestSuite; 11] = [
         deadline: Duration::from_secs(180),
         keep: &["dmad"],
         processes: crate::user::HOSTILE_TEST_MANIFEST,
+        check_disk: None,
+        gic: GicVersion::V3,
+        aarch64_extra: &[],
+        on_aarch64: true,
+        iommu: false,
+    },
+    // The harness types commands into the shell (`console.rs`); the image keeps the
+    // default image's services, drivers and shell.
+    GuestSuite {
+        name: "console",
+        deadline: Duration::from_secs(120),
+        keep: crate::console::KEEP,
+        processes: "",
         check_disk: None,
         gic: GicVersion::V3,
         aarch64_extra: &[],
@@ -395,8 +408,12 @@ fn run_suite(
     );
     // The guest's console goes to its log file, not the terminal (see `progress`).
     let mut log = crate::progress::Log::create(&format!("{}-{}", suite.name, arch.name()))?;
-    let run = harness::run(&machine, suite.deadline, |line| log.line(line))
-        .map_err(|error| format!("cannot start {}: {error}", arch.qemu_binary()))?;
+    let run = if suite.name == "console" {
+        crate::console::run(arch, &machine, suite.deadline, |line| log.line(line))?
+    } else {
+        harness::run(&machine, suite.deadline, |line| log.line(line))
+            .map_err(|error| format!("cannot start {}: {error}", arch.qemu_binary()))?
+    };
     let log_path = log.finish();
     let verdict = judge(suite.name, arch, &run.output, &run.ending);
     for problem in &verdict.problems {

@@ -23,10 +23,11 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// Each user package and the programs (cargo `[[bin]]`s) it installs as `/bin/NAME`.
-const PACKAGES: [(&str, &[&str]); 14] = [
+const PACKAGES: [(&str, &[&str]); 15] = [
     ("init", &["init"]),
     ("dmad", &["dmad"]),
     ("dmastat", &["dmastat"]),
+    ("shell", &["shell"]),
     ("virtio-blk", &["virtio-blk"]),
     ("nvme", &["nvme"]),
     ("nvme-tests", &["nvme-tests"]),
@@ -563,6 +564,7 @@ mod tests {
                 "/bin/init",
                 "/bin/dmad",
                 "/bin/dmastat",
+                "/bin/shell",
                 "/bin/virtio-blk",
                 "/bin/nvme",
                 "/bin/disk-demo"

@@ -19,6 +19,11 @@ fn good_paths() {
         Ok(DmaPath::Stats { device: "blk" })
     );
     assert_eq!(
+        DmaPath::parse("blk/map"),
+        Ok(DmaPath::Map { device: "blk" })
+    );
+    assert_eq!(DmaPath::parse("blk/map?x=1"), Err(DmaError::Invalid));
+    assert_eq!(
         DmaPath::parse("/blk/alloc?size=4096"),
         Ok(alloc("blk", 4096, None))
     );

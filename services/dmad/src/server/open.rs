@@ -52,6 +52,10 @@ impl Server {
                 });
                 Ok(self.text(text))
             }
+            DmaPath::Map { device } => {
+                let pool = self.pool_serving(device)?;
+                Ok(self.text(tables::map(pool)))
+            }
             DmaPath::Alloc {
                 device,
                 size,

@@ -87,3 +87,29 @@ fn a_second_default_pool_serves_only_its_own_device() {
     assert_eq!(registry.global_pool().unwrap().name(), "global");
     assert_eq!(registry.pool_for_device("other0").unwrap().name(), "second");
 }
+
+#[test]
+fn the_map_draws_a_device_pool_with_its_live_pages() {
+    let mut fixture = Fixture::with_default_pool();
+    fixture.alloc(GREEDY, "net0/alloc?size=0x2000").unwrap();
+    let map = fixture.open(OTHER, "net0/map").unwrap();
+    let text = fixture.read_text(OTHER, map, 4096);
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with("pool "), "{text}");
+    let scale = lines.next().unwrap();
+    assert!(
+        scale.starts_with("pages ") && scale.contains("1 cell = "),
+        "{text}"
+    );
+    let grid: String = lines
+        .clone()
+        .take_while(|line| !line.starts_with(". free"))
+        .collect();
+    assert!(grid.contains('#'), "{text}");
+    assert!(grid.contains('.'), "{text}");
+    assert!(text.contains(dma_pool::page_map::LEGEND));
+    assert_eq!(
+        fixture.open(OTHER, "ghost/map"),
+        errno(DmaError::UnknownDevice)
+    );
+}

@@ -15,7 +15,7 @@ pub use file::{call, close, dup, open, read_file, read_to_end};
 pub use kernel_core::rights::Rights;
 pub use process::{
     caller_rights, device_quiesce_state, exit, getpid, kill, pack_arguments, power_off, spawn,
-    spawn_with_rights, waitpid, Ending,
+    spawn_with_rights, try_power_off, waitpid, Ending,
 };
 
 pub use kernel_core::abi;

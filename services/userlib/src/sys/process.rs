@@ -18,8 +18,20 @@ pub fn exit(status: i32) -> ! {
     }
 }
 
-/// Ends the whole run with `status` (0 = success). Only init may, and only in a test image;
-/// anyone else gets an error, and then this exits the process with status 1 instead.
+/// Turns the machine off with `status` (0 = success); returns only when the kernel refuses,
+/// with its error (`EPERM` unless the caller holds the `power` right, or is init in a test
+/// image).
+pub fn try_power_off(status: i32) -> Error {
+    // SAFETY: no memory is passed; on success the call does not return.
+    match unsafe { syscall1(SYS_POWER_OFF, status as u32 as usize) } {
+        Err(error) => error,
+        Ok(_) => Error::new(syscall::error::EIO),
+    }
+}
+
+/// Ends the whole run with `status` (0 = success). Only init may, and only in a test image
+/// (or a process holding the `power` right); anyone else gets an error, and then this exits
+/// the process with status 1 instead.
 pub fn power_off(status: i32) -> ! {
     // SAFETY: no memory is passed; on success the call does not return.
     let _ = unsafe { syscall1(SYS_POWER_OFF, status as u32 as usize) };
