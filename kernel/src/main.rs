@@ -117,10 +117,17 @@
 //!
 //! # Lock order
 //!
-//! Kernel state is behind spin locks (one CPU, interrupts masked in the kernel, so a lock is
-//! never contended, only re-entered by mistake — which would hang). A path holding one lock
-//! may take only locks further down this list, and no lock is held while a process parks:
+//! Every CPU runs kernel code only under the big kernel lock (`smp::BigLock`): taken on every
+//! entry from user mode and by the idle loop when it wakes, dropped on every return to user
+//! mode and before the idle loop waits. It is the one lock held across a context switch: the
+//! thread switching out holds it and the thread switching in inherits it (see `smp`). A CPU
+//! spinning for it keeps serving TLB-shootdown requests, so a holder waiting for
+//! acknowledgements never deadlocks. Under it, kernel state is behind spin locks, which
+//! interrupts masked in the kernel and the big lock leave uncontended, only re-entered by
+//! mistake — which would hang. A path holding one lock may take only locks further down
+//! this list, and no lock but the big lock is held while a process parks:
 //!
+//! 0. the big kernel lock (`smp`);
 //! 1. the user-scheme table (`ipc::SCHEMES`), then its orphaned replies;
 //! 2. one scheme's handle table (`object::Handles`; a copy to or from user memory under it
 //!    takes the process table);
@@ -133,7 +140,9 @@
 //! 7. the IOMMU driver's tables (`iommu`: a domain's page tables take frames; taken with
 //!    nothing above held, from `iommu:` calls, boot and `sys:iommu`);
 //! 8. the frame allocator and its counts (`memory::frames`);
-//! 9. leaves, which take nothing else: the IOMMU fault ring, wait-queue lists, the initfs, manifest sections,
+//! 9. leaves, which take nothing else: per-CPU flags and counters (`smp`, atomics; a TLB
+//!    shootdown waits for other CPUs' acknowledgements under any of the locks above, which
+//!    is safe because the acknowledging CPUs take none of them), the IOMMU fault ring, wait-queue lists, the initfs, manifest sections,
 //!    the device table, published pools and machine description, the console, and last the
 //!    kernel heap (every allocation takes it).
 //!
@@ -205,6 +214,7 @@ mod panic;
 mod platform;
 mod process;
 mod schemes;
+mod smp;
 #[cfg(feature = "test-suites")]
 mod suites;
 mod syscall;
@@ -248,7 +258,15 @@ fn start_init(platform: &platform::Platform) -> ! {
     schemes::init(platform.initfs());
     ipc::load_grants(platform.manifest().as_ref());
     process::init();
+    // From here on kernel code runs under the big lock (`smp`); the idle loop drops it.
+    smp::BigLock::lock();
     user_hooks::start_timer();
+    let limit = platform
+        .command_line
+        .get("cpus")
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(smp::MAX_CPUS);
+    user_hooks::start_cpus(&platform.machine, limit);
     match lifecycle::spawn("bin/init", &[b"/bin/init"], None, ipc::init_rights()) {
         Ok(id) => info!("started init as process {id}"),
         Err(error) => {

@@ -278,7 +278,11 @@ pub fn unmap(virtual_start: u64, size: u64) -> Result<(), MapError> {
         virtual_start,
         size,
         |virtual_address, _, _| Cpu::invalidate_page(virtual_address),
-    )
+    )?;
+    drop(guard);
+    // Other CPUs may hold the translation (a kernel stack of a thread that ran there).
+    crate::smp::shootdown_all();
+    Ok(())
 }
 
 /// Changes the permissions or memory type of mapped kernel pages and drops the stale TLB
@@ -296,7 +300,10 @@ pub fn protect(virtual_start: u64, size: u64, flags: PageFlags) -> Result<(), Ma
         size,
         flags,
         Cpu::invalidate_page,
-    )
+    )?;
+    drop(guard);
+    crate::smp::shootdown_all();
+    Ok(())
 }
 
 /// Maps device registers into the device window; returns their virtual address.

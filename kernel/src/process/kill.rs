@@ -19,7 +19,7 @@ use log::info;
 /// in its descriptor table and is released with it.
 pub fn kill(target: ProcessId) -> Result<(), Error> {
     with(|table| {
-        let killer = table.current;
+        let killer = table.current();
         let allowed = {
             let rights = &table.map.get(&killer).ok_or(Error::NoSuchProcess)?.rights;
             let victim = table.map.get(&target).ok_or(Error::NoSuchProcess)?;
@@ -57,7 +57,7 @@ pub fn kill(target: ProcessId) -> Result<(), Error> {
 /// gives up with `Error::Interrupted` so the process can die on its way out.
 pub fn kill_requested() -> bool {
     with(|table| {
-        let current = table.current;
+        let current = table.current();
         table
             .map
             .get(&current)

@@ -60,6 +60,17 @@ use space::UserSpace;
 use spin::Mutex;
 use stack::KernelStack;
 
+use crate::smp::MAX_CPUS;
+
+/// A kernel stack for a secondary CPU's idle thread, kept for the rest of the run; its
+/// top, or `None` when memory ran out.
+pub fn idle_stack() -> Option<u64> {
+    let stack = KernelStack::new()?;
+    let top = stack.top();
+    core::mem::forget(stack);
+    Some(top)
+}
+
 /// A process number. 0 is the idle thread, 1 is init.
 pub type ProcessId = u32;
 
@@ -127,13 +138,16 @@ pub struct Process {
     start: Option<Start>,
 }
 
-/// Every process, the run queue and who is running.
+/// Every process, the run queue and who is running on each CPU.
 pub struct Processes {
-    /// By number.
+    /// By number. Process 0 stands for the idle threads (one per CPU) in listings; their
+    /// contexts are `idle_contexts`.
     pub map: BTreeMap<ProcessId, Process>,
     ready: VecDeque<ProcessId>,
-    /// The running process.
-    pub current: ProcessId,
+    /// The process running on each CPU ([`IDLE`] for its idle thread).
+    running_on: [ProcessId; MAX_CPUS],
+    /// Each CPU's idle thread (its boot stack) while it is switched out.
+    idle_contexts: alloc::vec::Vec<Box<<Cpu as UserMode>::Context>>,
     next_id: ProcessId,
 }
 
@@ -169,7 +183,8 @@ pub fn init() {
     *PROCESSES.lock() = Some(Processes {
         map,
         ready: VecDeque::new(),
-        current: IDLE,
+        running_on: [IDLE; MAX_CPUS],
+        idle_contexts: (0..MAX_CPUS).map(|_| Box::default()).collect(),
         next_id: INIT,
     });
 }
@@ -189,7 +204,7 @@ pub fn with<R>(body: impl FnOnce(&mut Processes) -> R) -> R {
 
 /// The running process's number.
 pub fn current() -> ProcessId {
-    with(|table| table.current)
+    with(|table| table.current())
 }
 
 /// What a new process runs first, on its kernel stack, given its number: the caller's code
@@ -263,6 +278,7 @@ pub fn spawn(
         table.map.insert(id, process);
         table.ready.push_back(id);
     });
+    crate::smp::kick_idle();
     Ok(id)
 }
 
@@ -274,7 +290,8 @@ pub fn spawn(
 pub fn enter_user(id: ProcessId) -> ! {
     let (start, top) = with(|table| {
         assert_eq!(
-            table.current, id,
+            table.current(),
+            id,
             "a process starts only as the running one"
         );
         let process = table.map.get_mut(&id).expect("a starting process exists");
@@ -288,6 +305,9 @@ pub fn enter_user(id: ProcessId) -> ! {
                 .top(),
         )
     });
+    // The big lock was handed to this new thread by the switch that started it; user mode
+    // runs without it.
+    crate::smp::BigLock::unlock();
     // SAFETY: `reschedule` activated this process's root, which maps the entry point and the
     // stack for user mode (the loader made both).
     unsafe { Cpu::enter_user(start.entry, start.stack_pointer, start.arguments, top) }
@@ -307,7 +327,7 @@ pub struct Exiting {
 /// parent (and init, for orphans already exited), and takes its space and descriptors out.
 pub fn begin_exit(status: u64) -> Exiting {
     with(|table| {
-        let id = table.current;
+        let id = table.current();
         let init_waiting = table
             .map
             .get(&INIT)
@@ -345,6 +365,7 @@ pub fn leave_space() {
     // SAFETY: the kernel's root maps everything the kernel uses; the caller frees the dying
     // space's tables only after this.
     unsafe { Cpu::activate_user_root(kernel_space::root()) };
+    crate::smp::set_active_root(kernel_space::root());
 }
 
 /// The last step of an exit: init's end powers the machine off; anyone else switches away
@@ -388,7 +409,7 @@ pub fn revoke_lent(lender: ProcessId) {
 /// then ends it with `EXIT_KILLED`).
 pub fn report_fault(fault: kernel_core::Fault, instruction: u64) {
     let (id, name, revoked_by) = with(|table| {
-        let process = &table.map[&table.current];
+        let process = &table.map[&table.current()];
         let revoked_by = process
             .space
             .as_ref()
@@ -413,7 +434,7 @@ pub fn report_fault(fault: kernel_core::Fault, instruction: u64) {
 pub fn wait(pid: ProcessId, no_hang: bool) -> Result<Option<(ProcessId, u64)>, Error> {
     loop {
         let outcome = with(|table| {
-            let me = table.current;
+            let me = table.current();
             let matches =
                 |process: &Process| process.parent == Some(me) && (pid == 0 || process.id == pid);
             if !table.map.values().any(matches) {
@@ -456,6 +477,7 @@ impl Processes {
             if condition(process.state) {
                 process.state = State::Ready;
                 self.ready.push_back(id);
+                crate::smp::kick_idle();
             }
         }
     }
@@ -468,9 +490,14 @@ impl Processes {
             .count()
     }
 
+    /// The process running on this CPU ([`IDLE`] for its idle thread).
+    pub fn current(&self) -> ProcessId {
+        self.running_on[crate::smp::this_cpu()]
+    }
+
     /// The running process.
     pub fn running(&mut self) -> &mut Process {
-        let current = self.current;
+        let current = self.current();
         self.map
             .get_mut(&current)
             .expect("the running process exists")

@@ -93,7 +93,7 @@ pub fn kill(pid: usize) -> Outcome {
 /// kernel answers `EPERM`, see `test_hooks`).
 pub fn power_off(status: usize) -> Outcome {
     let allowed =
-        crate::test_hooks::is_test_image() && process::with(|table| table.current == INIT);
+        crate::test_hooks::is_test_image() && process::with(|table| table.current() == INIT);
     if !allowed {
         return Err(Error::NotPermitted);
     }
