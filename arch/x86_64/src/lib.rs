@@ -48,6 +48,8 @@ mod pvh;
 #[cfg(target_os = "none")]
 mod serial;
 #[cfg(target_os = "none")]
+mod smp;
+#[cfg(target_os = "none")]
 mod syscall;
 #[cfg(target_os = "none")]
 pub mod timer;

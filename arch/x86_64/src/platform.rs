@@ -54,6 +54,23 @@ impl Arch for X86_64 {
         trap::breakpoints_caught()
     }
 
+    fn cpu_index() -> usize {
+        crate::syscall::cpu_index()
+    }
+
+    unsafe fn start_cpu(index: usize, hardware_id: u64, stack_top: u64, kernel_root: u64) -> bool {
+        // SAFETY: the caller upholds the contract.
+        unsafe { crate::smp::start_cpu(index, hardware_id, stack_top, kernel_root) }
+    }
+
+    fn boot_cpu_hardware_id() -> u64 {
+        crate::smp::boot_apic_id()
+    }
+
+    fn send_ipi(index: usize) {
+        crate::smp::send_ipi(index);
+    }
+
     fn use_machine(machine: &kernel_core::machine::MachineDescription) {
         crate::io_apic::configure(machine.io_apics());
     }
