@@ -36,6 +36,8 @@ mod probe;
 #[cfg(target_os = "none")]
 mod serial;
 #[cfg(target_os = "none")]
+mod smp;
+#[cfg(target_os = "none")]
 mod timer;
 #[cfg(target_os = "none")]
 pub mod trap;

@@ -146,6 +146,23 @@ impl Arch for Aarch64 {
 
     /// Takes the GIC, the timer's interrupt, the PSCI conduit and the console UART from the
     /// description (the early console used QEMU `virt`'s PL011 address until now).
+    fn cpu_index() -> usize {
+        crate::smp::cpu_index()
+    }
+
+    unsafe fn start_cpu(index: usize, hardware_id: u64, stack_top: u64, kernel_root: u64) -> bool {
+        // SAFETY: the caller upholds the contract.
+        unsafe { crate::smp::start_cpu(index, hardware_id, stack_top, kernel_root) }
+    }
+
+    fn boot_cpu_hardware_id() -> u64 {
+        crate::smp::boot_mpidr()
+    }
+
+    fn send_ipi(index: usize) {
+        crate::smp::send_ipi(index);
+    }
+
     fn use_machine(machine: &MachineDescription) {
         gic::configure(machine.interrupt_controller);
         gic::v2m::configure(machine.msi_frame);
@@ -233,6 +250,15 @@ pub fn power_off(status: ExitStatus) -> ! {
         }
     }
     halt()
+}
+
+/// Whether PSCI calls go through `smc` (else `hvc`).
+pub fn psci_secure_monitor() -> bool {
+    if PSCI_KNOWN.load(Ordering::Relaxed) {
+        PSCI_SECURE_MONITOR.load(Ordering::Relaxed)
+    } else {
+        entered_at_el2()
+    }
 }
 
 /// Whether the boot code found itself at EL2 (and dropped to EL1).
