@@ -105,9 +105,12 @@ pub fn start_cpus(machine: &kernel_core::machine::MachineDescription, limit: usi
         // SAFETY: a fresh stack, an unused index below the limit.
         let started =
             unsafe { Cpu::start_cpu(next, hardware_id, stack_top, kernel_space::root()) };
-        let deadline = Cpu::monotonic_nanoseconds() + 1_000_000_000;
-        while started && smp::online() <= next && Cpu::monotonic_nanoseconds() < deadline {
+        // The CPU reports itself started just before it enters the kernel, which marks it
+        // online first thing: a bounded spin (the clock may not run with interrupts masked).
+        let mut spins: u64 = 0;
+        while started && smp::online() <= next && spins < 100_000_000 {
             core::hint::spin_loop();
+            spins += 1;
         }
         if smp::online() > next {
             smp::mark_online(next, hardware_id);

@@ -87,9 +87,13 @@ pub fn install_trampoline() {
     }
 }
 
+/// Busy-waits about `nanoseconds` on the TSC at its calibrated rate: the monotonic clock
+/// may count timer interrupts, which stay masked while the boot CPU starts the others.
 fn wait_nanoseconds(nanoseconds: u64) {
-    let start = timer::monotonic_nanoseconds();
-    while timer::monotonic_nanoseconds() - start < nanoseconds {
+    let hertz = timer::rates().time_stamp_hertz.max(1_000_000);
+    let ticks = u128::from(nanoseconds) * u128::from(hertz) / 1_000_000_000;
+    let start = crate::clock::time_stamp();
+    while u128::from(crate::clock::time_stamp().wrapping_sub(start)) < ticks {
         core::hint::spin_loop();
     }
 }
@@ -121,14 +125,13 @@ pub unsafe fn start_cpu(index: usize, apic_id: u64, stack_top: u64, kernel_root:
             break;
         }
     }
-    let start = timer::monotonic_nanoseconds();
-    while !AP_STARTED.load(Ordering::Acquire) {
-        if timer::monotonic_nanoseconds() - start > 1_000_000_000 {
-            return false;
+    for _ in 0..1000 {
+        if AP_STARTED.load(Ordering::Acquire) {
+            return true;
         }
-        core::hint::spin_loop();
+        wait_nanoseconds(1_000_000);
     }
-    true
+    false
 }
 
 /// An AP's first Rust code, on its idle stack, with the kernel's root active.

@@ -29,6 +29,8 @@ struct GuestSuite {
     check_disk: Option<fn(&Path) -> Result<()>>,
     gic: GicVersion,
     aarch64_extra: &'static [&'static str],
+    /// CPUs of its machine (0: the default, `harness::qemu::default_cpus`).
+    cpus: u32,
     /// Whether the suite runs on aarch64 too.
     on_aarch64: bool,
     /// Whether the machine has an IOMMU (x86_64: `-device intel-iommu`; aarch64: `virt`'s
@@ -54,7 +56,7 @@ const EDU_DEVICE: &[&str] = &["-device", "edu,dma_mask=0xffffffff"];
 const SERVICES: &[&str] = &["dmad", "dmastat"];
 
 /// Every guest suite, in the order they run.
-const SUITES: [GuestSuite; 11] = [
+const SUITES: [GuestSuite; 12] = [
     GuestSuite {
         name: "boot",
         deadline: Duration::from_secs(60),
@@ -65,6 +67,7 @@ const SUITES: [GuestSuite; 11] = [
         aarch64_extra: PCI_BLOCK_DEVICE,
         on_aarch64: true,
         iommu: false,
+        cpus: 0,
     },
     GuestSuite {
         name: "memory",
@@ -76,6 +79,7 @@ const SUITES: [GuestSuite; 11] = [
         aarch64_extra: &[],
         on_aarch64: true,
         iommu: false,
+        cpus: 0,
     },
     GuestSuite {
         name: "process",
@@ -87,6 +91,7 @@ const SUITES: [GuestSuite; 11] = [
         aarch64_extra: &[],
         on_aarch64: true,
         iommu: false,
+        cpus: 0,
     },
     GuestSuite {
         name: "dma",
@@ -98,6 +103,7 @@ const SUITES: [GuestSuite; 11] = [
         aarch64_extra: &[],
         on_aarch64: true,
         iommu: false,
+        cpus: 0,
     },
     GuestSuite {
         name: "platform",
@@ -109,6 +115,7 @@ const SUITES: [GuestSuite; 11] = [
         aarch64_extra: &[],
         on_aarch64: true,
         iommu: false,
+        cpus: 0,
     },
     GuestSuite {
         name: "virtio-blk",
@@ -120,6 +127,7 @@ const SUITES: [GuestSuite; 11] = [
         aarch64_extra: &[],
         on_aarch64: true,
         iommu: true,
+        cpus: 0,
     },
     GuestSuite {
         name: "nvme",
@@ -131,6 +139,7 @@ const SUITES: [GuestSuite; 11] = [
         aarch64_extra: &[],
         on_aarch64: true,
         iommu: true,
+        cpus: 0,
     },
     GuestSuite {
         name: "irq",
@@ -142,6 +151,7 @@ const SUITES: [GuestSuite; 11] = [
         aarch64_extra: &[],
         on_aarch64: true,
         iommu: true,
+        cpus: 0,
     },
     GuestSuite {
         name: "iommu",
@@ -153,6 +163,7 @@ const SUITES: [GuestSuite; 11] = [
         aarch64_extra: &[],
         on_aarch64: true,
         iommu: true,
+        cpus: 0,
     },
     GuestSuite {
         name: "hostile",
@@ -164,6 +175,7 @@ const SUITES: [GuestSuite; 11] = [
         aarch64_extra: &[],
         on_aarch64: true,
         iommu: false,
+        cpus: 0,
     },
     GuestSuite {
         name: "stress",
@@ -175,6 +187,19 @@ const SUITES: [GuestSuite; 11] = [
         aarch64_extra: &[],
         on_aarch64: true,
         iommu: false,
+        cpus: 0,
+    },
+    GuestSuite {
+        name: "smp",
+        deadline: Duration::from_secs(300),
+        keep: SERVICES,
+        processes: crate::user::SMP_TEST_MANIFEST,
+        check_disk: None,
+        gic: GicVersion::V3,
+        aarch64_extra: &[],
+        on_aarch64: true,
+        iommu: false,
+        cpus: 4,
     },
 ];
 
@@ -370,6 +395,19 @@ fn run_suite(
         gic,
         crate::platform::Platform::Test,
     )?;
+    if suite.cpus != 0 {
+        machine.cpus = suite.cpus;
+        if arch == Arch::Aarch64 {
+            // QEMU's device tree lists the machine's CPUs: make it again for this many.
+            let directory = guest::guest_target_directory().join("images");
+            machine.device_tree = Some(crate::platform::device_tree_for(
+                &machine,
+                &directory,
+                &stem,
+                crate::platform::Platform::Test,
+            )?);
+        }
+    }
     if suite.name == "iommu" || iommu_override() {
         machine
             .extra
