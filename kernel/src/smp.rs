@@ -111,9 +111,11 @@ impl BigLock {
         let me = this_cpu();
         let mine = me + 1;
         loop {
-            if BIG_LOCK
-                .compare_exchange_weak(0, mine, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
+            // Test, then test-and-set: waiting CPUs only read the lock's line.
+            if BIG_LOCK.load(Ordering::Relaxed) == 0
+                && BIG_LOCK
+                    .compare_exchange_weak(0, mine, Ordering::Acquire, Ordering::Relaxed)
+                    .is_ok()
             {
                 return;
             }
@@ -122,8 +124,13 @@ impl BigLock {
         }
     }
 
-    /// Drops the big lock.
+    /// Drops the big lock. If processes wait in the run queue, first wakes an idle CPU to
+    /// take one: deferred to here, so a process that wakes another and then blocks (a
+    /// request to a server, a reply) runs it on this CPU instead of waking a second one.
     pub fn unlock() {
+        if READY.load(Ordering::Relaxed) > 0 {
+            kick_idle_now();
+        }
         BIG_LOCK.store(0, Ordering::Release);
     }
 }
@@ -175,8 +182,16 @@ fn send_ipi(target: usize) {
     Cpu::send_ipi(target);
 }
 
-/// Work became ready: wakes one idle CPU other than this one, if any, to pick it up.
-pub fn kick_idle() {
+/// Processes in the run queue (kept by the scheduler under the process table's lock).
+static READY: AtomicUsize = AtomicUsize::new(0);
+
+/// Records the run queue's length.
+pub fn set_ready(count: usize) {
+    READY.store(count, Ordering::Relaxed);
+}
+
+/// Wakes one idle CPU other than this one, if any, to pick up queued work.
+fn kick_idle_now() {
     let me = this_cpu();
     if let Some(target) =
         (0..online()).find(|&cpu| cpu != me && CPUS[cpu].idle.load(Ordering::Acquire))

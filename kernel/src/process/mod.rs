@@ -4,6 +4,9 @@
 //! brings it into the kernel on its own kernel stack (see `kernel_core::user_mode`). The
 //! kernel is never preempted (interrupts stay masked in it); it switches threads only in
 //! [`reschedule`], called when a process blocks, yields, exits or is preempted by the tick.
+//! Every CPU runs processes (`crate::smp`): each has its own current process and idle
+//! thread, all share one run queue, and kernel code runs under the big kernel lock, which a
+//! switch hands from the outgoing thread to the incoming one (see `scheduler`).
 //!
 //! Lifecycle: [`spawn`] loads a program into a new address space and queues it. Exiting is
 //! orchestrated above this layer (`lifecycle`, since servers must be told), from the pieces
@@ -277,8 +280,8 @@ pub fn spawn(
     with(|table| {
         table.map.insert(id, process);
         table.ready.push_back(id);
+        crate::smp::set_ready(table.ready.len());
     });
-    crate::smp::kick_idle();
     Ok(id)
 }
 
@@ -477,7 +480,7 @@ impl Processes {
             if condition(process.state) {
                 process.state = State::Ready;
                 self.ready.push_back(id);
-                crate::smp::kick_idle();
+                crate::smp::set_ready(self.ready.len());
             }
         }
     }

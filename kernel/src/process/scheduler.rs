@@ -4,7 +4,7 @@
 //! One run queue serves every CPU: under the big kernel lock (`crate::smp`) a per-CPU queue
 //! would buy no parallelism, and one queue is balanced by construction — a CPU takes the
 //! oldest ready process, whichever CPU woke it, and an idle CPU is sent an IPI
-//! (`smp::kick_idle`) when work becomes ready, so a woken process goes to an idle CPU when
+//! (`smp::BigLock::unlock`) when work becomes ready, so a woken process goes to an idle CPU when
 //! there is one. A process is on at most one CPU: it is picked only from the queue in state
 //! `Ready`, and it leaves `Running` (and joins the queue) only under the big lock, which the
 //! CPU switching it out holds until its context is saved. Each CPU has its own idle thread
@@ -46,11 +46,13 @@ pub fn reschedule(requeue: bool) {
                     .get(&current)
                     .is_some_and(|process| process.state == State::Running) =>
                 {
+                    crate::smp::set_ready(0);
                     return None;
                 }
                 None => break IDLE,
             }
         };
+        crate::smp::set_ready(table.ready.len());
         if next == current {
             table.running().state = State::Running;
             return None;

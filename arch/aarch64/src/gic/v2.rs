@@ -95,8 +95,9 @@ pub fn read_distributor(offset: usize) -> u32 {
     read(&DISTRIBUTOR, offset)
 }
 
-/// Makes shared interrupt `id` edge- or level-triggered and targets it at CPU 0 (the only
-/// CPU the kernel runs on); leaves it disabled.
+/// Makes shared interrupt `id` edge- or level-triggered and targets it at CPU 0 (device
+/// interrupts are taken on the boot CPU; the kernel's hook runs on whichever CPU takes
+/// one); leaves it disabled.
 pub fn configure(id: u32, edge: bool) {
     let id = id as usize;
     disable(id as u32);
