@@ -33,8 +33,8 @@
 //! so nothing is reused while any TLB still reaches it.
 
 use crate::arch::{Arch, Cpu};
-use kernel_core::user_mode::UserMode;
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use kernel_core::user_mode::UserMode;
 
 /// The most CPUs the kernel runs (more in the machine description are left stopped).
 pub const MAX_CPUS: usize = 8;
@@ -97,7 +97,9 @@ pub fn online() -> usize {
 /// Records that CPU `index` (hardware id `hardware_id`) runs; called by the boot CPU once
 /// the CPU reported itself started.
 pub fn mark_online(index: usize, hardware_id: u64) {
-    CPUS[index].hardware_id.store(hardware_id, Ordering::Relaxed);
+    CPUS[index]
+        .hardware_id
+        .store(hardware_id, Ordering::Relaxed);
     ONLINE.fetch_max(index + 1, Ordering::AcqRel);
 }
 
@@ -120,7 +122,7 @@ impl BigLock {
                 return;
             }
             serve_flush(me);
-            core::hint::spin_loop();
+            Cpu::relax();
         }
     }
 
@@ -169,7 +171,9 @@ pub fn count_tick() {
 
 /// Counts an entry from user mode on this CPU.
 pub fn count_user_entry() {
-    CPUS[this_cpu()].user_entries.fetch_add(1, Ordering::Relaxed);
+    CPUS[this_cpu()]
+        .user_entries
+        .fetch_add(1, Ordering::Relaxed);
 }
 
 /// Marks this CPU idle (waiting) or busy.
@@ -235,7 +239,7 @@ fn shootdown(targets: impl Fn(&PerCpu) -> bool) {
     let start = Cpu::monotonic_nanoseconds();
     for (index, cpu) in CPUS.iter().enumerate().take(count) {
         while index != me && cpu.flush_pending.load(Ordering::Acquire) {
-            core::hint::spin_loop();
+            Cpu::relax();
             assert!(
                 Cpu::monotonic_nanoseconds() - start < SHOOTDOWN_TIMEOUT_NANOSECONDS,
                 "CPU {index} never acknowledged a TLB shootdown"

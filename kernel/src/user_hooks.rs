@@ -7,8 +7,8 @@
 //! hands the lock on; the thread that comes back here holds it again.
 
 use crate::arch::{Arch, Cpu};
-use crate::smp::{self, BigLock};
 use crate::memory::kernel_space;
+use crate::smp::{self, BigLock};
 use kernel_core::user_mode::{UserMode, UserRegisters};
 use kernel_core::{CacheType, Fault};
 
@@ -103,8 +103,7 @@ pub fn start_cpus(machine: &kernel_core::machine::MachineDescription, limit: usi
             break;
         };
         // SAFETY: a fresh stack, an unused index below the limit.
-        let started =
-            unsafe { Cpu::start_cpu(next, hardware_id, stack_top, kernel_space::root()) };
+        let started = unsafe { Cpu::start_cpu(next, hardware_id, stack_top, kernel_space::root()) };
         // The CPU reports itself started just before it enters the kernel, which marks it
         // online first thing: a bounded spin (the clock may not run with interrupts masked).
         let mut spins: u64 = 0;

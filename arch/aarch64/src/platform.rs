@@ -159,6 +159,11 @@ impl Arch for Aarch64 {
         crate::smp::boot_mpidr()
     }
 
+    fn relax() {
+        // SAFETY: a hint instruction; no memory or register is touched.
+        unsafe { asm!("yield", options(nomem, nostack, preserves_flags)) };
+    }
+
     fn send_ipi(index: usize) {
         crate::smp::send_ipi(index);
     }

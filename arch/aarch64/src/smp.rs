@@ -120,7 +120,11 @@ pub unsafe fn start_cpu(index: usize, mpidr: u64, stack_top: u64, kernel_root: u
     }
     if result != 0 {
         use core::fmt::Write;
-        let _ = writeln!(crate::Console, "PSCI CPU_ON {mpidr:#x}: error {}", result as i64);
+        let _ = writeln!(
+            crate::Console,
+            "PSCI CPU_ON {mpidr:#x}: error {}",
+            result as i64
+        );
         return false;
     }
     let start = timer::monotonic_nanoseconds();

@@ -32,7 +32,8 @@ pub const fn selector(value: u16) -> SegmentSelector {
 
 use crate::syscall::MAX_CPUS;
 
-static mut TSS_SEGMENT: [TaskStateSegment; MAX_CPUS] = [const { TaskStateSegment::new() }; MAX_CPUS];
+static mut TSS_SEGMENT: [TaskStateSegment; MAX_CPUS] =
+    [const { TaskStateSegment::new() }; MAX_CPUS];
 static mut GDT: [GlobalDescriptorTable; MAX_CPUS] =
     [const { GlobalDescriptorTable::new() }; MAX_CPUS];
 

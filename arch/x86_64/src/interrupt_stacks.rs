@@ -11,9 +11,9 @@
 //! corrupting its neighbour. The handlers only report and stop, so one stack each is enough:
 //! nothing nests on them.
 
+use crate::syscall::MAX_CPUS;
 use core::ptr::addr_of;
 use kernel_core::InterruptStack;
-use crate::syscall::MAX_CPUS;
 use spin::Once;
 
 /// Usable bytes in each interrupt stack.
@@ -62,14 +62,54 @@ static STACKS: Once<[InterruptStack; 4 * MAX_CPUS]> = Once::new();
 
 /// The stacks' names, CPU by CPU (CPU 0's carry the plain names).
 const NAMES: [[&str; 4]; MAX_CPUS] = [
-    ["double-fault", "non-maskable-interrupt", "machine-check", "debug"],
-    ["cpu1-double-fault", "cpu1-non-maskable-interrupt", "cpu1-machine-check", "cpu1-debug"],
-    ["cpu2-double-fault", "cpu2-non-maskable-interrupt", "cpu2-machine-check", "cpu2-debug"],
-    ["cpu3-double-fault", "cpu3-non-maskable-interrupt", "cpu3-machine-check", "cpu3-debug"],
-    ["cpu4-double-fault", "cpu4-non-maskable-interrupt", "cpu4-machine-check", "cpu4-debug"],
-    ["cpu5-double-fault", "cpu5-non-maskable-interrupt", "cpu5-machine-check", "cpu5-debug"],
-    ["cpu6-double-fault", "cpu6-non-maskable-interrupt", "cpu6-machine-check", "cpu6-debug"],
-    ["cpu7-double-fault", "cpu7-non-maskable-interrupt", "cpu7-machine-check", "cpu7-debug"],
+    [
+        "double-fault",
+        "non-maskable-interrupt",
+        "machine-check",
+        "debug",
+    ],
+    [
+        "cpu1-double-fault",
+        "cpu1-non-maskable-interrupt",
+        "cpu1-machine-check",
+        "cpu1-debug",
+    ],
+    [
+        "cpu2-double-fault",
+        "cpu2-non-maskable-interrupt",
+        "cpu2-machine-check",
+        "cpu2-debug",
+    ],
+    [
+        "cpu3-double-fault",
+        "cpu3-non-maskable-interrupt",
+        "cpu3-machine-check",
+        "cpu3-debug",
+    ],
+    [
+        "cpu4-double-fault",
+        "cpu4-non-maskable-interrupt",
+        "cpu4-machine-check",
+        "cpu4-debug",
+    ],
+    [
+        "cpu5-double-fault",
+        "cpu5-non-maskable-interrupt",
+        "cpu5-machine-check",
+        "cpu5-debug",
+    ],
+    [
+        "cpu6-double-fault",
+        "cpu6-non-maskable-interrupt",
+        "cpu6-machine-check",
+        "cpu6-debug",
+    ],
+    [
+        "cpu7-double-fault",
+        "cpu7-non-maskable-interrupt",
+        "cpu7-machine-check",
+        "cpu7-debug",
+    ],
 ];
 
 fn describe(name: &'static str, stack: *const GuardedStack) -> InterruptStack {

@@ -119,7 +119,9 @@ pub unsafe fn init(index: usize) {
 
 /// Sets the kernel stack a system call's frame is built on, on this CPU.
 pub fn set_kernel_stack(top: u64) {
-    PER_CPU[cpu_index()].kernel_stack_top.store(top, Ordering::Relaxed);
+    PER_CPU[cpu_index()]
+        .kernel_stack_top
+        .store(top, Ordering::Relaxed);
 }
 
 extern "C" {

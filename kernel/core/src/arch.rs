@@ -166,6 +166,13 @@ pub trait Arch {
         0
     }
 
+    /// One step of a spin-wait (x86_64 `pause`, aarch64 `yield`): lets a sibling hardware
+    /// thread, or an emulator running several CPUs on one host thread, run the CPU the
+    /// waiter waits for.
+    fn relax() {
+        core::hint::spin_loop();
+    }
+
     /// Sends the kernel's inter-processor interrupt to CPU `index`; that CPU then calls the
     /// kernel's `kernel_ipi()` hook (from user mode, or from the idle loop's wait).
     fn send_ipi(index: usize) {

@@ -289,8 +289,14 @@ impl Machine {
         if self.arch == Arch::Aarch64 && self.smmu {
             machine.push_str(",iommu=smmuv3");
         }
+        // Several CPUs under TCG run on one host thread, round-robin (`thread=single`): a CPU
+        // spinning for the guest kernel's big lock then yields (`pause` / `yield` end its
+        // turn) to the CPU holding it, instead of burning a host core the holder needs — on
+        // a loaded two-core host, multi-threaded TCG made lock holders wait for host time
+        // slices. The guest still sees its CPUs interleave at every translated block.
         let accelerator = match (self.arch, self.accelerator) {
             (Arch::X86_64, Accelerator::Kvm) => "kvm",
+            _ if self.cpus > 1 => "tcg,thread=single",
             _ => "tcg",
         };
         push(&[
@@ -302,7 +308,14 @@ impl Machine {
             &self.cpu,
         ]);
         let cpus = self.cpus.to_string();
-        push(&["-smp", &cpus, "-nodefaults", "-no-reboot", "-display", "none"]);
+        push(&[
+            "-smp",
+            &cpus,
+            "-nodefaults",
+            "-no-reboot",
+            "-display",
+            "none",
+        ]);
         if self.interactive {
             push(&["-serial", "mon:stdio"]);
         } else {

@@ -52,7 +52,10 @@ fn main(_args: Args) -> i32 {
     }
     let mut suite = Suite::new("smp");
     suite.run("all_cpus_up", all_cpus_up);
-    suite.run("every_cpu_takes_its_own_timer", every_cpu_takes_its_own_timer);
+    suite.run(
+        "every_cpu_takes_its_own_timer",
+        every_cpu_takes_its_own_timer,
+    );
     suite.run("every_cpu_runs_user_code", every_cpu_runs_user_code);
     suite.run("cpu_bound_processes_spread", cpu_bound_processes_spread);
     suite.run("ipis_delivered_under_load", ipis_delivered_under_load);
@@ -60,7 +63,10 @@ fn main(_args: Args) -> i32 {
         "shootdowns_reach_and_are_acknowledged",
         shootdowns_reach_and_are_acknowledged,
     );
-    suite.run("four_dma_clients_on_four_cpus", four_dma_clients_on_four_cpus);
+    suite.run(
+        "four_dma_clients_on_four_cpus",
+        four_dma_clients_on_four_cpus,
+    );
     suite.run("dmad_alive_and_pool_whole", dmad_alive_and_pool_whole);
     suite.finish()
 }
@@ -73,7 +79,10 @@ fn all_cpus_up() -> Outcome {
         rows.len()
     );
     for (position, row) in rows.iter().enumerate() {
-        ensure!(row.index == position, "sys:cpus rows out of order: {rows:?}");
+        ensure!(
+            row.index == position,
+            "sys:cpus rows out of order: {rows:?}"
+        );
     }
     let cpu = current_cpu()?;
     ensure!(cpu < EXPECTED_CPUS, "sys:cpu says {cpu}");
@@ -81,7 +90,11 @@ fn all_cpus_up() -> Outcome {
 }
 
 /// Per-CPU differences of one counter between two readings.
-fn deltas(before: &[CpuCounters], after: &[CpuCounters], field: fn(&CpuCounters) -> u64) -> Vec<u64> {
+fn deltas(
+    before: &[CpuCounters],
+    after: &[CpuCounters],
+    field: fn(&CpuCounters) -> u64,
+) -> Vec<u64> {
     before
         .iter()
         .zip(after)
@@ -114,7 +127,10 @@ fn decode(ending: Ending) -> Result<(u32, usize, u32), alloc::string::String> {
 }
 
 /// Runs `count` spinners at once and returns what each saw.
-fn spinners(count: usize, milliseconds: u64) -> Result<Vec<(u32, usize, u32)>, alloc::string::String> {
+fn spinners(
+    count: usize,
+    milliseconds: u64,
+) -> Result<Vec<(u32, usize, u32)>, alloc::string::String> {
     let length = milliseconds.to_string();
     let mut started = Vec::new();
     for _ in 0..count {
@@ -223,7 +239,11 @@ fn four_dma_clients_on_four_cpus() -> Outcome {
         ));
     }
     for (id, pid) in started {
-        expect_ending(&format!("dma-worker {id}"), child::wait(pid)?, Ending::Exited(0))?;
+        expect_ending(
+            &format!("dma-worker {id}"),
+            child::wait(pid)?,
+            Ending::Exited(0),
+        )?;
     }
     let after = cpus()?;
     let entries = deltas(&before, &after, |cpu| cpu.user_entries);
@@ -244,6 +264,9 @@ fn dmad_alive_and_pool_whole() -> Outcome {
         "dmad is not running:\n{processes}"
     );
     let initial = INITIAL_FREE_PAGES.load(Ordering::Relaxed);
-    ensure!(initial != u64::MAX, "dmad's stats were unreadable at the start");
+    ensure!(
+        initial != u64::MAX,
+        "dmad's stats were unreadable at the start"
+    );
     stats::settle_free_pages(DEVICE, initial, "at the end of the suite")
 }

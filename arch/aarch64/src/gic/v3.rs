@@ -144,7 +144,10 @@ pub fn init(distributor: (u64, u64), redistributor: (u64, u64), map_device: MapD
     let size = redistributor
         .1
         .min(REDISTRIBUTOR_STRIDE * 2 * crate::smp::MAX_CPUS as u64);
-    REGION.store(map_device(redistributor.0, size) as usize, Ordering::Relaxed);
+    REGION.store(
+        map_device(redistributor.0, size) as usize,
+        Ordering::Relaxed,
+    );
     REGION_SIZE.store(size as usize, Ordering::Relaxed);
     init_cpu_interface();
 }
