@@ -149,8 +149,9 @@ pub struct Processes {
     ready: VecDeque<ProcessId>,
     /// The process running on each CPU ([`IDLE`] for its idle thread).
     running_on: [ProcessId; MAX_CPUS],
-    /// Each CPU's idle thread (its boot stack) while it is switched out.
-    idle_contexts: alloc::vec::Vec<Box<<Cpu as UserMode>::Context>>,
+    /// Each CPU's idle thread (its boot stack) while it is switched out; made once with
+    /// [`MAX_CPUS`] entries and never resized, so the contexts never move.
+    idle_contexts: alloc::vec::Vec<<Cpu as UserMode>::Context>,
     next_id: ProcessId,
 }
 
@@ -187,7 +188,7 @@ pub fn init() {
         map,
         ready: VecDeque::new(),
         running_on: [IDLE; MAX_CPUS],
-        idle_contexts: (0..MAX_CPUS).map(|_| Box::default()).collect(),
+        idle_contexts: (0..MAX_CPUS).map(|_| Default::default()).collect(),
         next_id: INIT,
     });
 }

@@ -59,12 +59,12 @@ pub fn reschedule(requeue: bool) {
         }
         table.running_on[cpu] = next;
         let from: *mut <Cpu as UserMode>::Context = if current == IDLE {
-            &mut *table.idle_contexts[cpu]
+            &mut table.idle_contexts[cpu]
         } else {
             &mut *table.map.get_mut(&current).expect("current exists").context
         };
         let to: *const <Cpu as UserMode>::Context = if next == IDLE {
-            &*table.idle_contexts[cpu]
+            &table.idle_contexts[cpu]
         } else {
             &*table.map.get(&next).expect("next exists").context
         };

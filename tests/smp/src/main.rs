@@ -15,7 +15,7 @@
 //!    kernel stacks) and no more arrive than were sent;
 //! 6. `shootdowns_reach_and_are_acknowledged`: each process exit's kernel-stack unmap
 //!    shoots the other CPUs down, and each shootdown was answered by at least one flush;
-//! 7. `four_dma_clients_on_four_cpus`: four `dma-worker`s × 1,000 random dmad operations
+//! 7. `four_dma_clients_on_four_cpus`: four `dma-worker`s × 2,000 random dmad operations
 //!    at once, each writing and checking its own pattern in every buffer (an overlap or a
 //!    stale mapping would show as a foreign word), running on every CPU; dmad's pool is
 //!    exactly as before at the end;
@@ -235,7 +235,7 @@ fn four_dma_clients_on_four_cpus() -> Outcome {
         let id_text = (200 + id).to_string();
         started.push((
             id,
-            child::start_as("dma-worker", "/bin/dma-worker", &[&id_text, "1000"])?,
+            child::start_as("dma-worker", "/bin/dma-worker", &[&id_text, "2000"])?,
         ));
     }
     for (id, pid) in started {
