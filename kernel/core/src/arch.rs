@@ -139,4 +139,18 @@ pub trait Arch {
     /// Reads 8 bytes at `address`, catching the fault if the access is not allowed (the
     /// kernel's tests use it to prove unmapped memory really faults).
     fn probe_read(address: u64) -> Result<u64, Fault>;
+
+    /// Copies `length` bytes from `source` to `destination`, where one side is user memory
+    /// that may fault (unmapped, revoked, read-only): the arch's copy routine is listed in
+    /// its exception table, so a fault there returns `false` instead of being fatal. Returns
+    /// whether every byte was copied.
+    ///
+    /// # Safety
+    /// The ranges must not overlap; the kernel side must be valid for `length` bytes; the
+    /// user side must lie in the user half of the active space (checked by the caller).
+    #[must_use]
+    unsafe fn copy_user(destination: *mut u8, source: *const u8, length: usize) -> bool;
+
+    /// How many user copies faulted and were recovered since boot.
+    fn user_copies_recovered() -> u64;
 }

@@ -35,6 +35,9 @@
 //!
 //! Scheme servers: [`server::serve`] is the request/reply loop on a scheme socket.
 //!
+//! Threads: [`thread::spawn`] runs a closure on a new thread of the process;
+//! [`thread::JoinHandle::join`] waits for its status.
+//!
 //! Timing: [`cycles`] reads the CPU's cycle counter (TSC, or CNTVCT_EL0 scaled to a stated
 //! CPU clock) without a system call.
 //!
@@ -62,6 +65,7 @@ mod panic;
 pub mod server;
 pub mod start;
 pub mod sys;
+pub mod thread;
 pub mod time;
 
 pub use args::Args;

@@ -45,6 +45,7 @@ const PACKAGES: [(&str, &[&str]); 14] = [
             "bad-access",
             "short-lived",
             "lender",
+            "threader",
         ],
     ),
     (

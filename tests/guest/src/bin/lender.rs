@@ -5,7 +5,8 @@
 //! - `serve`: registers `:lender`, maps one anonymous page filled with [`LENT_PATTERN`] and
 //!   answers: `OpenAt` with handle 1, `MmapPrep` with that page's address (counting it;
 //!   `Munmap` uncounts), `Write` of `count` with that count, `Write` of `closes` with how
-//!   many `Close`s it has received, `Write` of `unmap` by unmapping the page from itself, `Write` of `exit` by answering and exiting
+//!   many `Close`s it has received, `Write` of `caller` after 30 ms with the request's caller
+//!   pid (a slow answer, for the thread tests), `Write` of `unmap` by unmapping the page from itself, `Write` of `exit` by answering and exiting
 //!   at once (the answer must still reach the client). It exits 0 then; 1 if it cannot register
 //!   or map. A second page it keeps mapped shares the lent page's page table, so unmapping
 //!   the lent one frees no table.
@@ -106,6 +107,10 @@ fn serve() -> i32 {
             }
             opcode if opcode == Opcode::Write as u8 && payload == b"count" => mapped,
             opcode if opcode == Opcode::Write as u8 && payload == b"closes" => closes,
+            opcode if opcode == Opcode::Write as u8 && payload == b"caller" => {
+                let _ = userlib::time::sleep(Duration::from_millis(30));
+                request.caller as i64
+            }
             opcode if opcode == Opcode::Close as u8 => {
                 closes += 1;
                 continue;
