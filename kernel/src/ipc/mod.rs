@@ -191,6 +191,9 @@ pub fn request(
     };
     request_queued(owner);
     loop {
+        // A thread asking a scheme its own process serves gives up once the process is
+        // ending: the serving thread may already be gone, and no reply would come.
+        let own_process_ending = owner == client && process::kill_requested();
         {
             let mut schemes = SCHEMES.lock();
             let Some(server) = schemes.get_mut(name).filter(|server| server.owner == owner) else {
@@ -206,6 +209,10 @@ pub fn request(
                     let reply = reply.take().ok_or(Error::Io)?;
                     server.pending.remove(&tag);
                     return Ok(reply);
+                }
+                Some(_) if own_process_ending => {
+                    server.pending.remove(&tag);
+                    return Err(Error::Interrupted);
                 }
                 Some(_) => {}
                 None => return Err(Error::Io),

@@ -12,12 +12,13 @@ use log::info;
 /// there is no such process; `NotPermitted` otherwise, and always for init and the idle
 /// thread. A target that has already exited is left as it is.
 ///
-/// The target is marked and, if it is asleep or waiting for a request, a child or a wait
-/// queue, woken: its wait gives up with `Error::Interrupted`, and it exits with
+/// Every thread of the target is marked and woken: a wait (sleep, a request, a child, a
+/// wait queue, a join) gives up with `Error::Interrupted`, and the thread exits with
 /// `EXIT_KILLED` where it would next return to user mode, after its system call has let go
-/// of everything it held. A target waiting for a scheme server's reply is left waiting: it
-/// dies when the reply (or the server's death) arrives, so the server's answer still lands
-/// in its descriptor table and is released with it.
+/// of everything it held. A thread waiting for a scheme server's reply waits on: it dies
+/// when the reply (or the server's death) arrives, so the server's answer still lands in
+/// its descriptor table and is released with it — unless its own process serves that
+/// scheme, when no answer would come (`ipc::request` gives up).
 pub fn kill(target: ProcessId) -> Result<(), Error> {
     with(|table| {
         let killer = table.running().group;
@@ -58,15 +59,21 @@ pub fn kill(target: ProcessId) -> Result<(), Error> {
             if let Some(thread) = table.map.get_mut(&id) {
                 thread.kill_requested = true;
             }
-            table.wake_if(id, interruptible);
+            table.wake_if(id, woken_by_kill);
         }
         Ok(())
     })
 }
 
-/// Whether a thread in `state` is woken by a kill (its wait gives up with `Interrupted`):
-/// every wait but a scheme reply's.
-pub(super) fn interruptible(state: State) -> bool {
+/// Whether a thread in `state` is woken by a kill: every wait. Each gives up with
+/// `Interrupted`, except a wait for a scheme reply, which checks again and waits on unless
+/// its own process serves the scheme (see `ipc::request`).
+pub(super) fn woken_by_kill(state: State) -> bool {
+    state == State::WaitingForReply || interruptible(state)
+}
+
+/// Whether a wait in `state` gives up with `Interrupted` when its thread is killed.
+fn interruptible(state: State) -> bool {
     matches!(
         state,
         State::Sleeping(_)

@@ -23,8 +23,8 @@
 //! (`object::FileTable`) but never closes a file itself.
 //!
 //! Killing: [`kill`] checks who may (the target's parent, or a `kills` right naming its
-//! section: `Rights::may_kill`), marks the target and wakes it from any wait but a scheme
-//! reply. Its waits then give up (`Error::Interrupted`), and it dies where it would next
+//! section: `Rights::may_kill`), marks every thread of the target and wakes it (a wait for
+//! a scheme reply waits on, see `kill`). Its waits then give up (`Error::Interrupted`), and it dies where it would next
 //! return to user mode — the end of a system call, after a tick, before its first
 //! instruction — holding nothing, exactly as a process that faults; the dying itself is
 //! `lifecycle`'s (`lifecycle::exit_if_killed`), since servers must be told.

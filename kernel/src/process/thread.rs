@@ -143,7 +143,7 @@ pub fn stop(status: u64, whole_process: bool) -> Option<u64> {
                 if let Some(thread) = table.map.get_mut(&id) {
                     thread.kill_requested = true;
                 }
-                table.wake_if(id, super::kill::interruptible);
+                table.wake_if(id, super::kill::woken_by_kill);
             }
         }
         table.running().state = State::ThreadExited(status);

@@ -43,7 +43,7 @@
 //!
 //! System calls: [`sys`] re-exports the Redox wrappers from `redox_syscall` and adds
 //! coherent's own calls (`open`, `dup`, `close`, `exit`, `spawn`, `waitpid`, `getpid`,
-//! `power_off`), numbered in `kernel_core::abi`.
+//! `power_off`), numbered in `kernel_core::abi`; [`thread`] wraps the thread calls.
 //!
 //! Everything that needs the bare-metal target (`_start`, the global allocator, the panic
 //! handler) is compiled only for `target_os = "none"`, so the pure parts (argument blocks,

@@ -126,6 +126,7 @@ pub fn exit(status: u32) -> ! {
 }
 
 /// Where a thread begins: runs the boxed closure and exits with its result.
+#[cfg(target_os = "none")]
 extern "C" fn thread_main(argument: usize) -> ! {
     // SAFETY: `spawn` passed `Box::into_raw` of exactly this type and gave up the box.
     let body = unsafe { Box::from_raw(argument as *mut Box<dyn FnOnce() -> u32 + Send>) };
