@@ -123,6 +123,10 @@ fn main(_args: Args) -> i32 {
         threads::thread_blocks_in_a_scheme_call_while_another_runs,
     );
     suite.run(
+        "exit_while_a_thread_waits_on_its_own_scheme",
+        threads::exit_while_a_thread_waits_on_its_own_scheme,
+    );
+    suite.run(
         "unmapped_buffer_faults_in_the_copy_and_gives_efault",
         threads::unmapped_buffer_faults_in_the_copy_and_gives_efault,
     );

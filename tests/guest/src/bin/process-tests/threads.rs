@@ -222,6 +222,22 @@ fn slow_call_in_a_thread(file: usize) -> Outcome {
     Ok(())
 }
 
+/// A process ends although one of its threads waits for a reply from a scheme the process
+/// itself serves (`lender self-client`): that wait gives up once the process is ending.
+pub fn exit_while_a_thread_waits_on_its_own_scheme() -> Outcome {
+    let start = expect_ok("clock", time::monotonic())?;
+    let pid = sys::spawn_with_rights(LENDER, &["self-client"], "lender")
+        .map_err(|error| format!("spawn lender self-client: {}", errno_name(error.errno)))?;
+    let ending = child::wait(pid)?;
+    expect_ending("lender self-client", ending, Ending::Exited(5))?;
+    let elapsed = expect_ok("clock", time::monotonic())? - start;
+    ensure!(
+        elapsed < Duration::from_secs(5),
+        "the process took {elapsed:?} to end"
+    );
+    Ok(())
+}
+
 /// A system call given a buffer that is not mapped gets `EFAULT` from the copy's own fault
 /// recovery: with the test kernel's pre-checks off (`sys:user-precheck-off`), the kernel
 /// really touches the unmapped (and the read-only) page, recovers, and the count of
