@@ -81,9 +81,23 @@
 //!
 //! Errors are [`kernel_core::Error`] inside the kernel, turned into a Redox errno only by
 //! `syscall::dispatch` (`Error::errno`). User memory is reached only through
-//! `syscall::user_memory::UserSlice`: range arithmetic checked when it is made, the live
-//! tables checked again at every copy in or out, so no `&[u8]` into user memory outlives a
-//! copy (and a mapping revoked while its owner was parked is `EFAULT`, not a kernel fault).
+//! `syscall::user_memory::UserSlice`: range arithmetic checked when it is made (user half,
+//! no overflow), and the copy itself is the check — it runs through the arch's user-copy
+//! routine, whose loads and stores are listed in an exception table, so a page unmapped
+//! under it (by another thread, or a mapping revoked while its owner was parked) makes the
+//! copy return `EFAULT` instead of faulting the kernel. No `&[u8]` into user memory is ever
+//! made. A kernel-mode fault anywhere else is still fatal.
+//!
+//! # Threads
+//!
+//! A process may run up to `kernel_core::abi::MAX_THREADS` threads (`SYS_THREAD_SPAWN`,
+//! `SYS_THREAD_EXIT`, `SYS_THREAD_JOIN`) sharing its space, descriptors and rights. A
+//! thread is one more entry of the process table whose `group` names the process's first
+//! thread, which holds what they share (see `process::thread` for the design and the
+//! semantics: the last thread's exit ends the process; `exit`, a fault or a kill from any
+//! thread ends all of them, and the last one to stop tears the process down once). Tids
+//! come from the pid counter but are not pids: `kill`, `waitpid` and scheme servers see only
+//! the process.
 //!
 //! # Layers
 //!
@@ -130,7 +144,7 @@
 //! 0. the big kernel lock (`smp`);
 //! 1. the user-scheme table (`ipc::SCHEMES`), then its orphaned replies;
 //! 2. one scheme's handle table (`object::Handles`; a copy to or from user memory under it
-//!    takes the process table);
+//!    takes no lock: the copy's fault recovery needs none);
 //! 3. the process table (`process::PROCESSES`; address spaces live in it);
 //! 4. the interrupt-line table (`interrupts`: connecting a line maps its registers; the
 //!    device-interrupt hook takes it with no other lock held, since interrupts are masked
@@ -160,6 +174,7 @@
 //! | descriptors per process | 256 | `EMFILE` |
 //! | mapped regions per process | 4096, each at most 64 MiB | `ENOMEM` |
 //! | children not yet reaped per process | 64 | `EAGAIN` |
+//! | threads per process (the first included, exited ones until joined) | 32 | `EAGAIN` |
 //! | process numbers (never reused) | `u32::MAX` | `EAGAIN` |
 //! | two-way requests pending per client | 1 (the client blocks) | — |
 //! | request payload (`open` path, `write`, `call`) | 4096 bytes | `write` sends the first 4096; `call` `EINVAL` |

@@ -44,6 +44,8 @@ pub mod trap;
 #[cfg(target_os = "none")]
 mod user;
 #[cfg(target_os = "none")]
+mod user_copy;
+#[cfg(target_os = "none")]
 mod user_mode;
 #[cfg(target_os = "none")]
 mod vectors;

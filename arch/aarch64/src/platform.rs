@@ -205,6 +205,15 @@ impl Arch for Aarch64 {
     fn probe_read(address: u64) -> Result<u64, kernel_core::Fault> {
         crate::probe::read(address)
     }
+
+    unsafe fn copy_user(destination: *mut u8, source: *const u8, length: usize) -> bool {
+        // SAFETY: the caller keeps `copy_user`'s contract, which is `user_copy::copy`'s.
+        unsafe { crate::user_copy::copy(destination, source, length) }
+    }
+
+    fn user_copies_recovered() -> u64 {
+        crate::user_copy::recovered()
+    }
 }
 
 /// Where physical memory is readable: the linear map, which the early tables already

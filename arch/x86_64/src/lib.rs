@@ -55,6 +55,8 @@ mod syscall;
 pub mod timer;
 #[cfg(target_os = "none")]
 pub mod trap;
+#[cfg(target_os = "none")]
+mod user_copy;
 
 #[cfg(target_os = "none")]
 mod user;

@@ -159,7 +159,9 @@ extern "C" fn x86_64_trap(frame: &mut TrapFrame) {
             } else {
                 0
             };
-            if !crate::probe::recover(frame, address, exception_name(frame.vector)) {
+            if !crate::user_copy::recover(frame)
+                && !crate::probe::recover(frame, address, exception_name(frame.vector))
+            {
                 fatal(frame);
             }
         }

@@ -178,4 +178,18 @@ pub trait Arch {
     fn send_ipi(index: usize) {
         let _ = index;
     }
+
+    /// Copies `length` bytes from `source` to `destination`, where one side is user memory
+    /// that may fault (unmapped, revoked, read-only): the arch's copy routine is listed in
+    /// its exception table, so a fault there returns `false` instead of being fatal. Returns
+    /// whether every byte was copied.
+    ///
+    /// # Safety
+    /// The ranges must not overlap; the kernel side must be valid for `length` bytes; the
+    /// user side must lie in the user half of the active space (checked by the caller).
+    #[must_use]
+    unsafe fn copy_user(destination: *mut u8, source: *const u8, length: usize) -> bool;
+
+    /// How many user copies faulted and were recovered since boot.
+    fn user_copies_recovered() -> u64;
 }

@@ -1,10 +1,18 @@
 //! Processes: address space, kernel stack, descriptors, and their lifecycle.
 //!
-//! A process has one thread. It runs in user mode until a system call, a fault or the timer
-//! brings it into the kernel on its own kernel stack (see `kernel_core::user_mode`). The
-//! kernel is never preempted (interrupts stay masked in it); it switches threads only in
-//! [`reschedule`], called when a process blocks, yields, exits or is preempted by the tick.
-//! Every CPU runs processes (`crate::smp`): each has its own current process and idle
+//! A process has one or more threads (see [`thread`]). Each runs in user mode until a
+//! system call, a fault or the timer brings it into the kernel on its own kernel stack (see
+//! `kernel_core::user_mode`). The kernel is never preempted (interrupts stay masked in it);
+//! it switches threads only in [`reschedule`], called when a thread blocks, yields, exits or
+//! is preempted by the tick.
+//!
+//! The table holds threads: a process is its first thread (the leader, whose id is the
+//! pid) plus the threads whose `group` names it. The leader's entry holds what the process
+//! shares — address space, descriptors, parent, exit status — so everything that asks about
+//! "the process" looks at [`Processes::running_process`]; scheduling state, kernel stack
+//! and context are each thread's own ([`Processes::running`]).
+//!
+//! Every CPU runs threads (`crate::smp`): each CPU has its own current thread and idle
 //! thread, all share one run queue, and kernel code runs under the big kernel lock, which a
 //! switch hands from the outgoing thread to the incoming one (see `scheduler`).
 //!
@@ -19,8 +27,8 @@
 //! (`object::FileTable`) but never closes a file itself.
 //!
 //! Killing: [`kill`] checks who may (the target's parent, or a `kills` right naming its
-//! section: `Rights::may_kill`), marks the target and wakes it from any wait but a scheme
-//! reply. Its waits then give up (`Error::Interrupted`), and it dies where it would next
+//! section: `Rights::may_kill`), marks every thread of the target and wakes it (a wait for
+//! a scheme reply waits on, see `kill`). Its waits then give up (`Error::Interrupted`), and it dies where it would next
 //! return to user mode — the end of a system call, after a tick, before its first
 //! instruction — holding nothing, exactly as a process that faults; the dying itself is
 //! `lifecycle`'s (`lifecycle::exit_if_killed`), since servers must be told.
@@ -41,6 +49,7 @@ pub mod loader;
 mod scheduler;
 pub mod space;
 mod stack;
+pub mod thread;
 mod wait_queue;
 
 pub use kill::{kill, kill_requested};
@@ -106,8 +115,14 @@ pub enum State {
     /// Parked on a [`WaitQueue`] until its event or until the monotonic clock reaches this
     /// many nanoseconds, whichever comes first.
     WaitingOnQueueUntil(u64),
-    /// Ended with this status (see `kernel_core::abi::EXIT_KILLED`), not yet reaped.
+    /// Ended with this status (see `kernel_core::abi::EXIT_KILLED`), not yet reaped: a
+    /// process's leader once every thread of it has stopped.
     Exited(u64),
+    /// A thread that ended with this status while (or as) its process goes on; joined by
+    /// `thread::join`, or reaped with its process.
+    ThreadExited(u64),
+    /// Waiting in `thread::join` for this thread to exit.
+    Joining(ProcessId),
 }
 
 /// Where a new process starts in user mode.
@@ -120,8 +135,13 @@ struct Start {
 
 /// One process.
 pub struct Process {
-    /// Its number.
+    /// Its number (a pid for a leader, a tid for another thread).
     pub id: ProcessId,
+    /// The process it belongs to: its leader's number (its own for a leader).
+    pub group: ProcessId,
+    /// For a leader: the status the process ends with, once a thread asked to end all of
+    /// it (`SYS_EXIT`, a fault, a kill) and the others are on their way out.
+    pub group_status: Option<u64>,
     /// A short name (the program's file name) for logs.
     pub name: String,
     /// Who waits for it.
@@ -171,6 +191,8 @@ pub fn machine() -> Machine {
 pub fn init() {
     let idle = Process {
         id: IDLE,
+        group: IDLE,
+        group_status: None,
         name: "idle".into(),
         parent: None,
         state: State::Running,
@@ -206,8 +228,13 @@ pub fn with<R>(body: impl FnOnce(&mut Processes) -> R) -> R {
     )
 }
 
-/// The running process's number.
+/// The running process's number (its pid, whichever of its threads runs).
 pub fn current() -> ProcessId {
+    with(|table| table.running().group)
+}
+
+/// The running thread's number (the pid for a process's first thread).
+pub fn current_thread() -> ProcessId {
     with(|table| table.current())
 }
 
@@ -263,6 +290,8 @@ pub fn spawn(
     Cpu::initialize_context(&mut context, stack.top(), first, id as usize);
     let process = Process {
         id,
+        group: id,
+        group_status: None,
         name,
         parent,
         state: State::Ready,
@@ -329,13 +358,11 @@ pub struct Exiting {
 
 /// Marks the running process exited with `status`, hands its children to init, wakes its
 /// parent (and init, for orphans already exited), and takes its space and descriptors out.
+/// Called by the last of its threads to stop (`thread::stop`), so no other thread of it
+/// runs or can run again.
 pub fn begin_exit(status: u64) -> Exiting {
     with(|table| {
-        let id = table.current();
-        let init_waiting = table
-            .map
-            .get(&INIT)
-            .is_some_and(|init| init.state == State::WaitingForChild);
+        let id = table.running().group;
         let mut orphans = false;
         for child in table
             .map
@@ -354,10 +381,10 @@ pub fn begin_exit(status: u64) -> Exiting {
             files: core::mem::take(&mut process.files),
         };
         if let Some(parent) = parent {
-            table.wake_if(parent, |state| state == State::WaitingForChild);
+            table.wake_group_if(parent, |state| state == State::WaitingForChild);
         }
-        if orphans && init_waiting {
-            table.wake_if(INIT, |state| state == State::WaitingForChild);
+        if orphans {
+            table.wake_group_if(INIT, |state| state == State::WaitingForChild);
         }
         exiting
     })
@@ -413,7 +440,7 @@ pub fn revoke_lent(lender: ProcessId) {
 /// then ends it with `EXIT_KILLED`).
 pub fn report_fault(fault: kernel_core::Fault, instruction: u64) {
     let (id, name, revoked_by) = with(|table| {
-        let process = &table.map[&table.current()];
+        let process = &*table.running_process();
         let revoked_by = process
             .space
             .as_ref()
@@ -438,7 +465,7 @@ pub fn report_fault(fault: kernel_core::Fault, instruction: u64) {
 pub fn wait(pid: ProcessId, no_hang: bool) -> Result<Option<(ProcessId, u64)>, Error> {
     loop {
         let outcome = with(|table| {
-            let me = table.current();
+            let me = table.running().group;
             let matches =
                 |process: &Process| process.parent == Some(me) && (pid == 0 || process.id == pid);
             if !table.map.values().any(matches) {
@@ -454,12 +481,14 @@ pub fn wait(pid: ProcessId, no_hang: bool) -> Result<Option<(ProcessId, u64)>, E
                 let State::Exited(status) = process.state else {
                     unreachable!()
                 };
+                // Its other threads stopped before it was marked exited: reap them too.
+                table.map.retain(|_, thread| thread.group != child);
                 return Ok(Some((child, status)));
             }
             if no_hang {
                 return Ok(None);
             }
-            table.map.get_mut(&me).expect("running").state = State::WaitingForChild;
+            table.running().state = State::WaitingForChild;
             Ok(Some((0, 0)))
         })?;
         match outcome {
@@ -486,6 +515,31 @@ impl Processes {
         }
     }
 
+    /// Queues every thread of process `group` whose state satisfies `condition`.
+    pub fn wake_group_if(&mut self, group: ProcessId, condition: impl Fn(State) -> bool) {
+        let ready = &mut self.ready;
+        for thread in self.map.values_mut().filter(|thread| thread.group == group) {
+            if condition(thread.state) {
+                thread.state = State::Ready;
+                ready.push_back(thread.id);
+            }
+        }
+    }
+
+    /// The process the running thread belongs to (its leader's entry, which holds the
+    /// space, descriptors and parent).
+    pub fn running_process(&mut self) -> &mut Process {
+        let group = self.running().group;
+        self.map
+            .get_mut(&group)
+            .expect("a running thread's process exists")
+    }
+
+    /// The running process's address space (`None` for the idle thread).
+    pub fn running_space(&mut self) -> Option<&mut UserSpace> {
+        self.running_process().space.as_mut()
+    }
+
     /// How many children (running or not yet reaped) `parent` has.
     pub fn children_of(&self, parent: ProcessId) -> usize {
         self.map
@@ -494,12 +548,12 @@ impl Processes {
             .count()
     }
 
-    /// The process running on this CPU ([`IDLE`] for its idle thread).
+    /// The thread running on this CPU ([`IDLE`] for its idle thread).
     pub fn current(&self) -> ProcessId {
         self.running_on[crate::smp::this_cpu()]
     }
 
-    /// The running process.
+    /// The running thread.
     pub fn running(&mut self) -> &mut Process {
         let current = self.current();
         self.map

@@ -72,11 +72,14 @@ pub fn reschedule(requeue: bool) {
         if next != IDLE {
             target.state = State::Running;
         }
-        let root = target
-            .space
-            .as_ref()
-            .map_or_else(kernel_space::root, |space| space.root());
         let stack_top = target.stack.as_ref().map(|stack| stack.top());
+        // A thread runs in its process's space, which its leader's entry holds.
+        let group = target.group;
+        let root = table
+            .map
+            .get(&group)
+            .and_then(|leader| leader.space.as_ref())
+            .map_or_else(kernel_space::root, |space| space.root());
         Some((from, to, root, stack_top))
     });
     let Some((from, to, root, stack_top)) = switch else {

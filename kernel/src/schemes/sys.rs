@@ -1,4 +1,4 @@
-//! `sys:` texts: uptime, memory, cpu (the caller's CPU), cpus (each CPU's counters), devices, quiesce (each held device's holder and quiesce
+//! `sys:` texts: uptime, memory, cpu (the caller's CPU), cpus (each CPU's counters), user-copies (user copies whose fault was recovered), devices, quiesce (each held device's holder and quiesce
 //! generations), interrupts (`crate::interrupts`), platform (the machine description and
 //! the CPU's interrupt stacks), processes, one process, registered user schemes; and, in
 //! test kernels only, what `test_hooks::system_text` adds (the translation of a process's
@@ -30,6 +30,7 @@ fn text(name: &str) -> Result<String, Error> {
         ),
         "devices" => crate::devices::write_table(&mut text),
         "quiesce" => crate::devices::quiesce::write_table(&mut text),
+        "user-copies" => writeln!(text, "recovered-faults {}", Cpu::user_copies_recovered()),
         "interrupts" => crate::interrupts::write_table(&mut text),
         "iommu" => crate::iommu::write_text(&mut text),
         "platform" => crate::platform::machine_description()

@@ -46,6 +46,7 @@ const PACKAGES: [(&str, &[&str]); 15] = [
             "bad-access",
             "short-lived",
             "lender",
+            "threader",
         ],
     ),
     (
