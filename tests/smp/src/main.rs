@@ -19,7 +19,15 @@
 //!    at once, each writing and checking its own pattern in every buffer (an overlap or a
 //!    stale mapping would show as a foreign word), running on every CPU; dmad's pool is
 //!    exactly as before at the end;
-//! 8. `dmad_alive_and_pool_whole`: dmad still runs and the pool is whole.
+//! 8. `threads_of_one_process_on_different_cpus`: as many CPU-bound threads of this
+//!    process as CPUs, each mostly on a CPU of its own (all but one distinct);
+//! 9. `reader_faults_and_never_sees_the_next_owner`: a thread reads a dmad buffer in a loop
+//!    while another thread of its process unmaps and closes it and another process keeps
+//!    allocating, filling and releasing buffers: the reader faults (its process is killed)
+//!    and never reads the next owner's pattern (`smp-unmapper reader` / `owner`);
+//! 10. `syscall_copy_from_an_unmapped_buffer_is_efault`: a thread's `open` of a path in a
+//!    buffer another thread unmaps returns `EFAULT` (`smp-unmapper copier`);
+//! 11. `dmad_alive_and_pool_whole`: dmad still runs and the pool is whole.
 #![no_std]
 #![no_main]
 
@@ -66,6 +74,18 @@ fn main(_args: Args) -> i32 {
     suite.run(
         "four_dma_clients_on_four_cpus",
         four_dma_clients_on_four_cpus,
+    );
+    suite.run(
+        "threads_of_one_process_on_different_cpus",
+        threads_of_one_process_on_different_cpus,
+    );
+    suite.run(
+        "reader_faults_and_never_sees_the_next_owner",
+        reader_faults_and_never_sees_the_next_owner,
+    );
+    suite.run(
+        "syscall_copy_from_an_unmapped_buffer_is_efault",
+        syscall_copy_from_an_unmapped_buffer_is_efault,
     );
     suite.run("dmad_alive_and_pool_whole", dmad_alive_and_pool_whole);
     suite.finish()
@@ -269,4 +289,75 @@ fn dmad_alive_and_pool_whole() -> Outcome {
         "dmad's stats were unreadable at the start"
     );
     stats::settle_free_pages(DEVICE, initial, "at the end of the suite")
+}
+
+/// One CPU-bound thread: spins for [`SPIN_MILLISECONDS`], looking at `sys:cpu` now and then;
+/// returns the CPU it was seen on most, plus one (0: never seen).
+fn spinning_thread() -> u32 {
+    let mut seen = [0u32; 8];
+    let Ok(start) = time::monotonic() else {
+        return 0;
+    };
+    let mut sink: u64 = 0;
+    while time::monotonic()
+        .map(|now| now.saturating_sub(start) < Duration::from_millis(SPIN_MILLISECONDS))
+        .unwrap_or(false)
+    {
+        for step in 0..2000u64 {
+            sink = sink.wrapping_mul(6364136223846793005).wrapping_add(step);
+        }
+        core::hint::black_box(sink);
+        if let Ok(cpu) = current_cpu() {
+            if cpu < seen.len() {
+                seen[cpu] += 1;
+            }
+        }
+    }
+    (0..seen.len())
+        .filter(|&cpu| seen[cpu] > 0)
+        .max_by_key(|&cpu| seen[cpu])
+        .map_or(0, |cpu| cpu as u32 + 1)
+}
+
+fn threads_of_one_process_on_different_cpus() -> Outcome {
+    let mut handles = Vec::new();
+    for _ in 0..EXPECTED_CPUS {
+        handles.push(
+            userlib::thread::spawn(0, spinning_thread)
+                .map_err(|error| format!("thread spawn: {error:?}"))?,
+        );
+    }
+    let mut majorities = Vec::new();
+    for handle in handles {
+        let status = handle.join().map_err(|error| format!("join: {error:?}"))?;
+        ensure!(status != 0, "a thread never saw its CPU");
+        majorities.push(status - 1);
+    }
+    let all = majorities.clone();
+    majorities.sort_unstable();
+    majorities.dedup();
+    ensure!(
+        majorities.len() + 1 >= EXPECTED_CPUS,
+        "{EXPECTED_CPUS} CPU-bound threads of one process ran mostly on CPUs {all:?}"
+    );
+    Ok(())
+}
+
+fn reader_faults_and_never_sees_the_next_owner() -> Outcome {
+    let owner = child::start_as("dma-worker", "/bin/smp-unmapper", &["owner", "3000"])?;
+    let reader = child::start_as("dma-worker", "/bin/smp-unmapper", &["reader"])?;
+    expect_ending(
+        "the reader (killed by its fault after the unmap)",
+        child::wait(reader)?,
+        Ending::Killed,
+    )?;
+    expect_ending("the next owner", child::wait(owner)?, Ending::Exited(0))
+}
+
+fn syscall_copy_from_an_unmapped_buffer_is_efault() -> Outcome {
+    expect_ending(
+        "smp-unmapper copier",
+        child::run_as("dma-worker", "/bin/smp-unmapper", &["copier"])?,
+        Ending::Exited(0),
+    )
 }

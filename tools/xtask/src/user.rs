@@ -34,7 +34,7 @@ const PACKAGES: [(&str, &[&str]); 15] = [
     ("blk-tests", &["blk-tests"]),
     ("irq-tests", &["irq-tests", "irq-probe", "irq-reader"]),
     ("iommu-tests", &["iommu-tests"]),
-    ("smp-tests", &["smp-tests", "smp-spinner"]),
+    ("smp-tests", &["smp-tests", "smp-spinner", "smp-unmapper"]),
     ("bench-server", &["bench-server"]),
     ("dmabench", &["dmabench"]),
     (
