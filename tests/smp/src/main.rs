@@ -26,7 +26,7 @@
 //!    allocating, filling and releasing buffers: the reader faults (its process is killed)
 //!    and never reads the next owner's pattern (`smp-unmapper reader` / `owner`);
 //! 10. `syscall_copy_from_an_unmapped_buffer_is_efault`: a thread's `open` of a path in a
-//!    buffer another thread unmaps returns `EFAULT` (`smp-unmapper copier`);
+//!     buffer another thread unmaps returns `EFAULT` (`smp-unmapper copier`);
 //! 11. `dmad_alive_and_pool_whole`: dmad still runs and the pool is whole.
 #![no_std]
 #![no_main]
