@@ -208,7 +208,8 @@ fn map_kernel_image(table: &mut KernelTable) {
         (section(data), PageFlags::kernel().writable()),
     ] {
         let _ = sections.insert(range.0, range.1 - range.0);
-        let mut pieces: RangeSet<8> = RangeSet::new();
+        // Room for the boot stack's guard and every CPU's four interrupt-stack guards.
+        let mut pieces: RangeSet<48> = RangeSet::new();
         let _ = pieces.insert(range.0, range.1 - range.0);
         let _ = pieces.remove(guard, PAGE_SIZE);
         for stack in Cpu::interrupt_stacks() {
