@@ -31,6 +31,20 @@
 //! drops it; every reuse of a frame (the frame allocator) or of a pool buffer (dmad learns
 //! of the unmap from a `Munmap` the kernel queues under the same lock) needs the big lock,
 //! so nothing is reused while any TLB still reaches it.
+//!
+//! The same lock keeps a system call's copy to or from user memory whole: no other thread
+//! of its process can unmap that memory while the copy runs (unmapping needs the lock), and
+//! memory unmapped before it gives `EFAULT` through the fault-recovering copy
+//! (`syscall::user_memory`).
+//!
+//! # CPUs and counters
+//!
+//! The boot CPU starts every CPU the machine description lists (MADT local APICs, the device
+//! tree's `/cpus`), at most [`MAX_CPUS`] (the command line's `cpus=N` lowers that), each on
+//! an idle stack of its own; the boot log names each that came up. `sys:cpu` says which CPU
+//! the caller runs on, `sys:cpus` lists every CPU's switches, IPIs received and sent,
+//! shootdowns started (kernel-half ones included), flushes done for others, ticks and
+//! entries from user mode.
 
 use crate::arch::{Arch, Cpu};
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
