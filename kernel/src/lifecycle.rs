@@ -52,8 +52,34 @@ pub fn exit_if_killed() {
     }
 }
 
-/// Ends the running process with `status` and switches away for good.
+/// Starts a thread of the running process (`SYS_THREAD_SPAWN`); it too begins in
+/// [`first_code`], so a thread whose process was killed before it ran dies there.
+pub fn spawn_thread(entry: u64, stack_top: u64, argument: u64) -> Result<ProcessId, Error> {
+    process::thread::spawn(entry, stack_top, argument, first_code)
+}
+
+/// Ends the running thread with `status` (`SYS_THREAD_EXIT`): the process goes on unless
+/// this was its last thread, which ends it with `status`.
+pub fn exit_thread(status: u64) -> ! {
+    match process::thread::stop(status, false) {
+        Some(final_status) => end_process(final_status),
+        None => process::thread::finish(),
+    }
+}
+
+/// Ends the running process with `status` (`SYS_EXIT`, a fault, a kill) and switches away
+/// for good. Every other thread of it is killed; the last one to stop tears the process
+/// down (see `process::thread`), so its space and descriptors go once, after all stopped.
 pub fn exit_current(status: u64) -> ! {
+    match process::thread::stop(status, true) {
+        Some(final_status) => end_process(final_status),
+        None => process::thread::finish(),
+    }
+}
+
+/// Tears down the running thread's process, whose other threads have all stopped, and
+/// switches away for good.
+fn end_process(status: u64) -> ! {
     let exiting = process::begin_exit(status);
     let open_files = (0..MAX_DESCRIPTORS)
         .filter(|number| exiting.files.get(*number).is_some())

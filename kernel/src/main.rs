@@ -84,9 +84,23 @@
 //!
 //! Errors are [`kernel_core::Error`] inside the kernel, turned into a Redox errno only by
 //! `syscall::dispatch` (`Error::errno`). User memory is reached only through
-//! `syscall::user_memory::UserSlice`: range arithmetic checked when it is made, the live
-//! tables checked again at every copy in or out, so no `&[u8]` into user memory outlives a
-//! copy (and a mapping revoked while its owner was parked is `EFAULT`, not a kernel fault).
+//! `syscall::user_memory::UserSlice`: range arithmetic checked when it is made (user half,
+//! no overflow), and the copy itself is the check — it runs through the arch's user-copy
+//! routine, whose loads and stores are listed in an exception table, so a page unmapped
+//! under it (by another thread, or a mapping revoked while its owner was parked) makes the
+//! copy return `EFAULT` instead of faulting the kernel. No `&[u8]` into user memory is ever
+//! made. A kernel-mode fault anywhere else is still fatal.
+//!
+//! # Threads
+//!
+//! A process may run up to `kernel_core::abi::MAX_THREADS` threads (`SYS_THREAD_SPAWN`,
+//! `SYS_THREAD_EXIT`, `SYS_THREAD_JOIN`) sharing its space, descriptors and rights. A
+//! thread is one more entry of the process table whose `group` names the process's first
+//! thread, which holds what they share (see `process::thread` for the design and the
+//! semantics: the last thread's exit ends the process; `exit`, a fault or a kill from any
+//! thread ends all of them, and the last one to stop tears the process down once). Tids
+//! come from the pid counter but are not pids: `kill`, `waitpid` and scheme servers see only
+//! the process.
 //!
 //! # Layers
 //!
@@ -120,13 +134,20 @@
 //!
 //! # Lock order
 //!
-//! Kernel state is behind spin locks (one CPU, interrupts masked in the kernel, so a lock is
-//! never contended, only re-entered by mistake — which would hang). A path holding one lock
-//! may take only locks further down this list, and no lock is held while a process parks:
+//! Every CPU runs kernel code only under the big kernel lock (`smp::BigLock`): taken on every
+//! entry from user mode and by the idle loop when it wakes, dropped on every return to user
+//! mode and before the idle loop waits. It is the one lock held across a context switch: the
+//! thread switching out holds it and the thread switching in inherits it (see `smp`). A CPU
+//! spinning for it keeps serving TLB-shootdown requests, so a holder waiting for
+//! acknowledgements never deadlocks. Under it, kernel state is behind spin locks, which
+//! interrupts masked in the kernel and the big lock leave uncontended, only re-entered by
+//! mistake — which would hang. A path holding one lock may take only locks further down
+//! this list, and no lock but the big lock is held while a process parks:
 //!
+//! 0. the big kernel lock (`smp`);
 //! 1. the user-scheme table (`ipc::SCHEMES`), then its orphaned replies;
 //! 2. one scheme's handle table (`object::Handles`; a copy to or from user memory under it
-//!    takes the process table);
+//!    takes no lock: the copy's fault recovery needs none);
 //! 3. the process table (`process::PROCESSES`; address spaces live in it);
 //! 4. the interrupt-line table (`interrupts`: connecting a line maps its registers; the
 //!    device-interrupt hook takes it with no other lock held, since interrupts are masked
@@ -136,7 +157,9 @@
 //! 7. the IOMMU driver's tables (`iommu`: a domain's page tables take frames; taken with
 //!    nothing above held, from `iommu:` calls, boot and `sys:iommu`);
 //! 8. the frame allocator and its counts (`memory::frames`);
-//! 9. leaves, which take nothing else: the IOMMU fault ring, wait-queue lists, the initfs, manifest sections,
+//! 9. leaves, which take nothing else: per-CPU flags and counters (`smp`, atomics; a TLB
+//!    shootdown waits for other CPUs' acknowledgements under any of the locks above, which
+//!    is safe because the acknowledging CPUs take none of them), the IOMMU fault ring, wait-queue lists, the initfs, manifest sections,
 //!    the device table, published pools and machine description, the console, and last the
 //!    kernel heap (every allocation takes it).
 //!
@@ -154,6 +177,7 @@
 //! | descriptors per process | 256 | `EMFILE` |
 //! | mapped regions per process | 4096, each at most 64 MiB | `ENOMEM` |
 //! | children not yet reaped per process | 64 | `EAGAIN` |
+//! | threads per process (the first included, exited ones until joined) | 32 | `EAGAIN` |
 //! | process numbers (never reused) | `u32::MAX` | `EAGAIN` |
 //! | two-way requests pending per client | 1 (the client blocks) | — |
 //! | request payload (`open` path, `write`, `call`) | 4096 bytes | `write` sends the first 4096; `call` `EINVAL` |
@@ -208,6 +232,7 @@ mod panic;
 mod platform;
 mod process;
 mod schemes;
+mod smp;
 #[cfg(feature = "test-suites")]
 mod suites;
 mod syscall;
@@ -251,7 +276,15 @@ fn start_init(platform: &platform::Platform) -> ! {
     schemes::init(platform.initfs());
     ipc::load_grants(platform.manifest().as_ref());
     process::init();
+    // From here on kernel code runs under the big lock (`smp`); the idle loop drops it.
+    smp::BigLock::lock();
     user_hooks::start_timer();
+    let limit = platform
+        .command_line
+        .get("cpus")
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(smp::MAX_CPUS);
+    user_hooks::start_cpus(&platform.machine, limit);
     match lifecycle::spawn("bin/init", &[b"/bin/init"], None, ipc::init_rights()) {
         Ok(id) => info!("started init as process {id}"),
         Err(error) => {

@@ -9,10 +9,12 @@
 //! `cargo xtask test` reads the product kernel's symbol table to prove it (STYLE.md 13).
 
 #[cfg(feature = "test-suites")]
-pub use crate::suites::hooks::{before_init, is_test_image, on_system_call, system_text};
+pub use crate::suites::hooks::{
+    before_init, is_test_image, on_system_call, system_text, user_precheck,
+};
 
 #[cfg(not(feature = "test-suites"))]
-pub use product::{before_init, is_test_image, on_system_call, system_text};
+pub use product::{before_init, is_test_image, on_system_call, system_text, user_precheck};
 
 /// The product kernel's hooks: nothing runs, nothing is a test image.
 #[cfg(not(feature = "test-suites"))]
@@ -41,6 +43,11 @@ mod product {
     /// The product kernel never runs a test image: init may not power off.
     pub fn is_test_image() -> bool {
         false
+    }
+
+    /// User ranges are always pre-checked against the page tables.
+    pub fn user_precheck() -> bool {
+        true
     }
 
     /// No test-only `sys:` texts.

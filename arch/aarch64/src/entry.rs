@@ -18,6 +18,7 @@ const FDT_MAGIC: u32 = 0xd00d_feed;
 
 /// Called on the boot stack, MMU on, with the device tree's physical address.
 pub extern "C" fn aarch64_entry(device_tree: u64) -> ! {
+    crate::smp::init_boot_cpu();
     // SAFETY: first thing on the boot CPU, nothing else running.
     unsafe { trap::init() };
     let start = core::ptr::addr_of!(__kernel_virtual_start) as u64 - crate::KERNEL_VIRTUAL_OFFSET;

@@ -159,3 +159,22 @@ pub fn end_of_interrupt(value: u32) {
         _ => {}
     }
 }
+
+/// Brings up a secondary CPU's interface (and, GICv3, its redistributor) on the GIC the boot
+/// CPU set up.
+pub fn init_secondary() {
+    match VERSION.load(Ordering::Relaxed) {
+        3 => v3::init_cpu_interface(),
+        2 => v2::init_cpu_interface(),
+        _ => {}
+    }
+}
+
+/// Sends software-generated interrupt `id` to CPU `index`, whose MPIDR is `mpidr`.
+pub fn send_sgi(index: usize, mpidr: u64, id: u32) {
+    match VERSION.load(Ordering::Relaxed) {
+        3 => v3::send_sgi(mpidr, id),
+        2 => v2::send_sgi(index, id),
+        _ => {}
+    }
+}

@@ -53,7 +53,10 @@ pub fn handle() {
     let Some((acknowledged, id)) = crate::gic::acknowledge() else {
         return;
     };
-    if id == crate::timer::interrupt_id() {
+    if id == crate::smp::IPI_SGI {
+        crate::gic::end_of_interrupt(acknowledged);
+        crate::smp::ipi();
+    } else if id == crate::timer::interrupt_id() {
         crate::timer::rearm();
         crate::gic::end_of_interrupt(acknowledged);
         // SAFETY: the kernel defines `kernel_timer_tick` with this signature, as the

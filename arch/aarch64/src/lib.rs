@@ -36,11 +36,15 @@ mod probe;
 #[cfg(target_os = "none")]
 mod serial;
 #[cfg(target_os = "none")]
+mod smp;
+#[cfg(target_os = "none")]
 mod timer;
 #[cfg(target_os = "none")]
 pub mod trap;
 #[cfg(target_os = "none")]
 mod user;
+#[cfg(target_os = "none")]
+mod user_copy;
 #[cfg(target_os = "none")]
 mod user_mode;
 #[cfg(target_os = "none")]

@@ -159,6 +159,28 @@ impl Arch for Aarch64 {
 
     /// Takes the GIC, the timer's interrupt, the PSCI conduit and the console UART from the
     /// description (the early console used QEMU `virt`'s PL011 address until now).
+    fn cpu_index() -> usize {
+        crate::smp::cpu_index()
+    }
+
+    unsafe fn start_cpu(index: usize, hardware_id: u64, stack_top: u64, kernel_root: u64) -> bool {
+        // SAFETY: the caller upholds the contract.
+        unsafe { crate::smp::start_cpu(index, hardware_id, stack_top, kernel_root) }
+    }
+
+    fn boot_cpu_hardware_id() -> u64 {
+        crate::smp::boot_mpidr()
+    }
+
+    fn relax() {
+        // SAFETY: a hint instruction; no memory or register is touched.
+        unsafe { asm!("yield", options(nomem, nostack, preserves_flags)) };
+    }
+
+    fn send_ipi(index: usize) {
+        crate::smp::send_ipi(index);
+    }
+
     fn use_machine(machine: &MachineDescription) {
         gic::configure(machine.interrupt_controller);
         gic::v2m::configure(machine.msi_frame);
@@ -195,6 +217,15 @@ impl Arch for Aarch64 {
 
     fn probe_read(address: u64) -> Result<u64, kernel_core::Fault> {
         crate::probe::read(address)
+    }
+
+    unsafe fn copy_user(destination: *mut u8, source: *const u8, length: usize) -> bool {
+        // SAFETY: the caller keeps `copy_user`'s contract, which is `user_copy::copy`'s.
+        unsafe { crate::user_copy::copy(destination, source, length) }
+    }
+
+    fn user_copies_recovered() -> u64 {
+        crate::user_copy::recovered()
     }
 }
 
@@ -246,6 +277,15 @@ pub fn power_off(status: ExitStatus) -> ! {
         }
     }
     halt()
+}
+
+/// Whether PSCI calls go through `smc` (else `hvc`).
+pub fn psci_secure_monitor() -> bool {
+    if PSCI_KNOWN.load(Ordering::Relaxed) {
+        PSCI_SECURE_MONITOR.load(Ordering::Relaxed)
+    } else {
+        entered_at_el2()
+    }
 }
 
 /// Whether the boot code found itself at EL2 (and dropped to EL1).

@@ -53,6 +53,7 @@ pub fn counter_frequency() -> u64 {
 /// one counter tick apart).
 pub fn start(hertz: u32, map_device: MapDevice) {
     crate::gic::init(map_device);
+    crate::smp::enable_ipi();
     crate::gic::enable(interrupt_id(), PRIORITY);
     let interval = (counter_frequency() / u64::from(hertz.max(1))).max(1);
     INTERVAL.store(interval, Ordering::Relaxed);
@@ -84,4 +85,14 @@ pub fn monotonic_nanoseconds() -> u64 {
 fn nanoseconds(count: u64, frequency: u64) -> u64 {
     let value = u128::from(count) * NANOSECONDS_PER_SECOND / u128::from(frequency.max(1));
     u64::try_from(value).unwrap_or(u64::MAX)
+}
+
+/// Starts a secondary CPU's virtual timer (its private interrupt enabled in its own GIC
+/// interface) at the boot CPU's rate.
+pub fn start_secondary() {
+    crate::gic::enable(interrupt_id(), PRIORITY);
+    CNTKCTL_EL1.write(CNTKCTL_EL1::EL0VCTEN::SET);
+    CNTV_TVAL_EL0.set(INTERVAL.load(Ordering::Relaxed));
+    CNTV_CTL_EL0.write(CNTV_CTL_EL0::ENABLE::SET + CNTV_CTL_EL0::IMASK::CLEAR);
+    barrier::isb(barrier::SY);
 }

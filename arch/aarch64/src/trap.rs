@@ -119,7 +119,9 @@ fn kernel_synchronous(vector: u64, frame: &mut TrapFrame) {
         frame.elr += 4;
         return;
     }
-    if crate::probe::recover(frame, crate::fault::exception_class_name(class)) {
+    if crate::user_copy::recover(frame)
+        || crate::probe::recover(frame, crate::fault::exception_class_name(class))
+    {
         return;
     }
     report(vector, frame);

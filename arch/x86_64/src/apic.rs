@@ -17,6 +17,8 @@ use x86_64::registers::model_specific::{ApicBase, ApicBaseFlags, Msr};
 
 /// The timer's interrupt vector (the first one after the exceptions).
 pub const TIMER_VECTOR: u64 = 32;
+/// The kernel's inter-processor interrupt (shootdown, wake-up), above the device vectors.
+pub const IPI_VECTOR: u64 = 0xF0;
 /// The spurious-interrupt vector: nothing to acknowledge, nothing to do.
 pub const SPURIOUS_VECTOR: u64 = 0xFF;
 
@@ -37,6 +39,10 @@ pub mod register {
     pub const SPURIOUS: u64 = 0xF0;
     /// Interrupt request register, 8 registers of 32 vectors each, 16 bytes apart.
     pub const INTERRUPT_REQUEST: u64 = 0x200;
+    /// Interrupt command register, low half (x2APIC: the whole 64-bit MSR).
+    pub const COMMAND_LOW: u64 = 0x300;
+    /// Interrupt command register, high half (xAPIC: destination in bits 31:24).
+    pub const COMMAND_HIGH: u64 = 0x310;
     /// Local vector table: the timer.
     pub const TIMER: u64 = 0x320;
     /// Local vector table: the LINT0 pin (ExtINT from the 8259s).
@@ -189,5 +195,63 @@ pub fn write(offset: u64, value: u32) {
             unsafe { ((base + offset) as *mut u32).write_volatile(value) };
         }
         Mode::Off => panic!("local APIC used before it was enabled"),
+    }
+}
+
+/// Enables a secondary CPU's local APIC in the mode the boot CPU chose (its registers are
+/// at the same address on every CPU, each reaching its own APIC), accepting every vector,
+/// LINT0 masked.
+///
+/// # Safety
+/// Call once per secondary CPU, with interrupts disabled, after the boot CPU's [`enable`].
+pub unsafe fn enable_secondary() {
+    let (frame, flags) = ApicBase::read();
+    // SAFETY: as in `enable`: xAPIC before x2APIC, x2APIC only in the mode the boot CPU
+    // found offered (the same CPU model).
+    unsafe {
+        ApicBase::write(frame, flags | ApicBaseFlags::LAPIC_ENABLE);
+        if mode() == Mode::X2apic {
+            ApicBase::write(
+                frame,
+                flags | ApicBaseFlags::LAPIC_ENABLE | ApicBaseFlags::X2APIC_ENABLE,
+            );
+        }
+    }
+    write(register::TASK_PRIORITY, 0);
+    write(register::LINT0, LVT_MASKED);
+    write(register::SPURIOUS, (1 << 8) | SPURIOUS_VECTOR as u32);
+}
+
+/// ICR delivery modes and flags.
+pub mod command {
+    /// Fixed delivery of the vector in bits 7:0.
+    pub const FIXED: u32 = 0;
+    /// INIT (level assert).
+    pub const INIT: u32 = 0b101 << 8 | 1 << 14;
+    /// INIT de-assert (level, trigger mode level): needed by old CPUs, ignored by new ones.
+    pub const INIT_DEASSERT: u32 = 0b101 << 8 | 1 << 15;
+    /// Start-up IPI; the vector is the start page number.
+    pub const STARTUP: u32 = 0b110 << 8 | 1 << 14;
+    /// xAPIC: the previous command is still being sent.
+    pub const DELIVERY_PENDING: u32 = 1 << 12;
+}
+
+/// Sends `command` (delivery mode and vector) to the local APIC whose id is `destination`.
+/// Call with interrupts disabled (the two-register xAPIC write must not be interleaved).
+pub fn send(destination: u32, command: u32) {
+    match mode() {
+        // SAFETY: the x2APIC ICR MSR takes destination and command in one write.
+        Mode::X2apic => unsafe {
+            x2apic_register(register::COMMAND_LOW)
+                .write(u64::from(destination) << 32 | u64::from(command));
+        },
+        Mode::Xapic => {
+            while read(register::COMMAND_LOW) & command::DELIVERY_PENDING != 0 {
+                core::hint::spin_loop();
+            }
+            write(register::COMMAND_HIGH, destination << 24);
+            write(register::COMMAND_LOW, command);
+        }
+        Mode::Off => {}
     }
 }

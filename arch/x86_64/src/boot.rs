@@ -62,6 +62,7 @@ global_asm!(
 
     .section .boot.page_tables, "aw"
     .p2align 12
+    .global early_pml4
     early_pml4:      .fill 4096, 1, 0
     early_pdpt_low:  .fill 4096, 1, 0
     early_pdpt_high: .fill 4096, 1, 0

@@ -1,6 +1,6 @@
 //! The first Rust code: from `pvh_entry64` to the kernel's `kernel_main`.
 
-use crate::{cpu, gdt, pvh, serial, syscall, trap};
+use crate::{cpu, gdt, pvh, serial, smp, syscall, trap};
 use core::fmt::Write;
 use kernel_core::boot::{BootInfo, PhysicalRange};
 use kernel_core::ExitStatus;
@@ -21,9 +21,10 @@ pub extern "C" fn x86_64_entry(start_info: u32) -> ! {
     // SAFETY: first thing on the boot CPU, interrupts off, nothing else running.
     unsafe {
         cpu::configure();
-        gdt::init();
+        gdt::init(0);
         trap::init();
-        syscall::init();
+        syscall::init(0);
+        smp::install_trampoline();
     }
     // SAFETY: at boot, before any mapping selects PAT entries 4-7.
     if !unsafe { cpu::program_pat() } {

@@ -30,8 +30,12 @@ pub const fn selector(value: u16) -> SegmentSelector {
     SegmentSelector::new(value >> 3, PrivilegeLevel::from_u16(value & 3))
 }
 
-static mut TSS_SEGMENT: TaskStateSegment = TaskStateSegment::new();
-static mut GDT: GlobalDescriptorTable = GlobalDescriptorTable::new();
+use crate::syscall::MAX_CPUS;
+
+static mut TSS_SEGMENT: [TaskStateSegment; MAX_CPUS] =
+    [const { TaskStateSegment::new() }; MAX_CPUS];
+static mut GDT: [GlobalDescriptorTable; MAX_CPUS] =
+    [const { GlobalDescriptorTable::new() }; MAX_CPUS];
 
 /// Loads the kernel's GDT and TSS and reloads every segment register.
 ///
@@ -40,22 +44,25 @@ static mut GDT: GlobalDescriptorTable = GlobalDescriptorTable::new();
 /// file, checked because `syscall`/`sysret` and the entry stubs depend on it).
 ///
 /// # Safety
-/// Call once, early, on the boot CPU, with interrupts disabled.
-pub unsafe fn init() {
+/// Call once per CPU (`index`: its CPU index, each CPU its own tables), early, with
+/// interrupts disabled.
+pub unsafe fn init(index: usize) {
     // SAFETY: single-threaded early boot (see `# Safety`): nothing else touches these statics,
     // and both live for the rest of the run at fixed addresses, as the CPU requires.
     unsafe {
-        let tss = &mut *addr_of_mut!(TSS_SEGMENT);
-        for (index, stack) in interrupt_stacks::all().iter().enumerate() {
-            tss.interrupt_stack_table[index] = VirtAddr::new(stack.top);
+        let tss = &mut (*addr_of_mut!(TSS_SEGMENT))[index];
+        for (slot, stack) in interrupt_stacks::of_cpu(index).iter().enumerate() {
+            tss.interrupt_stack_table[slot] = VirtAddr::new(stack.top);
         }
-        let gdt = &mut *addr_of_mut!(GDT);
+        let gdt = &mut (*addr_of_mut!(GDT))[index];
         let selectors = [
             gdt.append(Descriptor::kernel_code_segment()),
             gdt.append(Descriptor::kernel_data_segment()),
             gdt.append(Descriptor::user_data_segment()),
             gdt.append(Descriptor::user_code_segment()),
-            gdt.append(Descriptor::tss_segment_unchecked(addr_of!(TSS_SEGMENT))),
+            gdt.append(Descriptor::tss_segment_unchecked(addr_of!(
+                (*addr_of!(TSS_SEGMENT))[index]
+            ))),
         ];
         assert!(
             selectors.map(|selector| selector.0)
@@ -79,5 +86,8 @@ pub unsafe fn set_kernel_stack(top: u64) {
     // SAFETY: the TSS is only read by the CPU on privilege changes; the caller guarantees
     // `top` is a valid stack. Written through a raw pointer: no reference to the TSS outlives
     // `init`.
-    unsafe { (*addr_of_mut!(TSS_SEGMENT)).privilege_stack_table[0] = VirtAddr::new(top) };
+    unsafe {
+        (*addr_of_mut!(TSS_SEGMENT))[crate::syscall::cpu_index()].privilege_stack_table[0] =
+            VirtAddr::new(top)
+    };
 }

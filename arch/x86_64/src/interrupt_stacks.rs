@@ -11,6 +11,7 @@
 //! corrupting its neighbour. The handlers only report and stop, so one stack each is enough:
 //! nothing nests on them.
 
+use crate::syscall::MAX_CPUS;
 use core::ptr::addr_of;
 use kernel_core::InterruptStack;
 use spin::Once;
@@ -40,10 +41,12 @@ impl GuardedStack {
 
 // `static mut`, not `static`: the CPU writes these, so they must land in `.bss`, not in
 // read-only `.rodata`. Rust code never reads or writes them, it only takes their addresses.
-static mut DOUBLE_FAULT_STACK: GuardedStack = GuardedStack::new();
-static mut NMI_STACK: GuardedStack = GuardedStack::new();
-static mut MACHINE_CHECK_STACK: GuardedStack = GuardedStack::new();
-static mut DEBUG_STACK: GuardedStack = GuardedStack::new();
+// One set per CPU (index = CPU index).
+static mut DOUBLE_FAULT_STACK: [GuardedStack; MAX_CPUS] = [const { GuardedStack::new() }; MAX_CPUS];
+static mut NMI_STACK: [GuardedStack; MAX_CPUS] = [const { GuardedStack::new() }; MAX_CPUS];
+static mut MACHINE_CHECK_STACK: [GuardedStack; MAX_CPUS] =
+    [const { GuardedStack::new() }; MAX_CPUS];
+static mut DEBUG_STACK: [GuardedStack; MAX_CPUS] = [const { GuardedStack::new() }; MAX_CPUS];
 
 /// IST index (0-based, as [`x86_64::structures::idt::EntryOptions::set_stack_index`] takes it)
 /// of the double-fault stack.
@@ -55,7 +58,59 @@ pub const MACHINE_CHECK: u16 = 2;
 /// IST index of the debug-exception stack.
 pub const DEBUG: u16 = 3;
 
-static STACKS: Once<[InterruptStack; 4]> = Once::new();
+static STACKS: Once<[InterruptStack; 4 * MAX_CPUS]> = Once::new();
+
+/// The stacks' names, CPU by CPU (CPU 0's carry the plain names).
+const NAMES: [[&str; 4]; MAX_CPUS] = [
+    [
+        "double-fault",
+        "non-maskable-interrupt",
+        "machine-check",
+        "debug",
+    ],
+    [
+        "cpu1-double-fault",
+        "cpu1-non-maskable-interrupt",
+        "cpu1-machine-check",
+        "cpu1-debug",
+    ],
+    [
+        "cpu2-double-fault",
+        "cpu2-non-maskable-interrupt",
+        "cpu2-machine-check",
+        "cpu2-debug",
+    ],
+    [
+        "cpu3-double-fault",
+        "cpu3-non-maskable-interrupt",
+        "cpu3-machine-check",
+        "cpu3-debug",
+    ],
+    [
+        "cpu4-double-fault",
+        "cpu4-non-maskable-interrupt",
+        "cpu4-machine-check",
+        "cpu4-debug",
+    ],
+    [
+        "cpu5-double-fault",
+        "cpu5-non-maskable-interrupt",
+        "cpu5-machine-check",
+        "cpu5-debug",
+    ],
+    [
+        "cpu6-double-fault",
+        "cpu6-non-maskable-interrupt",
+        "cpu6-machine-check",
+        "cpu6-debug",
+    ],
+    [
+        "cpu7-double-fault",
+        "cpu7-non-maskable-interrupt",
+        "cpu7-machine-check",
+        "cpu7-debug",
+    ],
+];
 
 fn describe(name: &'static str, stack: *const GuardedStack) -> InterruptStack {
     let guard = stack as u64;
@@ -68,14 +123,26 @@ fn describe(name: &'static str, stack: *const GuardedStack) -> InterruptStack {
     }
 }
 
-/// The four stacks, in IST order (entry `i` is IST index `i`).
+/// Every CPU's four stacks: CPU `c`'s in IST order at `4 * c ..4 * c + 4`.
 pub fn all() -> &'static [InterruptStack] {
     STACKS.call_once(|| {
-        [
-            describe("double-fault", addr_of!(DOUBLE_FAULT_STACK)),
-            describe("non-maskable-interrupt", addr_of!(NMI_STACK)),
-            describe("machine-check", addr_of!(MACHINE_CHECK_STACK)),
-            describe("debug", addr_of!(DEBUG_STACK)),
-        ]
+        core::array::from_fn(|slot| {
+            let (cpu, kind) = (slot / 4, slot % 4);
+            // SAFETY: only addresses are taken, no reference to the CPU-written memory.
+            let stack = unsafe {
+                match kind {
+                    0 => addr_of!(DOUBLE_FAULT_STACK[cpu]),
+                    1 => addr_of!(NMI_STACK[cpu]),
+                    2 => addr_of!(MACHINE_CHECK_STACK[cpu]),
+                    _ => addr_of!(DEBUG_STACK[cpu]),
+                }
+            };
+            describe(NAMES[cpu][kind], stack)
+        })
     })
+}
+
+/// CPU `index`'s four stacks, in IST order (entry `i` is IST index `i`).
+pub fn of_cpu(index: usize) -> &'static [InterruptStack] {
+    &all()[4 * index..4 * index + 4]
 }

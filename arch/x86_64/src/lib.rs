@@ -48,11 +48,15 @@ mod pvh;
 #[cfg(target_os = "none")]
 mod serial;
 #[cfg(target_os = "none")]
+mod smp;
+#[cfg(target_os = "none")]
 mod syscall;
 #[cfg(target_os = "none")]
 pub mod timer;
 #[cfg(target_os = "none")]
 pub mod trap;
+#[cfg(target_os = "none")]
+mod user_copy;
 
 #[cfg(target_os = "none")]
 mod user;

@@ -72,6 +72,23 @@ impl Arch for X86_64 {
         trap::breakpoints_caught()
     }
 
+    fn cpu_index() -> usize {
+        crate::syscall::cpu_index()
+    }
+
+    unsafe fn start_cpu(index: usize, hardware_id: u64, stack_top: u64, kernel_root: u64) -> bool {
+        // SAFETY: the caller upholds the contract.
+        unsafe { crate::smp::start_cpu(index, hardware_id, stack_top, kernel_root) }
+    }
+
+    fn boot_cpu_hardware_id() -> u64 {
+        crate::smp::boot_apic_id()
+    }
+
+    fn send_ipi(index: usize) {
+        crate::smp::send_ipi(index);
+    }
+
     fn use_machine(machine: &kernel_core::machine::MachineDescription) {
         crate::io_apic::configure(machine.io_apics());
     }
@@ -125,6 +142,15 @@ impl Arch for X86_64 {
 
     fn probe_read(address: u64) -> Result<u64, kernel_core::Fault> {
         crate::probe::read(address)
+    }
+
+    unsafe fn copy_user(destination: *mut u8, source: *const u8, length: usize) -> bool {
+        // SAFETY: the caller keeps `copy_user`'s contract, which is `user_copy::copy`'s.
+        unsafe { crate::user_copy::copy(destination, source, length) }
+    }
+
+    fn user_copies_recovered() -> u64 {
+        crate::user_copy::recovered()
     }
 }
 

@@ -33,7 +33,10 @@ const SYSTEM_CALL_FLAG_MASK: RFlags = RFlags::TRAP_FLAG
     .union(RFlags::NESTED_TASK)
     .union(RFlags::ALIGNMENT_CHECK);
 
-/// What the entry stubs reach through GS: one per CPU (coherent runs one).
+/// CPUs this port can run ([`crate::smp`] starts at most this many).
+pub const MAX_CPUS: usize = 8;
+
+/// What the entry stubs reach through GS: one per CPU.
 #[repr(C)]
 pub struct PerCpu {
     /// Top of the running thread's kernel stack, where a system call's frame is built.
@@ -43,13 +46,41 @@ pub struct PerCpu {
     /// A register parked here by `trap_common` while it moves a trap frame from an
     /// interrupt stack to the kernel stack (a debug exception from user mode).
     pub(crate) trap_scratch: AtomicU64,
+    /// This CPU's index (`kernel_core::Arch::cpu_index`).
+    pub(crate) index: AtomicU64,
 }
 
-static PER_CPU: PerCpu = PerCpu {
+#[allow(clippy::declare_interior_mutable_const)]
+const NEW_PER_CPU: PerCpu = PerCpu {
     kernel_stack_top: AtomicU64::new(0),
     user_stack: AtomicU64::new(0),
     trap_scratch: AtomicU64::new(0),
+    index: AtomicU64::new(0),
 };
+
+static PER_CPU: [PerCpu; MAX_CPUS] = [NEW_PER_CPU; MAX_CPUS];
+
+/// Whether GS holds a per-CPU block yet (before, every CPU question answers CPU 0).
+static GS_READY: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
+/// This CPU's index, read through GS (0 before [`init`]).
+pub fn cpu_index() -> usize {
+    if !GS_READY.load(Ordering::Relaxed) {
+        return 0;
+    }
+    let index: u64;
+    // SAFETY: in the kernel GS base is this CPU's `PerCpu` block (see the module doc), and
+    // reading one field has no side effects.
+    unsafe {
+        core::arch::asm!(
+            "mov {index}, gs:[{offset}]",
+            index = out(reg) index,
+            offset = const offset_of!(PerCpu, index),
+            options(nostack, readonly, preserves_flags)
+        );
+    }
+    index as usize
+}
 
 /// Programs the `syscall` MSRs and the GS bases. EFER.SCE is set by [`crate::cpu::configure`].
 ///
@@ -58,8 +89,9 @@ static PER_CPU: PerCpu = PerCpu {
 /// constants are asserted below too, so this is a broken invariant of [`crate::gdt`]).
 ///
 /// # Safety
-/// Call once, early, on the boot CPU, with interrupts disabled, after [`crate::gdt::init`].
-pub unsafe fn init() {
+/// Call once, early, on each CPU (`index`: its CPU index), with interrupts disabled, after
+/// [`crate::gdt::init`].
+pub unsafe fn init(index: usize) {
     // STAR[47:32]: `syscall` loads CS = 0x08 and SS = 0x10. STAR[63:48]: `sysretq` loads
     // SS = 0x10 + 8 = 0x18 | 3 and CS = 0x10 + 16 = 0x20 | 3.
     const _: () = assert!(KERNEL_DATA + 8 == (USER_DATA & !3));
@@ -79,13 +111,17 @@ pub unsafe fn init() {
     // and the per-CPU base cannot affect a running system call.
     LStar::write(VirtAddr::new(entry));
     SFMask::write(SYSTEM_CALL_FLAG_MASK);
-    GsBase::write(VirtAddr::new(&PER_CPU as *const PerCpu as u64));
+    PER_CPU[index].index.store(index as u64, Ordering::Relaxed);
+    GsBase::write(VirtAddr::new(&PER_CPU[index] as *const PerCpu as u64));
     KernelGsBase::write(VirtAddr::new(0));
+    GS_READY.store(true, Ordering::Release);
 }
 
-/// Sets the kernel stack a system call's frame is built on.
+/// Sets the kernel stack a system call's frame is built on, on this CPU.
 pub fn set_kernel_stack(top: u64) {
-    PER_CPU.kernel_stack_top.store(top, Ordering::Relaxed);
+    PER_CPU[cpu_index()]
+        .kernel_stack_top
+        .store(top, Ordering::Relaxed);
 }
 
 extern "C" {

@@ -49,6 +49,18 @@ pub struct Rates {
 /// The last calibration, for the boot log (0s before [`start`]).
 static TIME_STAMP_HERTZ: AtomicU64 = AtomicU64::new(0);
 static APIC_TIMER_HERTZ: AtomicU64 = AtomicU64::new(0);
+/// The periodic count the boot CPU chose, reused by every other CPU's timer.
+static PERIOD_COUNT: AtomicU64 = AtomicU64::new(0);
+
+/// Starts a secondary CPU's periodic tick at the boot CPU's calibrated rate.
+pub fn start_secondary() {
+    apic::write(register::DIVIDE, DIVIDE_BY_16);
+    apic::write(register::TIMER, LVT_PERIODIC | TIMER_VECTOR as u32);
+    apic::write(
+        register::INITIAL_COUNT,
+        PERIOD_COUNT.load(Ordering::Relaxed) as u32,
+    );
+}
 
 /// Enables the local APIC, calibrates, and starts the periodic tick at `hertz`.
 ///
@@ -76,6 +88,7 @@ pub fn start(hertz: u32, map_device: MapDevice) {
     TIME_STAMP_HERTZ.store(rates.time_stamp_hertz, Ordering::Relaxed);
     APIC_TIMER_HERTZ.store(rates.apic_timer_hertz, Ordering::Relaxed);
     let count = (rates.apic_timer_hertz / u64::from(hertz)).clamp(1, u64::from(u32::MAX));
+    PERIOD_COUNT.store(count, Ordering::Relaxed);
     apic::write(register::DIVIDE, DIVIDE_BY_16);
     apic::write(register::TIMER, LVT_PERIODIC | TIMER_VECTOR as u32);
     apic::write(register::INITIAL_COUNT, count as u32);

@@ -126,11 +126,18 @@ extern "C" fn x86_64_trap(frame: &mut TrapFrame) {
     let from_user = frame.cs & 3 == 3;
     match frame.vector {
         apic::TIMER_VECTOR => {
-            crate::clock::tick();
+            // The clock counts the boot CPU's ticks only (when it counts ticks at all).
+            if crate::syscall::cpu_index() == 0 {
+                crate::clock::tick();
+            }
             apic::end_of_interrupt();
             crate::user::timer_tick();
         }
         apic::SPURIOUS_VECTOR => {}
+        apic::IPI_VECTOR => {
+            apic::end_of_interrupt();
+            crate::smp::ipi();
+        }
         vector if crate::device_interrupts::is_device_vector(vector) => {
             crate::device_interrupts::handle(vector as u32);
             apic::end_of_interrupt();
@@ -152,7 +159,9 @@ extern "C" fn x86_64_trap(frame: &mut TrapFrame) {
             } else {
                 0
             };
-            if !crate::probe::recover(frame, address, exception_name(frame.vector)) {
+            if !crate::user_copy::recover(frame)
+                && !crate::probe::recover(frame, address, exception_name(frame.vector))
+            {
                 fatal(frame);
             }
         }
@@ -294,6 +303,16 @@ pub unsafe fn init() {
         }
         idt.load_unsafe();
     }
+}
+
+/// Loads the IDT [`init`] filled on a secondary CPU.
+///
+/// # Safety
+/// After [`init`] ran on the boot CPU, with interrupts disabled, after this CPU's GDT.
+pub unsafe fn load() {
+    // SAFETY: the IDT is filled and never changes after `init`; loading it only points this
+    // CPU's IDTR at it.
+    unsafe { (*addr_of!(IDT)).load_unsafe() };
 }
 
 // Hand-written because no crate covers it: the `x86_64` crate's handlers need the unstable

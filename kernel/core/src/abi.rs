@@ -58,6 +58,27 @@ pub const SYS_KILL: usize = 0xC008;
 /// many nanoseconds (0 polls). coherent's answer to "wait on requests and interrupts at
 /// once", in place of an `event:` scheme (see the kernel's `interrupts` module).
 pub const SYS_WAIT_ANY: usize = 0xC009;
+/// `thread_spawn(entry, stack_top, argument) -> tid`: starts a new thread of the calling
+/// process at `entry` with its stack pointer at `stack_top` (16-byte aligned, the caller's
+/// memory) and `argument` in the first argument register. It shares the process's address
+/// space, descriptors and rights; its id (a tid, drawn from the pid counter) is not a pid:
+/// `kill`, `waitpid` and scheme servers know only the process. `EAGAIN` when the process
+/// already has [`MAX_THREADS`] threads (running, or exited and not yet joined), `EINVAL` for
+/// an entry or stack outside the user half or a misaligned stack.
+pub const SYS_THREAD_SPAWN: usize = 0xC010;
+/// `thread_exit(status) -> !`: ends the calling thread with `status` (32 bits, for
+/// [`SYS_THREAD_JOIN`]). The last thread's exit ends the process with that status; `SYS_EXIT`
+/// from any thread ends every thread and the process.
+pub const SYS_THREAD_EXIT: usize = 0xC011;
+/// `thread_join(tid) -> status`: waits for thread `tid` of the calling process to exit and
+/// returns its status (the thread's slot is freed). `ESRCH` for no such thread of this
+/// process (or one already joined), `EINVAL` for the caller itself or the process's first
+/// thread, `EINTR` if the caller is killed meanwhile.
+pub const SYS_THREAD_JOIN: usize = 0xC012;
+/// The most threads one process may have, its first thread included, counting those exited
+/// but not yet joined.
+pub const MAX_THREADS: usize = 32;
+
 /// `wait_any` timeout: no limit.
 pub const WAIT_FOREVER: usize = usize::MAX;
 /// The most descriptors one `wait_any` takes.
@@ -157,6 +178,9 @@ mod tests {
             SYS_GETPID,
             SYS_KILL,
             SYS_WAIT_ANY,
+            SYS_THREAD_SPAWN,
+            SYS_THREAD_EXIT,
+            SYS_THREAD_JOIN,
         ];
         for (index, number) in numbers.iter().enumerate() {
             assert!(

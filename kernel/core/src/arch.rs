@@ -156,4 +156,57 @@ pub trait Arch {
     /// Reads 8 bytes at `address`, catching the fault if the access is not allowed (the
     /// kernel's tests use it to prove unmapped memory really faults).
     fn probe_read(address: u64) -> Result<u64, Fault>;
+
+    /// This CPU's index: 0 for the boot CPU, then 1, 2, … in the order the kernel started
+    /// the others ([`Arch::start_cpu`]). Always 0 on a CPU port that starts no other CPU.
+    fn cpu_index() -> usize {
+        0
+    }
+
+    /// Starts the secondary CPU whose hardware id (x86_64: local APIC id, aarch64: MPIDR
+    /// affinity) is `hardware_id`, as CPU `index`, on the kernel stack whose top is
+    /// `stack_top`. It sets up its own descriptor tables or vectors, translation tables (the
+    /// kernel's, rooted at `kernel_root`), interrupt controller and timer, and then calls the
+    /// kernel's `kernel_secondary_main(index)` with interrupts masked. Returns whether the
+    /// CPU reported itself started within the port's time limit.
+    ///
+    /// # Safety
+    /// `stack_top` must be the top of a mapped, otherwise unused kernel stack, and `index`
+    /// unique and below the kernel's CPU limit.
+    unsafe fn start_cpu(index: usize, hardware_id: u64, stack_top: u64, kernel_root: u64) -> bool {
+        let _ = (index, hardware_id, stack_top, kernel_root);
+        false
+    }
+
+    /// The boot CPU's hardware id, in the same terms as the machine description's CPU list.
+    fn boot_cpu_hardware_id() -> u64 {
+        0
+    }
+
+    /// One step of a spin-wait (x86_64 `pause`, aarch64 `yield`): lets a sibling hardware
+    /// thread, or an emulator running several CPUs on one host thread, run the CPU the
+    /// waiter waits for.
+    fn relax() {
+        core::hint::spin_loop();
+    }
+
+    /// Sends the kernel's inter-processor interrupt to CPU `index`; that CPU then calls the
+    /// kernel's `kernel_ipi()` hook (from user mode, or from the idle loop's wait).
+    fn send_ipi(index: usize) {
+        let _ = index;
+    }
+
+    /// Copies `length` bytes from `source` to `destination`, where one side is user memory
+    /// that may fault (unmapped, revoked, read-only): the arch's copy routine is listed in
+    /// its exception table, so a fault there returns `false` instead of being fatal. Returns
+    /// whether every byte was copied.
+    ///
+    /// # Safety
+    /// The ranges must not overlap; the kernel side must be valid for `length` bytes; the
+    /// user side must lie in the user half of the active space (checked by the caller).
+    #[must_use]
+    unsafe fn copy_user(destination: *mut u8, source: *const u8, length: usize) -> bool;
+
+    /// How many user copies faulted and were recovered since boot.
+    fn user_copies_recovered() -> u64;
 }

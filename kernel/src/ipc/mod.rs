@@ -191,7 +191,9 @@ pub fn has_request(name: &str) -> bool {
 /// A request was queued for `owner`'s scheme: wake the server if it waits in `read` on its
 /// socket, and everyone in `SYS_WAIT_ANY` (the socket is ready now). Call with no lock held.
 fn request_queued(owner: ProcessId) {
-    process::with(|table| table.wake_if(owner, |state| state == State::WaitingForRequest));
+    process::with(|table| {
+        table.wake_group_if(owner, |state| state == State::WaitingForRequest);
+    });
     process::READINESS.wake_all();
 }
 
@@ -233,7 +235,9 @@ pub fn request(
     args: [u64; 6],
     payload: Payload,
 ) -> Result<Reply, Error> {
+    // The server sees the process; the reply wakes the thread that asked.
     let client = process::current();
+    let thread = process::current_thread();
     let (tag, owner) = {
         let mut schemes = SCHEMES.lock();
         let server = serving(&mut schemes, name, opened_by)?;
@@ -241,11 +245,14 @@ pub fn request(
         let tag = server.next_tag();
         let sqe = sqe(opcode, SqeFlags::empty(), tag, args, client);
         server.queue.push_back(Request { sqe, payload });
-        server.pending.insert(tag, (client, None));
+        server.pending.insert(tag, (thread, None));
         (tag, server.owner)
     };
     request_queued(owner);
     loop {
+        // A thread asking a scheme its own process serves gives up once the process is
+        // ending: the serving thread may already be gone, and no reply would come.
+        let own_process_ending = owner == client && process::kill_requested();
         {
             let mut schemes = SCHEMES.lock();
             let Some(server) = schemes.get_mut(name).filter(|server| server.owner == owner) else {
@@ -261,6 +268,10 @@ pub fn request(
                     let reply = reply.take().ok_or(Error::Io)?;
                     server.pending.remove(&tag);
                     return Ok(reply);
+                }
+                Some(_) if own_process_ending => {
+                    server.pending.remove(&tag);
+                    return Err(Error::Interrupted);
                 }
                 Some(_) => {}
                 None => return Err(Error::Io),

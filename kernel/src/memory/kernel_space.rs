@@ -208,7 +208,8 @@ fn map_kernel_image(table: &mut KernelTable) {
         (section(data), PageFlags::kernel().writable()),
     ] {
         let _ = sections.insert(range.0, range.1 - range.0);
-        let mut pieces: RangeSet<8> = RangeSet::new();
+        // Room for the boot stack's guard and every CPU's four interrupt-stack guards.
+        let mut pieces: RangeSet<48> = RangeSet::new();
         let _ = pieces.insert(range.0, range.1 - range.0);
         let _ = pieces.remove(guard, PAGE_SIZE);
         for stack in Cpu::interrupt_stacks() {
@@ -278,7 +279,11 @@ pub fn unmap(virtual_start: u64, size: u64) -> Result<(), MapError> {
         virtual_start,
         size,
         |virtual_address, _, _| Cpu::invalidate_page(virtual_address),
-    )
+    )?;
+    drop(guard);
+    // Other CPUs may hold the translation (a kernel stack of a thread that ran there).
+    crate::smp::shootdown_all();
+    Ok(())
 }
 
 /// Changes the permissions or memory type of mapped kernel pages and drops the stale TLB
@@ -296,7 +301,10 @@ pub fn protect(virtual_start: u64, size: u64, flags: PageFlags) -> Result<(), Ma
         size,
         flags,
         Cpu::invalidate_page,
-    )
+    )?;
+    drop(guard);
+    crate::smp::shootdown_all();
+    Ok(())
 }
 
 /// Maps device registers into the device window; returns their virtual address.

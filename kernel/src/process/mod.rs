@@ -1,9 +1,20 @@
 //! Processes: address space, kernel stack, descriptors, and their lifecycle.
 //!
-//! A process has one thread. It runs in user mode until a system call, a fault or the timer
-//! brings it into the kernel on its own kernel stack (see `kernel_core::user_mode`). The
-//! kernel is never preempted (interrupts stay masked in it); it switches threads only in
-//! [`reschedule`], called when a process blocks, yields, exits or is preempted by the tick.
+//! A process has one or more threads (see [`thread`]). Each runs in user mode until a
+//! system call, a fault or the timer brings it into the kernel on its own kernel stack (see
+//! `kernel_core::user_mode`). The kernel is never preempted (interrupts stay masked in it);
+//! it switches threads only in [`reschedule`], called when a thread blocks, yields, exits or
+//! is preempted by the tick.
+//!
+//! The table holds threads: a process is its first thread (the leader, whose id is the
+//! pid) plus the threads whose `group` names it. The leader's entry holds what the process
+//! shares — address space, descriptors, parent, exit status — so everything that asks about
+//! "the process" looks at [`Processes::running_process`]; scheduling state, kernel stack
+//! and context are each thread's own ([`Processes::running`]).
+//!
+//! Every CPU runs threads (`crate::smp`): each CPU has its own current thread and idle
+//! thread, all share one run queue, and kernel code runs under the big kernel lock, which a
+//! switch hands from the outgoing thread to the incoming one (see `scheduler`).
 //!
 //! Lifecycle: [`spawn`] loads a program into a new address space and queues it. Exiting is
 //! orchestrated above this layer (`lifecycle`, since servers must be told), from the pieces
@@ -16,8 +27,8 @@
 //! (`object::FileTable`) but never closes a file itself.
 //!
 //! Killing: [`kill`] checks who may (the target's parent, or a `kills` right naming its
-//! section: `Rights::may_kill`), marks the target and wakes it from any wait but a scheme
-//! reply. Its waits then give up (`Error::Interrupted`), and it dies where it would next
+//! section: `Rights::may_kill`), marks every thread of the target and wakes it (a wait for
+//! a scheme reply waits on, see `kill`). Its waits then give up (`Error::Interrupted`), and it dies where it would next
 //! return to user mode — the end of a system call, after a tick, before its first
 //! instruction — holding nothing, exactly as a process that faults; the dying itself is
 //! `lifecycle`'s (`lifecycle::exit_if_killed`), since servers must be told.
@@ -38,6 +49,7 @@ pub mod loader;
 mod scheduler;
 pub mod space;
 mod stack;
+pub mod thread;
 mod wait_queue;
 
 pub use kill::{kill, kill_requested};
@@ -59,6 +71,17 @@ use log::{info, warn};
 use space::UserSpace;
 use spin::Mutex;
 use stack::KernelStack;
+
+use crate::smp::MAX_CPUS;
+
+/// A kernel stack for a secondary CPU's idle thread, kept for the rest of the run; its
+/// top, or `None` when memory ran out.
+pub fn idle_stack() -> Option<u64> {
+    let stack = KernelStack::new()?;
+    let top = stack.top();
+    core::mem::forget(stack);
+    Some(top)
+}
 
 /// A process number. 0 is the idle thread, 1 is init.
 pub type ProcessId = u32;
@@ -92,8 +115,14 @@ pub enum State {
     /// Parked on a [`WaitQueue`] until its event or until the monotonic clock reaches this
     /// many nanoseconds, whichever comes first.
     WaitingOnQueueUntil(u64),
-    /// Ended with this status (see `kernel_core::abi::EXIT_KILLED`), not yet reaped.
+    /// Ended with this status (see `kernel_core::abi::EXIT_KILLED`), not yet reaped: a
+    /// process's leader once every thread of it has stopped.
     Exited(u64),
+    /// A thread that ended with this status while (or as) its process goes on; joined by
+    /// `thread::join`, or reaped with its process.
+    ThreadExited(u64),
+    /// Waiting in `thread::join` for this thread to exit.
+    Joining(ProcessId),
 }
 
 /// Where a new process starts in user mode.
@@ -106,8 +135,13 @@ struct Start {
 
 /// One process.
 pub struct Process {
-    /// Its number.
+    /// Its number (a pid for a leader, a tid for another thread).
     pub id: ProcessId,
+    /// The process it belongs to: its leader's number (its own for a leader).
+    pub group: ProcessId,
+    /// For a leader: the status the process ends with, once a thread asked to end all of
+    /// it (`SYS_EXIT`, a fault, a kill) and the others are on their way out.
+    pub group_status: Option<u64>,
     /// A short name (the program's file name) for logs.
     pub name: String,
     /// Who waits for it.
@@ -127,13 +161,17 @@ pub struct Process {
     start: Option<Start>,
 }
 
-/// Every process, the run queue and who is running.
+/// Every process, the run queue and who is running on each CPU.
 pub struct Processes {
-    /// By number.
+    /// By number. Process 0 stands for the idle threads (one per CPU) in listings; their
+    /// contexts are `idle_contexts`.
     pub map: BTreeMap<ProcessId, Process>,
     ready: VecDeque<ProcessId>,
-    /// The running process.
-    pub current: ProcessId,
+    /// The process running on each CPU ([`IDLE`] for its idle thread).
+    running_on: [ProcessId; MAX_CPUS],
+    /// Each CPU's idle thread (its boot stack) while it is switched out; made once with
+    /// [`MAX_CPUS`] entries and never resized, so the contexts never move.
+    idle_contexts: alloc::vec::Vec<<Cpu as UserMode>::Context>,
     next_id: ProcessId,
 }
 
@@ -153,6 +191,8 @@ pub fn machine() -> Machine {
 pub fn init() {
     let idle = Process {
         id: IDLE,
+        group: IDLE,
+        group_status: None,
         name: "idle".into(),
         parent: None,
         state: State::Running,
@@ -169,7 +209,8 @@ pub fn init() {
     *PROCESSES.lock() = Some(Processes {
         map,
         ready: VecDeque::new(),
-        current: IDLE,
+        running_on: [IDLE; MAX_CPUS],
+        idle_contexts: (0..MAX_CPUS).map(|_| Default::default()).collect(),
         next_id: INIT,
     });
 }
@@ -187,9 +228,14 @@ pub fn with<R>(body: impl FnOnce(&mut Processes) -> R) -> R {
     )
 }
 
-/// The running process's number.
+/// The running process's number (its pid, whichever of its threads runs).
 pub fn current() -> ProcessId {
-    with(|table| table.current)
+    with(|table| table.running().group)
+}
+
+/// The running thread's number (the pid for a process's first thread).
+pub fn current_thread() -> ProcessId {
+    with(|table| table.current())
 }
 
 /// What a new process runs first, on its kernel stack, given its number: the caller's code
@@ -244,6 +290,8 @@ pub fn spawn(
     Cpu::initialize_context(&mut context, stack.top(), first, id as usize);
     let process = Process {
         id,
+        group: id,
+        group_status: None,
         name,
         parent,
         state: State::Ready,
@@ -262,6 +310,7 @@ pub fn spawn(
     with(|table| {
         table.map.insert(id, process);
         table.ready.push_back(id);
+        crate::smp::set_ready(table.ready.len());
     });
     Ok(id)
 }
@@ -274,7 +323,8 @@ pub fn spawn(
 pub fn enter_user(id: ProcessId) -> ! {
     let (start, top) = with(|table| {
         assert_eq!(
-            table.current, id,
+            table.current(),
+            id,
             "a process starts only as the running one"
         );
         let process = table.map.get_mut(&id).expect("a starting process exists");
@@ -288,6 +338,9 @@ pub fn enter_user(id: ProcessId) -> ! {
                 .top(),
         )
     });
+    // The big lock was handed to this new thread by the switch that started it; user mode
+    // runs without it.
+    crate::smp::BigLock::unlock();
     // SAFETY: `reschedule` activated this process's root, which maps the entry point and the
     // stack for user mode (the loader made both).
     unsafe { Cpu::enter_user(start.entry, start.stack_pointer, start.arguments, top) }
@@ -305,13 +358,11 @@ pub struct Exiting {
 
 /// Marks the running process exited with `status`, hands its children to init, wakes its
 /// parent (and init, for orphans already exited), and takes its space and descriptors out.
+/// Called by the last of its threads to stop (`thread::stop`), so no other thread of it
+/// runs or can run again.
 pub fn begin_exit(status: u64) -> Exiting {
     with(|table| {
-        let id = table.current;
-        let init_waiting = table
-            .map
-            .get(&INIT)
-            .is_some_and(|init| init.state == State::WaitingForChild);
+        let id = table.running().group;
         let mut orphans = false;
         for child in table
             .map
@@ -330,10 +381,10 @@ pub fn begin_exit(status: u64) -> Exiting {
             files: core::mem::take(&mut process.files),
         };
         if let Some(parent) = parent {
-            table.wake_if(parent, |state| state == State::WaitingForChild);
+            table.wake_group_if(parent, |state| state == State::WaitingForChild);
         }
-        if orphans && init_waiting {
-            table.wake_if(INIT, |state| state == State::WaitingForChild);
+        if orphans {
+            table.wake_group_if(INIT, |state| state == State::WaitingForChild);
         }
         exiting
     })
@@ -345,6 +396,7 @@ pub fn leave_space() {
     // SAFETY: the kernel's root maps everything the kernel uses; the caller frees the dying
     // space's tables only after this.
     unsafe { Cpu::activate_user_root(kernel_space::root()) };
+    crate::smp::set_active_root(kernel_space::root());
 }
 
 /// The last step of an exit: init's end powers the machine off; anyone else switches away
@@ -388,7 +440,7 @@ pub fn revoke_lent(lender: ProcessId) {
 /// then ends it with `EXIT_KILLED`).
 pub fn report_fault(fault: kernel_core::Fault, instruction: u64) {
     let (id, name, revoked_by) = with(|table| {
-        let process = &table.map[&table.current];
+        let process = &*table.running_process();
         let revoked_by = process
             .space
             .as_ref()
@@ -413,7 +465,7 @@ pub fn report_fault(fault: kernel_core::Fault, instruction: u64) {
 pub fn wait(pid: ProcessId, no_hang: bool) -> Result<Option<(ProcessId, u64)>, Error> {
     loop {
         let outcome = with(|table| {
-            let me = table.current;
+            let me = table.running().group;
             let matches =
                 |process: &Process| process.parent == Some(me) && (pid == 0 || process.id == pid);
             if !table.map.values().any(matches) {
@@ -429,12 +481,14 @@ pub fn wait(pid: ProcessId, no_hang: bool) -> Result<Option<(ProcessId, u64)>, E
                 let State::Exited(status) = process.state else {
                     unreachable!()
                 };
+                // Its other threads stopped before it was marked exited: reap them too.
+                table.map.retain(|_, thread| thread.group != child);
                 return Ok(Some((child, status)));
             }
             if no_hang {
                 return Ok(None);
             }
-            table.map.get_mut(&me).expect("running").state = State::WaitingForChild;
+            table.running().state = State::WaitingForChild;
             Ok(Some((0, 0)))
         })?;
         match outcome {
@@ -456,8 +510,34 @@ impl Processes {
             if condition(process.state) {
                 process.state = State::Ready;
                 self.ready.push_back(id);
+                crate::smp::set_ready(self.ready.len());
             }
         }
+    }
+
+    /// Queues every thread of process `group` whose state satisfies `condition`.
+    pub fn wake_group_if(&mut self, group: ProcessId, condition: impl Fn(State) -> bool) {
+        let ready = &mut self.ready;
+        for thread in self.map.values_mut().filter(|thread| thread.group == group) {
+            if condition(thread.state) {
+                thread.state = State::Ready;
+                ready.push_back(thread.id);
+            }
+        }
+    }
+
+    /// The process the running thread belongs to (its leader's entry, which holds the
+    /// space, descriptors and parent).
+    pub fn running_process(&mut self) -> &mut Process {
+        let group = self.running().group;
+        self.map
+            .get_mut(&group)
+            .expect("a running thread's process exists")
+    }
+
+    /// The running process's address space (`None` for the idle thread).
+    pub fn running_space(&mut self) -> Option<&mut UserSpace> {
+        self.running_process().space.as_mut()
     }
 
     /// How many children (running or not yet reaped) `parent` has.
@@ -468,9 +548,14 @@ impl Processes {
             .count()
     }
 
-    /// The running process.
+    /// The thread running on this CPU ([`IDLE`] for its idle thread).
+    pub fn current(&self) -> ProcessId {
+        self.running_on[crate::smp::this_cpu()]
+    }
+
+    /// The running thread.
     pub fn running(&mut self) -> &mut Process {
-        let current = self.current;
+        let current = self.current();
         self.map
             .get_mut(&current)
             .expect("the running process exists")

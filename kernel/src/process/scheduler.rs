@@ -1,5 +1,14 @@
-//! Round-robin scheduling: the run queue, switching, the tick (which also wakes wait-queue
-//! waiters whose deadline passed) and the idle loop.
+//! Round-robin scheduling on every CPU: the run queue, switching, the tick (which also wakes
+//! wait-queue waiters whose deadline passed) and the idle loop.
+//!
+//! One run queue serves every CPU: under the big kernel lock (`crate::smp`) a per-CPU queue
+//! would buy no parallelism, and one queue is balanced by construction — a CPU takes the
+//! oldest ready process, whichever CPU woke it, and an idle CPU is sent an IPI
+//! (`smp::BigLock::unlock`) when work becomes ready, so a woken process goes to an idle CPU when
+//! there is one. A process is on at most one CPU: it is picked only from the queue in state
+//! `Ready`, and it leaves `Running` (and joins the queue) only under the big lock, which the
+//! CPU switching it out holds until its context is saved. Each CPU has its own idle thread
+//! (its boot stack), whose context lives in `Processes::idle_contexts`.
 
 use super::{with, State, IDLE};
 use crate::arch::Cpu;
@@ -11,7 +20,8 @@ use kernel_core::user_mode::UserMode;
 /// left `Running` (it blocked or exited). Returns when something switches back to it.
 pub fn reschedule(requeue: bool) {
     let switch = with(|table| {
-        let current = table.current;
+        let cpu = crate::smp::this_cpu();
+        let current = table.current();
         if requeue && current != IDLE {
             if let Some(process) = table.map.get_mut(&current) {
                 if process.state == State::Running {
@@ -36,26 +46,40 @@ pub fn reschedule(requeue: bool) {
                     .get(&current)
                     .is_some_and(|process| process.state == State::Running) =>
                 {
+                    crate::smp::set_ready(0);
                     return None;
                 }
                 None => break IDLE,
             }
         };
+        crate::smp::set_ready(table.ready.len());
         if next == current {
             table.running().state = State::Running;
             return None;
         }
-        table.current = next;
-        let from: *mut <Cpu as UserMode>::Context =
-            &mut *table.map.get_mut(&current).expect("current exists").context;
+        table.running_on[cpu] = next;
+        let from: *mut <Cpu as UserMode>::Context = if current == IDLE {
+            &mut table.idle_contexts[cpu]
+        } else {
+            &mut *table.map.get_mut(&current).expect("current exists").context
+        };
+        let to: *const <Cpu as UserMode>::Context = if next == IDLE {
+            &table.idle_contexts[cpu]
+        } else {
+            &*table.map.get(&next).expect("next exists").context
+        };
         let target = table.map.get_mut(&next).expect("next exists");
-        target.state = State::Running;
-        let to: *const <Cpu as UserMode>::Context = &*target.context;
-        let root = target
-            .space
-            .as_ref()
-            .map_or_else(kernel_space::root, |space| space.root());
+        if next != IDLE {
+            target.state = State::Running;
+        }
         let stack_top = target.stack.as_ref().map(|stack| stack.top());
+        // A thread runs in its process's space, which its leader's entry holds.
+        let group = target.group;
+        let root = table
+            .map
+            .get(&group)
+            .and_then(|leader| leader.space.as_ref())
+            .map_or_else(kernel_space::root, |space| space.root());
         Some((from, to, root, stack_top))
     });
     let Some((from, to, root, stack_top)) = switch else {
@@ -69,6 +93,8 @@ pub fn reschedule(requeue: bool) {
     // process is only reaped once it has exited and switched away for good.
     unsafe {
         Cpu::activate_user_root(root);
+        crate::smp::set_active_root(root);
+        crate::smp::count_switch();
         Cpu::switch_context(from, to);
     }
 }
@@ -91,7 +117,7 @@ pub fn tick() {
                 matches!(state, State::Sleeping(_) | State::WaitingOnQueueUntil(_))
             });
         }
-        table.current != IDLE
+        table.current() != IDLE
     });
     if running_user {
         reschedule(true);
@@ -104,10 +130,15 @@ pub fn sleep_until(deadline: u64) {
     reschedule(false);
 }
 
-/// The boot thread's last job: run whatever is ready, and wait for interrupts otherwise.
+/// Each CPU's boot thread's last job: run whatever is ready, and wait for interrupts
+/// otherwise. Entered with the big lock held; drops it while waiting.
 pub fn run_idle() -> ! {
     loop {
         reschedule(false);
+        crate::smp::set_idle(true);
+        crate::smp::BigLock::unlock();
         Cpu::wait_for_interrupt();
+        crate::smp::BigLock::lock();
+        crate::smp::set_idle(false);
     }
 }

@@ -327,6 +327,9 @@ impl UserSpace {
                 }
             },
         );
+        // Every other CPU on which this space is live drops its translations before the big
+        // lock (held here) is dropped, so before anyone can reuse a frame or pool buffer.
+        crate::smp::shootdown_space(self.table.root());
         if let Some(frames) = region.frames {
             frames::release_run(frames);
         }
@@ -384,6 +387,7 @@ impl UserSpace {
         self.table
             .protect(&mut LinearAccess, start, size, flags, Cpu::invalidate_page)
             .map_err(Some)?;
+        crate::smp::shootdown_space(self.table.root());
         if start == region.start && size == region.size && region.frames.is_some() {
             region.flags = flags;
         }

@@ -7,7 +7,7 @@
 //! wake. The queue's own lock is taken and released before the process table's, never held
 //! while anything else is taken.
 
-use super::{current, kill_requested, reschedule, with, ProcessId, State};
+use super::{current_thread, kill_requested, reschedule, with, ProcessId, State};
 use crate::arch::Cpu;
 use alloc::vec::Vec;
 use kernel_core::user_mode::UserMode;
@@ -48,7 +48,7 @@ impl WaitQueue {
             if let Some(value) = ready() {
                 return Ok(Some(value));
             }
-            let me = current();
+            let me = current_thread();
             if kill_requested() {
                 self.waiters.lock().retain(|waiter| *waiter != me);
                 return Err(Error::Interrupted);

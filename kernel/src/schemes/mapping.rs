@@ -25,7 +25,7 @@ pub fn map_borrowed(
     counted: bool,
 ) -> Result<usize, Error> {
     process::with(|table| {
-        let space = table.running().space.as_mut().ok_or(Error::BadAddress)?;
+        let space = table.running_space().ok_or(Error::BadAddress)?;
         space
             .map_borrowed(pages, flags, origin, counted)
             .map(|address| address as usize)

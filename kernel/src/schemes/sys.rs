@@ -1,4 +1,4 @@
-//! `sys:` texts: uptime, memory, devices, quiesce (each held device's holder and quiesce
+//! `sys:` texts: uptime, memory, cpu (the caller's CPU), cpus (each CPU's counters), user-copies (user copies whose fault was recovered), devices, quiesce (each held device's holder and quiesce
 //! generations), interrupts (`crate::interrupts`), platform (the machine description and
 //! the CPU's interrupt stacks), processes, one process, registered user schemes; and, in
 //! test kernels only, what `test_hooks::system_text` adds (the translation of a process's
@@ -30,11 +30,15 @@ fn text(name: &str) -> Result<String, Error> {
         ),
         "devices" => crate::devices::write_table(&mut text),
         "quiesce" => crate::devices::quiesce::write_table(&mut text),
+        "user-copies" => writeln!(text, "recovered-faults {}", Cpu::user_copies_recovered()),
         "interrupts" => crate::interrupts::write_table(&mut text),
         "iommu" => crate::iommu::write_text(&mut text),
         "platform" => crate::platform::machine_description()
             .write_text(&mut text)
             .and_then(|()| write_interrupt_stacks(&mut text)),
+        // The CPU the opening process runs on while it opens (the text is made then).
+        "cpu" => writeln!(text, "cpu {}", crate::smp::this_cpu()),
+        "cpus" => write_cpus(&mut text),
         "schemes" => crate::ipc::for_each_scheme(|name, owner| writeln!(text, "{name} {owner}")),
         "processes" => writeln!(
             text,
@@ -56,6 +60,30 @@ fn text(name: &str) -> Result<String, Error> {
     // A write fails only when `Text` could not grow, which `finish` reports.
     let _ = written;
     text.finish()
+}
+
+/// `sys:cpus`: one row per running CPU with its counters.
+fn write_cpus(text: &mut Text) -> fmt::Result {
+    writeln!(
+        text,
+        "cpu hardware-id switches ipis-received ipis-sent shootdowns flushes ticks user-entries"
+    )?;
+    for cpu in crate::smp::summaries() {
+        writeln!(
+            text,
+            "{} {:#x} {} {} {} {} {} {} {}",
+            cpu.index,
+            cpu.hardware_id,
+            cpu.switches,
+            cpu.ipis_received,
+            cpu.ipis_sent,
+            cpu.shootdowns,
+            cpu.flushes,
+            cpu.ticks,
+            cpu.user_entries
+        )?;
+    }
+    Ok(())
 }
 
 /// One row of `sys:processes`.

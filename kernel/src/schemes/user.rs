@@ -169,7 +169,7 @@ impl Scheme for UserSchemes {
             }
             let mut kept = origin.clone();
             kept.first_lender = lent.first_lender.unwrap_or(server);
-            let space = table.running().space.as_mut().ok_or(Error::BadAddress);
+            let space = table.running_space().ok_or(Error::BadAddress);
             let mapped = space.and_then(|space| {
                 space
                     .map_borrowed(&lent.pages, flags, Some(kept), lent.counted)

@@ -61,7 +61,29 @@ pub fn system_text(name: &str) -> Option<Result<String, kernel_core::Error>> {
     if let Some(device) = name.strip_prefix("quiesce-works/") {
         return Some(switch_quiesce(device, false));
     }
+    match name {
+        "user-precheck-off" => return Some(switch_user_precheck(false)),
+        "user-precheck-on" => return Some(switch_user_precheck(true)),
+        _ => {}
+    }
     name.strip_prefix("translate/").map(super::translate::text)
+}
+
+/// Whether `UserSlice::check_readable`/`check_writable` look at the page tables (test
+/// switch `sys:user-precheck-off`: then only the copy's own fault recovery refuses).
+static USER_PRECHECK: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(true);
+
+/// Whether user ranges are checked against the page tables before a call changes anything.
+pub fn user_precheck() -> bool {
+    USER_PRECHECK.load(core::sync::atomic::Ordering::Relaxed)
+}
+
+/// Sets the user-precheck switch and says so.
+fn switch_user_precheck(on: bool) -> Result<String, kernel_core::Error> {
+    USER_PRECHECK.store(on, core::sync::atomic::Ordering::Relaxed);
+    let verdict = if on { "on" } else { "off" };
+    log::info!("test switch: user-range pre-checks {verdict}");
+    Ok(alloc::format!("user-precheck {verdict}\n"))
 }
 
 /// Sets the quiesce switch of `device` and says so.

@@ -11,7 +11,7 @@ use kernel_core::Error;
 use redox_syscall::data::Stat;
 
 fn file(descriptor: usize) -> Result<File, Error> {
-    process::with(|table| table.running().files.get(descriptor)).ok_or(Error::BadDescriptor)
+    process::with(|table| table.running_process().files.get(descriptor)).ok_or(Error::BadDescriptor)
 }
 
 /// Runs `body` on the open file behind `descriptor`, then lets go of the reference (which
@@ -26,7 +26,7 @@ fn with_file(descriptor: usize, body: impl FnOnce(&OpenFile) -> Outcome) -> Outc
 /// Installs `file` in the running process's table; a refused file is released after the
 /// table's lock is (closing may tell a server, which takes that lock).
 fn install(file: File) -> Outcome {
-    match process::with(|table| table.running().files.insert(file)) {
+    match process::with(|table| table.running_process().files.insert(file)) {
         Ok(number) => Ok(number),
         Err((file, error)) => {
             OpenFile::release(file);
@@ -39,7 +39,7 @@ fn install(file: File) -> Outcome {
 pub fn open(path: usize, length: usize, flags: usize) -> Outcome {
     let path = UserSlice::new(path, length)?.read_string(kernel_core::path::MAX_PATH)?;
     let (pid, name, rights) = process::with(|table| {
-        let running = table.running();
+        let running = table.running_process();
         let name = try_string(&running.name)?;
         Ok::<_, Error>((running.id, name, running.rights.clone()))
     })?;
@@ -82,7 +82,7 @@ pub fn call(descriptor: usize, buffer: usize, length: usize) -> Outcome {
 
 /// `close(fd)`.
 pub fn close(descriptor: usize) -> Outcome {
-    let file = process::with(|table| table.running().files.remove(descriptor))
+    let file = process::with(|table| table.running_process().files.remove(descriptor))
         .ok_or(Error::BadDescriptor)?;
     OpenFile::release(file);
     Ok(0)

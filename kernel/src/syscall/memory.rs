@@ -44,27 +44,21 @@ pub fn map(descriptor: usize, map: usize, size: usize) -> Outcome {
         return Err(Error::OutOfMemory);
     }
     let flags = user_flags(request.flags)?;
-    let full = process::with(|table| {
-        table
-            .running()
-            .space
-            .as_ref()
-            .is_some_and(|space| space.is_full())
-    });
+    let full = process::with(|table| table.running_space().is_some_and(|space| space.is_full()));
     if full {
         return Err(Error::OutOfMemory);
     }
     if descriptor == usize::MAX {
         return process::with(|table| {
-            let space = table.running().space.as_mut().ok_or(Error::BadAddress)?;
+            let space = table.running_space().ok_or(Error::BadAddress)?;
             space
                 .map_anonymous(request.size as u64, flags)
                 .map(|address| address as usize)
                 .map_err(|_| Error::OutOfMemory)
         });
     }
-    let file =
-        process::with(|table| table.running().files.get(descriptor)).ok_or(Error::BadDescriptor)?;
+    let file = process::with(|table| table.running_process().files.get(descriptor))
+        .ok_or(Error::BadDescriptor)?;
     let outcome = file.scheme.fmap(file.handle, &request, flags);
     OpenFile::release(file);
     outcome
@@ -79,7 +73,7 @@ pub fn unmap(address: usize, length: usize) -> Outcome {
     let in_page = address % PAGE_SIZE as usize;
     let (address, length) = (address - in_page, length.saturating_add(in_page));
     let origin = process::with(|table| {
-        let space = table.running().space.as_mut().ok_or(Error::BadAddress)?;
+        let space = table.running_space().ok_or(Error::BadAddress)?;
         space
             .unmap_region(address as u64, length as u64)
             .map_err(|_| Error::InvalidArgument)
@@ -102,7 +96,7 @@ pub fn protect(address: usize, length: usize, flags: usize) -> Outcome {
     }
     let page_flags = user_flags(flags)?;
     process::with(|table| {
-        let space = table.running().space.as_mut().ok_or(Error::BadAddress)?;
+        let space = table.running_space().ok_or(Error::BadAddress)?;
         space
             .protect(address as u64, length as u64, page_flags)
             .map_err(|error| {

@@ -51,6 +51,9 @@ pub fn dispatch(frame: &mut impl UserRegisters) {
         abi::SYS_POWER_OFF => processes::power_off(a),
         abi::SYS_WAIT_ANY => waiting::wait_any(a, b, c),
         abi::SYS_KILL => processes::kill(a),
+        abi::SYS_THREAD_SPAWN => processes::spawn_thread(a, b, c),
+        abi::SYS_THREAD_EXIT => crate::lifecycle::exit_thread(u64::from(a as u32)),
+        abi::SYS_THREAD_JOIN => processes::join_thread(a),
         _ => Err(Error::NoSystemCall),
     };
     // A process killed during its call dies here, holding nothing (see `process::kill`).

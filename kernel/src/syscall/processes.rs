@@ -1,4 +1,4 @@
-//! Process system calls: spawn, waitpid, kill, power off.
+//! Process system calls: spawn, waitpid, kill, power off, and threads (spawn, join).
 
 use super::user_memory::{self, UserSlice};
 use super::Outcome;
@@ -42,7 +42,8 @@ pub fn spawn(
         )?
         .read_string(MAX_SECTION)?;
         let rights = crate::ipc::section_rights(&section).ok_or(Error::NotFound)?;
-        let allowed = process::with(|table| table.running().rights.may_grant(&section, &rights));
+        let allowed =
+            process::with(|table| table.running_process().rights.may_grant(&section, &rights));
         if !allowed {
             log::warn!("process {parent} may not grant the rights of section {section}");
             return Err(Error::NotPermitted);
@@ -89,18 +90,26 @@ pub fn kill(pid: usize) -> Outcome {
     process::kill(pid).map(|()| 0)
 }
 
+/// `thread_spawn(entry, stack_top, argument)`: see `kernel_core::abi::SYS_THREAD_SPAWN`.
+pub fn spawn_thread(entry: usize, stack_top: usize, argument: usize) -> Outcome {
+    crate::lifecycle::spawn_thread(entry as u64, stack_top as u64, argument as u64)
+        .map(|id| id as usize)
+}
+
+/// `thread_join(tid)`: see `kernel_core::abi::SYS_THREAD_JOIN`.
+pub fn join_thread(tid: usize) -> Outcome {
+    let tid = u32::try_from(tid).map_err(|_| Error::NoSuchProcess)?;
+    process::thread::join(tid).map(|status| status as usize)
+}
+
 /// `power_off(status)`: init, in a test image, ends the run (test kernels only, see
 /// `test_hooks`); in any kernel a process granted the `power` right (`power = true` in its
 /// manifest section: the shell's `poweroff`) may turn the machine off. Anyone else gets
 /// `EPERM`.
 pub fn power_off(status: usize) -> Outcome {
     let (is_init, has_power_right) = process::with(|table| {
-        let current = table.current;
-        let power = table
-            .map
-            .get(&current)
-            .is_some_and(|process| process.rights.power);
-        (current == INIT, power)
+        let current = table.current();
+        (current == INIT, table.running_process().rights.power)
     });
     let allowed = has_power_right || (crate::test_hooks::is_test_image() && is_init);
     if !allowed {

@@ -2,18 +2,28 @@
 //! [`UserSlice`], and every byte the kernel reads or writes there goes through it.
 //!
 //! Making one checks only arithmetic (the range lies in the user half and does not
-//! overflow, `kernel_core::ranges::user_range_ok`); each copy then checks that its bytes are
-//! mapped for user mode — writable too for a copy out — in the running process's live
-//! tables, under the process table's lock, and copies at once. So nothing holds a `&[u8]`
-//! into user memory across a call, and a mapping that disappears while the call was parked
-//! (its lender exited and it was revoked) is `EFAULT`, never a kernel fault. The address is
-//! only ever dereferenced in the running process's own address space, which is the active
-//! one whenever a system call runs (Hubris `USlice`, Redox `UserSlice`).
+//! overflow, `kernel_core::ranges::user_range_ok`). The copy itself is the check: it runs
+//! through the arch's user-copy routine (`Arch::copy_user`), whose loads and stores are in
+//! an exception table, so a page that is not mapped for user mode — or not writable, for a
+//! copy out — when the copy touches it makes the copy return `EFAULT` instead of faulting
+//! the kernel. There is no check-then-use window: another thread of the process may unmap
+//! the memory at any moment (on another CPU), and a mapping revoked while the call was
+//! parked is `EFAULT` too. No `&[u8]` into user memory is ever made, and no lock is held
+//! while copying. The address is only ever dereferenced in the running process's own
+//! address space, which is the active one whenever a system call runs (Hubris `USlice`,
+//! Redox `UserSlice`, Linux's `copy_from_user` with its `__ex_table`).
+//!
+//! [`UserSlice::check_readable`] and [`UserSlice::check_writable`] still look at the live
+//! tables, for calls that want to refuse before they change anything; they are a courtesy,
+//! not the safety net. A test kernel can switch them off (`sys:` `user-precheck-off`) to prove
+//! that the copy's own fault recovery answers `EFAULT`.
 
+use crate::arch::{Arch, Cpu};
 use crate::object::{Sink, Source};
 use crate::process;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::mem::size_of;
 use kernel_core::layout::USER_TOP;
 use kernel_core::ranges::user_range_ok;
 use kernel_core::Error;
@@ -48,77 +58,61 @@ impl UserSlice {
         Self::new(address, core::mem::size_of::<T>())
     }
 
-    /// Its length in bytes.
-    pub fn len(&self) -> usize {
-        self.length
-    }
-
     /// Checks now that the whole range is mapped readable, so a call can refuse with
-    /// `EFAULT` before it changes anything.
+    /// `EFAULT` before it changes anything (the copies check again by doing).
     pub fn check_readable(&self) -> Result<(), Error> {
-        self.with_checked(0, self.length, Access::Read, |_| ())
+        self.check(Access::Read)
     }
 
     /// Checks now that the whole range is mapped writable.
     pub fn check_writable(&self) -> Result<(), Error> {
-        self.with_checked(0, self.length, Access::Write, |_| ())
+        self.check(Access::Write)
     }
 
-    /// Runs `body` on the address of `[offset, offset + length)` of this range after
-    /// checking those bytes in the running process's tables, holding the process table's
-    /// lock so they cannot change in between.
-    fn with_checked<R>(
-        &self,
-        offset: usize,
-        length: usize,
-        access: Access,
-        body: impl FnOnce(usize) -> R,
-    ) -> Result<R, Error> {
+    fn check(&self, access: Access) -> Result<(), Error> {
+        if self.length == 0 || !crate::test_hooks::user_precheck() {
+            return Ok(());
+        }
+        process::with(|table| {
+            let space = table.running_space().ok_or(Error::BadAddress)?;
+            space
+                .check(
+                    self.address as u64,
+                    self.length as u64,
+                    access == Access::Write,
+                )
+                .map_err(|_| Error::BadAddress)
+        })
+    }
+
+    /// The user address of `[offset, offset + length)` of this range (`EINVAL` past its
+    /// end).
+    fn part(&self, offset: usize, length: usize) -> Result<usize, Error> {
         let end = offset.checked_add(length).ok_or(Error::InvalidArgument)?;
         if end > self.length {
             return Err(Error::InvalidArgument);
         }
-        let address = self.address + offset;
-        process::with(|table| {
-            if length > 0 {
-                let space = table.running().space.as_ref().ok_or(Error::BadAddress)?;
-                space
-                    .check(address as u64, length as u64, access == Access::Write)
-                    .map_err(|_| Error::BadAddress)?;
-            }
-            Ok(body(address))
-        })
+        Ok(self.address + offset)
     }
 
-    /// Copies bytes `[offset, offset + into.len())` of the range into `into`.
+    /// Copies bytes `[offset, offset + into.len())` of the range into `into`; `EFAULT` if
+    /// a byte is not mapped readable when the copy reaches it.
     pub fn copy_to_kernel(&self, offset: usize, into: &mut [u8]) -> Result<(), Error> {
-        self.with_checked(offset, into.len(), Access::Read, |address| {
-            if !into.is_empty() {
-                // SAFETY: `with_checked` found every byte mapped readable for user mode in
-                // the running process's space, which is the active one, and holds the
-                // process table's lock (nothing unmaps it meanwhile); `into` is kernel
-                // memory, which user memory never overlaps.
-                unsafe {
-                    core::ptr::copy_nonoverlapping(
-                        address as *const u8,
-                        into.as_mut_ptr(),
-                        into.len(),
-                    )
-                }
-            }
-        })
+        let address = self.part(offset, into.len())?;
+        // SAFETY: the source lies in the user half of the active space (checked when the
+        // slice was made, and `part` keeps inside it); a fault there is recovered by the
+        // arch's exception table. `into` is kernel memory, which user memory never overlaps.
+        let copied = unsafe { Cpu::copy_user(into.as_mut_ptr(), address as *const u8, into.len()) };
+        copied.then_some(()).ok_or(Error::BadAddress)
     }
 
-    /// Copies `bytes` to `offset` in the range.
+    /// Copies `bytes` to `offset` in the range; `EFAULT` if a byte is not mapped writable
+    /// when the copy reaches it (some bytes before it may have been written).
     pub fn copy_from_kernel(&self, offset: usize, bytes: &[u8]) -> Result<(), Error> {
-        self.with_checked(offset, bytes.len(), Access::Write, |address| {
-            if !bytes.is_empty() {
-                // SAFETY: as in `copy_to_kernel`, with every byte writable for user mode.
-                unsafe {
-                    core::ptr::copy_nonoverlapping(bytes.as_ptr(), address as *mut u8, bytes.len())
-                }
-            }
-        })
+        let address = self.part(offset, bytes.len())?;
+        // SAFETY: as in `copy_to_kernel`, the other way round.
+        let copied = unsafe { Cpu::copy_user(address as *mut u8, bytes.as_ptr(), bytes.len()) };
+        copied.then_some(()).ok_or(Error::BadAddress)
     }
 
     /// The whole range copied into a new buffer the heap may refuse (`ENOMEM`).
@@ -158,21 +152,24 @@ unsafe impl Plain for u64 {}
 /// Reads a `T` at `address` of the caller's.
 pub fn read<T: Plain>(address: usize) -> Result<T, Error> {
     let slice = UserSlice::of::<T>(address)?;
-    slice.with_checked(0, slice.len(), Access::Read, |address| {
-        // SAFETY: `size_of::<T>()` bytes at `address` are mapped readable in the active
-        // space (checked under the lock); `T: Plain` accepts any bits; read unaligned.
-        unsafe { (address as *const T).read_unaligned() }
-    })
+    let mut value = core::mem::MaybeUninit::<T>::zeroed();
+    // SAFETY: `MaybeUninit<T>` is `size_of::<T>()` bytes, zeroed, so viewing it as bytes is
+    // sound; the copy overwrites them.
+    let bytes =
+        unsafe { core::slice::from_raw_parts_mut(value.as_mut_ptr().cast::<u8>(), size_of::<T>()) };
+    slice.copy_to_kernel(0, bytes)?;
+    // SAFETY: every byte was written by the copy (or is the zero it started as), and
+    // `T: Plain` accepts any bits.
+    Ok(unsafe { value.assume_init() })
 }
 
 /// Writes `value` at `address` of the caller's.
 pub fn write<T: Plain>(address: usize, value: T) -> Result<(), Error> {
     let slice = UserSlice::of::<T>(address)?;
-    slice.with_checked(0, slice.len(), Access::Write, |address| {
-        // SAFETY: `size_of::<T>()` bytes at `address` are mapped writable in the active
-        // space (checked under the lock); written unaligned.
-        unsafe { (address as *mut T).write_unaligned(value) }
-    })
+    // SAFETY: `T: Plain` has no padding-dependent invariants; its bytes are plain data.
+    let bytes =
+        unsafe { core::slice::from_raw_parts((&value as *const T).cast::<u8>(), size_of::<T>()) };
+    slice.copy_from_kernel(0, bytes)
 }
 
 impl Source for UserSlice {

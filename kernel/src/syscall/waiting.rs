@@ -26,7 +26,7 @@ pub fn wait_any(descriptors: usize, count: usize, timeout: usize) -> Outcome {
     let mut files = Vec::new();
     files.try_reserve_exact(count)?;
     let found = process::with(|table| {
-        let table = &table.running().files;
+        let table = &table.running_process().files;
         words.chunks_exact(WORD).all(|word| {
             let number = usize::from_ne_bytes(word.try_into().expect("chunks of a word"));
             table.get(number).map(|file| files.push(file)).is_some()

@@ -35,12 +35,15 @@
 //!
 //! Scheme servers: [`server::serve`] is the request/reply loop on a scheme socket.
 //!
+//! Threads: [`thread::spawn`] runs a closure on a new thread of the process;
+//! [`thread::JoinHandle::join`] waits for its status.
+//!
 //! Timing: [`cycles`] reads the CPU's cycle counter (TSC, or CNTVCT_EL0 scaled to a stated
 //! CPU clock) without a system call.
 //!
 //! System calls: [`sys`] re-exports the Redox wrappers from `redox_syscall` and adds
 //! coherent's own calls (`open`, `dup`, `close`, `exit`, `spawn`, `waitpid`, `getpid`,
-//! `power_off`), numbered in `kernel_core::abi`.
+//! `power_off`), numbered in `kernel_core::abi`; [`thread`] wraps the thread calls.
 //!
 //! Everything that needs the bare-metal target (`_start`, the global allocator, the panic
 //! handler) is compiled only for `target_os = "none"`, so the pure parts (argument blocks,
@@ -62,6 +65,7 @@ mod panic;
 pub mod server;
 pub mod start;
 pub mod sys;
+pub mod thread;
 pub mod time;
 
 pub use args::Args;

@@ -237,6 +237,17 @@ pub struct Machine {
     /// An aarch64 `virt` machine with its SMMUv3 (`iommu=smmuv3`), which translates the
     /// PCI host bridge's functions. x86_64's VT-d is a `-device` in `extra` instead.
     pub smmu: bool,
+    /// CPUs (`-smp`): 2 by default, or `COHERENT_SMP`; a suite may ask for more.
+    pub cpus: u32,
+}
+
+/// CPUs a machine gets unless its suite says otherwise: `COHERENT_SMP`, else 2.
+pub fn default_cpus() -> u32 {
+    std::env::var("COHERENT_SMP")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .filter(|&cpus| cpus >= 1)
+        .unwrap_or(2)
 }
 
 impl Machine {
@@ -261,6 +272,7 @@ impl Machine {
             gic: GicVersion::default(),
             interactive: false,
             smmu: false,
+            cpus: default_cpus(),
         }
     }
 
@@ -277,8 +289,14 @@ impl Machine {
         if self.arch == Arch::Aarch64 && self.smmu {
             machine.push_str(",iommu=smmuv3");
         }
+        // Several CPUs under TCG run on one host thread, round-robin (`thread=single`): a CPU
+        // spinning for the guest kernel's big lock then yields (`pause` / `yield` end its
+        // turn) to the CPU holding it, instead of burning a host core the holder needs — on
+        // a loaded two-core host, multi-threaded TCG made lock holders wait for host time
+        // slices. The guest still sees its CPUs interleave at every translated block.
         let accelerator = match (self.arch, self.accelerator) {
             (Arch::X86_64, Accelerator::Kvm) => "kvm",
+            _ if self.cpus > 1 => "tcg,thread=single",
             _ => "tcg",
         };
         push(&[
@@ -289,7 +307,15 @@ impl Machine {
             "-cpu",
             &self.cpu,
         ]);
-        push(&["-smp", "1", "-nodefaults", "-no-reboot", "-display", "none"]);
+        let cpus = self.cpus.to_string();
+        push(&[
+            "-smp",
+            &cpus,
+            "-nodefaults",
+            "-no-reboot",
+            "-display",
+            "none",
+        ]);
         if self.interactive {
             push(&["-serial", "mon:stdio"]);
         } else {

@@ -33,6 +33,8 @@ struct GuestSuite {
     check_disk: Option<fn(&Path) -> Result<()>>,
     gic: GicVersion,
     aarch64_extra: &'static [&'static str],
+    /// CPUs of its machine (0: the default, `harness::qemu::default_cpus`).
+    cpus: u32,
     /// Whether the suite runs on aarch64 too.
     on_aarch64: bool,
     /// Whether the machine has an IOMMU (x86_64: `-device intel-iommu`; aarch64: `virt`'s
@@ -58,7 +60,7 @@ pub const EDU_DEVICE: &[&str] = &["-device", "edu,dma_mask=0xffffffff"];
 const SERVICES: &[&str] = &["dmad", "dmastat"];
 
 /// Every guest suite, in the order they run.
-const SUITES: [GuestSuite; 12] = [
+const SUITES: [GuestSuite; 13] = [
     GuestSuite {
         name: "boot",
         deadline: Duration::from_secs(60),
@@ -69,6 +71,7 @@ const SUITES: [GuestSuite; 12] = [
         aarch64_extra: PCI_BLOCK_DEVICE,
         on_aarch64: true,
         iommu: false,
+        cpus: 0,
     },
     GuestSuite {
         name: "memory",
@@ -80,6 +83,7 @@ const SUITES: [GuestSuite; 12] = [
         aarch64_extra: &[],
         on_aarch64: true,
         iommu: false,
+        cpus: 0,
     },
     GuestSuite {
         name: "process",
@@ -91,6 +95,7 @@ const SUITES: [GuestSuite; 12] = [
         aarch64_extra: &[],
         on_aarch64: true,
         iommu: false,
+        cpus: 0,
     },
     GuestSuite {
         name: "dma",
@@ -102,6 +107,7 @@ const SUITES: [GuestSuite; 12] = [
         aarch64_extra: &[],
         on_aarch64: true,
         iommu: false,
+        cpus: 0,
     },
     GuestSuite {
         name: "platform",
@@ -113,6 +119,7 @@ const SUITES: [GuestSuite; 12] = [
         aarch64_extra: &[],
         on_aarch64: true,
         iommu: false,
+        cpus: 0,
     },
     GuestSuite {
         name: "virtio-blk",
@@ -124,6 +131,7 @@ const SUITES: [GuestSuite; 12] = [
         aarch64_extra: &[],
         on_aarch64: true,
         iommu: true,
+        cpus: 0,
     },
     GuestSuite {
         name: "nvme",
@@ -135,6 +143,7 @@ const SUITES: [GuestSuite; 12] = [
         aarch64_extra: &[],
         on_aarch64: true,
         iommu: true,
+        cpus: 0,
     },
     GuestSuite {
         name: "irq",
@@ -146,6 +155,7 @@ const SUITES: [GuestSuite; 12] = [
         aarch64_extra: &[],
         on_aarch64: true,
         iommu: true,
+        cpus: 0,
     },
     GuestSuite {
         name: "iommu",
@@ -157,6 +167,7 @@ const SUITES: [GuestSuite; 12] = [
         aarch64_extra: &[],
         on_aarch64: true,
         iommu: true,
+        cpus: 0,
     },
     GuestSuite {
         name: "hostile",
@@ -168,6 +179,7 @@ const SUITES: [GuestSuite; 12] = [
         aarch64_extra: &[],
         on_aarch64: true,
         iommu: false,
+        cpus: 0,
     },
     // The harness types commands into the shell (`console.rs`); the image keeps the
     // default image's services, drivers and shell.
@@ -181,6 +193,7 @@ const SUITES: [GuestSuite; 12] = [
         aarch64_extra: &[],
         on_aarch64: true,
         iommu: false,
+        cpus: 0,
     },
     GuestSuite {
         name: "stress",
@@ -192,6 +205,19 @@ const SUITES: [GuestSuite; 12] = [
         aarch64_extra: &[],
         on_aarch64: true,
         iommu: false,
+        cpus: 0,
+    },
+    GuestSuite {
+        name: "smp",
+        deadline: Duration::from_secs(300),
+        keep: SERVICES,
+        processes: crate::user::SMP_TEST_MANIFEST,
+        check_disk: None,
+        gic: GicVersion::V3,
+        aarch64_extra: &[],
+        on_aarch64: true,
+        iommu: false,
+        cpus: 4,
     },
 ];
 
@@ -380,6 +406,19 @@ fn run_suite(
         gic,
         crate::platform::Platform::Test,
     )?;
+    if suite.cpus != 0 {
+        machine.cpus = suite.cpus;
+        if arch == Arch::Aarch64 {
+            // QEMU's device tree lists the machine's CPUs: make it again for this many.
+            let directory = guest::guest_target_directory().join("images");
+            machine.device_tree = Some(crate::platform::device_tree_for(
+                &machine,
+                &directory,
+                &stem,
+                crate::platform::Platform::Test,
+            )?);
+        }
+    }
     if suite.name == "iommu" || iommu_override() {
         machine
             .extra

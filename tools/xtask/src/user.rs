@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 /// Each user package and the programs (cargo `[[bin]]`s) it installs as `/bin/NAME`.
-const PACKAGES: [(&str, &[&str]); 15] = [
+const PACKAGES: [(&str, &[&str]); 16] = [
     ("init", &["init"]),
     ("dmad", &["dmad"]),
     ("dmastat", &["dmastat"]),
@@ -35,6 +35,7 @@ const PACKAGES: [(&str, &[&str]); 15] = [
     ("blk-tests", &["blk-tests"]),
     ("irq-tests", &["irq-tests", "irq-probe", "irq-reader"]),
     ("iommu-tests", &["iommu-tests"]),
+    ("smp-tests", &["smp-tests", "smp-spinner", "smp-unmapper"]),
     ("bench-server", &["bench-server"]),
     ("dmabench", &["dmabench"]),
     (
@@ -46,6 +47,7 @@ const PACKAGES: [(&str, &[&str]); 15] = [
             "bad-access",
             "short-lived",
             "lender",
+            "threader",
         ],
     ),
     (
@@ -204,6 +206,19 @@ devices = ["edu0", "virtio-blk0"]
 [process.iommu-stranger]
 path = "/bin/iommu-tests"
 devices = ["edu0"]
+autostart = false
+"#;
+
+/// The processes of the `smp` suite's image: its driver (granted the pool, no quota, like
+/// `stress`'s) and the dmad clients it starts.
+pub const SMP_TEST_MANIFEST: &str = r#"
+[process.smp-tests]
+path = "/bin/smp-tests"
+devices = ["virtio-blk0"]
+
+[process.dma-worker]
+path = "/bin/dma-worker"
+devices = ["virtio-blk0"]
 autostart = false
 "#;
 

@@ -50,8 +50,26 @@ pub fn init(distributor: (u64, u64), cpu_interface: (u64, u64), map_device: MapD
     DISTRIBUTOR.store(distributor as usize, Ordering::Relaxed);
     CPU_INTERFACE.store(cpu_interface as usize, Ordering::Relaxed);
     write(&DISTRIBUTOR, DISTRIBUTOR_CONTROL, 1);
+    init_cpu_interface();
+}
+
+/// This CPU's interface mask as SGIs target it, by CPU index.
+static INTERFACE_MASKS: [core::sync::atomic::AtomicU8; crate::smp::MAX_CPUS] =
+    [const { core::sync::atomic::AtomicU8::new(0) }; crate::smp::MAX_CPUS];
+
+/// Lets this CPU's interface (banked at the same address on every CPU) signal interrupts,
+/// and records its target mask (GICD_ITARGETSR0's first byte reads back this CPU's own).
+pub fn init_cpu_interface() {
     write(&CPU_INTERFACE, CPU_PRIORITY_MASK, PRIORITY_MASK);
     write(&CPU_INTERFACE, CPU_CONTROL, 1);
+    let mask = read(&DISTRIBUTOR, DISTRIBUTOR_TARGETS) as u8;
+    INTERFACE_MASKS[crate::smp::cpu_index()].store(mask, Ordering::Relaxed);
+}
+
+/// Sends software-generated interrupt `id` to CPU `index` (GICD_SGIR, target-list filter).
+pub fn send_sgi(index: usize, id: u32) {
+    let mask = u32::from(INTERFACE_MASKS[index].load(Ordering::Relaxed));
+    write(&DISTRIBUTOR, 0xf00, (mask << 16) | (id & 0xf));
 }
 
 /// Sets interrupt `id`'s priority and enables it at the distributor.
@@ -77,8 +95,9 @@ pub fn read_distributor(offset: usize) -> u32 {
     read(&DISTRIBUTOR, offset)
 }
 
-/// Makes shared interrupt `id` edge- or level-triggered and targets it at CPU 0 (the only
-/// CPU the kernel runs on); leaves it disabled.
+/// Makes shared interrupt `id` edge- or level-triggered and targets it at CPU 0 (device
+/// interrupts are taken on the boot CPU; the kernel's hook runs on whichever CPU takes
+/// one); leaves it disabled.
 pub fn configure(id: u32, edge: bool) {
     let id = id as usize;
     disable(id as u32);

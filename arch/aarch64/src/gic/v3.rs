@@ -48,8 +48,18 @@ const SYSTEM_REGISTER_ENABLE: u64 = 1;
 
 /// Virtual address of the distributor, 0 until [`init`].
 static DISTRIBUTOR: AtomicUsize = AtomicUsize::new(0);
-/// Virtual address of this CPU's redistributor (control frame), 0 until [`init`].
-static REDISTRIBUTOR: AtomicUsize = AtomicUsize::new(0);
+/// Virtual address of each CPU's redistributor (control frame), by CPU index; 0 until that
+/// CPU's [`init`] / [`init_secondary`].
+static REDISTRIBUTORS: [AtomicUsize; crate::smp::MAX_CPUS] =
+    [const { AtomicUsize::new(0) }; crate::smp::MAX_CPUS];
+/// The redistributor region as mapped by [`init`]: (virtual address, bytes).
+static REGION: AtomicUsize = AtomicUsize::new(0);
+static REGION_SIZE: AtomicUsize = AtomicUsize::new(0);
+
+/// This CPU's redistributor.
+fn redistributor() -> &'static AtomicUsize {
+    &REDISTRIBUTORS[crate::smp::cpu_index()]
+}
 
 /// Writes a CPU-interface system register the crate lacks, then synchronises.
 macro_rules! write_system_register {
@@ -129,19 +139,42 @@ pub fn init(distributor: (u64, u64), redistributor: (u64, u64), map_device: MapD
     write(&DISTRIBUTOR, DISTRIBUTOR_CONTROL, DISTRIBUTOR_ENABLE);
     wait_for_distributor();
 
+    // Every CPU's redistributor at once (as many as the kernel runs), so a secondary CPU
+    // finds its own without mapping anything.
+    let size = redistributor
+        .1
+        .min(REDISTRIBUTOR_STRIDE * 2 * crate::smp::MAX_CPUS as u64);
+    REGION.store(
+        map_device(redistributor.0, size) as usize,
+        Ordering::Relaxed,
+    );
+    REGION_SIZE.store(size as usize, Ordering::Relaxed);
+    init_cpu_interface();
+}
+
+/// Finds and wakes this CPU's redistributor and enables its system-register interface.
+///
+/// # Panics
+/// When no redistributor in the region is this CPU's: the description is wrong and no
+/// interrupt could ever arrive.
+pub fn init_cpu_interface() {
     let mine = affinity();
+    let (region, size) = (
+        REGION.load(Ordering::Relaxed),
+        REGION_SIZE.load(Ordering::Relaxed) as u64,
+    );
     let mut offset = 0;
     for _ in 0..MAX_REDISTRIBUTORS {
-        if offset + REDISTRIBUTOR_STRIDE > redistributor.1 {
+        if offset + REDISTRIBUTOR_STRIDE > size {
             break;
         }
-        let frame = map_device(redistributor.0 + offset, REDISTRIBUTOR_STRIDE);
-        let type_pointer = (frame as usize + REDISTRIBUTOR_TYPE) as *const u64;
-        // SAFETY: `frame` maps one redistributor's control and SGI frames as device memory;
-        // GICR_TYPER is an aligned 64-bit register in the first.
+        let frame = region + offset as usize;
+        let type_pointer = (frame + REDISTRIBUTOR_TYPE) as *const u64;
+        // SAFETY: `frame` lies in the region `init` mapped as device memory, one
+        // redistributor's control frame; GICR_TYPER is an aligned 64-bit register in it.
         let kind = unsafe { type_pointer.read_volatile() };
         if kind >> 32 == mine {
-            REDISTRIBUTOR.store(frame as usize, Ordering::Relaxed);
+            redistributor().store(frame, Ordering::Relaxed);
             break;
         }
         let virtual_lpis = kind & (1 << 1) != 0;
@@ -151,12 +184,12 @@ pub fn init(distributor: (u64, u64), redistributor: (u64, u64), map_device: MapD
         }
     }
     assert!(
-        REDISTRIBUTOR.load(Ordering::Relaxed) != 0,
-        "GICv3: no redistributor for affinity {mine:#x} in {redistributor:x?}"
+        redistributor().load(Ordering::Relaxed) != 0,
+        "GICv3: no redistributor for affinity {mine:#x}"
     );
-    let waker = read(&REDISTRIBUTOR, WAKER);
-    write(&REDISTRIBUTOR, WAKER, waker & !PROCESSOR_SLEEP);
-    while read(&REDISTRIBUTOR, WAKER) & CHILDREN_ASLEEP != 0 {
+    let waker = read(redistributor(), WAKER);
+    write(redistributor(), WAKER, waker & !PROCESSOR_SLEEP);
+    while read(redistributor(), WAKER) & CHILDREN_ASLEEP != 0 {
         core::hint::spin_loop();
     }
 
@@ -172,7 +205,7 @@ pub fn init(distributor: (u64, u64), redistributor: (u64, u64), map_device: MapD
 pub fn enable(id: u32, priority: u8) {
     let index = id as usize;
     let (base, group, set_enable) = if id < 32 {
-        (&REDISTRIBUTOR, SGI_FRAME + GROUP, SGI_FRAME + SET_ENABLE)
+        (redistributor(), SGI_FRAME + GROUP, SGI_FRAME + SET_ENABLE)
     } else {
         let route = (DISTRIBUTOR.load(Ordering::Relaxed) + ROUTE + index * 8) as *mut u64;
         // SAFETY: GICD_IROUTER<id> is an aligned 64-bit register inside the distributor
@@ -230,4 +263,18 @@ pub fn acknowledge() -> (u32, u32) {
 /// Writes ICC_EOIR1_EL1.
 pub fn end_of_interrupt(value: u32) {
     write_system_register!("icc_eoir1_el1", u64::from(value));
+}
+
+/// Sends software-generated interrupt `id` to the CPU whose MPIDR is `mpidr`
+/// (ICC_SGI1R_EL1: affinity 3.2.1 and a one-bit target list for affinity 0 below 16).
+pub fn send_sgi(mpidr: u64, id: u32) {
+    let aff0 = mpidr & 0xf;
+    let aff1 = (mpidr >> 8) & 0xff;
+    let aff2 = (mpidr >> 16) & 0xff;
+    let aff3 = (mpidr >> 32) & 0xff;
+    let value = (aff3 << 48) | (aff2 << 32) | (u64::from(id) << 24) | (aff1 << 16) | (1 << aff0);
+    // SAFETY: ICC_SGI1R_EL1 only raises an interrupt at the named CPU.
+    unsafe {
+        core::arch::asm!("dsb ishst", "msr icc_sgi1r_el1, {}", "isb", in(reg) value, options(nostack))
+    };
 }

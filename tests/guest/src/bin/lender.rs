@@ -5,10 +5,14 @@
 //! - `serve`: registers `:lender`, maps one anonymous page filled with [`LENT_PATTERN`] and
 //!   answers: `OpenAt` with handle 1, `MmapPrep` with that page's address (counting it;
 //!   `Munmap` uncounts), `Write` of `count` with that count, `Write` of `closes` with how
-//!   many `Close`s it has received, `Write` of `unmap` by unmapping the page from itself, `Write` of `exit` by answering and exiting
+//!   many `Close`s it has received, `Write` of `caller` after 30 ms with the request's caller
+//!   pid (a slow answer, for the thread tests), `Write` of `unmap` by unmapping the page from itself, `Write` of `exit` by answering and exiting
 //!   at once (the answer must still reach the client). It exits 0 then; 1 if it cannot register
 //!   or map. A second page it keeps mapped shares the lent page's page table, so unmapping
 //!   the lent one frees no table.
+//! - `self-client`: registers `:lender`, starts a thread that opens `lender:self` (which
+//!   nobody will answer: only this process serves it), and exits 5 from its first thread:
+//!   the waiting thread must give up so the process ends (exit 5), rather than hang.
 //! - `borrow-and-touch`: maps the lent page, checks it, asks the server to exit, waits until
 //!   the scheme is gone and reads the page again: the kernel must have revoked the mapping,
 //!   so it is killed. Exits [`ACCESS_WENT_THROUGH`] if the read went through, 1 on other
@@ -35,8 +39,9 @@ fn main(args: Args) -> i32 {
     match args.get(1) {
         Some("serve") => serve(),
         Some("borrow-and-touch") => borrow_and_touch(),
+        Some("self-client") => self_client(),
         _ => {
-            println!("usage: lender serve | borrow-and-touch");
+            println!("usage: lender serve | borrow-and-touch | self-client");
             USAGE_STATUS
         }
     }
@@ -106,6 +111,10 @@ fn serve() -> i32 {
             }
             opcode if opcode == Opcode::Write as u8 && payload == b"count" => mapped,
             opcode if opcode == Opcode::Write as u8 && payload == b"closes" => closes,
+            opcode if opcode == Opcode::Write as u8 && payload == b"caller" => {
+                let _ = userlib::time::sleep(Duration::from_millis(30));
+                request.caller as i64
+            }
             opcode if opcode == Opcode::Close as u8 => {
                 closes += 1;
                 continue;
@@ -137,6 +146,24 @@ fn serve() -> i32 {
             return 0;
         }
     }
+}
+
+fn self_client() -> i32 {
+    let Ok(_socket) = sys::open(":lender", O_RDWR) else {
+        println!("lender: cannot register lender");
+        return 1;
+    };
+    let client = userlib::thread::spawn(16 * 1024, || {
+        let _ = sys::open("lender:self", O_RDWR);
+        0
+    });
+    if client.is_err() {
+        println!("lender: cannot start the client thread");
+        return 1;
+    }
+    // Let the client thread block in its open first.
+    let _ = userlib::time::sleep(Duration::from_millis(20));
+    sys::exit(5)
 }
 
 fn borrow_and_touch() -> i32 {

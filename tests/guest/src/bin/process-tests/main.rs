@@ -6,7 +6,8 @@
 //! spawning errors, the `device:` grants and mapping check, that process churn leaks
 //! no frames, that memory a server lends is counted and revoked when it dies, that a
 //! descriptor on a dead server's scheme never reaches its successor,
-//! and that full per-process kernel tables give their errnos. It prints
+//! that full per-process kernel tables give their errnos, that threads share memory and
+//! end as documented, and that user copies recover from faults. It prints
 //! the guest test protocol (see `process_tests::runner`) and exits 0 only when every test
 //! passed.
 #![no_std]
@@ -21,6 +22,7 @@ mod lending;
 mod lifecycle;
 mod scheduling;
 mod tables;
+mod threads;
 
 use process_tests::runner::Suite;
 use userlib::Args;
@@ -98,6 +100,35 @@ fn main(_args: Args) -> i32 {
     suite.run(
         "full_children_table_gives_eagain",
         tables::full_children_table_gives_eagain,
+    );
+    suite.run(
+        "threads_share_memory_and_join_returns_status",
+        threads::threads_share_memory_and_join_returns_status,
+    );
+    suite.run(
+        "last_thread_or_exit_ends_the_process",
+        threads::last_thread_or_exit_ends_the_process,
+    );
+    suite.run(
+        "fault_in_one_thread_ends_all",
+        threads::fault_in_one_thread_ends_all,
+    );
+    suite.run("kill_ends_every_thread", threads::kill_ends_every_thread);
+    suite.run(
+        "thread_limit_gives_eagain",
+        threads::thread_limit_gives_eagain,
+    );
+    suite.run(
+        "thread_blocks_in_a_scheme_call_while_another_runs",
+        threads::thread_blocks_in_a_scheme_call_while_another_runs,
+    );
+    suite.run(
+        "exit_while_a_thread_waits_on_its_own_scheme",
+        threads::exit_while_a_thread_waits_on_its_own_scheme,
+    );
+    suite.run(
+        "unmapped_buffer_faults_in_the_copy_and_gives_efault",
+        threads::unmapped_buffer_faults_in_the_copy_and_gives_efault,
     );
     suite.finish()
 }
