@@ -139,6 +139,7 @@ pub use owners::DEFAULT_OWNER_CAPACITY;
 pub use page_allocator::PageAllocator;
 pub use pool::Pool;
 pub use registry::{PoolRegistry, MAX_POOL_PAGES};
+pub use request::AllocConstraints;
 pub use stats::{FreeExtent, MetadataUsage, OwnerUsage, PoolStats};
 pub use zeroer::Zeroer;
 

@@ -129,6 +129,8 @@ fn alloc_free(size: usize, names: (&'static str, &'static str)) -> Result<Vec<Sa
             device: DEVICE,
             size: size as u64,
             align: None,
+            mask: None,
+            boundary: None,
         }
     );
     for _ in 0..WARM_UP {
@@ -170,6 +172,8 @@ pub fn zero_4k() -> Result<Vec<Samples>, Problem> {
             device: DEVICE,
             size: SIZE as u64,
             align: None,
+            mask: None,
+            boundary: None,
         }
     );
     let (fd, address) = allocate(&path, SIZE).map_err(|error| failed(&path, error))?;

@@ -80,7 +80,8 @@ impl<T: Zeroable> Dma<T> {
         if align_of::<T>() as u64 > PAGE_SIZE {
             return Err(Error::new(EINVAL));
         }
-        let (fd, address, info) = allocate(device, size_of::<T>().max(1))?;
+        let constraints = DmaConstraints::default();
+        let (fd, address, info) = allocate(device, size_of::<T>().max(1), constraints)?;
         Ok(Dma {
             fd,
             pointer: address.cast(),
@@ -97,13 +98,30 @@ impl<T: Zeroable> Dma<[T]> {
     ///
     /// As [`Dma::zeroed`]; `EINVAL` if the slice's size overflows.
     pub fn zeroed_slice(device: &str, count: usize) -> Result<Self> {
+        Self::zeroed_slice_with(device, count, DmaConstraints::default())
+    }
+
+    /// [`zeroed_slice`](Self::zeroed_slice) under `constraints`: the buffer's device
+    /// address meets the alignment, lies wholly at or below the mask (`dma_set_mask`) and
+    /// crosses no multiple of the boundary.
+    ///
+    /// # Errors
+    ///
+    /// As [`Dma::zeroed`]; `EINVAL` for constraints that are malformed or that no buffer of
+    /// the pool could meet (a boundary smaller than the buffer, a mask below the pool),
+    /// `ENOMEM` for ones that cannot be met now.
+    pub fn zeroed_slice_with(
+        device: &str,
+        count: usize,
+        constraints: DmaConstraints,
+    ) -> Result<Self> {
         if align_of::<T>() as u64 > PAGE_SIZE {
             return Err(Error::new(EINVAL));
         }
         let bytes = size_of::<T>()
             .checked_mul(count)
             .ok_or(Error::new(EINVAL))?;
-        let (fd, address, info) = allocate(device, bytes.max(1))?;
+        let (fd, address, info) = allocate(device, bytes.max(1), constraints)?;
         let slice = core::ptr::slice_from_raw_parts_mut(address.as_ptr().cast::<T>(), count);
         Ok(Dma {
             fd,
@@ -112,6 +130,18 @@ impl<T: Zeroable> Dma<[T]> {
             _owns: PhantomData,
         })
     }
+}
+
+/// Address constraints on a new buffer's device address (all optional; `Default` is none),
+/// sent to dmad as the `align`, `mask` and `boundary` keys of the allocation request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DmaConstraints {
+    /// An alignment larger than the buffer's size (a power of two).
+    pub align: Option<u64>,
+    /// The highest device address the device reaches, `2^n - 1` (`DMA_BIT_MASK(n)`).
+    pub mask: Option<u64>,
+    /// A power of two the buffer must not cross a multiple of.
+    pub boundary: Option<u64>,
 }
 
 /// A `[T]` buffer; the name drivers use for `Dma<[T]>`.
@@ -157,13 +187,19 @@ impl<T: ?Sized> Drop for Dma<T> {
 
 /// Allocates `bytes` from `device`, maps the whole buffer and returns (descriptor, address,
 /// descriptor info). On failure nothing stays open.
-fn allocate(device: &str, bytes: usize) -> Result<(usize, NonNull<u8>, DmaBufferInfo)> {
+fn allocate(
+    device: &str,
+    bytes: usize,
+    constraints: DmaConstraints,
+) -> Result<(usize, NonNull<u8>, DmaBufferInfo)> {
     let path = alloc::format!(
         "{}",
         AllocPath {
             device,
             size: bytes as u64,
-            align: None,
+            align: constraints.align,
+            mask: constraints.mask,
+            boundary: constraints.boundary,
         }
     );
     let fd = sys::open(&path, O_RDWR)?;
