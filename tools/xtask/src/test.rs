@@ -58,7 +58,7 @@ pub const EDU_DEVICE: &[&str] = &["-device", "edu,dma_mask=0xffffffff"];
 const SERVICES: &[&str] = &["dmad", "dmastat"];
 
 /// Every guest suite, in the order they run.
-const SUITES: [GuestSuite; 11] = [
+const SUITES: [GuestSuite; 12] = [
     GuestSuite {
         name: "boot",
         deadline: Duration::from_secs(60),
@@ -97,6 +97,17 @@ const SUITES: [GuestSuite; 11] = [
         deadline: Duration::from_secs(300),
         keep: SERVICES,
         processes: crate::user::DMA_TEST_MANIFEST,
+        check_disk: None,
+        gic: GicVersion::V3,
+        aarch64_extra: &[],
+        on_aarch64: true,
+        iommu: false,
+    },
+    GuestSuite {
+        name: "dma-api",
+        deadline: Duration::from_secs(120),
+        keep: SERVICES,
+        processes: crate::user::DMA_API_TEST_MANIFEST,
         check_disk: None,
         gic: GicVersion::V3,
         aarch64_extra: &[],
