@@ -157,10 +157,14 @@ fn number(text: &str) -> Result<u64, DmaError> {
 
 fn parse_alloc<'a>(device: &'a str, query: &str) -> Result<DmaPath<'a>, DmaError> {
     let mut values: [Option<u64>; 4] = [None; 4];
-    for_each_pair(query, &["size", "align", "mask", "boundary"], |index, value| {
-        values[index] = Some(number(value)?);
-        Ok(())
-    })?;
+    for_each_pair(
+        query,
+        &["size", "align", "mask", "boundary"],
+        |index, value| {
+            values[index] = Some(number(value)?);
+            Ok(())
+        },
+    )?;
     let [size, align, mask, boundary] = values;
     let size = size.filter(|size| *size != 0).ok_or(DmaError::Invalid)?;
     let power_of_two = |value: Option<u64>| value.is_none_or(u64::is_power_of_two);

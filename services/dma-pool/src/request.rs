@@ -87,7 +87,9 @@ impl BufferRequest {
         };
         if let Some(mask) = constraints.mask {
             if mask < PAGE_SIZE - 1 || (mask != u64::MAX && !(mask + 1).is_power_of_two()) {
-                return Err(PoolError::InvalidRequest("mask is not 2^n - 1 of at least a page"));
+                return Err(PoolError::InvalidRequest(
+                    "mask is not 2^n - 1 of at least a page",
+                ));
             }
         }
         if let Some(boundary) = constraints.boundary {
@@ -95,7 +97,9 @@ impl BufferRequest {
                 return Err(PoolError::InvalidRequest("boundary is not a power of two"));
             }
             if boundary < rounded << PAGE_SHIFT {
-                return Err(PoolError::InvalidRequest("boundary is smaller than the buffer"));
+                return Err(PoolError::InvalidRequest(
+                    "boundary is smaller than the buffer",
+                ));
             }
         }
         Ok(BufferRequest {
@@ -115,7 +119,7 @@ impl BufferRequest {
     pub(crate) fn admits(&self, device_address: u64) -> bool {
         let bytes = self.pages() << PAGE_SHIFT;
         let last = device_address + (bytes - 1);
-        device_address % (1 << (self.align_order + PAGE_SHIFT)) == 0
+        device_address.is_multiple_of(1 << (self.align_order + PAGE_SHIFT))
             && self.mask.is_none_or(|mask| last <= mask)
             && self
                 .boundary

@@ -94,16 +94,21 @@ impl Model {
         let limit = mask.map_or(u64::MAX, |mask| (mask + 1) / PAGE_SIZE);
         let aligned_starts = || {
             (0..pool_pages)
-                .filter(|page| (self.first_frame + page) % align_pages == 0)
+                .filter(|page| (self.first_frame + page).is_multiple_of(align_pages))
                 .filter(|page| page + rounded <= pool_pages)
         };
         let below = |page: &u64| self.first_frame + page + rounded <= limit;
         let impossible = rounded > pool_pages
             || boundary.is_some_and(|boundary| boundary < rounded * PAGE_SIZE)
-            || (self.first_frame + pool_pages > limit && !aligned_starts().any(|page| below(&page)));
+            || (self.first_frame + pool_pages > limit
+                && !aligned_starts().any(|page| below(&page)));
         let free = |page: &u64| (*page..page + rounded).all(|p| !self.used[p as usize]);
-        let fitting = aligned_starts().filter(|page| free(page) && below(page)).count();
-        let above = aligned_starts().filter(|page| free(page) && !below(page)).count();
+        let fitting = aligned_starts()
+            .filter(|page| free(page) && below(page))
+            .count();
+        let above = aligned_starts()
+            .filter(|page| free(page) && !below(page))
+            .count();
         match result {
             Err(PoolError::InvalidRequest(_)) => prop_assert!(impossible, "refused as impossible"),
             Err(PoolError::OutOfMemory) => {
@@ -210,13 +215,29 @@ fn malformed_constraints_are_invalid_and_old_requests_unchanged() {
             .registry
             .alloc_constrained("dev", 4096, constraints, OWNER, &mut zero)
     };
-    let invalid = |result: Result<_, PoolError>| matches!(result, Err(PoolError::InvalidRequest(_)));
-    assert!(invalid(alloc(AllocConstraints { mask: Some(0x1234_5678), ..Default::default() })));
-    assert!(invalid(alloc(AllocConstraints { mask: Some(0x7ff), ..Default::default() })));
-    assert!(invalid(alloc(AllocConstraints { boundary: Some(0x3000), ..Default::default() })));
-    assert!(invalid(alloc(AllocConstraints { boundary: Some(0x800), ..Default::default() })));
+    let invalid =
+        |result: Result<_, PoolError>| matches!(result, Err(PoolError::InvalidRequest(_)));
+    assert!(invalid(alloc(AllocConstraints {
+        mask: Some(0x1234_5678),
+        ..Default::default()
+    })));
+    assert!(invalid(alloc(AllocConstraints {
+        mask: Some(0x7ff),
+        ..Default::default()
+    })));
+    assert!(invalid(alloc(AllocConstraints {
+        boundary: Some(0x3000),
+        ..Default::default()
+    })));
+    assert!(invalid(alloc(AllocConstraints {
+        boundary: Some(0x800),
+        ..Default::default()
+    })));
     // The pool lies at 1..3 MiB: a 20-bit mask is below all of it.
-    assert!(invalid(alloc(AllocConstraints { mask: Some((1 << 20) - 1), ..Default::default() })));
+    assert!(invalid(alloc(AllocConstraints {
+        mask: Some((1 << 20) - 1),
+        ..Default::default()
+    })));
     let met = alloc(AllocConstraints {
         mask: Some(u64::MAX),
         boundary: Some(4096),

@@ -353,9 +353,8 @@ pub fn irq_latency() -> Result<Vec<Samples>, Problem> {
     };
     // SAFETY: `registers` maps edu's first 4 KiB of BAR0; the offsets are its 32-bit
     // interrupt registers.
-    let write = |offset: usize, value: u32| unsafe {
-        registers.add(offset / 4).write_volatile(value)
-    };
+    let write =
+        |offset: usize, value: u32| unsafe { registers.add(offset / 4).write_volatile(value) };
     // SAFETY: as in `write`.
     let read = |offset: usize| unsafe { registers.add(offset / 4).read_volatile() };
     let interrupt =

@@ -155,7 +155,10 @@ fn constrained_alloc_paths() {
         boundary: Some(0x1_0000),
     }
     .to_string();
-    assert_eq!(path, "dma:/nvme/alloc?size=4096&mask=0xffffffff&boundary=0x10000");
+    assert_eq!(
+        path,
+        "dma:/nvme/alloc?size=4096&mask=0xffffffff&boundary=0x10000"
+    );
     assert_eq!(
         DmaPath::parse(path.strip_prefix("dma:").unwrap()),
         Ok(DmaPath::Alloc {

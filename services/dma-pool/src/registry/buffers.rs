@@ -9,8 +9,8 @@
 use super::PoolRegistry;
 use crate::request::BufferRequest;
 use crate::{
-    AllocConstraints, Allocation, BufferHandle, BufferInfo, MapRange, MappingToken, OwnerId, PoolError, Release,
-    ReleaseReport, Unmapped, Zeroer,
+    AllocConstraints, Allocation, BufferHandle, BufferInfo, MapRange, MappingToken, OwnerId,
+    PoolError, Release, ReleaseReport, Unmapped, Zeroer,
 };
 
 impl PoolRegistry {

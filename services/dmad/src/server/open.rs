@@ -127,7 +127,8 @@ impl Server {
                 .expect("every pool lies in a region dmad mapped");
             memory.zero(address, len);
         };
-        let allocation = registry.alloc_constrained(&key, size, constraints, OwnerId(caller), &mut zeroer)?;
+        let allocation =
+            registry.alloc_constrained(&key, size, constraints, OwnerId(caller), &mut zeroer)?;
         let mapping = crate::DeviceMapping {
             device: alloc::string::String::from(device),
             iova: allocation.device_address,

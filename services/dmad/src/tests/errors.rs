@@ -196,7 +196,10 @@ fn address_constraints_are_honoured_or_refused() {
     let mut fixture = Fixture::new();
     // The pool's device addresses are 0xc000_0000..0xc010_0000: a 32-bit mask covers it.
     let (_, info) = fixture
-        .alloc(BLK, "blk0/alloc?size=0x4000&mask=0xffffffff&boundary=0x10000")
+        .alloc(
+            BLK,
+            "blk0/alloc?size=0x4000&mask=0xffffffff&boundary=0x10000",
+        )
         .unwrap();
     assert_eq!(info.size, 0x4000);
     let last = info.device_address + info.size - 1;

@@ -4,8 +4,9 @@ use alloc::format;
 use alloc::vec::Vec;
 use dma_tests::buffer::Buffer;
 use dma_tests::check::expect_refused;
+use dma_tests::text::{read_text, value_of};
 use dma_tests::{stats, translate, DEVICE, PAGE_SIZE};
-use process_tests::check::{expect_errno, expect_ok, Outcome};
+use process_tests::check::{errno_name, expect_errno, expect_ok, Outcome};
 use process_tests::ensure;
 use userlib::dma::{Dma, DmaConstraints};
 use userlib::sys::{self, error::EINVAL};
@@ -191,4 +192,20 @@ pub fn userlib_constraints_reach_dmad() -> Outcome {
         Dma::<[u8]>::zeroed_slice_with(HIGH_DEVICE, PAGE_SIZE, high).map(|_| ()),
         EINVAL,
     )
+}
+
+/// `dma:/DEV/stats` names each pool's cache type: both pools of this image are declared
+/// without `cache`, so both are write-combining.
+pub fn stats_show_each_pools_cache_type() -> Outcome {
+    for device in [DEVICE, HIGH_DEVICE] {
+        let path = stats::path(device);
+        let text = read_text(&path)
+            .map_err(|error| format!("read {path}: {}", errno_name(error.errno)))?;
+        let cache = value_of(&text, "cache-type");
+        ensure!(
+            cache == Some("write-combining"),
+            "{path}: cache-type {cache:?}, expected write-combining"
+        );
+    }
+    Ok(())
 }

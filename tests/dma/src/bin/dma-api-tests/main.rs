@@ -58,6 +58,10 @@ fn main(_args: Args) -> i32 {
         constraints::default_pool_maps_write_combining_in_the_tables,
     );
     suite.run(
+        "stats_show_each_pools_cache_type",
+        constraints::stats_show_each_pools_cache_type,
+    );
+    suite.run(
         "userlib_constraints_reach_dmad",
         constraints::userlib_constraints_reach_dmad,
     );

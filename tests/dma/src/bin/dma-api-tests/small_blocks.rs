@@ -24,11 +24,18 @@ pub fn small_blocks_never_straddle_the_boundary() -> Outcome {
             "block {index} at {first:#x} is misaligned or straddles a 256-byte boundary"
         );
         let bytes = expect_ok("bytes_mut", pool.bytes_mut(&block))?;
-        ensure!(bytes.iter().all(|byte| *byte == 0), "block {index} not zeroed");
+        ensure!(
+            bytes.iter().all(|byte| *byte == 0),
+            "block {index} not zeroed"
+        );
         bytes.fill(index as u8);
         blocks.push(block);
     }
-    ensure!(pool.pages() >= 2, "300 blocks fit in {} page(s)", pool.pages());
+    ensure!(
+        pool.pages() >= 2,
+        "300 blocks fit in {} page(s)",
+        pool.pages()
+    );
     let mut addresses: Vec<u64> = blocks.iter().map(|block| block.dma_addr()).collect();
     addresses.sort_unstable();
     ensure!(
