@@ -9,6 +9,17 @@
 //! Small blocks (descriptors, PRP lists) come from a [`DmaPool`], which carves them from page
 //! buffers so that most allocations cost no request to dmad.
 //!
+//! [`Dma::zeroed_slice_with`] adds address constraints ([`DmaConstraints`]: a device address
+//! mask, a boundary, an alignment) to the request; dmad meets them or refuses.
+//!
+//! There are no `sync_for_device` / `sync_for_cpu` calls yet, and none are needed: every pool
+//! is mapped write-combining (or uncached), so CPU writes reach memory after
+//! [`write_barrier`] and reads are not cached. A write-back pool on a device that is not
+//! `dma-coherent` would need cache maintenance by address, which this library cannot do
+//! itself on aarch64: the kernel leaves SCTLR_EL1.UCI clear, so `dc cvac` / `dc civac` at
+//! EL0 trap (and `dc ivac` is EL1-only). That sync must be a kernel call (by the buffer's
+//! descriptor or address) before any pool may be declared write-back.
+//!
 //! Only types for which all-zero bytes are a valid value may live in a buffer
 //! ([`Zeroable`]); the buffer is shared with a device, so what the device may write must be
 //! read with care (volatile reads or fences) by the driver.
