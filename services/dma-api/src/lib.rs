@@ -2,7 +2,7 @@
 //!
 //! | request | here |
 //! | --- | --- |
-//! | open `dma:/DEV/alloc?size=N[&align=A]` | [`AllocPath`] (client), [`DmaPath::Alloc`] (server) |
+//! | open `dma:/DEV/alloc?size=N[&align=A][&mask=M][&boundary=B]` | [`AllocPath`] (client), [`DmaPath::Alloc`] (server) |
 //! | read / call on a buffer descriptor | [`DmaBufferInfo`], [`DmaBufferInfo::SIZE`] bytes |
 //! | read `dma:/`, `dma:/DEV/stats` | [`DmaPath::Root`], [`DmaPath::Stats`]: text tables |
 //! | open `dma:/declare?...`, `dma:/DEV/release-pool` | [`DmaPath::Declare`], [`DmaPath::ReleasePool`] (`declare-pools` right) |

@@ -6,14 +6,16 @@
 //! ""                                   root table
 //! DEV/stats                            one device's table
 //! DEV/map                              the device's pool as a grid of page states
-//! DEV/alloc?size=N[&align=A]           allocate (query keys in any order, each once)
+//! DEV/alloc?size=N[&align=A][&mask=M][&boundary=B]
+//!                                      allocate (query keys in any order, each once)
 //! DEV/release-pool                     retire DEV's pool (declare-pools right)
 //! declare?name=P&device=DEV&phys=X&size=N[&device-base=Y]   declare a pool (declare-pools right)
 //! ```
 //!
 //! Numbers are decimal or `0x` hexadecimal. Syntax is checked before anything else: a
 //! malformed query, a size of zero, an alignment that is not a power of two or a number that
-//! overflows is [`DmaError::Invalid`] whatever the device; a well-formed path naming nothing
+//! overflows, a mask not of the form `2^n - 1` (at least a page) or a boundary that is not a
+//! power of two is [`DmaError::Invalid`] whatever the device; a well-formed path naming nothing
 //! (`DEV/other`, `DEV`) is [`DmaError::UnknownDevice`].
 
 use crate::{parse_number, DmaError, SCHEME};
@@ -34,7 +36,7 @@ pub enum DmaPath<'a> {
         /// The device.
         device: &'a str,
     },
-    /// `DEV/alloc?size=N[&align=A]`: a new buffer.
+    /// `DEV/alloc?size=N[&align=A][&mask=M][&boundary=B]`: a new buffer.
     Alloc {
         /// The device.
         device: &'a str,
@@ -42,6 +44,10 @@ pub enum DmaPath<'a> {
         size: u64,
         /// A larger alignment than the buffer's size, if wanted (a power of two).
         align: Option<u64>,
+        /// The highest device address the device reaches (`dma_set_mask`): `2^n - 1`.
+        mask: Option<u64>,
+        /// A power of two the buffer must not cross a multiple of.
+        boundary: Option<u64>,
     },
     /// `declare?...`: carve a pool from declared DMA memory.
     Declare(DeclareRequest<'a>),
@@ -158,23 +164,30 @@ fn number(text: &str) -> Result<u64, DmaError> {
 }
 
 fn parse_alloc<'a>(device: &'a str, query: &str) -> Result<DmaPath<'a>, DmaError> {
-    let (mut size, mut align) = (None, None);
-    for_each_pair(query, &["size", "align"], |index, value| {
-        let value = number(value)?;
-        match index {
-            0 => size = Some(value),
-            _ => align = Some(value),
-        }
-        Ok(())
-    })?;
+    let mut values: [Option<u64>; 4] = [None; 4];
+    for_each_pair(
+        query,
+        &["size", "align", "mask", "boundary"],
+        |index, value| {
+            values[index] = Some(number(value)?);
+            Ok(())
+        },
+    )?;
+    let [size, align, mask, boundary] = values;
     let size = size.filter(|size| *size != 0).ok_or(DmaError::Invalid)?;
-    if align.is_some_and(|align| !align.is_power_of_two()) {
+    let power_of_two = |value: Option<u64>| value.is_none_or(u64::is_power_of_two);
+    let mask_shaped = mask.is_none_or(|mask| {
+        mask >= crate::PAGE_SIZE - 1 && (mask == u64::MAX || (mask + 1).is_power_of_two())
+    });
+    if !power_of_two(align) || !power_of_two(boundary) || !mask_shaped {
         return Err(DmaError::Invalid);
     }
     Ok(DmaPath::Alloc {
         device,
         size,
         align,
+        mask,
+        boundary,
     })
 }
 
@@ -210,7 +223,9 @@ fn parse_declare(query: &str) -> Result<DeclareRequest<'_>, DmaError> {
     })
 }
 
-/// What a client opens to allocate: displays as `dma:/DEV/alloc?size=N[&align=A]`.
+/// What a client opens to allocate: displays as
+/// `dma:/DEV/alloc?size=N[&align=A][&mask=M][&boundary=B]`; a request without mask and
+/// boundary is exactly what clients sent before those keys existed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct AllocPath<'a> {
     /// The device.
@@ -219,6 +234,10 @@ pub struct AllocPath<'a> {
     pub size: u64,
     /// A larger alignment, if wanted.
     pub align: Option<u64>,
+    /// The device's address mask (`2^n - 1`), if limited.
+    pub mask: Option<u64>,
+    /// A boundary the buffer must not cross, if any.
+    pub boundary: Option<u64>,
 }
 
 impl fmt::Display for AllocPath<'_> {
@@ -228,8 +247,14 @@ impl fmt::Display for AllocPath<'_> {
             "{SCHEME}:/{}/alloc?size={}",
             self.device, self.size
         )?;
-        match self.align {
-            Some(align) => write!(formatter, "&align={align:#x}"),
+        if let Some(align) = self.align {
+            write!(formatter, "&align={align:#x}")?;
+        }
+        if let Some(mask) = self.mask {
+            write!(formatter, "&mask={mask:#x}")?;
+        }
+        match self.boundary {
+            Some(boundary) => write!(formatter, "&boundary={boundary:#x}"),
             None => Ok(()),
         }
     }

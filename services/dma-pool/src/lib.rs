@@ -42,6 +42,13 @@
 //! is full). Property tests check this against an exhaustive page-map model, including pools
 //! whose base is not aligned and explicit alignments beyond the buffer's size.
 //!
+//! [`PoolRegistry::alloc_constrained`] adds a device address mask and a boundary
+//! ([`AllocConstraints`], see `request.rs`). A boundary is met by construction (buffers are
+//! size-aligned powers of two). A mask that cuts the pool is met by taking aligned runs until
+//! one lies below it and giving the others back: exact as long as fewer than 32 free aligned
+//! runs lie above the mask; past that the answer is `ENOMEM`, never a buffer above the mask
+//! (`tests/constraints.rs` checks both against the page model).
+//!
 //! Where a buffer lands differs from Linux's first fit: a small buffer goes to the lowest
 //! partly used chunk with room, a large one to the lowest of the smallest free buddy blocks,
 //! which keeps large blocks whole for longer. Given the same free pages, whether a request
@@ -141,6 +148,7 @@ pub use page_allocator::PageAllocator;
 pub use page_map::PageState;
 pub use pool::Pool;
 pub use registry::{PoolRegistry, MAX_POOL_PAGES};
+pub use request::AllocConstraints;
 pub use stats::{FreeExtent, MetadataUsage, OwnerUsage, PoolStats};
 pub use zeroer::Zeroer;
 

@@ -129,6 +129,8 @@ fn alloc_free(size: usize, names: (&'static str, &'static str)) -> Result<Vec<Sa
             device: DEVICE,
             size: size as u64,
             align: None,
+            mask: None,
+            boundary: None,
         }
     );
     for _ in 0..WARM_UP {
@@ -170,6 +172,8 @@ pub fn zero_4k() -> Result<Vec<Samples>, Problem> {
             device: DEVICE,
             size: SIZE as u64,
             align: None,
+            mask: None,
+            boundary: None,
         }
     );
     let (fd, address) = allocate(&path, SIZE).map_err(|error| failed(&path, error))?;
@@ -349,9 +353,8 @@ pub fn irq_latency() -> Result<Vec<Samples>, Problem> {
     };
     // SAFETY: `registers` maps edu's first 4 KiB of BAR0; the offsets are its 32-bit
     // interrupt registers.
-    let write = |offset: usize, value: u32| unsafe {
-        registers.add(offset / 4).write_volatile(value)
-    };
+    let write =
+        |offset: usize, value: u32| unsafe { registers.add(offset / 4).write_volatile(value) };
     // SAFETY: as in `write`.
     let read = |offset: usize| unsafe { registers.add(offset / 4).read_volatile() };
     let interrupt =

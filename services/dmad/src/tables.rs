@@ -5,8 +5,9 @@
 //! global pool and `own` for a device's own pool.
 //! `DEV/stats` has the same two lines for the pool that serves the device, then `key value`
 //! lines: `served-by POOL own|default` (which pool serves DEV, and `default` when that is
-//! the global pool, whether DEV falls back to it or it is kept under DEV's name), the
-//! pool's other counters (`quarantined-buffers`, `quarantined-pages`: released buffers
+//! the global pool, whether DEV falls back to it or it is kept under DEV's name),
+//! `cache-type TYPE` (how the pool's pages are mapped: `write-combining`, `write-back`,
+//! `uncached`), the pool's other counters (`quarantined-buffers`, `quarantined-pages`: released buffers
 //! held back because their device was not confirmed quiet), `quiesce-checked OWNER
 //! GENERATION CONFIRMED reused|quarantined` (what dmad checked at the last release of a
 //! buffer of DEV; `quiesce-checked none` before any), then a table of owners
@@ -69,6 +70,7 @@ pub(crate) fn device<'a>(
     );
     let quota =
         |quota: Option<u64>| quota.map_or(String::from("none"), |pages| alloc::format!("{pages}"));
+    let _ = writeln!(text, "cache-type {}", pool.cache_type().name());
     let _ = writeln!(text, "pages {}", stats.total_pages);
     let _ = writeln!(text, "free-pages {}", stats.free_pages);
     let _ = writeln!(text, "largest-free-run {}", stats.largest_free_run_pages);

@@ -9,6 +9,17 @@
 //! Small blocks (descriptors, PRP lists) come from a [`DmaPool`], which carves them from page
 //! buffers so that most allocations cost no request to dmad.
 //!
+//! [`Dma::zeroed_slice_with`] adds address constraints ([`DmaConstraints`]: a device address
+//! mask, a boundary, an alignment) to the request; dmad meets them or refuses.
+//!
+//! There are no `sync_for_device` / `sync_for_cpu` calls yet, and none are needed: every pool
+//! is mapped write-combining (or uncached), so CPU writes reach memory after
+//! [`write_barrier`] and reads are not cached. A write-back pool on a device that is not
+//! `dma-coherent` would need cache maintenance by address, which this library cannot do
+//! itself on aarch64: the kernel leaves SCTLR_EL1.UCI clear, so `dc cvac` / `dc civac` at
+//! EL0 trap (and `dc ivac` is EL1-only). That sync must be a kernel call (by the buffer's
+//! descriptor or address) before any pool may be declared write-back.
+//!
 //! Only types for which all-zero bytes are a valid value may live in a buffer
 //! ([`Zeroable`]); the buffer is shared with a device, so what the device may write must be
 //! read with care (volatile reads or fences) by the driver.
@@ -80,7 +91,8 @@ impl<T: Zeroable> Dma<T> {
         if align_of::<T>() as u64 > PAGE_SIZE {
             return Err(Error::new(EINVAL));
         }
-        let (fd, address, info) = allocate(device, size_of::<T>().max(1))?;
+        let constraints = DmaConstraints::default();
+        let (fd, address, info) = allocate(device, size_of::<T>().max(1), constraints)?;
         Ok(Dma {
             fd,
             pointer: address.cast(),
@@ -97,13 +109,30 @@ impl<T: Zeroable> Dma<[T]> {
     ///
     /// As [`Dma::zeroed`]; `EINVAL` if the slice's size overflows.
     pub fn zeroed_slice(device: &str, count: usize) -> Result<Self> {
+        Self::zeroed_slice_with(device, count, DmaConstraints::default())
+    }
+
+    /// [`zeroed_slice`](Self::zeroed_slice) under `constraints`: the buffer's device
+    /// address meets the alignment, lies wholly at or below the mask (`dma_set_mask`) and
+    /// crosses no multiple of the boundary.
+    ///
+    /// # Errors
+    ///
+    /// As [`Dma::zeroed`]; `EINVAL` for constraints that are malformed or that no buffer of
+    /// the pool could meet (a boundary smaller than the buffer, a mask below the pool),
+    /// `ENOMEM` for ones that cannot be met now.
+    pub fn zeroed_slice_with(
+        device: &str,
+        count: usize,
+        constraints: DmaConstraints,
+    ) -> Result<Self> {
         if align_of::<T>() as u64 > PAGE_SIZE {
             return Err(Error::new(EINVAL));
         }
         let bytes = size_of::<T>()
             .checked_mul(count)
             .ok_or(Error::new(EINVAL))?;
-        let (fd, address, info) = allocate(device, bytes.max(1))?;
+        let (fd, address, info) = allocate(device, bytes.max(1), constraints)?;
         let slice = core::ptr::slice_from_raw_parts_mut(address.as_ptr().cast::<T>(), count);
         Ok(Dma {
             fd,
@@ -112,6 +141,18 @@ impl<T: Zeroable> Dma<[T]> {
             _owns: PhantomData,
         })
     }
+}
+
+/// Address constraints on a new buffer's device address (all optional; `Default` is none),
+/// sent to dmad as the `align`, `mask` and `boundary` keys of the allocation request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DmaConstraints {
+    /// An alignment larger than the buffer's size (a power of two).
+    pub align: Option<u64>,
+    /// The highest device address the device reaches, `2^n - 1` (`DMA_BIT_MASK(n)`).
+    pub mask: Option<u64>,
+    /// A power of two the buffer must not cross a multiple of.
+    pub boundary: Option<u64>,
 }
 
 /// A `[T]` buffer; the name drivers use for `Dma<[T]>`.
@@ -157,13 +198,19 @@ impl<T: ?Sized> Drop for Dma<T> {
 
 /// Allocates `bytes` from `device`, maps the whole buffer and returns (descriptor, address,
 /// descriptor info). On failure nothing stays open.
-fn allocate(device: &str, bytes: usize) -> Result<(usize, NonNull<u8>, DmaBufferInfo)> {
+fn allocate(
+    device: &str,
+    bytes: usize,
+    constraints: DmaConstraints,
+) -> Result<(usize, NonNull<u8>, DmaBufferInfo)> {
     let path = alloc::format!(
         "{}",
         AllocPath {
             device,
             size: bytes as u64,
-            align: None,
+            align: constraints.align,
+            mask: constraints.mask,
+            boundary: constraints.boundary,
         }
     );
     let fd = sys::open(&path, O_RDWR)?;

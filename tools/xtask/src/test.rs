@@ -60,7 +60,7 @@ pub const EDU_DEVICE: &[&str] = &["-device", "edu,dma_mask=0xffffffff"];
 const SERVICES: &[&str] = &["dmad", "dmastat"];
 
 /// Every guest suite, in the order they run.
-const SUITES: [GuestSuite; 13] = [
+const SUITES: [GuestSuite; 14] = [
     GuestSuite {
         name: "boot",
         deadline: Duration::from_secs(60),
@@ -102,6 +102,18 @@ const SUITES: [GuestSuite; 13] = [
         deadline: Duration::from_secs(300),
         keep: SERVICES,
         processes: crate::user::DMA_TEST_MANIFEST,
+        check_disk: None,
+        gic: GicVersion::V3,
+        aarch64_extra: &[],
+        on_aarch64: true,
+        iommu: false,
+        cpus: 0,
+    },
+    GuestSuite {
+        name: "dma-api",
+        deadline: Duration::from_secs(120),
+        keep: SERVICES,
+        processes: crate::user::DMA_API_TEST_MANIFEST,
         check_disk: None,
         gic: GicVersion::V3,
         aarch64_extra: &[],

@@ -54,6 +54,7 @@ const PACKAGES: [(&str, &[&str]); 16] = [
         "dma-tests",
         &[
             "dma-tests",
+            "dma-api-tests",
             "dma-stranger",
             "dma-holder",
             "dma-worker",
@@ -118,6 +119,22 @@ autostart = false
 path = "/bin/dma-hog"
 devices = ["virtio-blk0"]
 autostart = false
+"#;
+
+/// The processes and pool of the `dma-api` suite's image: its driver, granted the default
+/// pool's device and `dma-api0`, a 1 MiB pool whose device addresses are physical + 4 GiB
+/// (out of reach of a 32-bit mask), declared without `cache` (write-combining).
+pub const DMA_API_TEST_MANIFEST: &str = r#"
+[pool.dma-api0]
+device = "dma-api0"
+size = 0x100000
+align = 0x100000
+limit = 0x100000000
+device-offset = 0x100000000
+
+[process.dma-api-tests]
+path = "/bin/dma-api-tests"
+devices = ["virtio-blk0", "dma-api0"]
 "#;
 
 /// What makes a test image run the `platform` suite: on x86_64 (no device tree) a pool for

@@ -7,6 +7,8 @@ fn alloc(device: &str, size: u64, align: Option<u64>) -> DmaPath<'_> {
         device,
         size,
         align,
+        mask: None,
+        boundary: None,
     }
 }
 
@@ -93,6 +95,8 @@ fn client_paths_parse_back() {
         device: "virtio-blk0",
         size: 12288,
         align: Some(0x10000),
+        mask: None,
+        boundary: None,
     }
     .to_string();
     assert_eq!(path, "dma:/virtio-blk0/alloc?size=12288&align=0x10000");
@@ -121,4 +125,53 @@ fn errors_have_one_meaning_each() {
         assert_eq!(DmaError::from_errno(error.errno()), Some(error));
         assert_eq!(DmaError::from_name(error.name()), Some(error));
     }
+}
+
+#[test]
+fn constrained_alloc_paths() {
+    extern crate std;
+    use std::string::ToString;
+    assert_eq!(
+        DmaPath::parse("nvme/alloc?size=0x2000&mask=0xffffffff&boundary=0x10000"),
+        Ok(DmaPath::Alloc {
+            device: "nvme",
+            size: 0x2000,
+            align: None,
+            mask: Some(0xffff_ffff),
+            boundary: Some(0x10000),
+        })
+    );
+    assert!(DmaPath::parse("nvme/alloc?size=1&mask=0xffffffffffffffff").is_ok());
+    for bad in [
+        "nvme/alloc?size=1&mask=0x12345",
+        "nvme/alloc?size=1&mask=0x7ff",
+        "nvme/alloc?size=1&mask=0",
+        "nvme/alloc?size=1&boundary=0x3000",
+        "nvme/alloc?size=1&boundary=0",
+        "nvme/alloc?size=1&mask=0xfff&mask=0xfff",
+    ] {
+        assert_eq!(DmaPath::parse(bad), Err(DmaError::Invalid), "{bad}");
+    }
+    let path = AllocPath {
+        device: "nvme",
+        size: 4096,
+        align: None,
+        mask: Some(0xffff_ffff),
+        boundary: Some(0x1_0000),
+    }
+    .to_string();
+    assert_eq!(
+        path,
+        "dma:/nvme/alloc?size=4096&mask=0xffffffff&boundary=0x10000"
+    );
+    assert_eq!(
+        DmaPath::parse(path.strip_prefix("dma:").unwrap()),
+        Ok(DmaPath::Alloc {
+            device: "nvme",
+            size: 4096,
+            align: None,
+            mask: Some(0xffff_ffff),
+            boundary: Some(0x1_0000),
+        })
+    );
 }

@@ -11,6 +11,9 @@ use crate::{
     PAGE_SIZE,
 };
 
+/// How many free runs above a mask [`Pool::allocate_below`] sets aside before it gives up.
+pub(crate) const MASK_TRIES: usize = 32;
+
 impl Pool {
     /// Reserves pages for `request` and records the buffer; zeroing is the caller's.
     /// Checks, in order: the device quota, room in the buffer table, free pages. Returns the
@@ -21,6 +24,7 @@ impl Pool {
         owner: OwnerId,
     ) -> Result<(BufferHandle, u64), PoolError> {
         let pages = request.pages();
+        let limit = self.limit_frame(&request)?;
         if self
             .device_quota
             .is_some_and(|quota| self.used_pages().saturating_add(pages) > quota)
@@ -30,6 +34,8 @@ impl Pool {
         }
         let first_page = if self.buffers.is_full() {
             None
+        } else if let Some(limit) = limit {
+            self.allocate_below(request, limit)
         } else {
             self.space.allocate(request.order, request.align_order)
         };
@@ -37,6 +43,7 @@ impl Pool {
             self.failed_allocations += 1;
             return Err(PoolError::OutOfMemory);
         };
+        debug_assert!(request.admits(self.addresses(first_page).1));
         let chunk_slot = self.space.chunk_slot(first_page);
         let (slot, generation) =
             self.buffers
@@ -49,6 +56,60 @@ impl Pool {
             generation,
         };
         Ok((handle, first_page))
+    }
+
+    /// The absolute device frame a masked request's buffer must end at or before, or `None`
+    /// when the whole pool lies at or below the mask. `EINVAL` when no aligned run of the
+    /// request's size lies below the mask at all (the request can never be met here).
+    pub(crate) fn limit_frame(&self, request: &BufferRequest) -> Result<Option<u64>, PoolError> {
+        let Some(mask) = request.mask else {
+            return Ok(None);
+        };
+        let last = self.device_base + (self.size_bytes() - 1);
+        if last <= mask {
+            return Ok(None);
+        }
+        // `mask + 1` is a power of two (checked by the request) and cannot overflow here.
+        let limit = (mask + 1) >> PAGE_SHIFT;
+        let first_frame = self.device_base >> PAGE_SHIFT;
+        let first_aligned = first_frame.next_multiple_of(1 << request.align_order);
+        if first_aligned.saturating_add(request.pages()) > limit {
+            return Err(PoolError::InvalidRequest(
+                "no buffer of that size and alignment lies below the mask",
+            ));
+        }
+        Ok(Some(limit))
+    }
+
+    /// Allocates a buffer ending at or before absolute device frame `limit`: takes aligned
+    /// runs from the free space until one lies below the limit, then gives back the others.
+    ///
+    /// Aligned runs of one size tile the pool, so taking one never destroys another
+    /// candidate: the search is exact as long as fewer than [`MASK_TRIES`] free aligned runs
+    /// lie above the limit before one below it is reached. Past that it answers "nothing"
+    /// (`ENOMEM`) rather than search on; it never returns a buffer above the limit. The
+    /// allocator prefers low addresses (the lowest split chunk first), so in practice the
+    /// first or second run taken is the one.
+    fn allocate_below(&mut self, request: BufferRequest, limit: u64) -> Option<u64> {
+        let first_frame = self.device_base >> PAGE_SHIFT;
+        let mut held = [0u64; MASK_TRIES];
+        let mut held_count = 0;
+        let mut found = None;
+        while held_count < MASK_TRIES {
+            let Some(page) = self.space.allocate(request.order, request.align_order) else {
+                break;
+            };
+            if first_frame + page + request.pages() <= limit {
+                found = Some(page);
+                break;
+            }
+            held[held_count] = page;
+            held_count += 1;
+        }
+        for &page in &held[..held_count] {
+            self.space.release(page, request.order);
+        }
+        found
     }
 
     /// The live buffer `handle` names, if `owner` holds it.

@@ -9,8 +9,8 @@
 use super::PoolRegistry;
 use crate::request::BufferRequest;
 use crate::{
-    Allocation, BufferHandle, BufferInfo, MapRange, MappingToken, OwnerId, PoolError, Release,
-    ReleaseReport, Unmapped, Zeroer,
+    AllocConstraints, Allocation, BufferHandle, BufferInfo, MapRange, MappingToken, OwnerId,
+    PoolError, Release, ReleaseReport, Unmapped, Zeroer,
 };
 
 impl PoolRegistry {
@@ -26,9 +26,28 @@ impl PoolRegistry {
         owner: OwnerId,
         zeroer: &mut Z,
     ) -> Result<Allocation, PoolError> {
+        let constraints = AllocConstraints::aligned(align_bytes);
+        self.alloc_constrained(device, size_bytes, constraints, owner, zeroer)
+    }
+
+    /// [`alloc`](Self::alloc) with every constraint a request may carry (see
+    /// [`AllocConstraints`]): alignment, the device's address mask and a boundary. A
+    /// request no buffer of this pool could ever meet is `EINVAL`; one that cannot be met
+    /// now is `ENOMEM`; a buffer returned meets all of them.
+    pub fn alloc_constrained<Z: Zeroer + ?Sized>(
+        &mut self,
+        device: &str,
+        size_bytes: u64,
+        constraints: AllocConstraints,
+        owner: OwnerId,
+        zeroer: &mut Z,
+    ) -> Result<Allocation, PoolError> {
         let index = self.device_index(device)?;
         let pool = self.pools[index].as_mut().expect("slot found occupied");
-        let request = BufferRequest::new(size_bytes, align_bytes, pool.pages())?;
+        let request = BufferRequest::new(size_bytes, constraints, pool.pages())?;
+        // A mask the pool can never meet is refused with the other shape errors, before
+        // any quota is looked at.
+        pool.limit_frame(&request)?;
         let entry = match self.owners.check_charge(owner, request.pages()) {
             Ok(entry) => entry,
             Err(error) => {

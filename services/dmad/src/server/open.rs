@@ -3,7 +3,7 @@
 use super::{Handle, Server};
 use crate::{tables, PoolMemory, Refusal, Reply};
 use dma_api::{DeclareRequest, DmaBufferInfo, DmaError, DmaPath};
-use dma_pool::{CacheType, OwnerId, PoolDeclaration};
+use dma_pool::{AllocConstraints, CacheType, OwnerId, PoolDeclaration};
 use log::{info, warn};
 
 impl Server {
@@ -60,7 +60,16 @@ impl Server {
                 device,
                 size,
                 align,
-            } => self.alloc(caller, device, size, align, memory),
+                mask,
+                boundary,
+            } => {
+                let constraints = AllocConstraints {
+                    align,
+                    mask,
+                    boundary,
+                };
+                self.alloc(caller, device, size, constraints, memory)
+            }
             DmaPath::Declare(request) => {
                 self.require_privilege(caller)?;
                 self.declare(&request)?;
@@ -105,7 +114,7 @@ impl Server {
         caller: u32,
         device: &str,
         size: u64,
-        align: Option<u64>,
+        constraints: AllocConstraints,
         memory: &mut dyn PoolMemory,
     ) -> Result<Handle, Refusal> {
         let key = alloc::string::String::from(self.pool_serving(device)?.device());
@@ -122,7 +131,8 @@ impl Server {
                 .expect("every pool lies in a region dmad mapped");
             memory.zero(address, len);
         };
-        let allocation = registry.alloc(&key, size, align, OwnerId(caller), &mut zeroer)?;
+        let allocation =
+            registry.alloc_constrained(&key, size, constraints, OwnerId(caller), &mut zeroer)?;
         let mapping = crate::DeviceMapping {
             device: alloc::string::String::from(device),
             iova: allocation.device_address,

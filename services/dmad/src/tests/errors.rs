@@ -190,3 +190,29 @@ fn unsupported_requests_are_enosys() {
     let reply = fixture.request(Opcode::Fstat, BLK, [1, 0, 0, 0, 0, 0], &[]);
     assert_eq!(reply.result, Err(syscall::error::ENOSYS));
 }
+
+#[test]
+fn address_constraints_are_honoured_or_refused() {
+    let mut fixture = Fixture::new();
+    // The pool's device addresses are 0xc000_0000..0xc010_0000: a 32-bit mask covers it.
+    let (_, info) = fixture
+        .alloc(
+            BLK,
+            "blk0/alloc?size=0x4000&mask=0xffffffff&boundary=0x10000",
+        )
+        .unwrap();
+    assert_eq!(info.size, 0x4000);
+    let last = info.device_address + info.size - 1;
+    assert!(last <= 0xffff_ffff);
+    assert_eq!(info.device_address / 0x10000, last / 0x10000);
+    // A 31-bit device can never reach this pool; a boundary smaller than the buffer can
+    // never be met; malformed masks and boundaries are refused by the parser.
+    for path in [
+        "blk0/alloc?size=4096&mask=0x7fffffff",
+        "blk0/alloc?size=0x2000&boundary=0x1000",
+        "blk0/alloc?size=4096&mask=0xc00fffff",
+        "blk0/alloc?size=4096&boundary=0x3000",
+    ] {
+        refused(&mut fixture, Invalid, |fixture| fixture.open(BLK, path));
+    }
+}

@@ -54,6 +54,7 @@ fn device_table_shows_use_per_owner() {
     let row: alloc::vec::Vec<&str> = text.lines().nth(1).unwrap().split_whitespace().collect();
     assert_eq!(row[5..], ["253", "253", "2", "own"], "{text}");
     assert!(text.contains("\npages 256\n"), "{text}");
+    assert!(text.contains("\ncache-type write-combining\n"), "{text}");
     assert!(text.contains("\nhigh-water-pages 3\n"), "{text}");
     let owner = |pid: u64| {
         text.lines()

@@ -1,0 +1,77 @@
+//! `dma-api-tests`: the `dma-api` suite's driver (issue 16's driver-facing DMA API).
+//!
+//! It checks, from the outside through `dma:` and userlib as a driver would use them:
+//! address constraints on allocations (a device address mask, a boundary, an alignment)
+//! honoured, and impossible or malformed ones refused with `EINVAL` leaving the pool as it
+//! was; the default pool's mapping cache type in the live page tables; userlib's
+//! small-block `DmaPool` with a boundary (blocks never straddle it, a double free is caught)
+//! and userlib's constrained allocation.
+//!
+//! The image's manifest (`user::DMA_API_TEST_MANIFEST`) grants it `virtio-blk0` (the
+//! default pool, device offset 0, below 4 GiB) and `dma-api0`, a 1 MiB pool whose device
+//! addresses are its physical addresses plus 4 GiB: a 32-bit mask can never reach it.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod constraints;
+mod small_blocks;
+
+use process_tests::runner::Suite;
+use userlib::Args;
+
+userlib::entry!(main);
+
+fn main(_args: Args) -> i32 {
+    let mut suite = Suite::new("dma-api");
+    suite.run(
+        "a_32_bit_mask_gets_a_buffer_below_4_gib",
+        constraints::a_32_bit_mask_gets_a_buffer_below_4_gib,
+    );
+    suite.run(
+        "a_mask_below_the_pool_is_einval",
+        constraints::a_mask_below_the_pool_is_einval,
+    );
+    suite.run(
+        "a_mask_covering_the_pool_is_met",
+        constraints::a_mask_covering_the_pool_is_met,
+    );
+    suite.run(
+        "boundaries_are_never_crossed",
+        constraints::boundaries_are_never_crossed,
+    );
+    suite.run(
+        "a_boundary_smaller_than_the_buffer_is_einval",
+        constraints::a_boundary_smaller_than_the_buffer_is_einval,
+    );
+    suite.run(
+        "malformed_masks_and_boundaries_are_einval",
+        constraints::malformed_masks_and_boundaries_are_einval,
+    );
+    suite.run(
+        "large_alignments_are_honoured",
+        constraints::large_alignments_are_honoured,
+    );
+    suite.run(
+        "default_pool_maps_write_combining_in_the_tables",
+        constraints::default_pool_maps_write_combining_in_the_tables,
+    );
+    suite.run(
+        "stats_show_each_pools_cache_type",
+        constraints::stats_show_each_pools_cache_type,
+    );
+    suite.run(
+        "userlib_constraints_reach_dmad",
+        constraints::userlib_constraints_reach_dmad,
+    );
+    suite.run(
+        "small_blocks_never_straddle_the_boundary",
+        small_blocks::small_blocks_never_straddle_the_boundary,
+    );
+    suite.run(
+        "small_block_double_free_is_caught",
+        small_blocks::small_block_double_free_is_caught,
+    );
+    suite.finish()
+}
