@@ -250,12 +250,14 @@ mod testing;
 mod user_hooks;
 
 use arch::{Arch, Cpu, ExitStatus};
+use kernel_core::user_mode::UserMode;
 use kernel_core::BootInfo;
 use log::{info, LevelFilter};
 
 /// The kernel's entry point, called by the arch crate on the boot stack.
 #[no_mangle]
 pub fn kernel_main(boot: &BootInfo) -> ! {
+    schemes::sys::record_boot_counter(Cpu::counter_ticks());
     console::init_logging(LevelFilter::Info);
     info!("coherent {} starting", env!("CARGO_PKG_VERSION"));
     info!("cpu: {}", Cpu::NAME);
