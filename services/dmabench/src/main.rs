@@ -9,7 +9,7 @@
 //! | `blk_read_4k` | one 4 KiB `read` on a `disk:/OFFSET` handle (opened and closed outside the sample) |
 //! | `nvme_read_4k` | the same on an `nvme:/OFFSET` handle (the NVMe driver) |
 //! | `null_call_cross_cpu` | `null_call` with dmabench pinned to CPU 0 and bench-server to CPU 1 (`SYS_SET_AFFINITY`) |
-//! | `shootdown` | `funmap` of a written anonymous page while a thread of dmabench spins on every other CPU: the TLB shootdown and its acknowledgements |
+//! | `shootdown` | `funmap` of a written anonymous page while a thread of dmabench spins on every other CPU: the TLB shootdown and its acknowledgements (200 samples, see `measure::SHOOTDOWN_ROUNDS`) |
 //! | `boot` | one sample: kernel entry (`sys:boot`) → dmad's answer to dmabench's first `dma:` request (an upper bound on kernel entry → dmad serving) |
 //! | `irq_latency` | QEMU `edu`'s interrupt-raise write → the blocking `irq:edu0` read returns (device interrupt → driver wakes) |
 //!
