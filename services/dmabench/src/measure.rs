@@ -492,11 +492,25 @@ static SPINNING: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsi
 /// timer tick of instructions), so each sample there costs millions of instructions.
 const SHOOTDOWN_ROUNDS: usize = 200;
 
+/// Set when the calibration says the counter counts instructions (QEMU `-icount`).
+static INSTRUCTION_COUNTING: core::sync::atomic::AtomicBool =
+    core::sync::atomic::AtomicBool::new(false);
+
+/// Records whether the counter counts instructions (see `main`).
+pub fn set_instruction_counting(counting: bool) {
+    INSTRUCTION_COUNTING.store(counting, Ordering::Relaxed);
+}
+
 /// `shootdown`: this thread on CPU 0, one thread of this process spinning in user mode on
 /// every other CPU (so the address space is active there); each sample is the `funmap` of
 /// one anonymous page this thread mapped and wrote, which must shoot the other CPUs' TLBs
 /// down and wait for their acknowledgements. Skipped on one CPU.
 pub fn shootdown() -> Result<Vec<Samples>, Problem> {
+    if INSTRUCTION_COUNTING.load(Ordering::Relaxed) {
+        return Err(Problem::Skip(
+            "under -icount the CPUs run in turn: each acknowledgement waits a whole turn".into(),
+        ));
+    }
     let cpus = online_cpus()?;
     if cpus < 2 {
         return Err(Problem::Skip(format!("{cpus} CPU online")));
