@@ -102,6 +102,14 @@
 //! come from the pid counter but are not pids: `kill`, `waitpid` and scheme servers see only
 //! the process.
 //!
+//! # Affinity
+//!
+//! A thread may pin itself to a set of CPUs (`kernel_core::abi::SYS_SET_AFFINITY`, a bit mask
+//! of CPU indices; `EINVAL` for an empty mask or a CPU not online). The one shared run queue
+//! keeps its order: a CPU takes the oldest ready entry whose mask names it and skips the
+//! rest, and the idle CPU woken for queued work is one some queued mask names (see
+//! `process::scheduler`). Threads inherit their spawner's mask; new processes run anywhere.
+//!
 //! # Layers
 //!
 //! Modules import only downwards (no import circle; `use crate::` per module shows it):
@@ -242,12 +250,14 @@ mod testing;
 mod user_hooks;
 
 use arch::{Arch, Cpu, ExitStatus};
+use kernel_core::user_mode::UserMode;
 use kernel_core::BootInfo;
 use log::{info, LevelFilter};
 
 /// The kernel's entry point, called by the arch crate on the boot stack.
 #[no_mangle]
 pub fn kernel_main(boot: &BootInfo) -> ! {
+    schemes::sys::record_boot_counter(Cpu::counter_ticks());
     console::init_logging(LevelFilter::Info);
     info!("coherent {} starting", env!("CARGO_PKG_VERSION"));
     info!("cpu: {}", Cpu::NAME);

@@ -203,17 +203,22 @@ fn send_ipi(target: usize) {
 /// Processes in the run queue (kept by the scheduler under the process table's lock).
 static READY: AtomicUsize = AtomicUsize::new(0);
 
-/// Records the run queue's length.
-pub fn set_ready(count: usize) {
+/// The union of the queued processes' affinity masks: which CPUs could take queued work.
+static READY_CPUS: AtomicU64 = AtomicU64::new(u64::MAX);
+
+/// Records the run queue's length and which CPUs could run something in it.
+pub fn set_ready(count: usize, cpus: u64) {
+    READY_CPUS.store(cpus, Ordering::Relaxed);
     READY.store(count, Ordering::Relaxed);
 }
 
 /// Wakes one idle CPU other than this one, if any, to pick up queued work.
 fn kick_idle_now() {
     let me = this_cpu();
-    if let Some(target) =
-        (0..online()).find(|&cpu| cpu != me && CPUS[cpu].idle.load(Ordering::Acquire))
-    {
+    let allowed = READY_CPUS.load(Ordering::Relaxed);
+    if let Some(target) = (0..online()).find(|&cpu| {
+        cpu != me && allowed & (1 << cpu) != 0 && CPUS[cpu].idle.load(Ordering::Acquire)
+    }) {
         // It stays marked until it wakes; a second wake-up in between picks another CPU or
         // none, which is fine: the woken CPU takes everything it can.
         CPUS[target].idle.store(false, Ordering::Release);

@@ -81,6 +81,12 @@ pub fn monotonic_nanoseconds() -> u64 {
     nanoseconds(CNTVCT_EL0.get(), counter_frequency())
 }
 
+/// The virtual counter's raw value (CNTVCT_EL0, the one user programs read).
+pub fn counter_ticks() -> u64 {
+    barrier::isb(barrier::SY);
+    CNTVCT_EL0.get()
+}
+
 /// `count` counter ticks at `frequency` hertz, in nanoseconds, without overflow.
 fn nanoseconds(count: u64, frequency: u64) -> u64 {
     let value = u128::from(count) * NANOSECONDS_PER_SECOND / u128::from(frequency.max(1));

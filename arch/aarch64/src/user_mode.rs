@@ -75,6 +75,10 @@ impl UserMode for Aarch64 {
         timer::monotonic_nanoseconds()
     }
 
+    fn counter_ticks() -> u64 {
+        timer::counter_ticks()
+    }
+
     fn enable_interrupts() {
         interrupt::enable();
     }

@@ -161,6 +161,10 @@ impl UserMode for X86_64 {
         timer::monotonic_nanoseconds()
     }
 
+    fn counter_ticks() -> u64 {
+        crate::clock::time_stamp()
+    }
+
     fn enable_interrupts() {
         // The IDT handles every vector the APIC can deliver.
         interrupts::enable();

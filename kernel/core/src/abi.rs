@@ -75,6 +75,13 @@ pub const SYS_THREAD_EXIT: usize = 0xC011;
 /// process (or one already joined), `EINVAL` for the caller itself or the process's first
 /// thread, `EINTR` if the caller is killed meanwhile.
 pub const SYS_THREAD_JOIN: usize = 0xC012;
+/// `set_affinity(mask) -> 0`: the calling thread may from now on run only on the CPUs whose
+/// bits are set in `mask` (bit N = CPU index N, as `sys:cpu` and `sys:cpus` number them); if
+/// the CPU it runs on is not among them it moves before the call returns. `EINVAL` for an
+/// empty mask or one naming a CPU that is not online. A hint for placement, not a right: any
+/// thread may pin itself. Threads it spawns later inherit the mask; processes it spawns run
+/// anywhere.
+pub const SYS_SET_AFFINITY: usize = 0xC013;
 /// The most threads one process may have, its first thread included, counting those exited
 /// but not yet joined.
 pub const MAX_THREADS: usize = 32;
@@ -181,6 +188,7 @@ mod tests {
             SYS_THREAD_SPAWN,
             SYS_THREAD_EXIT,
             SYS_THREAD_JOIN,
+            SYS_SET_AFFINITY,
         ];
         for (index, number) in numbers.iter().enumerate() {
             assert!(

@@ -102,6 +102,10 @@ pub trait UserMode {
     /// Nanoseconds since boot, monotonic.
     fn monotonic_nanoseconds() -> u64;
 
+    /// The raw counter user programs time with (`rdtsc` on x86_64, CNTVCT_EL0 on aarch64),
+    /// in its own ticks; readable before the timer is started.
+    fn counter_ticks() -> u64;
+
     /// Allows interrupts on this CPU.
     fn enable_interrupts();
 

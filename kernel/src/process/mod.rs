@@ -88,6 +88,28 @@ pub type ProcessId = u32;
 
 /// The idle thread: the boot thread after it started init.
 pub const IDLE: ProcessId = 0;
+
+/// An affinity mask that allows every CPU.
+pub const ALL_CPUS: u64 = u64::MAX;
+
+/// Pins the calling thread to the CPUs in `mask` (bit N = CPU index N) and, when the CPU it
+/// runs on is not among them, moves it at once (see `kernel_core::abi::SYS_SET_AFFINITY`).
+/// `InvalidArgument` for a mask naming no CPU or any CPU that is not online.
+pub fn set_affinity(mask: u64) -> Result<(), Error> {
+    let online = crate::smp::online();
+    let online_mask = if online >= 64 { u64::MAX } else { (1u64 << online) - 1 };
+    if mask == 0 || mask & !online_mask != 0 {
+        return Err(Error::InvalidArgument);
+    }
+    let must_move = with(|table| {
+        table.running().affinity = mask;
+        mask & (1 << crate::smp::this_cpu()) == 0
+    });
+    if must_move {
+        scheduler::reschedule(true);
+    }
+    Ok(())
+}
 /// The first user process.
 pub const INIT: ProcessId = 1;
 
@@ -156,6 +178,9 @@ pub struct Process {
     pub rights: Arc<Rights>,
     /// Someone killed it (`SYS_KILL`): it exits the next time it would return to user mode.
     pub kill_requested: bool,
+    /// The CPUs it may run on, one bit per CPU index (`SYS_SET_AFFINITY`); [`ALL_CPUS`] unless
+    /// it pinned itself. A new thread inherits its spawner's; a new process gets every CPU.
+    pub affinity: u64,
     stack: Option<KernelStack>,
     context: Box<<Cpu as UserMode>::Context>,
     start: Option<Start>,
@@ -200,6 +225,7 @@ pub fn init() {
         files: FileTable::default(),
         rights: Arc::new(Rights::none()),
         kill_requested: false,
+        affinity: ALL_CPUS,
         stack: None,
         context: Box::default(),
         start: None,
@@ -299,6 +325,7 @@ pub fn spawn(
         files: FileTable::default(),
         rights: Arc::new(rights),
         kill_requested: false,
+        affinity: ALL_CPUS,
         stack: Some(stack),
         context,
         start: Some(Start {
@@ -310,7 +337,7 @@ pub fn spawn(
     with(|table| {
         table.map.insert(id, process);
         table.ready.push_back(id);
-        crate::smp::set_ready(table.ready.len());
+        crate::smp::set_ready(table.ready.len(), table.waiting_cpus());
     });
     Ok(id)
 }
@@ -510,7 +537,7 @@ impl Processes {
             if condition(process.state) {
                 process.state = State::Ready;
                 self.ready.push_back(id);
-                crate::smp::set_ready(self.ready.len());
+                crate::smp::set_ready(self.ready.len(), self.waiting_cpus());
             }
         }
     }
@@ -551,6 +578,14 @@ impl Processes {
     /// The thread running on this CPU ([`IDLE`] for its idle thread).
     pub fn current(&self) -> ProcessId {
         self.running_on[crate::smp::this_cpu()]
+    }
+
+    /// The CPUs that could run some queued process: the union of their affinity masks.
+    pub fn waiting_cpus(&self) -> u64 {
+        self.ready
+            .iter()
+            .filter_map(|id| self.map.get(id))
+            .fold(0, |mask, process| mask | process.affinity)
     }
 
     /// The running thread.

@@ -9,6 +9,11 @@
 //! `Ready`, and it leaves `Running` (and joins the queue) only under the big lock, which the
 //! CPU switching it out holds until its context is saved. Each CPU has its own idle thread
 //! (its boot stack), whose context lives in `Processes::idle_contexts`.
+//!
+//! Affinity (`SYS_SET_AFFINITY`): each process carries a mask of the CPUs it may run on. A CPU
+//! takes the oldest ready entry whose mask names it and skips the others, which keep their
+//! place; the scheduler publishes the union of the queued masks (`smp::set_ready`) so the
+//! idle CPU woken for queued work is one that may run some of it.
 
 use super::{with, State, IDLE};
 use crate::arch::Cpu;
@@ -30,29 +35,39 @@ pub fn reschedule(requeue: bool) {
                 }
             }
         }
-        let next = loop {
-            match table.ready.pop_front() {
-                Some(id)
-                    if table
-                        .map
-                        .get(&id)
-                        .is_some_and(|process| process.state == State::Ready) =>
-                {
-                    break id
+        // The oldest ready entry this CPU may run (its affinity mask names this CPU); entries
+        // no longer ready are dropped, entries pinned elsewhere stay in order for their CPUs.
+        let me = 1u64 << cpu;
+        let mut index = 0;
+        let mut picked = None;
+        while index < table.ready.len() {
+            let id = table.ready[index];
+            match table.map.get(&id) {
+                Some(process) if process.state == State::Ready => {
+                    if process.affinity & me != 0 {
+                        picked = table.ready.remove(index);
+                        break;
+                    }
+                    index += 1;
                 }
-                Some(_) => continue,
-                None if table
-                    .map
-                    .get(&current)
-                    .is_some_and(|process| process.state == State::Running) =>
-                {
-                    crate::smp::set_ready(0);
-                    return None;
+                _ => {
+                    table.ready.remove(index);
                 }
-                None => break IDLE,
             }
+        }
+        let next = match picked {
+            Some(id) => id,
+            None if table
+                .map
+                .get(&current)
+                .is_some_and(|process| process.state == State::Running) =>
+            {
+                crate::smp::set_ready(table.ready.len(), table.waiting_cpus());
+                return None;
+            }
+            None => IDLE,
         };
-        crate::smp::set_ready(table.ready.len());
+        crate::smp::set_ready(table.ready.len(), table.waiting_cpus());
         if next == current {
             table.running().state = State::Running;
             return None;

@@ -89,6 +89,7 @@ pub fn spawn(
             return Err(Error::Interrupted);
         }
         let rights = leader.rights.clone();
+        let affinity = table.running().affinity;
         table.ready.try_reserve(1)?;
         let id = table.next_id;
         table.next_id += 1;
@@ -104,6 +105,7 @@ pub fn spawn(
             files: crate::object::FileTable::default(),
             rights,
             kill_requested: false,
+            affinity,
             stack: Some(stack),
             context,
             start: Some(Start {

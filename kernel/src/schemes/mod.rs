@@ -16,7 +16,7 @@ mod irq;
 mod mapping;
 mod memory;
 mod socket;
-mod sys;
+pub mod sys;
 mod user;
 
 pub use initfs::{init, initfs_file};

@@ -1,4 +1,5 @@
-//! `sys:` texts: uptime, memory, cpu (the caller's CPU), cpus (each CPU's counters), user-copies (user copies whose fault was recovered), devices, quiesce (each held device's holder and quiesce
+//! `sys:` texts: boot (`entry-counter N`: the user-readable counter when `kernel_main`
+//! began), uptime, memory, cpu (the caller's CPU), cpus (each CPU's counters), user-copies (user copies whose fault was recovered), devices, quiesce (each held device's holder and quiesce
 //! generations), interrupts (`crate::interrupts`), platform (the machine description and
 //! the CPU's interrupt stacks), processes, one process, registered user schemes; and, in
 //! test kernels only, what `test_hooks::system_text` adds (the translation of a process's
@@ -13,6 +14,14 @@ use core::fmt::{self, Write};
 use kernel_core::user_mode::UserMode;
 use kernel_core::Error;
 
+/// The counter (`UserMode::counter_ticks`) when `kernel_main` began.
+static BOOT_COUNTER: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// Records the counter at kernel entry, for `sys:boot`.
+pub fn record_boot_counter(ticks: u64) {
+    BOOT_COUNTER.store(ticks, core::sync::atomic::Ordering::Relaxed);
+}
+
 /// The `sys:` scheme: each open makes its text once; reads and seeks go through it.
 pub static SYSTEM: ByteScheme =
     ByteScheme::new(|request| text(request.path).map(|text| Bytes::Owned(text.into_bytes())));
@@ -21,6 +30,12 @@ pub static SYSTEM: ByteScheme =
 fn text(name: &str) -> Result<String, Error> {
     let mut text = Text::new();
     let written = match name {
+        // The counter user programs read, at kernel entry: `dmabench`'s boot figure.
+        "boot" => writeln!(
+            text,
+            "entry-counter {}",
+            BOOT_COUNTER.load(core::sync::atomic::Ordering::Relaxed)
+        ),
         "uptime" => writeln!(text, "uptime-ns {}", Cpu::monotonic_nanoseconds()),
         "memory" => writeln!(
             text,

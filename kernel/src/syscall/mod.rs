@@ -54,6 +54,7 @@ pub fn dispatch(frame: &mut impl UserRegisters) {
         abi::SYS_THREAD_SPAWN => processes::spawn_thread(a, b, c),
         abi::SYS_THREAD_EXIT => crate::lifecycle::exit_thread(u64::from(a as u32)),
         abi::SYS_THREAD_JOIN => processes::join_thread(a),
+        abi::SYS_SET_AFFINITY => crate::process::set_affinity(a as u64).map(|()| 0),
         _ => Err(Error::NoSystemCall),
     };
     // A process killed during its call dies here, holding nothing (see `process::kill`).

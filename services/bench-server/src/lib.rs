@@ -1,7 +1,9 @@
 //! The `bench:` scheme: a server that does nothing, so a client can time the round trip
 //! through the kernel (client → server → client) and nothing else.
 //!
-//! Every request is answered from the request alone: `OpenAt` gets handle [`HANDLE`] (any
+//! An `OpenAt` of `pin/N` first pins the server to CPU N (`SYS_SET_AFFINITY`; an error
+//! becomes the open's result), for `dmabench`'s cross-CPU null call. Otherwise every request
+//! is answered from the request alone: `OpenAt` gets handle [`HANDLE`] (any
 //! path), `Read`, `Write` and `Call` get result 0 and no payload, `Close` and `Munmap` (one-way
 //! messages) get no answer, anything else `ENOSYS`.
 #![cfg_attr(not(test), no_std)]
@@ -39,6 +41,15 @@ pub fn answer(opcode: u8, tag: u32) -> Option<Cqe> {
     })
 }
 
+/// The CPU an `OpenAt` of `pin/N` asks the server to pin itself to (`None` for any other
+/// request or path).
+pub fn pin_request(opcode: u8, path: &[u8]) -> Option<u32> {
+    if opcode != Opcode::OpenAt as u8 {
+        return None;
+    }
+    core::str::from_utf8(path.strip_prefix(b"pin/")?).ok()?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,6 +65,15 @@ mod tests {
         }
         let unknown = answer(Opcode::Fsync as u8, 3).unwrap();
         assert_eq!(unknown.result, (-i64::from(ENOSYS)) as u64);
+    }
+
+    #[test]
+    fn pin_paths_name_a_cpu() {
+        let open = Opcode::OpenAt as u8;
+        assert_eq!(pin_request(open, b"pin/1"), Some(1));
+        assert_eq!(pin_request(open, b"pin/x"), None);
+        assert_eq!(pin_request(open, b""), None);
+        assert_eq!(pin_request(Opcode::Call as u8, b"pin/1"), None);
     }
 
     #[test]

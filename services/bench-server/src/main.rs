@@ -25,6 +25,22 @@ fn main(_args: Args) -> i32 {
     };
     info!("serving {}:", bench_server::SCHEME);
     userlib::server::serve(socket, bench_server::SCHEME, |request| {
-        bench_server::answer(request.opcode, request.tag)
+        let answer = bench_server::answer(request.opcode, request.tag);
+        // `OpenAt` of `pin/N`: pin this server to CPU N first (dmabench's cross-CPU call).
+        match bench_server::pin_request(request.opcode, request.payload) {
+            Some(cpu) => {
+                let pinned = 1u64
+                    .checked_shl(cpu)
+                    .ok_or(userlib::sys::Error::new(userlib::sys::error::EINVAL))
+                    .and_then(userlib::thread::set_affinity);
+                answer.map(|mut cqe| {
+                    if let Err(error) = pinned {
+                        cqe.result = (-i64::from(error.errno)) as u64;
+                    }
+                    cqe
+                })
+            }
+            None => answer,
+        }
     })
 }

@@ -406,3 +406,224 @@ pub fn irq_latency() -> Result<Vec<Samples>, Problem> {
     }
     Ok(vec![("irq_latency", samples)])
 }
+
+/// The text of kernel file `path` (a `sys:` file), at most 4 KiB.
+fn read_text(path: &str) -> Result<alloc::string::String, Problem> {
+    let fd = sys::open(path, O_RDONLY).map_err(|error| failed(&format!("open {path}"), error))?;
+    let mut buffer = vec![0u8; 4096];
+    let read = sys::read(fd, &mut buffer);
+    let _ = sys::close(fd);
+    let length = read.map_err(|error| failed(&format!("read {path}"), error))?;
+    buffer.truncate(length);
+    alloc::string::String::from_utf8(buffer)
+        .map_err(|_| Problem::Fail(format!("{path} is not text")))
+}
+
+/// How many CPUs run: the rows of `sys:cpus` after its header.
+fn online_cpus() -> Result<usize, Problem> {
+    let text = read_text("sys:cpus")?;
+    Ok(text.lines().skip(1).filter(|line| !line.trim().is_empty()).count())
+}
+
+/// The CPU this thread runs on now (`sys:cpu`: `cpu N`).
+fn current_cpu() -> Result<usize, Problem> {
+    let text = read_text("sys:cpu")?;
+    text.trim()
+        .strip_prefix("cpu ")
+        .and_then(|number| number.parse().ok())
+        .ok_or_else(|| Problem::Fail(format!("sys:cpu says {text:?}")))
+}
+
+/// Pins this thread to the CPUs in `mask`.
+fn pin(mask: u64) -> Result<(), Problem> {
+    userlib::thread::set_affinity(mask).map_err(|error| failed("set_affinity", error))
+}
+
+/// Every online CPU's bit.
+fn all_cpus(count: usize) -> u64 {
+    if count >= 64 {
+        u64::MAX
+    } else {
+        (1 << count) - 1
+    }
+}
+
+/// `null_call_cross_cpu`: the null call with this thread pinned to CPU 0 and bench-server
+/// pinned to CPU 1 (it pins itself when opened as `bench:pin/1`), so every round trip
+/// crosses CPUs (an IPI wakes the other side each way). Skipped on one CPU.
+pub fn null_call_cross_cpu() -> Result<Vec<Samples>, Problem> {
+    let cpus = online_cpus()?;
+    if cpus < 2 {
+        return Err(Problem::Skip(format!("{cpus} CPU online")));
+    }
+    pin(1)?;
+    let outcome = (|| {
+        let path = format!("{}:pin/1", bench_server::SCHEME);
+        let fd =
+            sys::open(&path, O_RDWR).map_err(|error| failed(&format!("open {path}"), error))?;
+        let mut buffer = [0u8; CALL_BYTES];
+        for _ in 0..WARM_UP {
+            call(fd, &mut buffer).map_err(|error| failed("call", error))?;
+        }
+        let mut samples = Vec::with_capacity(ITERATIONS);
+        let mut rounds = Rounds::new();
+        while rounds.another() {
+            let start = now();
+            let result = call(fd, &mut buffer);
+            let end = now();
+            result.map_err(|error| failed("call", error))?;
+            samples.push(end.wrapping_sub(start));
+        }
+        let _ = sys::close(fd);
+        let cpu = current_cpu()?;
+        if cpu != 0 {
+            return Err(Problem::Fail(format!("pinned to CPU 0, ran on {cpu}")));
+        }
+        Ok(vec![("null_call_cross_cpu", samples)])
+    })();
+    pin(all_cpus(cpus))?;
+    outcome
+}
+
+/// Set when the shootdown's spinning threads should return.
+static STOP_SPINNING: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+/// How many spinning threads are pinned and spinning.
+static SPINNING: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+/// Samples of `shootdown`: fewer than the others, because under `-icount` QEMU runs the
+/// CPUs in turn, and a CPU waiting for an acknowledgement spins until its turn ends (up to a
+/// timer tick of instructions), so each sample there costs millions of instructions.
+const SHOOTDOWN_ROUNDS: usize = 200;
+
+/// Set when the calibration says the counter counts instructions (QEMU `-icount`).
+static INSTRUCTION_COUNTING: core::sync::atomic::AtomicBool =
+    core::sync::atomic::AtomicBool::new(false);
+
+/// Records whether the counter counts instructions (see `main`).
+pub fn set_instruction_counting(counting: bool) {
+    INSTRUCTION_COUNTING.store(counting, Ordering::Relaxed);
+}
+
+/// `shootdown`: this thread on CPU 0, one thread of this process spinning in user mode on
+/// every other CPU (so the address space is active there); each sample is the `funmap` of
+/// one anonymous page this thread mapped and wrote, which must shoot the other CPUs' TLBs
+/// down and wait for their acknowledgements. Skipped on one CPU.
+pub fn shootdown() -> Result<Vec<Samples>, Problem> {
+    if INSTRUCTION_COUNTING.load(Ordering::Relaxed) {
+        return Err(Problem::Skip(
+            "under -icount the CPUs run in turn: each acknowledgement waits a whole turn".into(),
+        ));
+    }
+    let cpus = online_cpus()?;
+    if cpus < 2 {
+        return Err(Problem::Skip(format!("{cpus} CPU online")));
+    }
+    pin(1)?;
+    STOP_SPINNING.store(false, Ordering::SeqCst);
+    SPINNING.store(0, Ordering::SeqCst);
+    let mut threads = Vec::new();
+    let mut outcome = Ok(());
+    for cpu in 1..cpus {
+        let spawned = userlib::thread::spawn(0, move || {
+            if userlib::thread::set_affinity(1 << cpu).is_err() {
+                SPINNING.fetch_add(1, Ordering::SeqCst);
+                return 1;
+            }
+            SPINNING.fetch_add(1, Ordering::SeqCst);
+            while !STOP_SPINNING.load(Ordering::Relaxed) {
+                core::hint::spin_loop();
+            }
+            0
+        });
+        match spawned {
+            Ok(handle) => threads.push(handle),
+            Err(error) => {
+                outcome = Err(failed("thread spawn", error));
+                break;
+            }
+        }
+    }
+    let measured = outcome.and_then(|()| {
+        while SPINNING.load(Ordering::SeqCst) < cpus - 1 {
+            let _ = sys::sched_yield();
+        }
+        let map = Map {
+            offset: 0,
+            size: 4096,
+            flags: MapFlags::PROT_READ | MapFlags::PROT_WRITE | MapFlags::MAP_PRIVATE,
+            address: 0,
+        };
+        let mut samples = Vec::with_capacity(SHOOTDOWN_ROUNDS);
+        let mut round = 0;
+        while round < WARM_UP + SHOOTDOWN_ROUNDS {
+            // SAFETY: anonymous memory (descriptor `usize::MAX`); the kernel picks the address.
+            let address = unsafe { sys::fmap(usize::MAX, &map) }
+                .map_err(|error| failed("fmap", error))?;
+            // SAFETY: the page was just mapped read-write for this program alone.
+            unsafe { (address as *mut u64).write_volatile(round as u64) };
+            let start = now();
+            // SAFETY: the page is this function's and nothing refers into it any more.
+            let result = unsafe { sys::funmap(address, 4096) };
+            let end = now();
+            result.map_err(|error| failed("funmap", error))?;
+            if round >= WARM_UP {
+                samples.push(end.wrapping_sub(start));
+            }
+            round += 1;
+        }
+        Ok(vec![("shootdown", samples)])
+    });
+    STOP_SPINNING.store(true, Ordering::SeqCst);
+    let mut failures = 0;
+    for thread in threads {
+        if !matches!(thread.join(), Ok(0)) {
+            failures += 1;
+        }
+    }
+    pin(all_cpus(cpus))?;
+    if failures > 0 {
+        return Err(Problem::Fail(format!("{failures} spinning threads failed")));
+    }
+    measured
+}
+
+/// `boot`: one sample, from the counter at kernel entry (`sys:boot`) to dmad's answer to
+/// this program's first `dma:` request, made as the first thing it does. An upper bound on
+/// "kernel entry to dmad serving" (it also covers starting the services init starts before
+/// dmabench, and dmabench's own start).
+pub fn boot() -> Result<Vec<Samples>, Problem> {
+    // dmad may not have registered `dma:` yet: retry (for at most 30 s) until it has.
+    let started = time::monotonic().unwrap_or_default();
+    let fd = loop {
+        match sys::open("dma:/", O_RDONLY) {
+            Ok(fd) => break fd,
+            Err(error)
+                if error.errno == ENOENT
+                    && time::monotonic()
+                        .unwrap_or_default()
+                        .saturating_sub(started)
+                        < Duration::from_secs(30) =>
+            {
+                let _ = sys::sched_yield();
+            }
+            Err(error) => return Err(failed("open dma:/", error)),
+        }
+    };
+    let mut buffer = [0u8; 64];
+    let answered = sys::read(fd, &mut buffer);
+    let end = now();
+    let _ = sys::close(fd);
+    answered.map_err(|error| failed("read dma:/", error))?;
+    let text = read_text("sys:boot")?;
+    let entry: u64 = text
+        .trim()
+        .strip_prefix("entry-counter ")
+        .and_then(|number| number.parse().ok())
+        .ok_or_else(|| Problem::Fail(format!("sys:boot says {text:?}")))?;
+    if entry == 0 || entry > end {
+        return Err(Problem::Fail(format!(
+            "entry counter {entry} not before now {end}"
+        )));
+    }
+    Ok(vec![("boot", vec![end - entry])])
+}

@@ -9,7 +9,7 @@
 //! thread does; the process ends normally when its last thread returns.
 
 use alloc::boxed::Box;
-use kernel_core::abi::{SYS_THREAD_EXIT, SYS_THREAD_JOIN, SYS_THREAD_SPAWN};
+use kernel_core::abi::{SYS_SET_AFFINITY, SYS_THREAD_EXIT, SYS_THREAD_JOIN, SYS_THREAD_SPAWN};
 use syscall::error::EINVAL;
 use syscall::{syscall1, syscall3, Error, Map, MapFlags, Result};
 
@@ -104,6 +104,17 @@ where
 pub unsafe fn spawn_raw(entry: usize, stack_top: usize, argument: usize) -> Result<usize> {
     // SAFETY: as the caller promises.
     unsafe { syscall3(SYS_THREAD_SPAWN, entry, stack_top, argument) }
+}
+
+/// Pins the calling thread to the CPUs whose bits are set in `mask` (bit N = CPU index N);
+/// it moves at once if its CPU is not among them (`kernel_core::abi::SYS_SET_AFFINITY`).
+///
+/// # Errors
+///
+/// `EINVAL` for an empty mask or one naming a CPU that is not online.
+pub fn set_affinity(mask: u64) -> Result<()> {
+    // SAFETY: the call takes a plain number.
+    unsafe { syscall1(SYS_SET_AFFINITY, mask as usize) }.map(|_| ())
 }
 
 /// Waits for thread `tid` of this process and returns its status.

@@ -27,7 +27,11 @@
 //!    and never reads the next owner's pattern (`smp-unmapper reader` / `owner`);
 //! 10. `syscall_copy_from_an_unmapped_buffer_is_efault`: a thread's `open` of a path in a
 //!     buffer another thread unmaps returns `EFAULT` (`smp-unmapper copier`);
-//! 11. `dmad_alive_and_pool_whole`: dmad still runs and the pool is whole.
+//! 11. `pinned_threads_stay_on_their_cpu`: `set_affinity` refuses an empty mask and a CPU
+//!     that is not online (`EINVAL`); two CPU-bound threads pinned to the last CPU and one
+//!     pinned to CPU 1 only ever see their pinned CPU in `sys:cpu` (and both threads
+//!     sharing a CPU finish);
+//! 12. `dmad_alive_and_pool_whole`: dmad still runs and the pool is whole.
 #![no_std]
 #![no_main]
 
@@ -86,6 +90,10 @@ fn main(_args: Args) -> i32 {
     suite.run(
         "syscall_copy_from_an_unmapped_buffer_is_efault",
         syscall_copy_from_an_unmapped_buffer_is_efault,
+    );
+    suite.run(
+        "pinned_threads_stay_on_their_cpu",
+        pinned_threads_stay_on_their_cpu,
     );
     suite.run("dmad_alive_and_pool_whole", dmad_alive_and_pool_whole);
     suite.finish()
@@ -317,6 +325,64 @@ fn spinning_thread() -> u32 {
         .filter(|&cpu| seen[cpu] > 0)
         .max_by_key(|&cpu| seen[cpu])
         .map_or(0, |cpu| cpu as u32 + 1)
+}
+
+/// How long each pinned thread spins.
+const PINNED_SPIN_MILLISECONDS: u64 = 600;
+
+/// A thread that pins itself to `cpu`, spins for [`PINNED_SPIN_MILLISECONDS`] and returns
+/// the CPUs it saw in `sys:cpu` as a bit mask (bit 31: pinning failed; 0: never looked).
+fn pinned_thread(cpu: usize) -> u32 {
+    if userlib::thread::set_affinity(1 << cpu).is_err() {
+        return 1 << 31;
+    }
+    let mut seen = 0u32;
+    let Ok(start) = time::monotonic() else {
+        return 0;
+    };
+    let mut sink: u64 = 0;
+    while time::monotonic()
+        .map(|now| now.saturating_sub(start) < Duration::from_millis(PINNED_SPIN_MILLISECONDS))
+        .unwrap_or(false)
+    {
+        for step in 0..500u64 {
+            sink = sink.wrapping_mul(6364136223846793005).wrapping_add(step);
+        }
+        core::hint::black_box(sink);
+        match current_cpu() {
+            Ok(cpu) if cpu < 31 => seen |= 1 << cpu,
+            _ => seen |= 1 << 30,
+        }
+    }
+    seen
+}
+
+fn pinned_threads_stay_on_their_cpu() -> Outcome {
+    use userlib::sys::error::EINVAL;
+    for mask in [0u64, 1 << EXPECTED_CPUS, u64::MAX] {
+        let refused = userlib::thread::set_affinity(mask).map_err(|error| error.errno);
+        ensure!(
+            refused == Err(EINVAL),
+            "set_affinity({mask:#x}) gave {refused:?}, expected EINVAL"
+        );
+    }
+    let last = EXPECTED_CPUS - 1;
+    let mut handles = Vec::new();
+    for cpu in [last, last, 1] {
+        handles.push((
+            cpu,
+            userlib::thread::spawn(0, move || pinned_thread(cpu))
+                .map_err(|error| format!("thread spawn: {error:?}"))?,
+        ));
+    }
+    for (cpu, handle) in handles {
+        let seen = handle.join().map_err(|error| format!("join: {error:?}"))?;
+        ensure!(
+            seen == 1 << cpu,
+            "a thread pinned to CPU {cpu} saw CPUs {seen:#b} (bit 31: pinning failed)"
+        );
+    }
+    Ok(())
 }
 
 fn threads_of_one_process_on_different_cpus() -> Outcome {
