@@ -84,6 +84,7 @@ pub fn read_faults(fd: usize) -> Result<DeviceFaults> {
     let mut buffer = [0u8; CALL_BYTES];
     buffer[..DeviceFaults::REQUEST.len()].copy_from_slice(DeviceFaults::REQUEST);
     let length = sys::call(fd, &mut buffer)?;
-    let text = core::str::from_utf8(&buffer[..length.min(CALL_BYTES)]).map_err(|_| Error::new(EIO))?;
+    let text =
+        core::str::from_utf8(&buffer[..length.min(CALL_BYTES)]).map_err(|_| Error::new(EIO))?;
     DeviceFaults::parse(text).ok_or(Error::new(EIO))
 }

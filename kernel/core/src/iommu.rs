@@ -438,7 +438,13 @@ mod tests {
         faults.write_text(&mut text).unwrap();
         assert_eq!(text, "faults 2 last 0x80002000 write\n");
         assert_eq!(DeviceFaults::parse(&text), Some(faults));
-        for nonsense in ["", "faults", "faults x", "faults 1 last 0x10 sideways", "faults 1 2"] {
+        for nonsense in [
+            "",
+            "faults",
+            "faults x",
+            "faults 1 last 0x10 sideways",
+            "faults 1 2",
+        ] {
             assert_eq!(DeviceFaults::parse(nonsense), None, "{nonsense:?}");
         }
     }

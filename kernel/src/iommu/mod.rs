@@ -160,7 +160,10 @@ pub fn poll_faults() {
         faults.1 += 1;
         drop(faults);
         let mut sources = SOURCE_FAULTS.lock();
-        if let Some((_, record)) = sources.iter_mut().find(|(source, _)| *source == fault.source) {
+        if let Some((_, record)) = sources
+            .iter_mut()
+            .find(|(source, _)| *source == fault.source)
+        {
             record.record(&fault);
         } else if sources.len() < FAULT_SOURCES && sources.try_reserve(1).is_ok() {
             let mut record = DeviceFaults::default();

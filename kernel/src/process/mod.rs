@@ -97,7 +97,11 @@ pub const ALL_CPUS: u64 = u64::MAX;
 /// `InvalidArgument` for a mask naming no CPU or any CPU that is not online.
 pub fn set_affinity(mask: u64) -> Result<(), Error> {
     let online = crate::smp::online();
-    let online_mask = if online >= 64 { u64::MAX } else { (1u64 << online) - 1 };
+    let online_mask = if online >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << online) - 1
+    };
     if mask == 0 || mask & !online_mask != 0 {
         return Err(Error::InvalidArgument);
     }

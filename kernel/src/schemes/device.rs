@@ -78,11 +78,7 @@ impl Scheme for Device {
         let pci = HANDLES.with(handle, |device| device.device.pci)?;
         let faults = pci.map_or_else(DeviceFaults::default, |function| {
             let address = function.address;
-            crate::iommu::faults_of(SourceId::pci(
-                address.bus,
-                address.device,
-                address.function,
-            ))
+            crate::iommu::faults_of(SourceId::pci(address.bus, address.device, address.function))
         });
         let mut text = Text::new();
         let _ = faults.write_text(&mut text);

@@ -47,7 +47,10 @@ pub fn pin_request(opcode: u8, path: &[u8]) -> Option<u32> {
     if opcode != Opcode::OpenAt as u8 {
         return None;
     }
-    core::str::from_utf8(path.strip_prefix(b"pin/")?).ok()?.parse().ok()
+    core::str::from_utf8(path.strip_prefix(b"pin/")?)
+        .ok()?
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]

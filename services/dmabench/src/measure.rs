@@ -422,7 +422,11 @@ fn read_text(path: &str) -> Result<alloc::string::String, Problem> {
 /// How many CPUs run: the rows of `sys:cpus` after its header.
 fn online_cpus() -> Result<usize, Problem> {
     let text = read_text("sys:cpus")?;
-    Ok(text.lines().skip(1).filter(|line| !line.trim().is_empty()).count())
+    Ok(text
+        .lines()
+        .skip(1)
+        .filter(|line| !line.trim().is_empty())
+        .count())
 }
 
 /// The CPU this thread runs on now (`sys:cpu`: `cpu N`).
@@ -557,8 +561,8 @@ pub fn shootdown() -> Result<Vec<Samples>, Problem> {
         let mut round = 0;
         while round < WARM_UP + SHOOTDOWN_ROUNDS {
             // SAFETY: anonymous memory (descriptor `usize::MAX`); the kernel picks the address.
-            let address = unsafe { sys::fmap(usize::MAX, &map) }
-                .map_err(|error| failed("fmap", error))?;
+            let address =
+                unsafe { sys::fmap(usize::MAX, &map) }.map_err(|error| failed("fmap", error))?;
             // SAFETY: the page was just mapped read-write for this program alone.
             unsafe { (address as *mut u64).write_volatile(round as u64) };
             let start = now();

@@ -434,9 +434,11 @@ fn guest_run_once(
         crate::platform::Platform::Default,
     )?;
     // `irq_latency`'s interrupt source.
-    machine
-        .extra
-        .extend(crate::test::EDU_DEVICE.iter().map(|argument| argument.to_string()));
+    machine.extra.extend(
+        crate::test::EDU_DEVICE
+            .iter()
+            .map(|argument| argument.to_string()),
+    );
     let accel = match mode {
         Mode::Cycles => machine.accelerator.name(),
         Mode::Instructions => {

@@ -43,7 +43,7 @@ pub fn run(
     on_line: impl FnMut(&str),
 ) -> Result<RunOutput, String> {
     let conversation = harness::converse(machine, PROMPT, &COMMANDS, deadline, on_line)
-    .map_err(|error| format!("cannot start {}: {error}", arch.qemu_binary()))?;
+        .map_err(|error| format!("cannot start {}: {error}", arch.qemu_binary()))?;
     let answer = |index: usize| conversation.answers[index].clone().unwrap_or_default();
     let results = [
         ("help_lists_every_command", help(&answer(0))),
