@@ -256,44 +256,16 @@ pub const CALIBRATION_ITERATIONS: u64 = 50_000;
 /// Samples of the calibration loop.
 const CALIBRATION_SAMPLES: usize = 101;
 
-/// A loop of exactly `2 * iterations` instructions (a decrement and a conditional branch
-/// per iteration), whatever the compiler does around it.
-#[inline(never)]
-fn spin(iterations: u64) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: register arithmetic and a local branch; no memory, no stack.
-    unsafe {
-        core::arch::asm!(
-            "2:",
-            "dec {n}",
-            "jnz 2b",
-            n = inout(reg) iterations => _,
-            options(nomem, nostack)
-        );
-    }
-    #[cfg(target_arch = "aarch64")]
-    // SAFETY: register arithmetic and a local branch; no memory, no stack.
-    unsafe {
-        core::arch::asm!(
-            "2:",
-            "subs {n}, {n}, #1",
-            "b.ne 2b",
-            n = inout(reg) iterations => _,
-            options(nomem, nostack)
-        );
-    }
-}
-
 /// The calibration: counter ticks (median of [`CALIBRATION_SAMPLES`]) for a loop of a
 /// known instruction count, returned as `(instructions, median ticks)`. Under QEMU's
 /// `-icount` the ratio is the counter's instructions per tick, which the host checks
 /// against the one it assumes; elsewhere it says how fast the CPU runs a tight loop.
 pub fn calibrate() -> (u64, u64) {
-    spin(CALIBRATION_ITERATIONS);
+    userlib::cycles::spin_instructions(CALIBRATION_ITERATIONS);
     let mut samples: Vec<u64> = (0..CALIBRATION_SAMPLES)
         .map(|_| {
             let start = now();
-            spin(CALIBRATION_ITERATIONS);
+            userlib::cycles::spin_instructions(CALIBRATION_ITERATIONS);
             now().wrapping_sub(start)
         })
         .collect();

@@ -58,6 +58,13 @@ pub fn now() -> u64 {
     crate::arch::counter_now()
 }
 
+/// Runs a loop of exactly `2 * iterations` instructions (a decrement and a conditional
+/// branch per iteration; `iterations` must not be 0), whatever the compiler does around it: a known instruction count
+/// to calibrate the counter against.
+pub fn spin_instructions(iterations: u64) {
+    crate::arch::spin_instructions(iterations)
+}
+
 /// How this CPU's counter ticks become cycles.
 pub fn scale() -> Scale {
     crate::arch::counter_scale()

@@ -31,6 +31,21 @@ pub fn counter_now() -> u64 {
     count
 }
 
+/// A loop of exactly `2 * iterations` instructions (`subs` and `b.ne` per iteration).
+#[inline(never)]
+pub fn spin_instructions(iterations: u64) {
+    // SAFETY: register arithmetic and a local branch; no memory, no stack.
+    unsafe {
+        core::arch::asm!(
+            "2:",
+            "subs {n}, {n}, #1",
+            "b.ne 2b",
+            n = inout(reg) iterations => _,
+            options(nomem, nostack)
+        );
+    }
+}
+
 /// Counter ticks scaled to a nominal CPU clock (reads CNTFRQ_EL0, which EL0 may read while
 /// it may read the counter).
 pub fn counter_scale() -> Scale {

@@ -1,4 +1,4 @@
-//! The one place userlib picks its CPU: program entry (`_start`), the cycle counter and
+//! The one place userlib picks its CPU: program entry (`_start`), the cycle counter (and a calibration loop of known length) and
 //! the DMA memory barriers are the only things that differ between x86_64 and aarch64
 //! user programs.
 

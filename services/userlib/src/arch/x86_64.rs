@@ -28,6 +28,21 @@ pub fn counter_now() -> u64 {
     (u64::from(high) << 32) | u64::from(low)
 }
 
+/// A loop of exactly `2 * iterations` instructions (`dec` and `jnz` per iteration).
+#[inline(never)]
+pub fn spin_instructions(iterations: u64) {
+    // SAFETY: register arithmetic and a local branch; no memory, no stack.
+    unsafe {
+        core::arch::asm!(
+            "2:",
+            "dec {n}",
+            "jnz 2b",
+            n = inout(reg) iterations => _,
+            options(nomem, nostack)
+        );
+    }
+}
+
 /// TSC ticks are cycles.
 pub fn counter_scale() -> Scale {
     Scale::one_to_one("tsc")
