@@ -119,6 +119,10 @@ fn main(_args: Args) -> i32 {
         threads::thread_limit_gives_eagain,
     );
     suite.run(
+        "bad_thread_arguments_get_einval",
+        threads::bad_thread_arguments_get_einval,
+    );
+    suite.run(
         "thread_blocks_in_a_scheme_call_while_another_runs",
         threads::thread_blocks_in_a_scheme_call_while_another_runs,
     );

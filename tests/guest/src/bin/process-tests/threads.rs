@@ -10,7 +10,7 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use core::time::Duration;
 use process_tests::check::{errno_name, expect_ending, expect_errno, expect_ok, Outcome};
 use process_tests::lending;
-use process_tests::probe::UNMAPPED_USER_ADDRESS;
+use process_tests::probe::{KERNEL_ADDRESS, UNMAPPED_USER_ADDRESS};
 use process_tests::{child, ensure, sys_memory};
 use userlib::sys::abi::MAX_THREADS;
 use userlib::sys::error::{EAGAIN, ECHILD, EFAULT, EINVAL, ESRCH};
@@ -162,6 +162,36 @@ pub fn thread_limit_gives_eagain() -> Outcome {
     let again = expect_ok("spawn after the limit", thread::spawn(STACK, || 3))?;
     let status = expect_ok("join", again.join())?;
     ensure!(status == 3, "the thread after the limit returned {status}");
+    Ok(())
+}
+
+/// A thread spawn with an entry or stack the process could not run on — an entry in the
+/// kernel half, a stack top of 0, unaligned or in the kernel half — is `EINVAL` and starts
+/// nothing (the free-frame count is unchanged); joining a thread id that is not one of the
+/// process's threads is `ESRCH`.
+pub fn bad_thread_arguments_get_einval() -> Outcome {
+    let before = sys_memory::free_pages()?;
+    // Any user address will do as an entry: every case is refused before a thread runs.
+    let entry = 0x20_0000usize;
+    let stack = 0x4000_0000usize;
+    let cases = [
+        ("an entry in the kernel half", KERNEL_ADDRESS, stack),
+        ("a stack top of 0", entry, 0),
+        ("an unaligned stack top", entry, stack + 8),
+        ("a stack top in the kernel half", entry, KERNEL_ADDRESS),
+    ];
+    for (what, entry, stack_top) in cases {
+        // SAFETY: the kernel refuses every one of these before a thread could run.
+        let result = unsafe { thread::spawn_raw(entry, stack_top, 0) };
+        expect_errno(&format!("spawn with {what}"), result, EINVAL)?;
+    }
+    expect_errno("join of no thread", thread::join(0x7fff_fff0), ESRCH)?;
+    let after = sys_memory::free_pages()?;
+    ensure!(
+        after == before,
+        "{} frames changed hands over refused spawns",
+        before as i64 - after as i64
+    );
     Ok(())
 }
 
