@@ -118,7 +118,7 @@ const SUITES: [GuestSuite; 14] = [
         gic: GicVersion::V3,
         aarch64_extra: &[],
         on_aarch64: true,
-        iommu: false,
+        iommu: true,
         cpus: 0,
     },
     GuestSuite {
@@ -431,7 +431,8 @@ fn run_suite(
             )?);
         }
     }
-    if suite.name == "iommu" || iommu_override() {
+    // `dma-api` has edu too: a real DMA engine to write into freed or shared buffers.
+    if suite.name == "iommu" || suite.name == "dma-api" || iommu_override() {
         machine
             .extra
             .extend(EDU_DEVICE.iter().map(|argument| argument.to_string()));
