@@ -32,6 +32,45 @@ pub struct PoolDeclaration<'a> {
     /// process but without a pool of their own allocate from it. Device tree
     /// `linux,dma-default`, manifest `default = true`.
     pub default: bool,
+    /// How the CPU maps the pool's buffers (see [`PoolCache`]): manifest `cache`, or for a
+    /// device-tree pool write-back when every device it serves is `dma-coherent`.
+    pub cache: PoolCache,
+}
+
+/// The memory type a pool's buffers are mapped with, as declared.
+///
+/// Write-combining unless the declaration says otherwise, as Linux maps declared coherent
+/// memory (`dma_init_coherent_memory`). A write-back pool is cached by the CPU: on a device
+/// that does not snoop the CPU's caches the driver syncs (`SYS_DMA_SYNC`) around each
+/// transfer.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum PoolCache {
+    /// Normal cacheable memory (manifest `cache = "wb"`).
+    WriteBack,
+    /// Normal non-cacheable memory, writes may be combined (`"wc"`, the default).
+    #[default]
+    WriteCombining,
+    /// Uncached, strongly ordered (`"uc"`).
+    Uncached,
+}
+
+impl PoolCache {
+    /// Every type, in the order of their manifest names.
+    pub const ALL: [PoolCache; 3] = [Self::WriteBack, Self::WriteCombining, Self::Uncached];
+
+    /// The manifest's name for it: `wb`, `wc` or `uc` (also `memory:pools`' `cache=` word).
+    pub const fn token(self) -> &'static str {
+        match self {
+            Self::WriteBack => "wb",
+            Self::WriteCombining => "wc",
+            Self::Uncached => "uc",
+        }
+    }
+
+    /// The type a manifest name stands for; `None` for anything but `wb`, `wc`, `uc`.
+    pub fn from_token(token: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|cache| cache.token() == token)
+    }
 }
 
 /// Where a pool lies.
@@ -81,6 +120,7 @@ impl<'a> PoolDeclaration<'a> {
             reusable: false,
             device_offset: 0,
             default: false,
+            cache: PoolCache::WriteCombining,
         }
     }
 
@@ -178,5 +218,16 @@ mod tests {
         assert_eq!(pool.device_address(u64::MAX), None);
         pool.placement = dynamic(Some(0x1_0000_0000));
         assert_eq!(pool.address_limit(), Some(0x1_0000_0000));
+    }
+
+    #[test]
+    fn cache_tokens_round_trip_and_nothing_else_is_a_type() {
+        for cache in PoolCache::ALL {
+            assert_eq!(PoolCache::from_token(cache.token()), Some(cache));
+        }
+        for bad in ["", "WB", "wt", "write-back", "wb ", "uncached"] {
+            assert_eq!(PoolCache::from_token(bad), None, "{bad:?}");
+        }
+        assert_eq!(PoolCache::default(), PoolCache::WriteCombining);
     }
 }

@@ -11,7 +11,7 @@ use super::fields::{
 };
 use super::line::is_bare_name;
 use super::value::Strings;
-use crate::pool::{Placement, PoolDeclaration, MAX_ALLOC_RANGES, PAGE_SIZE};
+use crate::pool::{Placement, PoolCache, PoolDeclaration, MAX_ALLOC_RANGES, PAGE_SIZE};
 
 /// The `[image]` section.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,6 +71,7 @@ const POOL_KEYS: &[&str] = &[
     "device-offset",
     "no-map",
     "default",
+    "cache",
 ];
 const PROCESS_KEYS: &[&str] = &[
     "path",
@@ -240,6 +241,12 @@ fn read_pool<'a>(
     pool.default = default;
     pool.no_map = optional_bool(section, "no-map")?.unwrap_or(false);
     pool.device_offset = device_offset;
+    if let Some(cache) = optional_str(section, "cache")? {
+        pool.cache = PoolCache::from_token(cache).ok_or(ManifestError::new(
+            line_of("cache"),
+            "pool cache must be \"wb\", \"wc\" or \"uc\"",
+        ))?;
+    }
     Ok(pool)
 }
 

@@ -10,14 +10,19 @@
 //! - bus `dma-ranges` are applied once a pool is placed ([`DeviceTree::pool_device_base`] in
 //!   `dma_ranges.rs`), so a declaration's `device_offset` stays 0;
 //! - `linux,dma-default` marks the global coherent pool ([`PoolDeclaration::default`]);
-//! - a device's name is its node name unless the node has `coherent,device-name`.
+//! - a device's name is its node name unless the node has `coherent,device-name`;
+//! - a pool is write-back ([`PoolCache::WriteBack`]) when it serves at least one device and
+//!   every device it serves is marked `dma-coherent` on its own node (the device snoops the
+//!   CPU's caches, so cached buffers need no sync); any other pool is write-combining, as
+//!   Linux maps declared coherent memory. The property is read on the device node only, not
+//!   inherited from its buses.
 
 use fdt::node::FdtNode;
 
 use super::cells::{read_number, read_u32, Pairs, CELL_BYTES};
 use super::error::PoolNodeError;
 use super::tree::{node_cells, phandle_of, DeviceTree};
-use crate::pool::{Placement, PoolDeclaration, MAX_ALLOC_RANGES, PAGE_SIZE};
+use crate::pool::{Placement, PoolCache, PoolDeclaration, MAX_ALLOC_RANGES, PAGE_SIZE};
 
 /// The `compatible` string of a per-device coherent pool.
 pub const SHARED_DMA_POOL: &str = "shared-dma-pool";
@@ -25,6 +30,8 @@ pub const SHARED_DMA_POOL: &str = "shared-dma-pool";
 pub const DMA_DEFAULT_PROPERTY: &str = "linux,dma-default";
 /// The property that overrides a device node's name as the pool's device name.
 pub const DEVICE_NAME_PROPERTY: &str = "coherent,device-name";
+/// The property that says a device's DMA snoops the CPU's caches (Linux `dma-coherent`).
+pub const DMA_COHERENT_PROPERTY: &str = "dma-coherent";
 
 /// A `/reserved-memory` child with a fixed `reg`: memory the kernel must not hand out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -141,6 +148,7 @@ impl<'a> DeviceTree<'a> {
         pool.no_map = node.property("no-map").is_some();
         pool.reusable = node.property("reusable").is_some();
         pool.default = node.property(DMA_DEFAULT_PROPERTY).is_some();
+        let mut all_coherent = true;
         if let Some(phandle) = phandle_of(node) {
             for device in self
                 .fdt
@@ -150,7 +158,11 @@ impl<'a> DeviceTree<'a> {
                 let name = device_name(&device);
                 pool.add_device(name)
                     .map_err(|_| error("pool serves more than 4 devices"))?;
+                all_coherent &= device.property(DMA_COHERENT_PROPERTY).is_some();
             }
+        }
+        if all_coherent && pool.devices().next().is_some() {
+            pool.cache = PoolCache::WriteBack;
         }
         Ok(pool)
     }

@@ -1,7 +1,7 @@
 //! Tests of the typed views: image, pools and processes, and the schema errors.
 
 use crate::manifest::{ImageConfig, Manifest, ManifestError};
-use crate::pool::{Placement, PAGE_SIZE};
+use crate::pool::{Placement, PoolCache, PAGE_SIZE};
 
 const SAMPLE: &str = include_str!("sample.toml");
 
@@ -90,6 +90,26 @@ fn device_offset_and_no_map_are_read() {
 }
 
 #[test]
+fn cache_is_read_and_defaults_to_write_combining() {
+    let text = "[image]\nname = \"x\"\n[pool.plain]\ndevice = \"a\"\nsize = 4096\n\
+        [pool.wb]\ndevice = \"b\"\nsize = 4096\ncache = \"wb\"\n\
+        [pool.wc]\ndevice = \"c\"\nsize = 4096\ncache = \"wc\"\n\
+        [pool.uc]\ndevice = \"d\"\nsize = 4096\ncache = \"uc\"";
+    let manifest = Manifest::parse(text).unwrap();
+    manifest.validate().unwrap();
+    let caches: Vec<_> = manifest.pools().map(|pool| pool.unwrap().cache).collect();
+    assert_eq!(
+        caches,
+        [
+            PoolCache::WriteCombining,
+            PoolCache::WriteBack,
+            PoolCache::WriteCombining,
+            PoolCache::Uncached
+        ]
+    );
+}
+
+#[test]
 fn a_default_pool_needs_no_device() {
     let text = "[image]\nname = \"x\"\n[pool.global]\nsize = 0x10000\ndefault = true\n\
         [pool.own]\ndevice = \"d\"\nsize = 4096\n[pool.missing]\nsize = 4096\ndefault = false";
@@ -144,6 +164,9 @@ fn schema_errors_name_their_line() {
         ("[pool.p]\ndevice = \"d\"\nsize = 4096\nno-map = 1", 6, "value must be true or false"),
         ("[pool.p]\ndevice = \"d\"\nsize = 4096\nlimit = 0x1_0000_0000\ndevice-offset = 0xffff_ffff_0000_0001", 7, "device-offset makes device addresses wrap past 2^64"),
         ("[pool.p]\ndevice = \"d\"\nsize = 4096\nsise = 4096", 6, "unknown key"),
+        ("[pool.p]\ndevice = \"d\"\nsize = 4096\ncache = \"wt\"", 6, "pool cache must be \"wb\", \"wc\" or \"uc\""),
+        ("[pool.p]\ndevice = \"d\"\nsize = 4096\ncache = \"WB\"", 6, "pool cache must be \"wb\", \"wc\" or \"uc\""),
+        ("[pool.p]\ndevice = \"d\"\nsize = 4096\ncache = 1", 6, "value must be a string"),
         ("[pool.p]\ndevice = \"d\"\nsize = 4096\n[pool.q]\ndevice = \"d\"\nsize = 4096", 6, "device already has a pool"),
         ("[process.p]\nargs = []", 3, "process lacks 'path'"),
         ("[process.p]\npath = \"/bin/p\"\nschemes = [\"a:b\"]", 5, "scheme names must be letters, digits, '-' or '_'"),

@@ -103,6 +103,18 @@ pub fn virtio_device(writer: &mut FdtWriter, address: u64, regions: &[u32], name
     writer.end_node(node).unwrap();
 }
 
+/// Adds a `virtio,mmio` device node like [`virtio_device`], marked `dma-coherent`.
+pub fn coherent_device(writer: &mut FdtWriter, address: u64, regions: &[u32]) {
+    let node = writer
+        .begin_node(&format!("virtio_mmio@{address:x}"))
+        .unwrap();
+    writer.property_string("compatible", "virtio,mmio").unwrap();
+    writer.property_array_u64("reg", &[address, 0x200]).unwrap();
+    writer.property_array_u32("memory-region", regions).unwrap();
+    writer.property_null("dma-coherent").unwrap();
+    writer.end_node(node).unwrap();
+}
+
 /// Adds a `shared-dma-pool` child with the given extra properties written by `properties`.
 pub fn pool_node(
     writer: &mut FdtWriter,

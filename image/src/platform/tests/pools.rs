@@ -1,8 +1,8 @@
 //! Tests of `/reserved-memory` pools: static, dynamic, flags, shared devices and bad nodes.
 
-use super::fixture::{pool_node, virt_tree, virtio_device};
+use super::fixture::{coherent_device, pool_node, virt_tree, virtio_device};
 use crate::platform::{check_overlaps, DeviceTree, LayoutProblem, PoolNodeError, ReservedRegion};
-use crate::pool::{Placement, PoolDeclaration};
+use crate::pool::{Placement, PoolCache, PoolDeclaration};
 
 fn pools(blob: &[u8]) -> Vec<Result<PoolDeclaration<'_>, PoolNodeError<'_>>> {
     DeviceTree::new(blob)
@@ -36,6 +36,34 @@ fn static_pool_linked_to_its_device() {
     assert_eq!(pool.devices().collect::<Vec<_>>(), ["virtio_mmio@a003e00"]);
     assert!(!pool.no_map && !pool.reusable);
     assert_eq!(pool.device_offset, 0);
+}
+
+#[test]
+fn a_pool_is_write_back_only_when_every_device_is_dma_coherent() {
+    let size = |writer: &mut vm_fdt::FdtWriter| writer.property_u64("size", 0x1_0000).unwrap();
+    let blob = virt_tree(
+        |writer| {
+            pool_node(writer, "coherent", Some(20), size);
+            pool_node(writer, "mixed", Some(21), size);
+            pool_node(writer, "plain", Some(22), size);
+            pool_node(writer, "unused", Some(23), size);
+        },
+        |writer| {
+            coherent_device(writer, 0xa00_0000, &[20, 21]);
+            virtio_device(writer, 0xa00_0200, &[21], None);
+            virtio_device(writer, 0xa00_0400, &[22], None);
+        },
+    );
+    let caches: Vec<_> = pools(&blob).iter().map(|pool| pool.unwrap().cache).collect();
+    assert_eq!(
+        caches,
+        [
+            PoolCache::WriteBack,
+            PoolCache::WriteCombining,
+            PoolCache::WriteCombining,
+            PoolCache::WriteCombining
+        ]
+    );
 }
 
 #[test]
