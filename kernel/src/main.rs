@@ -197,6 +197,7 @@
 //! | holders of one `irq:` line | 1 | `EBUSY` |
 //! | interrupts an `irq:` line delivers before its holder acknowledges | 1 (masked until the `write`) | kept pending by the device or controller |
 //! | descriptors one `SYS_WAIT_ANY` waits on | 16 (`MAX_WAIT_DESCRIPTORS`) | `EINVAL` |
+//! | bytes one `SYS_DMA_SYNC` covers | 64 MiB (`kernel_core::dma_sync::MAX_SYNC_LENGTH`) | `EINVAL` |
 //! | kills of one process | a flag, not a queue: a second `kill` (or one of a zombie) changes nothing | — |
 //!
 //! One-way requests are never dropped while their server lives, since dropping one would

@@ -51,6 +51,8 @@ mod user_mode;
 mod vectors;
 
 #[cfg(target_os = "none")]
+mod dma_sync;
+#[cfg(target_os = "none")]
 mod platform;
 #[cfg(target_os = "none")]
 pub use platform::*;

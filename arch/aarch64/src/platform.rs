@@ -227,6 +227,22 @@ impl Arch for Aarch64 {
     fn user_copies_recovered() -> u64 {
         crate::user_copy::recovered()
     }
+
+    fn dma_cache_line() -> u64 {
+        crate::dma_sync::line()
+    }
+
+    unsafe fn dma_sync_lines(
+        plan: &kernel_core::dma_sync::LinePlan,
+        direction: kernel_core::dma_sync::SyncDirection,
+    ) {
+        // SAFETY: the caller keeps `dma_sync_lines`' contract, which is `dma_sync::run`'s.
+        unsafe { crate::dma_sync::run(plan, direction) }
+    }
+
+    fn dma_barrier() {
+        crate::dma_sync::barrier();
+    }
 }
 
 /// Where physical memory is readable: the linear map, which the early tables already

@@ -62,6 +62,8 @@ mod user_copy;
 mod user;
 
 #[cfg(target_os = "none")]
+mod dma_sync;
+#[cfg(target_os = "none")]
 mod platform;
 #[cfg(target_os = "none")]
 pub use context::Context;

@@ -152,6 +152,21 @@ impl Arch for X86_64 {
     fn user_copies_recovered() -> u64 {
         crate::user_copy::recovered()
     }
+
+    fn dma_cache_line() -> u64 {
+        crate::dma_sync::LINE
+    }
+
+    /// Nothing: DMA snoops the caches (see `dma_sync`).
+    unsafe fn dma_sync_lines(
+        _plan: &kernel_core::dma_sync::LinePlan,
+        _direction: kernel_core::dma_sync::SyncDirection,
+    ) {
+    }
+
+    fn dma_barrier() {
+        crate::dma_sync::barrier();
+    }
 }
 
 /// Where physical memory is readable: the linear map, which the early tables already

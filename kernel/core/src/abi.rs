@@ -82,6 +82,18 @@ pub const SYS_THREAD_JOIN: usize = 0xC012;
 /// thread may pin itself. Threads it spawns later inherit the mask; processes it spawns run
 /// anywhere.
 pub const SYS_SET_AFFINITY: usize = 0xC013;
+/// `dma_sync(address, length, direction) -> 0`: cache maintenance for DMA on
+/// `[address, address + length)` of the caller's own memory, before a device reads it
+/// (`direction` 1, clean) or after a device wrote it (2, invalidate; 3 both), as Linux's
+/// `dma_sync_single_for_device` / `_for_cpu`. Needed for buffers mapped write-back (a pool
+/// declared `cache = "wb"`) on a device that does not snoop the CPU's caches; pages mapped
+/// write-combining or uncached only get the barrier. aarch64 cleans / invalidates by address
+/// (`dc cvac` / `dc ivac`, `dc civac` for lines partly outside the range) and ends with
+/// `dsb sy`; x86_64, whose DMA is cache-coherent, only fences (`mfence`). `EINVAL` for an
+/// unknown direction, a range that overflows or is longer than 64 MiB; `EFAULT` if a page
+/// of it is not mapped for user mode (or, for 2 and 3, not writable). Rules and line
+/// arithmetic: [`crate::dma_sync`].
+pub const SYS_DMA_SYNC: usize = 0xC014;
 /// The most threads one process may have, its first thread included, counting those exited
 /// but not yet joined.
 pub const MAX_THREADS: usize = 32;

@@ -209,4 +209,24 @@ pub trait Arch {
 
     /// How many user copies faulted and were recovered since boot.
     fn user_copies_recovered() -> u64;
+
+    /// The smallest data-cache line, in bytes (a power of two): the step of
+    /// [`Arch::dma_sync_lines`].
+    fn dma_cache_line() -> u64;
+
+    /// Runs `plan`'s cache maintenance for `direction` by virtual address (see
+    /// `crate::dma_sync`); does not wait for it ([`Arch::dma_barrier`] does). An arch whose
+    /// DMA snoops the CPU's caches does nothing.
+    ///
+    /// # Safety
+    /// Every line of `plan` must lie in pages mapped for user mode in the active space, and
+    /// writable wherever the plan invalidates, for the whole call.
+    unsafe fn dma_sync_lines(
+        plan: &crate::dma_sync::LinePlan,
+        direction: crate::dma_sync::SyncDirection,
+    );
+
+    /// Waits until every cache operation issued and every memory access made before it is
+    /// complete for devices too (aarch64 `dsb sy`, x86_64 `mfence`).
+    fn dma_barrier();
 }

@@ -20,6 +20,7 @@ pub mod boot;
 pub mod cache;
 pub mod command_line;
 pub mod device_window;
+pub mod dma_sync;
 pub mod elf;
 pub mod error;
 pub mod flags;

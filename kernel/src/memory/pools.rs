@@ -25,11 +25,15 @@
 //! global pool for machines whose tree has none).
 //!
 //! Decision: no pool page is ever in the kernel's linear map, `no-map` or not. Pool memory is
-//! only mapped write-combining by dmad, so no cacheable alias of it can exist.
+//! mapped only through `memory:pool/NAME`, always with the pool's declared cache type
+//! ([`DeclaredPool::cache`]: write-combining unless the manifest says `cache = "wb"` or
+//! `"uc"`, or every device of a device-tree pool is `dma-coherent`), and clients get dmad's
+//! type; so a pool frame never has two different types at once.
 
 use image::platform::DeviceTree;
-use image::pool::{Placement, PoolDeclaration, MAX_POOL_DEVICES};
+use image::pool::{Placement, PoolCache, PoolDeclaration, MAX_POOL_DEVICES};
 use kernel_core::ranges::RangeSet;
+use kernel_core::CacheType;
 use log::{error, warn};
 
 /// The most pools the kernel keeps.
@@ -63,6 +67,17 @@ pub struct DeclaredPool {
     pub source: PoolSource,
     /// The global coherent pool, for granted devices without a pool of their own.
     pub default: bool,
+    /// The memory type every mapping of the pool has, as declared ([`cache_type`]).
+    pub cache: PoolCache,
+}
+
+/// The kernel's memory type for a declared pool cache type.
+pub const fn cache_type(cache: PoolCache) -> CacheType {
+    match cache {
+        PoolCache::WriteBack => CacheType::WriteBack,
+        PoolCache::WriteCombining => CacheType::WriteCombining,
+        PoolCache::Uncached => CacheType::Uncached,
+    }
 }
 
 impl DeclaredPool {
@@ -223,6 +238,7 @@ impl PoolTable {
             no_map: declaration.no_map,
             source,
             default: declaration.default,
+            cache: declaration.cache,
         });
     }
 }

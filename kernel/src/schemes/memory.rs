@@ -1,10 +1,11 @@
 //! `memory:` (for the process holding the `memory` right, i.e. dmad): `memory:pools`, the
-//! declared pool table as text, and `memory:pool/NAME`, a pool to `fmap` write-combining.
+//! declared pool table as text, and `memory:pool/NAME`, a pool to `fmap` with its declared
+//! cache type (write-combining unless declared `wb` or `uc`; see `memory::pools`).
 
 use super::bytes::{ByteFile, Bytes};
 use super::mapping::{map_borrowed, page_list};
 use crate::fallible::Text;
-use crate::memory::pools::PoolTable;
+use crate::memory::pools::{cache_type, PoolTable};
 use crate::object::{Handles, OpenRequest, Scheme, Sink, Status};
 use alloc::string::String;
 use core::fmt::Write;
@@ -17,8 +18,12 @@ use redox_syscall::data::Map;
 enum Open {
     /// `memory:pools`.
     Table(ByteFile),
-    /// `memory:pool/NAME`: first physical byte and size.
-    Pool { physical: u64, size: u64 },
+    /// `memory:pool/NAME`: first physical byte, size and declared memory type.
+    Pool {
+        physical: u64,
+        size: u64,
+        cache: CacheType,
+    },
 }
 
 static HANDLES: Handles<Open> = Handles::new();
@@ -44,6 +49,7 @@ impl Scheme for Memory {
         HANDLES.insert(Open::Pool {
             physical: pool.physical_base,
             size: pool.size,
+            cache: cache_type(pool.cache),
         })
     }
 
@@ -71,11 +77,15 @@ impl Scheme for Memory {
         })
     }
 
-    /// Maps `[offset, offset + size)` of the pool, write-combining, never counted (pool
-    /// memory is no frame allocator's).
+    /// Maps `[offset, offset + size)` of the pool with its declared memory type, never
+    /// counted (pool memory is no frame allocator's).
     fn fmap(&self, handle: u64, request: &Map, flags: PageFlags) -> Result<usize, Error> {
-        let (physical, pool_size) = HANDLES.with(handle, |open| match open {
-            Open::Pool { physical, size } => Ok((*physical, *size)),
+        let (physical, pool_size, cache) = HANDLES.with(handle, |open| match open {
+            Open::Pool {
+                physical,
+                size,
+                cache,
+            } => Ok((*physical, *size, *cache)),
             Open::Table(_) => Err(Error::InvalidArgument),
         })??;
         let end = request
@@ -90,7 +100,7 @@ impl Scheme for Memory {
         }
         let first = physical + request.offset as u64;
         let pages = page_list(first, request.size as u64 / PAGE_SIZE)?;
-        map_borrowed(&pages, flags.cache(CacheType::WriteCombining), None, false)
+        map_borrowed(&pages, flags.cache(cache), None, false)
     }
 
     fn close(&self, handle: u64) {
@@ -99,8 +109,8 @@ impl Scheme for Memory {
 }
 
 /// `memory:pools`: one line per declared pool,
-/// `pool NAME PHYSICAL DEVICE_BASE SIZE map|no-map DEVICES [default]`, DEVICES being `-` for
-/// a pool that serves no device of its own (the global pool may).
+/// `pool NAME PHYSICAL DEVICE_BASE SIZE map|no-map DEVICES [default] cache=wb|wc|uc`,
+/// DEVICES being `-` for a pool that serves no device of its own (the global pool may).
 fn pool_table(pools: &PoolTable) -> Result<String, Error> {
     let mut text = Text::new();
     for pool in pools.iter() {
@@ -120,7 +130,12 @@ fn pool_table(pools: &PoolTable) -> Result<String, Error> {
         for (index, device) in devices.enumerate() {
             let _ = write!(text, "{}{device}", if index > 0 { "," } else { "" });
         }
-        let _ = writeln!(text, "{}", if pool.default { " default" } else { "" });
+        let _ = writeln!(
+            text,
+            "{} cache={}",
+            if pool.default { " default" } else { "" },
+            pool.cache.token(),
+        );
     }
     text.finish()
 }

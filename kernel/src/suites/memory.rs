@@ -423,25 +423,35 @@ fn map_unmap_cycles() -> TestResult {
     Ok(())
 }
 
+/// No kernel mapping of pool memory has a type other than its pool's declared one (the
+/// kernel maps none at all: dmad's and its clients' mappings carry the pool's type, so a
+/// frame is never mapped with two types). A write-combining or uncached pool's page mapped
+/// write-back is the classic cacheable alias this catches.
 fn no_cacheable_pool_alias(layout: &PhysicalLayout) -> TestResult {
     let mut offender = None;
     let mut leaves = 0u64;
     kernel_space::for_each_leaf(|leaf| {
         leaves += 1;
         let end = leaf.physical + leaf.page_size;
-        let in_pool = layout
+        let pool = layout
             .pools
             .iter()
-            .any(|pool| leaf.physical < pool.end() && pool.physical_base < end);
-        if in_pool && leaf.flags.cache_type() == CacheType::WriteBack && offender.is_none() {
-            offender = Some(leaf);
+            .find(|pool| leaf.physical < pool.end() && pool.physical_base < end);
+        if let Some(pool) = pool {
+            let declared = crate::memory::pools::cache_type(pool.cache);
+            if leaf.flags.cache_type() != declared && offender.is_none() {
+                offender = Some((leaf, declared));
+            }
         }
     });
     ensure!(leaves > 0, "the walk found no leaf at all");
-    if let Some(leaf) = offender {
+    if let Some((leaf, declared)) = offender {
         return Err(Failure::new(format_args!(
-            "{:#x} maps pool memory {:#x} write-back",
-            leaf.virtual_start, leaf.physical
+            "{:#x} maps pool memory {:#x} {}, its pool is {}",
+            leaf.virtual_start,
+            leaf.physical,
+            leaf.flags.cache_type().name(),
+            declared.name()
         )));
     }
     Ok(())

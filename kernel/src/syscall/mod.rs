@@ -6,6 +6,7 @@
 //! the one place they become Redox errnos, returned as `-errno`. Every argument that points
 //! to user memory is copied in and out through `user_memory::UserSlice`.
 
+mod dma_sync;
 mod files;
 mod memory;
 mod processes;
@@ -55,6 +56,7 @@ pub fn dispatch(frame: &mut impl UserRegisters) {
         abi::SYS_THREAD_EXIT => crate::lifecycle::exit_thread(u64::from(a as u32)),
         abi::SYS_THREAD_JOIN => processes::join_thread(a),
         abi::SYS_SET_AFFINITY => crate::process::set_affinity(a as u64).map(|()| 0),
+        abi::SYS_DMA_SYNC => dma_sync::sync(a, b, c),
         _ => Err(Error::NoSystemCall),
     };
     // A process killed during its call dies here, holding nothing (see `process::kill`).

@@ -1,17 +1,20 @@
 //! The kernel's DMA memory as dmad sees it: `memory:pools` lines, and where dmad mapped each
 //! region in its own address space.
 //!
-//! dmad maps every region once, whole, at start-up (`fmap` of `memory:pool/NAME`,
-//! write-combining). Pools are carved only from these regions, so every pool byte has an
+//! dmad maps every region once, whole, at start-up (`fmap` of `memory:pool/NAME`; the kernel
+//! gives the mapping the region's declared memory type, the `cache=` word of its line, which
+//! every pool carved from it and every client mapping of it keep). Pools are carved only from these regions, so every pool byte has an
 //! address in dmad: `mapping + (phys - region.phys)`. That address zeroes new buffers and
 //! answers `MmapPrep` (the kernel maps the same frames into the client).
 
 use alloc::vec::Vec;
 use dma_api::parse_number;
+use dma_pool::CacheType;
 
 /// One line of `memory:pools`:
-/// `pool NAME PHYSICAL DEVICE_BASE SIZE MAP|no-map DEVICE[,DEVICE...] [default]`, the device
-/// list being `-` for a pool serving no device of its own (the global pool may).
+/// `pool NAME PHYSICAL DEVICE_BASE SIZE MAP|no-map DEVICE[,DEVICE...] [default] [cache=TYPE]`,
+/// the device list being `-` for a pool serving no device of its own (the global pool may),
+/// `TYPE` one of `wb`, `wc`, `uc` (write-combining when the word is absent).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MemoryPoolLine<'a> {
     /// The region's name (`memory:pool/NAME`).
@@ -28,6 +31,18 @@ pub struct MemoryPoolLine<'a> {
     pub devices: &'a str,
     /// The global coherent pool, for granted devices without a pool of their own.
     pub default: bool,
+    /// The memory type the kernel maps the region with.
+    pub cache: CacheType,
+}
+
+/// The memory type of a `cache=` word's value.
+fn cache_of(token: &str) -> Option<CacheType> {
+    match token {
+        "wb" => Some(CacheType::WriteBack),
+        "wc" => Some(CacheType::WriteCombining),
+        "uc" => Some(CacheType::Uncached),
+        _ => None,
+    }
 }
 
 impl<'a> MemoryPoolLine<'a> {
@@ -47,10 +62,14 @@ impl<'a> MemoryPoolLine<'a> {
             _ => return None,
         };
         let devices = words.next()?;
-        let default = match words.next() {
-            None => false,
-            Some("default") => true,
-            Some(_) => return None,
+        let mut next = words.next();
+        let default = next == Some("default");
+        if default {
+            next = words.next();
+        }
+        let cache = match next {
+            None => CacheType::WriteCombining,
+            Some(word) => cache_of(word.strip_prefix("cache=")?)?,
         };
         if words.next().is_some() || devices.split(',').any(str::is_empty) {
             return None;
@@ -63,6 +82,7 @@ impl<'a> MemoryPoolLine<'a> {
             kernel_mapped,
             devices,
             default,
+            cache,
         })
     }
 
@@ -81,6 +101,8 @@ pub struct Region {
     pub size: u64,
     /// Address of the first byte in dmad's space.
     pub mapping: u64,
+    /// The memory type of that mapping (and of every client's).
+    pub cache: CacheType,
 }
 
 /// Every mapped region.
@@ -102,6 +124,15 @@ impl Regions {
             .iter()
             .find(|region| phys >= region.phys && end <= region.phys + region.size)
             .map(|region| region.mapping + (phys - region.phys))
+    }
+
+    /// The memory type of the mapped region holding `[phys, phys + len)`, if one does.
+    pub fn cache_of(&self, phys: u64, len: u64) -> Option<CacheType> {
+        let end = phys.checked_add(len)?;
+        self.regions
+            .iter()
+            .find(|region| phys >= region.phys && end <= region.phys + region.size)
+            .map(|region| region.cache)
     }
 }
 
@@ -130,8 +161,22 @@ mod tests {
         assert!(!line.kernel_mapped);
         assert_eq!(line.devices().collect::<Vec<_>>(), ["virtio-blk0", "net0"]);
         assert!(!line.default);
+        assert_eq!(line.cache, CacheType::WriteCombining);
         let global = MemoryPoolLine::parse("pool global 0x0 0x0 0x1000 map - default").unwrap();
         assert!(global.default);
+        for (text, cache) in [
+            ("pool a 0 0 4096 map d cache=wb", CacheType::WriteBack),
+            (
+                "pool a 0 0 4096 map d default cache=uc",
+                CacheType::Uncached,
+            ),
+            ("pool a 0 0 4096 map d cache=wc", CacheType::WriteCombining),
+        ] {
+            assert_eq!(
+                MemoryPoolLine::parse(text).map(|line| line.cache),
+                Some(cache)
+            );
+        }
         assert_eq!(global.devices().count(), 0);
         assert!(
             MemoryPoolLine::parse("pool a 0x0 0x0 0x1000 MAP d")
@@ -146,6 +191,10 @@ mod tests {
             "pool a 0 0 4096 map d extra",
             "pool a 0 0 4096 map d default extra",
             "pool a 0 0 4096 map d,",
+            "pool a 0 0 4096 map d cache=wt",
+            "pool a 0 0 4096 map d cache=",
+            "pool a 0 0 4096 map d cache=wb default",
+            "pool a 0 0 4096 map d cache=wb cache=wb",
             "pool a zero 0 4096 map d",
         ] {
             assert_eq!(MemoryPoolLine::parse(bad), None, "{bad:?}");
@@ -159,7 +208,13 @@ mod tests {
             phys: 0x8000_0000,
             size: 0x10_0000,
             mapping: 0x10_0000_0000,
+            cache: CacheType::Uncached,
         });
+        assert_eq!(
+            regions.cache_of(0x8000_0000, 0x10_0000),
+            Some(CacheType::Uncached)
+        );
+        assert_eq!(regions.cache_of(0x8000_0000, 0x10_1000), None);
         assert_eq!(
             regions.address_of(0x8000_2000, 0x1000),
             Some(0x10_0000_2000)

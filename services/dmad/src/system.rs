@@ -89,7 +89,8 @@ fn add_pools(server: &mut Server, pools: &str) {
     }
 }
 
-/// Maps region `line` whole, read-write (the kernel makes it write-combining), and returns
+/// Maps region `line` whole, read-write (the kernel gives it the region's declared memory
+/// type, `line.cache`), and returns
 /// its address. The descriptor stays open for the life of dmad, like the mapping.
 fn map_region(line: &MemoryPoolLine<'_>) -> sys::Result<u64> {
     let fd = sys::open(&format!("memory:pool/{}", line.name), O_RDWR)?;
@@ -108,22 +109,34 @@ fn map_region(line: &MemoryPoolLine<'_>) -> sys::Result<u64> {
 
 /// The request loop: `userlib::server::serve` with [`Server::handle`] as the handler.
 fn serve(server: &mut Server, socket: usize) -> i32 {
-    let mut memory = WriteCombiningMemory;
+    let mut memory = PoolMappings;
     userlib::server::serve(socket, "dma", |request| {
         Some(server.handle(request, &mut memory).to_message(request.tag))
     })
 }
 
-/// Pool memory, zeroed through dmad's write-combining mappings.
-struct WriteCombiningMemory;
+/// Pool memory, zeroed through dmad's mappings (each with its pool's memory type).
+struct PoolMappings;
 
-impl PoolMemory for WriteCombiningMemory {
+impl PoolMemory for PoolMappings {
     fn zero(&mut self, address: u64, len: u64) {
         // SAFETY: the server passes only ranges inside regions `map_region` mapped read-write
         // for the life of the process, and dmad holds no reference into pool memory.
         unsafe { core::ptr::write_bytes(address as usize as *mut u8, 0, len as usize) };
         // Drain write-combining buffers before the client (or its device) can look.
         core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+        // A write-back pool's zeroes may still sit in dmad's cache: clean them to memory, so
+        // a device that does not snoop sees zeroes, never the previous owner's data, and no
+        // dirty zero line is later evicted over what the device wrote. On other pools this
+        // is the barrier alone.
+        let synced = userlib::dma::sync(
+            address as usize,
+            len as usize,
+            kernel_core::dma_sync::SyncDirection::ToDevice,
+        );
+        if let Err(error) = synced {
+            warn!("cleaning zeroed pool memory at {address:#x}+{len:#x} failed: {error}");
+        }
     }
 }
 

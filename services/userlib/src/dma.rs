@@ -3,7 +3,7 @@
 //! [`Dma::zeroed`] opens `dma:/DEVICE/alloc?size=N` (dmad allocates a zeroed,
 //! power-of-two-page, size-aligned buffer from the device's pool), reads its
 //! [`DmaBufferInfo`], and maps the whole buffer (`fmap`, read-write, shared; the kernel uses
-//! the pool's write-combining memory type). [`Dma::dma_addr`] is the address to give the
+//! the pool's declared memory type). [`Dma::dma_addr`] is the address to give the
 //! device. Dropping unmaps and closes, and dmad returns the pages once nothing maps them.
 //!
 //! Small blocks (descriptors, PRP lists) come from a [`DmaPool`], which carves them from page
@@ -12,21 +12,26 @@
 //! [`Dma::zeroed_slice_with`] adds address constraints ([`DmaConstraints`]: a device address
 //! mask, a boundary, an alignment) to the request; dmad meets them or refuses.
 //!
-//! There are no `sync_for_device` / `sync_for_cpu` calls yet, and none are needed: every pool
-//! is mapped write-combining (or uncached), so CPU writes reach memory after
-//! [`write_barrier`] and reads are not cached. A write-back pool on a device that is not
-//! `dma-coherent` would need cache maintenance by address, which this library cannot do
-//! itself on aarch64: the kernel leaves SCTLR_EL1.UCI clear, so `dc cvac` / `dc civac` at
-//! EL0 trap (and `dc ivac` is EL1-only). That sync must be a kernel call (by the buffer's
-//! descriptor or address) before any pool may be declared write-back.
+//! A pool's memory type is its declaration's (write-combining unless the manifest says
+//! `cache = "wb"` or `"uc"`, or every device of a device-tree pool is `dma-coherent`); the
+//! buffer's [`DmaBufferInfo::cache_type`] says which. Write-combining and uncached buffers need
+//! only [`write_barrier`] / [`read_barrier`]: CPU writes reach memory after the barrier and
+//! reads are not cached. A write-back buffer on a device that does not snoop the CPU's caches
+//! needs cache maintenance by address, which this library cannot do itself on aarch64 (the
+//! kernel leaves SCTLR_EL1.UCI clear, so `dc cvac` / `dc civac` at EL0 trap, and `dc ivac` is
+//! EL1-only): [`Dma::sync_for_device`] before the device reads, [`Dma::sync_for_cpu`] after it
+//! wrote (and their `_range` forms) ask the kernel (`SYS_DMA_SYNC`, see the `sync` module).
+//! They cost only a barrier on other buffers, so drivers may call them always.
 //!
 //! Only types for which all-zero bytes are a valid value may live in a buffer
 //! ([`Zeroable`]); the buffer is shared with a device, so what the device may write must be
 //! read with care (volatile reads or fences) by the driver.
 
 mod pool;
+mod sync;
 
 pub use pool::{DmaBlock, DmaPool};
+pub use sync::{sync, sync_raw};
 
 use crate::sys;
 use core::marker::PhantomData;

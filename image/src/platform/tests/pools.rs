@@ -54,7 +54,10 @@ fn a_pool_is_write_back_only_when_every_device_is_dma_coherent() {
             virtio_device(writer, 0xa00_0400, &[22], None);
         },
     );
-    let caches: Vec<_> = pools(&blob).iter().map(|pool| pool.unwrap().cache).collect();
+    let caches: Vec<_> = pools(&blob)
+        .iter()
+        .map(|pool| pool.unwrap().cache)
+        .collect();
     assert_eq!(
         caches,
         [

@@ -175,13 +175,19 @@ impl Server {
     }
 
     fn declare(&mut self, request: &DeclareRequest<'_>) -> Result<(), Refusal> {
+        // A pool carved at run time has the type of the region dmad mapped it from (outside
+        // every region the registry refuses it anyway).
+        let cache = self
+            .regions
+            .cache_of(request.phys, request.size)
+            .unwrap_or(CacheType::WriteCombining);
         let declaration = PoolDeclaration::new(
             request.name,
             request.device,
             request.phys,
             request.device_base,
             request.size,
-            CacheType::WriteCombining,
+            cache,
         );
         self.registry.declare(&declaration)?;
         info!(

@@ -4,7 +4,7 @@ use super::Server;
 use crate::{MemoryPoolLine, Region};
 use alloc::format;
 use alloc::string::String;
-use dma_pool::{CacheType, PoolDeclaration, PoolError, PAGE_SIZE};
+use dma_pool::{PoolDeclaration, PoolError, PAGE_SIZE};
 use log::{info, warn};
 
 /// The device name the global pool is kept under when it serves no device of its own: a
@@ -14,7 +14,8 @@ pub const DEFAULT_POOL_DEVICE: &str = "(default)";
 
 impl Server {
     /// Takes in one `memory:pools` region that dmad mapped at `mapping`: records it as
-    /// reserved DMA memory and declares a pool for each device it serves. A region serving
+    /// reserved DMA memory and declares a pool for each device it serves, each with the
+    /// region's memory type (`cache=`). A region serving
     /// several devices is split into equal page-aligned parts, in the order listed, pool
     /// `NAME.DEVICE` each; a single-device region is pool `NAME`. A `default` region is one
     /// pool `NAME`, kept under its first device's name (or [`DEFAULT_POOL_DEVICE`] if it has
@@ -36,6 +37,7 @@ impl Server {
             phys: line.phys,
             size: line.size,
             mapping,
+            cache: line.cache,
         });
         if line.default {
             return self.add_default_pool(line);
@@ -76,7 +78,7 @@ impl Server {
                 line.phys + offset,
                 device_base,
                 part,
-                CacheType::WriteCombining,
+                line.cache,
             ))?;
             info!(
                 "pool {name}: {} KiB at {:#x} (device address {device_base:#x}) for {device}",
@@ -96,7 +98,7 @@ impl Server {
             line.phys,
             line.device_base,
             line.size,
-            CacheType::WriteCombining,
+            line.cache,
         ))?;
         if let Err(error) = self.registry.set_global(device) {
             // Keep the pool for its own device, but it serves no one else.
