@@ -31,7 +31,7 @@ mod pool;
 mod sync;
 
 pub use pool::{DmaBlock, DmaPool};
-pub use sync::{sync, sync_raw};
+pub use sync::{sync, sync_raw, SyncDirection};
 
 use crate::sys;
 use core::marker::PhantomData;

@@ -123,7 +123,8 @@ autostart = false
 
 /// The processes and pool of the `dma-api` suite's image: its driver, granted the default
 /// pool's device and `dma-api0`, a 1 MiB pool whose device addresses are physical + 4 GiB
-/// (out of reach of a 32-bit mask), declared without `cache` (write-combining).
+/// (out of reach of a 32-bit mask), declared without `cache` (write-combining); `edu0`'s pool
+/// declared `cache = "wb"` and `dma-api-uc`'s `cache = "uc"` (coherency per device).
 pub const DMA_API_TEST_MANIFEST: &str = r#"
 [pool.dma-api0]
 device = "dma-api0"
@@ -132,9 +133,22 @@ align = 0x100000
 limit = 0x100000000
 device-offset = 0x100000000
 
+# Coherency per device: edu's pool is write-back (a real DMA engine to sync through), a
+# device-less test pool is uncached; the default pool stays write-combining.
+[pool.dma-api-wb]
+device = "edu0"
+size = 0x100000
+limit = 0x100000000
+cache = "wb"
+
+[pool.dma-api-uc]
+device = "dma-api-uc"
+size = 0x40000
+cache = "uc"
+
 [process.dma-api-tests]
 path = "/bin/dma-api-tests"
-devices = ["virtio-blk0", "dma-api0"]
+devices = ["virtio-blk0", "dma-api0", "edu0", "dma-api-uc"]
 "#;
 
 /// What makes a test image run the `platform` suite: on x86_64 (no device tree) a pool for

@@ -14,7 +14,7 @@
 use super::Dma;
 use core::mem::size_of_val;
 use kernel_core::abi::SYS_DMA_SYNC;
-use kernel_core::dma_sync::SyncDirection;
+pub use kernel_core::dma_sync::SyncDirection;
 use syscall::error::{Error, Result, EINVAL};
 use syscall::syscall3;
 

@@ -5,7 +5,8 @@
 //! honoured, and impossible or malformed ones refused with `EINVAL` leaving the pool as it
 //! was; the default pool's mapping cache type in the live page tables; userlib's
 //! small-block `DmaPool` with a boundary (blocks never straddle it, a double free is caught)
-//! and userlib's constrained allocation.
+//! and userlib's constrained allocation; each pool's declared cache type (`wb`, `wc`, `uc`)
+//! in the tables and `SYS_DMA_SYNC` with a real device (`cache`).
 //!
 //! The image's manifest (`user::DMA_API_TEST_MANIFEST`) grants it `virtio-blk0` (the
 //! default pool, device offset 0, below 4 GiB) and `dma-api0`, a 1 MiB pool whose device
@@ -15,6 +16,7 @@
 
 extern crate alloc;
 
+mod cache;
 mod constraints;
 mod small_blocks;
 
@@ -73,5 +75,6 @@ fn main(_args: Args) -> i32 {
         "small_block_double_free_is_caught",
         small_blocks::small_block_double_free_is_caught,
     );
+    cache::register(&mut suite);
     suite.finish()
 }
