@@ -201,8 +201,8 @@ impl PhysicalLayout {
     fn log_pools(&self) {
         info!("DMA pools:");
         info!(
-            "  {:<20} {:>16} {:>16} {:>8}  {:<11} {:<15} devices",
-            "pool", "physical", "device-address", "KiB", "source", "flags"
+            "  {:<20} {:>16} {:>16} {:>8}  {:<11} {:<5} {:<15} devices",
+            "pool", "physical", "device-address", "KiB", "source", "cache", "flags"
         );
         for pool in self.pools.iter() {
             let mut devices = [""; 4];
@@ -220,12 +220,13 @@ impl PhysicalLayout {
                 PoolSource::Manifest => "manifest",
             };
             info!(
-                "  {:<20} {:>#16x} {:>#16x} {:>8}  {:<11} {:<15} {}",
+                "  {:<20} {:>#16x} {:>#16x} {:>8}  {:<11} {:<5} {:<15} {}",
                 pool.name,
                 pool.physical_base,
                 pool.device_base,
                 pool.size / 1024,
                 source,
+                pool.cache.token(),
                 flags,
                 DeviceList(&devices),
             );
