@@ -178,3 +178,27 @@ fn a_region_for_several_devices_is_split() {
         0x9000_0000
     );
 }
+
+#[test]
+fn a_region_s_cache_type_reaches_every_pool_carved_from_it() {
+    let mut fixture = Fixture::new();
+    let line = crate::MemoryPoolLine::parse(
+        "pool cached 0x90000000 0x90000000 0x6000 map net0,net1 cache=wb",
+    )
+    .unwrap();
+    fixture
+        .server
+        .add_memory_pool(&line, 0x20_0000_0000)
+        .unwrap();
+    let registry = fixture.server.registry();
+    for device in ["net0", "net1"] {
+        assert_eq!(
+            registry.pool_for_device(device).unwrap().cache_type(),
+            dma_pool::CacheType::WriteBack
+        );
+    }
+    assert_eq!(
+        registry.pool_for_device("blk0").unwrap().cache_type(),
+        dma_pool::CacheType::WriteCombining
+    );
+}
