@@ -28,7 +28,11 @@
 //! mapped only through `memory:pool/NAME`, always with the pool's declared cache type
 //! ([`DeclaredPool::cache`]: write-combining unless the manifest says `cache = "wb"` or
 //! `"uc"`, or every device of a device-tree pool is `dma-coherent`), and clients get dmad's
-//! type; so a pool frame never has two different types at once.
+//! type; so a pool frame never has two different types at once. The type is the CPU's side
+//! only: an SMMU still gives a device's accesses Normal non-cacheable attributes whatever
+//! the pool's type (`iommu::smmu`), so a driver of a write-back pool syncs
+//! (`SYS_DMA_SYNC`) around transfers even behind an IOMMU; it costs only a barrier where the
+//! device snoops.
 
 use image::platform::DeviceTree;
 use image::pool::{Placement, PoolCache, PoolDeclaration, MAX_POOL_DEVICES};

@@ -159,9 +159,7 @@ pub fn bad_syncs_are_refused_and_change_nothing() -> Outcome {
     // SAFETY: `read_only` is the page `map_read_only` mapped; nothing refers into it.
     expect_ok("funmap", unsafe { sys::funmap(read_only, PAGE_SIZE) })?;
     expect_ok("a zero length", sync_raw(address, 0, FOR_CPU))?;
-    mapping
-        .expect("the buffer after refused syncs", pattern)
-        .map_err(String::from)?;
+    mapping.expect("the buffer after refused syncs", pattern)?;
     let typed = expect_ok("Dma", Dma::<[u8]>::zeroed_slice(WRITE_BACK_DEVICE, 100))?;
     expect_errno(
         "sync_range_for_cpu past the end",
