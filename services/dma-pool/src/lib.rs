@@ -135,6 +135,7 @@ mod registry;
 mod request;
 mod space;
 mod stats;
+pub mod streaming;
 mod summary;
 mod zeroer;
 
