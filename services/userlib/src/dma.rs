@@ -12,23 +12,38 @@
 //! [`Dma::zeroed_slice_with`] adds address constraints ([`DmaConstraints`]: a device address
 //! mask, a boundary, an alignment) to the request; dmad meets them or refuses.
 //!
+//! Handing a buffer to the device is a typed step: [`Dma::lend_to_device`] turns it into a
+//! [`DeviceOwned`], which shows only the device address, and [`DeviceOwned::reclaim`] gives
+//! the `Dma` (and its `&mut`) back, so safe code holds no reference into a buffer the device
+//! owns (Tock's `dma_slice`). A transfer from or into the driver's *own* memory is a
+//! streaming mapping ([`StreamMapper`], `dma_map_single` / `dma_map_sg`): segments in the
+//! device's pool map directly, the rest bounce through pool buffers; the [`Mapping`] borrows
+//! the memory mutably until it is unmapped (dropped), which copies back per [`Direction`].
+//!
 //! There are no `sync_for_device` / `sync_for_cpu` calls yet, and none are needed: every pool
 //! is mapped write-combining (or uncached), so CPU writes reach memory after
 //! [`write_barrier`] and reads are not cached. A write-back pool on a device that is not
 //! `dma-coherent` would need cache maintenance by address, which this library cannot do
 //! itself on aarch64: the kernel leaves SCTLR_EL1.UCI clear, so `dc cvac` / `dc civac` at
 //! EL0 trap (and `dc ivac` is EL1-only). That sync must be a kernel call (by the buffer's
-//! descriptor or address) before any pool may be declared write-back.
+//! descriptor or address) before any pool may be declared write-back; `dma/sync.rs` is the
+//! one place the ownership hand-offs call it.
 //!
 //! Only types for which all-zero bytes are a valid value may live in a buffer
 //! ([`Zeroable`]); the buffer is shared with a device, so what the device may write must be
 //! read with care (volatile reads or fences) by the driver.
 
+mod owned;
 mod pool;
+mod streaming;
+mod sync;
 
+pub use owned::DeviceOwned;
 pub use pool::{DmaBlock, DmaPool};
+pub use streaming::{Direction, Mapping, Segment, StreamCounters, StreamMapper, BOUNCE_CACHE_LIMIT};
 
 use crate::sys;
+use alloc::boxed::Box;
 use core::marker::PhantomData;
 use core::mem::{align_of, size_of};
 use core::ops::{Deref, DerefMut};
@@ -77,6 +92,8 @@ pub struct Dma<T: ?Sized> {
     fd: usize,
     pointer: NonNull<T>,
     info: DmaBufferInfo,
+    /// The device whose pool it came from (streaming maps it directly only for that one).
+    device: Box<str>,
     _owns: PhantomData<T>,
 }
 
@@ -97,6 +114,7 @@ impl<T: Zeroable> Dma<T> {
             fd,
             pointer: address.cast(),
             info,
+            device: device.into(),
             _owns: PhantomData,
         })
     }
@@ -138,6 +156,7 @@ impl<T: Zeroable> Dma<[T]> {
             fd,
             pointer: NonNull::new(slice).expect("a mapping is never at address 0"),
             info,
+            device: device.into(),
             _owns: PhantomData,
         })
     }
@@ -168,6 +187,11 @@ impl<T: ?Sized> Dma<T> {
     /// memory type.
     pub fn info(&self) -> DmaBufferInfo {
         self.info
+    }
+
+    /// The device whose pool the buffer came from.
+    pub fn device(&self) -> &str {
+        &self.device
     }
 }
 
