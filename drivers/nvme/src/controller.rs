@@ -33,7 +33,7 @@ use nvme::identify::{self, IDENTIFY_SIZE};
 use nvme::prp::{self, Prp};
 use nvme::registers::{self as reg, Capabilities};
 use nvme::PAGE_SIZE;
-use userlib::dma::{self, Dma, DmaBlock, DmaPool};
+use userlib::dma::{self, DeviceOwned, Dma, DmaBlock, DmaPool};
 use userlib::server::Requests;
 use userlib::time;
 
@@ -62,7 +62,14 @@ pub struct Controller {
     /// Small DMA blocks; the PRP list is one.
     blocks: DmaPool,
     prp_list: DmaBlock,
-    data: Dma<[u8]>,
+    /// The data buffer while it is the CPU's (between commands); during a transfer the
+    /// controller owns it (`Dma::lend_to_device`), so no `&mut` into it exists.
+    data: Option<Dma<[u8]>>,
+    /// The data buffer's device address and length, which stay known while it is lent.
+    data_address: u64,
+    data_length: usize,
+    /// The data buffer of a read started and never waited for (`start_read`).
+    in_flight: Option<DeviceOwned<[u8]>>,
     /// From Identify Controller.
     pub identity: identify::Controller,
     /// From Identify Namespace.
@@ -112,6 +119,7 @@ impl Controller {
         let mut blocks =
             DmaPool::new(device, PRP_LIST_BYTES, 64, PAGE_SIZE as usize).map_err(dma)?;
         let prp_list = blocks.alloc().map_err(dma)?;
+        let data = Dma::<[u8]>::zeroed_slice(device, DATA_BYTES).map_err(dma)?;
         let mut controller = Controller {
             io: QueuePair::new(device, 1, entries, &caps).map_err(dma)?,
             admin,
@@ -119,7 +127,10 @@ impl Controller {
             identify_page: Dma::zeroed_slice(device, IDENTIFY_SIZE).map_err(dma)?,
             blocks,
             prp_list,
-            data: Dma::zeroed_slice(device, DATA_BYTES).map_err(dma)?,
+            data_address: data.dma_addr(),
+            data_length: data.len(),
+            data: Some(data),
+            in_flight: None,
             bar,
             identity: identify::Controller::parse(&[0; IDENTIFY_SIZE]),
             namespace: identify::Namespace {
@@ -211,8 +222,22 @@ impl Controller {
     }
 
     /// The data buffer (for reads, what the last read brought; for writes, fill it first).
+    ///
+    /// # Panics
+    ///
+    /// After [`Controller::start_read`], which leaves it with the controller.
     pub fn data(&mut self) -> &mut [u8] {
-        &mut self.data
+        self.data
+            .as_mut()
+            .expect("the data buffer is the CPU's between commands")
+    }
+
+    /// Lends the data buffer to the controller for one command.
+    fn lend_data(&mut self) -> DeviceOwned<[u8]> {
+        self.data
+            .take()
+            .expect("the data buffer is the CPU's between commands")
+            .lend_to_device()
     }
 
     /// Reads (`write == false`) or writes `blocks` blocks from `first` through the first
@@ -234,17 +259,19 @@ impl Controller {
         requests: &mut Requests,
     ) -> Result<(), CommandError> {
         let command = self.transfer_command(write, first, blocks);
-        self.io
-            .execute(
-                &self.bar,
-                &mut self.wait,
-                Some(requests),
-                &command,
-                COMMAND_PATIENCE,
-            )
-            .map(|_| ())?;
-        dma::read_barrier();
-        Ok(())
+        let lent = self.lend_data();
+        let executed = self.io.execute(
+            &self.bar,
+            &mut self.wait,
+            Some(requests),
+            &command,
+            COMMAND_PATIENCE,
+        );
+        // Reclaimed after a completion, or after giving up on one: the controller is not
+        // reset on a timeout, so a late completion could still write the buffer (the
+        // client gets EIO either way).
+        self.data = Some(lent.reclaim());
+        executed.map(|_| ())
     }
 
     /// Starts a read of `blocks` blocks from `first` and returns without waiting (for the
@@ -255,17 +282,20 @@ impl Controller {
     /// As [`Controller::transfer`].
     pub fn start_read(&mut self, first: u64, blocks: u32) -> Result<u16, CommandError> {
         let command = self.transfer_command(false, first, blocks);
-        self.io.submit(&self.bar, &command)
+        let lent = self.lend_data();
+        let submitted = self.io.submit(&self.bar, &command);
+        self.in_flight = Some(lent);
+        submitted
     }
 
     /// The command for a transfer through the data buffer, its PRP list written if needed.
     fn transfer_command(&mut self, write: bool, first: u64, blocks: u32) -> Command {
         let bytes = u64::from(blocks) * SECTOR_SIZE;
         assert!(
-            bytes as usize <= self.data.len(),
+            bytes as usize <= self.data_length,
             "{blocks} blocks exceed the data buffer"
         );
-        let plan = prp::plan(self.data.dma_addr(), bytes).expect("the data buffer is aligned");
+        let plan = prp::plan(self.data_address, bytes).expect("the data buffer is aligned");
         if let Prp::List { first, entries } = plan {
             let list = self
                 .blocks
@@ -317,7 +347,7 @@ impl Controller {
                 self.prp_list.dma_addr(),
                 self.blocks.block_size(),
             ),
-            ("data", self.data.dma_addr(), self.data.len()),
+            ("data", self.data_address, self.data_length),
         ] {
             text.push_str(&format!("buffer {name} {address:#x} {bytes}\n"));
         }

@@ -123,7 +123,8 @@ autostart = false
 
 /// The processes and pool of the `dma-api` suite's image: its driver, granted the default
 /// pool's device and `dma-api0`, a 1 MiB pool whose device addresses are physical + 4 GiB
-/// (out of reach of a 32-bit mask), declared without `cache` (write-combining).
+/// (out of reach of a 32-bit mask), declared without `cache` (write-combining); and `edu0`,
+/// QEMU's edu DMA engine (the suite's machine has one), for the streaming transfers.
 pub const DMA_API_TEST_MANIFEST: &str = r#"
 [pool.dma-api0]
 device = "dma-api0"
@@ -134,7 +135,7 @@ device-offset = 0x100000000
 
 [process.dma-api-tests]
 path = "/bin/dma-api-tests"
-devices = ["virtio-blk0", "dma-api0"]
+devices = ["virtio-blk0", "dma-api0", "edu0"]
 "#;
 
 /// What makes a test image run the `platform` suite: on x86_64 (no device tree) a pool for

@@ -362,6 +362,24 @@ pub struct Mapping<'a> {
     _borrows: PhantomData<&'a mut [u8]>,
 }
 
+impl core::fmt::Debug for Mapping<'_> {
+    fn fmt(&self, formatter: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let mut list = formatter.debug_list();
+        for segment in &self.segments {
+            list.entry(&(
+                segment.device_address,
+                segment.length,
+                if segment.bounce.is_some() {
+                    "bounced"
+                } else {
+                    "direct"
+                },
+            ));
+        }
+        list.finish()
+    }
+}
+
 impl Mapping<'_> {
     /// The device address of the first segment (the only one of a `map_single`).
     pub fn dma_addr(&self) -> u64 {

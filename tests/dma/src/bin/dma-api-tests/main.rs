@@ -5,7 +5,8 @@
 //! honoured, and impossible or malformed ones refused with `EINVAL` leaving the pool as it
 //! was; the default pool's mapping cache type in the live page tables; userlib's
 //! small-block `DmaPool` with a boundary (blocks never straddle it, a double free is caught)
-//! and userlib's constrained allocation.
+//! and userlib's constrained allocation; streaming mappings and the typed hand-off
+//! (`streaming.rs`, with QEMU's edu DMA engine, `edu0`).
 //!
 //! The image's manifest (`user::DMA_API_TEST_MANIFEST`) grants it `virtio-blk0` (the
 //! default pool, device offset 0, below 4 GiB) and `dma-api0`, a 1 MiB pool whose device
@@ -16,7 +17,9 @@
 extern crate alloc;
 
 mod constraints;
+mod edu;
 mod small_blocks;
+mod streaming;
 
 use process_tests::runner::Suite;
 use userlib::Args;
@@ -73,5 +76,6 @@ fn main(_args: Args) -> i32 {
         "small_block_double_free_is_caught",
         small_blocks::small_block_double_free_is_caught,
     );
+    streaming::register(&mut suite);
     suite.finish()
 }
