@@ -68,7 +68,11 @@ impl Buffers {
     /// dmad's refusal when no idle bounce buffer is big enough and a new one cannot be had.
     ///
     /// [`unshare`]: Self::unshare
-    pub unsafe fn share(&mut self, bytes: NonNull<[u8]>, direction: BufferDirection) -> Result<u64> {
+    pub unsafe fn share(
+        &mut self,
+        bytes: NonNull<[u8]>,
+        direction: BufferDirection,
+    ) -> Result<u64> {
         // SAFETY: the caller's promise is `map_raw`'s.
         let mapping = unsafe { self.mapper.map_raw(bytes, direction_of(direction)) }?;
         let address = mapping.dma_addr();

@@ -40,7 +40,9 @@ mod sync;
 
 pub use owned::DeviceOwned;
 pub use pool::{DmaBlock, DmaPool};
-pub use streaming::{Direction, Mapping, Segment, StreamCounters, StreamMapper, BOUNCE_CACHE_LIMIT};
+pub use streaming::{
+    Direction, Mapping, Segment, StreamCounters, StreamMapper, BOUNCE_CACHE_LIMIT,
+};
 
 use crate::sys;
 use alloc::boxed::Box;

@@ -84,8 +84,5 @@ impl<T: ?Sized> DeviceOwned<T> {
 /// Where the CPU sees the buffer's `T` and how many bytes it covers.
 fn cpu_range<T: ?Sized>(buffer: &Dma<T>) -> (usize, usize) {
     let value: &T = buffer;
-    (
-        value as *const T as *const u8 as usize,
-        size_of_val(value),
-    )
+    (value as *const T as *const u8 as usize, size_of_val(value))
 }

@@ -295,8 +295,9 @@ impl StreamMapper {
             // SAFETY: the claim is a segment the caller lent for reading (a `&mut [u8]`
             // borrowed for the mapping's lifetime, or `map_raw`'s promise), and the bounce
             // buffer is at least `length` bytes of this process's own mapping.
-            let source =
-                unsafe { core::slice::from_raw_parts(claim.cpu_address as *const u8, claim.length) };
+            let source = unsafe {
+                core::slice::from_raw_parts(claim.cpu_address as *const u8, claim.length)
+            };
             buffer[..claim.length].copy_from_slice(source);
         }
         self.shared.borrow_mut().counters.bounced += 1;
@@ -416,11 +417,7 @@ impl Drop for Mapping<'_> {
         let copy_back = self.complete && self.direction.copies_back();
         for segment in self.segments.drain(..) {
             let Some(owned) = segment.bounce else {
-                sync::for_cpu(
-                    segment.cpu_address,
-                    segment.device_address,
-                    segment.length,
-                );
+                sync::for_cpu(segment.cpu_address, segment.device_address, segment.length);
                 continue;
             };
             let buffer = owned.reclaim();

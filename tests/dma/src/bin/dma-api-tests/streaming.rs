@@ -120,7 +120,10 @@ pub fn a_scattered_user_buffer_moves_through_a_real_device() -> Outcome {
     let mut target = vec![0x5au8; 8 * PAGE];
     let mapping = expect_ok(
         "map_sg from the device",
-        mapper.map_sg(scatter(&mut target, &TARGET_SEGMENTS), Direction::FromDevice),
+        mapper.map_sg(
+            scatter(&mut target, &TARGET_SEGMENTS),
+            Direction::FromDevice,
+        ),
     )?;
     let mut internal = INTERNAL;
     for (address, length) in mapping.device_segments() {
@@ -240,7 +243,8 @@ pub fn unreachable_ranges_bounce() -> Outcome {
     )?;
     let address = crossing.dma_addr();
     ensure!(
-        crossing.is_bounced(0) == Some(true) && address / PAGE_BYTES == (address + 199) / PAGE_BYTES,
+        crossing.is_bounced(0) == Some(true)
+            && address / PAGE_BYTES == (address + 199) / PAGE_BYTES,
         "a range across the boundary was not bounced into one that keeps within it ({address:#x})"
     );
     crossing.unmap();
@@ -336,11 +340,8 @@ pub fn streaming_misuse_is_refused_without_effect() -> Outcome {
         mapper.map_sg(Vec::new(), Direction::ToDevice),
         EINVAL,
     )?;
-    let mut many = vec![0u8; 65];
-    let segments: Vec<Segment<'_>> = many
-        .chunks_mut(1)
-        .map(Segment::Memory)
-        .collect();
+    let mut many = [0u8; 65];
+    let segments: Vec<Segment<'_>> = many.chunks_mut(1).map(Segment::Memory).collect();
     expect_errno(
         "65 segments",
         mapper.map_sg(segments, Direction::ToDevice),
@@ -417,7 +418,10 @@ pub fn bounce_buffers_are_reused_and_bounded() -> Outcome {
     let mut memory = vec![0u8; 10 * 512];
     let segments: Vec<Segment<'_>> = memory.chunks_mut(512).map(Segment::Memory).collect();
     let mapping = expect_ok("map ten", mapper.map_sg(segments, Direction::FromDevice))?;
-    let mut addresses: Vec<u64> = mapping.device_segments().map(|(address, _)| address).collect();
+    let mut addresses: Vec<u64> = mapping
+        .device_segments()
+        .map(|(address, _)| address)
+        .collect();
     addresses.sort_unstable();
     addresses.dedup();
     ensure!(addresses.len() == 10, "ten segments share bounce buffers");
