@@ -4,6 +4,12 @@
 //! pool), sized for the data buffer's pages and never crossing a page boundary, as a list
 //! that does not chain must not.
 //!
+//! The data buffer is the driver's own pool buffer, not a streaming mapping: the `disk:`
+//! bulk requests (`WriteGeneration`, `ReadDigest`) fill and digest it in place, and a read
+//! or write copies between it and the request's bytes once, as a bounce would. For each
+//! command it is lent to the controller (`Dma::lend_to_device`) and reclaimed after the
+//! completion, so no `&mut` into it exists while the controller owns it.
+//!
 //! # Start-up (NVMe Base Specification §3.5.1)
 //!
 //! 1. read CAP; the NVM command set and 4 KiB pages must be supported;
