@@ -4,9 +4,10 @@
 //! pool), sized for the data buffer's pages and never crossing a page boundary, as a list
 //! that does not chain must not.
 //!
-//! The data buffer is the driver's own pool buffer, not a streaming mapping: the `disk:`
-//! bulk requests (`WriteGeneration`, `ReadDigest`) fill and digest it in place, and a read
-//! or write copies between it and the request's bytes once, as a bounce would. For each
+//! A `disk:` read or write moves the request's own bytes through a streaming mapping
+//! (`userlib::dma::StreamMapper`: bounced through a pool buffer, copied back after a read;
+//! idle bounce buffers are listed with the others). The data buffer is for the bulk
+//! requests (`WriteGeneration`, `ReadDigest`), which fill and digest it in place: for each
 //! command it is lent to the controller (`Dma::lend_to_device`) and reclaimed after the
 //! completion, so no `&mut` into it exists while the controller owns it.
 //!
@@ -39,7 +40,7 @@ use nvme::identify::{self, IDENTIFY_SIZE};
 use nvme::prp::{self, Prp};
 use nvme::registers::{self as reg, Capabilities};
 use nvme::PAGE_SIZE;
-use userlib::dma::{self, DeviceOwned, Dma, DmaBlock, DmaPool};
+use userlib::dma::{self, DeviceOwned, Direction, Dma, DmaBlock, DmaPool, StreamMapper};
 use userlib::server::Requests;
 use userlib::time;
 
@@ -76,6 +77,8 @@ pub struct Controller {
     data_length: usize,
     /// The data buffer of a read started and never waited for (`start_read`).
     in_flight: Option<DeviceOwned<[u8]>>,
+    /// Streaming mappings of `disk:` reads' and writes' bytes (bounced through the pool).
+    mapper: StreamMapper,
     /// From Identify Controller.
     pub identity: identify::Controller,
     /// From Identify Namespace.
@@ -137,6 +140,7 @@ impl Controller {
             data_length: data.len(),
             data: Some(data),
             in_flight: None,
+            mapper: StreamMapper::new(device),
             bar,
             identity: identify::Controller::parse(&[0; IDENTIFY_SIZE]),
             namespace: identify::Namespace {
@@ -264,7 +268,8 @@ impl Controller {
         blocks: u32,
         requests: &mut Requests,
     ) -> Result<(), CommandError> {
-        let command = self.transfer_command(write, first, blocks);
+        let command =
+            self.transfer_command(write, first, blocks, self.data_address, self.data_length);
         let lent = self.lend_data();
         let executed = self.io.execute(
             &self.bar,
@@ -287,21 +292,100 @@ impl Controller {
     ///
     /// As [`Controller::transfer`].
     pub fn start_read(&mut self, first: u64, blocks: u32) -> Result<u16, CommandError> {
-        let command = self.transfer_command(false, first, blocks);
+        let command =
+            self.transfer_command(false, first, blocks, self.data_address, self.data_length);
         let lent = self.lend_data();
         let submitted = self.io.submit(&self.bar, &command);
         self.in_flight = Some(lent);
         submitted
     }
 
-    /// The command for a transfer through the data buffer, its PRP list written if needed.
-    fn transfer_command(&mut self, write: bool, first: u64, blocks: u32) -> Command {
+    /// Reads `bytes.len() / 512` blocks from `first` into `bytes` through a streaming
+    /// mapping (bounced through a pool buffer, copied back when the command completed).
+    ///
+    /// # Errors
+    ///
+    /// As [`Controller::transfer`]; [`CommandError::Mapping`] if no bounce buffer could be
+    /// had.
+    pub fn read_into(
+        &mut self,
+        first: u64,
+        bytes: &mut [u8],
+        requests: &mut Requests,
+    ) -> Result<(), CommandError> {
+        match self.mapper.map_single(bytes, Direction::FromDevice) {
+            Ok(mapping) => {
+                let address = mapping.dma_addr();
+                let done = self.transfer_at(false, first, bytes_of(&mapping), address, requests);
+                // Completed or abandoned, the bytes come back (`transfer`'s caveat).
+                mapping.unmap();
+                done
+            }
+            Err(error) => Err(CommandError::Mapping(error.errno)),
+        }
+    }
+
+    /// Writes `bytes` (`bytes.len() / 512` blocks) from `first` on through a streaming
+    /// mapping.
+    ///
+    /// # Errors
+    ///
+    /// As [`Controller::read_into`].
+    pub fn write_from(
+        &mut self,
+        first: u64,
+        bytes: &[u8],
+        requests: &mut Requests,
+    ) -> Result<(), CommandError> {
+        match self.mapper.map_for_device(bytes) {
+            Ok(mapping) => {
+                let address = mapping.dma_addr();
+                let done = self.transfer_at(true, first, bytes_of(&mapping), address, requests);
+                mapping.unmap();
+                done
+            }
+            Err(error) => Err(CommandError::Mapping(error.errno)),
+        }
+    }
+
+    /// One transfer command on `length` bytes at device address `address`.
+    fn transfer_at(
+        &mut self,
+        write: bool,
+        first: u64,
+        length: usize,
+        address: u64,
+        requests: &mut Requests,
+    ) -> Result<(), CommandError> {
+        let blocks = (length as u64 / SECTOR_SIZE) as u32;
+        let command = self.transfer_command(write, first, blocks, address, length);
+        self.io
+            .execute(
+                &self.bar,
+                &mut self.wait,
+                Some(requests),
+                &command,
+                COMMAND_PATIENCE,
+            )
+            .map(|_| ())
+    }
+
+    /// The command for a transfer through `available` bytes at device address `address`
+    /// (the data buffer or a streaming mapping), its PRP list written if needed.
+    fn transfer_command(
+        &mut self,
+        write: bool,
+        first: u64,
+        blocks: u32,
+        address: u64,
+        available: usize,
+    ) -> Command {
         let bytes = u64::from(blocks) * SECTOR_SIZE;
         assert!(
-            bytes as usize <= self.data_length,
-            "{blocks} blocks exceed the data buffer"
+            bytes as usize <= available && bytes as usize <= DATA_BYTES,
+            "{blocks} blocks exceed the buffer"
         );
-        let plan = prp::plan(self.data_address, bytes).expect("the data buffer is aligned");
+        let plan = prp::plan(address, bytes).expect("DMA buffers are page-aligned");
         if let Prp::List { first, entries } = plan {
             let list = self
                 .blocks
@@ -357,8 +441,16 @@ impl Controller {
         ] {
             text.push_str(&format!("buffer {name} {address:#x} {bytes}\n"));
         }
+        for (address, bytes) in self.mapper.idle_bounce_buffer_addresses() {
+            text.push_str(&format!("buffer bounce {address:#x} {bytes}\n"));
+        }
         text
     }
+}
+
+/// Bytes a one-segment mapping covers.
+fn bytes_of(mapping: &dma::Mapping<'_>) -> usize {
+    mapping.device_segments().map(|(_, length)| length).sum()
 }
 
 /// Waits until CSTS.RDY is `ready`, failing on CSTS.CFS or after `patience`.

@@ -256,6 +256,11 @@ impl<B: Sized64> BounceCache<B> {
         }
     }
 
+    /// The idle buffers, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &B> {
+        self.idle.iter()
+    }
+
     /// Idle buffers held.
     pub fn len(&self) -> usize {
         self.idle.len()

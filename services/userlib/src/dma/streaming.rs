@@ -145,6 +145,17 @@ impl StreamMapper {
         self.shared.borrow().cache.len()
     }
 
+    /// The device address and size of each idle bounce buffer (for a driver's list of the
+    /// buffers it holds).
+    pub fn idle_bounce_buffer_addresses(&self) -> Vec<(u64, usize)> {
+        self.shared
+            .borrow()
+            .cache
+            .iter()
+            .map(|Bounce(buffer)| (buffer.dma_addr(), buffer.len()))
+            .collect()
+    }
+
     /// What the mapper has done so far.
     pub fn counters(&self) -> StreamCounters {
         self.shared.borrow().counters
@@ -157,6 +168,23 @@ impl StreamMapper {
     /// As [`map_sg`](Self::map_sg).
     pub fn map_single<'a>(&self, bytes: &'a mut [u8], direction: Direction) -> Result<Mapping<'a>> {
         self.map_sg([Segment::Memory(bytes)], direction)
+    }
+
+    /// Maps `bytes` of ordinary memory (bounced) for the device to read
+    /// ([`Direction::ToDevice`]). A shared borrow is enough: the device only reads, and the
+    /// borrow keeps safe code from writing while it does.
+    ///
+    /// # Errors
+    ///
+    /// As [`map_sg`](Self::map_sg).
+    pub fn map_for_device<'a>(&self, bytes: &'a [u8]) -> Result<Mapping<'a>> {
+        let claim = Claim {
+            cpu_address: bytes.as_ptr() as usize,
+            length: bytes.len(),
+            inside: None,
+        };
+        // Never written: `ToDevice` copies nothing back.
+        self.map_claims(alloc::vec![claim], Direction::ToDevice)
     }
 
     /// Maps bytes `range` of `buffer` (direct if the rule allows).
