@@ -45,6 +45,10 @@ pub fn register(suite: &mut Suite) {
         bounce_buffers_are_reused_and_bounded,
     );
     suite.run(
+        "partial_device_writes_keep_the_callers_other_bytes",
+        partial_device_writes_keep_the_callers_other_bytes,
+    );
+    suite.run(
         "lend_and_reclaim_around_a_device_write",
         lend_and_reclaim_around_a_device_write,
     );
@@ -441,6 +445,54 @@ pub fn bounce_buffers_are_reused_and_bounded() -> Outcome {
     ensure!(
         after == before,
         "live buffers {before} before, {after} after the mapper is gone"
+    );
+    Ok(())
+}
+
+/// Through edu, with one bounce buffer reused by both mappings: a `Bidirectional` mapping
+/// is read by the device (it sees the caller's bytes) and partly written back (the first
+/// 256 bytes come back from the device, the rest stay the caller's); a `FromDevice` mapping
+/// the device writes only 100 bytes of keeps the caller's other bytes, not what the reused
+/// bounce buffer held before (the reason bounces are filled in every direction).
+pub fn partial_device_writes_keep_the_callers_other_bytes() -> Outcome {
+    let edu = Edu::open()?;
+    let constraints = DmaConstraints {
+        mask: Some(edu::MASK),
+        ..DmaConstraints::default()
+    };
+    let mapper = StreamMapper::with_constraints(edu::DEVICE, constraints);
+    let original: Vec<u8> = (0..1024).map(|index| pattern(index, 77)).collect();
+    let mut both = original.clone();
+    let mapping = expect_ok(
+        "map bidirectional",
+        mapper.map_single(&mut both, Direction::Bidirectional),
+    )?;
+    edu.transfer(mapping.dma_addr(), INTERNAL, 1024)?;
+    edu.transfer(INTERNAL + 512, mapping.dma_addr(), 256)?;
+    mapping.unmap();
+    ensure!(
+        both[..256] == original[512..768] && both[256..] == original[256..],
+        "a bidirectional mapping did not bring back exactly the device's 256 bytes"
+    );
+    let mut partial = vec![0x33u8; 1024];
+    let mapping = expect_ok(
+        "map from the device",
+        mapper.map_single(&mut partial, Direction::FromDevice),
+    )?;
+    edu.transfer(INTERNAL, mapping.dma_addr(), 100)?;
+    mapping.unmap();
+    ensure!(
+        partial[..100] == original[..100],
+        "the device's 100 bytes did not arrive"
+    );
+    ensure!(
+        partial[100..].iter().all(|byte| *byte == 0x33),
+        "bytes the device did not write changed (a stale bounce buffer leaked)"
+    );
+    ensure!(
+        mapper.counters().allocated == 1,
+        "the second mapping did not reuse the bounce buffer: {:?}",
+        mapper.counters()
     );
     Ok(())
 }
