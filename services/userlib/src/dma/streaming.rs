@@ -10,6 +10,10 @@
 //! its physical pages are unknown to a driver, so it is not shareable. A buffer of another
 //! device's pool bounces: it is in that device's domain, not this one's.
 //!
+//! Which memory is which is said by the segment's type, not looked up: a
+//! [`Segment::Memory`] is ordinary memory even if it happens to lie inside a `Dma` buffer
+//! (correct, only slower); name the buffer with [`Segment::Dma`] to map it directly.
+//!
 //! Bounce buffers are pool buffers from dmad (the device's swiotlb-like area), allocated
 //! under the mapper's constraints, filled from the caller's bytes at map time and, for
 //! [`Direction::FromDevice`] and [`Direction::Bidirectional`], copied back when the mapping
