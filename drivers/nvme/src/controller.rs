@@ -4,6 +4,13 @@
 //! pool), sized for the data buffer's pages and never crossing a page boundary, as a list
 //! that does not chain must not.
 //!
+//! A `disk:` read or write moves the request's own bytes through a streaming mapping
+//! (`userlib::dma::StreamMapper`: bounced through a pool buffer, copied back after a read;
+//! idle bounce buffers are listed with the others). The data buffer is for the bulk
+//! requests (`WriteGeneration`, `ReadDigest`), which fill and digest it in place: for each
+//! command it is lent to the controller (`Dma::lend_to_device`) and reclaimed after the
+//! completion, so no `&mut` into it exists while the controller owns it.
+//!
 //! # Start-up (NVMe Base Specification §3.5.1)
 //!
 //! 1. read CAP; the NVM command set and 4 KiB pages must be supported;
@@ -33,7 +40,7 @@ use nvme::identify::{self, IDENTIFY_SIZE};
 use nvme::prp::{self, Prp};
 use nvme::registers::{self as reg, Capabilities};
 use nvme::PAGE_SIZE;
-use userlib::dma::{self, Dma, DmaBlock, DmaPool};
+use userlib::dma::{self, DeviceOwned, Direction, Dma, DmaBlock, DmaPool, StreamMapper};
 use userlib::server::Requests;
 use userlib::time;
 
@@ -62,7 +69,16 @@ pub struct Controller {
     /// Small DMA blocks; the PRP list is one.
     blocks: DmaPool,
     prp_list: DmaBlock,
-    data: Dma<[u8]>,
+    /// The data buffer while it is the CPU's (between commands); during a transfer the
+    /// controller owns it (`Dma::lend_to_device`), so no `&mut` into it exists.
+    data: Option<Dma<[u8]>>,
+    /// The data buffer's device address and length, which stay known while it is lent.
+    data_address: u64,
+    data_length: usize,
+    /// The data buffer of a read started and never waited for (`start_read`).
+    in_flight: Option<DeviceOwned<[u8]>>,
+    /// Streaming mappings of `disk:` reads' and writes' bytes (bounced through the pool).
+    mapper: StreamMapper,
     /// From Identify Controller.
     pub identity: identify::Controller,
     /// From Identify Namespace.
@@ -112,6 +128,7 @@ impl Controller {
         let mut blocks =
             DmaPool::new(device, PRP_LIST_BYTES, 64, PAGE_SIZE as usize).map_err(dma)?;
         let prp_list = blocks.alloc().map_err(dma)?;
+        let data = Dma::<[u8]>::zeroed_slice(device, DATA_BYTES).map_err(dma)?;
         let mut controller = Controller {
             io: QueuePair::new(device, 1, entries, &caps).map_err(dma)?,
             admin,
@@ -119,7 +136,11 @@ impl Controller {
             identify_page: Dma::zeroed_slice(device, IDENTIFY_SIZE).map_err(dma)?,
             blocks,
             prp_list,
-            data: Dma::zeroed_slice(device, DATA_BYTES).map_err(dma)?,
+            data_address: data.dma_addr(),
+            data_length: data.len(),
+            data: Some(data),
+            in_flight: None,
+            mapper: StreamMapper::new(device),
             bar,
             identity: identify::Controller::parse(&[0; IDENTIFY_SIZE]),
             namespace: identify::Namespace {
@@ -211,8 +232,22 @@ impl Controller {
     }
 
     /// The data buffer (for reads, what the last read brought; for writes, fill it first).
+    ///
+    /// # Panics
+    ///
+    /// After [`Controller::start_read`], which leaves it with the controller.
     pub fn data(&mut self) -> &mut [u8] {
-        &mut self.data
+        self.data
+            .as_mut()
+            .expect("the data buffer is the CPU's between commands")
+    }
+
+    /// Lends the data buffer to the controller for one command.
+    fn lend_data(&mut self) -> DeviceOwned<[u8]> {
+        self.data
+            .take()
+            .expect("the data buffer is the CPU's between commands")
+            .lend_to_device()
     }
 
     /// Reads (`write == false`) or writes `blocks` blocks from `first` through the first
@@ -233,18 +268,21 @@ impl Controller {
         blocks: u32,
         requests: &mut Requests,
     ) -> Result<(), CommandError> {
-        let command = self.transfer_command(write, first, blocks);
-        self.io
-            .execute(
-                &self.bar,
-                &mut self.wait,
-                Some(requests),
-                &command,
-                COMMAND_PATIENCE,
-            )
-            .map(|_| ())?;
-        dma::read_barrier();
-        Ok(())
+        let command =
+            self.transfer_command(write, first, blocks, self.data_address, self.data_length);
+        let lent = self.lend_data();
+        let executed = self.io.execute(
+            &self.bar,
+            &mut self.wait,
+            Some(requests),
+            &command,
+            COMMAND_PATIENCE,
+        );
+        // Reclaimed after a completion, or after giving up on one: the controller is not
+        // reset on a timeout, so a late completion could still write the buffer (the
+        // client gets EIO either way).
+        self.data = Some(lent.reclaim());
+        executed.map(|_| ())
     }
 
     /// Starts a read of `blocks` blocks from `first` and returns without waiting (for the
@@ -254,18 +292,100 @@ impl Controller {
     ///
     /// As [`Controller::transfer`].
     pub fn start_read(&mut self, first: u64, blocks: u32) -> Result<u16, CommandError> {
-        let command = self.transfer_command(false, first, blocks);
-        self.io.submit(&self.bar, &command)
+        let command =
+            self.transfer_command(false, first, blocks, self.data_address, self.data_length);
+        let lent = self.lend_data();
+        let submitted = self.io.submit(&self.bar, &command);
+        self.in_flight = Some(lent);
+        submitted
     }
 
-    /// The command for a transfer through the data buffer, its PRP list written if needed.
-    fn transfer_command(&mut self, write: bool, first: u64, blocks: u32) -> Command {
+    /// Reads `bytes.len() / 512` blocks from `first` into `bytes` through a streaming
+    /// mapping (bounced through a pool buffer, copied back when the command completed).
+    ///
+    /// # Errors
+    ///
+    /// As [`Controller::transfer`]; [`CommandError::Mapping`] if no bounce buffer could be
+    /// had.
+    pub fn read_into(
+        &mut self,
+        first: u64,
+        bytes: &mut [u8],
+        requests: &mut Requests,
+    ) -> Result<(), CommandError> {
+        match self.mapper.map_single(bytes, Direction::FromDevice) {
+            Ok(mapping) => {
+                let address = mapping.dma_addr();
+                let done = self.transfer_at(false, first, bytes_of(&mapping), address, requests);
+                // Completed or abandoned, the bytes come back (`transfer`'s caveat).
+                mapping.unmap();
+                done
+            }
+            Err(error) => Err(CommandError::Mapping(error.errno)),
+        }
+    }
+
+    /// Writes `bytes` (`bytes.len() / 512` blocks) from `first` on through a streaming
+    /// mapping.
+    ///
+    /// # Errors
+    ///
+    /// As [`Controller::read_into`].
+    pub fn write_from(
+        &mut self,
+        first: u64,
+        bytes: &[u8],
+        requests: &mut Requests,
+    ) -> Result<(), CommandError> {
+        match self.mapper.map_for_device(bytes) {
+            Ok(mapping) => {
+                let address = mapping.dma_addr();
+                let done = self.transfer_at(true, first, bytes_of(&mapping), address, requests);
+                mapping.unmap();
+                done
+            }
+            Err(error) => Err(CommandError::Mapping(error.errno)),
+        }
+    }
+
+    /// One transfer command on `length` bytes at device address `address`.
+    fn transfer_at(
+        &mut self,
+        write: bool,
+        first: u64,
+        length: usize,
+        address: u64,
+        requests: &mut Requests,
+    ) -> Result<(), CommandError> {
+        let blocks = (length as u64 / SECTOR_SIZE) as u32;
+        let command = self.transfer_command(write, first, blocks, address, length);
+        self.io
+            .execute(
+                &self.bar,
+                &mut self.wait,
+                Some(requests),
+                &command,
+                COMMAND_PATIENCE,
+            )
+            .map(|_| ())
+    }
+
+    /// The command for a transfer through `available` bytes at device address `address`
+    /// (the data buffer or a streaming mapping), its PRP list written if needed.
+    fn transfer_command(
+        &mut self,
+        write: bool,
+        first: u64,
+        blocks: u32,
+        address: u64,
+        available: usize,
+    ) -> Command {
         let bytes = u64::from(blocks) * SECTOR_SIZE;
         assert!(
-            bytes as usize <= self.data.len(),
-            "{blocks} blocks exceed the data buffer"
+            bytes as usize <= available && bytes as usize <= DATA_BYTES,
+            "{blocks} blocks exceed the buffer"
         );
-        let plan = prp::plan(self.data.dma_addr(), bytes).expect("the data buffer is aligned");
+        let plan = prp::plan(address, bytes).expect("DMA buffers are page-aligned");
         if let Prp::List { first, entries } = plan {
             let list = self
                 .blocks
@@ -317,12 +437,20 @@ impl Controller {
                 self.prp_list.dma_addr(),
                 self.blocks.block_size(),
             ),
-            ("data", self.data.dma_addr(), self.data.len()),
+            ("data", self.data_address, self.data_length),
         ] {
             text.push_str(&format!("buffer {name} {address:#x} {bytes}\n"));
         }
+        for (address, bytes) in self.mapper.idle_bounce_buffer_addresses() {
+            text.push_str(&format!("buffer bounce {address:#x} {bytes}\n"));
+        }
         text
     }
+}
+
+/// Bytes a one-segment mapping covers.
+fn bytes_of(mapping: &dma::Mapping<'_>) -> usize {
+    mapping.device_segments().map(|(_, length)| length).sum()
 }
 
 /// Waits until CSTS.RDY is `ready`, failing on CSTS.CFS or after `patience`.

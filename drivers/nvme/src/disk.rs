@@ -114,12 +114,9 @@ impl BlockDevice for NvmeDisk {
         requests: &mut Requests,
     ) -> Result<(), DiskError> {
         self.count_transfer(transfer);
-        let blocks = (transfer.length as u64 / SECTOR_SIZE) as u32;
         self.controller
-            .transfer(false, transfer.sector(), blocks, requests)
-            .map_err(device_error("reading", transfer))?;
-        bytes.copy_from_slice(&self.controller.data()[..transfer.length]);
-        Ok(())
+            .read_into(transfer.sector(), &mut bytes[..transfer.length], requests)
+            .map_err(device_error("reading", transfer))
     }
 
     fn write(
@@ -129,10 +126,8 @@ impl BlockDevice for NvmeDisk {
         requests: &mut Requests,
     ) -> Result<(), DiskError> {
         self.count_transfer(transfer);
-        let blocks = (transfer.length as u64 / SECTOR_SIZE) as u32;
-        self.controller.data()[..transfer.length].copy_from_slice(bytes);
         self.controller
-            .transfer(true, transfer.sector(), blocks, requests)
+            .write_from(transfer.sector(), &bytes[..transfer.length], requests)
             .map_err(device_error("writing", transfer))
     }
 

@@ -19,7 +19,9 @@
 //!
 //! Every queue, the identify page, the PRP list page and the 128 KiB data buffer come from
 //! the device's pool through dmad (`dma:/NAME/alloc`); the controller never sees any other
-//! memory of the driver. Data is copied between the scheme's messages and the data buffer.
+//! memory of the driver. A read's or write's bytes are a streaming mapping
+//! (`userlib::dma::StreamMapper`), bounced through pool buffers; the data buffer serves the
+//! bulk requests.
 //!
 //! # The scheme
 //!

@@ -25,6 +25,9 @@ pub enum CommandError {
     TimedOut,
     /// The submission queue had no free slot.
     QueueFull,
+    /// The transfer's bytes could not be mapped for the device (this errno from userlib's
+    /// streaming mapping: no bounce buffer).
+    Mapping(i32),
 }
 
 impl core::fmt::Display for CommandError {
@@ -38,6 +41,9 @@ impl core::fmt::Display for CommandError {
             ),
             CommandError::TimedOut => formatter.write_str("no completion in time"),
             CommandError::QueueFull => formatter.write_str("submission queue full"),
+            CommandError::Mapping(errno) => {
+                write!(formatter, "no streaming mapping (errno {errno})")
+            }
         }
     }
 }

@@ -3,36 +3,27 @@
 //! - **Rings** (`dma_alloc`): a zeroed `Dma<[u8]>` of the pages asked for, kept in a table
 //!   by device address until `dma_dealloc` drops it (dmad then gets the pages back).
 //! - **Requests** (`share`/`unshare`): the block driver hands the device its own memory —
-//!   request headers, data, status bytes — which is not pool memory. Each is bounced: `share`
-//!   takes a pool buffer, copies the bytes in when the device is to read them, and gives the
-//!   device the bounce buffer's address; `unshare` copies the device's bytes back out when
-//!   it was to write them. Bounce buffers are kept for reuse (up to [`SPARE_LIMIT`]), so a
-//!   request costs no dmad round trip once the driver is warm.
+//!   request headers, data, status bytes — which is not pool memory. Each is a streaming
+//!   mapping (`userlib::dma::StreamMapper::map_raw`): ordinary memory always bounces through
+//!   a pool buffer, filled at `share`, copied back at `unshare` when the device was to write
+//!   it; idle bounce buffers are kept for reuse (up to `userlib::dma::BOUNCE_CACHE_LIMIT`),
+//!   so a request costs no dmad round trip once the driver is warm. The live mappings are
+//!   kept by device address, which is how `virtio_drivers` unshares.
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
-use alloc::vec::Vec;
 use core::ptr::NonNull;
-use core::sync::atomic::{fence, Ordering};
-use userlib::dma::Dma;
+use userlib::dma::{Direction, Dma, Mapping, StreamMapper};
 use userlib::sys::Result;
 use virtio_drivers::{BufferDirection, PAGE_SIZE};
-
-/// How many idle bounce buffers are kept.
-pub const SPARE_LIMIT: usize = 8;
-
-/// A bounce buffer lent to the device.
-struct Lent {
-    buffer: Dma<[u8]>,
-    length: usize,
-}
 
 /// The driver's DMA buffers.
 pub struct Buffers {
     device: String,
     rings: BTreeMap<u64, Dma<[u8]>>,
-    lent: BTreeMap<u64, Lent>,
-    spare: Vec<Dma<[u8]>>,
+    mapper: StreamMapper,
+    /// Live request mappings by device address.
+    lent: BTreeMap<u64, Mapping<'static>>,
 }
 
 impl Buffers {
@@ -41,8 +32,8 @@ impl Buffers {
         Buffers {
             device: device.into(),
             rings: BTreeMap::new(),
+            mapper: StreamMapper::new(device),
             lent: BTreeMap::new(),
-            spare: Vec::new(),
         }
     }
 
@@ -64,57 +55,47 @@ impl Buffers {
         self.rings.remove(&address).is_some()
     }
 
-    /// Lends the device a bounce buffer for `bytes`, filled from them unless the device only
-    /// writes it; returns its device address.
+    /// Maps `bytes` for the device (bounced, filled from them); returns the device address.
+    ///
+    /// # Safety
+    ///
+    /// `bytes` must stay valid, and untouched by anyone else, until [`unshare`] of the
+    /// returned address (writable too unless the device only reads it): the promise
+    /// `virtio_drivers::Hal::share`'s caller makes.
     ///
     /// # Errors
     ///
-    /// dmad's refusal when no spare buffer is big enough and a new one cannot be had.
-    pub fn share(&mut self, bytes: &[u8], direction: BufferDirection) -> Result<u64> {
-        let mut buffer = self.bounce_buffer(bytes.len())?;
-        if direction != BufferDirection::DeviceToDriver {
-            buffer[..bytes.len()].copy_from_slice(bytes);
-            // Drain write-combining buffers before the device can look.
-            fence(Ordering::SeqCst);
-        }
-        let address = buffer.dma_addr();
-        self.lent.insert(
-            address,
-            Lent {
-                buffer,
-                length: bytes.len(),
-            },
-        );
+    /// dmad's refusal when no idle bounce buffer is big enough and a new one cannot be had.
+    ///
+    /// [`unshare`]: Self::unshare
+    pub unsafe fn share(
+        &mut self,
+        bytes: NonNull<[u8]>,
+        direction: BufferDirection,
+    ) -> Result<u64> {
+        // SAFETY: the caller's promise is `map_raw`'s.
+        let mapping = unsafe { self.mapper.map_raw(bytes, direction_of(direction)) }?;
+        let address = mapping.dma_addr();
+        self.lent.insert(address, mapping);
         Ok(address)
     }
 
-    /// Takes back the bounce buffer at `address`, copying the device's bytes into `into`
-    /// when given (the device may have written them); whether it was lent.
-    pub fn unshare(&mut self, address: u64, into: Option<&mut [u8]>) -> bool {
-        let Some(lent) = self.lent.remove(&address) else {
-            return false;
-        };
-        if let Some(bytes) = into {
-            fence(Ordering::SeqCst);
-            let length = lent.length.min(bytes.len());
-            bytes[..length].copy_from_slice(&lent.buffer[..length]);
-        }
-        if self.spare.len() < SPARE_LIMIT {
-            self.spare.push(lent.buffer);
-        }
-        true
+    /// Ends the mapping at `address`, copying the device's bytes back into the memory that
+    /// was shared when the device was to write them; whether it was shared.
+    pub fn unshare(&mut self, address: u64) -> bool {
+        self.lent.remove(&address).map(Mapping::unmap).is_some()
     }
 
-    /// How many buffers the driver holds: rings, lent and spare bounce buffers.
+    /// How many buffers the driver holds: rings, lent and idle bounce buffers.
     pub fn held(&self) -> usize {
-        self.rings.len() + self.lent.len() + self.spare.len()
+        self.rings.len() + self.lent.len() + self.mapper.idle_bounce_buffers()
     }
+}
 
-    fn bounce_buffer(&mut self, length: usize) -> Result<Dma<[u8]>> {
-        let fits = self.spare.iter().position(|buffer| buffer.len() >= length);
-        match fits {
-            Some(index) => Ok(self.spare.swap_remove(index)),
-            None => Dma::<[u8]>::zeroed_slice(&self.device, length.max(1)),
-        }
+fn direction_of(direction: BufferDirection) -> Direction {
+    match direction {
+        BufferDirection::DriverToDevice => Direction::ToDevice,
+        BufferDirection::DeviceToDriver => Direction::FromDevice,
+        BufferDirection::Both => Direction::Bidirectional,
     }
 }

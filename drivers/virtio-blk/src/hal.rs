@@ -57,7 +57,7 @@ pub struct PoolHal;
 // SAFETY: `dma_alloc` returns zeroed, page-aligned mappings of fresh dmad buffers that
 // nothing else references until `dma_dealloc`; `mmio_phys_to_virt` returns device mappings
 // made by the kernel for this process only; `share` never lets the device see the caller's
-// memory, only a bounce buffer the driver owns.
+// memory, only a bounce buffer of the streaming mapping, copied back at `unshare`.
 unsafe impl Hal for PoolHal {
     fn dma_alloc(pages: usize, _direction: BufferDirection) -> (PhysAddr, NonNull<u8>) {
         match with(|devices| devices.buffers.allocate(pages)) {
@@ -84,21 +84,16 @@ unsafe impl Hal for PoolHal {
     }
 
     unsafe fn share(buffer: NonNull<[u8]>, direction: BufferDirection) -> PhysAddr {
-        // SAFETY: the caller promises `buffer` is valid and untouched by others for the call.
-        let bytes = unsafe { buffer.as_ref() };
-        with(|devices| devices.buffers.share(bytes, direction))
-            .unwrap_or_else(|error| panic!("no bounce buffer for {} bytes: {error}", bytes.len()))
+        let length = buffer.len();
+        // SAFETY: the caller promises `buffer` is valid and untouched by others until the
+        // matching `unshare`, and writable when the device may write it (lent as `&mut`).
+        with(|devices| unsafe { devices.buffers.share(buffer, direction) })
+            .unwrap_or_else(|error| panic!("no bounce buffer for {length} bytes: {error}"))
     }
 
-    unsafe fn unshare(paddr: PhysAddr, mut buffer: NonNull<[u8]>, direction: BufferDirection) {
-        let known = if direction == BufferDirection::DriverToDevice {
-            with(|devices| devices.buffers.unshare(paddr, None))
-        } else {
-            // SAFETY: the caller promises `buffer` is valid and untouched by others for the
-            // call; a buffer the device may write was lent as `&mut`, so it is writable.
-            let bytes = unsafe { buffer.as_mut() };
-            with(|devices| devices.buffers.unshare(paddr, Some(bytes)))
-        };
+    unsafe fn unshare(paddr: PhysAddr, _buffer: NonNull<[u8]>, _direction: BufferDirection) {
+        // The mapping made at `share` remembers the memory and the direction.
+        let known = with(|devices| devices.buffers.unshare(paddr));
         assert!(known, "unshare of {paddr:#x}, which was never shared");
     }
 }

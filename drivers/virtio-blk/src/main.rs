@@ -20,7 +20,8 @@
 //!
 //! Every DMA buffer — the ring, and a bounce buffer for each request header, data block and
 //! status byte — comes from the device's pool through dmad (`dma:/NAME/alloc`); the device
-//! never sees any other memory of the driver. See `buffers.rs`.
+//! never sees any other memory of the driver. Requests are streaming mappings
+//! (`userlib::dma::StreamMapper`), which bounce and copy back. See `buffers.rs`.
 //!
 //! # The `disk:` scheme
 //!

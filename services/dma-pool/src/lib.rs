@@ -35,6 +35,9 @@
 //! - Every refused request returns a [`PoolError`] — one variant per Redox errno — and
 //!   changes nothing but the pool's `failed_allocations` counter.
 //!
+//! [`streaming`] holds the decisions of userlib's streaming mappings (`dma_map_sg`): which
+//! segment maps directly and which bounces, what is copied when, the bounce buffer cache.
+//!
 //! # Exactness
 //!
 //! An allocation fails with [`PoolError::OutOfMemory`] only if no run of `2^order` free pages
@@ -135,6 +138,7 @@ mod registry;
 mod request;
 mod space;
 mod stats;
+pub mod streaming;
 mod summary;
 mod zeroer;
 

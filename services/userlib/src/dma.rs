@@ -23,17 +23,32 @@
 //! wrote (and their `_range` forms) ask the kernel (`SYS_DMA_SYNC`, see the `sync` module).
 //! They cost only a barrier on other buffers, so drivers may call them always.
 //!
+//! Handing a buffer to the device is a typed step: [`Dma::lend_to_device`] turns it into a
+//! [`DeviceOwned`], which shows only the device address, and [`DeviceOwned::reclaim`] gives
+//! the `Dma` (and its `&mut`) back, so safe code holds no reference into a buffer the device
+//! owns (Tock's `dma_slice`). A transfer from or into the driver's *own* memory is a
+//! streaming mapping ([`StreamMapper`], `dma_map_single` / `dma_map_sg`): segments in the
+//! device's pool map directly, the rest bounce through pool buffers; the [`Mapping`] borrows
+//! the memory mutably until it is unmapped (dropped), which copies back per [`Direction`].
+//!
 //! Only types for which all-zero bytes are a valid value may live in a buffer
 //! ([`Zeroable`]); the buffer is shared with a device, so what the device may write must be
 //! read with care (volatile reads or fences) by the driver.
 
+mod owned;
 mod pool;
+mod streaming;
 mod sync;
 
+pub use owned::DeviceOwned;
 pub use pool::{DmaBlock, DmaPool};
+pub use streaming::{
+    Direction, Mapping, Segment, StreamCounters, StreamMapper, BOUNCE_CACHE_LIMIT,
+};
 pub use sync::{sync, sync_raw, SyncDirection};
 
 use crate::sys;
+use alloc::boxed::Box;
 use core::marker::PhantomData;
 use core::mem::{align_of, size_of};
 use core::ops::{Deref, DerefMut};
@@ -82,6 +97,8 @@ pub struct Dma<T: ?Sized> {
     fd: usize,
     pointer: NonNull<T>,
     info: DmaBufferInfo,
+    /// The device whose pool it came from (streaming maps it directly only for that one).
+    device: Box<str>,
     _owns: PhantomData<T>,
 }
 
@@ -102,6 +119,7 @@ impl<T: Zeroable> Dma<T> {
             fd,
             pointer: address.cast(),
             info,
+            device: device.into(),
             _owns: PhantomData,
         })
     }
@@ -143,6 +161,7 @@ impl<T: Zeroable> Dma<[T]> {
             fd,
             pointer: NonNull::new(slice).expect("a mapping is never at address 0"),
             info,
+            device: device.into(),
             _owns: PhantomData,
         })
     }
@@ -173,6 +192,11 @@ impl<T: ?Sized> Dma<T> {
     /// memory type.
     pub fn info(&self) -> DmaBufferInfo {
         self.info
+    }
+
+    /// The device whose pool the buffer came from.
+    pub fn device(&self) -> &str {
+        &self.device
     }
 }
 

@@ -124,7 +124,8 @@ autostart = false
 /// The processes and pool of the `dma-api` suite's image: its driver, granted the default
 /// pool's device and `dma-api0`, a 1 MiB pool whose device addresses are physical + 4 GiB
 /// (out of reach of a 32-bit mask), declared without `cache` (write-combining); `edu0`'s pool
-/// declared `cache = "wb"` and `dma-api-uc`'s `cache = "uc"` (coherency per device).
+/// declared `cache = "wb"` and `dma-api-uc`'s `cache = "uc"` (coherency per device); `edu0` is
+/// QEMU's edu DMA engine (the suite's machine has one), also for the streaming transfers.
 pub const DMA_API_TEST_MANIFEST: &str = r#"
 [pool.dma-api0]
 device = "dma-api0"

@@ -96,3 +96,28 @@ impl<T: ?Sized> Dma<T> {
         self.pointer.as_ptr().cast::<u8>() as usize
     }
 }
+
+// The one place CPU/device ownership hand-offs synchronise: every `DeviceOwned` lend and
+// reclaim and every streaming map and unmap calls `for_device` or `for_cpu` here, with the
+// buffer's cache type. Write-back buffers get the kernel's cache maintenance; the others need
+// only the barrier (no system call on the hot path).
+
+/// The CPU is done with `length` bytes at `cpu_address` of a buffer of type `cache_type`
+/// ([`dma_api::cache_type`]): make its writes visible to the device before the device is told.
+pub(crate) fn for_device(cpu_address: usize, length: usize, cache_type: u32) {
+    if cache_type == dma_api::cache_type::WRITE_BACK {
+        // The range is a live mapping of this process's buffer, so the kernel refuses it only
+        // if the buffer's own bookkeeping is wrong; the barrier below still orders the writes.
+        let _ = sync(cpu_address, length, SyncDirection::ToDevice);
+    }
+    super::write_barrier();
+}
+
+/// The device is done with `length` bytes at `cpu_address` of a buffer of type `cache_type`:
+/// make its writes visible to the CPU before the CPU reads them.
+pub(crate) fn for_cpu(cpu_address: usize, length: usize, cache_type: u32) {
+    super::read_barrier();
+    if cache_type == dma_api::cache_type::WRITE_BACK {
+        let _ = sync(cpu_address, length, SyncDirection::ForCpu);
+    }
+}

@@ -6,7 +6,8 @@
 //! was; the default pool's mapping cache type in the live page tables; userlib's
 //! small-block `DmaPool` with a boundary (blocks never straddle it, a double free is caught)
 //! and userlib's constrained allocation; each pool's declared cache type (`wb`, `wc`, `uc`)
-//! in the tables and `SYS_DMA_SYNC` with a real device (`cache`).
+//! in the tables and `SYS_DMA_SYNC` with a real device (`cache`); streaming mappings and the
+//! typed hand-off (`streaming.rs`, with QEMU's edu DMA engine, `edu0`).
 //!
 //! The image's manifest (`user::DMA_API_TEST_MANIFEST`) grants it `virtio-blk0` (the
 //! default pool, device offset 0, below 4 GiB) and `dma-api0`, a 1 MiB pool whose device
@@ -18,7 +19,9 @@ extern crate alloc;
 
 mod cache;
 mod constraints;
+mod edu;
 mod small_blocks;
+mod streaming;
 
 use process_tests::runner::Suite;
 use userlib::Args;
@@ -76,5 +79,6 @@ fn main(_args: Args) -> i32 {
         small_blocks::small_block_double_free_is_caught,
     );
     cache::register(&mut suite);
+    streaming::register(&mut suite);
     suite.finish()
 }
