@@ -51,6 +51,7 @@ pub(crate) struct BufferRecord {
 
 impl BufferRecord {
     /// Pages in the buffer.
+    #[inline]
     pub(crate) fn pages(&self) -> u64 {
         1 << self.order
     }
@@ -89,6 +90,7 @@ impl BufferTable {
     }
 
     /// Whether every record is occupied.
+    #[inline]
     pub(crate) fn is_full(&self) -> bool {
         self.vacant_head == NONE
     }
@@ -108,6 +110,7 @@ impl BufferTable {
     /// # Panics
     ///
     /// Panics if the table is full; callers check [`is_full`](Self::is_full) first.
+    #[inline]
     pub(crate) fn insert(
         &mut self,
         first_page: u32,
@@ -136,6 +139,7 @@ impl BufferTable {
     }
 
     /// The occupied record at `slot` if its generation is still `generation`.
+    #[inline]
     pub(crate) fn get(&self, slot: u32, generation: u32) -> Option<&BufferRecord> {
         self.records
             .get(slot as usize)
@@ -143,6 +147,7 @@ impl BufferTable {
     }
 
     /// The record at `slot`, mutably, if occupied with generation `generation`.
+    #[inline]
     pub(crate) fn get_mut(&mut self, slot: u32, generation: u32) -> Option<&mut BufferRecord> {
         self.records
             .get_mut(slot as usize)
@@ -151,6 +156,7 @@ impl BufferTable {
 
     /// Vacates the record at `slot`, whose first page lies in `chunk_slot`, and bumps its
     /// generation so every handle and token naming it becomes stale.
+    #[inline]
     pub(crate) fn remove(&mut self, slot: u32, chunk_slot: usize) {
         let (next, previous) = {
             let record = &self.records[slot as usize];

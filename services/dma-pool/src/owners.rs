@@ -68,6 +68,7 @@ impl OwnerTable {
 
     /// Checks that charging `pages` more to `owner` is allowed and has room in the table;
     /// returns the owner's entry (added idle if it had none) for [`charge`](Self::charge).
+    #[inline]
     pub(crate) fn check_charge(&mut self, owner: OwnerId, pages: u64) -> Result<usize, PoolError> {
         let index = match self.find(owner) {
             Some(index) => index,
@@ -85,6 +86,7 @@ impl OwnerTable {
 
     /// Charges a new live buffer of `pages` to the entry [`check_charge`](Self::check_charge)
     /// returned (nothing has changed the table since).
+    #[inline]
     pub(crate) fn charge(&mut self, index: usize, pages: u64) {
         let usage = &mut self.entries[index].usage;
         usage.live_buffers += 1;
@@ -92,6 +94,7 @@ impl OwnerTable {
     }
 
     /// The owner released a buffer of `pages`; `deferred` if it is still mapped.
+    #[inline]
     pub(crate) fn released(&mut self, owner: OwnerId, pages: u64, deferred: bool) {
         self.update(owner, |usage| {
             usage.live_buffers -= 1;
@@ -123,6 +126,7 @@ impl OwnerTable {
     }
 
     /// Applies `change` to a charged owner's figures.
+    #[inline]
     fn update(&mut self, owner: OwnerId, change: impl FnOnce(&mut OwnerUsage)) {
         let index = self.find(owner).expect("charged owner has an entry");
         self.hint = index;
@@ -130,6 +134,7 @@ impl OwnerTable {
     }
 
     /// The entry of `owner`, if it has one (possibly idle).
+    #[inline]
     fn find(&self, owner: OwnerId) -> Option<usize> {
         if self
             .entries

@@ -64,6 +64,7 @@ impl Pool {
     }
 
     /// This declaration's id.
+    #[inline]
     pub fn id(&self) -> PoolId {
         self.id
     }
@@ -74,6 +75,7 @@ impl Pool {
     }
 
     /// The device it serves.
+    #[inline]
     pub fn device(&self) -> &str {
         &self.device
     }
@@ -94,11 +96,13 @@ impl Pool {
     }
 
     /// Pages in the pool.
+    #[inline]
     pub fn pages(&self) -> u64 {
         self.space.pages()
     }
 
     /// How the pool's pages are mapped.
+    #[inline]
     pub fn cache_type(&self) -> CacheType {
         self.cache_type
     }
@@ -109,6 +113,7 @@ impl Pool {
     }
 
     /// Pages not free: in live buffers or in released buffers still mapped.
+    #[inline]
     pub fn used_pages(&self) -> u64 {
         self.space.pages() - self.space.free_pages()
     }
@@ -127,6 +132,7 @@ impl Pool {
     }
 
     /// The physical and device addresses of pool page `page`.
+    #[inline]
     pub(crate) fn addresses(&self, page: u64) -> (u64, u64) {
         let offset = page << PAGE_SHIFT;
         (self.phys_base + offset, self.device_base + offset)

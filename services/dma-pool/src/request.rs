@@ -60,6 +60,7 @@ impl BufferRequest {
     /// rounded byte count must fit in a `u64`), and checks it and `constraints` against a
     /// pool of `pool_pages` pages. An alignment of `None` means aligned to the buffer's
     /// size; an explicit alignment smaller than that changes nothing.
+    #[inline]
     pub(crate) fn new(
         size_bytes: u64,
         constraints: AllocConstraints,
@@ -111,6 +112,7 @@ impl BufferRequest {
     }
 
     /// Pages the buffer takes.
+    #[inline]
     pub(crate) fn pages(&self) -> u64 {
         1 << self.order
     }

@@ -18,6 +18,7 @@ impl Pool {
     /// Reserves pages for `request` and records the buffer; zeroing is the caller's.
     /// Checks, in order: the device quota, room in the buffer table, free pages. Returns the
     /// handle and the buffer's first pool page.
+    #[inline]
     pub(crate) fn allocate(
         &mut self,
         request: BufferRequest,
@@ -61,6 +62,7 @@ impl Pool {
     /// The absolute device frame a masked request's buffer must end at or before, or `None`
     /// when the whole pool lies at or below the mask. `EINVAL` when no aligned run of the
     /// request's size lies below the mask at all (the request can never be met here).
+    #[inline]
     pub(crate) fn limit_frame(&self, request: &BufferRequest) -> Result<Option<u64>, PoolError> {
         let Some(mask) = request.mask else {
             return Ok(None);
@@ -113,6 +115,7 @@ impl Pool {
     }
 
     /// The live buffer `handle` names, if `owner` holds it.
+    #[inline]
     pub(crate) fn live_record(
         &self,
         handle: BufferHandle,
@@ -168,6 +171,7 @@ impl Pool {
     }
 
     /// Releases `owner`'s buffer: frees its pages now, or marks it released when mapped.
+    #[inline]
     pub(crate) fn release(
         &mut self,
         handle: BufferHandle,
@@ -302,6 +306,7 @@ impl Pool {
     }
 
     /// Returns a record's pages to the free space and vacates it.
+    #[inline]
     pub(super) fn free_record(&mut self, slot: u32, record: &BufferRecord) {
         let first_page = u64::from(record.first_page);
         self.space.release(first_page, u32::from(record.order));

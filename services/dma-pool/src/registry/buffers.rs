@@ -18,6 +18,7 @@ impl PoolRegistry {
     /// `device`'s pool (`dma_alloc_from_dev_coherent`). Its device address is aligned to its
     /// size, or to `align_bytes` when that is a larger power of two. `zeroer` is called once,
     /// for the whole buffer, only on success.
+    #[inline]
     pub fn alloc<Z: Zeroer + ?Sized>(
         &mut self,
         device: &str,
@@ -34,6 +35,7 @@ impl PoolRegistry {
     /// [`AllocConstraints`]): alignment, the device's address mask and a boundary. A
     /// request no buffer of this pool could ever meet is `EINVAL`; one that cannot be met
     /// now is `ENOMEM`; a buffer returned meets all of them.
+    #[inline]
     pub fn alloc_constrained<Z: Zeroer + ?Sized>(
         &mut self,
         device: &str,
@@ -73,6 +75,7 @@ impl PoolRegistry {
     /// or with its last unmap if it is mapped; either way the handle is dead from now on.
     /// A stale handle (double release, retired pool) or another owner's handle is refused
     /// with [`PoolError::BadHandle`] and changes nothing.
+    #[inline]
     pub fn release(&mut self, handle: BufferHandle, owner: OwnerId) -> Result<Release, PoolError> {
         let released = self.pool_mut(handle.pool)?.release(handle, owner)?;
         match released {

@@ -159,6 +159,7 @@ impl PoolRegistry {
     }
 
     /// The slot of the pool serving `device`.
+    #[inline]
     fn device_index(&self, device: &str) -> Result<usize, PoolError> {
         self.pools
             .iter()
@@ -167,6 +168,7 @@ impl PoolRegistry {
     }
 
     /// The pool `id` names, mutably, or [`PoolError::BadHandle`] if it was retired.
+    #[inline]
     fn pool_mut(&mut self, id: PoolId) -> Result<&mut Pool, PoolError> {
         match self.pools.get_mut(id.index()) {
             Some(Some(pool)) if pool.id() == id => Ok(pool),

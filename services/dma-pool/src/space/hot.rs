@@ -22,6 +22,7 @@ pub(super) const HOT_ORDERS: usize = 33;
 
 impl FreeSpace {
     /// Takes the hot block of `order` if there is one aligned to `2^align_order` frames.
+    #[inline]
     pub(super) fn take_hot(&mut self, order: u32, align_order: u32) -> Option<u64> {
         let bit = 1u64 << order;
         if self.hot_orders & bit == 0 {
@@ -36,6 +37,7 @@ impl FreeSpace {
     }
 
     /// Parks a released block in the hot slot of its order; false if that slot is taken.
+    #[inline]
     pub(super) fn put_hot(&mut self, page: u64, order: u32) -> bool {
         let bit = 1u64 << order;
         if self.hot_orders & bit != 0 {

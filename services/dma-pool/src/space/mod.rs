@@ -113,11 +113,13 @@ impl FreeSpace {
     }
 
     /// Pages in the pool.
+    #[inline]
     pub(crate) fn pages(&self) -> u64 {
         self.pages
     }
 
     /// Free pages.
+    #[inline]
     pub(crate) fn free_pages(&self) -> u64 {
         self.free_pages
     }
@@ -134,6 +136,7 @@ impl FreeSpace {
     }
 
     /// The chunk slot holding pool page `page`.
+    #[inline]
     pub(crate) fn chunk_slot(&self, page: u64) -> usize {
         (((self.first_frame + page) >> CHUNK_SHIFT) - self.origin_chunk) as usize
     }
@@ -167,6 +170,7 @@ impl FreeSpace {
     /// The hot block of `order` is taken first when it is suitably aligned; otherwise the
     /// structures are searched, and if they have no room while hot blocks exist, the hot
     /// blocks are returned to them and the search repeated, so the answer stays exact.
+    #[inline]
     pub(crate) fn allocate(&mut self, order: u32, align_order: u32) -> Option<u64> {
         let page = match self.take_hot(order, align_order) {
             Some(page) => page,
@@ -186,6 +190,7 @@ impl FreeSpace {
     /// Returns the `2^order` pages starting at pool page `page`, allocated earlier with the
     /// same order: into the hot cache if its slot for `order` is empty, else to the
     /// structures.
+    #[inline]
     pub(crate) fn release(&mut self, page: u64, order: u32) {
         self.free_pages += 1 << order;
         if !self.put_hot(page, order) {
