@@ -42,7 +42,8 @@ impl Pool {
     pub(crate) fn new(id: PoolId, declaration: &PoolDeclaration<'_>, buffer_capacity: u32) -> Self {
         let pages = declaration.size_bytes >> PAGE_SHIFT;
         let space = FreeSpace::new(declaration.device_base >> PAGE_SHIFT, pages);
-        let buffers = BufferTable::new(buffer_capacity, space.chunk_slots());
+        let chunk_offset = (declaration.device_base >> PAGE_SHIFT) % 64;
+        let buffers = BufferTable::new(buffer_capacity, space.chunk_slots(), chunk_offset);
         Pool {
             id,
             name: String::from(declaration.name),

@@ -6,6 +6,7 @@
 use super::Pool;
 use crate::buffers::{BufferRecord, RecordState};
 use crate::request::BufferRequest;
+use crate::space::NO_TAG;
 use crate::{
     BufferHandle, BufferInfo, MapRange, OwnerId, PoolError, Release, Unmapped, PAGE_SHIFT,
     PAGE_SIZE,
@@ -33,22 +34,34 @@ impl Pool {
             self.failed_allocations += 1;
             return Err(PoolError::OverQuota);
         }
-        let first_page = if self.buffers.is_full() {
+        let found = if self.buffers.is_full() {
             None
         } else if let Some(limit) = limit {
             self.allocate_below(request, limit)
         } else {
-            self.space.allocate(request.order, request.align_order)
+            let buffers = &mut self.buffers;
+            self.space
+                .allocate_tagged(request.order, request.align_order, &mut |tag| {
+                    buffers.unpark(tag)
+                })
         };
-        let Some(first_page) = first_page else {
+        let Some((first_page, tag)) = found else {
             self.failed_allocations += 1;
             return Err(PoolError::OutOfMemory);
         };
         debug_assert!(request.admits(self.addresses(first_page).1));
-        let chunk_slot = self.space.chunk_slot(first_page);
-        let (slot, generation) =
+        let (slot, generation) = if tag != NO_TAG {
+            // The pages a parked record describes: take the record back as it stands.
+            (tag, self.buffers.revive(tag, owner))
+        } else {
+            if self.buffers.no_vacant() {
+                // `is_full` said some record is parked: free one.
+                let parked = self.space.untag_any().expect("a parked record");
+                self.buffers.unpark(parked);
+            }
             self.buffers
-                .insert(first_page as u32, request.order as u8, owner, chunk_slot);
+                .insert(first_page as u32, request.order as u8, owner)
+        };
         self.live_buffers += 1;
         self.high_water_pages = self.high_water_pages.max(self.used_pages());
         let handle = BufferHandle {
@@ -92,18 +105,28 @@ impl Pool {
     /// (`ENOMEM`) rather than search on; it never returns a buffer above the limit. The
     /// allocator prefers low addresses (the lowest split chunk first), so in practice the
     /// first or second run taken is the one.
-    fn allocate_below(&mut self, request: BufferRequest, limit: u64) -> Option<u64> {
+    fn allocate_below(&mut self, request: BufferRequest, limit: u64) -> Option<(u64, u32)> {
         let first_frame = self.device_base >> PAGE_SHIFT;
         let mut held = [0u64; MASK_TRIES];
         let mut held_count = 0;
         let mut found = None;
         while held_count < MASK_TRIES {
-            let Some(page) = self.space.allocate(request.order, request.align_order) else {
+            let buffers = &mut self.buffers;
+            let Some((page, tag)) =
+                self.space
+                    .allocate_tagged(request.order, request.align_order, &mut |tag| {
+                        buffers.unpark(tag)
+                    })
+            else {
                 break;
             };
             if first_frame + page + request.pages() <= limit {
-                found = Some(page);
+                found = Some((page, tag));
                 break;
+            }
+            if tag != NO_TAG {
+                // Set aside, and released below without a tag: the record goes.
+                self.buffers.unpark(tag);
             }
             held[held_count] = page;
             held_count += 1;
@@ -158,7 +181,7 @@ impl Pool {
         let page = offset >> PAGE_SHIFT;
         let slot = self
             .buffers
-            .find_start(self.space.chunk_slot(page), page)
+            .find_start(page as u32)
             .ok_or(PoolError::BadHandle)?;
         let generation = self.buffers.generation_of(slot);
         let handle = BufferHandle {
@@ -309,7 +332,9 @@ impl Pool {
     #[inline]
     pub(super) fn free_record(&mut self, slot: u32, record: &BufferRecord) {
         let first_page = u64::from(record.first_page);
-        self.space.release(first_page, u32::from(record.order));
-        self.buffers.remove(slot, self.space.chunk_slot(first_page));
+        let parked = self
+            .space
+            .release_tagged(first_page, u32::from(record.order), slot);
+        self.buffers.remove(slot, parked);
     }
 }
