@@ -95,8 +95,6 @@ pub(crate) struct BufferTable {
     /// The pool's first page's offset in its chunk: page `p` is in chunk slot
     /// `(chunk_offset + p) >> 6`.
     chunk_offset: u64,
-    /// Parked records (each the tag of a hot block in the free space).
-    parked: u32,
 }
 
 impl BufferTable {
@@ -120,14 +118,7 @@ impl BufferTable {
             vacant_head: if capacity > 0 { 0 } else { NONE },
             chunk_heads: vec![NONE; chunk_slots],
             chunk_offset,
-            parked: 0,
         }
-    }
-
-    /// Whether every record holds a buffer.
-    #[inline]
-    pub(crate) fn is_full(&self) -> bool {
-        self.vacant_head == NONE && self.parked == 0
     }
 
     /// Whether no record is vacant (parked ones may be left).
@@ -184,11 +175,10 @@ impl BufferTable {
 
     /// Makes the parked record `slot`, whose pages (as recorded) were just allocated again,
     /// `owner`'s live buffer; returns its generation.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn revive(&mut self, slot: u32, owner: OwnerId) -> u32 {
         let record = &mut self.records[slot as usize];
         debug_assert_eq!(record.state, RecordState::Parked);
-        self.parked -= 1;
         record.state = RecordState::Live;
         record.owner = owner;
         record.generation
@@ -200,6 +190,22 @@ impl BufferTable {
         self.records
             .get(slot as usize)
             .filter(|record| record.holds_buffer() && record.generation == generation)
+    }
+
+    /// The live record at `slot` if its generation is still `generation`.
+    #[inline(always)]
+    pub(crate) fn get_live(&self, slot: u32, generation: u32) -> Option<&BufferRecord> {
+        self.records.get(slot as usize).filter(|record| {
+            record.state == RecordState::Live && record.generation == generation
+        })
+    }
+
+    /// The live record at `slot`, mutably, if its generation is still `generation`.
+    #[inline(always)]
+    pub(crate) fn get_live_mut(&mut self, slot: u32, generation: u32) -> Option<&mut BufferRecord> {
+        self.records.get_mut(slot as usize).filter(|record| {
+            record.state == RecordState::Live && record.generation == generation
+        })
     }
 
     /// The record at `slot`, mutably, if occupied with generation `generation`.
@@ -214,14 +220,13 @@ impl BufferTable {
     /// naming it becomes stale. `parked`: its pages went into the free space's hot cache
     /// tagged with `slot`, so it stays linked for the allocation that takes them; else it is
     /// vacated.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn remove(&mut self, slot: u32, parked: bool) {
         let record = &mut self.records[slot as usize];
         record.generation = record.generation.wrapping_add(1);
         record.mappings = 0;
         if parked {
             record.state = RecordState::Parked;
-            self.parked += 1;
         } else {
             self.vacate(slot);
         }
@@ -230,7 +235,6 @@ impl BufferTable {
     /// Vacates the parked record `slot` (its hot block was flushed or untagged).
     pub(crate) fn unpark(&mut self, slot: u32) {
         debug_assert_eq!(self.records[slot as usize].state, RecordState::Parked);
-        self.parked -= 1;
         self.vacate(slot);
     }
 
@@ -243,8 +247,9 @@ impl BufferTable {
             .map(|(slot, record)| (slot as u32, record.first_page, record.order))
     }
 
-    /// Unlinks the record at `slot` from its chunk list and puts it on the vacant list.
-    fn vacate(&mut self, slot: u32) {
+    /// Unlinks the record at `slot` from its chunk list and puts it on the vacant list
+    /// (its generation already bumped, it holds no mappings).
+    pub(crate) fn vacate(&mut self, slot: u32) {
         let (next, previous, first_page) = {
             let record = &self.records[slot as usize];
             (record.next, record.previous, record.first_page)
@@ -314,9 +319,6 @@ impl BufferTable {
             slot = self.records[slot as usize].next;
         }
         let parked = self.parked_records().count();
-        if parked != self.parked as usize {
-            return Err("the parked count disagrees with the parked records");
-        }
         let occupied = self.iter().count();
         if vacant + parked + occupied != self.records.len() {
             return Err("a vacant record is missing from the vacant list");

@@ -60,7 +60,7 @@ impl BufferRequest {
     /// rounded byte count must fit in a `u64`), and checks it and `constraints` against a
     /// pool of `pool_pages` pages. An alignment of `None` means aligned to the buffer's
     /// size; an explicit alignment smaller than that changes nothing.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn new(
         size_bytes: u64,
         constraints: AllocConstraints,
@@ -69,16 +69,17 @@ impl BufferRequest {
         if size_bytes == 0 {
             return Err(PoolError::InvalidRequest("size is zero"));
         }
-        let rounded = size_bytes
-            .div_ceil(PAGE_SIZE)
-            .next_power_of_two()
-            .checked_mul(PAGE_SIZE)
-            .ok_or(PoolError::InvalidRequest("size overflows"))?
-            / PAGE_SIZE;
+        // The order of the power-of-two page count holding the bytes: ceil(log2(pages)),
+        // without branches (pages - 1 == 0 gives order 0).
+        let order = u64::BITS - (size_bytes.div_ceil(PAGE_SIZE) - 1).leading_zeros();
+        if order >= u64::BITS - PAGE_SHIFT {
+            // 2^order pages of bytes do not fit in a u64.
+            return Err(PoolError::InvalidRequest("size overflows"));
+        }
+        let rounded = 1u64 << order;
         if rounded > pool_pages {
             return Err(PoolError::InvalidRequest("size exceeds the pool"));
         }
-        let order = rounded.trailing_zeros();
         let align_order = match constraints.align {
             None => order,
             Some(align) if !align.is_power_of_two() => {

@@ -16,17 +16,18 @@ use crate::{
 pub(crate) const MASK_TRIES: usize = 32;
 
 impl Pool {
-    /// Reserves pages for `request` and records the buffer; zeroing is the caller's.
+    /// Reserves pages for `request` (below `limit`, the request's
+    /// [`limit_frame`](Self::limit_frame)) and records the buffer; zeroing is the caller's.
     /// Checks, in order: the device quota, room in the buffer table, free pages. Returns the
     /// handle and the buffer's first pool page.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn allocate(
         &mut self,
         request: BufferRequest,
+        limit: Option<u64>,
         owner: OwnerId,
     ) -> Result<(BufferHandle, u64), PoolError> {
         let pages = request.pages();
-        let limit = self.limit_frame(&request)?;
         if self
             .device_quota
             .is_some_and(|quota| self.used_pages().saturating_add(pages) > quota)
@@ -34,7 +35,8 @@ impl Pool {
             self.failed_allocations += 1;
             return Err(PoolError::OverQuota);
         }
-        let found = if self.buffers.is_full() {
+        // Full: no vacant record, and none parked (every parked record is a tagged hot block).
+        let found = if self.buffers.no_vacant() && !self.space.has_tags() {
             None
         } else if let Some(limit) = limit {
             self.allocate_below(request, limit)
@@ -55,7 +57,7 @@ impl Pool {
             (tag, self.buffers.revive(tag, owner))
         } else {
             if self.buffers.no_vacant() {
-                // `is_full` said some record is parked: free one.
+                // Not full, so some record is parked: free one.
                 let parked = self.space.untag_any().expect("a parked record");
                 self.buffers.unpark(parked);
             }
@@ -75,7 +77,7 @@ impl Pool {
     /// The absolute device frame a masked request's buffer must end at or before, or `None`
     /// when the whole pool lies at or below the mask. `EINVAL` when no aligned run of the
     /// request's size lies below the mask at all (the request can never be met here).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn limit_frame(&self, request: &BufferRequest) -> Result<Option<u64>, PoolError> {
         let Some(mask) = request.mask else {
             return Ok(None);
@@ -138,20 +140,16 @@ impl Pool {
     }
 
     /// The live buffer `handle` names, if `owner` holds it.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn live_record(
         &self,
         handle: BufferHandle,
         owner: OwnerId,
     ) -> Result<&BufferRecord, PoolError> {
-        match self.buffers.get(handle.slot, handle.generation) {
-            Some(record)
-                if handle.pool == self.id
-                    && record.state == RecordState::Live
-                    && record.owner == owner =>
-            {
-                Ok(record)
-            }
+        // Every caller found this pool by `handle.pool` (or made the handle here).
+        debug_assert_eq!(handle.pool, self.id);
+        match self.buffers.get_live(handle.slot, handle.generation) {
+            Some(record) if record.owner == owner => Ok(record),
             _ => Err(PoolError::BadHandle),
         }
     }
@@ -194,29 +192,37 @@ impl Pool {
     }
 
     /// Releases `owner`'s buffer: frees its pages now, or marks it released when mapped.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn release(
         &mut self,
         handle: BufferHandle,
         owner: OwnerId,
     ) -> Result<Release, PoolError> {
-        let record = *self.live_record(handle, owner)?;
+        // Every caller found this pool by `handle.pool`.
+        debug_assert_eq!(handle.pool, self.id);
+        let record = self
+            .buffers
+            .get_live_mut(handle.slot, handle.generation)
+            .filter(|record| record.owner == owner)
+            .ok_or(PoolError::BadHandle)?;
         let pages = record.pages();
         self.live_buffers -= 1;
         if record.mappings > 0 {
-            let stored = self
-                .buffers
-                .get_mut(handle.slot, handle.generation)
-                .expect("checked above");
-            stored.state = RecordState::Released;
+            record.state = RecordState::Released;
+            let mappings = record.mappings;
             self.deferred_buffers += 1;
             self.deferred_pages += pages;
-            return Ok(Release::Deferred {
-                pages,
-                mappings: record.mappings,
-            });
+            return Ok(Release::Deferred { pages, mappings });
         }
-        self.free_record(handle.slot, &record);
+        // Freed now: the record goes as `free_record` would send it, through the one
+        // reference already in hand.
+        let (first_page, order) = (u64::from(record.first_page), u32::from(record.order));
+        record.generation = record.generation.wrapping_add(1);
+        if self.space.release_tagged(first_page, order, handle.slot) {
+            record.state = RecordState::Parked;
+        } else {
+            self.buffers.vacate(handle.slot);
+        }
         Ok(Release::Freed { pages })
     }
 
@@ -329,7 +335,7 @@ impl Pool {
     }
 
     /// Returns a record's pages to the free space and vacates it.
-    #[inline]
+    #[inline(always)]
     pub(super) fn free_record(&mut self, slot: u32, record: &BufferRecord) {
         let first_page = u64::from(record.first_page);
         let parked = self

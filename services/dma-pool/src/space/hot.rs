@@ -17,8 +17,15 @@ use super::words::{ALL_FREE, CHUNK_PAGES, CHUNK_SHIFT};
 use super::FreeSpace;
 use crate::summary::{align_up, is_aligned};
 
-/// Orders a hot block can have: a pool has at most 2^32 pages.
-pub(super) const HOT_ORDERS: usize = 33;
+/// Hot slots: one per order a block can have (a pool has at most 2^32 pages, so 0..=32),
+/// rounded up to 64 so that `order & 63` indexes them without a bounds check.
+pub(super) const HOT_ORDERS: usize = 64;
+
+/// The hot slot of `order`.
+#[inline(always)]
+fn slot(order: u32) -> usize {
+    order as usize & (HOT_ORDERS - 1)
+}
 
 /// The tag of a hot block released without one.
 pub(crate) const NO_TAG: u32 = u32::MAX;
@@ -26,32 +33,32 @@ pub(crate) const NO_TAG: u32 = u32::MAX;
 impl FreeSpace {
     /// Takes the hot block of `order`, with its tag, if there is one aligned to
     /// `2^align_order` frames.
-    #[inline]
+    #[inline(always)]
     pub(super) fn take_hot(&mut self, order: u32, align_order: u32) -> Option<(u64, u32)> {
         let bit = 1u64 << order;
         if self.hot_orders & bit == 0 {
             return None;
         }
-        let page = self.hot[order as usize];
+        let page = self.hot[slot(order)];
         // A hot block is aligned to its size, so only a larger alignment needs a look.
         if align_order != order && !is_aligned(self.first_frame + page, align_order) {
             return None;
         }
         self.hot_orders &= !bit;
-        Some((page, self.hot_tag[order as usize]))
+        Some((page, self.hot_tag[slot(order)]))
     }
 
     /// Parks a released block, with its tag, in the hot slot of its order; false if that
     /// slot is taken.
-    #[inline]
+    #[inline(always)]
     pub(super) fn put_hot(&mut self, page: u64, order: u32, tag: u32) -> bool {
         let bit = 1u64 << order;
         if self.hot_orders & bit != 0 {
-            debug_assert_ne!(self.hot[order as usize], page, "pages released twice");
+            debug_assert_ne!(self.hot[slot(order)], page, "pages released twice");
             return false;
         }
-        self.hot[order as usize] = page;
-        self.hot_tag[order as usize] = tag;
+        self.hot[slot(order)] = page;
+        self.hot_tag[slot(order)] = tag;
         self.hot_orders |= bit;
         true
     }
@@ -82,6 +89,11 @@ impl FreeSpace {
             }
         }
         None
+    }
+
+    /// Whether some hot block has a tag.
+    pub(crate) fn has_tags(&self) -> bool {
+        self.hot_tags().next().is_some()
     }
 
     /// Every tagged hot block as `(pool page, order, tag)` (for checks).

@@ -183,7 +183,7 @@ impl FreeSpace {
     /// [`allocate`](Self::allocate), also returning the tag the block was released with
     /// ([`NO_TAG`] unless it is a tagged hot block); `flushed` is called with the tag of
     /// every tagged hot block returned to the structures on the way.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn allocate_tagged(
         &mut self,
         order: u32,
@@ -217,7 +217,7 @@ impl FreeSpace {
     /// the block went into the hot cache, where it keeps the tag until it is allocated
     /// again ([`allocate_tagged`](Self::allocate_tagged) returns it), flushed (the flush
     /// reports it) or [untagged](Self::untag_any).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn release_tagged(&mut self, page: u64, order: u32, tag: u32) -> bool {
         self.free_pages += 1 << order;
         if self.put_hot(page, order, tag) {
