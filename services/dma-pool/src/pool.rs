@@ -27,6 +27,8 @@ pub struct Pool {
     space: FreeSpace,
     buffers: BufferTable,
     device_quota: Option<u64>,
+    /// log2 of the page count, rounded down: the largest order a buffer can have.
+    max_order: u32,
     live_buffers: u64,
     deferred_buffers: u64,
     deferred_pages: u64,
@@ -54,6 +56,7 @@ impl Pool {
             space,
             buffers,
             device_quota: None,
+            max_order: pages.ilog2(),
             live_buffers: 0,
             deferred_buffers: 0,
             deferred_pages: 0,
@@ -100,6 +103,12 @@ impl Pool {
     #[inline]
     pub fn pages(&self) -> u64 {
         self.space.pages()
+    }
+
+    /// The largest order a buffer can have: log2 of the page count, rounded down.
+    #[inline(always)]
+    pub(crate) fn max_order(&self) -> u32 {
+        self.max_order
     }
 
     /// How the pool's pages are mapped.

@@ -216,6 +216,9 @@ impl<F: FnMut(usize) -> bool> Column<F> {
     }
 
     /// Runs pairs for [`ROUND`]; records nanoseconds per pair unless it is the warm-up.
+    /// Never inlined: each column's timing loop is a function of its own, compiled the same
+    /// way for every column, rather than one part of `main` among others.
+    #[inline(never)]
     pub fn round(&mut self) {
         let start = Instant::now();
         let mut pairs = 0u64;

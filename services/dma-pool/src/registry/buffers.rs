@@ -45,7 +45,7 @@ impl PoolRegistry {
         zeroer: &mut Z,
     ) -> Result<Allocation, PoolError> {
         let pool = device_pool_mut(&mut self.pools, &mut self.device_hint, device)?;
-        let request = BufferRequest::new(size_bytes, constraints, pool.pages())?;
+        let request = BufferRequest::new(size_bytes, constraints, pool.max_order())?;
         // A mask the pool can never meet is refused with the other shape errors, before
         // any quota is looked at.
         let limit = pool.limit_frame(&request)?;

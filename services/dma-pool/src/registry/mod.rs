@@ -211,16 +211,26 @@ fn device_pool_mut<'a>(
     hint: &mut usize,
     device: &str,
 ) -> Result<&'a mut Pool, PoolError> {
-    let index = match pools.get(*hint) {
-        Some(Some(pool)) if pool.device() == device => *hint,
-        _ => {
-            let index = scan_device(pools, device)?;
-            *hint = index;
-            index
-        }
-    };
-    match &mut pools[index] {
-        Some(pool) => Ok(pool),
-        None => unreachable!("slot found occupied"),
+    let index = *hint;
+    if !matches!(pools.get(index), Some(Some(pool)) if pool.device() == device) {
+        return scan_device_mut(pools, hint, device);
+    }
+    match pools.get_mut(index) {
+        Some(Some(pool)) => Ok(pool),
+        _ => unreachable!("slot checked above"),
+    }
+}
+
+/// [`device_pool_mut`] past a stale hint.
+fn scan_device_mut<'a>(
+    pools: &'a mut [Option<Pool>],
+    hint: &mut usize,
+    device: &str,
+) -> Result<&'a mut Pool, PoolError> {
+    let index = scan_device(pools, device)?;
+    *hint = index;
+    match pools.get_mut(index) {
+        Some(Some(pool)) => Ok(pool),
+        _ => unreachable!("slot found occupied"),
     }
 }
