@@ -31,7 +31,6 @@ use crate::OwnerId;
 /// Marks the end of a list.
 const NONE: u32 = u32::MAX;
 
-
 /// What a record holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum RecordState {
@@ -195,17 +194,17 @@ impl BufferTable {
     /// The live record at `slot` if its generation is still `generation`.
     #[inline(always)]
     pub(crate) fn get_live(&self, slot: u32, generation: u32) -> Option<&BufferRecord> {
-        self.records.get(slot as usize).filter(|record| {
-            record.state == RecordState::Live && record.generation == generation
-        })
+        self.records
+            .get(slot as usize)
+            .filter(|record| record.state == RecordState::Live && record.generation == generation)
     }
 
     /// The live record at `slot`, mutably, if its generation is still `generation`.
     #[inline(always)]
     pub(crate) fn get_live_mut(&mut self, slot: u32, generation: u32) -> Option<&mut BufferRecord> {
-        self.records.get_mut(slot as usize).filter(|record| {
-            record.state == RecordState::Live && record.generation == generation
-        })
+        self.records
+            .get_mut(slot as usize)
+            .filter(|record| record.state == RecordState::Live && record.generation == generation)
     }
 
     /// The record at `slot`, mutably, if occupied with generation `generation`.

@@ -116,7 +116,11 @@ impl OwnerTable {
         pages: u64,
     ) -> Result<&mut OwnerEntry, PoolError> {
         let index = self.hint;
-        let entry = if self.entries.get(index).is_some_and(|entry| entry.owner == owner) {
+        let entry = if self
+            .entries
+            .get(index)
+            .is_some_and(|entry| entry.owner == owner)
+        {
             &mut self.entries[index]
         } else {
             let index = self.find_or_insert(owner)?;

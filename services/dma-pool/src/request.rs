@@ -75,11 +75,13 @@ impl BufferRequest {
         // One comparison on the way: the largest order that fits a pool (2^32 pages) is far
         // below the first whose bytes overflow a u64.
         if order > pool_max_order {
-            return Err(PoolError::InvalidRequest(if order >= u64::BITS - PAGE_SHIFT {
-                "size overflows"
-            } else {
-                "size exceeds the pool"
-            }));
+            return Err(PoolError::InvalidRequest(
+                if order >= u64::BITS - PAGE_SHIFT {
+                    "size overflows"
+                } else {
+                    "size exceeds the pool"
+                },
+            ));
         }
         let rounded = 1u64 << order;
         let align_order = match constraints.align {

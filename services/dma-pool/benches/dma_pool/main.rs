@@ -82,9 +82,12 @@ fn main() {
             );
             let success_rate = verify_same_answers(&mut registry, &mut linux, &orders);
             verify_core_answers(&mut core, &mut linux, &orders);
-            let mut pool = Column::new(|index| pool_pair(&mut registry, orders[index % orders.len()]));
-            let mut core_column = Column::new(|index| core_pair(&mut core, orders[index % orders.len()]));
-            let mut bitmap = Column::new(|index| linux_pair(&mut linux, orders[index % orders.len()]));
+            let mut pool =
+                Column::new(|index| pool_pair(&mut registry, orders[index % orders.len()]));
+            let mut core_column =
+                Column::new(|index| core_pair(&mut core, orders[index % orders.len()]));
+            let mut bitmap =
+                Column::new(|index| linux_pair(&mut linux, orders[index % orders.len()]));
             for _ in 0..=ROUNDS {
                 pool.round();
                 core_column.round();

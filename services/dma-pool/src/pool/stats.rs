@@ -95,7 +95,11 @@ impl Pool {
         // Parked records and tagged hot blocks match one to one.
         let mut tagged = 0;
         for (page, order, tag) in self.space.hot_tags() {
-            match self.buffers.parked_records().find(|&(slot, _, _)| slot == tag) {
+            match self
+                .buffers
+                .parked_records()
+                .find(|&(slot, _, _)| slot == tag)
+            {
                 Some((_, first_page, record_order))
                     if u64::from(first_page) == page && u32::from(record_order) == order => {}
                 _ => return Err("a tagged hot block's record is not parked at its pages"),

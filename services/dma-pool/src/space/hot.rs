@@ -12,6 +12,11 @@
 //! (merging as a release would) and searches again. Read-only views (free extents, the
 //! largest free block, the self-check) overlay the hot blocks on the structures. At most one
 //! block per order, so the cache is a fixed array: nothing allocates.
+//!
+//! A block may carry a *tag*, the caller's name for it (the pool passes the slot of the
+//! buffer record it parks, see `buffers.rs`): the allocation that takes the block gets the
+//! tag back, a flush reports each tag it returns to the structures, and
+//! [`untag_any`](FreeSpace::untag_any) takes one back when the caller needs the record.
 
 use super::words::{ALL_FREE, CHUNK_PAGES, CHUNK_SHIFT};
 use super::FreeSpace;
