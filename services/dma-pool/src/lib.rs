@@ -86,6 +86,39 @@
 //! every table is sized when its pool (or the registry) is built, and a test counts the
 //! global allocator's calls to prove it.
 //!
+//! # The registry's allocate/release path
+//!
+//! A driver that frees and allocates buffers of one size over and over should pay little
+//! more than the hot cache does, with every check kept. What the registry does per
+//! allocate+release pair, and what keeps it short:
+//!
+//! - **Parked records.** A freed record whose pages went into the hot cache is not unlinked
+//!   from its chunk's start list nor pushed on the vacant list: its generation is bumped (so
+//!   every handle and mapping token naming it is stale at once), its slot becomes the hot
+//!   block's tag, and the allocation that takes that hot block gets the tag back and revives
+//!   the record in place. A flush of the hot cache (a request only the hot pages can meet)
+//!   vacates the records it reports, and a full table vacates a parked record before
+//!   refusing, so parking costs neither exactness nor capacity (`buffers.rs`).
+//! - **Hints, checked in place.** The pool of the device allocated from last and the owner
+//!   seen last are tried first, each with one bounds check and one comparison (the device
+//!   name, the owner id); a miss falls back to the scan or binary search.
+//! - **Owner charges laid out for the check.** Each owner entry keeps its charge (live plus
+//!   deferred pages) beside its quota as a plain limit (`u64::MAX` for none), so the quota
+//!   check is one addition and one comparison, and a plain allocate or release touches only
+//!   the charge and the buffer count (live pages are derived for readers).
+//! - **No branches on the size.** The order is `64 - lzcnt(pages - 1)`, and one comparison
+//!   against the pool's largest order replaces the overflow and size checks (the exact error
+//!   is worked out only on refusal); a hot slot is indexed by `order & 63` without a bounds
+//!   check.
+//! - **Inlined across crates.** The entry points and the steps under them are
+//!   `#[inline(always)]`, so dmad (another crate) compiles the path into its request handler;
+//!   called out of line, results returned through memory stalled on store forwarding.
+//!
+//! Still checked on every pair: the device's pool, the request's shape, the owner quota, the
+//! device quota, room in the buffer table, the handle's pool, slot, generation, state and
+//! owner, and mappings (a mapped buffer is deferred, not freed). Still counted: free pages,
+//! the high-water mark, live buffers per pool and per owner, charges per owner.
+//!
 //! # Metadata budget
 //!
 //! Counted against the 2-bits-per-page budget is everything sized by the page count: per
@@ -116,7 +149,10 @@
 //! against this crate in the same process, both the whole registry path (`pool_ns`, which
 //! also does the handle, owner and quota bookkeeping Linux does only under
 //! `CONFIG_DMA_API_DEBUG`) and the free-space allocator alone (`core_ns`, the same work as
-//! the bitmap).
+//! the bitmap). On an empty pool (orders 0..=8 at random) one registry pair executes about
+//! 190 instructions with almost no mispredicted branch, the bitmap pair about 160 with 0.8
+//! mispredicted branches (valgrind's counts); which is faster depends on the machine, and
+//! the README has the measured rows. On fragmented pools the bitmap's search dominates.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -18,17 +18,57 @@ use crate::{OwnerId, OwnerUsage, PoolError};
 /// Owners the registry can track at once unless told otherwise.
 pub const DEFAULT_OWNER_CAPACITY: usize = 1024;
 
-/// One owner's figures.
+/// One owner's figures, laid out for the allocation path: the quota as a plain limit
+/// (`u64::MAX` for none) beside the charge it is compared with, and only what changes on a
+/// plain allocate or release counted there (live pages are charged minus deferred pages).
 #[derive(Clone, Copy, Debug)]
-struct OwnerEntry {
+pub(crate) struct OwnerEntry {
     owner: OwnerId,
-    usage: OwnerUsage,
+    /// Live plus deferred pages: what the quota limits.
+    charged_pages: u64,
+    /// The quota, or `u64::MAX` when none is set.
+    quota_limit: u64,
+    live_buffers: u64,
+    /// Pages of released buffers still mapped.
+    deferred_pages: u64,
+    /// Whether a quota is set (a quota of `u64::MAX` pages is still a quota).
+    has_quota: bool,
 }
 
 impl OwnerEntry {
+    /// A new entry holding nothing, without a quota.
+    fn idle(owner: OwnerId) -> Self {
+        OwnerEntry {
+            owner,
+            charged_pages: 0,
+            quota_limit: u64::MAX,
+            live_buffers: 0,
+            deferred_pages: 0,
+            has_quota: false,
+        }
+    }
+
     /// Holds nothing and has no quota: as if absent.
     fn is_idle(&self) -> bool {
-        self.usage == OwnerUsage::default()
+        self.charged_pages == 0 && self.live_buffers == 0 && !self.has_quota
+    }
+
+    /// The public figures.
+    fn usage(&self) -> OwnerUsage {
+        OwnerUsage {
+            live_buffers: self.live_buffers,
+            live_pages: self.charged_pages - self.deferred_pages,
+            deferred_pages: self.deferred_pages,
+            quota_pages: self.has_quota.then_some(self.quota_limit),
+        }
+    }
+
+    /// Charges a new live buffer of `pages` (checked by
+    /// [`OwnerTable::check_charge`], with nothing changed since).
+    #[inline(always)]
+    pub(crate) fn charge(&mut self, pages: u64) {
+        self.live_buffers += 1;
+        self.charged_pages += pages;
     }
 }
 
@@ -54,7 +94,7 @@ impl OwnerTable {
     /// The owner's figures (all zero if it has none).
     pub(crate) fn usage(&self, owner: OwnerId) -> OwnerUsage {
         self.find(owner)
-            .map(|index| self.entries[index].usage)
+            .map(|index| self.entries[index].usage())
             .unwrap_or_default()
     }
 
@@ -63,48 +103,68 @@ impl OwnerTable {
         self.entries
             .iter()
             .filter(|entry| !entry.is_idle())
-            .map(|entry| (entry.owner, entry.usage))
+            .map(|entry| (entry.owner, entry.usage()))
     }
 
     /// Checks that charging `pages` more to `owner` is allowed and has room in the table;
-    /// returns the owner's entry (added idle if it had none) for [`charge`](Self::charge).
-    pub(crate) fn check_charge(&mut self, owner: OwnerId, pages: u64) -> Result<usize, PoolError> {
+    /// returns the owner's entry (added idle if it had none) to
+    /// [`charge`](OwnerEntry::charge) once the buffer exists.
+    #[inline(always)]
+    pub(crate) fn check_charge(
+        &mut self,
+        owner: OwnerId,
+        pages: u64,
+    ) -> Result<&mut OwnerEntry, PoolError> {
+        let index = self.hint;
+        let entry = if self
+            .entries
+            .get(index)
+            .is_some_and(|entry| entry.owner == owner)
+        {
+            &mut self.entries[index]
+        } else {
+            let index = self.find_or_insert(owner)?;
+            &mut self.entries[index]
+        };
+        // No overflow: charges are bounded by the pools' pages (each under 2^32).
+        if entry.charged_pages + pages > entry.quota_limit {
+            return Err(PoolError::OverQuota);
+        }
+        Ok(entry)
+    }
+
+    /// [`check_charge`](Self::check_charge) away from the hint: finds or adds the entry and
+    /// points the hint at it.
+    fn find_or_insert(&mut self, owner: OwnerId) -> Result<usize, PoolError> {
         let index = match self.find(owner) {
             Some(index) => index,
             None => self.insert(owner)?,
         };
         self.hint = index;
-        let usage = &self.entries[index].usage;
-        match usage.quota_pages {
-            Some(quota) if usage.charged_pages().saturating_add(pages) > quota => {
-                Err(PoolError::OverQuota)
-            }
-            _ => Ok(index),
-        }
+        Ok(index)
     }
 
-    /// Charges a new live buffer of `pages` to the entry [`check_charge`](Self::check_charge)
-    /// returned (nothing has changed the table since).
-    pub(crate) fn charge(&mut self, index: usize, pages: u64) {
-        let usage = &mut self.entries[index].usage;
-        usage.live_buffers += 1;
-        usage.live_pages += pages;
-    }
-
-    /// The owner released a buffer of `pages`; `deferred` if it is still mapped.
+    /// The owner released a buffer of `pages`; `deferred` if it is still mapped (its pages
+    /// stay charged until they return).
+    #[inline(always)]
     pub(crate) fn released(&mut self, owner: OwnerId, pages: u64, deferred: bool) {
-        self.update(owner, |usage| {
-            usage.live_buffers -= 1;
-            usage.live_pages -= pages;
-            if deferred {
-                usage.deferred_pages += pages;
-            }
-        });
+        let entry = match self.entries.get_mut(self.hint) {
+            Some(entry) if entry.owner == owner => entry,
+            _ => self.entry_mut(owner),
+        };
+        entry.live_buffers -= 1;
+        if deferred {
+            entry.deferred_pages += pages;
+        } else {
+            entry.charged_pages -= pages;
+        }
     }
 
     /// A deferred buffer of `pages` lost its last mapping and returned its pages.
     pub(crate) fn deferred_freed(&mut self, owner: OwnerId, pages: u64) {
-        self.update(owner, |usage| usage.deferred_pages -= pages);
+        let entry = self.entry_mut(owner);
+        entry.deferred_pages -= pages;
+        entry.charged_pages -= pages;
     }
 
     /// Sets or clears the owner's quota.
@@ -118,18 +178,28 @@ impl OwnerTable {
             None if quota_pages.is_none() => return Ok(()),
             None => self.insert(owner)?,
         };
-        self.entries[index].usage.quota_pages = quota_pages;
+        let entry = &mut self.entries[index];
+        entry.has_quota = quota_pages.is_some();
+        entry.quota_limit = quota_pages.unwrap_or(u64::MAX);
         Ok(())
     }
 
-    /// Applies `change` to a charged owner's figures.
-    fn update(&mut self, owner: OwnerId, change: impl FnOnce(&mut OwnerUsage)) {
-        let index = self.find(owner).expect("charged owner has an entry");
-        self.hint = index;
-        change(&mut self.entries[index].usage);
+    /// A charged owner's entry (through the hint when it names the owner).
+    #[inline(always)]
+    fn entry_mut(&mut self, owner: OwnerId) -> &mut OwnerEntry {
+        let index = match self.entries.get(self.hint) {
+            Some(entry) if entry.owner == owner => self.hint,
+            _ => {
+                let index = self.find(owner).expect("charged owner has an entry");
+                self.hint = index;
+                index
+            }
+        };
+        &mut self.entries[index]
     }
 
     /// The entry of `owner`, if it has one (possibly idle).
+    #[inline]
     fn find(&self, owner: OwnerId) -> Option<usize> {
         if self
             .entries
@@ -156,13 +226,7 @@ impl OwnerTable {
             .entries
             .binary_search_by_key(&owner, |entry| entry.owner)
             .expect_err("owner has no entry");
-        self.entries.insert(
-            index,
-            OwnerEntry {
-                owner,
-                usage: OwnerUsage::default(),
-            },
-        );
+        self.entries.insert(index, OwnerEntry::idle(owner));
         Ok(index)
     }
 }

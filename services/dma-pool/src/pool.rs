@@ -27,6 +27,8 @@ pub struct Pool {
     space: FreeSpace,
     buffers: BufferTable,
     device_quota: Option<u64>,
+    /// log2 of the page count, rounded down: the largest order a buffer can have.
+    max_order: u32,
     live_buffers: u64,
     deferred_buffers: u64,
     deferred_pages: u64,
@@ -42,7 +44,8 @@ impl Pool {
     pub(crate) fn new(id: PoolId, declaration: &PoolDeclaration<'_>, buffer_capacity: u32) -> Self {
         let pages = declaration.size_bytes >> PAGE_SHIFT;
         let space = FreeSpace::new(declaration.device_base >> PAGE_SHIFT, pages);
-        let buffers = BufferTable::new(buffer_capacity, space.chunk_slots());
+        let chunk_offset = (declaration.device_base >> PAGE_SHIFT) % 64;
+        let buffers = BufferTable::new(buffer_capacity, space.chunk_slots(), chunk_offset);
         Pool {
             id,
             name: String::from(declaration.name),
@@ -53,6 +56,7 @@ impl Pool {
             space,
             buffers,
             device_quota: None,
+            max_order: pages.ilog2(),
             live_buffers: 0,
             deferred_buffers: 0,
             deferred_pages: 0,
@@ -64,6 +68,7 @@ impl Pool {
     }
 
     /// This declaration's id.
+    #[inline]
     pub fn id(&self) -> PoolId {
         self.id
     }
@@ -74,6 +79,7 @@ impl Pool {
     }
 
     /// The device it serves.
+    #[inline]
     pub fn device(&self) -> &str {
         &self.device
     }
@@ -94,11 +100,19 @@ impl Pool {
     }
 
     /// Pages in the pool.
+    #[inline]
     pub fn pages(&self) -> u64 {
         self.space.pages()
     }
 
+    /// The largest order a buffer can have: log2 of the page count, rounded down.
+    #[inline(always)]
+    pub(crate) fn max_order(&self) -> u32 {
+        self.max_order
+    }
+
     /// How the pool's pages are mapped.
+    #[inline]
     pub fn cache_type(&self) -> CacheType {
         self.cache_type
     }
@@ -109,6 +123,7 @@ impl Pool {
     }
 
     /// Pages not free: in live buffers or in released buffers still mapped.
+    #[inline]
     pub fn used_pages(&self) -> u64 {
         self.space.pages() - self.space.free_pages()
     }
@@ -127,6 +142,7 @@ impl Pool {
     }
 
     /// The physical and device addresses of pool page `page`.
+    #[inline]
     pub(crate) fn addresses(&self, page: u64) -> (u64, u64) {
         let offset = page << PAGE_SHIFT;
         (self.phys_base + offset, self.device_base + offset)

@@ -58,26 +58,32 @@ pub(crate) struct BufferRequest {
 impl BufferRequest {
     /// Rounds `size_bytes` up to a power-of-two page count, like Linux's `get_order` (the
     /// rounded byte count must fit in a `u64`), and checks it and `constraints` against a
-    /// pool of `pool_pages` pages. An alignment of `None` means aligned to the buffer's
+    /// pool whose page count is at least `2^pool_max_order` and below twice that. An alignment of `None` means aligned to the buffer's
     /// size; an explicit alignment smaller than that changes nothing.
+    #[inline(always)]
     pub(crate) fn new(
         size_bytes: u64,
         constraints: AllocConstraints,
-        pool_pages: u64,
+        pool_max_order: u32,
     ) -> Result<Self, PoolError> {
         if size_bytes == 0 {
             return Err(PoolError::InvalidRequest("size is zero"));
         }
-        let rounded = size_bytes
-            .div_ceil(PAGE_SIZE)
-            .next_power_of_two()
-            .checked_mul(PAGE_SIZE)
-            .ok_or(PoolError::InvalidRequest("size overflows"))?
-            / PAGE_SIZE;
-        if rounded > pool_pages {
-            return Err(PoolError::InvalidRequest("size exceeds the pool"));
+        // The order of the power-of-two page count holding the bytes: ceil(log2(pages)),
+        // without branches (pages - 1 == 0 gives order 0).
+        let order = u64::BITS - (size_bytes.div_ceil(PAGE_SIZE) - 1).leading_zeros();
+        // One comparison on the way: the largest order that fits a pool (2^32 pages) is far
+        // below the first whose bytes overflow a u64.
+        if order > pool_max_order {
+            return Err(PoolError::InvalidRequest(
+                if order >= u64::BITS - PAGE_SHIFT {
+                    "size overflows"
+                } else {
+                    "size exceeds the pool"
+                },
+            ));
         }
-        let order = rounded.trailing_zeros();
+        let rounded = 1u64 << order;
         let align_order = match constraints.align {
             None => order,
             Some(align) if !align.is_power_of_two() => {
@@ -111,6 +117,7 @@ impl BufferRequest {
     }
 
     /// Pages the buffer takes.
+    #[inline]
     pub(crate) fn pages(&self) -> u64 {
         1 << self.order
     }

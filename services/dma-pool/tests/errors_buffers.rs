@@ -210,12 +210,16 @@ fn release_foreign_stale_or_released() {
     assert_refused(&mut registry, PoolError::BadHandle, 0, |registry| {
         registry.release(buffer.handle, ALICE)
     });
-    // The slot is reused by a new buffer; the old handle's generation no longer matches.
+    // The same size again gets the same pages and the same (parked) record, whose
+    // generation moved on: the old handle no longer matches.
     let mut zeroer = RecordingZeroer::default();
     let reused = registry
-        .alloc("blk0", PAGE_SIZE, None, ALICE, &mut zeroer)
+        .alloc("blk0", 4 * PAGE_SIZE, None, ALICE, &mut zeroer)
         .unwrap();
     assert_eq!(reused.handle.slot(), buffer.handle.slot());
+    assert_eq!(reused.device_address, buffer.device_address);
+    assert_ne!(reused.handle, buffer.handle);
+    registry.check_invariants().unwrap();
     assert_refused(&mut registry, PoolError::BadHandle, 0, |registry| {
         registry.release(buffer.handle, ALICE)
     });

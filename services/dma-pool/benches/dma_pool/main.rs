@@ -15,6 +15,12 @@
 //!   aligned run, clear it, the same work as the baseline.
 //! - `bitmap_ns`: the Linux port (`linux_bitmap.rs`).
 //!
+//! Timing: each figure is the median of [`ROUNDS`] rounds of about [`ROUND`] each (after an
+//! untimed warm-up round), and a row's three columns take their rounds in turn (pool, core,
+//! bitmap, pool, ...). The development machine is shared, so other processes' bursts of load
+//! land on single rounds of every column instead of on one column's whole measurement, and
+//! the median drops them; no column gets a different statistic from another.
+//!
 //! Then small-block rows (`blocks.rs`, `target/bench/dma-pool-blocks.json`): ns per
 //! alloc+free pair of a [`dma_pool::blocks::BlockPool`] block, beside an order-0 page pair
 //! on the registry and on the bitmap.
@@ -31,9 +37,11 @@ use dma_pool::{PageAllocator, PoolRegistry, PAGE_SIZE};
 use linux_bitmap::LinuxCoherentPool;
 use scenario::{build_core, build_linux, build_registry, request_orders, Occupancy, DEVICE, OWNER};
 
-/// How long each measurement runs (after a warm-up of a tenth of that).
-const MEASURE: Duration = Duration::from_millis(400);
-/// Pairs per timing batch.
+/// Timed rounds per figure; the figure is their median.
+const ROUNDS: usize = 25;
+/// How long one round runs.
+const ROUND: Duration = Duration::from_millis(16);
+/// Pairs per timing batch (the clock is read between batches).
 const BATCH: usize = 64;
 
 /// One small-block row.
@@ -74,9 +82,19 @@ fn main() {
             );
             let success_rate = verify_same_answers(&mut registry, &mut linux, &orders);
             verify_core_answers(&mut core, &mut linux, &orders);
-            let pool_ns = measure(|index| pool_pair(&mut registry, orders[index % orders.len()]));
-            let core_ns = measure(|index| core_pair(&mut core, orders[index % orders.len()]));
-            let bitmap_ns = measure(|index| linux_pair(&mut linux, orders[index % orders.len()]));
+            let mut pool =
+                Column::new(|index| pool_pair(&mut registry, orders[index % orders.len()]));
+            let mut core_column =
+                Column::new(|index| core_pair(&mut core, orders[index % orders.len()]));
+            let mut bitmap =
+                Column::new(|index| linux_pair(&mut linux, orders[index % orders.len()]));
+            for _ in 0..=ROUNDS {
+                pool.round();
+                core_column.round();
+                bitmap.round();
+            }
+            let (pool_ns, core_ns, bitmap_ns) =
+                (pool.median(), core_column.median(), bitmap.median());
             registry.check_invariants().unwrap();
             core.check().unwrap();
             rows.push(Row {
@@ -181,24 +199,60 @@ fn verify_core_answers(core: &mut PageAllocator, linux: &mut LinuxCoherentPool, 
     }
 }
 
-/// Average nanoseconds per pair of `pair(index)`, after a warm-up.
-pub fn measure(mut pair: impl FnMut(usize) -> bool) -> f64 {
-    let mut index = 0;
-    let warm_up = Instant::now();
-    while warm_up.elapsed() < MEASURE / 10 {
-        for _ in 0..BATCH {
-            black_box(pair(index));
-            index += 1;
+/// One column's measurement: rounds of `pair(index)`, index running on across rounds.
+pub struct Column<F: FnMut(usize) -> bool> {
+    pair: F,
+    index: usize,
+    /// Nanoseconds per pair of each timed round; the first round is the warm-up.
+    rounds: Vec<f64>,
+    warmed_up: bool,
+}
+
+impl<F: FnMut(usize) -> bool> Column<F> {
+    pub fn new(pair: F) -> Self {
+        Column {
+            pair,
+            index: 0,
+            rounds: Vec::with_capacity(ROUNDS),
+            warmed_up: false,
         }
     }
-    let start = Instant::now();
-    let mut pairs = 0u64;
-    while start.elapsed() < MEASURE {
-        for _ in 0..BATCH {
-            black_box(pair(index));
-            index += 1;
+
+    /// Runs pairs for [`ROUND`]; records nanoseconds per pair unless it is the warm-up.
+    /// Never inlined: each column's timing loop is a function of its own, compiled the same
+    /// way for every column, rather than one part of `main` among others.
+    #[inline(never)]
+    pub fn round(&mut self) {
+        let start = Instant::now();
+        let mut pairs = 0u64;
+        while start.elapsed() < ROUND {
+            for _ in 0..BATCH {
+                black_box((self.pair)(self.index));
+                self.index += 1;
+            }
+            pairs += BATCH as u64;
         }
-        pairs += BATCH as u64;
+        let ns = start.elapsed().as_nanos() as f64 / pairs as f64;
+        if self.warmed_up {
+            self.rounds.push(ns);
+        }
+        self.warmed_up = true;
     }
-    start.elapsed().as_nanos() as f64 / pairs as f64
+
+    /// The median of the timed rounds.
+    pub fn median(&self) -> f64 {
+        let mut rounds = self.rounds.clone();
+        rounds.sort_by(f64::total_cmp);
+        rounds[rounds.len() / 2]
+    }
+}
+
+/// Median nanoseconds per pair of `pair(index)` over [`ROUNDS`] rounds, after a warm-up
+/// round (for figures measured alone).
+pub fn measure(pair: impl FnMut(usize) -> bool) -> f64 {
+    let mut column = Column::new(pair);
+    for _ in 0..=ROUNDS {
+        column.round();
+    }
+    column.median()
 }

@@ -6,6 +6,7 @@
 use super::Pool;
 use crate::buffers::{BufferRecord, RecordState};
 use crate::request::BufferRequest;
+use crate::space::NO_TAG;
 use crate::{
     BufferHandle, BufferInfo, MapRange, OwnerId, PoolError, Release, Unmapped, PAGE_SHIFT,
     PAGE_SIZE,
@@ -15,16 +16,18 @@ use crate::{
 pub(crate) const MASK_TRIES: usize = 32;
 
 impl Pool {
-    /// Reserves pages for `request` and records the buffer; zeroing is the caller's.
+    /// Reserves pages for `request` (below `limit`, the request's
+    /// [`limit_frame`](Self::limit_frame)) and records the buffer; zeroing is the caller's.
     /// Checks, in order: the device quota, room in the buffer table, free pages. Returns the
     /// handle and the buffer's first pool page.
+    #[inline(always)]
     pub(crate) fn allocate(
         &mut self,
         request: BufferRequest,
+        limit: Option<u64>,
         owner: OwnerId,
     ) -> Result<(BufferHandle, u64), PoolError> {
         let pages = request.pages();
-        let limit = self.limit_frame(&request)?;
         if self
             .device_quota
             .is_some_and(|quota| self.used_pages().saturating_add(pages) > quota)
@@ -32,22 +35,35 @@ impl Pool {
             self.failed_allocations += 1;
             return Err(PoolError::OverQuota);
         }
-        let first_page = if self.buffers.is_full() {
+        // Full: no vacant record, and none parked (every parked record is a tagged hot block).
+        let found = if self.buffers.no_vacant() && !self.space.has_tags() {
             None
         } else if let Some(limit) = limit {
             self.allocate_below(request, limit)
         } else {
-            self.space.allocate(request.order, request.align_order)
+            let buffers = &mut self.buffers;
+            self.space
+                .allocate_tagged(request.order, request.align_order, &mut |tag| {
+                    buffers.unpark(tag)
+                })
         };
-        let Some(first_page) = first_page else {
+        let Some((first_page, tag)) = found else {
             self.failed_allocations += 1;
             return Err(PoolError::OutOfMemory);
         };
         debug_assert!(request.admits(self.addresses(first_page).1));
-        let chunk_slot = self.space.chunk_slot(first_page);
-        let (slot, generation) =
+        let (slot, generation) = if tag != NO_TAG {
+            // The pages a parked record describes: take the record back as it stands.
+            (tag, self.buffers.revive(tag, owner))
+        } else {
+            if self.buffers.no_vacant() {
+                // Not full, so some record is parked: free one.
+                let parked = self.space.untag_any().expect("a parked record");
+                self.buffers.unpark(parked);
+            }
             self.buffers
-                .insert(first_page as u32, request.order as u8, owner, chunk_slot);
+                .insert(first_page as u32, request.order as u8, owner)
+        };
         self.live_buffers += 1;
         self.high_water_pages = self.high_water_pages.max(self.used_pages());
         let handle = BufferHandle {
@@ -61,6 +77,7 @@ impl Pool {
     /// The absolute device frame a masked request's buffer must end at or before, or `None`
     /// when the whole pool lies at or below the mask. `EINVAL` when no aligned run of the
     /// request's size lies below the mask at all (the request can never be met here).
+    #[inline(always)]
     pub(crate) fn limit_frame(&self, request: &BufferRequest) -> Result<Option<u64>, PoolError> {
         let Some(mask) = request.mask else {
             return Ok(None);
@@ -90,18 +107,28 @@ impl Pool {
     /// (`ENOMEM`) rather than search on; it never returns a buffer above the limit. The
     /// allocator prefers low addresses (the lowest split chunk first), so in practice the
     /// first or second run taken is the one.
-    fn allocate_below(&mut self, request: BufferRequest, limit: u64) -> Option<u64> {
+    fn allocate_below(&mut self, request: BufferRequest, limit: u64) -> Option<(u64, u32)> {
         let first_frame = self.device_base >> PAGE_SHIFT;
         let mut held = [0u64; MASK_TRIES];
         let mut held_count = 0;
         let mut found = None;
         while held_count < MASK_TRIES {
-            let Some(page) = self.space.allocate(request.order, request.align_order) else {
+            let buffers = &mut self.buffers;
+            let Some((page, tag)) =
+                self.space
+                    .allocate_tagged(request.order, request.align_order, &mut |tag| {
+                        buffers.unpark(tag)
+                    })
+            else {
                 break;
             };
             if first_frame + page + request.pages() <= limit {
-                found = Some(page);
+                found = Some((page, tag));
                 break;
+            }
+            if tag != NO_TAG {
+                // Set aside, and released below without a tag: the record goes.
+                self.buffers.unpark(tag);
             }
             held[held_count] = page;
             held_count += 1;
@@ -113,19 +140,16 @@ impl Pool {
     }
 
     /// The live buffer `handle` names, if `owner` holds it.
+    #[inline(always)]
     pub(crate) fn live_record(
         &self,
         handle: BufferHandle,
         owner: OwnerId,
     ) -> Result<&BufferRecord, PoolError> {
-        match self.buffers.get(handle.slot, handle.generation) {
-            Some(record)
-                if handle.pool == self.id
-                    && record.state == RecordState::Live
-                    && record.owner == owner =>
-            {
-                Ok(record)
-            }
+        // Every caller found this pool by `handle.pool` (or made the handle here).
+        debug_assert_eq!(handle.pool, self.id);
+        match self.buffers.get_live(handle.slot, handle.generation) {
+            Some(record) if record.owner == owner => Ok(record),
             _ => Err(PoolError::BadHandle),
         }
     }
@@ -155,7 +179,7 @@ impl Pool {
         let page = offset >> PAGE_SHIFT;
         let slot = self
             .buffers
-            .find_start(self.space.chunk_slot(page), page)
+            .find_start(page as u32)
             .ok_or(PoolError::BadHandle)?;
         let generation = self.buffers.generation_of(slot);
         let handle = BufferHandle {
@@ -168,28 +192,37 @@ impl Pool {
     }
 
     /// Releases `owner`'s buffer: frees its pages now, or marks it released when mapped.
+    #[inline(always)]
     pub(crate) fn release(
         &mut self,
         handle: BufferHandle,
         owner: OwnerId,
     ) -> Result<Release, PoolError> {
-        let record = *self.live_record(handle, owner)?;
+        // Every caller found this pool by `handle.pool`.
+        debug_assert_eq!(handle.pool, self.id);
+        let record = self
+            .buffers
+            .get_live_mut(handle.slot, handle.generation)
+            .filter(|record| record.owner == owner)
+            .ok_or(PoolError::BadHandle)?;
         let pages = record.pages();
         self.live_buffers -= 1;
         if record.mappings > 0 {
-            let stored = self
-                .buffers
-                .get_mut(handle.slot, handle.generation)
-                .expect("checked above");
-            stored.state = RecordState::Released;
+            record.state = RecordState::Released;
+            let mappings = record.mappings;
             self.deferred_buffers += 1;
             self.deferred_pages += pages;
-            return Ok(Release::Deferred {
-                pages,
-                mappings: record.mappings,
-            });
+            return Ok(Release::Deferred { pages, mappings });
         }
-        self.free_record(handle.slot, &record);
+        // Freed now: the record goes as `free_record` would send it, through the one
+        // reference already in hand.
+        let (first_page, order) = (u64::from(record.first_page), u32::from(record.order));
+        record.generation = record.generation.wrapping_add(1);
+        if self.space.release_tagged(first_page, order, handle.slot) {
+            record.state = RecordState::Parked;
+        } else {
+            self.buffers.vacate(handle.slot);
+        }
         Ok(Release::Freed { pages })
     }
 
@@ -302,9 +335,12 @@ impl Pool {
     }
 
     /// Returns a record's pages to the free space and vacates it.
+    #[inline(always)]
     pub(super) fn free_record(&mut self, slot: u32, record: &BufferRecord) {
         let first_page = u64::from(record.first_page);
-        self.space.release(first_page, u32::from(record.order));
-        self.buffers.remove(slot, self.space.chunk_slot(first_page));
+        let parked = self
+            .space
+            .release_tagged(first_page, u32::from(record.order), slot);
+        self.buffers.remove(slot, parked);
     }
 }

@@ -19,7 +19,7 @@ impl Pool {
         });
         for (_, record) in self.buffers.iter() {
             let state = match record.state {
-                RecordState::Vacant => continue,
+                RecordState::Vacant | RecordState::Parked => continue,
                 RecordState::Live => PageState::Live,
                 RecordState::Released => PageState::Deferred,
                 RecordState::Quarantined => PageState::Quarantined,

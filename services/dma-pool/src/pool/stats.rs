@@ -92,6 +92,23 @@ impl Pool {
     pub fn check_invariants(&self) -> Result<(), &'static str> {
         self.space.check()?;
         self.buffers.check(|page| self.space.chunk_slot(page))?;
+        // Parked records and tagged hot blocks match one to one.
+        let mut tagged = 0;
+        for (page, order, tag) in self.space.hot_tags() {
+            match self
+                .buffers
+                .parked_records()
+                .find(|&(slot, _, _)| slot == tag)
+            {
+                Some((_, first_page, record_order))
+                    if u64::from(first_page) == page && u32::from(record_order) == order => {}
+                _ => return Err("a tagged hot block's record is not parked at its pages"),
+            }
+            tagged += 1;
+        }
+        if tagged != self.buffers.parked_records().count() {
+            return Err("a parked record's pages are not a tagged hot block");
+        }
         let mut live = 0;
         let mut quarantined = 0;
         let mut deferred = 0;
@@ -109,7 +126,9 @@ impl Pool {
                     }
                 }
                 RecordState::Quarantined => quarantined += 1,
-                RecordState::Vacant => unreachable!("iter skips vacant records"),
+                RecordState::Vacant | RecordState::Parked => {
+                    unreachable!("iter skips vacant and parked records")
+                }
             }
         }
         if live != self.live_buffers

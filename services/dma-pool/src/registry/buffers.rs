@@ -6,7 +6,7 @@
 //! the buffer table and free pages (`ENOMEM`). Only after all of them does anything change,
 //! and only then is the zeroer called, once.
 
-use super::PoolRegistry;
+use super::{device_pool_mut, PoolRegistry};
 use crate::request::BufferRequest;
 use crate::{
     AllocConstraints, Allocation, BufferHandle, BufferInfo, MapRange, MappingToken, OwnerId,
@@ -18,6 +18,7 @@ impl PoolRegistry {
     /// `device`'s pool (`dma_alloc_from_dev_coherent`). Its device address is aligned to its
     /// size, or to `align_bytes` when that is a larger power of two. `zeroer` is called once,
     /// for the whole buffer, only on success.
+    #[inline(always)]
     pub fn alloc<Z: Zeroer + ?Sized>(
         &mut self,
         device: &str,
@@ -34,6 +35,7 @@ impl PoolRegistry {
     /// [`AllocConstraints`]): alignment, the device's address mask and a boundary. A
     /// request no buffer of this pool could ever meet is `EINVAL`; one that cannot be met
     /// now is `ENOMEM`; a buffer returned meets all of them.
+    #[inline(always)]
     pub fn alloc_constrained<Z: Zeroer + ?Sized>(
         &mut self,
         device: &str,
@@ -42,12 +44,11 @@ impl PoolRegistry {
         owner: OwnerId,
         zeroer: &mut Z,
     ) -> Result<Allocation, PoolError> {
-        let index = self.device_index(device)?;
-        let pool = self.pools[index].as_mut().expect("slot found occupied");
-        let request = BufferRequest::new(size_bytes, constraints, pool.pages())?;
+        let pool = device_pool_mut(&mut self.pools, &mut self.device_hint, device)?;
+        let request = BufferRequest::new(size_bytes, constraints, pool.max_order())?;
         // A mask the pool can never meet is refused with the other shape errors, before
         // any quota is looked at.
-        pool.limit_frame(&request)?;
+        let limit = pool.limit_frame(&request)?;
         let entry = match self.owners.check_charge(owner, request.pages()) {
             Ok(entry) => entry,
             Err(error) => {
@@ -55,8 +56,8 @@ impl PoolRegistry {
                 return Err(error);
             }
         };
-        let (handle, first_page) = pool.allocate(request, owner)?;
-        self.owners.charge(entry, request.pages());
+        let (handle, first_page) = pool.allocate(request, limit, owner)?;
+        entry.charge(request.pages());
         let (phys, device_address) = pool.addresses(first_page);
         let size_bytes = request.pages() << crate::PAGE_SHIFT;
         zeroer.zero(phys, size_bytes);
@@ -73,6 +74,7 @@ impl PoolRegistry {
     /// or with its last unmap if it is mapped; either way the handle is dead from now on.
     /// A stale handle (double release, retired pool) or another owner's handle is refused
     /// with [`PoolError::BadHandle`] and changes nothing.
+    #[inline(always)]
     pub fn release(&mut self, handle: BufferHandle, owner: OwnerId) -> Result<Release, PoolError> {
         let released = self.pool_mut(handle.pool)?.release(handle, owner)?;
         match released {

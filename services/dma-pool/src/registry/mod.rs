@@ -26,6 +26,9 @@ pub struct PoolRegistry {
     owners: OwnerTable,
     /// The global coherent pool (see `global.rs`).
     global: Option<PoolId>,
+    /// The slot [`device_index`](Self::device_index) tries first: the last one an
+    /// allocation used. Only a hint; it is checked before use.
+    device_hint: usize,
 }
 
 impl Default for PoolRegistry {
@@ -50,6 +53,7 @@ impl PoolRegistry {
             next_serial: 0,
             owners: OwnerTable::new(owners),
             global: None,
+            device_hint: 0,
         }
     }
 
@@ -158,18 +162,27 @@ impl PoolRegistry {
         Ok(())
     }
 
-    /// The slot of the pool serving `device`.
+    /// The slot of the pool serving `device`: the slot found last if it still serves it
+    /// (a driver allocates in bursts), else a scan of the slots.
+    #[inline(always)]
     fn device_index(&self, device: &str) -> Result<usize, PoolError> {
-        self.pools
-            .iter()
-            .position(|slot| slot.as_ref().is_some_and(|pool| pool.device() == device))
-            .ok_or(PoolError::UnknownDevice)
+        match self.pools.get(self.device_hint) {
+            Some(Some(pool)) if pool.device() == device => Ok(self.device_hint),
+            _ => self.scan_device(device),
+        }
+    }
+
+    /// [`device_index`](Self::device_index) without the hint.
+    fn scan_device(&self, device: &str) -> Result<usize, PoolError> {
+        scan_device(&self.pools, device)
     }
 
     /// The pool `id` names, mutably, or [`PoolError::BadHandle`] if it was retired.
+    #[inline(always)]
     fn pool_mut(&mut self, id: PoolId) -> Result<&mut Pool, PoolError> {
+        // A pool's id names its own slot, so the serial alone tells a retired declaration.
         match self.pools.get_mut(id.index()) {
-            Some(Some(pool)) if pool.id() == id => Ok(pool),
+            Some(Some(pool)) if pool.id().serial == id.serial => Ok(pool),
             _ => Err(PoolError::BadHandle),
         }
     }
@@ -177,5 +190,47 @@ impl PoolRegistry {
     /// The pool in an occupied slot, mutably.
     fn slot_mut(&mut self, index: usize) -> &mut Pool {
         self.pools[index].as_mut().expect("slot found occupied")
+    }
+}
+
+/// The slot of the pool serving `device`, by a scan of the slots.
+fn scan_device(pools: &[Option<Pool>], device: &str) -> Result<usize, PoolError> {
+    pools
+        .iter()
+        .position(|slot| slot.as_ref().is_some_and(|pool| pool.device() == device))
+        .ok_or(PoolError::UnknownDevice)
+}
+
+/// The pool serving `device`, mutably, found as
+/// [`PoolRegistry::device_index`] finds it (the slot `hint` first); `hint` moves to it.
+/// Takes the registry's fields rather than the registry, so the owner table stays free to
+/// borrow beside the pool.
+#[inline(always)]
+fn device_pool_mut<'a>(
+    pools: &'a mut [Option<Pool>],
+    hint: &mut usize,
+    device: &str,
+) -> Result<&'a mut Pool, PoolError> {
+    let index = *hint;
+    if !matches!(pools.get(index), Some(Some(pool)) if pool.device() == device) {
+        return scan_device_mut(pools, hint, device);
+    }
+    match pools.get_mut(index) {
+        Some(Some(pool)) => Ok(pool),
+        _ => unreachable!("slot checked above"),
+    }
+}
+
+/// [`device_pool_mut`] past a stale hint.
+fn scan_device_mut<'a>(
+    pools: &'a mut [Option<Pool>],
+    hint: &mut usize,
+    device: &str,
+) -> Result<&'a mut Pool, PoolError> {
+    let index = scan_device(pools, device)?;
+    *hint = index;
+    match pools.get_mut(index) {
+        Some(Some(pool)) => Ok(pool),
+        _ => unreachable!("slot found occupied"),
     }
 }

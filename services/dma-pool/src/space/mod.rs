@@ -36,6 +36,7 @@ use core::array;
 use crate::summary::SummaryBitmap;
 use buddy::ChunkBuddy;
 use hot::HOT_ORDERS;
+pub(crate) use hot::NO_TAG;
 use words::{run_mask, ALL_FREE, CHUNK_PAGES, CHUNK_SHIFT, SMALL_ORDER_LIMIT};
 
 /// Number of small orders kept in `runs` (orders 0..=5).
@@ -65,6 +66,8 @@ pub(crate) struct FreeSpace {
     /// `2^order` pages held back from the structures above, valid when bit `order` of
     /// `hot_orders` is set. Its pages count in `free_pages`.
     hot: [u64; HOT_ORDERS],
+    /// `hot_tag[order]`: the tag `hot[order]` was released with, or [`NO_TAG`].
+    hot_tag: [u32; HOT_ORDERS],
     /// Bit `order` set: `hot[order]` holds a block.
     hot_orders: u64,
 }
@@ -99,6 +102,7 @@ impl FreeSpace {
             free_pages: pages,
             spare: None,
             hot: [0; HOT_ORDERS],
+            hot_tag: [NO_TAG; HOT_ORDERS],
             hot_orders: 0,
         };
         // The partial chunks at either end are split for good: their in-pool pages are free.
@@ -113,11 +117,13 @@ impl FreeSpace {
     }
 
     /// Pages in the pool.
+    #[inline]
     pub(crate) fn pages(&self) -> u64 {
         self.pages
     }
 
     /// Free pages.
+    #[inline]
     pub(crate) fn free_pages(&self) -> u64 {
         self.free_pages
     }
@@ -134,6 +140,7 @@ impl FreeSpace {
     }
 
     /// The chunk slot holding pool page `page`.
+    #[inline]
     pub(crate) fn chunk_slot(&self, page: u64) -> usize {
         (((self.first_frame + page) >> CHUNK_SHIFT) - self.origin_chunk) as usize
     }
@@ -167,30 +174,57 @@ impl FreeSpace {
     /// The hot block of `order` is taken first when it is suitably aligned; otherwise the
     /// structures are searched, and if they have no room while hot blocks exist, the hot
     /// blocks are returned to them and the search repeated, so the answer stays exact.
+    #[inline]
     pub(crate) fn allocate(&mut self, order: u32, align_order: u32) -> Option<u64> {
-        let page = match self.take_hot(order, align_order) {
-            Some(page) => page,
+        self.allocate_tagged(order, align_order, &mut |_| {})
+            .map(|(page, _)| page)
+    }
+
+    /// [`allocate`](Self::allocate), also returning the tag the block was released with
+    /// ([`NO_TAG`] unless it is a tagged hot block); `flushed` is called with the tag of
+    /// every tagged hot block returned to the structures on the way.
+    #[inline(always)]
+    pub(crate) fn allocate_tagged(
+        &mut self,
+        order: u32,
+        align_order: u32,
+        flushed: &mut impl FnMut(u32),
+    ) -> Option<(u64, u32)> {
+        let found = match self.take_hot(order, align_order) {
+            Some(found) => found,
             None => match self.allocate_structural(order, align_order) {
-                Some(page) => page,
+                Some(page) => (page, NO_TAG),
                 None if self.hot_orders != 0 => {
-                    self.flush_hot();
-                    self.allocate_structural(order, align_order)?
+                    self.flush_hot(flushed);
+                    (self.allocate_structural(order, align_order)?, NO_TAG)
                 }
                 None => return None,
             },
         };
         self.free_pages -= 1 << order;
-        Some(page)
+        Some(found)
     }
 
     /// Returns the `2^order` pages starting at pool page `page`, allocated earlier with the
     /// same order: into the hot cache if its slot for `order` is empty, else to the
     /// structures.
+    #[inline]
     pub(crate) fn release(&mut self, page: u64, order: u32) {
+        self.release_tagged(page, order, NO_TAG);
+    }
+
+    /// [`release`](Self::release) with a tag (the caller's record of the block): true if
+    /// the block went into the hot cache, where it keeps the tag until it is allocated
+    /// again ([`allocate_tagged`](Self::allocate_tagged) returns it), flushed (the flush
+    /// reports it) or [untagged](Self::untag_any).
+    #[inline(always)]
+    pub(crate) fn release_tagged(&mut self, page: u64, order: u32, tag: u32) -> bool {
         self.free_pages += 1 << order;
-        if !self.put_hot(page, order) {
-            self.release_structural(page, order);
+        if self.put_hot(page, order, tag) {
+            return true;
         }
+        self.release_structural(page, order);
+        false
     }
 
     /// [`allocate`](Self::allocate) from the chunk words and the buddy alone.
