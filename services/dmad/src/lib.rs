@@ -70,6 +70,7 @@ mod quiesce;
 mod refusal;
 mod request;
 mod server;
+pub mod share;
 mod tables;
 
 pub use confine::{Confinement, DeviceMapping, Unconfined};
