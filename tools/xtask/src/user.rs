@@ -55,6 +55,7 @@ const PACKAGES: [(&str, &[&str]); 16] = [
         &[
             "dma-tests",
             "dma-api-tests",
+            "dma-sharer",
             "dma-stranger",
             "dma-holder",
             "dma-worker",
@@ -135,6 +136,13 @@ device-offset = 0x100000000
 [process.dma-api-tests]
 path = "/bin/dma-api-tests"
 devices = ["virtio-blk0", "dma-api0"]
+spawns = ["dma-sharer"]
+
+# The importer of the sharing tests: granted edu0 only, started by the driver.
+[process.dma-sharer]
+path = "/bin/dma-sharer"
+devices = ["edu0"]
+autostart = false
 "#;
 
 /// What makes a test image run the `platform` suite: on x86_64 (no device tree) a pool for

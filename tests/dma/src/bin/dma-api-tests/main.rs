@@ -16,6 +16,7 @@
 extern crate alloc;
 
 mod constraints;
+mod sharing;
 mod small_blocks;
 
 use process_tests::runner::Suite;
@@ -73,5 +74,6 @@ fn main(_args: Args) -> i32 {
         "small_block_double_free_is_caught",
         small_blocks::small_block_double_free_is_caught,
     );
+    sharing::run(&mut suite);
     suite.finish()
 }
