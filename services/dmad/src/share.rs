@@ -116,7 +116,7 @@ impl TokenMint {
     }
 
     /// The next token.
-    pub fn next(&mut self) -> Token {
+    pub fn mint(&mut self) -> Token {
         let counter = self.counter;
         self.counter += 1;
         let high = siphash(self.key, counter << 1);
@@ -282,9 +282,9 @@ impl ShareTable {
     /// Records `export` (admitted by [`admit_export`](Self::admit_export)) under a new
     /// token.
     pub fn export(&mut self, export: Export) -> Token {
-        let mut token = self.mint.next();
+        let mut token = self.mint.mint();
         while self.tokens.contains_key(&token) {
-            token = self.mint.next();
+            token = self.mint.mint();
         }
         *self.tokens_of.entry(export.exporter).or_default() += 1;
         *self.holders.entry(export.buffer).or_default() += 1;
@@ -496,17 +496,17 @@ mod tests {
     #[test]
     fn tokens_are_not_sequential_and_round_trip() {
         let mut mint = TokenMint::new([1, 2]);
-        let first = mint.next();
-        let second = mint.next();
+        let first = mint.mint();
+        let second = mint.mint();
         assert_ne!(first, second);
         assert_ne!(second.0.wrapping_sub(first.0), 1);
         assert_eq!(Token::parse(&first.to_text()), Some(first));
         // Another key, other tokens; stirring changes what follows.
         let mut other = TokenMint::new([1, 3]);
-        assert_ne!(other.next(), first);
+        assert_ne!(other.mint(), first);
         let mut stirred = TokenMint::new([1, 2]);
         stirred.stir(42);
-        assert_ne!(stirred.next(), first);
+        assert_ne!(stirred.mint(), first);
     }
 
     #[test]

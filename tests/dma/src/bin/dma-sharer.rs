@@ -19,7 +19,10 @@
 
 extern crate alloc;
 
-#[allow(dead_code, reason = "the iommu suite's edu driver, shared whole; some of it is unused here")]
+#[allow(
+    dead_code,
+    reason = "the iommu suite's edu driver, shared whole; some of it is unused here"
+)]
 #[path = "../../../iommu/src/edu.rs"]
 mod edu;
 
@@ -55,10 +58,16 @@ fn run(buffer_token: &str, mailbox_token: &str) -> Result<(), String> {
     let refused = format!("dma:/virtio-blk0/import?token={mailbox_token}");
     match share::import(&refused) {
         Err(error) if error.errno == userlib::sys::error::EACCES => {}
-        other => return Err(format!("{refused}: {:?}, expected EACCES", other.map(|_| ()))),
+        other => {
+            return Err(format!(
+                "{refused}: {:?}, expected EACCES",
+                other.map(|_| ())
+            ))
+        }
     }
     let path = format!("dma:/import?token={mailbox_token}");
-    let mailbox_buffer = share::import(&path).map_err(|e| format!("{path}: {}", errno_name(e.errno)))?;
+    let mailbox_buffer =
+        share::import(&path).map_err(|e| format!("{path}: {}", errno_name(e.errno)))?;
     let mailbox_mapping = mailbox_buffer
         .map_all()
         .map_err(|e| format!("fmap the mailbox: {}", errno_name(e.errno)))?;
@@ -75,7 +84,12 @@ fn share_with_edu(token: &str, mailbox: &Mailbox) -> Result<(), String> {
     let buffer = share::import(&path).map_err(|e| format!("{path}: {}", errno_name(e.errno)))?;
     match share::import(&path) {
         Err(error) if error.errno == userlib::sys::error::ENOENT => {}
-        other => return Err(format!("{path} again: {:?}, expected ENOENT", other.map(|_| ()))),
+        other => {
+            return Err(format!(
+                "{path} again: {:?}, expected ENOENT",
+                other.map(|_| ())
+            ))
+        }
     }
     let address = buffer.info().device_address;
     let mapping = buffer
@@ -95,7 +109,10 @@ fn share_with_edu(token: &str, mailbox: &Mailbox) -> Result<(), String> {
     check_copy(&mapping, "after edu's copy")?;
     mailbox.write(DEVICE_ADDRESS, address);
     mailbox.write(STATE, IMPORTED);
-    if mailbox.wait_for(&[RELEASED], Duration::from_secs(20)).is_none() {
+    if mailbox
+        .wait_for(&[RELEASED], Duration::from_secs(20))
+        .is_none()
+    {
         return Err(String::from("the parent never released its buffer"));
     }
     // The exporter let go; the pages are still ours.

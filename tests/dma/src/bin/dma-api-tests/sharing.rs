@@ -70,8 +70,7 @@ fn expected_after_copy(index: usize) -> u64 {
 /// within the buffer through edu's own IOMMU domain, which the parent then sees. The parent
 /// releases its buffer: the pool still counts its pages until the child, which still finds
 /// its bytes there, lets go too; after that edu's write to the same address faults.
-pub fn a_shared_buffer_reaches_another_process_and_device_and_outlives_its_exporter() -> Outcome
-{
+pub fn a_shared_buffer_reaches_another_process_and_device_and_outlives_its_exporter() -> Outcome {
     let before = stats::read(DEVICE)?;
     let buffer = expect_ok("alloc", Buffer::allocate(DEVICE, 2 * PAGE_SIZE))?;
     let mapping = expect_ok("fmap", buffer.map_all())?;
@@ -81,11 +80,7 @@ pub fn a_shared_buffer_reaches_another_process_and_device_and_outlives_its_expor
     let mailbox = Mailbox::at(mailbox_mapping.address());
     let token = export(&buffer, "export?device=edu0")?;
     let mailbox_token = export(&mailbox_buffer, "export")?;
-    let pid = child::start_as(
-        "dma-sharer",
-        "/bin/dma-sharer",
-        &[&token, &mailbox_token],
-    )?;
+    let pid = child::start_as("dma-sharer", "/bin/dma-sharer", &[&token, &mailbox_token])?;
     let state = mailbox.wait_for(&[IMPORTED, FAILED], Duration::from_secs(30));
     if state != Some(IMPORTED) {
         let ending = child::wait(pid)?;
@@ -94,7 +89,10 @@ pub fn a_shared_buffer_reaches_another_process_and_device_and_outlives_its_expor
         ));
     }
     // edu copied page 0's first 64 bytes to page 1, and the exporter sees it.
-    mapping.expect("the exporter's mapping after edu's copy", expected_after_copy)?;
+    mapping.expect(
+        "the exporter's mapping after edu's copy",
+        expected_after_copy,
+    )?;
     // Both pools serve edu0 and virtio-blk0 at offset 0: the same device address.
     let address = mailbox.read(DEVICE_ADDRESS);
     ensure!(
@@ -122,11 +120,7 @@ pub fn a_shared_buffer_reaches_another_process_and_device_and_outlives_its_expor
         "edu's write after release did not fault"
     );
     // The child is gone: only the mailbox is left.
-    stats::settle_free_pages(
-        DEVICE,
-        before.free_pages - 1,
-        "after the importer's exit",
-    )?;
+    stats::settle_free_pages(DEVICE, before.free_pages - 1, "after the importer's exit")?;
     drop(mailbox_mapping);
     drop(mailbox_buffer);
     stats::settle(DEVICE, before, "after the mailbox went")
@@ -156,7 +150,9 @@ pub fn an_import_for_a_second_device_gets_its_address_and_the_same_bytes() -> Ou
     })?;
     drop(mapping);
     expect_ok("close the buffer", buffer.close())?;
-    other.expect("the import after the buffer's close", |index| !(index as u64))?;
+    other.expect("the import after the buffer's close", |index| {
+        !(index as u64)
+    })?;
     let held = stats::read(DEVICE)?;
     ensure!(
         held.free_pages == before.free_pages - 1 && held.live_buffers == before.live_buffers,
@@ -174,14 +170,13 @@ pub fn bad_forged_reused_and_revoked_tokens_are_refused() -> Outcome {
     let buffer = expect_ok("alloc", Buffer::allocate(DEVICE, PAGE_SIZE))?;
     let before = stats::read(DEVICE)?;
     let token = export(&buffer, &format!("export?device={HIGH_DEVICE}"))?;
-    let forged: String = token
-        .chars()
-        .rev()
-        .collect::<String>()
-        .replace('0', "1");
+    let forged: String = token.chars().rev().collect::<String>().replace('0', "1");
     let refused = [
         (format!("dma:/{HIGH_DEVICE}/import?token={forged}"), ENOENT),
-        (format!("dma:/{HIGH_DEVICE}/import?token={}", &token[..31]), EINVAL),
+        (
+            format!("dma:/{HIGH_DEVICE}/import?token={}", &token[..31]),
+            EINVAL,
+        ),
         (format!("dma:/{HIGH_DEVICE}/import?token={token}x"), EINVAL),
         (format!("dma:/{HIGH_DEVICE}/import"), EINVAL),
         (format!("dma:/{DEVICE}/import?token={token}"), EACCES),
