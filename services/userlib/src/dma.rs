@@ -25,8 +25,10 @@
 //! read with care (volatile reads or fences) by the driver.
 
 mod pool;
+mod share;
 
 pub use pool::{DmaBlock, DmaPool};
+pub use share::{ExportTo, SharedDma, NO_DEVICE_ADDRESS};
 
 use crate::sys;
 use core::marker::PhantomData;

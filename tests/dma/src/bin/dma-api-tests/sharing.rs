@@ -12,6 +12,7 @@ use dma_tests::share::{
 use dma_tests::{stats, DEVICE, PAGE_SIZE};
 use process_tests::check::{errno_name, expect_errno, expect_ok, Outcome};
 use process_tests::{child, ensure};
+use userlib::dma::{Dma, ExportTo, SharedDma};
 use userlib::sys::error::{EACCES, EINVAL, ENOENT, ENOSPC};
 use userlib::sys::Ending;
 
@@ -126,39 +127,58 @@ pub fn a_shared_buffer_reaches_another_process_and_device_and_outlives_its_expor
     stats::settle(DEVICE, before, "after the mailbox went")
 }
 
-/// A buffer of `virtio-blk0` (device offset 0) imported for `dma-api0` (offset 4 GiB) in
-/// the same process: that device's address is the physical address plus its offset, and
-/// the import maps the very bytes the buffer holds.
+/// Through userlib (`Dma::export`, `SharedDma::import`): a buffer of `virtio-blk0` (device
+/// offset 0) imported for `dma-api0` (offset 4 GiB) in the same process gets that device's
+/// address — the physical address plus its offset — and maps the very bytes the buffer
+/// holds, which stay after the buffer is dropped until the import is.
 pub fn an_import_for_a_second_device_gets_its_address_and_the_same_bytes() -> Outcome {
     let before = stats::read(DEVICE)?;
-    let buffer = expect_ok("alloc", Buffer::allocate(DEVICE, PAGE_SIZE))?;
-    let token = export(&buffer, &format!("export?device={HIGH_DEVICE}"))?;
-    let path = format!("dma:/{HIGH_DEVICE}/import?token={token}");
-    let imported = expect_ok(&path, share::import(&path))?;
+    let mut buffer = expect_ok("alloc", Dma::<[u64]>::zeroed_slice(DEVICE, PAGE_SIZE / 8))?;
+    let to = ExportTo {
+        device: Some(HIGH_DEVICE),
+        pid: None,
+    };
+    let token = expect_ok("Dma::export", buffer.export(to))?;
+    let imported = expect_ok(
+        "SharedDma::import",
+        SharedDma::import(Some(HIGH_DEVICE), &token),
+    )?;
     let (own, seen) = (buffer.info(), imported.info());
     ensure!(
         seen.device_address == own.device_address + HIGH_OFFSET
+            && imported.dma_addr() == seen.device_address
             && seen.size == own.size
             && seen.cache_type == own.cache_type,
-        "{path}: {seen:?}, the buffer is {own:?}"
+        "the import for {HIGH_DEVICE}: {seen:?}, the buffer is {own:?}"
     );
-    let mapping = expect_ok("fmap the buffer", buffer.map_all())?;
-    let other = expect_ok("fmap the import", imported.map_all())?;
-    other.fill(|index| !(index as u64));
-    mapping.expect("the buffer written through its import", |index| {
-        !(index as u64)
-    })?;
-    drop(mapping);
-    expect_ok("close the buffer", buffer.close())?;
-    other.expect("the import after the buffer's close", |index| {
-        !(index as u64)
-    })?;
+    let words = imported.as_ptr().cast::<u64>();
+    for index in 0..PAGE_SIZE / 8 {
+        // SAFETY: the import maps a whole page, read-write, while `imported` lives.
+        unsafe { words.add(index).write_volatile(!(index as u64)) };
+    }
+    userlib::dma::write_barrier();
+    for (index, word) in buffer.iter_mut().enumerate() {
+        // SAFETY: a valid `u64` in the buffer's mapping; volatile, as another mapping wrote it.
+        let found = unsafe { core::ptr::read_volatile(word) };
+        ensure!(
+            found == !(index as u64),
+            "word {index} written through the import reads {found:#x} in the buffer"
+        );
+    }
+    drop(buffer);
+    for index in 0..PAGE_SIZE / 8 {
+        // SAFETY: as above.
+        let found = unsafe { words.add(index).read_volatile() };
+        ensure!(
+            found == !(index as u64),
+            "word {index} of the import changed to {found:#x} when the buffer was dropped"
+        );
+    }
     let held = stats::read(DEVICE)?;
     ensure!(
         held.free_pages == before.free_pages - 1 && held.live_buffers == before.live_buffers,
         "with only the import left the pool says {held}, expected 1 page in use of {before}"
     );
-    drop(other);
     drop(imported);
     stats::settle(DEVICE, before, "after the import went")
 }
