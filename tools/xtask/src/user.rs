@@ -124,7 +124,8 @@ autostart = false
 
 /// The processes and pool of the `dma-api` suite's image: its driver, granted the default
 /// pool's device and `dma-api0`, a 1 MiB pool whose device addresses are physical + 4 GiB
-/// (out of reach of a 32-bit mask), declared without `cache` (write-combining).
+/// (out of reach of a 32-bit mask), declared without `cache` (write-combining); and the
+/// importer of its sharing tests, `dma-sharer`, granted QEMU's `edu` only.
 pub const DMA_API_TEST_MANIFEST: &str = r#"
 [pool.dma-api0]
 device = "dma-api0"

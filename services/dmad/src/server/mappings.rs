@@ -90,9 +90,19 @@ impl Server {
             let token = mapping.token;
             self.mappings.remove(&key);
             self.count(caller, |usage| usage.mappings -= 1);
+            // An importer's mapping may be the last hold of another owner's buffer.
+            let owner = self
+                .registry
+                .held_buffer(token)
+                .map(|buffer| buffer.owner.0);
             let removed = self.registry.map_removed(token);
             if self.usage(caller) == Default::default() {
                 self.forget_client(caller);
+            }
+            if let (Ok(dma_pool::Unmapped::Freed { .. }), Ok(owner)) = (&removed, owner) {
+                if owner != caller {
+                    self.forget_if_gone(owner);
+                }
             }
             removed?;
         }

@@ -138,7 +138,12 @@ impl Server {
             .get(&(exporter, number))
             .map(|open| open.handle.clone())
         else {
-            unreachable!("closing an exported buffer revokes its tokens");
+            // Closing an exported buffer revokes its tokens, so this does not happen; should
+            // it, the token names nothing.
+            return Err(Refusal::new(
+                DmaError::UnknownDevice,
+                "the token's buffer is gone",
+            ));
         };
         let held = self.registry.buffer(handle, OwnerId(exporter))?;
         let hold = self.registry.hold(handle, OwnerId(exporter))?;
@@ -242,18 +247,18 @@ impl Server {
             return;
         }
         match self.registry.map_removed(import.hold) {
-            Ok(Unmapped::Freed { .. }) => {
-                // The exporter's last charge may have gone with it: forget its quota if
-                // dmad forgot the exporter.
-                let exporter = import.exporter;
-                if !self.clients.contains_key(&exporter)
-                    && self.usage(exporter) == Default::default()
-                {
-                    self.forget_client(exporter);
-                }
-            }
+            Ok(Unmapped::Freed { .. }) => self.forget_if_gone(import.exporter),
             Ok(_) => {}
             Err(error) => info!("import of pid {caller}: buffer already gone ({error})"),
+        }
+    }
+
+    /// A shared buffer's pages returned, perhaps with the last charge of its `owner`: if
+    /// dmad already forgot the owner (it exited or closed everything), its quota entry goes
+    /// too, so dead exporters do not fill `dma-pool`'s owner table.
+    pub(super) fn forget_if_gone(&mut self, owner: u32) {
+        if !self.clients.contains_key(&owner) && self.usage(owner) == Default::default() {
+            self.forget_client(owner);
         }
     }
 

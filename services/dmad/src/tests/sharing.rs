@@ -369,6 +369,23 @@ fn exits_revoke_tokens_and_release_imports() {
 }
 
 #[test]
+fn a_dead_exporters_quota_goes_with_the_last_mapping_of_an_import() {
+    let (mut fixture, _) = shared();
+    let (handle, _) = fixture.alloc(BLK, "blk0/alloc?size=4096").unwrap();
+    let token = export(&mut fixture, BLK, handle, "export").unwrap();
+    let (imported, _) = import(&mut fixture, OTHER, &format!("import?token={token}")).unwrap();
+    fixture.map(OTHER, imported, 0, 4096).unwrap();
+    fixture.server.reap(BLK as u32);
+    fixture.close(OTHER, imported).unwrap();
+    // BLK's quota entry is kept while its page is charged...
+    assert_eq!(fixture.server.registry().owners().count(), 1);
+    fixture.unmap(OTHER, imported, 0, 4096).unwrap();
+    // ...and goes with the page.
+    assert_eq!(fixture.stats().free_pages, SIZE / 4096);
+    assert_eq!(fixture.server.registry().owners().count(), 0);
+}
+
+#[test]
 fn a_failed_unmap_keeps_the_import_hold_for_good() {
     let (mut fixture, domains) = shared();
     let (handle, _) = fixture.alloc(BLK, "blk0/alloc?size=4096").unwrap();

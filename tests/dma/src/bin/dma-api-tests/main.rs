@@ -5,11 +5,14 @@
 //! honoured, and impossible or malformed ones refused with `EINVAL` leaving the pool as it
 //! was; the default pool's mapping cache type in the live page tables; userlib's
 //! small-block `DmaPool` with a boundary (blocks never straddle it, a double free is caught)
-//! and userlib's constrained allocation.
+//! and userlib's constrained allocation; buffers shared with another process and another
+//! device (`sharing`: export tokens, imports, edu writing an imported buffer through its own
+//! IOMMU domain, lifetime to the last holder, refused tokens).
 //!
 //! The image's manifest (`user::DMA_API_TEST_MANIFEST`) grants it `virtio-blk0` (the
 //! default pool, device offset 0, below 4 GiB) and `dma-api0`, a 1 MiB pool whose device
-//! addresses are its physical addresses plus 4 GiB: a 32-bit mask can never reach it.
+//! addresses are its physical addresses plus 4 GiB: a 32-bit mask can never reach it. It
+//! may start `dma-sharer` (granted `edu0` only), the importer of the sharing tests.
 #![no_std]
 #![no_main]
 
