@@ -7,6 +7,7 @@
 mod buffers;
 mod map;
 mod quarantine;
+mod shares;
 mod stats;
 
 use alloc::string::String;

@@ -12,6 +12,10 @@
 //!   mapped each region, so a physical address becomes an address in dmad's own space;
 //! - [`Confinement`]: the kernel's IOMMU domains, told of each buffer a device gains or loses
 //!   (map on allocation, unmap before release; a failed unmap quarantines the buffer);
+//! - [`share`]: buffers shared between processes and devices — a `call` of `export` on a
+//!   buffer descriptor gives a single-use token, `dma:/DEV/import?token=T` (or
+//!   `dma:/import?token=T`, CPU only) opens the same pages for another process and maps them
+//!   into DEV's IOMMU domain; the pages live until the last holder and mapping are gone;
 //! - [`Callers`]: what a caller may do, from the kernel (the rights it was spawned with),
 //!   asked while its request is pending; never from a name. Also whether a device is quiet
 //!   ([`DeviceState`]): a buffer released while its device's last quiesce is unconfirmed is
@@ -48,6 +52,8 @@
 //! - A buffer descriptor reads as its [`DmaBufferInfo`](dma_api::DmaBufferInfo) on every
 //!   read; text descriptors (`dma:/`, `DEV/stats`) are a snapshot taken at open, read in
 //!   order until a read returns 0.
+//! - A `call` whose payload starts with `export` exports the buffer ([`share`]); any other
+//!   `call` reads the descriptor like a read.
 //! - Writes are refused with `EINVAL`; opcodes the scheme does not serve with `ENOSYS`.
 //! - Everything dmad keeps is bounded ([`Limits`]): per process at most 256 open handles
 //!   (`EMFILE`) and 256 live mappings (`ENOMEM`); in all at most 4096 handles (`ENFILE`),
@@ -70,6 +76,7 @@ mod quiesce;
 mod refusal;
 mod request;
 mod server;
+pub mod share;
 mod tables;
 
 pub use confine::{Confinement, DeviceMapping, Unconfined};

@@ -37,6 +37,7 @@ pub fn run() -> i32 {
         Err(error) => warn!("getpid failed ({error}); handle numbers start at 1"),
     }
     add_pools(&mut server, &String::from_utf8_lossy(&pools));
+    server.seed_tokens(token_seed());
     info!("serving dma:");
     serve(&mut server, socket)
 }
@@ -111,8 +112,26 @@ fn map_region(line: &MemoryPoolLine<'_>) -> sys::Result<u64> {
 fn serve(server: &mut Server, socket: usize) -> i32 {
     let mut memory = PoolMappings;
     userlib::server::serve(socket, "dma", |request| {
+        if request.opcode == syscall::schemev2::Opcode::Call as u8 {
+            // An export may follow: its token's key takes in when it was asked.
+            server.stir_tokens(userlib::cycles::now());
+        }
         Some(server.handle(request, &mut memory).to_message(request.tag))
     })
+}
+
+/// The export tokens' key (`dmad::share`): the kernel offers no random source, so it is
+/// the cycle counter sampled around start-up work whose length varies (reading the
+/// manifest, the process id), mixed by the mint. Weak on an emulator; see the module doc.
+fn token_seed() -> [u64; 2] {
+    let first = userlib::cycles::now();
+    let pid = sys::getpid().unwrap_or(0) as u64;
+    let _ = sys::read_file(MANIFEST_PATH);
+    let second = userlib::cycles::now();
+    [
+        first.rotate_left(29) ^ pid,
+        second ^ first.wrapping_mul(0x9e37_79b9_7f4a_7c15),
+    ]
 }
 
 /// Pool memory, zeroed through dmad's mappings (each with its pool's memory type).

@@ -37,11 +37,13 @@
 
 mod owned;
 mod pool;
+mod share;
 mod streaming;
 mod sync;
 
 pub use owned::DeviceOwned;
 pub use pool::{DmaBlock, DmaPool};
+pub use share::{ExportTo, SharedDma, NO_DEVICE_ADDRESS};
 pub use streaming::{
     Direction, Mapping, Segment, StreamCounters, StreamMapper, BOUNCE_CACHE_LIMIT,
 };

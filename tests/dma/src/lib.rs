@@ -34,6 +34,7 @@ pub mod check;
 pub mod iommu;
 pub mod pools;
 pub mod quiesce;
+pub mod share;
 pub mod stats;
 pub mod text;
 pub mod translate;

@@ -55,6 +55,7 @@ const PACKAGES: [(&str, &[&str]); 16] = [
         &[
             "dma-tests",
             "dma-api-tests",
+            "dma-sharer",
             "dma-stranger",
             "dma-holder",
             "dma-worker",
@@ -125,7 +126,8 @@ autostart = false
 /// pool's device and `dma-api0`, a 1 MiB pool whose device addresses are physical + 4 GiB
 /// (out of reach of a 32-bit mask), declared without `cache` (write-combining); `edu0`'s pool
 /// declared `cache = "wb"` and `dma-api-uc`'s `cache = "uc"` (coherency per device); `edu0` is
-/// QEMU's edu DMA engine (the suite's machine has one), also for the streaming transfers.
+/// QEMU's edu DMA engine (the suite's machine has one), also for the streaming transfers; and the
+/// importer of its sharing tests, `dma-sharer`, granted QEMU's `edu` only.
 pub const DMA_API_TEST_MANIFEST: &str = r#"
 [pool.dma-api0]
 device = "dma-api0"
@@ -150,6 +152,13 @@ cache = "uc"
 [process.dma-api-tests]
 path = "/bin/dma-api-tests"
 devices = ["virtio-blk0", "dma-api0", "edu0", "dma-api-uc"]
+spawns = ["dma-sharer"]
+
+# The importer of the sharing tests: granted edu0 only, started by the driver.
+[process.dma-sharer]
+path = "/bin/dma-sharer"
+devices = ["edu0"]
+autostart = false
 "#;
 
 /// What makes a test image run the `platform` suite: on x86_64 (no device tree) a pool for

@@ -236,6 +236,16 @@ impl Pool {
         len: u64,
     ) -> Result<MapRange, PoolError> {
         let record = self.live_record(handle, owner)?;
+        self.map_range(record, offset, len)
+    }
+
+    /// The range checks of [`check_map`](Self::check_map) on `record`.
+    pub(super) fn map_range(
+        &self,
+        record: &BufferRecord,
+        offset: u64,
+        len: u64,
+    ) -> Result<MapRange, PoolError> {
         if !offset.is_multiple_of(PAGE_SIZE) || !len.is_multiple_of(PAGE_SIZE) {
             return Err(PoolError::InvalidRequest("mapping not page-aligned"));
         }

@@ -9,6 +9,7 @@ mod buffers;
 mod declare;
 mod global;
 mod quarantine;
+mod shares;
 
 pub use declare::MAX_POOL_PAGES;
 

@@ -27,7 +27,7 @@ impl Server {
                 *offset = end;
                 bytes[start..end].to_vec()
             }
-            Handle::Buffer { info, .. } => {
+            Handle::Buffer { info, .. } | Handle::Import(super::share::Import { info, .. }) => {
                 let bytes = info.to_bytes();
                 bytes[..capacity.min(bytes.len())].to_vec()
             }
@@ -46,10 +46,13 @@ impl Server {
             .remove(&(caller, number))
             .expect("owned handle exists");
         self.count(caller, |usage| usage.handles -= 1);
-        if let Handle::Buffer {
+        if let Handle::Import(import) = open.handle {
+            self.release_import(caller, import);
+        } else if let Handle::Buffer {
             handle, mapping, ..
         } = open.handle
         {
+            self.shares.revoke(caller, Some(number));
             let reclaimed = self.reclaim(handle, caller, &mapping);
             if let Err(error) = reclaimed {
                 info!("handle {number} of pid {caller}: buffer already gone ({error})");

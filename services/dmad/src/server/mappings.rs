@@ -35,17 +35,28 @@ impl Server {
         size: u64,
     ) -> Result<Reply, Refusal> {
         let open = self.owned(caller, number)?;
-        let Handle::Buffer { handle, .. } = open.handle else {
-            return Err(Refusal::new(DmaError::BadHandle, "not a buffer"));
+        let held = match &open.handle {
+            Handle::Buffer { handle, .. } => Ok(*handle),
+            Handle::Import(import) => Err(import.hold),
+            _ => return Err(Refusal::new(DmaError::BadHandle, "not a buffer")),
         };
         let owner = OwnerId(caller);
-        let range = self.registry.check_map(handle, owner, offset, size)?;
+        let range = match held {
+            Ok(handle) => self.registry.check_map(handle, owner, offset, size)?,
+            Err(hold) => self.registry.check_map_held(hold, offset, size)?,
+        };
         self.admit_mapping(caller)?;
         let address = self
             .regions
             .address_of(range.phys, range.len)
             .expect("every pool lies in a region dmad mapped");
-        let token = self.registry.map_added(handle, owner)?;
+        let token = match held {
+            Ok(handle) => self.registry.map_added(handle, owner)?,
+            Err(hold) => {
+                self.registry.map_added_held(hold)?;
+                hold
+            }
+        };
         let serial = self.next_mapping;
         self.next_mapping += 1;
         self.mappings.insert(
@@ -79,9 +90,19 @@ impl Server {
             let token = mapping.token;
             self.mappings.remove(&key);
             self.count(caller, |usage| usage.mappings -= 1);
+            // An importer's mapping may be the last hold of another owner's buffer.
+            let owner = self
+                .registry
+                .held_buffer(token)
+                .map(|buffer| buffer.owner.0);
             let removed = self.registry.map_removed(token);
             if self.usage(caller) == Default::default() {
                 self.forget_client(caller);
+            }
+            if let (Ok(dma_pool::Unmapped::Freed { .. }), Ok(owner)) = (&removed, owner) {
+                if owner != caller {
+                    self.forget_if_gone(owner);
+                }
             }
             removed?;
         }

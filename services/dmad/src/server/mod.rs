@@ -18,6 +18,7 @@ mod mappings;
 mod open;
 mod pools;
 mod quarantine;
+mod share;
 
 use crate::{Callers, Grant, Grants, PoolMemory, Refusal, Regions, Reply, Request};
 use alloc::boxed::Box;
@@ -43,6 +44,8 @@ enum Handle {
     },
     /// The result of a `declare` or `release-pool`: nothing to read.
     Done,
+    /// Another process's buffer, imported (`crate::share`).
+    Import(share::Import),
 }
 
 /// One open handle (its owner is in its key).
@@ -92,6 +95,8 @@ pub struct Server {
     /// The devices' IOMMU domains (nothing to do without an IOMMU).
     confinement: Box<dyn crate::Confinement>,
     quiesce: crate::quiesce::QuiesceRecords,
+    /// Export tokens and shared buffers' holders and device mappings.
+    shares: crate::share::ShareTable,
 }
 
 impl Server {
@@ -112,6 +117,7 @@ impl Server {
             limits: limits::Limits::DEFAULT,
             confinement: Box::new(crate::Unconfined),
             quiesce: Default::default(),
+            shares: Default::default(),
         }
     }
 
@@ -170,6 +176,7 @@ impl Server {
                 _ => None,
             })
             .collect();
+        self.shares.revoke(pid, None);
         for (handle, mapping) in &buffers {
             if let Err(error) = self.reclaim(*handle, pid, mapping) {
                 info!(
@@ -186,7 +193,12 @@ impl Server {
             .map(|(key, _)| *key)
             .collect();
         for key in theirs {
-            self.handles.remove(&key);
+            if let Some(OpenHandle {
+                handle: Handle::Import(import),
+            }) = self.handles.remove(&key)
+            {
+                self.release_import(pid, import);
+            }
             self.count(pid, |usage| usage.handles -= 1);
         }
         self.forget_client(pid);
@@ -206,7 +218,10 @@ impl Server {
                 self.open(caller, request.tag, request.payload, memory)
             }
             Some(Opcode::Read) => self.read(caller, handle, request.args[2]),
-            Some(Opcode::Call) => self.read(caller, handle, request.args[2]),
+            Some(Opcode::Call) => match crate::share::export_request(request.payload) {
+                Some(options) => self.export(caller, handle, options, request.args[2]),
+                None => self.read(caller, handle, request.args[2]),
+            },
             Some(Opcode::Write) => {
                 self.owned(caller, handle)?;
                 Err(Refusal::new(

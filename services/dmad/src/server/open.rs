@@ -38,6 +38,11 @@ impl Server {
         self.admit_handle(caller)?;
         let path = core::str::from_utf8(payload)
             .map_err(|_| Refusal::new(DmaError::Invalid, "path is not UTF-8"))?;
+        if let Some(import) = crate::share::import_path(path) {
+            let (device, token) = import?;
+            self.client(caller, tag)?;
+            return self.import(caller, device, token);
+        }
         let path = DmaPath::parse(path)?;
         self.client(caller, tag)?;
         match path {
@@ -164,7 +169,7 @@ impl Server {
     /// The pool that serves `device`: its own, else the global pool if the manifest grants
     /// `device` to some process (a device neither with a pool nor granted is unknown,
     /// `ENOENT`, whoever asks).
-    fn pool_serving(&self, device: &str) -> Result<&dma_pool::Pool, Refusal> {
+    pub(super) fn pool_serving(&self, device: &str) -> Result<&dma_pool::Pool, Refusal> {
         if let Ok(pool) = self.registry.pool_for_device(device) {
             return Ok(pool);
         }

@@ -27,7 +27,7 @@ impl Server {
         mapping: &DeviceMapping,
     ) -> Result<(), PoolError> {
         let device = mapping.device.as_str();
-        let unmapped = self.confinement.unmap(device, mapping.iova, mapping.size);
+        let unmapped = self.unmap_owned(mapping);
         let state = self.callers.device_state(device).unwrap_or_default();
         let unmap_failed = unmapped.is_err();
         let quarantine = unmap_failed || state.may_still_reach(owner);

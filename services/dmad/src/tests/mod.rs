@@ -10,5 +10,6 @@ mod global;
 mod limits;
 mod privileged;
 mod quarantine;
+mod sharing;
 mod tables;
 mod wire;

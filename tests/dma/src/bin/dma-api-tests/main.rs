@@ -7,11 +7,14 @@
 //! small-block `DmaPool` with a boundary (blocks never straddle it, a double free is caught)
 //! and userlib's constrained allocation; each pool's declared cache type (`wb`, `wc`, `uc`)
 //! in the tables and `SYS_DMA_SYNC` with a real device (`cache`); streaming mappings and the
-//! typed hand-off (`streaming.rs`, with QEMU's edu DMA engine, `edu0`).
+//! typed hand-off (`streaming.rs`, with QEMU's edu DMA engine, `edu0`); buffers shared with
+//! another process and another device (`sharing`: export tokens, imports, edu writing an
+//! imported buffer through its own IOMMU domain, lifetime to the last holder, refused tokens).
 //!
 //! The image's manifest (`user::DMA_API_TEST_MANIFEST`) grants it `virtio-blk0` (the
 //! default pool, device offset 0, below 4 GiB) and `dma-api0`, a 1 MiB pool whose device
-//! addresses are its physical addresses plus 4 GiB: a 32-bit mask can never reach it.
+//! addresses are its physical addresses plus 4 GiB: a 32-bit mask can never reach it. It
+//! may start `dma-sharer` (granted `edu0` only), the importer of the sharing tests.
 #![no_std]
 #![no_main]
 
@@ -20,6 +23,7 @@ extern crate alloc;
 mod cache;
 mod constraints;
 mod edu;
+mod sharing;
 mod small_blocks;
 mod streaming;
 
@@ -80,5 +84,6 @@ fn main(_args: Args) -> i32 {
     );
     cache::register(&mut suite);
     streaming::register(&mut suite);
+    sharing::run(&mut suite);
     suite.finish()
 }
