@@ -553,7 +553,10 @@ impl Processes {
     /// Queues every thread of process `group` whose state satisfies `condition`.
     pub fn wake_group_if(&mut self, group: ProcessId, condition: impl Fn(State) -> bool) {
         let ready = &mut self.ready;
-        for thread in self.map.values_mut().filter(|thread| thread.group == group) {
+        // A thread's number comes from the same counter, after its process's: none is
+        // below `group`.
+        let threads = self.map.range_mut(group..).map(|(_, thread)| thread);
+        for thread in threads.filter(|thread| thread.group == group) {
             if condition(thread.state) {
                 thread.state = State::Ready;
                 ready.push_back(thread.id);

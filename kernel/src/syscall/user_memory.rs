@@ -70,19 +70,20 @@ impl UserSlice {
     }
 
     fn check(&self, access: Access) -> Result<(), Error> {
+        process::with(|table| self.check_in(table.running_process(), access == Access::Write))
+    }
+
+    /// [`UserSlice::check_readable`] (or with `write`, [`UserSlice::check_writable`]) against
+    /// `process`, the running process, whose entry the caller already holds (so a system
+    /// call looks it up once for its descriptor and its buffer).
+    pub fn check_in(&self, process: &process::Process, write: bool) -> Result<(), Error> {
         if self.length == 0 || !crate::test_hooks::user_precheck() {
             return Ok(());
         }
-        process::with(|table| {
-            let space = table.running_space().ok_or(Error::BadAddress)?;
-            space
-                .check(
-                    self.address as u64,
-                    self.length as u64,
-                    access == Access::Write,
-                )
-                .map_err(|_| Error::BadAddress)
-        })
+        let space = process.space.as_ref().ok_or(Error::BadAddress)?;
+        space
+            .check(self.address as u64, self.length as u64, write)
+            .map_err(|_| Error::BadAddress)
     }
 
     /// The user address of `[offset, offset + length)` of this range (`EINVAL` past its
