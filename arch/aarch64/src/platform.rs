@@ -159,6 +159,7 @@ impl Arch for Aarch64 {
 
     /// Takes the GIC, the timer's interrupt, the PSCI conduit and the console UART from the
     /// description (the early console used QEMU `virt`'s PL011 address until now).
+    #[inline]
     fn cpu_index() -> usize {
         crate::smp::cpu_index()
     }

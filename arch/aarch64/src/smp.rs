@@ -49,6 +49,7 @@ static STARTED: AtomicBool = AtomicBool::new(false);
 static MPIDRS: [AtomicU64; MAX_CPUS] = [const { AtomicU64::new(0) }; MAX_CPUS];
 
 /// This CPU's index (TPIDR_EL1, set at entry).
+#[inline]
 pub fn cpu_index() -> usize {
     (TPIDR_EL1.get() as usize).min(MAX_CPUS - 1)
 }

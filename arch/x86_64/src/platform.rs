@@ -72,6 +72,7 @@ impl Arch for X86_64 {
         trap::breakpoints_caught()
     }
 
+    #[inline]
     fn cpu_index() -> usize {
         crate::syscall::cpu_index()
     }

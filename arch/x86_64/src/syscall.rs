@@ -64,6 +64,7 @@ static PER_CPU: [PerCpu; MAX_CPUS] = [NEW_PER_CPU; MAX_CPUS];
 static GS_READY: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
 
 /// This CPU's index, read through GS (0 before [`init`]).
+#[inline]
 pub fn cpu_index() -> usize {
     if !GS_READY.load(Ordering::Relaxed) {
         return 0;

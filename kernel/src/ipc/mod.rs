@@ -189,10 +189,15 @@ pub fn has_request(name: &str) -> bool {
 }
 
 /// A request was queued for `owner`'s scheme: wake the server if it waits in `read` on its
-/// socket, and everyone in `SYS_WAIT_ANY` (the socket is ready now). Call with no lock held.
-fn request_queued(owner: ProcessId) {
+/// socket, and everyone in `SYS_WAIT_ANY` (the socket is ready now). With `park_client`,
+/// the running thread is marked waiting for its reply in the same hold of the process
+/// table. Call with no lock held.
+fn request_queued(owner: ProcessId, park_client: bool) {
     process::with(|table| {
         table.wake_group_if(owner, |state| state == State::WaitingForRequest);
+        if park_client {
+            table.running().state = State::WaitingForReply;
+        }
     });
     process::READINESS.wake_all();
 }
@@ -236,8 +241,7 @@ pub fn request(
     payload: Payload,
 ) -> Result<Reply, Error> {
     // The server sees the process; the reply wakes the thread that asked.
-    let client = process::current();
-    let thread = process::current_thread();
+    let (client, thread) = process::with(|table| (table.running_group(), table.current()));
     let (tag, owner) = {
         let mut schemes = SCHEMES.lock();
         let server = serving(&mut schemes, name, opened_by)?;
@@ -248,8 +252,18 @@ pub fn request(
         server.pending.insert(tag, (thread, None));
         (tag, server.owner)
     };
-    request_queued(owner);
+    // No reply can come before this thread lets go of the big lock (the server runs only
+    // then), so a request to another process parks at once, marked in the hold of the
+    // process table that wakes the server, and looks for its reply only when woken. A
+    // request to its own process looks first: that process may be ending (below).
+    let mut look = owner == client;
+    request_queued(owner, !look);
     loop {
+        if !look {
+            look = true;
+            process::reschedule(false);
+            continue;
+        }
         // A thread asking a scheme its own process serves gives up once the process is
         // ending: the serving thread may already be gone, and no reply would come.
         let own_process_ending = owner == client && process::kill_requested();

@@ -96,7 +96,7 @@ fn send_one_way(
         server.one_way += 1;
         Some(Ok(server.owner))
     })??;
-    super::request_queued(owner);
+    super::request_queued(owner, false);
     Ok(())
 }
 

@@ -198,6 +198,9 @@ pub struct Processes {
     ready: VecDeque<ProcessId>,
     /// The process running on each CPU ([`IDLE`] for its idle thread).
     running_on: [ProcessId; MAX_CPUS],
+    /// The `group` of the thread in `running_on` (a thread's group never changes), kept
+    /// beside it by the scheduler so the running process's entry is one map lookup.
+    running_group_on: [ProcessId; MAX_CPUS],
     /// Each CPU's idle thread (its boot stack) while it is switched out; made once with
     /// [`MAX_CPUS`] entries and never resized, so the contexts never move.
     idle_contexts: alloc::vec::Vec<<Cpu as UserMode>::Context>,
@@ -240,6 +243,7 @@ pub fn init() {
         map,
         ready: VecDeque::new(),
         running_on: [IDLE; MAX_CPUS],
+        running_group_on: [IDLE; MAX_CPUS],
         idle_contexts: (0..MAX_CPUS).map(|_| Default::default()).collect(),
         next_id: INIT,
     });
@@ -260,7 +264,7 @@ pub fn with<R>(body: impl FnOnce(&mut Processes) -> R) -> R {
 
 /// The running process's number (its pid, whichever of its threads runs).
 pub fn current() -> ProcessId {
-    with(|table| table.running().group)
+    with(|table| table.running_group())
 }
 
 /// The running thread's number (the pid for a process's first thread).
@@ -549,7 +553,10 @@ impl Processes {
     /// Queues every thread of process `group` whose state satisfies `condition`.
     pub fn wake_group_if(&mut self, group: ProcessId, condition: impl Fn(State) -> bool) {
         let ready = &mut self.ready;
-        for thread in self.map.values_mut().filter(|thread| thread.group == group) {
+        // A thread's number comes from the same counter, after its process's: none is
+        // below `group`.
+        let threads = self.map.range_mut(group..).map(|(_, thread)| thread);
+        for thread in threads.filter(|thread| thread.group == group) {
             if condition(thread.state) {
                 thread.state = State::Ready;
                 ready.push_back(thread.id);
@@ -560,7 +567,7 @@ impl Processes {
     /// The process the running thread belongs to (its leader's entry, which holds the
     /// space, descriptors and parent).
     pub fn running_process(&mut self) -> &mut Process {
-        let group = self.running().group;
+        let group = self.running_group();
         self.map
             .get_mut(&group)
             .expect("a running thread's process exists")
@@ -582,6 +589,11 @@ impl Processes {
     /// The thread running on this CPU ([`IDLE`] for its idle thread).
     pub fn current(&self) -> ProcessId {
         self.running_on[crate::smp::this_cpu()]
+    }
+
+    /// The process the running thread belongs to (its `group`; [`IDLE`] for idle).
+    pub fn running_group(&self) -> ProcessId {
+        self.running_group_on[crate::smp::this_cpu()]
     }
 
     /// The CPUs that could run some queued process: the union of their affinity masks.

@@ -72,24 +72,26 @@ pub fn reschedule(requeue: bool) {
             table.running().state = State::Running;
             return None;
         }
-        table.running_on[cpu] = next;
+
         let from: *mut <Cpu as UserMode>::Context = if current == IDLE {
             &mut table.idle_contexts[cpu]
         } else {
             &mut *table.map.get_mut(&current).expect("current exists").context
         };
-        let to: *const <Cpu as UserMode>::Context = if next == IDLE {
-            &table.idle_contexts[cpu]
-        } else {
-            &*table.map.get(&next).expect("next exists").context
-        };
         let target = table.map.get_mut(&next).expect("next exists");
         if next != IDLE {
             target.state = State::Running;
         }
+        let to: *const <Cpu as UserMode>::Context = if next == IDLE {
+            &table.idle_contexts[cpu]
+        } else {
+            &*target.context
+        };
         let stack_top = target.stack.as_ref().map(|stack| stack.top());
         // A thread runs in its process's space, which its leader's entry holds.
         let group = target.group;
+        table.running_on[cpu] = next;
+        table.running_group_on[cpu] = group;
         let root = table
             .map
             .get(&group)

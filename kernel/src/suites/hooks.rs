@@ -69,7 +69,7 @@ pub fn system_text(name: &str) -> Option<Result<String, kernel_core::Error>> {
     name.strip_prefix("translate/").map(super::translate::text)
 }
 
-/// Whether `UserSlice::check_readable`/`check_writable` look at the page tables (test
+/// Whether `UserSlice::check_in`/`check_writable` look at the page tables (test
 /// switch `sys:user-precheck-off`: then only the copy's own fault recovery refuses).
 static USER_PRECHECK: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(true);
 

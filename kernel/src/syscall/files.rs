@@ -51,20 +51,58 @@ pub fn open(path: usize, length: usize, flags: usize) -> Outcome {
     install(schemes::open(&path, &caller, flags)?)
 }
 
+/// The open file behind `descriptor` (`EBADF`), and then the check of `bytes` (readable, or
+/// with `write` writable: `EFAULT`), in one hold of the process table.
+fn file_for(descriptor: usize, bytes: &UserSlice, write: bool) -> Result<File, Error> {
+    let (file, checked) = process::with(|table| {
+        let running = table.running_process();
+        let file = running.files.get(descriptor).ok_or(Error::BadDescriptor)?;
+        Ok::<_, Error>((file, bytes.check_in(running, write)))
+    })?;
+    match checked {
+        Ok(()) => Ok(file),
+        Err(error) => {
+            // Released once the table's lock is (closing may tell a server).
+            OpenFile::release(file);
+            Err(error)
+        }
+    }
+}
+
+/// Runs `body` on the open file behind `descriptor` with `bytes` checked (see
+/// [`file_for`]), then lets go of the reference.
+fn with_checked_file(
+    descriptor: usize,
+    bytes: &UserSlice,
+    write: bool,
+    body: impl FnOnce(&OpenFile) -> Outcome,
+) -> Outcome {
+    let file = file_for(descriptor, bytes, write)?;
+    let outcome = body(&file);
+    OpenFile::release(file);
+    outcome
+}
+
 /// `write(fd, buffer, length)`.
 pub fn write(descriptor: usize, buffer: usize, length: usize) -> Outcome {
-    with_file(descriptor, |file| {
-        let bytes = UserSlice::new(buffer, length)?;
-        bytes.check_readable()?;
+    let bytes = UserSlice::new(buffer, length);
+    let bytes = match bytes {
+        Ok(bytes) => bytes,
+        Err(error) => return with_file(descriptor, |_| Err(error)),
+    };
+    with_checked_file(descriptor, &bytes, false, |file| {
         file.scheme.write(file.handle, &bytes)
     })
 }
 
 /// `read(fd, buffer, length)`.
 pub fn read(descriptor: usize, buffer: usize, length: usize) -> Outcome {
-    with_file(descriptor, |file| {
-        let mut bytes = UserSlice::new(buffer, length)?;
-        bytes.check_writable()?;
+    let mut bytes = match UserSlice::new(buffer, length) {
+        Ok(bytes) => bytes,
+        Err(error) => return with_file(descriptor, |_| Err(error)),
+    };
+    let checked = bytes;
+    with_checked_file(descriptor, &checked, true, |file| {
         file.scheme.read(file.handle, &mut bytes)
     })
 }
@@ -72,10 +110,12 @@ pub fn read(descriptor: usize, buffer: usize, length: usize) -> Outcome {
 /// `call(fd, payload, length, flags, metadata, metadata_length)`: the payload goes to the
 /// scheme and the answer comes back over it.
 pub fn call(descriptor: usize, buffer: usize, length: usize) -> Outcome {
-    with_file(descriptor, |file| {
-        let mut bytes = UserSlice::new(buffer, length)?;
-        bytes.check_writable()?;
-        let input = bytes;
+    let mut bytes = match UserSlice::new(buffer, length) {
+        Ok(bytes) => bytes,
+        Err(error) => return with_file(descriptor, |_| Err(error)),
+    };
+    let input = bytes;
+    with_checked_file(descriptor, &input, true, |file| {
         file.scheme.call(file.handle, &input, &mut bytes)
     })
 }

@@ -13,7 +13,7 @@
 //! address space, which is the active one whenever a system call runs (Hubris `USlice`,
 //! Redox `UserSlice`, Linux's `copy_from_user` with its `__ex_table`).
 //!
-//! [`UserSlice::check_readable`] and [`UserSlice::check_writable`] still look at the live
+//! [`UserSlice::check_in`] and [`UserSlice::check_writable`] still look at the live
 //! tables, for calls that want to refuse before they change anything; they are a courtesy,
 //! not the safety net. A test kernel can switch them off (`sys:` `user-precheck-off`) to prove
 //! that the copy's own fault recovery answers `EFAULT`.
@@ -35,13 +35,6 @@ pub struct UserSlice {
     length: usize,
 }
 
-/// What a copy needs of the pages.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Access {
-    Read,
-    Write,
-}
-
 impl UserSlice {
     /// `[address, address + length)`, if it lies in the user half without overflow
     /// (`EFAULT` otherwise). An empty range is fine anywhere: nothing is ever copied.
@@ -58,31 +51,23 @@ impl UserSlice {
         Self::new(address, core::mem::size_of::<T>())
     }
 
-    /// Checks now that the whole range is mapped readable, so a call can refuse with
+    /// Checks now that the whole range is mapped writable, so a call can refuse with
     /// `EFAULT` before it changes anything (the copies check again by doing).
-    pub fn check_readable(&self) -> Result<(), Error> {
-        self.check(Access::Read)
-    }
-
-    /// Checks now that the whole range is mapped writable.
     pub fn check_writable(&self) -> Result<(), Error> {
-        self.check(Access::Write)
+        process::with(|table| self.check_in(table.running_process(), true))
     }
 
-    fn check(&self, access: Access) -> Result<(), Error> {
+    /// Checks now that the whole range is mapped readable (with `write`, writable) in
+    /// `process`, the running process, whose entry the caller already holds (so a system
+    /// call looks it up once for its descriptor and its buffer).
+    pub fn check_in(&self, process: &process::Process, write: bool) -> Result<(), Error> {
         if self.length == 0 || !crate::test_hooks::user_precheck() {
             return Ok(());
         }
-        process::with(|table| {
-            let space = table.running_space().ok_or(Error::BadAddress)?;
-            space
-                .check(
-                    self.address as u64,
-                    self.length as u64,
-                    access == Access::Write,
-                )
-                .map_err(|_| Error::BadAddress)
-        })
+        let space = process.space.as_ref().ok_or(Error::BadAddress)?;
+        space
+            .check(self.address as u64, self.length as u64, write)
+            .map_err(|_| Error::BadAddress)
     }
 
     /// The user address of `[offset, offset + length)` of this range (`EINVAL` past its

@@ -466,30 +466,21 @@ static STOP_SPINNING: core::sync::atomic::AtomicBool = core::sync::atomic::Atomi
 /// How many spinning threads are pinned and spinning.
 static SPINNING: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
 
-/// Samples of `shootdown`: fewer than the others, because under `-icount` QEMU runs the
-/// CPUs in turn, and a CPU waiting for an acknowledgement spins until its turn ends (up to a
-/// timer tick of instructions), so each sample there costs millions of instructions.
-const SHOOTDOWN_ROUNDS: usize = 200;
-
-/// Set when the calibration says the counter counts instructions (QEMU `-icount`).
-static INSTRUCTION_COUNTING: core::sync::atomic::AtomicBool =
-    core::sync::atomic::AtomicBool::new(false);
-
-/// Records whether the counter counts instructions (see `main`).
-pub fn set_instruction_counting(counting: bool) {
-    INSTRUCTION_COUNTING.store(counting, Ordering::Relaxed);
-}
+/// Samples of `shootdown`: fewer than the others, each one maps, writes and unmaps a page.
+const SHOOTDOWN_ROUNDS: usize = 1000;
 
 /// `shootdown`: this thread on CPU 0, one thread of this process spinning in user mode on
 /// every other CPU (so the address space is active there); each sample is the `funmap` of
 /// one anonymous page this thread mapped and wrote, which must shoot the other CPUs' TLBs
 /// down and wait for their acknowledgements. Skipped on one CPU.
+///
+/// The spinners and the kernel's wait for acknowledgements spin with the CPU's spin hint
+/// (`pause` / `yield`), which under QEMU's round-robin TCG (every CPU on one host thread, as
+/// with `-icount`) ends that CPU's turn, so the other runs at once. Under `-icount` the
+/// counter follows every CPU's instructions, so a sample is the unmapping CPU's `funmap`
+/// plus what the other CPUs ran meanwhile: taking the IPI, flushing, acknowledging (and a
+/// few instructions of spinning each turn).
 pub fn shootdown() -> Result<Vec<Samples>, Problem> {
-    if INSTRUCTION_COUNTING.load(Ordering::Relaxed) {
-        return Err(Problem::Skip(
-            "under -icount the CPUs run in turn: each acknowledgement waits a whole turn".into(),
-        ));
-    }
     let cpus = online_cpus()?;
     if cpus < 2 {
         return Err(Problem::Skip(format!("{cpus} CPU online")));
@@ -507,7 +498,9 @@ pub fn shootdown() -> Result<Vec<Samples>, Problem> {
             }
             SPINNING.fetch_add(1, Ordering::SeqCst);
             while !STOP_SPINNING.load(Ordering::Relaxed) {
-                core::hint::spin_loop();
+                // `pause` / `yield`: under `-icount` QEMU runs the CPUs in turn, and this
+                // ends the spinner's turn, so the CPU it waits for runs at once.
+                userlib::thread::spin_hint();
             }
             0
         });
@@ -520,8 +513,18 @@ pub fn shootdown() -> Result<Vec<Samples>, Problem> {
         }
     }
     let measured = outcome.and_then(|()| {
+        // Each new thread starts on this CPU (it inherits the pin) and must run once to move
+        // itself, so yield now and then; otherwise wait in user mode, without the big
+        // kernel lock. Under `-icount` QEMU runs the CPUs in turn and a turn ends only at a
+        // spin hint or a time slice: a waiter looping on `sched_yield` would hold the lock
+        // at nearly every turn's end and starve a spinner that needs it.
+        let mut waited = 0u32;
         while SPINNING.load(Ordering::SeqCst) < cpus - 1 {
-            let _ = sys::sched_yield();
+            if waited.is_multiple_of(1024) {
+                let _ = sys::sched_yield();
+            }
+            waited = waited.wrapping_add(1);
+            userlib::thread::spin_hint();
         }
         let map = Map {
             offset: 0,

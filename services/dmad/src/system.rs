@@ -2,7 +2,7 @@
 //! socket and the request loop.
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, VecDeque};
 use alloc::format;
 use alloc::string::String;
 use alloc::string::ToString;
@@ -27,7 +27,13 @@ pub fn run() -> i32 {
         Ok(socket) => socket,
         Err(error) => return missing_feature("register dma:", error),
     };
-    let mut server = Server::new(grants, Box::new(KernelCallers { socket }));
+    let mut server = Server::new(
+        grants,
+        Box::new(KernelCallers {
+            socket,
+            known: VecDeque::new(),
+        }),
+    );
     server.confine_with(Box::new(KernelIommu::default()));
     // Handle numbers unique across every dmad this boot (pids are never reused). The kernel
     // already answers EBADF for a handle of a dmad that died, never asking this one; should
@@ -159,15 +165,36 @@ impl PoolMemory for PoolMappings {
     }
 }
 
+/// How many callers' rights [`KernelCallers`] remembers after the server forgot them.
+const KNOWN_CALLERS: usize = 16;
+
 /// Callers' rights from the kernel, asked on the scheme socket while the request is pending.
+///
+/// A process's rights are fixed when it is spawned and the kernel never reuses a pid, so
+/// the answer for a pid stays true for good: the last [`KNOWN_CALLERS`] answers are kept,
+/// so a client that closes its last handle and opens again (an allocation after a free) is
+/// not asked about once more (the kernel's text and its parsing cost more than the rest of
+/// the open).
 struct KernelCallers {
     socket: usize,
+    known: VecDeque<(u32, sys::Rights)>,
 }
 
 impl Callers for KernelCallers {
     fn rights(&mut self, pid: u32, tag: u32) -> Option<sys::Rights> {
+        if let Some((_, rights)) = self.known.iter().find(|(known, _)| *known == pid) {
+            return Some(rights.clone());
+        }
         match sys::caller_rights(self.socket, tag) {
-            Ok(rights) => Some(rights),
+            Ok(rights) => {
+                if self.known.len() >= KNOWN_CALLERS {
+                    self.known.pop_front();
+                }
+                if self.known.try_reserve(1).is_ok() {
+                    self.known.push_back((pid, rights.clone()));
+                }
+                Some(rights)
+            }
             Err(error) => {
                 warn!("the kernel did not say what pid {pid} may do: {error}");
                 None

@@ -13,6 +13,12 @@ use kernel_core::abi::{SYS_SET_AFFINITY, SYS_THREAD_EXIT, SYS_THREAD_JOIN, SYS_T
 use syscall::error::EINVAL;
 use syscall::{syscall1, syscall3, Error, Map, MapFlags, Result};
 
+/// One step of a spin-wait on another thread (x86_64 `pause`, aarch64 `yield`; see the
+/// arch seam): also hands an emulator that runs every CPU on one host thread to the next CPU.
+pub fn spin_hint() {
+    crate::arch::spin_hint()
+}
+
 /// The smallest stack [`spawn`] gives (and the granule it rounds up to).
 pub const MIN_STACK: usize = 16 * 1024;
 

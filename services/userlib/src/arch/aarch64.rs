@@ -31,6 +31,15 @@ pub fn counter_now() -> u64 {
     count
 }
 
+/// One step of a spin-wait: `yield`, not the `isb` `core::hint::spin_loop` emits on
+/// aarch64. Under QEMU's round-robin TCG (one host thread for every CPU, as with `-icount`)
+/// `yield` ends this CPU's turn, so the CPU the spinner waits for runs at once instead of
+/// after a whole time slice.
+pub fn spin_hint() {
+    // SAFETY: a hint instruction; no memory or register is touched.
+    unsafe { core::arch::asm!("yield", options(nomem, nostack, preserves_flags)) };
+}
+
 /// A loop of exactly `2 * iterations` instructions (`subs` and `b.ne` per iteration).
 #[inline(never)]
 pub fn spin_instructions(iterations: u64) {

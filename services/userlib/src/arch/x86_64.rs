@@ -28,6 +28,13 @@ pub fn counter_now() -> u64 {
     (u64::from(high) << 32) | u64::from(low)
 }
 
+/// One step of a spin-wait: `pause` (`core::hint::spin_loop`). Under QEMU's round-robin
+/// TCG (one host thread for every CPU, as with `-icount`) `pause` ends this CPU's turn, so
+/// the CPU the spinner waits for runs at once instead of after a whole time slice.
+pub fn spin_hint() {
+    core::hint::spin_loop();
+}
+
 /// A loop of exactly `2 * iterations` instructions (`dec` and `jnz` per iteration).
 #[inline(never)]
 pub fn spin_instructions(iterations: u64) {
