@@ -6,12 +6,15 @@
 
 mod buffers;
 mod map;
+mod poison;
 mod quarantine;
 mod stats;
 
+use alloc::boxed::Box;
 use alloc::string::String;
 
 use crate::buffers::BufferTable;
+use crate::poison::Poisoning;
 use crate::space::FreeSpace;
 use crate::{CacheType, PoolDeclaration, PoolId, PAGE_SHIFT};
 
@@ -34,6 +37,8 @@ pub struct Pool {
     failed_allocations: u64,
     quarantined_buffers: u64,
     quarantined_pages: u64,
+    /// Debug mode's state (`poison.rs`), when poisoning is on.
+    poisoning: Option<Box<Poisoning>>,
 }
 
 impl Pool {
@@ -60,6 +65,7 @@ impl Pool {
             failed_allocations: 0,
             quarantined_buffers: 0,
             quarantined_pages: 0,
+            poisoning: None,
         }
     }
 

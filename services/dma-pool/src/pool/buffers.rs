@@ -304,6 +304,9 @@ impl Pool {
     /// Returns a record's pages to the free space and vacates it.
     pub(super) fn free_record(&mut self, slot: u32, record: &BufferRecord) {
         let first_page = u64::from(record.first_page);
+        if let Some(poisoning) = &mut self.poisoning {
+            poisoning.freed(first_page, u32::from(record.order), record.owner);
+        }
         self.space.release(first_page, u32::from(record.order));
         self.buffers.remove(slot, self.space.chunk_slot(first_page));
     }

@@ -8,6 +8,7 @@
 mod buffers;
 mod declare;
 mod global;
+mod poison;
 mod quarantine;
 
 pub use declare::MAX_POOL_PAGES;
@@ -26,6 +27,8 @@ pub struct PoolRegistry {
     owners: OwnerTable,
     /// The global coherent pool (see `global.rs`).
     global: Option<PoolId>,
+    /// Whether pools poison freed pages (`poison.rs`); off unless asked for.
+    poisoning: bool,
 }
 
 impl Default for PoolRegistry {
@@ -50,6 +53,7 @@ impl PoolRegistry {
             next_serial: 0,
             owners: OwnerTable::new(owners),
             global: None,
+            poisoning: false,
         }
     }
 
