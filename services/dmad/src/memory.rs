@@ -110,6 +110,21 @@ pub trait PoolMemory {
     /// Fills `len` bytes at `address` (in dmad's space, inside a mapped region) with zeroes
     /// and makes the stores visible before returning.
     fn zero(&mut self, address: u64, len: u64);
+
+    /// Fills `len` bytes at `address` (as [`zero`](Self::zero)) with
+    /// [`dma_pool::POISON`] in every 64-bit word and makes the stores visible (debug mode).
+    /// The default does nothing: a memory that never poisons is never found changed.
+    fn poison(&mut self, address: u64, len: u64) {
+        let _ = (address, len);
+    }
+
+    /// The first 64-bit word of the `len` bytes at `address` that is not
+    /// [`dma_pool::POISON`], as (byte offset, value); `None` if all are. Word-wide reads.
+    /// The default finds none.
+    fn check_poison(&mut self, address: u64, len: u64) -> Option<(u64, u64)> {
+        let _ = (address, len);
+        None
+    }
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use userlib::sys::{self, Map, MapFlags};
 const MANIFEST_PATH: &str = "initfs:manifest.toml";
 
 /// Starts dmad and serves requests; returns only on a failure (the exit status).
-pub fn run() -> i32 {
+pub fn run(debug: bool) -> i32 {
     let grants = read_grants();
     let pools = match sys::read_file("memory:pools") {
         Ok(bytes) => bytes,
@@ -29,6 +29,11 @@ pub fn run() -> i32 {
     };
     let mut server = Server::new(grants, Box::new(KernelCallers { socket }));
     server.confine_with(Box::new(KernelIommu::default()));
+    server.set_debug(debug);
+    info!(
+        "debug mode {}: freed pages poisoned and checked, leaks reported at exit",
+        if debug { "on" } else { "off" }
+    );
     // Handle numbers unique across every dmad this boot (pids are never reused). The kernel
     // already answers EBADF for a handle of a dmad that died, never asking this one; should
     // one arrive anyway, it gets EBADF here too, never another buffer.
@@ -124,6 +129,27 @@ impl PoolMemory for WriteCombiningMemory {
         unsafe { core::ptr::write_bytes(address as usize as *mut u8, 0, len as usize) };
         // Drain write-combining buffers before the client (or its device) can look.
         core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn poison(&mut self, address: u64, len: u64) {
+        let words = address as usize as *mut u64;
+        for index in 0..(len / 8) as usize {
+            // SAFETY: as in `zero`; pool ranges are page-aligned, so every word is aligned
+            // and inside the range.
+            unsafe { words.add(index).write_volatile(dma_pool::POISON) };
+        }
+        core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn check_poison(&mut self, address: u64, len: u64) -> Option<(u64, u64)> {
+        let words = address as usize as *const u64;
+        // Volatile: a device may have written these pages behind the compiler's back,
+        // which is exactly what is being looked for.
+        (0..(len / 8) as usize).find_map(|index| {
+            // SAFETY: as in `poison`.
+            let word = unsafe { words.add(index).read_volatile() };
+            (word != dma_pool::POISON).then_some((index as u64 * 8, word))
+        })
     }
 }
 
