@@ -123,7 +123,11 @@ autostart = false
 
 /// The processes and pool of the `dma-api` suite's image: its driver, granted the default
 /// pool's device and `dma-api0`, a 1 MiB pool whose device addresses are physical + 4 GiB
-/// (out of reach of a 32-bit mask), declared without `cache` (write-combining).
+/// (out of reach of a 32-bit mask), declared without `cache` (write-combining). For dmad's
+/// debug mode the driver spawns `dma-holder` (which exits holding buffers: the leak report)
+/// and itself again as `dma-scribbler`, allowed `memory:` to write a freed buffer's pages
+/// as a device without an IOMMU would (the poison test); a section serving a scheme is a
+/// service to init, so the driver's own section must not have it.
 pub const DMA_API_TEST_MANIFEST: &str = r#"
 [pool.dma-api0]
 device = "dma-api0"
@@ -135,6 +139,17 @@ device-offset = 0x100000000
 [process.dma-api-tests]
 path = "/bin/dma-api-tests"
 devices = ["virtio-blk0", "dma-api0"]
+spawns = ["dma-holder", "dma-scribbler"]
+
+[process.dma-scribbler]
+path = "/bin/dma-api-tests"
+schemes = ["memory"]
+autostart = false
+
+[process.dma-holder]
+path = "/bin/dma-holder"
+devices = ["virtio-blk0"]
+autostart = false
 "#;
 
 /// What makes a test image run the `platform` suite: on x86_64 (no device tree) a pool for

@@ -5,7 +5,8 @@
 //! honoured, and impossible or malformed ones refused with `EINVAL` leaving the pool as it
 //! was; the default pool's mapping cache type in the live page tables; userlib's
 //! small-block `DmaPool` with a boundary (blocks never straddle it, a double free is caught)
-//! and userlib's constrained allocation.
+//! and userlib's constrained allocation; dmad's debug mode (a write after free caught by the
+//! poison, a leak report when a driver exits holding buffers).
 //!
 //! The image's manifest (`user::DMA_API_TEST_MANIFEST`) grants it `virtio-blk0` (the
 //! default pool, device offset 0, below 4 GiB) and `dma-api0`, a 1 MiB pool whose device
@@ -16,6 +17,7 @@
 extern crate alloc;
 
 mod constraints;
+mod debug;
 mod small_blocks;
 
 use process_tests::runner::Suite;
@@ -23,7 +25,10 @@ use userlib::Args;
 
 userlib::entry!(main);
 
-fn main(_args: Args) -> i32 {
+fn main(args: Args) -> i32 {
+    if args.get(1) == Some(debug::SCRIBBLE_ARG) {
+        return debug::scribbler(args.get(2));
+    }
     let mut suite = Suite::new("dma-api");
     suite.run(
         "a_32_bit_mask_gets_a_buffer_below_4_gib",
@@ -72,6 +77,14 @@ fn main(_args: Args) -> i32 {
     suite.run(
         "small_block_double_free_is_caught",
         small_blocks::small_block_double_free_is_caught,
+    );
+    suite.run(
+        "poison_detects_a_write_after_free",
+        debug::poison_detects_a_write_after_free,
+    );
+    suite.run(
+        "leak_report_at_driver_exit",
+        debug::leak_report_at_driver_exit,
     );
     suite.finish()
 }
