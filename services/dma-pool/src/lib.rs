@@ -152,7 +152,9 @@ pub use outcome::{Allocation, BufferInfo, MapRange, Release, ReleaseReport, Unma
 pub use owners::DEFAULT_OWNER_CAPACITY;
 pub use page_allocator::PageAllocator;
 pub use page_map::PageState;
-pub use poison::{first_unpoisoned, FreedRange, PoisonStats, PENDING_CAPACITY, POISON};
+pub use poison::{
+    check_and_zero_words, first_unpoisoned, FreedRange, PoisonStats, PENDING_CAPACITY, POISON,
+};
 pub use pool::Pool;
 pub use registry::{PoolRegistry, MAX_POOL_PAGES};
 pub use request::AllocConstraints;

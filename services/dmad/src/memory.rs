@@ -125,6 +125,14 @@ pub trait PoolMemory {
         let _ = (address, len);
         None
     }
+
+    /// [`check_poison`](Self::check_poison), then [`zero`](Self::zero): what a new buffer's
+    /// poisoned run gets. Override to do both in one pass.
+    fn check_and_zero(&mut self, address: u64, len: u64) -> Option<(u64, u64)> {
+        let found = self.check_poison(address, len);
+        self.zero(address, len);
+        found
+    }
 }
 
 #[cfg(test)]

@@ -132,24 +132,40 @@ impl PoolMemory for WriteCombiningMemory {
     }
 
     fn poison(&mut self, address: u64, len: u64) {
-        let words = address as usize as *mut u64;
-        for index in 0..(len / 8) as usize {
-            // SAFETY: as in `zero`; pool ranges are page-aligned, so every word is aligned
-            // and inside the range.
-            unsafe { words.add(index).write_volatile(dma_pool::POISON) };
-        }
+        // SAFETY: as in `zero` (a range dmad mapped, nothing else refers to it); pool ranges
+        // are page-aligned, so the words are aligned. The slice lives only for the fill,
+        // which compiles to wide stores like `write_bytes`.
+        let words = unsafe {
+            core::slice::from_raw_parts_mut(address as usize as *mut u64, (len / 8) as usize)
+        };
+        words.fill(dma_pool::POISON);
         core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
     }
 
     fn check_poison(&mut self, address: u64, len: u64) -> Option<(u64, u64)> {
-        let words = address as usize as *const u64;
-        // Volatile: a device may have written these pages behind the compiler's back,
-        // which is exactly what is being looked for.
-        (0..(len / 8) as usize).find_map(|index| {
-            // SAFETY: as in `poison`.
-            let word = unsafe { words.add(index).read_volatile() };
-            (word != dma_pool::POISON).then_some((index as u64 * 8, word))
-        })
+        // Order after every earlier request's stores and the kernel's unmap.
+        core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+        // SAFETY: as in `poison`. The pages are free: no process maps them and no device
+        // reaches them through a mapping dmad made, so nothing writes them legitimately
+        // while they are read; a write that races the check is the bug being looked for,
+        // and at worst it is missed.
+        let words = unsafe {
+            core::slice::from_raw_parts(address as usize as *const u64, (len / 8) as usize)
+        };
+        dma_pool::first_unpoisoned(words).map(|index| (index as u64 * 8, words[index]))
+    }
+
+    fn check_and_zero(&mut self, address: u64, len: u64) -> Option<(u64, u64)> {
+        core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+        // SAFETY: as in `check_poison`, and the pages are the new buffer's, which no one
+        // has been given yet, so dmad may write them.
+        let words = unsafe {
+            core::slice::from_raw_parts_mut(address as usize as *mut u64, (len / 8) as usize)
+        };
+        let found = dma_pool::check_and_zero_words(words);
+        // As `zero`: the zeroes are in memory before the client or its device looks.
+        core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+        found.map(|(index, word)| (index as u64 * 8, word))
     }
 }
 

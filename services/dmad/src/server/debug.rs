@@ -39,19 +39,19 @@ pub const RECENT_FREES: usize = 256;
 /// How many leak reports per device `DEV/stats` lists.
 pub const RECENT_LEAKS: usize = 8;
 /// How many departed clients' names dmad remembers (for reports after they are gone).
-const DEPARTED_NAMES: usize = 32;
+const DEPARTED_NAMES: usize = 64;
 /// The most clients whose exit dmad tallies at once (more exit than that between two
 /// requests only if 256 do: the client table's limit).
 const EXITING: usize = 256;
 
-/// A freed buffer as dmad poisoned it.
-#[derive(Clone, Debug)]
+/// A freed buffer as dmad poisoned it (the owner's name is looked up when a report needs
+/// it, so freeing allocates nothing).
+#[derive(Clone, Copy, Debug)]
 struct Freed {
     pool: PoolId,
     phys: u64,
     len: u64,
     pid: u32,
-    name: Option<String>,
 }
 
 /// A check that failed, before it is reported.
@@ -115,7 +115,6 @@ impl Server {
         let Server {
             registry,
             regions,
-            clients,
             debug,
             ..
         } = self;
@@ -124,18 +123,6 @@ impl Server {
                 .address_of(freed.phys, freed.len)
                 .expect("every pool lies in a region dmad mapped");
             memory.poison(address, freed.len);
-            let pid = freed.owner.0;
-            let name = clients
-                .get(&pid)
-                .and_then(|client| client.name.clone())
-                .or_else(|| {
-                    debug
-                        .departed
-                        .iter()
-                        .rev()
-                        .find(|(departed, _)| *departed == pid)
-                        .map(|(_, name)| name.clone())
-                });
             if debug.frees.len() == RECENT_FREES {
                 debug.frees.pop_front();
             }
@@ -143,10 +130,25 @@ impl Server {
                 pool: freed.pool,
                 phys: freed.phys,
                 len: freed.len,
-                pid,
-                name,
+                pid: freed.owner.0,
             });
         });
+    }
+
+    /// The manifest section of `pid` as dmad knows it: a client's, or a departed one's.
+    fn name_of(&self, pid: u32) -> String {
+        self.clients
+            .get(&pid)
+            .and_then(|client| client.name.clone())
+            .or_else(|| {
+                self.debug
+                    .departed
+                    .iter()
+                    .rev()
+                    .find(|(departed, _)| *departed == pid)
+                    .map(|(_, name)| name.clone())
+            })
+            .unwrap_or_else(|| String::from("?"))
     }
 
     /// Reports the failed checks of an allocation from `pool`: one log line each, counted
@@ -165,7 +167,7 @@ impl Server {
                 .find(|freed| {
                     freed.pool == pool.id() && freed.phys <= phys && phys < freed.phys + freed.len
                 })
-                .map(|freed| (freed.pid, freed.name.clone().unwrap_or_else(|| "?".into())));
+                .map(|freed| (freed.pid, self.name_of(freed.pid)));
             let device_address = pool.device_base() + (mismatch.phys - pool.phys_base());
             let owner_text = match &owner {
                 Some((pid, name)) => alloc::format!("{name} (pid {pid})"),

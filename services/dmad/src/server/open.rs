@@ -235,7 +235,7 @@ impl Zeroer for CheckingZeroer<'_> {
 
     fn check_and_zero(&mut self, phys: u64, len: u64) {
         let address = self.address(phys, len);
-        if let Some((offset, found)) = self.memory.check_poison(address, len) {
+        if let Some((offset, found)) = self.memory.check_and_zero(address, len) {
             self.mismatches.push(super::debug::Mismatch {
                 phys,
                 len,
@@ -243,6 +243,5 @@ impl Zeroer for CheckingZeroer<'_> {
                 found,
             });
         }
-        self.memory.zero(address, len);
     }
 }
