@@ -77,7 +77,7 @@ struct DeviceRecord {
 }
 
 /// Debug mode's records.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub(super) struct DebugRecords {
     pub(super) on: bool,
     frees: VecDeque<Freed>,
@@ -85,18 +85,6 @@ pub(super) struct DebugRecords {
     /// Per exiting client, per device: buffers and bytes it left.
     exiting: BTreeMap<u32, BTreeMap<String, (u64, u64)>>,
     departed: VecDeque<(u32, String)>,
-}
-
-impl Default for DebugRecords {
-    fn default() -> Self {
-        DebugRecords {
-            on: false,
-            frees: VecDeque::new(),
-            devices: BTreeMap::new(),
-            exiting: BTreeMap::new(),
-            departed: VecDeque::new(),
-        }
-    }
 }
 
 impl Server {
