@@ -110,6 +110,11 @@ pub const WAIT_NO_HANG: usize = 1;
 /// bits 0..32 the exit status, bit 32 set when the kernel killed it (a fault).
 pub const EXIT_KILLED: u64 = 1 << 32;
 
+/// Set in `args[1]` of a one-way `Close` the kernel sends a scheme server because the
+/// client *exited* (its descriptors closed by the kernel), not because it called `close`.
+/// dmad reports the buffers a driver still held this way as leaks.
+pub const CLOSE_AT_EXIT: u64 = 1;
+
 /// Where a new process's stack ends (grows down from here); the first page below
 /// `USER_STACK_TOP - USER_STACK_SIZE` is an unmapped guard.
 pub const USER_STACK_TOP: u64 = 0x0000_7fff_ffff_0000;

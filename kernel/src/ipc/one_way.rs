@@ -101,13 +101,20 @@ fn send_one_way(
 }
 
 /// Tells `server` (one-way, always delivered) that a client closed the handle it gave out
-/// on `scheme`; nobody, if another process serves `scheme` now.
+/// on `scheme`; nobody, if another process serves `scheme` now. `args[1]` is
+/// [`CLOSE_AT_EXIT`](kernel_core::abi::CLOSE_AT_EXIT) when the client is exiting (the
+/// kernel closing what it left open), 0 for a `close` it made.
 pub fn notify_close(scheme: &str, server: ProcessId, handle: u64) {
+    let at_exit = if process::current_has_exited() {
+        kernel_core::abi::CLOSE_AT_EXIT
+    } else {
+        0
+    };
     let _ = send_one_way(
         scheme,
         server,
         Opcode::Close,
-        [handle, 0, 0, 0, 0, 0],
+        [handle, at_exit, 0, 0, 0, 0],
         Delivery::Always,
     );
 }

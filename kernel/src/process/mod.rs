@@ -267,6 +267,19 @@ pub fn current() -> ProcessId {
     with(|table| table.running_group())
 }
 
+/// Whether the running process has begun its exit (`begin_exit` marked it exited while its
+/// last thread releases what it held): what the kernel tells a server of the closes it
+/// sends on its behalf now (`abi::CLOSE_AT_EXIT`).
+pub fn current_has_exited() -> bool {
+    with(|table| {
+        let id = table.running().group;
+        table
+            .map
+            .get(&id)
+            .is_some_and(|process| matches!(process.state, State::Exited(_)))
+    })
+}
+
 /// The running thread's number (the pid for a process's first thread).
 pub fn current_thread() -> ProcessId {
     with(|table| table.current())

@@ -26,6 +26,11 @@
 //!   it (a dead driver's device not confirmed quiet): its pages stay out of the free space,
 //!   counted in [`PoolStats::quarantined_pages`], until
 //!   [`release_quarantined`](PoolRegistry::release_quarantined) — Fuchsia's quarantine.
+//! - **Debug mode** ([`set_poisoning`](PoolRegistry::set_poisoning), see `poison.rs`):
+//!   freed pages are queued for dmad to fill with [`POISON`]
+//!   ([`drain_freed`](PoolRegistry::drain_freed)), and a later allocation has dmad check
+//!   exactly the poisoned pages before zeroing them ([`Zeroer::check_and_zero`]), so a
+//!   device that wrote after free is caught. One bit per page, only while it is on.
 //! - At most one pool is the *global* pool (Linux `CONFIG_DMA_GLOBAL_POOL`,
 //!   [`set_global`](PoolRegistry::set_global)); [`pool_serving`](PoolRegistry::pool_serving)
 //!   falls back to it for a device with no pool of its own. Whether that device may use it
@@ -169,6 +174,7 @@ mod outcome;
 mod owners;
 mod page_allocator;
 pub mod page_map;
+mod poison;
 mod pool;
 mod registry;
 mod request;
@@ -186,6 +192,9 @@ pub use outcome::{Allocation, BufferInfo, MapRange, Release, ReleaseReport, Unma
 pub use owners::DEFAULT_OWNER_CAPACITY;
 pub use page_allocator::PageAllocator;
 pub use page_map::PageState;
+pub use poison::{
+    check_and_zero_words, first_unpoisoned, FreedRange, PoisonStats, PENDING_CAPACITY, POISON,
+};
 pub use pool::Pool;
 pub use registry::{PoolRegistry, MAX_POOL_PAGES};
 pub use request::AllocConstraints;

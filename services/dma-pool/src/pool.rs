@@ -6,13 +6,16 @@
 
 mod buffers;
 mod map;
+mod poison;
 mod quarantine;
 mod shares;
 mod stats;
 
+use alloc::boxed::Box;
 use alloc::string::String;
 
 use crate::buffers::BufferTable;
+use crate::poison::Poisoning;
 use crate::space::FreeSpace;
 use crate::{CacheType, PoolDeclaration, PoolId, PAGE_SHIFT};
 
@@ -37,6 +40,8 @@ pub struct Pool {
     failed_allocations: u64,
     quarantined_buffers: u64,
     quarantined_pages: u64,
+    /// Debug mode's state (`poison.rs`), when poisoning is on.
+    poisoning: Option<Box<Poisoning>>,
 }
 
 impl Pool {
@@ -65,6 +70,7 @@ impl Pool {
             failed_allocations: 0,
             quarantined_buffers: 0,
             quarantined_pages: 0,
+            poisoning: None,
         }
     }
 

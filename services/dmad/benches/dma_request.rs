@@ -6,7 +6,9 @@
 //! close sequence. Zeroing goes through a real 16 MiB buffer, as dmad zeroes through its
 //! mapping. Times are ns per whole sequence, for sizes 4 KiB, 64 KiB and 1 MiB (zeroing
 //! dominates the larger ones); the kernel's part (message passing, page-table work) is not
-//! included. Prints a table and writes `target/bench/dmad-request.json`.
+//! included. The open+read+close sequence is measured again with debug mode on (freed pages
+//! poisoned, checked word by word when reused: `server/debug.rs`), the cost of leaving it
+//! on. Prints a table and writes `target/bench/dmad-request.json`.
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -42,13 +44,33 @@ impl Callers for Kernel {
     }
 }
 
-/// The pool's bytes, zeroed for real.
-struct Memory(Vec<u8>);
+/// The pool's memory, zeroed (and in debug mode poisoned and checked) for real.
+struct Memory(Vec<u64>);
+
+impl Memory {
+    fn words(&mut self, address: u64, len: u64) -> &mut [u64] {
+        let start = ((address - MAPPING) / 8) as usize;
+        &mut self.0[start..start + (len / 8) as usize]
+    }
+}
 
 impl PoolMemory for Memory {
     fn zero(&mut self, address: u64, len: u64) {
-        let start = (address - MAPPING) as usize;
-        self.0[start..start + len as usize].fill(0);
+        self.words(address, len).fill(0);
+    }
+
+    fn poison(&mut self, address: u64, len: u64) {
+        self.words(address, len).fill(dma_pool::POISON);
+    }
+
+    fn check_poison(&mut self, address: u64, len: u64) -> Option<(u64, u64)> {
+        let words = self.words(address, len);
+        dma_pool::first_unpoisoned(words).map(|index| (index as u64 * 8, words[index]))
+    }
+
+    fn check_and_zero(&mut self, address: u64, len: u64) -> Option<(u64, u64)> {
+        dma_pool::check_and_zero_words(self.words(address, len))
+            .map(|(index, word)| (index as u64 * 8, word))
     }
 }
 
@@ -58,14 +80,15 @@ struct Bench {
 }
 
 impl Bench {
-    fn new() -> Self {
+    fn new(debug: bool) -> Self {
         let mut server = Server::new(Grants::from_manifest(MANIFEST).unwrap(), Box::new(Kernel));
+        server.set_debug(debug);
         let text = format!("pool blk0-pool {PHYS:#x} {PHYS:#x} {SIZE:#x} no-map blk0");
         let line = MemoryPoolLine::parse(&text).unwrap();
         server.add_memory_pool(&line, MAPPING).unwrap();
         Bench {
             server,
-            memory: Memory(vec![0xa5; SIZE as usize]),
+            memory: Memory(vec![0xa5a5_a5a5_a5a5_a5a5; (SIZE / 8) as usize]),
         }
     }
 
@@ -118,21 +141,35 @@ fn measure(mut sequence: impl FnMut()) -> f64 {
 }
 
 fn main() {
-    let mut bench = Bench::new();
+    let mut bench = Bench::new(false);
+    let mut debug = Bench::new(true);
     println!("dmad: ns per allocation's requests (host, dmad's handling only)");
     println!(
-        "{:>8} {:>22} {:>30}",
-        "size", "open+read+close ns", "open+read+map+unmap+close ns"
+        "{:>8} {:>22} {:>30} {:>26}",
+        "size", "open+read+close ns", "open+read+map+unmap+close ns", "open+read+close debug ns"
     );
     let mut entries = Vec::new();
     for size in [4u64 << 10, 64 << 10, 1 << 20] {
         let path = format!("blk0/alloc?size={size}").into_bytes();
         let plain = measure(|| bench.allocation(&path, size, false));
         let mapped = measure(|| bench.allocation(&path, size, true));
-        println!("{:>5} KiB {:>22.1} {:>30.1}", size >> 10, plain, mapped);
+        let checked = measure(|| debug.allocation(&path, size, false));
+        println!(
+            "{:>5} KiB {:>22.1} {:>30.1} {:>17.1} ({:+.0}%)",
+            size >> 10,
+            plain,
+            mapped,
+            checked,
+            (checked / plain - 1.0) * 100.0
+        );
         entries.push(format!(
-            "  {{\"size_bytes\": {size}, \"open_read_close_ns\": {plain:.2}, \"with_map_ns\": {mapped:.2}}}"
+            "  {{\"size_bytes\": {size}, \"open_read_close_ns\": {plain:.2}, \"with_map_ns\": {mapped:.2}, \"debug_open_read_close_ns\": {checked:.2}}}"
         ));
+        let pool = debug.server.registry().pool_for_device("blk0").unwrap();
+        assert!(
+            pool.poison_stats().unwrap().checked_pages > 0,
+            "debug mode checked nothing"
+        );
         // Every buffer went back: the server holds nothing between sequences.
         let pool = bench.server.registry().pool_for_device("blk0").unwrap();
         assert_eq!(pool.used_pages(), 0, "a buffer leaked");

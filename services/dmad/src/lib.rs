@@ -40,6 +40,12 @@
 //!    out, counted as `quarantined-pages` in `DEV/stats`). A quiesce quarantine is lifted
 //!    when a later request finds a later quiesce confirmed (the next holder's open retries
 //!    it); an unmap quarantine never is, and it keeps its pool's whole quarantine held.
+//! 5. **poison** (debug mode, on unless dmad runs with `--debug=off`): pages that returned
+//!    to the pool are filled with `dma_pool::POISON` at the end of the request, and checked
+//!    word by word before they are zeroed for their next buffer; a difference is a write
+//!    after free, logged with the buffer's last owner and counted in `DEV/stats`. A buffer
+//!    the kernel closed for an exiting client is counted as leaked (`leak report`). See
+//!    `server/debug.rs`.
 //!
 //! # Decisions
 //!

@@ -7,6 +7,10 @@
 //!    `memory:pool/NAME`), and declare its pools — one log line per pool;
 //! 3. register the scheme (`open(":dma")`).
 //!
+//! Option: `--debug=off` turns debug mode off (poison checks of freed pages and leak reports
+//! at a client's exit, `dmad::Server::set_debug`); it is on otherwise, as in the default
+//! image and every test image.
+//!
 //! Then for ever: `userlib::server::serve` (the loop every scheme server shares) reads one
 //! request, [`dmad::Server`] handles it, the loop writes the reply (none for the one-way
 //! `Close` and `Munmap`). All decisions are in the library; this program only moves bytes.
@@ -33,6 +37,9 @@ fn main() {
     std::process::exit(1);
 }
 
-fn serve(_args: userlib::Args) -> i32 {
-    system::run()
+fn serve(args: userlib::Args) -> i32 {
+    // Debug mode (poison checks, leak reports; `dmad::Server::set_debug`) is on unless the
+    // manifest starts dmad with `--debug=off`.
+    let debug = !(1..args.total()).any(|index| args.get(index) == Some("--debug=off"));
+    system::run(debug)
 }

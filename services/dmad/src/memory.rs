@@ -141,6 +141,29 @@ pub trait PoolMemory {
     /// Fills `len` bytes at `address` (in dmad's space, inside a mapped region) with zeroes
     /// and makes the stores visible before returning.
     fn zero(&mut self, address: u64, len: u64);
+
+    /// Fills `len` bytes at `address` (as [`zero`](Self::zero)) with
+    /// [`dma_pool::POISON`] in every 64-bit word and makes the stores visible (debug mode).
+    /// The default does nothing: a memory that never poisons is never found changed.
+    fn poison(&mut self, address: u64, len: u64) {
+        let _ = (address, len);
+    }
+
+    /// The first 64-bit word of the `len` bytes at `address` that is not
+    /// [`dma_pool::POISON`], as (byte offset, value); `None` if all are. Word-wide reads.
+    /// The default finds none.
+    fn check_poison(&mut self, address: u64, len: u64) -> Option<(u64, u64)> {
+        let _ = (address, len);
+        None
+    }
+
+    /// [`check_poison`](Self::check_poison), then [`zero`](Self::zero): what a new buffer's
+    /// poisoned run gets. Override to do both in one pass.
+    fn check_and_zero(&mut self, address: u64, len: u64) -> Option<(u64, u64)> {
+        let found = self.check_poison(address, len);
+        self.zero(address, len);
+        found
+    }
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use userlib::sys::{self, Map, MapFlags};
 const MANIFEST_PATH: &str = "initfs:manifest.toml";
 
 /// Starts dmad and serves requests; returns only on a failure (the exit status).
-pub fn run() -> i32 {
+pub fn run(debug: bool) -> i32 {
     let grants = read_grants();
     let pools = match sys::read_file("memory:pools") {
         Ok(bytes) => bytes,
@@ -35,6 +35,11 @@ pub fn run() -> i32 {
         }),
     );
     server.confine_with(Box::new(KernelIommu::default()));
+    server.set_debug(debug);
+    info!(
+        "debug mode {}: freed pages poisoned and checked, leaks reported at exit",
+        if debug { "on" } else { "off" }
+    );
     // Handle numbers unique across every dmad this boot (pids are never reused). The kernel
     // already answers EBADF for a handle of a dmad that died, never asking this one; should
     // one arrive anyway, it gets EBADF here too, never another buffer.
@@ -162,6 +167,43 @@ impl PoolMemory for PoolMappings {
         if let Err(error) = synced {
             warn!("cleaning zeroed pool memory at {address:#x}+{len:#x} failed: {error}");
         }
+    }
+
+    fn poison(&mut self, address: u64, len: u64) {
+        // SAFETY: as in `zero` (a range dmad mapped, nothing else refers to it); pool ranges
+        // are page-aligned, so the words are aligned. The slice lives only for the fill,
+        // which compiles to wide stores like `write_bytes`.
+        let words = unsafe {
+            core::slice::from_raw_parts_mut(address as usize as *mut u64, (len / 8) as usize)
+        };
+        words.fill(dma_pool::POISON);
+        core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn check_poison(&mut self, address: u64, len: u64) -> Option<(u64, u64)> {
+        // Order after every earlier request's stores and the kernel's unmap.
+        core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+        // SAFETY: as in `poison`. The pages are free: no process maps them and no device
+        // reaches them through a mapping dmad made, so nothing writes them legitimately
+        // while they are read; a write that races the check is the bug being looked for,
+        // and at worst it is missed.
+        let words = unsafe {
+            core::slice::from_raw_parts(address as usize as *const u64, (len / 8) as usize)
+        };
+        dma_pool::first_unpoisoned(words).map(|index| (index as u64 * 8, words[index]))
+    }
+
+    fn check_and_zero(&mut self, address: u64, len: u64) -> Option<(u64, u64)> {
+        core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+        // SAFETY: as in `check_poison`, and the pages are the new buffer's, which no one
+        // has been given yet, so dmad may write them.
+        let words = unsafe {
+            core::slice::from_raw_parts_mut(address as usize as *mut u64, (len / 8) as usize)
+        };
+        let found = dma_pool::check_and_zero_words(words);
+        // As `zero`: the zeroes are in memory before the client or its device looks.
+        core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+        found.map(|(index, word)| (index as u64 * 8, word))
     }
 }
 

@@ -10,7 +10,8 @@
 //! `uncached`), the pool's other counters (`quarantined-buffers`, `quarantined-pages`: released buffers
 //! held back because their device was not confirmed quiet), `quiesce-checked OWNER
 //! GENERATION CONFIRMED reused|quarantined` (what dmad checked at the last release of a
-//! buffer of DEV; `quiesce-checked none` before any), then a table of owners
+//! buffer of DEV; `quiesce-checked none` before any), debug mode's poison and leak lines
+//! (`server/debug.rs`), then a table of owners
 //! (`pid name pages quota-pages`).
 
 use alloc::string::String;
@@ -51,6 +52,7 @@ pub(crate) fn device<'a>(
     registry: &PoolRegistry,
     pool: &Pool,
     reclaim: Option<crate::Reclaim>,
+    debug_lines: &str,
     name_of: impl Fn(u32) -> Option<&'a str>,
 ) -> String {
     let mut text = String::from(HEADER);
@@ -106,6 +108,7 @@ pub(crate) fn device<'a>(
             let _ = writeln!(text, "quiesce-checked none");
         }
     }
+    text.push_str(debug_lines);
     let _ = writeln!(text);
     let _ = writeln!(
         text,

@@ -126,8 +126,12 @@ autostart = false
 /// pool's device and `dma-api0`, a 1 MiB pool whose device addresses are physical + 4 GiB
 /// (out of reach of a 32-bit mask), declared without `cache` (write-combining); `edu0`'s pool
 /// declared `cache = "wb"` and `dma-api-uc`'s `cache = "uc"` (coherency per device); `edu0` is
-/// QEMU's edu DMA engine (the suite's machine has one), also for the streaming transfers; and the
-/// importer of its sharing tests, `dma-sharer`, granted QEMU's `edu` only.
+/// QEMU's edu DMA engine (the suite's machine has one), also for the streaming transfers; and
+/// the importer of its sharing tests, `dma-sharer`, granted QEMU's `edu` only. For dmad's
+/// debug mode the driver spawns `dma-holder` (which exits holding buffers: the leak report)
+/// and itself again as `dma-scribbler`, allowed `memory:` to write a freed buffer's pages as a
+/// device without an IOMMU would (the poison test); a section serving a scheme is a service
+/// to init, so the driver's own section must not have it.
 pub const DMA_API_TEST_MANIFEST: &str = r#"
 [pool.dma-api0]
 device = "dma-api0"
@@ -152,12 +156,23 @@ cache = "uc"
 [process.dma-api-tests]
 path = "/bin/dma-api-tests"
 devices = ["virtio-blk0", "dma-api0", "edu0", "dma-api-uc"]
-spawns = ["dma-sharer"]
+spawns = ["dma-sharer", "dma-holder", "dma-scribbler"]
 
 # The importer of the sharing tests: granted edu0 only, started by the driver.
 [process.dma-sharer]
 path = "/bin/dma-sharer"
 devices = ["edu0"]
+autostart = false
+
+# The poison test's writer after free: the driver itself again, allowed `memory:`.
+[process.dma-scribbler]
+path = "/bin/dma-api-tests"
+schemes = ["memory"]
+autostart = false
+
+[process.dma-holder]
+path = "/bin/dma-holder"
+devices = ["virtio-blk0"]
 autostart = false
 "#;
 

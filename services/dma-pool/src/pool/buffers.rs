@@ -217,6 +217,9 @@ impl Pool {
         // Freed now: the record goes as `free_record` would send it, through the one
         // reference already in hand.
         let (first_page, order) = (u64::from(record.first_page), u32::from(record.order));
+        if let Some(poisoning) = &mut self.poisoning {
+            poisoning.freed(first_page, order, record.owner);
+        }
         record.generation = record.generation.wrapping_add(1);
         if self.space.release_tagged(first_page, order, handle.slot) {
             record.state = RecordState::Parked;
@@ -348,6 +351,9 @@ impl Pool {
     #[inline(always)]
     pub(super) fn free_record(&mut self, slot: u32, record: &BufferRecord) {
         let first_page = u64::from(record.first_page);
+        if let Some(poisoning) = &mut self.poisoning {
+            poisoning.freed(first_page, u32::from(record.order), record.owner);
+        }
         let parked = self
             .space
             .release_tagged(first_page, u32::from(record.order), slot);

@@ -60,7 +60,7 @@ impl PoolRegistry {
         entry.charge(request.pages());
         let (phys, device_address) = pool.addresses(first_page);
         let size_bytes = request.pages() << crate::PAGE_SHIFT;
-        zeroer.zero(phys, size_bytes);
+        pool.zero_new(first_page, request.pages(), zeroer);
         Ok(Allocation {
             handle,
             phys,

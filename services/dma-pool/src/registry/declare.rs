@@ -111,7 +111,9 @@ impl PoolRegistry {
             serial: self.next_serial,
         };
         self.next_serial = self.next_serial.wrapping_add(1);
-        self.pools[index] = Some(Pool::new(id, declaration, buffer_capacity));
+        let mut pool = Pool::new(id, declaration, buffer_capacity);
+        pool.set_poisoning(self.poisoning);
+        self.pools[index] = Some(pool);
         Ok(id)
     }
 

@@ -8,6 +8,7 @@
 mod buffers;
 mod declare;
 mod global;
+mod poison;
 mod quarantine;
 mod shares;
 
@@ -30,6 +31,8 @@ pub struct PoolRegistry {
     /// The slot [`device_index`](Self::device_index) tries first: the last one an
     /// allocation used. Only a hint; it is checked before use.
     device_hint: usize,
+    /// Whether pools poison freed pages (`poison.rs`); off unless asked for.
+    poisoning: bool,
 }
 
 impl Default for PoolRegistry {
@@ -55,6 +58,7 @@ impl PoolRegistry {
             owners: OwnerTable::new(owners),
             global: None,
             device_hint: 0,
+            poisoning: false,
         }
     }
 

@@ -38,8 +38,14 @@ impl Server {
 
     /// Closes a handle: a buffer is released (its pages return once nothing maps it), or
     /// quarantined if its device is not confirmed quiet (`quiesce`). When
-    /// it was the caller's last handle, dmad forgets the caller.
-    pub(super) fn close(&mut self, caller: u32, number: u64) -> Result<Reply, Refusal> {
+    /// it was the caller's last handle, dmad forgets the caller. `at_exit`: the kernel closed
+    /// it for an exiting caller, so a buffer was leaked (`debug.rs`).
+    pub(super) fn close(
+        &mut self,
+        caller: u32,
+        number: u64,
+        at_exit: bool,
+    ) -> Result<Reply, Refusal> {
         self.owned(caller, number)?;
         let open = self
             .handles
@@ -53,6 +59,9 @@ impl Server {
         } = open.handle
         {
             self.shares.revoke(caller, Some(number));
+            if at_exit {
+                self.note_leak(caller, &mapping.device, mapping.size);
+            }
             let reclaimed = self.reclaim(handle, caller, &mapping);
             if let Err(error) = reclaimed {
                 info!("handle {number} of pid {caller}: buffer already gone ({error})");

@@ -12,6 +12,7 @@
 
 #[cfg(test)]
 mod check;
+mod debug;
 mod handles;
 pub(crate) mod limits;
 mod mappings;
@@ -97,6 +98,8 @@ pub struct Server {
     quiesce: crate::quiesce::QuiesceRecords,
     /// Export tokens and shared buffers' holders and device mappings.
     shares: crate::share::ShareTable,
+    /// Debug mode: poison checks and leak reports (`debug.rs`).
+    debug: debug::DebugRecords,
 }
 
 impl Server {
@@ -118,6 +121,7 @@ impl Server {
             confinement: Box::new(crate::Unconfined),
             quiesce: Default::default(),
             shares: Default::default(),
+            debug: Default::default(),
         }
     }
 
@@ -144,7 +148,11 @@ impl Server {
         let Ok(caller) = u32::try_from(request.caller) else {
             return Reply::error(DmaError::Invalid.errno());
         };
+        // Pages freed outside a request (`reap`) are poisoned before anything is allocated,
+        // and this request's frees before the next.
+        self.poison_freed(memory);
         let outcome = self.dispatch(caller, &request, memory);
+        self.poison_freed(memory);
         match outcome {
             Ok(reply) => reply,
             Err(refusal) => {
@@ -163,7 +171,7 @@ impl Server {
         }
     }
 
-    /// Forgets everything `pid` held (its exit): reclaims its buffers (unmap, then release or
+    /// Forgets everything `pid` held (its exit, reported as leaks in debug mode): reclaims its buffers (unmap, then release or
     /// quarantine: the crate doc's order), closes its handles and drops what dmad knew of it.
     pub fn reap(&mut self, pid: u32) {
         let buffers: Vec<(BufferHandle, crate::DeviceMapping)> = self
@@ -178,6 +186,7 @@ impl Server {
             .collect();
         self.shares.revoke(pid, None);
         for (handle, mapping) in &buffers {
+            self.note_leak(pid, &mapping.device, mapping.size);
             if let Err(error) = self.reclaim(*handle, pid, mapping) {
                 info!(
                     "buffer {:#x} of pid {pid}: already gone ({error})",
@@ -231,7 +240,11 @@ impl Server {
             }
             Some(Opcode::MmapPrep) => self.map(caller, handle, request.args[1], request.args[2]),
             Some(Opcode::Munmap) => self.unmap(caller, handle, request.args[1], request.args[2]),
-            Some(Opcode::Close) => self.close(caller, handle),
+            Some(Opcode::Close) => self.close(
+                caller,
+                handle,
+                request.args[1] & kernel_core::abi::CLOSE_AT_EXIT != 0,
+            ),
             _ => Err(Refusal::unsupported()),
         }
     }
@@ -264,6 +277,7 @@ impl Server {
     /// unless pages are still charged to it (released buffers still mapped); the last
     /// unmap of those calls this again.
     fn forget_client(&mut self, pid: u32) {
+        self.client_departed(pid);
         self.clients.remove(&pid);
         if self.registry.owner_usage(OwnerId(pid)).charged_pages() == 0 {
             // Clearing a quota cannot fail for lack of room.

@@ -2,8 +2,9 @@
 
 use super::{Handle, Server};
 use crate::{tables, PoolMemory, Refusal, Reply};
+use alloc::vec::Vec;
 use dma_api::{DeclareRequest, DmaBufferInfo, DmaError, DmaPath};
-use dma_pool::{AllocConstraints, CacheType, OwnerId, PoolDeclaration};
+use dma_pool::{AllocConstraints, CacheType, OwnerId, PoolDeclaration, Zeroer};
 use log::{info, warn};
 
 impl Server {
@@ -50,7 +51,8 @@ impl Server {
             DmaPath::Stats { device } => {
                 let pool = self.pool_serving(device)?;
                 let reclaim = self.last_reclaim(device);
-                let text = tables::device(&self.registry, pool, reclaim, |pid| {
+                let debug_lines = self.debug_lines(pool, device);
+                let text = tables::device(&self.registry, pool, reclaim, &debug_lines, |pid| {
                     self.clients
                         .get(&pid)
                         .and_then(|client| client.name.as_deref())
@@ -130,14 +132,17 @@ impl Server {
         let Server {
             registry, regions, ..
         } = self;
-        let mut zeroer = |phys: u64, len: u64| {
-            let address = regions
-                .address_of(phys, len)
-                .expect("every pool lies in a region dmad mapped");
-            memory.zero(address, len);
+        let mut zeroer = CheckingZeroer {
+            regions,
+            memory,
+            mismatches: Vec::new(),
         };
         let allocation =
             registry.alloc_constrained(&key, size, constraints, OwnerId(caller), &mut zeroer)?;
+        if !zeroer.mismatches.is_empty() {
+            let mismatches = core::mem::take(&mut zeroer.mismatches);
+            self.report_mismatches(allocation.handle.pool(), &mismatches);
+        }
         let mapping = crate::DeviceMapping {
             device: alloc::string::String::from(device),
             iova: allocation.device_address,
@@ -215,5 +220,39 @@ pub(crate) fn cache_type_code(cache_type: CacheType) -> u32 {
         CacheType::WriteCombining => cache_type::WRITE_COMBINING,
         CacheType::Uncached => cache_type::UNCACHED,
         CacheType::Device => cache_type::DEVICE,
+    }
+}
+
+/// Zeroes new buffers through dmad's mappings, checking poisoned runs first (`debug.rs`).
+struct CheckingZeroer<'a> {
+    regions: &'a crate::Regions,
+    memory: &'a mut dyn PoolMemory,
+    mismatches: Vec<super::debug::Mismatch>,
+}
+
+impl CheckingZeroer<'_> {
+    fn address(&self, phys: u64, len: u64) -> u64 {
+        self.regions
+            .address_of(phys, len)
+            .expect("every pool lies in a region dmad mapped")
+    }
+}
+
+impl Zeroer for CheckingZeroer<'_> {
+    fn zero(&mut self, phys: u64, len: u64) {
+        let address = self.address(phys, len);
+        self.memory.zero(address, len);
+    }
+
+    fn check_and_zero(&mut self, phys: u64, len: u64) {
+        let address = self.address(phys, len);
+        if let Some((offset, found)) = self.memory.check_and_zero(address, len) {
+            self.mismatches.push(super::debug::Mismatch {
+                phys,
+                len,
+                offset,
+                found,
+            });
+        }
     }
 }

@@ -94,6 +94,22 @@ impl PoolMemory for FakeMemory {
         self.bytes[start..start + len as usize].fill(0);
         self.zeroed.push((address, len));
     }
+
+    fn poison(&mut self, address: u64, len: u64) {
+        let start = (address - MAPPING) as usize;
+        for word in self.bytes[start..start + len as usize].chunks_exact_mut(8) {
+            word.copy_from_slice(&dma_pool::POISON.to_le_bytes());
+        }
+    }
+
+    fn check_poison(&mut self, address: u64, len: u64) -> Option<(u64, u64)> {
+        let start = (address - MAPPING) as usize;
+        let words: Vec<u64> = self.bytes[start..start + len as usize]
+            .chunks_exact(8)
+            .map(|word| u64::from_le_bytes(word.try_into().unwrap()))
+            .collect();
+        dma_pool::first_unpoisoned(&words).map(|index| (index as u64 * 8, words[index]))
+    }
 }
 
 /// A server and its memory.

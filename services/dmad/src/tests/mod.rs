@@ -3,6 +3,7 @@
 
 mod buffers;
 mod confinement;
+mod debug;
 mod errors;
 mod fixture;
 mod fuzz;

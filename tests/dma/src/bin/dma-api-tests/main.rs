@@ -9,7 +9,8 @@
 //! in the tables and `SYS_DMA_SYNC` with a real device (`cache`); streaming mappings and the
 //! typed hand-off (`streaming.rs`, with QEMU's edu DMA engine, `edu0`); buffers shared with
 //! another process and another device (`sharing`: export tokens, imports, edu writing an
-//! imported buffer through its own IOMMU domain, lifetime to the last holder, refused tokens).
+//! imported buffer through its own IOMMU domain, lifetime to the last holder, refused tokens); dmad's debug mode (a write
+//! after free caught by the poison, a leak report when a driver exits holding buffers).
 //!
 //! The image's manifest (`user::DMA_API_TEST_MANIFEST`) grants it `virtio-blk0` (the
 //! default pool, device offset 0, below 4 GiB) and `dma-api0`, a 1 MiB pool whose device
@@ -22,6 +23,7 @@ extern crate alloc;
 
 mod cache;
 mod constraints;
+mod debug;
 mod edu;
 mod sharing;
 mod small_blocks;
@@ -32,7 +34,10 @@ use userlib::Args;
 
 userlib::entry!(main);
 
-fn main(_args: Args) -> i32 {
+fn main(args: Args) -> i32 {
+    if args.get(1) == Some(debug::SCRIBBLE_ARG) {
+        return debug::scribbler(args.get(2));
+    }
     let mut suite = Suite::new("dma-api");
     suite.run(
         "a_32_bit_mask_gets_a_buffer_below_4_gib",
@@ -85,5 +90,13 @@ fn main(_args: Args) -> i32 {
     cache::register(&mut suite);
     streaming::register(&mut suite);
     sharing::run(&mut suite);
+    suite.run(
+        "poison_detects_a_write_after_free",
+        debug::poison_detects_a_write_after_free,
+    );
+    suite.run(
+        "leak_report_at_driver_exit",
+        debug::leak_report_at_driver_exit,
+    );
     suite.finish()
 }
