@@ -6,7 +6,10 @@ use alloc::collections::{BTreeMap, VecDeque};
 use alloc::format;
 use alloc::string::String;
 use alloc::string::ToString;
+use alloc::vec::Vec;
 use dmad::{Callers, Confinement, Grants, MemoryPoolLine, PoolMemory, Server};
+use kernel_core::cache::CacheType;
+use kernel_core::dma_sync::SyncDirection;
 use kernel_core::iommu::{Access, Request};
 use log::{error, info, warn};
 use userlib::sys::error::{Error, EINVAL, ENOENT, ENOSYS};
@@ -47,10 +50,10 @@ pub fn run(debug: bool) -> i32 {
         Ok(pid) => server.number_handles_from((pid as u64) << 32),
         Err(error) => warn!("getpid failed ({error}); handle numbers start at 1"),
     }
-    add_pools(&mut server, &String::from_utf8_lossy(&pools));
+    let memory = add_pools(&mut server, &String::from_utf8_lossy(&pools));
     server.seed_tokens(token_seed());
     info!("serving dma:");
-    serve(&mut server, socket)
+    serve(&mut server, socket, memory)
 }
 
 /// The exit status when a start-up step fails: 0 when the kernel lacks the feature, 1
@@ -83,8 +86,10 @@ fn read_grants() -> Grants {
     }
 }
 
-/// Maps every region `memory:pools` lists and declares its pools.
-fn add_pools(server: &mut Server, pools: &str) {
+/// Maps every region `memory:pools` lists and declares its pools; returns dmad's view of
+/// their memory.
+fn add_pools(server: &mut Server, pools: &str) -> PoolMappings {
+    let mut memory = PoolMappings::default();
     for text in pools.lines().filter(|line| !line.trim().is_empty()) {
         let Some(line) = MemoryPoolLine::parse(text) else {
             error!("memory:pools: cannot read {text:?}");
@@ -92,6 +97,11 @@ fn add_pools(server: &mut Server, pools: &str) {
         };
         match map_region(&line) {
             Ok(mapping) => {
+                if line.cache == CacheType::WriteBack {
+                    memory
+                        .write_back
+                        .push((mapping, mapping.saturating_add(line.size)));
+                }
                 if let Err(error) = server.add_memory_pool(&line, mapping) {
                     error!("pool {}: {error}", line.name);
                 }
@@ -99,6 +109,7 @@ fn add_pools(server: &mut Server, pools: &str) {
             Err(error) => error!("cannot map memory:pool/{}: {error}", line.name),
         }
     }
+    memory
 }
 
 /// Maps region `line` whole, read-write (the kernel gives it the region's declared memory
@@ -120,8 +131,7 @@ fn map_region(line: &MemoryPoolLine<'_>) -> sys::Result<u64> {
 }
 
 /// The request loop: `userlib::server::serve` with [`Server::handle`] as the handler.
-fn serve(server: &mut Server, socket: usize) -> i32 {
-    let mut memory = PoolMappings;
+fn serve(server: &mut Server, socket: usize, mut memory: PoolMappings) -> i32 {
     userlib::server::serve(socket, "dma", |request| {
         if request.opcode == syscall::schemev2::Opcode::Call as u8 {
             // An export may follow: its token's key takes in when it was asked.
@@ -145,8 +155,35 @@ fn token_seed() -> [u64; 2] {
     ]
 }
 
-/// Pool memory, zeroed through dmad's mappings (each with its pool's memory type).
-struct PoolMappings;
+/// Pool memory, written through dmad's mappings (each with its pool's memory type).
+///
+/// Write-combining and uncached regions need only a fence after dmad's stores. A write-back
+/// region's lines may sit in dmad's cache, so its zeroes and poison are cleaned to memory
+/// (`SYS_DMA_SYNC` to the device: a device that does not snoop sees them, and no dirty line
+/// is later evicted over what the device wrote), and its pages are invalidated before the
+/// poison is checked (so the check reads what a device wrote to memory, not dmad's cached
+/// poison). Only write-back ranges cost the system call.
+#[derive(Default)]
+struct PoolMappings {
+    /// dmad's `[start, end)` of each write-back region.
+    write_back: Vec<(u64, u64)>,
+}
+
+impl PoolMappings {
+    /// Syncs `[address, address + len)` for `direction` if it lies in a write-back region.
+    fn sync(&self, address: u64, len: u64, direction: SyncDirection) {
+        let write_back = self
+            .write_back
+            .iter()
+            .any(|&(start, end)| address >= start && address < end);
+        if !write_back {
+            return;
+        }
+        if let Err(error) = userlib::dma::sync(address as usize, len as usize, direction) {
+            warn!("syncing pool memory at {address:#x}+{len:#x} failed: {error}");
+        }
+    }
+}
 
 impl PoolMemory for PoolMappings {
     fn zero(&mut self, address: u64, len: u64) {
@@ -155,18 +192,7 @@ impl PoolMemory for PoolMappings {
         unsafe { core::ptr::write_bytes(address as usize as *mut u8, 0, len as usize) };
         // Drain write-combining buffers before the client (or its device) can look.
         core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
-        // A write-back pool's zeroes may still sit in dmad's cache: clean them to memory, so
-        // a device that does not snoop sees zeroes, never the previous owner's data, and no
-        // dirty zero line is later evicted over what the device wrote. On other pools this
-        // is the barrier alone.
-        let synced = userlib::dma::sync(
-            address as usize,
-            len as usize,
-            kernel_core::dma_sync::SyncDirection::ToDevice,
-        );
-        if let Err(error) = synced {
-            warn!("cleaning zeroed pool memory at {address:#x}+{len:#x} failed: {error}");
-        }
+        self.sync(address, len, SyncDirection::ToDevice);
     }
 
     fn poison(&mut self, address: u64, len: u64) {
@@ -178,11 +204,13 @@ impl PoolMemory for PoolMappings {
         };
         words.fill(dma_pool::POISON);
         core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+        self.sync(address, len, SyncDirection::ToDevice);
     }
 
     fn check_poison(&mut self, address: u64, len: u64) -> Option<(u64, u64)> {
         // Order after every earlier request's stores and the kernel's unmap.
         core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+        self.sync(address, len, SyncDirection::ForCpu);
         // SAFETY: as in `poison`. The pages are free: no process maps them and no device
         // reaches them through a mapping dmad made, so nothing writes them legitimately
         // while they are read; a write that races the check is the bug being looked for,
@@ -195,6 +223,7 @@ impl PoolMemory for PoolMappings {
 
     fn check_and_zero(&mut self, address: u64, len: u64) -> Option<(u64, u64)> {
         core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+        self.sync(address, len, SyncDirection::ForCpu);
         // SAFETY: as in `check_poison`, and the pages are the new buffer's, which no one
         // has been given yet, so dmad may write them.
         let words = unsafe {
@@ -203,6 +232,7 @@ impl PoolMemory for PoolMappings {
         let found = dma_pool::check_and_zero_words(words);
         // As `zero`: the zeroes are in memory before the client or its device looks.
         core::sync::atomic::fence(core::sync::atomic::Ordering::SeqCst);
+        self.sync(address, len, SyncDirection::ToDevice);
         found.map(|(index, word)| (index as u64 * 8, word))
     }
 }
