@@ -127,7 +127,7 @@
 //! per page** for a 4 GiB pool (208 KiB; 1.13 bits for the free space alone) and at most
 //! 1.71 for any pool of 16 MiB or more; tiny pools add a few words of constant overhead.
 //! Not counted, because it is sized by the number of buffers rather than pages, is the
-//! buffer table: 28 bytes per entry, `buffer_capacity` entries per pool (default
+//! buffer table: 32 bytes per entry, `buffer_capacity` entries per pool (default
 //! `min(pages, 4096)`; at most one buffer can start per page), plus the registry's owner
 //! table. See [`Pool::metadata`].
 //!

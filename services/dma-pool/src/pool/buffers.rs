@@ -39,18 +39,15 @@ impl Pool {
             self.failed_allocations += 1;
             return Err(PoolError::OverQuota);
         }
-        // Full: no vacant record, and none parked (every parked record is a tagged hot block).
-        let found = if self.buffers.no_vacant() && !self.space.has_tags() {
-            None
-        } else if let Some(limit) = limit {
-            self.allocate_below(request, limit, uncharge)
-        } else {
-            let buffers = &mut self.buffers;
-            self.space
-                .allocate_tagged(request.order, request.align_order, &mut |tag| {
-                    let (parked_with, pages) = buffers.unpark(tag);
-                    uncharge(parked_with, pages);
-                })
+        // The hot block of the order first (no constraint but the alignment): a driver's
+        // usual allocation, most often the record parked there by its own last release.
+        let hot = match limit {
+            None => self.space.allocate_hot(request.order, request.align_order),
+            Some(_) => None,
+        };
+        let found = match hot {
+            Some(found) => Some(found),
+            None => self.allocate_structural(request, limit, uncharge),
         };
         let Some((first_page, tag)) = found else {
             self.failed_allocations += 1;
@@ -67,8 +64,14 @@ impl Pool {
             (tag, generation, parked_with != owner)
         } else {
             if self.buffers.no_vacant() {
-                // Not full, so some record is parked: free one.
-                let parked = self.space.untag_any().expect("a parked record");
+                // Some record must be parked, else the table is full: free one.
+                let Some(parked) = self.space.untag_any() else {
+                    // Full, found out after taking an untagged hot block: it goes back to
+                    // its hot slot, as it was.
+                    self.space.release(first_page, request.order);
+                    self.failed_allocations += 1;
+                    return Err(PoolError::OutOfMemory);
+                };
                 let (parked_with, pages) = self.buffers.unpark(parked);
                 uncharge(parked_with, pages);
             }
@@ -77,7 +80,6 @@ impl Pool {
                     .insert(first_page as u32, request.order as u8, owner);
             (slot, generation, true)
         };
-        self.live_buffers += 1;
         self.high_water_pages = self.high_water_pages.max(self.used_pages());
         let handle = BufferHandle {
             pool: self.id,
@@ -85,6 +87,30 @@ impl Pool {
             generation,
         };
         Ok((handle, first_page, charge))
+    }
+
+    /// [`allocate`](Self::allocate) past the hot block of the request's order: `None` at
+    /// once when the buffer table is full (no vacant record and none parked: every parked
+    /// record is a tagged hot block), else the structures below `limit` or anywhere.
+    #[inline]
+    fn allocate_structural(
+        &mut self,
+        request: BufferRequest,
+        limit: Option<u64>,
+        uncharge: &mut impl FnMut(OwnerId, u64),
+    ) -> Option<(u64, u32)> {
+        if self.buffers.no_vacant() && !self.space.has_tags() {
+            None
+        } else if let Some(limit) = limit {
+            self.allocate_below(request, limit, uncharge)
+        } else {
+            let buffers = &mut self.buffers;
+            self.space
+                .allocate_tagged(request.order, request.align_order, &mut |tag| {
+                    let (parked_with, pages) = buffers.unpark(tag);
+                    uncharge(parked_with, pages);
+                })
+        }
     }
 
     /// The absolute device frame a masked request's buffer must end at or before, or `None`
@@ -228,7 +254,6 @@ impl Pool {
             .filter(|record| record.owner == owner)
             .ok_or(PoolError::BadHandle)?;
         let pages = record.pages();
-        self.live_buffers -= 1;
         if record.mappings > 0 {
             record.state = RecordState::Released;
             let mappings = record.mappings;

@@ -180,6 +180,15 @@ impl FreeSpace {
             .map(|(page, _)| page)
     }
 
+    /// The hot block of `order`, with its tag, if it is aligned to `2^align_order` frames:
+    /// the first step of [`allocate_tagged`](Self::allocate_tagged) alone.
+    #[inline(always)]
+    pub(crate) fn allocate_hot(&mut self, order: u32, align_order: u32) -> Option<(u64, u32)> {
+        let found = self.take_hot(order, align_order)?;
+        self.free_pages -= 1 << order;
+        Some(found)
+    }
+
     /// [`allocate`](Self::allocate), also returning the tag the block was released with
     /// ([`NO_TAG`] unless it is a tagged hot block); `flushed` is called with the tag of
     /// every tagged hot block returned to the structures on the way.
