@@ -80,7 +80,10 @@ impl Pool {
                     .insert(first_page as u32, request.order as u8, owner);
             (slot, generation, true)
         };
-        self.high_water_pages = self.high_water_pages.max(self.used_pages());
+        let free = self.space.free_pages();
+        if free < self.low_water_free_pages {
+            self.low_water_free_pages = free;
+        }
         let handle = BufferHandle {
             pool: self.id,
             slot,

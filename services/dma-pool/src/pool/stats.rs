@@ -21,7 +21,7 @@ impl Pool {
             live_buffers: self.live_buffers(),
             deferred_buffers: self.deferred_buffers,
             deferred_pages: self.deferred_pages,
-            high_water_pages: self.high_water_pages,
+            high_water_pages: self.space.pages() - self.low_water_free_pages,
             failed_allocations: self.failed_allocations,
             quarantined_buffers: self.quarantined_buffers,
             quarantined_pages: self.quarantined_pages,
