@@ -314,7 +314,10 @@ fn release_all_and_retire_take_parked_charges_off() {
     // Parked again, then the pool retires with the record parked.
     let third = alloc_as(&mut registry, BOB, 4).unwrap();
     registry.release(third.handle, BOB).unwrap();
-    drop(second);
+    assert_eq!(
+        registry.release(second.handle, ALICE),
+        Err(PoolError::BadHandle)
+    );
     registry.retire("tiny0").unwrap();
     assert_eq!(registry.owner_usage(BOB).charged_pages(), 0);
     assert_eq!(registry.owners().count(), 0);
