@@ -48,8 +48,10 @@ pub(crate) enum RecordState {
     Quarantined,
 }
 
-/// One buffer (28 bytes).
+/// One buffer: 26 bytes of fields, aligned to 32 so that a slot's record is found with a
+/// shift and never straddles a cache line.
 #[derive(Clone, Copy, Debug)]
+#[repr(align(32))]
 pub(crate) struct BufferRecord {
     /// Index of its first page in the pool.
     pub(crate) first_page: u32,
@@ -173,14 +175,15 @@ impl BufferTable {
     }
 
     /// Makes the parked record `slot`, whose pages (as recorded) were just allocated again,
-    /// `owner`'s live buffer; returns its generation.
+    /// `owner`'s live buffer; returns its generation and the owner it was parked with (still
+    /// charged for it, see the module documentation).
     #[inline(always)]
-    pub(crate) fn revive(&mut self, slot: u32, owner: OwnerId) -> u32 {
+    pub(crate) fn revive(&mut self, slot: u32, owner: OwnerId) -> (u32, OwnerId) {
         let record = &mut self.records[slot as usize];
         debug_assert_eq!(record.state, RecordState::Parked);
         record.state = RecordState::Live;
-        record.owner = owner;
-        record.generation
+        let parked_with = core::mem::replace(&mut record.owner, owner);
+        (record.generation, parked_with)
     }
 
     /// The occupied record at `slot` if its generation is still `generation`.
@@ -231,10 +234,21 @@ impl BufferTable {
         }
     }
 
-    /// Vacates the parked record `slot` (its hot block was flushed or untagged).
-    pub(crate) fn unpark(&mut self, slot: u32) {
-        debug_assert_eq!(self.records[slot as usize].state, RecordState::Parked);
+    /// Vacates the parked record `slot` (its hot block was flushed or untagged); returns
+    /// the owner it was parked with and its pages, a charge the caller takes off.
+    pub(crate) fn unpark(&mut self, slot: u32) -> (OwnerId, u64) {
+        let record = &self.records[slot as usize];
+        debug_assert_eq!(record.state, RecordState::Parked);
+        let charge = (record.owner, record.pages());
         self.vacate(slot);
+        charge
+    }
+
+    /// The owner and pages of the parked record `slot`.
+    pub(crate) fn parked_charge(&self, slot: u32) -> (OwnerId, u64) {
+        let record = &self.records[slot as usize];
+        debug_assert_eq!(record.state, RecordState::Parked);
+        (record.owner, record.pages())
     }
 
     /// Every parked record as `(slot, first page, order)` (for checks).

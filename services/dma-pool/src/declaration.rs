@@ -20,7 +20,7 @@ pub struct PoolDeclaration<'a> {
     pub cache_type: CacheType,
     /// How many buffers may be live (or released but still mapped) at once; `None` means
     /// [`DEFAULT_BUFFER_CAPACITY`] or the page count, whichever is smaller. The table is
-    /// allocated at declaration, 28 bytes per entry.
+    /// allocated at declaration, 32 bytes per entry.
     pub buffer_capacity: Option<u32>,
 }
 

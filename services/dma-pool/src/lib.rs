@@ -103,14 +103,35 @@
 //!   block's tag, and the allocation that takes that hot block gets the tag back and revives
 //!   the record in place. A flush of the hot cache (a request only the hot pages can meet)
 //!   vacates the records it reports, and a full table vacates a parked record before
-//!   refusing, so parking costs neither exactness nor capacity (`buffers.rs`).
+//!   refusing, so parking costs neither exactness nor capacity (`buffers.rs`). The
+//!   allocation tries the hot block of its order before anything else, so the flush
+//!   machinery is not even set up on that path.
+//! - **Parked records keep their owner's charge.** A release that parks touches no owner
+//!   entry, and the same owner reviving the record changes no charge; a different owner
+//!   reviving it moves the charge. Readers ([`PoolRegistry::owner_usage`],
+//!   [`PoolRegistry::owners`]) subtract the records parked with an owner (found through the
+//!   tagged hot blocks, at most one per order and pool). The quota check on the raw charge
+//!   is stricter than the exact one, so only a refusal is decided again, with the owner's
+//!   parked pages credited; a full owner table first vacates every parked record (an owner
+//!   charged only for those becomes idle and makes room); [`PoolRegistry::release_all`] and
+//!   [`PoolRegistry::retire`] take parked charges off. Quotas and the table's capacity stay
+//!   exact.
 //! - **Hints, checked in place.** The pool of the device allocated from last and the owner
 //!   seen last are tried first, each with one bounds check and one comparison (the device
 //!   name, the owner id); a miss falls back to the scan or binary search.
 //! - **Owner charges laid out for the check.** Each owner entry keeps its charge (live plus
 //!   deferred pages) beside its quota as a plain limit (`u64::MAX` for none), so the quota
-//!   check is one addition and one comparison, and a plain allocate or release touches only
-//!   the charge and the buffer count (live pages are derived for readers).
+//!   check is one addition and one comparison, and an allocate or release that does change
+//!   a charge touches only the charge and the buffer count (live pages are derived for
+//!   readers).
+//! - **Counters that cost nothing.** The free space counts only the structures' free pages:
+//!   bit `k` of the hot-order mask stands for a hot block of `2^k` pages, so the mask read
+//!   as a number is the hot page count, and moving a block in or out of the hot cache
+//!   updates no counter. The high-water mark is kept as the low-water mark of free pages
+//!   (one comparison), and a pool's live buffers are counted from its buffer table when
+//!   read (stats, retire), not on every pair.
+//! - **32-byte buffer records.** 26 bytes of fields aligned to 32: a slot's record is found
+//!   with a shift and never straddles a cache line.
 //! - **No branches on the size.** The order is `64 - lzcnt(pages - 1)`, and one comparison
 //!   against the pool's largest order replaces the overflow and size checks (the exact error
 //!   is worked out only on refusal); a hot slot is indexed by `order & 63` without a bounds
@@ -121,8 +142,9 @@
 //!
 //! Still checked on every pair: the device's pool, the request's shape, the owner quota, the
 //! device quota, room in the buffer table, the handle's pool, slot, generation, state and
-//! owner, and mappings (a mapped buffer is deferred, not freed). Still counted: free pages,
-//! the high-water mark, live buffers per pool and per owner, charges per owner.
+//! owner, and mappings (a mapped buffer is deferred, not freed). Still exact at every
+//! moment, as every reader sees them: free pages, the high-water mark, live buffers per
+//! pool and per owner, charges per owner.
 //!
 //! # Metadata budget
 //!
@@ -132,7 +154,7 @@
 //! per page** for a 4 GiB pool (208 KiB; 1.13 bits for the free space alone) and at most
 //! 1.71 for any pool of 16 MiB or more; tiny pools add a few words of constant overhead.
 //! Not counted, because it is sized by the number of buffers rather than pages, is the
-//! buffer table: 28 bytes per entry, `buffer_capacity` entries per pool (default
+//! buffer table: 32 bytes per entry, `buffer_capacity` entries per pool (default
 //! `min(pages, 4096)`; at most one buffer can start per page), plus the registry's owner
 //! table. See [`Pool::metadata`].
 //!
@@ -154,10 +176,12 @@
 //! against this crate in the same process, both the whole registry path (`pool_ns`, which
 //! also does the handle, owner and quota bookkeeping Linux does only under
 //! `CONFIG_DMA_API_DEBUG`) and the free-space allocator alone (`core_ns`, the same work as
-//! the bitmap). On an empty pool (orders 0..=8 at random) one registry pair executes about
-//! 190 instructions with almost no mispredicted branch, the bitmap pair about 160 with 0.8
-//! mispredicted branches (valgrind's counts); which is faster depends on the machine, and
-//! the README has the measured rows. On fragmented pools the bitmap's search dominates.
+//! the bitmap). On an empty 16 MiB pool (orders 0..=8 at random) one registry pair executes
+//! about 173 instructions and 26 branches with almost no mispredicted one, the bitmap pair
+//! about 170 instructions and 17 branches of which 0.8 mispredict (valgrind's counts,
+//! callgrind and cachegrind's branch simulator); on the development machine the registry
+//! pair is about 8% faster (8.3 ns against 9.0 ns), and the README has the measured rows.
+//! On fragmented pools the bitmap's search dominates.
 #![cfg_attr(not(test), no_std)]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -98,7 +98,7 @@ impl OwnerTable {
             .unwrap_or_default()
     }
 
-    /// Every owner with a charge or a quota, by id.
+    /// Every owner with a charge (parked records included) or a quota, by id.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (OwnerId, OwnerUsage)> + '_ {
         self.entries
             .iter()
@@ -107,30 +107,38 @@ impl OwnerTable {
     }
 
     /// Checks that charging `pages` more to `owner` is allowed and has room in the table;
-    /// returns the owner's entry (added idle if it had none) to
-    /// [`charge`](OwnerEntry::charge) once the buffer exists.
+    /// returns the index of the owner's entry (added idle if it had none) to
+    /// [`charge`](Self::charge) once the buffer exists. `credit`: pages of the owner's
+    /// charge that do not count (its parked records, see `buffers.rs`); zero on the fast
+    /// path, which is stricter, so a refusal there is checked again with the credit.
     #[inline(always)]
     pub(crate) fn check_charge(
         &mut self,
         owner: OwnerId,
         pages: u64,
-    ) -> Result<&mut OwnerEntry, PoolError> {
+        credit: u64,
+    ) -> Result<usize, PoolError> {
         let index = self.hint;
-        let entry = if self
-            .entries
-            .get(index)
-            .is_some_and(|entry| entry.owner == owner)
-        {
-            &mut self.entries[index]
-        } else {
-            let index = self.find_or_insert(owner)?;
-            &mut self.entries[index]
+        let (index, entry) = match self.entries.get(index) {
+            Some(entry) if entry.owner == owner => (index, entry),
+            _ => {
+                let index = self.find_or_insert(owner)?;
+                (index, &self.entries[index])
+            }
         };
-        // No overflow: charges are bounded by the pools' pages (each under 2^32).
-        if entry.charged_pages + pages > entry.quota_limit {
+        // No overflow: charges are bounded by the pools' pages (each under 2^32), and the
+        // credit is part of the charge.
+        if entry.charged_pages - credit + pages > entry.quota_limit {
             return Err(PoolError::OverQuota);
         }
-        Ok(entry)
+        Ok(index)
+    }
+
+    /// Charges a new live buffer of `pages` to the entry at `index` (from
+    /// [`check_charge`](Self::check_charge), with no entry added or removed since).
+    #[inline(always)]
+    pub(crate) fn charge(&mut self, index: usize, pages: u64) {
+        self.entries[index].charge(pages);
     }
 
     /// [`check_charge`](Self::check_charge) away from the hint: finds or adds the entry and

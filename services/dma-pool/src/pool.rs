@@ -33,10 +33,11 @@ pub struct Pool {
     device_quota: Option<u64>,
     /// log2 of the page count, rounded down: the largest order a buffer can have.
     max_order: u32,
-    live_buffers: u64,
     deferred_buffers: u64,
     deferred_pages: u64,
-    high_water_pages: u64,
+    /// The fewest free pages after any allocation: the high-water mark of used pages,
+    /// counted from the other end (one comparison on the allocation path).
+    low_water_free_pages: u64,
     failed_allocations: u64,
     quarantined_buffers: u64,
     quarantined_pages: u64,
@@ -63,10 +64,9 @@ impl Pool {
             buffers,
             device_quota: None,
             max_order: pages.ilog2(),
-            live_buffers: 0,
             deferred_buffers: 0,
             deferred_pages: 0,
-            high_water_pages: 0,
+            low_water_free_pages: pages,
             failed_allocations: 0,
             quarantined_buffers: 0,
             quarantined_pages: 0,
@@ -135,9 +135,19 @@ impl Pool {
         self.space.pages() - self.space.free_pages()
     }
 
-    /// Whether any buffer, live, released-but-mapped or quarantined, remains.
+    /// Whether any buffer, live, released-but-mapped or quarantined, remains. Counts live
+    /// buffers in the buffer table: O(buffer capacity).
     pub fn is_busy(&self) -> bool {
-        self.live_buffers + self.deferred_buffers + self.quarantined_buffers > 0
+        self.deferred_buffers + self.quarantined_buffers > 0 || self.live_buffers() > 0
+    }
+
+    /// Live buffers, counted in the buffer table (no counter is kept on the allocation
+    /// path): O(buffer capacity).
+    pub(crate) fn live_buffers(&self) -> u64 {
+        self.buffers
+            .iter()
+            .filter(|(_, record)| record.state == crate::buffers::RecordState::Live)
+            .count() as u64
     }
 
     pub(crate) fn set_device_quota(&mut self, pages: Option<u64>) {

@@ -267,7 +267,7 @@ fn metadata_is_under_two_bits_per_page_at_four_gibibytes() {
         "{} bits per page",
         metadata.bits_per_page()
     );
-    assert_eq!(metadata.buffer_table_bytes, 4096 * 28);
+    assert_eq!(metadata.buffer_table_bytes, 4096 * 32);
 }
 
 #[test]

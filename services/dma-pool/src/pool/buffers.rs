@@ -19,14 +19,18 @@ impl Pool {
     /// Reserves pages for `request` (below `limit`, the request's
     /// [`limit_frame`](Self::limit_frame)) and records the buffer; zeroing is the caller's.
     /// Checks, in order: the device quota, room in the buffer table, free pages. Returns the
-    /// handle and the buffer's first pool page.
+    /// handle, the buffer's first pool page, and whether `owner` must be charged for it:
+    /// false when it revived a record parked by `owner` itself, which is charged already.
+    /// `uncharge` is called with the owner and pages of every parked record vacated or
+    /// revived for another owner on the way (their charges go).
     #[inline(always)]
     pub(crate) fn allocate(
         &mut self,
         request: BufferRequest,
         limit: Option<u64>,
         owner: OwnerId,
-    ) -> Result<(BufferHandle, u64), PoolError> {
+        uncharge: &mut impl FnMut(OwnerId, u64),
+    ) -> Result<(BufferHandle, u64, bool), PoolError> {
         let pages = request.pages();
         if self
             .device_quota
@@ -35,43 +39,81 @@ impl Pool {
             self.failed_allocations += 1;
             return Err(PoolError::OverQuota);
         }
-        // Full: no vacant record, and none parked (every parked record is a tagged hot block).
-        let found = if self.buffers.no_vacant() && !self.space.has_tags() {
-            None
-        } else if let Some(limit) = limit {
-            self.allocate_below(request, limit)
-        } else {
-            let buffers = &mut self.buffers;
-            self.space
-                .allocate_tagged(request.order, request.align_order, &mut |tag| {
-                    buffers.unpark(tag)
-                })
+        // The hot block of the order first (no constraint but the alignment): a driver's
+        // usual allocation, most often the record parked there by its own last release.
+        let hot = match limit {
+            None => self.space.allocate_hot(request.order, request.align_order),
+            Some(_) => None,
+        };
+        let found = match hot {
+            Some(found) => Some(found),
+            None => self.allocate_structural(request, limit, uncharge),
         };
         let Some((first_page, tag)) = found else {
             self.failed_allocations += 1;
             return Err(PoolError::OutOfMemory);
         };
         debug_assert!(request.admits(self.addresses(first_page).1));
-        let (slot, generation) = if tag != NO_TAG {
-            // The pages a parked record describes: take the record back as it stands.
-            (tag, self.buffers.revive(tag, owner))
+        let (slot, generation, charge) = if tag != NO_TAG {
+            // The pages a parked record describes: take the record back as it stands. Its
+            // owner is still charged for it; if that is someone else, the charge moves.
+            let (generation, parked_with) = self.buffers.revive(tag, owner);
+            if parked_with != owner {
+                uncharge(parked_with, pages);
+            }
+            (tag, generation, parked_with != owner)
         } else {
             if self.buffers.no_vacant() {
-                // Not full, so some record is parked: free one.
-                let parked = self.space.untag_any().expect("a parked record");
-                self.buffers.unpark(parked);
+                // Some record must be parked, else the table is full: free one.
+                let Some(parked) = self.space.untag_any() else {
+                    // Full, found out after taking an untagged hot block: it goes back to
+                    // its hot slot, as it was.
+                    self.space.release(first_page, request.order);
+                    self.failed_allocations += 1;
+                    return Err(PoolError::OutOfMemory);
+                };
+                let (parked_with, pages) = self.buffers.unpark(parked);
+                uncharge(parked_with, pages);
             }
-            self.buffers
-                .insert(first_page as u32, request.order as u8, owner)
+            let (slot, generation) =
+                self.buffers
+                    .insert(first_page as u32, request.order as u8, owner);
+            (slot, generation, true)
         };
-        self.live_buffers += 1;
-        self.high_water_pages = self.high_water_pages.max(self.used_pages());
+        let free = self.space.free_pages();
+        if free < self.low_water_free_pages {
+            self.low_water_free_pages = free;
+        }
         let handle = BufferHandle {
             pool: self.id,
             slot,
             generation,
         };
-        Ok((handle, first_page))
+        Ok((handle, first_page, charge))
+    }
+
+    /// [`allocate`](Self::allocate) past the hot block of the request's order: `None` at
+    /// once when the buffer table is full (no vacant record and none parked: every parked
+    /// record is a tagged hot block), else the structures below `limit` or anywhere.
+    #[inline]
+    fn allocate_structural(
+        &mut self,
+        request: BufferRequest,
+        limit: Option<u64>,
+        uncharge: &mut impl FnMut(OwnerId, u64),
+    ) -> Option<(u64, u32)> {
+        if self.buffers.no_vacant() && !self.space.has_tags() {
+            None
+        } else if let Some(limit) = limit {
+            self.allocate_below(request, limit, uncharge)
+        } else {
+            let buffers = &mut self.buffers;
+            self.space
+                .allocate_tagged(request.order, request.align_order, &mut |tag| {
+                    let (parked_with, pages) = buffers.unpark(tag);
+                    uncharge(parked_with, pages);
+                })
+        }
     }
 
     /// The absolute device frame a masked request's buffer must end at or before, or `None`
@@ -107,7 +149,12 @@ impl Pool {
     /// (`ENOMEM`) rather than search on; it never returns a buffer above the limit. The
     /// allocator prefers low addresses (the lowest split chunk first), so in practice the
     /// first or second run taken is the one.
-    fn allocate_below(&mut self, request: BufferRequest, limit: u64) -> Option<(u64, u32)> {
+    fn allocate_below(
+        &mut self,
+        request: BufferRequest,
+        limit: u64,
+        uncharge: &mut impl FnMut(OwnerId, u64),
+    ) -> Option<(u64, u32)> {
         let first_frame = self.device_base >> PAGE_SHIFT;
         let mut held = [0u64; MASK_TRIES];
         let mut held_count = 0;
@@ -117,7 +164,8 @@ impl Pool {
             let Some((page, tag)) =
                 self.space
                     .allocate_tagged(request.order, request.align_order, &mut |tag| {
-                        buffers.unpark(tag)
+                        let (parked_with, pages) = buffers.unpark(tag);
+                        uncharge(parked_with, pages);
                     })
             else {
                 break;
@@ -128,7 +176,8 @@ impl Pool {
             }
             if tag != NO_TAG {
                 // Set aside, and released below without a tag: the record goes.
-                self.buffers.unpark(tag);
+                let (parked_with, pages) = self.buffers.unpark(tag);
+                uncharge(parked_with, pages);
             }
             held[held_count] = page;
             held_count += 1;
@@ -192,12 +241,14 @@ impl Pool {
     }
 
     /// Releases `owner`'s buffer: frees its pages now, or marks it released when mapped.
+    /// The flag is true when the freed record was parked: `owner` stays charged for it (see
+    /// `buffers.rs`), so the caller must not take the charge off.
     #[inline(always)]
     pub(crate) fn release(
         &mut self,
         handle: BufferHandle,
         owner: OwnerId,
-    ) -> Result<Release, PoolError> {
+    ) -> Result<(Release, bool), PoolError> {
         // Every caller found this pool by `handle.pool`.
         debug_assert_eq!(handle.pool, self.id);
         let record = self
@@ -206,27 +257,27 @@ impl Pool {
             .filter(|record| record.owner == owner)
             .ok_or(PoolError::BadHandle)?;
         let pages = record.pages();
-        self.live_buffers -= 1;
         if record.mappings > 0 {
             record.state = RecordState::Released;
             let mappings = record.mappings;
             self.deferred_buffers += 1;
             self.deferred_pages += pages;
-            return Ok(Release::Deferred { pages, mappings });
+            return Ok((Release::Deferred { pages, mappings }, false));
         }
-        // Freed now: the record goes as `free_record` would send it, through the one
-        // reference already in hand.
+        // Freed now, through the one reference already in hand: parked (keeping its owner
+        // and charge) if its pages go into the hot cache, else vacated.
         let (first_page, order) = (u64::from(record.first_page), u32::from(record.order));
         if let Some(poisoning) = &mut self.poisoning {
             poisoning.freed(first_page, order, record.owner);
         }
         record.generation = record.generation.wrapping_add(1);
-        if self.space.release_tagged(first_page, order, handle.slot) {
+        let parked = self.space.release_tagged(first_page, order, handle.slot);
+        if parked {
             record.state = RecordState::Parked;
         } else {
             self.buffers.vacate(handle.slot);
         }
-        Ok(Release::Freed { pages })
+        Ok((Release::Freed { pages }, parked))
     }
 
     /// Checks that `[offset, offset + len)` is a page-aligned, non-empty part of the live
@@ -347,16 +398,50 @@ impl Pool {
         }
     }
 
-    /// Returns a record's pages to the free space and vacates it.
-    #[inline(always)]
+    /// Returns the pages of a released (deferred) or quarantined record to the free space
+    /// and vacates it. Never parks: its owner's charge is already settled by the caller.
     pub(super) fn free_record(&mut self, slot: u32, record: &BufferRecord) {
         let first_page = u64::from(record.first_page);
         if let Some(poisoning) = &mut self.poisoning {
             poisoning.freed(first_page, u32::from(record.order), record.owner);
         }
-        let parked = self
-            .space
-            .release_tagged(first_page, u32::from(record.order), slot);
-        self.buffers.remove(slot, parked);
+        self.space.release(first_page, u32::from(record.order));
+        self.buffers.remove(slot, false);
+    }
+
+    /// Pages and records parked with `owner` (still charged to it): `(records, pages)`.
+    /// O(orders).
+    pub(crate) fn parked_of(&self, owner: OwnerId) -> (u64, u64) {
+        let (mut records, mut pages) = (0, 0);
+        for (_, order, tag) in self.space.hot_tags() {
+            if self.buffers.parked_charge(tag).0 == owner {
+                records += 1;
+                pages += 1u64 << order;
+            }
+        }
+        (records, pages)
+    }
+
+    /// Vacates every parked record whose owner `pred` accepts (their hot blocks stay hot,
+    /// untagged), calling `uncharge` with each one's owner and pages.
+    pub(crate) fn unpark_where(
+        &mut self,
+        mut pred: impl FnMut(OwnerId) -> bool,
+        uncharge: &mut impl FnMut(OwnerId, u64),
+    ) {
+        let buffers = &mut self.buffers;
+        let mut untagged = [0u32; 64];
+        let mut count = 0;
+        self.space.untag_where(
+            |tag| pred(buffers.parked_charge(tag).0),
+            |tag| {
+                untagged[count] = tag;
+                count += 1;
+            },
+        );
+        for &tag in &untagged[..count] {
+            let (owner, pages) = buffers.unpark(tag);
+            uncharge(owner, pages);
+        }
     }
 }

@@ -25,7 +25,6 @@ impl Pool {
             .get_mut(handle.slot, handle.generation)
             .expect("checked above")
             .state = RecordState::Quarantined;
-        self.live_buffers -= 1;
         self.quarantined_buffers += 1;
         self.quarantined_pages += pages;
         Ok(pages)

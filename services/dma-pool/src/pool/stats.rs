@@ -7,7 +7,8 @@ use crate::buffers::RecordState;
 use crate::{BufferHandle, BufferInfo, FreeExtent, MetadataUsage, OwnerId, PoolStats};
 
 impl Pool {
-    /// The pool's figures now. Walks the free space for the largest free run: O(chunks).
+    /// The pool's figures now. Walks the free space for the largest free run (O(chunks)) and
+    /// the buffer table for the live buffers (O(buffer capacity)).
     pub fn stats(&self) -> PoolStats {
         PoolStats {
             total_pages: self.space.pages(),
@@ -17,10 +18,10 @@ impl Pool {
                 .space
                 .largest_free_order()
                 .map_or(0, |order| 1 << order),
-            live_buffers: self.live_buffers,
+            live_buffers: self.live_buffers(),
             deferred_buffers: self.deferred_buffers,
             deferred_pages: self.deferred_pages,
-            high_water_pages: self.high_water_pages,
+            high_water_pages: self.space.pages() - self.low_water_free_pages,
             failed_allocations: self.failed_allocations,
             quarantined_buffers: self.quarantined_buffers,
             quarantined_pages: self.quarantined_pages,
@@ -109,7 +110,6 @@ impl Pool {
         if tagged != self.buffers.parked_records().count() {
             return Err("a parked record's pages are not a tagged hot block");
         }
-        let mut live = 0;
         let mut quarantined = 0;
         let mut deferred = 0;
         let mut deferred_pages = 0;
@@ -117,7 +117,7 @@ impl Pool {
         for (_, record) in self.buffers.iter() {
             used += record.pages();
             match record.state {
-                RecordState::Live => live += 1,
+                RecordState::Live => {}
                 RecordState::Released => {
                     deferred += 1;
                     deferred_pages += record.pages();
@@ -131,8 +131,7 @@ impl Pool {
                 }
             }
         }
-        if live != self.live_buffers
-            || quarantined != self.quarantined_buffers
+        if quarantined != self.quarantined_buffers
             || deferred != self.deferred_buffers
             || deferred_pages != self.deferred_pages
         {

@@ -7,9 +7,10 @@
 //! and only then is the zeroer called, once.
 
 use super::{device_pool_mut, PoolRegistry};
+use crate::owners::OwnerTable;
 use crate::request::BufferRequest;
 use crate::{
-    AllocConstraints, Allocation, BufferHandle, BufferInfo, MapRange, MappingToken, OwnerId,
+    AllocConstraints, Allocation, BufferHandle, BufferInfo, MapRange, MappingToken, OwnerId, Pool,
     PoolError, Release, ReleaseReport, Unmapped, Zeroer,
 };
 
@@ -44,20 +45,37 @@ impl PoolRegistry {
         owner: OwnerId,
         zeroer: &mut Z,
     ) -> Result<Allocation, PoolError> {
-        let pool = device_pool_mut(&mut self.pools, &mut self.device_hint, device)?;
+        let mut pool = device_pool_mut(&mut self.pools, &mut self.device_hint, device)?;
         let request = BufferRequest::new(size_bytes, constraints, pool.max_order())?;
         // A mask the pool can never meet is refused with the other shape errors, before
         // any quota is looked at.
         let limit = pool.limit_frame(&request)?;
-        let entry = match self.owners.check_charge(owner, request.pages()) {
+        // The owner's raw charge includes the records parked with it, so a refusal on it is
+        // decided again without them.
+        let entry = match self.owners.check_charge(owner, request.pages(), 0) {
             Ok(entry) => entry,
             Err(error) => {
-                pool.note_failed_allocation();
-                return Err(error);
+                let index = self.device_hint;
+                let (entry, again) = recheck_owner(
+                    &mut self.owners,
+                    &mut self.pools,
+                    index,
+                    owner,
+                    request.pages(),
+                    error,
+                )?;
+                pool = again;
+                entry
             }
         };
-        let (handle, first_page) = pool.allocate(request, limit, owner)?;
-        entry.charge(request.pages());
+        let owners = &mut self.owners;
+        let (handle, first_page, charge) =
+            pool.allocate(request, limit, owner, &mut |parked_with, pages| {
+                owners.released(parked_with, pages, false);
+            })?;
+        if charge {
+            self.owners.charge(entry, request.pages());
+        }
         let (phys, device_address) = pool.addresses(first_page);
         let size_bytes = request.pages() << crate::PAGE_SHIFT;
         pool.zero_new(first_page, request.pages(), zeroer);
@@ -76,8 +94,10 @@ impl PoolRegistry {
     /// with [`PoolError::BadHandle`] and changes nothing.
     #[inline(always)]
     pub fn release(&mut self, handle: BufferHandle, owner: OwnerId) -> Result<Release, PoolError> {
-        let released = self.pool_mut(handle.pool)?.release(handle, owner)?;
+        let (released, parked) = self.pool_mut(handle.pool)?.release(handle, owner)?;
         match released {
+            // A parked record keeps its owner's charge (see `buffers.rs`).
+            Release::Freed { .. } if parked => {}
             Release::Freed { pages } => self.owners.released(owner, pages, false),
             Release::Deferred { pages, .. } => self.owners.released(owner, pages, true),
         }
@@ -163,7 +183,8 @@ impl PoolRegistry {
     }
 
     /// Releases every live buffer `owner` holds in every pool (process exit) and reports what
-    /// that did. Mapped buffers are deferred as with [`release`](Self::release).
+    /// that did. Mapped buffers are deferred as with [`release`](Self::release); records
+    /// parked with the owner are vacated, so it keeps no charge at all.
     /// O(buffer capacity) per pool; allocates nothing.
     pub fn release_all(&mut self, owner: OwnerId) -> ReleaseReport {
         let mut report = ReleaseReport::default();
@@ -189,6 +210,70 @@ impl PoolRegistry {
                 }
             }
         }
+        self.unpark_where(|parked_with| parked_with == owner);
         report
+    }
+
+    /// Vacates every parked record whose owner `pred` accepts, in every pool, taking its
+    /// charge off its owner.
+    pub(super) fn unpark_where(&mut self, pred: impl Fn(OwnerId) -> bool) {
+        let owners = &mut self.owners;
+        for pool in self.pools.iter_mut().flatten() {
+            pool.unpark_where(&pred, &mut |parked_with, pages| {
+                owners.released(parked_with, pages, false);
+            });
+        }
+    }
+
+    /// `(records, pages)` parked with `owner` across the pools: charged to it, but not its
+    /// buffers. O(pools × orders).
+    pub(super) fn parked_of(&self, owner: OwnerId) -> (u64, u64) {
+        parked_of(&self.pools, owner)
+    }
+}
+
+/// [`PoolRegistry::parked_of`] on the pool slots.
+fn parked_of(pools: &[Option<Pool>], owner: OwnerId) -> (u64, u64) {
+    pools
+        .iter()
+        .flatten()
+        .map(|pool| pool.parked_of(owner))
+        .fold((0, 0), |(records, pages), (more_records, more_pages)| {
+            (records + more_records, pages + more_pages)
+        })
+}
+
+/// The owner check refused an allocation from the pool in slot `index` on the raw charges
+/// (`error`): decides again without parked records. A full owner table first loses every
+/// parked record (owners charged only for those become idle and make room); an owner over
+/// its quota is credited what its own parked records hold. The answer is then exact.
+/// Returns the owner's entry and the pool again, or the error (counted as the pool's
+/// failed allocation).
+#[cold]
+#[inline(never)]
+fn recheck_owner<'a>(
+    owners: &mut OwnerTable,
+    pools: &'a mut [Option<Pool>],
+    index: usize,
+    owner: OwnerId,
+    pages: u64,
+    error: PoolError,
+) -> Result<(usize, &'a mut Pool), PoolError> {
+    if error == PoolError::OutOfMemory {
+        for pool in pools.iter_mut().flatten() {
+            pool.unpark_where(|_| true, &mut |parked_with, pages| {
+                owners.released(parked_with, pages, false);
+            });
+        }
+    }
+    let (_, credit) = parked_of(pools, owner);
+    let checked = owners.check_charge(owner, pages, credit);
+    let pool = pools[index].as_mut().expect("the pool just found");
+    match checked {
+        Ok(entry) => Ok((entry, pool)),
+        Err(error) => {
+            pool.note_failed_allocation();
+            Err(error)
+        }
     }
 }

@@ -127,6 +127,13 @@ impl PoolRegistry {
             return Err(PoolError::Busy);
         }
         let id = pool.id();
+        // Its parked records' charges go with it.
+        let owners = &mut self.owners;
+        if let Some(pool) = self.pools[index].as_mut() {
+            pool.unpark_where(|_| true, &mut |parked_with, pages| {
+                owners.released(parked_with, pages, false);
+            });
+        }
         self.pools[index] = None;
         Ok(id)
     }

@@ -106,12 +106,26 @@ impl PoolRegistry {
 
     /// `owner`'s buffers, pages and quota across all pools.
     pub fn owner_usage(&self, owner: OwnerId) -> OwnerUsage {
-        self.owners.usage(owner)
+        self.without_parked(owner, self.owners.usage(owner))
     }
 
     /// Every owner with a charge or a quota, by id (for text tables).
     pub fn owners(&self) -> impl Iterator<Item = (OwnerId, OwnerUsage)> + '_ {
-        self.owners.iter()
+        self.owners
+            .iter()
+            .map(|(owner, usage)| (owner, self.without_parked(owner, usage)))
+            .filter(|(_, usage)| {
+                usage.live_buffers > 0 || usage.charged_pages() > 0 || usage.quota_pages.is_some()
+            })
+    }
+
+    /// An owner's figures from the owner table less the records parked with it (charged to
+    /// it there, but not its buffers; see `buffers.rs`).
+    fn without_parked(&self, owner: OwnerId, mut usage: OwnerUsage) -> OwnerUsage {
+        let (records, pages) = self.parked_of(owner);
+        usage.live_buffers -= records;
+        usage.live_pages -= pages;
+        usage
     }
 
     /// Checks every pool's invariants and that the owner table agrees with the pools. For
@@ -120,7 +134,7 @@ impl PoolRegistry {
         for pool in self.pools() {
             pool.check_invariants()?;
         }
-        for (owner, usage) in self.owners.iter() {
+        for (owner, usage) in self.owners() {
             let mut live_buffers = 0;
             let mut live_pages = 0;
             let mut deferred_pages = 0;
@@ -151,16 +165,8 @@ impl PoolRegistry {
                 live_buffers += 1;
             }
         }
-        let charged_buffers: u64 = self
-            .owners
-            .iter()
-            .map(|(_, usage)| usage.live_buffers)
-            .sum();
-        let charged_deferred: u64 = self
-            .owners
-            .iter()
-            .map(|(_, usage)| usage.deferred_pages)
-            .sum();
+        let charged_buffers: u64 = self.owners().map(|(_, usage)| usage.live_buffers).sum();
+        let charged_deferred: u64 = self.owners().map(|(_, usage)| usage.deferred_pages).sum();
         if (live_buffers, deferred_pages) != (charged_buffers, charged_deferred) {
             return Err("a buffer is charged to no owner");
         }

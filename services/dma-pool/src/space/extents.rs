@@ -101,7 +101,7 @@ impl FreeSpace {
         if !ordered {
             return Err("free extents overlap, touch or leave the pool");
         }
-        if counted != self.free_pages {
+        if counted != self.free_pages() {
             return Err("the free-page count disagrees with the free extents");
         }
         Ok(())

@@ -96,6 +96,25 @@ impl FreeSpace {
         None
     }
 
+    /// Takes the tag off every tagged hot block whose tag `pred` accepts (the blocks stay
+    /// hot), calling `untagged` with each.
+    pub(crate) fn untag_where(
+        &mut self,
+        mut pred: impl FnMut(u32) -> bool,
+        mut untagged: impl FnMut(u32),
+    ) {
+        let mut orders = self.hot_orders;
+        while orders != 0 {
+            let order = orders.trailing_zeros() as usize;
+            orders &= orders - 1;
+            let tag = self.hot_tag[order];
+            if tag != NO_TAG && pred(tag) {
+                self.hot_tag[order] = NO_TAG;
+                untagged(tag);
+            }
+        }
+    }
+
     /// Whether some hot block has a tag.
     pub(crate) fn has_tags(&self) -> bool {
         self.hot_tags().next().is_some()

@@ -57,14 +57,17 @@ pub(crate) struct FreeSpace {
     runs: [SummaryBitmap; SMALL_ORDERS],
     /// Free blocks of whole chunks.
     buddy: ChunkBuddy,
-    /// Free pages, kept up to date.
-    free_pages: u64,
+    /// Free pages in the structures (chunk words and buddy), kept up to date. The hot
+    /// blocks' pages are not in it: bit `order` of `hot_orders` stands for a block of
+    /// `2^order` pages, so `hot_orders` read as a number *is* the count of hot pages, and
+    /// a block moving in or out of the hot cache changes no counter.
+    structural_free_pages: u64,
     /// One entirely free split chunk kept back from the buddy, so that a pool cycling small
     /// buffers does not split and re-merge a whole buddy branch each time.
     spare: Option<usize>,
     /// The hot cache (see `hot.rs`): `hot[order]` is the pool page of a free block of
     /// `2^order` pages held back from the structures above, valid when bit `order` of
-    /// `hot_orders` is set. Its pages count in `free_pages`.
+    /// `hot_orders` is set. Its pages count as free (see `structural_free_pages`).
     hot: [u64; HOT_ORDERS],
     /// `hot_tag[order]`: the tag `hot[order]` was released with, or [`NO_TAG`].
     hot_tag: [u32; HOT_ORDERS],
@@ -99,7 +102,7 @@ impl FreeSpace {
             words: vec![0; slots],
             runs: array::from_fn(|_| SummaryBitmap::new(slots)),
             buddy: ChunkBuddy::new(interior.clone()),
-            free_pages: pages,
+            structural_free_pages: pages,
             spare: None,
             hot: [0; HOT_ORDERS],
             hot_tag: [NO_TAG; HOT_ORDERS],
@@ -125,7 +128,8 @@ impl FreeSpace {
     /// Free pages.
     #[inline]
     pub(crate) fn free_pages(&self) -> u64 {
-        self.free_pages
+        // Hot pages: see `structural_free_pages`.
+        self.structural_free_pages + self.hot_orders
     }
 
     /// Bytes of free-space metadata (page words, run bitmaps, buddy levels, summaries).
@@ -180,6 +184,13 @@ impl FreeSpace {
             .map(|(page, _)| page)
     }
 
+    /// The hot block of `order`, with its tag, if it is aligned to `2^align_order` frames:
+    /// the first step of [`allocate_tagged`](Self::allocate_tagged) alone.
+    #[inline(always)]
+    pub(crate) fn allocate_hot(&mut self, order: u32, align_order: u32) -> Option<(u64, u32)> {
+        self.take_hot(order, align_order)
+    }
+
     /// [`allocate`](Self::allocate), also returning the tag the block was released with
     /// ([`NO_TAG`] unless it is a tagged hot block); `flushed` is called with the tag of
     /// every tagged hot block returned to the structures on the way.
@@ -190,19 +201,19 @@ impl FreeSpace {
         align_order: u32,
         flushed: &mut impl FnMut(u32),
     ) -> Option<(u64, u32)> {
-        let found = match self.take_hot(order, align_order) {
-            Some(found) => found,
-            None => match self.allocate_structural(order, align_order) {
-                Some(page) => (page, NO_TAG),
-                None if self.hot_orders != 0 => {
-                    self.flush_hot(flushed);
-                    (self.allocate_structural(order, align_order)?, NO_TAG)
-                }
-                None => return None,
-            },
+        if let Some(found) = self.take_hot(order, align_order) {
+            return Some(found);
+        }
+        let page = match self.allocate_structural(order, align_order) {
+            Some(page) => page,
+            None if self.hot_orders != 0 => {
+                self.flush_hot(flushed);
+                self.allocate_structural(order, align_order)?
+            }
+            None => return None,
         };
-        self.free_pages -= 1 << order;
-        Some(found)
+        self.structural_free_pages -= 1 << order;
+        Some((page, NO_TAG))
     }
 
     /// Returns the `2^order` pages starting at pool page `page`, allocated earlier with the
@@ -219,7 +230,6 @@ impl FreeSpace {
     /// reports it) or [untagged](Self::untag_any).
     #[inline(always)]
     pub(crate) fn release_tagged(&mut self, page: u64, order: u32, tag: u32) -> bool {
-        self.free_pages += 1 << order;
         if self.put_hot(page, order, tag) {
             return true;
         }
@@ -251,6 +261,7 @@ impl FreeSpace {
 
     /// Returns a block to the chunk words and the buddy (not the hot cache), merging it.
     fn release_structural(&mut self, page: u64, order: u32) {
+        self.structural_free_pages += 1 << order;
         let frame = self.first_frame + page;
         if order > SMALL_ORDER_LIMIT {
             self.buddy
