@@ -355,11 +355,20 @@ pub fn join_rows(rows: &[String]) -> String {
 /// The benchmark image's manifest: the default one's `[image]` made a test image for suite
 /// `bench`, its pools, the services in [`KEPT_SERVICES`] it declares, and
 /// [`BENCH_PROCESSES`].
+///
+/// dmad runs with its debug mode off (`--debug=off`: no poison fill at free, no check at
+/// reuse), so the rows measure the allocation path a production image has; set
+/// `COHERENT_DMAD_DEBUG=on` to measure with it (the default and test images keep it on).
 pub fn bench_manifest() -> Result<String> {
-    Ok(format!(
-        "{}{BENCH_PROCESSES}",
-        guest::test_manifest("bench", &KEPT_SERVICES)?
-    ))
+    let mut services = guest::test_manifest("bench", &KEPT_SERVICES)?;
+    if std::env::var("COHERENT_DMAD_DEBUG").as_deref() != Ok("on") {
+        let section = "[process.dmad]\npath = \"/bin/dmad\"\n";
+        let Some(at) = services.find(section) else {
+            return fail("the default manifest has no [process.dmad] section for the bench");
+        };
+        services.insert_str(at + section.len(), "args = [\"--debug=off\"]\n");
+    }
+    Ok(format!("{services}{BENCH_PROCESSES}"))
 }
 
 /// Boots the benchmark image on each of `arches` once per mode in `modes`, prints the tables
@@ -617,5 +626,8 @@ bench broken median_cycles=x
         assert_eq!(&names[names.len() - 2..], ["bench-server", "dmabench"]);
         assert!(!names.contains(&"dmastat"));
         assert!(manifest.pools().count() >= 1);
+        if std::env::var("COHERENT_DMAD_DEBUG").as_deref() != Ok("on") {
+            assert!(text.contains("path = \"/bin/dmad\"\nargs = [\"--debug=off\"]\n"));
+        }
     }
 }
