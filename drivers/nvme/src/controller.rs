@@ -19,7 +19,8 @@
 //!    unacknowledged;
 //! 3. admin queues from the pool, AQA/ASQ/ACQ;
 //! 4. CC: enable, NVM command set, 4 KiB pages, 64/16-byte entries; wait for CSTS.RDY = 1
-//!    (CAP.TO bounds both waits);
+//!    (CAP.TO bounds both waits); release a pin interrupt the reset left asserted
+//!    ([`release_stuck_line`]);
 //! 5. Identify Controller, Identify Namespace 1 (512-byte blocks, no metadata required);
 //! 6. Set Features Number of Queues (one pair), Create I/O Completion Queue 1 (interrupts
 //!    enabled, vector 0), Create I/O Submission Queue 1.
@@ -42,7 +43,7 @@ use nvme::registers::{self as reg, Capabilities};
 use nvme::PAGE_SIZE;
 use userlib::dma::{self, DeviceOwned, Direction, Dma, DmaBlock, DmaPool, StreamMapper};
 use userlib::server::Requests;
-use userlib::time;
+use userlib::{sys, time};
 
 /// Entries in each queue.
 pub const QUEUE_ENTRIES: u16 = 64;
@@ -115,7 +116,8 @@ impl Controller {
         }
         bar.write32(reg::CC, configuration & !1);
         wait_status(&bar, false, patience)?;
-        // Reset, the controller no longer asserts what a dead driver left pending.
+        // Reset: the controller no longer signals what a dead driver left pending (QEMU 7.2 may
+        // still hold its pin interrupt asserted: `release_stuck_line` after the enable).
         wait.take_inherited(|| ());
         let admin = QueuePair::new(device, 0, entries, &caps).map_err(dma)?;
         let (submissions, completions) = admin.addresses();
@@ -124,6 +126,7 @@ impl Controller {
         bar.write64(reg::ACQ, completions);
         bar.write32(reg::CC, reg::enable_configuration());
         wait_status(&bar, true, patience)?;
+        release_stuck_line(&bar, &wait, caps.completion_doorbell(0), device);
 
         let mut blocks =
             DmaPool::new(device, PRP_LIST_BYTES, 64, PAGE_SIZE as usize).map_err(dma)?;
@@ -454,6 +457,54 @@ fn bytes_of(mapping: &dma::Mapping<'_>) -> usize {
 }
 
 /// Waits until CSTS.RDY is `ready`, failing on CSTS.CFS or after `patience`.
+/// How long a freshly enabled controller's line is watched for an interrupt it has no
+/// reason to send.
+const STUCK_LINE_PATIENCE: Duration = Duration::from_millis(20);
+/// The most redundant doorbell writes [`release_stuck_line`] makes.
+const STUCK_LINE_REPAIRS: u32 = 8;
+
+/// Releases a pin interrupt (INTx) that a reset left asserted — a QEMU 7.2 NVMe model bug.
+///
+/// QEMU drives INTx from `irq_status`, which it clears only while `cq_pending` (its count
+/// of interrupt-enabled completion queues holding unconsumed entries) is 0, and its
+/// controller reset frees the queues without lowering either. A driver killed after a
+/// completion was posted but before it was consumed (the `nvme` suite does this on
+/// purpose) thus leaves the line high for good: every later unmask re-fires at once, on
+/// GICv2 and GICv3 alike, and the driver in effect polls through interrupts (the old
+/// "two or more interrupts per completion" on aarch64). QEMU lowers `cq_pending` on every
+/// completion-queue head doorbell write that leaves the queue empty, so here — controller
+/// just enabled, admin queue empty, nothing submitted, the only time an interrupt proves
+/// the state stale — one write of the admin queue's unchanged head per interrupt that
+/// arrives undoes one leaked count. MSI-X and a sane controller send nothing here, so the
+/// check then costs [`STUCK_LINE_PATIENCE`] and writes nothing.
+fn release_stuck_line(bar: &Bar, wait: &Completions, admin_head_doorbell: usize, device: &str) {
+    let Some(interrupt) = wait.interrupt() else {
+        return;
+    };
+    let mut repairs = 0;
+    while sys::wait_any(&[interrupt.descriptor()], Some(STUCK_LINE_PATIENCE)).is_ok() {
+        if repairs == STUCK_LINE_REPAIRS {
+            log::warn!(
+                "{device}: the interrupt line stays asserted after {repairs} repairs; \
+                 completions will be found by spurious interrupts"
+            );
+            return;
+        }
+        let Ok(count) = interrupt.wait() else {
+            return;
+        };
+        bar.write32(admin_head_doorbell, 0);
+        let _ = interrupt.acknowledge(count);
+        repairs += 1;
+    }
+    if repairs > 0 {
+        log::info!(
+            "{device}: the interrupt line was asserted with nothing outstanding (state a reset \
+             left); released by {repairs} admin completion doorbell write(s)"
+        );
+    }
+}
+
 fn wait_status(bar: &Bar, ready: bool, patience: Duration) -> Result<(), String> {
     let start = time::monotonic().map_err(|error| format!("no clock: {error}"))?;
     loop {
