@@ -51,8 +51,9 @@ pub fn driver_serves_nvme() -> Outcome {
     DRIVER.serves_the_image()
 }
 
-/// The driver sleeps until the controller interrupts (`irq:nvme0`: MSI-X on x86_64 and on
-/// aarch64 with GICv2 (through GICv2m), INTx with GICv3): `nvme:/status` says `mode interrupt` and counts an interrupt per completion.
+/// The driver sleeps until the controller interrupts (`irq:nvme0`: MSI-X on x86_64, INTx on
+/// aarch64 behind the SMMU): `nvme:/status` says `mode interrupt` and counts an interrupt
+/// per completion.
 pub fn driver_runs_interrupt_driven() -> Outcome {
     DRIVER.runs_interrupt_driven()
 }

@@ -29,7 +29,8 @@
 //!    requests of 0 or 257 blocks, past the end or wrapping, get `EINVAL`, writes at the end
 //!    `ENOSPC`; the driver still serves afterwards;
 //! 10. `mixed_requests`: 1,000 random bulk reads and writes of 1..=256 blocks in the second
-//!     half (one NVMe command each, PRP lists above two pages), reads checked by digest;
+//!     half (one NVMe command each, PRP lists above two pages), reads checked by digest,
+//!     exactly one interrupt per completion;
 //! 11. `buffers_come_from_the_pool`: every buffer the driver lists (queues, PRP list,
 //!     identify page, data) lies in `nvme0`'s pool, and dmad counts exactly those as live.
 #![no_std]
