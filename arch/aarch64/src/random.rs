@@ -1,9 +1,9 @@
 //! RNDR (FEAT_RNG, Armv8.5): the CPU's hardware random generator, behind
 //! `Arch::hardware_random`.
 //!
-//! Present when ID_AA64ISAR0_EL1.RNDR (bits [63:60]) is non-zero. QEMU's `cortex-a72` (the
-//! harness's TCG model) has none, so the kernel falls back to its jitter-seeded pool there;
-//! `-cpu max` has it. A read sets NZCV.Z on failure (the generator could not produce a value
+//! Present when ID_AA64ISAR0_EL1.RNDR (bits [63:60]) is non-zero. QEMU's `-cpu max` (the
+//! harness's TCG model) has it; `cortex-a72` has none, and the kernel then falls back to its
+//! jitter-seeded pool. A read sets NZCV.Z on failure (the generator could not produce a value
 //! in reasonable time); retry a few times, then report failure.
 
 use core::arch::asm;

@@ -18,7 +18,7 @@
 //! # Strength
 //!
 //! With a working hardware source each output word has the hardware's entropy behind it.
-//! Without one (QEMU's `cortex-a72` has no RNDR) the pool rests only on counter jitter,
+//! Without one (e.g. QEMU's `cortex-a72`: no RNDR) the pool rests only on counter jitter,
 //! which under an emulator is small and partly predictable: the fallback is **not
 //! cryptographically strong**. It gives values that differ per boot and per read and are
 //! not guessable by a process without the counter history, nothing more. SipHash-2-4 is a
