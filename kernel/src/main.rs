@@ -240,6 +240,7 @@ mod object;
 mod panic;
 mod platform;
 mod process;
+mod random;
 mod schemes;
 mod smp;
 #[cfg(feature = "test-suites")]
@@ -273,9 +274,14 @@ pub fn kernel_main(boot: &BootInfo) -> ! {
     info!("command line: \"{}\"", platform.command_line.as_str());
     platform.log_memory_map();
     platform.log_initfs();
+    random::stir(1);
     let layout = memory::init(&platform);
+    random::stir(2);
     devices::discover(&platform);
+    random::stir(3);
     iommu::discover(&platform);
+    random::stir(4);
+    info!("random: {}", random::source());
 
     // Test kernels only: self-test switches and in-kernel suites, which power off.
     test_hooks::before_init(&platform, &layout);

@@ -30,6 +30,7 @@ pub fn kernel_system_call(frame: &mut <Cpu as UserMode>::UserFrame) {
 pub fn kernel_timer_tick() {
     BigLock::lock();
     smp::count_tick();
+    crate::random::note_tick();
     crate::process::tick();
     // Blocked device accesses the IOMMU recorded: logged, never fatal; bounded by the
     // hardware's few fault records, so a fault storm costs each tick a few register reads.

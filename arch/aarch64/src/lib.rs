@@ -34,6 +34,8 @@ mod interrupt;
 #[cfg(target_os = "none")]
 mod probe;
 #[cfg(target_os = "none")]
+mod random;
+#[cfg(target_os = "none")]
 mod serial;
 #[cfg(target_os = "none")]
 mod smp;

@@ -173,6 +173,14 @@ impl Arch for Aarch64 {
         crate::smp::boot_mpidr()
     }
 
+    fn hardware_random() -> Option<u64> {
+        crate::random::word()
+    }
+
+    fn hardware_random_name() -> Option<&'static str> {
+        crate::random::present().then_some("rndr")
+    }
+
     fn relax() {
         // SAFETY: a hint instruction; no memory or register is touched.
         unsafe { asm!("yield", options(nomem, nostack, preserves_flags)) };

@@ -46,6 +46,8 @@ mod probe;
 #[cfg(target_os = "none")]
 mod pvh;
 #[cfg(target_os = "none")]
+mod random;
+#[cfg(target_os = "none")]
 mod serial;
 #[cfg(target_os = "none")]
 mod smp;

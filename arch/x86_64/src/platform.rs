@@ -86,6 +86,14 @@ impl Arch for X86_64 {
         crate::smp::boot_apic_id()
     }
 
+    fn hardware_random() -> Option<u64> {
+        crate::random::word()
+    }
+
+    fn hardware_random_name() -> Option<&'static str> {
+        crate::random::present().then_some("rdrand")
+    }
+
     fn send_ipi(index: usize) {
         crate::smp::send_ipi(index);
     }

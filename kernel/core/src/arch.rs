@@ -190,6 +190,18 @@ pub trait Arch {
         core::hint::spin_loop();
     }
 
+    /// One 64-bit word from the CPU's hardware random generator (x86_64 RDRAND, aarch64
+    /// RNDR), or `None` when the CPU has none or it failed its retries. The kernel only
+    /// mixes it into `kernel_core::random::Pool`, never hands it out as is.
+    fn hardware_random() -> Option<u64> {
+        None
+    }
+
+    /// The hardware generator's name for the boot log (`rdrand`, `rndr`), if the CPU has one.
+    fn hardware_random_name() -> Option<&'static str> {
+        None
+    }
+
     /// Sends the kernel's inter-processor interrupt to CPU `index`; that CPU then calls the
     /// kernel's `kernel_ipi()` hook (from user mode, or from the idle loop's wait).
     fn send_ipi(index: usize) {

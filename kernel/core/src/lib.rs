@@ -32,6 +32,7 @@ pub mod machine;
 pub mod paging;
 pub mod path;
 pub mod pci;
+pub mod random;
 pub mod ranges;
 pub mod rights;
 pub mod slots;

@@ -1,4 +1,4 @@
-//! `sys:` texts: boot (`entry-counter N`: the user-readable counter when `kernel_main`
+//! `sys:random` (random bytes, see [`random_bytes`]) and `sys:` texts: boot (`entry-counter N`: the user-readable counter when `kernel_main`
 //! began), uptime, memory, cpu (the caller's CPU), cpus (each CPU's counters), user-copies (user copies whose fault was recovered), devices, quiesce (each held device's holder and quiesce
 //! generations), interrupts (`crate::interrupts`), platform (the machine description and
 //! the CPU's interrupt stacks), processes, one process, registered user schemes; and, in
@@ -23,8 +23,24 @@ pub fn record_boot_counter(ticks: u64) {
 }
 
 /// The `sys:` scheme: each open makes its text once; reads and seeks go through it.
-pub static SYSTEM: ByteScheme =
-    ByteScheme::new(|request| text(request.path).map(|text| Bytes::Owned(text.into_bytes())));
+pub static SYSTEM: ByteScheme = ByteScheme::new(|request| match request.path {
+    "random" => random_bytes(),
+    path => text(path).map(|text| Bytes::Owned(text.into_bytes())),
+});
+
+/// `sys:random`: [`crate::random::MAX_BYTES`] fresh random bytes made at open, read like any
+/// `sys:` file (a longer read gets those 256, the next read 0 at the end; reopen for more).
+/// No rights needed, like `/dev/urandom`; each open costs one small heap buffer, bounded
+/// by the descriptor table's limit, and draws on no exhaustible entropy count.
+fn random_bytes() -> Result<Bytes, Error> {
+    let mut bytes = alloc::vec::Vec::new();
+    bytes
+        .try_reserve_exact(crate::random::MAX_BYTES)
+        .map_err(|_| Error::OutOfMemory)?;
+    bytes.resize(crate::random::MAX_BYTES, 0);
+    crate::random::fill(&mut bytes);
+    Ok(Bytes::Owned(bytes))
+}
 
 /// The text of `sys:NAME`, built only as far as the kernel heap allows (`ENOMEM`).
 fn text(name: &str) -> Result<String, Error> {

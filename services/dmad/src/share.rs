@@ -20,9 +20,10 @@
 //!   allocator decides who shares its memory.
 //! - **Tokens** are 128 bits from a keyed pseudo-random function (SipHash-2-4) of a counter,
 //!   under a key dmad seeds at start-up ([`TokenMint::new`]) and stirs with each export's
-//!   time ([`TokenMint::stir`]); never sequential. The kernel offers no random source yet, so
-//!   the key's entropy is what the program can gather from the cycle counter — weak on an
-//!   emulator; seeding from a kernel entropy source is the obvious next step.
+//!   time ([`TokenMint::stir`]); never sequential. The key is seeded from the kernel's
+//!   `sys:random` (hardware RDRAND/RNDR where the CPU has it, else the kernel's
+//!   jitter-seeded pool, which is not cryptographically strong) mixed with the cycle counter;
+//!   if that read fails, the cycle counter alone (weak on an emulator) and a logged warning.
 //! - **A token is single-use and revocable**: importing consumes it; closing the exported
 //!   descriptor (or the exporter's death) revokes every token of it not yet used. An unused
 //!   token holds nothing: only imports keep pages alive.

@@ -141,18 +141,36 @@ fn serve(server: &mut Server, socket: usize, mut memory: PoolMappings) -> i32 {
     })
 }
 
-/// The export tokens' key (`dmad::share`): the kernel offers no random source, so it is
-/// the cycle counter sampled around start-up work whose length varies (reading the
-/// manifest, the process id), mixed by the mint. Weak on an emulator; see the module doc.
+/// The export tokens' key (`dmad::share`): 16 bytes of the kernel's `sys:random`, with the
+/// cycle counter sampled around start-up work whose length varies (reading the manifest,
+/// the process id) mixed in. If `sys:random` cannot be read the counter seed is all there
+/// is, which is weak on an emulator; dmad says so in its log.
 fn token_seed() -> [u64; 2] {
     let first = userlib::cycles::now();
     let pid = sys::getpid().unwrap_or(0) as u64;
     let _ = sys::read_file(MANIFEST_PATH);
     let second = userlib::cycles::now();
-    [
+    let counters = [
         first.rotate_left(29) ^ pid,
         second ^ first.wrapping_mul(0x9e37_79b9_7f4a_7c15),
-    ]
+    ];
+    let mut random = [0u8; 16];
+    match sys::random(&mut random) {
+        Ok(()) => {
+            let word = |at: usize| {
+                let mut bytes = [0u8; 8];
+                bytes.copy_from_slice(&random[at..at + 8]);
+                u64::from_le_bytes(bytes)
+            };
+            [counters[0] ^ word(0), counters[1] ^ word(8)]
+        }
+        Err(error) => {
+            warn!(
+                "sys:random failed ({error}); export tokens are keyed from the cycle counter only"
+            );
+            counters
+        }
+    }
 }
 
 /// Pool memory, written through dmad's mappings (each with its pool's memory type).

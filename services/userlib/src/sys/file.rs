@@ -1,4 +1,4 @@
-//! Descriptor calls: open, dup, close, and reading a whole file.
+//! Descriptor calls: open, dup, close, reading a whole file, and random bytes.
 
 use alloc::vec::Vec;
 use kernel_core::abi::{SYS_DUP, SYS_OPEN};
@@ -69,6 +69,26 @@ pub fn read_file(path: &str) -> Result<Vec<u8>> {
     // A failed close of a descriptor just read from loses nothing.
     let _ = close(fd);
     bytes
+}
+
+/// Fills `buffer` with the kernel's random bytes (`sys:random`, up to 256 per open, so a
+/// longer buffer costs one open per 256 bytes).
+///
+/// # Errors
+///
+/// The failing `open` or `read`; `EIO` if a read came back short. The buffer may then be
+/// partly filled, so callers must not use it.
+pub fn random(buffer: &mut [u8]) -> Result<()> {
+    for chunk in buffer.chunks_mut(256) {
+        let fd = open("sys:random", O_RDONLY)?;
+        let read = syscall::read(fd, chunk);
+        // A failed close of a descriptor just read from loses nothing.
+        let _ = close(fd);
+        if read? != chunk.len() {
+            return Err(syscall::Error::new(syscall::error::EIO));
+        }
+    }
+    Ok(())
 }
 
 /// A request–reply `call` on `fd`: the kernel (or server) reads `buffer` as the request and

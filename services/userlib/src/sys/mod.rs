@@ -11,7 +11,7 @@ mod file;
 mod process;
 
 pub use events::{wait_any, Interrupt};
-pub use file::{call, close, dup, open, read_file, read_to_end};
+pub use file::{call, close, dup, open, random, read_file, read_to_end};
 pub use kernel_core::rights::Rights;
 pub use process::{
     caller_rights, device_quiesce_state, exit, getpid, kill, pack_arguments, power_off, spawn,

@@ -7,7 +7,8 @@
 //! no frames, that memory a server lends is counted and revoked when it dies, that a
 //! descriptor on a dead server's scheme never reaches its successor,
 //! that full per-process kernel tables give their errnos, that threads share memory and
-//! end as documented, and that user copies recover from faults. It prints
+//! end as documented, that user copies recover from faults, and that `sys:random` gives
+//! fresh, capped bytes and refuses bad buffers. It prints
 //! the guest test protocol (see `process_tests::runner`) and exits 0 only when every test
 //! passed.
 #![no_std]
@@ -20,6 +21,7 @@ mod errors;
 mod isolation;
 mod lending;
 mod lifecycle;
+mod random;
 mod scheduling;
 mod tables;
 mod threads;
@@ -134,5 +136,6 @@ fn main(_args: Args) -> i32 {
         "unmapped_buffer_faults_in_the_copy_and_gives_efault",
         threads::unmapped_buffer_faults_in_the_copy_and_gives_efault,
     );
+    random::register(&mut suite);
     suite.finish()
 }
