@@ -12,6 +12,13 @@
 //! jumps to the higher half, where it calls [`crate::entry::aarch64_entry`].
 //!
 //! The early tables are replaced by the kernel's own once it has a frame allocator.
+//!
+//! Two steps are routines, called with `bl` (which needs no stack) rather than inline code,
+//! because the secondary CPUs' entry in [`crate::smp`] runs them too: `early_el1_setup` (mask
+//! interrupts, EL2 → EL1, FP/SIMD on) and `early_mmu_on` (MAIR, TCR, TTBR0/1, SCTLR). Both
+//! are position-independent and run at the physical address, MMU off; `early_mmu_on`
+//! returns through the identity map in TTBR0. One copy means the boot CPU and the others
+//! cannot drift apart in how they configure EL2 or the MMU.
 
 use core::arch::global_asm;
 
@@ -66,47 +73,8 @@ global_asm!(
 
     primary_entry:
         mov x19, x0                         /* device tree physical address */
-        mov x20, #0                         /* set to 1 when entered at EL2 */
-        msr daifset, #0xf
-        mrs x0, CurrentEL
-        lsr x0, x0, #2
-        cmp x0, #2
-        b.ne at_el1
-
-        /* EL2: EL1 is AArch64, may use the counters, does not trap FP/SIMD. */
-        mov x0, #(1 << 31)
-        msr hcr_el2, x0
-        mrs x0, cnthctl_el2
-        orr x0, x0, #3
-        msr cnthctl_el2, x0
-        msr cntvoff_el2, xzr
-        mov x0, #0x33ff
-        msr cptr_el2, x0
-        msr hstr_el2, xzr
-        /* A GICv3 CPU interface (ID_AA64PFR0_EL1.GIC != 0): let EL1 use its system
-           registers (ICC_SRE_EL2.SRE and .Enable), or ICC_SRE_EL1 would trap to EL2. */
-        mrs x0, id_aa64pfr0_el1
-        ubfx x0, x0, #24, #4
-        cbz x0, 1f
-        mrs x0, S3_4_C12_C9_5               /* ICC_SRE_EL2 */
-        orr x0, x0, #1                      /* SRE */
-        orr x0, x0, #(1 << 3)               /* Enable: EL1 may use ICC_SRE_EL1 */
-        msr S3_4_C12_C9_5, x0
-        isb
-    1:
-        ldr x0, ={sctlr_mmu_off}
-        msr sctlr_el1, x0
-        mov x0, #0x3c5                      /* EL1h, all exceptions masked */
-        msr spsr_el2, x0
-        adr x0, at_el1
-        msr elr_el2, x0
-        mov x20, #1
-        eret
-
-    at_el1:
-        mov x0, #(3 << 20)                  /* CPACR_EL1.FPEN: no FP/SIMD traps */
-        msr cpacr_el1, x0
-        isb
+        bl early_el1_setup
+        mov x20, x1                         /* 1 when entered at EL2 */
 
         /* Clear .bss (physical addresses: PC-relative from the physical PC). */
         adrp x0, __bss_start
@@ -149,6 +117,66 @@ global_asm!(
         orr x4, x4, #0x40000000
         str x4, [x3, #511 * 8]
 
+        mov x1, x2
+        bl early_mmu_on
+
+        ldr x4, =higher_half
+        br x4
+
+    /* Shared with the secondary CPUs' entry (`smp.rs`), called with `bl` (no stack needed):
+       MMU off, physical PC. Masks interrupts, drops from EL2 to EL1 when entered at EL2,
+       and turns FP/SIMD traps off. Returns at EL1 with x1 = 1 when entered at EL2, else 0.
+       Clobbers x0 and x1; x30 survives the eret, so `ret` works from either level. */
+    .global early_el1_setup
+    early_el1_setup:
+        msr daifset, #0xf
+        mov x1, #0
+        mrs x0, CurrentEL
+        lsr x0, x0, #2
+        cmp x0, #2
+        b.ne 2f
+
+        /* EL2: EL1 is AArch64, may use the counters, does not trap FP/SIMD. */
+        mov x0, #(1 << 31)
+        msr hcr_el2, x0
+        mrs x0, cnthctl_el2
+        orr x0, x0, #3
+        msr cnthctl_el2, x0
+        msr cntvoff_el2, xzr
+        mov x0, #0x33ff
+        msr cptr_el2, x0
+        msr hstr_el2, xzr
+        /* A GICv3 CPU interface (ID_AA64PFR0_EL1.GIC != 0): let EL1 use its system
+           registers (ICC_SRE_EL2.SRE and .Enable), or ICC_SRE_EL1 would trap to EL2. */
+        mrs x0, id_aa64pfr0_el1
+        ubfx x0, x0, #24, #4
+        cbz x0, 1f
+        mrs x0, S3_4_C12_C9_5               /* ICC_SRE_EL2 */
+        orr x0, x0, #1                      /* SRE */
+        orr x0, x0, #(1 << 3)               /* Enable: EL1 may use ICC_SRE_EL1 */
+        msr S3_4_C12_C9_5, x0
+        isb
+    1:
+        ldr x0, ={sctlr_mmu_off}
+        msr sctlr_el1, x0
+        mov x0, #0x3c5                      /* EL1h, all exceptions masked */
+        msr spsr_el2, x0
+        adr x0, 2f
+        msr elr_el2, x0
+        mov x1, #1
+        eret
+
+    2:  mov x0, #(3 << 20)                  /* CPACR_EL1.FPEN: no FP/SIMD traps */
+        msr cpacr_el1, x0
+        isb
+        ret
+
+    /* Shared with the secondary CPUs' entry, called with `bl` at EL1, MMU off, physical PC:
+       x0 = TTBR0 root (an identity map of this code), x1 = TTBR1 root. Programs MAIR and TCR
+       (IPS from ID_AA64MMFR0_EL1.PARange) and turns the MMU on; returns through the identity
+       map, so the caller then jumps to the higher half itself. Clobbers x4 and x5. */
+    .global early_mmu_on
+    early_mmu_on:
         ldr x4, ={mair}
         msr mair_el1, x4
         ldr x4, ={tcr}
@@ -157,7 +185,7 @@ global_asm!(
         bfi x4, x5, #32, #3
         msr tcr_el1, x4
         msr ttbr0_el1, x0
-        msr ttbr1_el1, x2
+        msr ttbr1_el1, x1
         isb
         tlbi vmalle1
         ic iallu
@@ -166,9 +194,8 @@ global_asm!(
         ldr x4, ={sctlr_mmu_on}
         msr sctlr_el1, x4
         isb
-
-        ldr x4, =higher_half
-        br x4
+        ret
+    .ltorg
 
     .text
     higher_half:

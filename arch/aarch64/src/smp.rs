@@ -3,10 +3,13 @@
 //! [`start_cpu`] fills the hand-off slots (the kernel's TTBR1 root, the stack top, the CPU
 //! index), cleans them to the point of coherency (the new CPU reads them with its MMU and
 //! caches off), and calls PSCI `CPU_ON` through the conduit the device tree's `/psci` names
-//! with the physical address of `aarch64_secondary_entry`. That code drops from EL2 to EL1
-//! if it must (as the boot CPU's entry does), enables FP/SIMD (CPACR_EL1.FPEN), programs
-//! MAIR/TCR like the boot CPU, turns the MMU on with the boot CPU's early identity tables in
-//! TTBR0 and the kernel's own root in TTBR1, jumps to the higher half, takes its stack and
+//! with the physical address of `aarch64_secondary_entry`. That code calls the boot CPU's
+//! own early routines (`boot.rs`): `early_el1_setup` drops from EL2 to EL1 if it must and
+//! enables FP/SIMD (CPACR_EL1.FPEN), `early_mmu_on` programs MAIR/TCR and turns the MMU on,
+//! here with the boot CPU's early identity tables in TTBR0 and the kernel's own root in
+//! TTBR1. Only the hand-off differs from the boot CPU (no `.bss` clearing or table building;
+//! the root, stack and index come from the slots), so that is all this file's assembly holds.
+//! It then jumps to the higher half, takes its stack and
 //! calls [`aarch64_secondary_rust`]: vectors (VBAR_EL1), TPIDR_EL1 = its CPU index (the
 //! per-CPU identity [`cpu_index`] reads), its GIC interface (v2) or redistributor (v3), the
 //! IPI's SGI and its timer PPI, then the kernel's `kernel_secondary_main`.
@@ -152,71 +155,24 @@ extern "C" fn aarch64_secondary_rust(index: u64) -> ! {
     unsafe { kernel_secondary_main(index as usize) }
 }
 
-// Hand-written: runs before the MMU, a stack or the Rust runtime (see the module doc).
+// Hand-written: runs before the MMU, a stack or the Rust runtime (see the module doc). The
+// EL2 → EL1 drop and the MMU switch are the boot CPU's own routines (`boot.rs`), so the two
+// entries cannot drift apart.
 global_asm!(
     r#"
     .text
     .p2align 3
     .global aarch64_secondary_entry
     aarch64_secondary_entry:
-        msr daifset, #0xf
-        mrs x0, CurrentEL
-        lsr x0, x0, #2
-        cmp x0, #2
-        b.ne 1f
-        mov x0, #(1 << 31)
-        msr hcr_el2, x0
-        mrs x0, cnthctl_el2
-        orr x0, x0, #3
-        msr cnthctl_el2, x0
-        msr cntvoff_el2, xzr
-        mov x0, #0x33ff
-        msr cptr_el2, x0
-        msr hstr_el2, xzr
-        mrs x0, id_aa64pfr0_el1
-        ubfx x0, x0, #24, #4
-        cbz x0, 2f
-        mrs x0, S3_4_C12_C9_5
-        orr x0, x0, #1
-        orr x0, x0, #(1 << 3)
-        msr S3_4_C12_C9_5, x0
-        isb
-    2:
-        ldr x0, ={sctlr_mmu_off}
-        msr sctlr_el1, x0
-        mov x0, #0x3c5
-        msr spsr_el2, x0
-        adr x0, 1f
-        msr elr_el2, x0
-        eret
-    1:
-        mov x0, #(3 << 20)
-        msr cpacr_el1, x0
-        isb
-        adrp x1, EARLY_TABLES
-        add x1, x1, :lo12:EARLY_TABLES
-        adrp x2, SECONDARY_ROOT
-        ldr x2, [x2, :lo12:SECONDARY_ROOT]
-        ldr x4, ={mair}
-        msr mair_el1, x4
-        ldr x4, ={tcr}
-        mrs x5, id_aa64mmfr0_el1
-        and x5, x5, #7
-        bfi x4, x5, #32, #3
-        msr tcr_el1, x4
-        msr ttbr0_el1, x1
-        msr ttbr1_el1, x2
-        isb
-        tlbi vmalle1
-        ic iallu
-        dsb nsh
-        isb
-        ldr x4, ={sctlr_mmu_on}
-        msr sctlr_el1, x4
-        isb
-        ldr x4, =3f
+        bl early_el1_setup
+        adrp x0, EARLY_TABLES
+        add x0, x0, :lo12:EARLY_TABLES
+        adrp x1, SECONDARY_ROOT
+        ldr x1, [x1, :lo12:SECONDARY_ROOT]
+        bl early_mmu_on
+        ldr x4, =1f
         br x4
-    3:
+    1:
         ldr x4, =SECONDARY_STACK
         ldr x4, [x4]
         mov sp, x4
@@ -225,12 +181,9 @@ global_asm!(
         mov x29, xzr
         mov x30, xzr
         bl {entry}
-    4:  wfi
-        b 4b
+    2:  wfi
+        b 2b
+    .ltorg
     "#,
-    sctlr_mmu_off = const crate::early::SCTLR_MMU_OFF,
-    sctlr_mmu_on = const crate::early::SCTLR_MMU_ON,
-    mair = const crate::early::MAIR,
-    tcr = const crate::early::TCR_WITHOUT_IPS,
     entry = sym aarch64_secondary_rust,
 );

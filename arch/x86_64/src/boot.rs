@@ -21,6 +21,8 @@
 //!
 //! The trampoline sets only what long mode needs (CR4.PAE and PGE, EFER.LME and NXE, CR0.PG
 //! and PE); the rest of the CPU's configuration is typed Rust in [`crate::cpu::configure`].
+//! That sequence is the macro [`long_mode_on`], which the APs' entry in [`crate::smp`] runs
+//! too, so the two cannot drift apart; that module's doc says why the rest is not shared.
 //!
 //! Hand-written assembly, because no crate covers it: this runs in 32-bit mode with paging
 //! off, before there is a stack.
@@ -46,6 +48,33 @@ pub static mut BOOT_STACK: BootStack = BootStack {
     guard: [0; 4096],
     stack: [0; BOOT_STACK_SIZE],
 };
+
+/// The switch into long mode that both the boot CPU (`pvh_entry32`) and the APs
+/// (`ap_entry32` in [`crate::smp`]) run, as an assembly template piece (AT&T syntax, 32-bit
+/// protected mode, paging off, no stack): CR4.PAE (5) and PGE (7), CR3 = the early tables,
+/// EFER.LME (8) and NXE (11), CR0.PG (31) and PE (0); only what long mode needs, the rest is
+/// set by `cpu::configure` in Rust. It clobbers `%eax`, `%ecx` and `%edx`. The caller then
+/// far-jumps to a 64-bit code segment of its own GDT. A macro rather than a routine both jump
+/// to: without a stack there is no `call`, and the text is the same for both.
+macro_rules! long_mode_on {
+    () => {
+        r#"
+        movl %cr4, %eax
+        orl $0xa0, %eax
+        movl %eax, %cr4
+        movl $early_pml4, %eax
+        movl %eax, %cr3
+        movl $0xC0000080, %ecx
+        rdmsr
+        orl $0x900, %eax
+        wrmsr
+        movl %cr0, %eax
+        orl $0x80000001, %eax
+        movl %eax, %cr0
+        "#
+    };
+}
+pub(crate) use long_mode_on;
 
 // Hand-written because no crate covers it (see the module doc): 32-bit entry, paging off.
 global_asm!(
@@ -136,21 +165,9 @@ global_asm!(
         movl $early_pdpt_high + 0x0003, %eax
         movl %eax, early_pml4 + 511 * 8
 
-        /* Only what long mode needs: CR4.PAE (5) and PGE (7), EFER.LME (8) and NXE (11),
-           CR0.PG (31) and PE (0). The rest is set by `cpu::configure` in Rust. */
-        movl %cr4, %eax
-        orl $0xa0, %eax
-        movl %eax, %cr4
-        movl $early_pml4, %eax
-        movl %eax, %cr3
-        movl $0xC0000080, %ecx
-        rdmsr
-        orl $0x900, %eax
-        wrmsr
-        movl %cr0, %eax
-        orl $0x80000001, %eax
-        movl %eax, %cr0
-
+    "#,
+    long_mode_on!(),
+    r#"
         lgdt early_gdt_pointer
         ljmp $0x08, $pvh_long_mode
 

@@ -6,7 +6,8 @@
 //! and sends INIT, then two start-up IPIs (the MP specification's INIT-SIPI-SIPI, with the
 //! SDM's 10 ms and 200 µs waits). The trampoline loads a small GDT and enters protected
 //! mode, jumps to `ap_entry32` in the kernel image's identity-mapped boot section, which
-//! turns on PAE, long mode and paging with the boot CPU's early tables (which identity-map
+//! turns on PAE, long mode and paging with the boot CPU's own sequence (`boot::long_mode_on`,
+//! the same assembly text `pvh_entry32` runs) and the boot CPU's early tables (which identity-map
 //! the first 4 GiB and map the kernel's higher half; they stay in the image), jumps to the
 //! higher half, loads the kernel's own root and stack, and calls [`x86_64_ap_entry`]. That
 //! sets the CPU up exactly as the boot CPU was — control registers, its own GDT and TSS with
@@ -19,7 +20,17 @@
 //!
 //! Hand-written assembly, because no crate covers it: the trampoline runs in real and
 //! protected mode before there is a stack.
+//!
+//! What is shared with the boot CPU's entry and what is not: only the 32-bit long-mode switch
+//! is shared. The 16-bit part cannot be: it exists only here (the boot CPU is entered in
+//! protected mode by the PVH loader), and it is copied to [`TRAMPOLINE_PAGE`] and runs at
+//! whatever address that is, so it may only use `%cs`-relative addressing. The GDTs differ on
+//! purpose: the AP needs a 32-bit code segment to leave real mode, which the boot CPU (given
+//! one by the loader) does not, so the selectors in the far jumps differ. The 64-bit tails
+//! differ in what they do (the boot CPU clears `.bss` and takes the boot stack; an AP loads
+//! the kernel's root and its idle stack from the hand-off slots).
 
+use crate::boot::long_mode_on;
 use crate::syscall::MAX_CPUS;
 use crate::{apic, cpu, gdt, syscall, timer, trap};
 use core::arch::global_asm;
@@ -194,18 +205,9 @@ global_asm!(
         movw %ax, %ds
         movw %ax, %es
         movw %ax, %ss
-        movl %cr4, %eax
-        orl $0xa0, %eax
-        movl %eax, %cr4
-        movl $early_pml4, %eax
-        movl %eax, %cr3
-        movl $0xC0000080, %ecx
-        rdmsr
-        orl $0x900, %eax
-        wrmsr
-        movl %cr0, %eax
-        orl $0x80000001, %eax
-        movl %eax, %cr0
+    "#,
+    long_mode_on!(),
+    r#"
         ljmp $0x18, $ap_long_mode
     .code64
     ap_long_mode:
