@@ -6,10 +6,10 @@
 //! (QEMU's edu DMA engine, 32 address bits, below 4 GiB), `dma-api-uc`'s `cache = "uc"`, and
 //! leaves the default pool (`virtio-blk0`) write-combining.
 
+use crate::edu::{Edu, INTERNAL};
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::time::Duration;
 use dma_tests::buffer::{Buffer, CACHE_DEVICE};
 use dma_tests::text::{read_text, value_of};
 use dma_tests::translate::{self, Translation};
@@ -19,8 +19,7 @@ use process_tests::ensure;
 use process_tests::runner::Suite;
 use userlib::dma::{sync_raw, Dma};
 use userlib::sys::error::{EFAULT, EINVAL};
-use userlib::sys::flag::O_RDWR;
-use userlib::sys::{self, Map, MapFlags, TimeSpec};
+use userlib::sys::{self, Map, MapFlags};
 
 /// The device whose pool is declared write-back: QEMU's edu.
 pub const WRITE_BACK_DEVICE: &str = "edu0";
@@ -286,103 +285,4 @@ fn map_read_only(buffer: &Buffer) -> Result<usize, String> {
     };
     // SAFETY: a fresh mapping (address 0) of a buffer this process owns.
     expect_ok("fmap read-only", unsafe { sys::fmap(buffer.fd(), &map) })
-}
-
-/// edu's internal buffer, at device address 0x40000.
-const INTERNAL: u64 = 0x40000;
-
-/// QEMU's `edu` as a DMA engine (see `tests/iommu/src/edu.rs` for the register map): BAR0
-/// 0x80 source, 0x88 destination, 0x90 count, 0x98 command (bit 0 run, bit 1 to memory).
-struct Edu {
-    fd: usize,
-    registers: *mut u8,
-}
-
-impl Edu {
-    /// Opens `device:edu0` and maps BAR0's first page; dropping it unmaps and closes, so the
-    /// device is free for the next test.
-    fn open() -> Result<Edu, String> {
-        let fd = sys::open("device:edu0", O_RDWR).map_err(|e| format!("open device:edu0: {e}"))?;
-        let text = sys::read_to_end(fd).map_err(|e| {
-            let _ = sys::close(fd);
-            format!("read device:edu0: {e}")
-        })?;
-        let text = String::from_utf8_lossy(&text).into_owned();
-        let base = text
-            .lines()
-            .find_map(|line| {
-                let words: Vec<&str> = line.split_whitespace().collect();
-                match words.as_slice() {
-                    ["region", base, _size] => {
-                        u64::from_str_radix(base.trim_start_matches("0x"), 16).ok()
-                    }
-                    _ => None,
-                }
-            })
-            .ok_or_else(|| {
-                let _ = sys::close(fd);
-                format!("device:edu0 says {text:?}")
-            })?;
-        let map = Map {
-            offset: base as usize,
-            size: PAGE_SIZE,
-            flags: MapFlags::PROT_READ | MapFlags::PROT_WRITE | MapFlags::MAP_SHARED,
-            address: 0,
-        };
-        // SAFETY: a fresh mapping (address 0) of the device's own registers.
-        let registers = unsafe { sys::fmap(fd, &map) }.map_err(|e| {
-            let _ = sys::close(fd);
-            format!("fmap edu: {e}")
-        })?;
-        Ok(Edu {
-            fd,
-            registers: registers as *mut u8,
-        })
-    }
-
-    fn write(&self, offset: usize, value: u64) {
-        // SAFETY: `registers` maps edu's first 4 KiB of BAR0; offsets are its DMA registers.
-        unsafe {
-            self.registers
-                .add(offset)
-                .cast::<u64>()
-                .write_volatile(value)
-        }
-    }
-
-    fn read(&self, offset: usize) -> u64 {
-        // SAFETY: as in `write`.
-        unsafe { self.registers.add(offset).cast::<u64>().read_volatile() }
-    }
-
-    /// Copies `count` bytes from `source` to `destination` (one of them [`INTERNAL`]) and
-    /// waits for the transfer to end.
-    fn transfer(&self, source: u64, destination: u64, count: u64) -> Outcome {
-        let to_memory = source == INTERNAL;
-        self.write(0x80, source);
-        self.write(0x88, destination);
-        self.write(0x90, count);
-        self.write(0x98, 1 | if to_memory { 2 } else { 0 });
-        for _ in 0..400 {
-            if self.read(0x98) & 1 == 0 {
-                return Ok(());
-            }
-            let time = TimeSpec {
-                tv_sec: 0,
-                tv_nsec: Duration::from_millis(5).as_nanos() as i32,
-            };
-            let _ = sys::nanosleep(&time, &mut TimeSpec::default());
-        }
-        Err(format!(
-            "edu transfer {source:#x} -> {destination:#x} never ended"
-        ))
-    }
-}
-
-impl Drop for Edu {
-    fn drop(&mut self) {
-        // SAFETY: nothing refers into the register page once the `Edu` is gone.
-        let _ = unsafe { sys::funmap(self.registers as usize, PAGE_SIZE) };
-        let _ = sys::close(self.fd);
-    }
 }
